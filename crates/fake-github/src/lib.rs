@@ -1,0 +1,1 @@
+//! Stateful fake of the GitHub Packages REST API.
