@@ -16,8 +16,9 @@ pub enum Mode {
 }
 
 /// Which versions the `tag-state` input lets through.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TagState {
+    #[default]
     Any,
     Tagged,
     Untagged,
@@ -52,7 +53,10 @@ pub enum PackageSelector {
 }
 
 /// The selection rules, all combined with AND. Pure data: the planner applies them.
-#[derive(Debug, Clone)]
+///
+/// The default selects every version: no filter, `tag-state: any`, `keep-latest: 0`.
+/// Regexes are matched unanchored (`Regex::is_match`).
+#[derive(Debug, Clone, Default)]
 pub struct Policy {
     pub tag_regex: Option<Regex>,
     pub exclude_tag_regex: Option<Regex>,
@@ -72,8 +76,980 @@ pub struct Config {
     pub packages: Vec<PackageSelector>,
     pub mode: Mode,
     pub policy: Policy,
+    /// Safety limit: more selected versions than this fails the run before any change.
+    /// `Some(0)` is valid and lets no version through; `None` is no limit.
     pub max_versions: Option<usize>,
     pub dry_run: bool,
     /// REST API base, from `GITHUB_API_URL` (GitHub Enterprise Server), default api.github.com.
     pub api_url: String,
+}
+
+/// A bad action input (or runner environment variable), found before any API call.
+///
+/// Holds which input is wrong, the offending value (never for `token`, whose value is a
+/// secret), and what is wrong with it, including what a valid value looks like.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputError {
+    source: Source,
+    value: Option<String>,
+    problem: String,
+}
+
+/// Where a bad value came from, so the message names it the way the user knows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// An action input, by its `action.yml` name (`older-than`).
+    Input(&'static str),
+    /// A variable the runner sets (`GITHUB_API_URL`).
+    Runner(&'static str),
+}
+
+impl InputError {
+    /// The input name as written in the workflow (`older-than`), or the runner variable
+    /// (`GITHUB_API_URL`) for values that do not come from an input.
+    pub fn input(&self) -> &str {
+        match self.source {
+            Source::Input(name) | Source::Runner(name) => name,
+        }
+    }
+
+    /// The offending value, trimmed; `None` when the input is missing, and always for `token`.
+    pub fn value(&self) -> Option<&str> {
+        self.value.as_deref()
+    }
+
+    /// What is wrong, and what a valid value looks like.
+    pub fn problem(&self) -> &str {
+        &self.problem
+    }
+
+    fn missing(input: &'static str, problem: impl Into<String>) -> Self {
+        InputError {
+            source: Source::Input(input),
+            value: None,
+            problem: problem.into(),
+        }
+    }
+
+    fn invalid(input: &'static str, value: &str, problem: impl Into<String>) -> Self {
+        InputError {
+            source: Source::Input(input),
+            value: Some(value.to_owned()),
+            problem: problem.into(),
+        }
+    }
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.source {
+            Source::Input(name) => write!(f, "input `{name}`")?,
+            Source::Runner(name) => write!(f, "environment variable `{name}`")?,
+        }
+        match &self.value {
+            Some(value) => write!(f, ": `{value}` {}", self.problem),
+            None => write!(f, " {}", self.problem),
+        }
+    }
+}
+
+impl std::error::Error for InputError {}
+
+const DEFAULT_API_URL: &str = "https://api.github.com";
+const DURATION_EXAMPLES: &str = "examples: 30d, 2w 3d, 12h";
+const VERSION_IDS_EXAMPLES: &str = "expected positive integers separated by commas or newlines, \
+     or a JSON array, e.g. `123,456` or `[123, 456]`";
+
+impl Config {
+    /// Parse and validate every input. `lookup` returns an environment variable's value: the
+    /// binary passes the process environment, tests pass a table.
+    ///
+    /// Inputs are read as the runner sets them: `INPUT_` + the upper-cased input name, hyphens
+    /// kept (`INPUT_TAG-REGEX`). Values are trimmed, and an empty or whitespace-only value
+    /// counts as unset, because that is what the runner passes for an input left out (or set
+    /// to an empty expression) with no default.
+    ///
+    /// Decisions the input table leaves open:
+    /// - Choices (`package-type`, `mode`, `tag-state`, `dry-run`) are case-insensitive.
+    /// - Regexes are trimmed like every other value (a YAML block scalar adds a newline) and
+    ///   are matched unanchored: `pr-` matches `my-pr-1`; write `^pr-` to mean a prefix.
+    /// - `version-ids` given but listing no ids (`[]`) selects nothing, it is not ignored.
+    /// - `max-versions: 0` is valid: any selected version trips the limit, so nothing is
+    ///   changed. Leave it unset for no limit.
+    /// - `owner` may hold only letters, digits, `-`, `_` and `.`, since it goes into URL paths.
+    /// - Package names cannot contain whitespace: `a b` is almost certainly a mistaken list.
+    pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, InputError> {
+        let var = |name: &str| {
+            lookup(name)
+                .map(|value| value.trim().to_owned())
+                .filter(|value| !value.is_empty())
+        };
+        let input = |name: &str| var(&format!("INPUT_{}", name.to_ascii_uppercase()));
+
+        let token = input("token").map(Token::new).ok_or_else(|| {
+            InputError::missing(
+                "token",
+                "is empty: it needs a token that can read and delete the packages, \
+                 e.g. `${{ github.token }}` (the default) or `${{ secrets.PACKAGES_TOKEN }}`",
+            )
+        })?;
+        let owner = parse_owner(input("owner").or_else(|| var("GITHUB_REPOSITORY_OWNER")))?;
+        let package_type = match input("package-type") {
+            Some(value) => parse_package_type(&value)?,
+            None => PackageType::Container,
+        };
+        let packages = parse_packages(input("packages").as_deref())?;
+        let mode = match input("mode") {
+            Some(value) => parse_mode(&value)?,
+            None => Mode::Delete,
+        };
+        let tag_regex = input("tag-regex")
+            .map(|value| parse_regex("tag-regex", &value))
+            .transpose()?;
+        let exclude_tag_regex = input("exclude-tag-regex")
+            .map(|value| parse_regex("exclude-tag-regex", &value))
+            .transpose()?;
+        let older_than = input("older-than")
+            .map(|value| parse_duration("older-than", &value))
+            .transpose()?;
+        let tag_state = match input("tag-state") {
+            Some(value) => parse_tag_state(&value, package_type)?,
+            None => TagState::Any,
+        };
+        let keep_latest = match input("keep-latest") {
+            Some(value) => parse_count("keep-latest", &value, "e.g. 0 or 5")?,
+            None => 0,
+        };
+        let version_ids = input("version-ids")
+            .map(|value| parse_version_ids(&value))
+            .transpose()?;
+        let deleted_within = match input("deleted-within") {
+            Some(value) if mode == Mode::Delete => {
+                return Err(InputError::invalid(
+                    "deleted-within",
+                    &value,
+                    "only applies when `mode` is `restore`, and `mode` is `delete`: \
+                     remove it, or set `mode: restore`",
+                ));
+            }
+            Some(value) => Some(parse_duration("deleted-within", &value)?),
+            None => None,
+        };
+        let max_versions = input("max-versions")
+            .map(|value| {
+                parse_count(
+                    "max-versions",
+                    &value,
+                    "e.g. 100; leave it empty for no limit",
+                )
+            })
+            .transpose()?;
+        let dry_run = match input("dry-run") {
+            Some(value) => parse_bool("dry-run", &value)?,
+            None => false,
+        };
+        let api_url = parse_api_url(var("GITHUB_API_URL"))?;
+
+        Ok(Config {
+            token,
+            owner,
+            package_type,
+            packages,
+            mode,
+            policy: Policy {
+                tag_regex,
+                exclude_tag_regex,
+                older_than,
+                tag_state,
+                keep_latest,
+                version_ids,
+                deleted_within,
+            },
+            max_versions,
+            dry_run,
+            api_url,
+        })
+    }
+}
+
+fn parse_owner(value: Option<String>) -> Result<String, InputError> {
+    let owner = value.ok_or_else(|| {
+        InputError::missing(
+            "owner",
+            "is not set and the runner gave no `GITHUB_REPOSITORY_OWNER`: set it to the user \
+             or organization that owns the packages, e.g. `octo-org`",
+        )
+    })?;
+    let valid = owner
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if valid {
+        Ok(owner)
+    } else {
+        Err(InputError::invalid(
+            "owner",
+            &owner,
+            "is not a user or organization name (letters, digits, `-`, `_` and `.` only, \
+             e.g. `octo-org`)",
+        ))
+    }
+}
+
+fn parse_package_type(value: &str) -> Result<PackageType, InputError> {
+    PackageType::ALL
+        .into_iter()
+        .find(|package_type| package_type.as_str().eq_ignore_ascii_case(value))
+        .ok_or_else(|| {
+            InputError::invalid(
+                "package-type",
+                value,
+                "is not a package type (expected one of: container, docker, npm, maven, nuget, \
+                 rubygems)",
+            )
+        })
+}
+
+/// Splits on commas and newlines (so `\r\n` works too), trims, and drops empty entries.
+fn split_list(value: &str) -> impl Iterator<Item = &str> {
+    value
+        .split([',', '\n'])
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+}
+
+fn parse_packages(value: Option<&str>) -> Result<Vec<PackageSelector>, InputError> {
+    let mut seen = BTreeSet::new();
+    let mut packages = Vec::new();
+    for name in split_list(value.unwrap_or_default()) {
+        if name.contains(char::is_whitespace) {
+            return Err(InputError::invalid(
+                "packages",
+                name,
+                "is not a package name: names cannot contain spaces; separate names with \
+                 commas or newlines, e.g. `my-app, tools/*`",
+            ));
+        }
+        if !seen.insert(name) {
+            continue;
+        }
+        packages.push(if name.contains(['*', '?']) {
+            PackageSelector::Wildcard(name.to_owned())
+        } else {
+            PackageSelector::Exact(name.to_owned())
+        });
+    }
+    if packages.is_empty() {
+        return Err(InputError::missing(
+            "packages",
+            "is required: list one or more package names separated by commas or newlines \
+             (`*` and `?` are wildcards), e.g. `my-app, tools/*`",
+        ));
+    }
+    Ok(packages)
+}
+
+fn parse_mode(value: &str) -> Result<Mode, InputError> {
+    if value.eq_ignore_ascii_case("delete") {
+        Ok(Mode::Delete)
+    } else if value.eq_ignore_ascii_case("restore") {
+        Ok(Mode::Restore)
+    } else {
+        Err(InputError::invalid(
+            "mode",
+            value,
+            "is not a mode (expected `delete` or `restore`)",
+        ))
+    }
+}
+
+fn parse_regex(input: &'static str, value: &str) -> Result<Regex, InputError> {
+    Regex::new(value).map_err(|error| {
+        InputError::invalid(
+            input,
+            value,
+            format!(
+                "is not a valid regular expression (e.g. `^pr-\\d+$`; matching is unanchored): \
+                 {error}"
+            ),
+        )
+    })
+}
+
+fn parse_duration(input: &'static str, value: &str) -> Result<Duration, InputError> {
+    humantime::parse_duration(value).map_err(|error| {
+        InputError::invalid(
+            input,
+            value,
+            format!("is not a valid duration ({DURATION_EXAMPLES}): {error}"),
+        )
+    })
+}
+
+fn parse_tag_state(value: &str, package_type: PackageType) -> Result<TagState, InputError> {
+    let state = if value.eq_ignore_ascii_case("any") {
+        TagState::Any
+    } else if value.eq_ignore_ascii_case("tagged") {
+        TagState::Tagged
+    } else if value.eq_ignore_ascii_case("untagged") {
+        TagState::Untagged
+    } else {
+        return Err(InputError::invalid(
+            "tag-state",
+            value,
+            "is not a tag state (expected `any`, `tagged` or `untagged`)",
+        ));
+    };
+    if state != TagState::Any && !package_type.has_tags() {
+        return Err(InputError::invalid(
+            "tag-state",
+            value,
+            format!(
+                "only applies to container and docker packages, and `package-type` is \
+                 `{package_type}`: remove it or use `any`"
+            ),
+        ));
+    }
+    Ok(state)
+}
+
+/// A whole number, 0 or more. `example` ends the message, to show what the count means.
+fn parse_count(input: &'static str, value: &str, example: &str) -> Result<usize, InputError> {
+    value.parse().map_err(|_| {
+        InputError::invalid(
+            input,
+            value,
+            format!("is not a count (expected a whole number, 0 or more, {example})"),
+        )
+    })
+}
+
+fn parse_version_ids(value: &str) -> Result<BTreeSet<u64>, InputError> {
+    if value.starts_with('[') {
+        let items: Vec<serde_json::Value> = serde_json::from_str(value).map_err(|error| {
+            InputError::invalid(
+                "version-ids",
+                value,
+                format!("is not a valid JSON array of version ids (e.g. `[123, 456]`): {error}"),
+            )
+        })?;
+        items
+            .iter()
+            .map(|item| {
+                let id = match item {
+                    serde_json::Value::Number(number) => number.as_u64(),
+                    serde_json::Value::String(text) => text.trim().parse().ok(),
+                    _ => None,
+                };
+                id.filter(|id| *id > 0)
+                    .ok_or_else(|| invalid_version_id(&item.to_string()))
+            })
+            .collect()
+    } else {
+        split_list(value)
+            .map(|item| {
+                item.parse()
+                    .ok()
+                    .filter(|id: &u64| *id > 0)
+                    .ok_or_else(|| invalid_version_id(item))
+            })
+            .collect()
+    }
+}
+
+fn invalid_version_id(item: &str) -> InputError {
+    InputError::invalid(
+        "version-ids",
+        item,
+        format!("is not a version id ({VERSION_IDS_EXAMPLES})"),
+    )
+}
+
+fn parse_bool(input: &'static str, value: &str) -> Result<bool, InputError> {
+    if value.eq_ignore_ascii_case("true") {
+        Ok(true)
+    } else if value.eq_ignore_ascii_case("false") {
+        Ok(false)
+    } else {
+        Err(InputError::invalid(
+            input,
+            value,
+            "is not a boolean (expected `true` or `false`)",
+        ))
+    }
+}
+
+fn parse_api_url(value: Option<String>) -> Result<String, InputError> {
+    let Some(url) = value else {
+        return Ok(DEFAULT_API_URL.to_owned());
+    };
+    let trimmed = url.trim_end_matches('/');
+    let has_host = ["https://", "http://"].iter().any(|scheme| {
+        trimmed.len() > scheme.len()
+            && trimmed
+                .get(..scheme.len())
+                .is_some_and(|prefix| prefix.eq_ignore_ascii_case(scheme))
+    });
+    if has_host {
+        Ok(trimmed.to_owned())
+    } else {
+        Err(InputError {
+            source: Source::Runner("GITHUB_API_URL"),
+            value: Some(url),
+            problem: "is not an http(s) URL (e.g. `https://api.github.com`, or \
+                      `https://ghes.example.com/api/v3` on GitHub Enterprise Server)"
+                .to_owned(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    const SECRET: &str = "ghp_s3cr3tT0kenValue";
+
+    /// The smallest environment that parses: token, owner (from the runner) and one package.
+    const BASE: &[(&str, &str)] = &[
+        ("INPUT_TOKEN", SECRET),
+        ("GITHUB_REPOSITORY_OWNER", "octo-org"),
+        ("INPUT_PACKAGES", "my-app"),
+    ];
+
+    /// Parses `BASE` overridden by `pairs`; a pair with an empty value stays set to "".
+    fn parse(pairs: &[(&str, &str)]) -> Result<Config, InputError> {
+        let env: HashMap<String, String> = BASE
+            .iter()
+            .chain(pairs)
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect();
+        Config::from_env(|name| env.get(name).cloned())
+    }
+
+    fn parse_ok(pairs: &[(&str, &str)]) -> Config {
+        match parse(pairs) {
+            Ok(config) => config,
+            Err(error) => panic!("{pairs:?} should parse, got: {error}"),
+        }
+    }
+
+    fn parse_err(pairs: &[(&str, &str)]) -> InputError {
+        match parse(pairs) {
+            Ok(config) => panic!("{pairs:?} should be rejected, got: {config:?}"),
+            Err(error) => error,
+        }
+    }
+
+    fn ids(list: &[u64]) -> Option<BTreeSet<u64>> {
+        Some(list.iter().copied().collect())
+    }
+
+    #[test]
+    fn defaults_apply_when_only_the_required_inputs_are_set() {
+        let config = parse_ok(&[]);
+        assert_eq!(config.token.expose(), SECRET);
+        assert_eq!(config.owner, "octo-org");
+        assert_eq!(config.package_type, PackageType::Container);
+        assert_eq!(
+            config.packages,
+            vec![PackageSelector::Exact("my-app".into())]
+        );
+        assert_eq!(config.mode, Mode::Delete);
+        assert!(config.policy.tag_regex.is_none());
+        assert!(config.policy.exclude_tag_regex.is_none());
+        assert_eq!(config.policy.older_than, None);
+        assert_eq!(config.policy.tag_state, TagState::Any);
+        assert_eq!(config.policy.keep_latest, 0);
+        assert_eq!(config.policy.version_ids, None);
+        assert_eq!(config.policy.deleted_within, None);
+        assert_eq!(config.max_versions, None);
+        assert!(!config.dry_run);
+        assert_eq!(config.api_url, "https://api.github.com");
+    }
+
+    #[test]
+    fn every_input_is_read_from_its_hyphenated_runner_variable() {
+        let config = parse_ok(&[
+            ("INPUT_OWNER", "someone-else"),
+            ("INPUT_PACKAGE-TYPE", "npm"),
+            ("INPUT_MODE", "restore"),
+            ("INPUT_TAG-REGEX", "^1\\."),
+            ("INPUT_EXCLUDE-TAG-REGEX", "^latest$"),
+            ("INPUT_OLDER-THAN", "30d"),
+            ("INPUT_KEEP-LATEST", "3"),
+            ("INPUT_VERSION-IDS", "7"),
+            ("INPUT_DELETED-WITHIN", "12h"),
+            ("INPUT_MAX-VERSIONS", "50"),
+            ("INPUT_DRY-RUN", "true"),
+            ("GITHUB_API_URL", "https://ghes.example.com/api/v3/"),
+        ]);
+        assert_eq!(config.owner, "someone-else");
+        assert_eq!(config.package_type, PackageType::Npm);
+        assert_eq!(config.mode, Mode::Restore);
+        assert_eq!(
+            config.policy.tag_regex.map(|r| r.to_string()),
+            Some("^1\\.".into())
+        );
+        assert_eq!(
+            config.policy.exclude_tag_regex.map(|r| r.to_string()),
+            Some("^latest$".into())
+        );
+        assert_eq!(
+            config.policy.older_than,
+            Some(Duration::from_secs(30 * 86_400))
+        );
+        assert_eq!(config.policy.keep_latest, 3);
+        assert_eq!(config.policy.version_ids, ids(&[7]));
+        assert_eq!(
+            config.policy.deleted_within,
+            Some(Duration::from_secs(12 * 3_600))
+        );
+        assert_eq!(config.max_versions, Some(50));
+        assert!(config.dry_run);
+        assert_eq!(config.api_url, "https://ghes.example.com/api/v3");
+    }
+
+    #[test]
+    fn underscored_variable_names_are_not_inputs() {
+        let config = parse_ok(&[("INPUT_PACKAGE_TYPE", "npm"), ("INPUT_DRY_RUN", "true")]);
+        assert_eq!(config.package_type, PackageType::Container);
+        assert!(!config.dry_run);
+    }
+
+    #[test]
+    fn empty_or_whitespace_only_values_mean_unset() {
+        for blank in ["", "  ", "\n", " \t\n "] {
+            let config = parse_ok(&[
+                ("INPUT_OWNER", blank),
+                ("INPUT_PACKAGE-TYPE", blank),
+                ("INPUT_MODE", blank),
+                ("INPUT_TAG-REGEX", blank),
+                ("INPUT_EXCLUDE-TAG-REGEX", blank),
+                ("INPUT_OLDER-THAN", blank),
+                ("INPUT_TAG-STATE", blank),
+                ("INPUT_KEEP-LATEST", blank),
+                ("INPUT_VERSION-IDS", blank),
+                ("INPUT_DELETED-WITHIN", blank),
+                ("INPUT_MAX-VERSIONS", blank),
+                ("INPUT_DRY-RUN", blank),
+                ("GITHUB_API_URL", blank),
+            ]);
+            assert_eq!(config.owner, "octo-org", "blank {blank:?}");
+            assert_eq!(config.package_type, PackageType::Container);
+            assert_eq!(config.mode, Mode::Delete);
+            assert!(config.policy.tag_regex.is_none());
+            assert!(config.policy.exclude_tag_regex.is_none());
+            assert_eq!(config.policy.older_than, None);
+            assert_eq!(config.policy.tag_state, TagState::Any);
+            assert_eq!(config.policy.keep_latest, 0);
+            assert_eq!(config.policy.version_ids, None);
+            assert_eq!(config.max_versions, None);
+            assert!(!config.dry_run);
+            assert_eq!(config.api_url, "https://api.github.com");
+        }
+    }
+
+    #[test]
+    fn values_are_trimmed_before_use() {
+        let config = parse_ok(&[
+            ("INPUT_TOKEN", "  token-with-newline\n"),
+            ("INPUT_OWNER", " octo-org \n"),
+            ("INPUT_TAG-REGEX", "^pr-\n"),
+            ("INPUT_OLDER-THAN", " 2w 3d "),
+        ]);
+        assert_eq!(config.token.expose(), "token-with-newline");
+        assert_eq!(config.owner, "octo-org");
+        assert_eq!(
+            config.policy.tag_regex.map(|r| r.to_string()),
+            Some("^pr-".into())
+        );
+        assert_eq!(
+            config.policy.older_than,
+            Some(Duration::from_secs(17 * 86_400))
+        );
+    }
+
+    #[test]
+    fn every_valid_choice_is_accepted_in_any_case() {
+        type Check = fn(&Config) -> bool;
+        let table: &[(&str, &str, Check)] = &[
+            ("INPUT_PACKAGE-TYPE", "container", |c| {
+                c.package_type == PackageType::Container
+            }),
+            ("INPUT_PACKAGE-TYPE", "Docker", |c| {
+                c.package_type == PackageType::Docker
+            }),
+            ("INPUT_PACKAGE-TYPE", "npm", |c| {
+                c.package_type == PackageType::Npm
+            }),
+            ("INPUT_PACKAGE-TYPE", "MAVEN", |c| {
+                c.package_type == PackageType::Maven
+            }),
+            ("INPUT_PACKAGE-TYPE", "nuget", |c| {
+                c.package_type == PackageType::Nuget
+            }),
+            ("INPUT_PACKAGE-TYPE", "RubyGems", |c| {
+                c.package_type == PackageType::Rubygems
+            }),
+            ("INPUT_MODE", "DELETE", |c| c.mode == Mode::Delete),
+            ("INPUT_MODE", "Restore", |c| c.mode == Mode::Restore),
+            ("INPUT_TAG-STATE", "ANY", |c| {
+                c.policy.tag_state == TagState::Any
+            }),
+            ("INPUT_TAG-STATE", "Tagged", |c| {
+                c.policy.tag_state == TagState::Tagged
+            }),
+            ("INPUT_TAG-STATE", "untagged", |c| {
+                c.policy.tag_state == TagState::Untagged
+            }),
+            ("INPUT_DRY-RUN", "TRUE", |c| c.dry_run),
+            ("INPUT_DRY-RUN", "False", |c| !c.dry_run),
+            ("INPUT_KEEP-LATEST", "0", |c| c.policy.keep_latest == 0),
+            ("INPUT_KEEP-LATEST", "12", |c| c.policy.keep_latest == 12),
+            ("INPUT_MAX-VERSIONS", "0", |c| c.max_versions == Some(0)),
+            ("INPUT_MAX-VERSIONS", "1000", |c| {
+                c.max_versions == Some(1000)
+            }),
+        ];
+        for (name, value, check) in table {
+            let config = parse_ok(&[(name, value)]);
+            assert!(check(&config), "{name}={value} parsed as {config:?}");
+        }
+    }
+
+    #[test]
+    fn durations_accept_humantime_forms() {
+        let day = 86_400;
+        let table: &[(&str, u64)] = &[
+            ("30d", 30 * day),
+            ("2w 3d", 17 * day),
+            ("12h", 12 * 3_600),
+            ("90min", 90 * 60),
+            ("0s", 0),
+        ];
+        for (value, seconds) in table {
+            let config = parse_ok(&[("INPUT_OLDER-THAN", value)]);
+            assert_eq!(
+                config.policy.older_than,
+                Some(Duration::from_secs(*seconds)),
+                "older-than {value}"
+            );
+        }
+    }
+
+    #[test]
+    fn version_ids_accept_comma_newline_and_json_lists() {
+        let table: &[(&str, Option<BTreeSet<u64>>)] = &[
+            ("123", ids(&[123])),
+            ("123,456", ids(&[123, 456])),
+            (" 123 , 456 ,", ids(&[123, 456])),
+            ("123\n456\n", ids(&[123, 456])),
+            ("123\r\n456", ids(&[123, 456])),
+            ("123,456\n789", ids(&[123, 456, 789])),
+            ("123,123", ids(&[123])),
+            ("[123, 456]", ids(&[123, 456])),
+            ("[\"123\", \"456\"]", ids(&[123, 456])),
+            ("[123, \" 456 \"]", ids(&[123, 456])),
+            ("[\n  123,\n  456\n]", ids(&[123, 456])),
+            // Given but empty is a real, empty list: nothing is selected.
+            ("[]", ids(&[])),
+            (",", ids(&[])),
+        ];
+        for (value, expected) in table {
+            let config = parse_ok(&[("INPUT_VERSION-IDS", value)]);
+            assert_eq!(
+                &config.policy.version_ids, expected,
+                "version-ids {value:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn package_names_are_split_trimmed_deduplicated_and_classified() {
+        use PackageSelector::{Exact, Wildcard};
+        let table: &[(&str, Vec<PackageSelector>)] = &[
+            ("my-app", vec![Exact("my-app".into())]),
+            (
+                "a, b ,c",
+                vec![Exact("a".into()), Exact("b".into()), Exact("c".into())],
+            ),
+            ("a\nb\n", vec![Exact("a".into()), Exact("b".into())]),
+            ("a,,\n\n,b", vec![Exact("a".into()), Exact("b".into())]),
+            ("b,a,b,a", vec![Exact("b".into()), Exact("a".into())]),
+            (
+                "tools/*, app-?, org/app",
+                vec![
+                    Wildcard("tools/*".into()),
+                    Wildcard("app-?".into()),
+                    Exact("org/app".into()),
+                ],
+            ),
+        ];
+        for (value, expected) in table {
+            let config = parse_ok(&[("INPUT_PACKAGES", value)]);
+            assert_eq!(&config.packages, expected, "packages {value:?}");
+        }
+    }
+
+    #[test]
+    fn the_owner_input_wins_over_the_repository_owner() {
+        let table: &[(&[(&str, &str)], &str)] = &[
+            (&[], "octo-org"),
+            (&[("INPUT_OWNER", "other")], "other"),
+            (&[("INPUT_OWNER", "Emu_Acme.x")], "Emu_Acme.x"),
+            (
+                &[("INPUT_OWNER", "me"), ("GITHUB_REPOSITORY_OWNER", "")],
+                "me",
+            ),
+        ];
+        for (pairs, owner) in table {
+            assert_eq!(parse_ok(pairs).owner, *owner, "{pairs:?}");
+        }
+    }
+
+    #[test]
+    fn the_api_url_defaults_to_github_and_loses_trailing_slashes() {
+        let table: &[(&str, &str)] = &[
+            ("", "https://api.github.com"),
+            ("https://api.github.com/", "https://api.github.com"),
+            (
+                "https://ghes.example.com/api/v3//",
+                "https://ghes.example.com/api/v3",
+            ),
+            ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+            ("HTTPS://API.EXAMPLE.COM", "HTTPS://API.EXAMPLE.COM"),
+        ];
+        for (value, expected) in table {
+            assert_eq!(parse_ok(&[("GITHUB_API_URL", value)]).api_url, *expected);
+        }
+    }
+
+    #[test]
+    fn every_bad_input_is_rejected_with_its_name_and_value() {
+        // (environment over BASE, input named in the error, fragment of the reported value)
+        let table: &[(&[(&str, &str)], &str, Option<&str>)] = &[
+            (&[("INPUT_TOKEN", "")], "token", None),
+            (&[("INPUT_TOKEN", " \n")], "token", None),
+            (&[("GITHUB_REPOSITORY_OWNER", "")], "owner", None),
+            (&[("INPUT_OWNER", "octo org")], "owner", Some("octo org")),
+            (&[("INPUT_OWNER", "a/b")], "owner", Some("a/b")),
+            (
+                &[("INPUT_PACKAGE-TYPE", "pypi")],
+                "package-type",
+                Some("pypi"),
+            ),
+            (&[("INPUT_PACKAGES", "")], "packages", None),
+            (&[("INPUT_PACKAGES", " , \n,")], "packages", None),
+            (&[("INPUT_PACKAGES", "a b")], "packages", Some("a b")),
+            (&[("INPUT_MODE", "purge")], "mode", Some("purge")),
+            (
+                &[("INPUT_TAG-REGEX", "(unclosed")],
+                "tag-regex",
+                Some("(unclosed"),
+            ),
+            (
+                &[("INPUT_EXCLUDE-TAG-REGEX", "[z-a]")],
+                "exclude-tag-regex",
+                Some("[z-a]"),
+            ),
+            (&[("INPUT_OLDER-THAN", "3x")], "older-than", Some("3x")),
+            (&[("INPUT_OLDER-THAN", "30")], "older-than", Some("30")),
+            (&[("INPUT_OLDER-THAN", "-1d")], "older-than", Some("-1d")),
+            (
+                &[("INPUT_TAG-STATE", "dangling")],
+                "tag-state",
+                Some("dangling"),
+            ),
+            (
+                &[("INPUT_PACKAGE-TYPE", "npm"), ("INPUT_TAG-STATE", "tagged")],
+                "tag-state",
+                Some("tagged"),
+            ),
+            (
+                &[
+                    ("INPUT_PACKAGE-TYPE", "maven"),
+                    ("INPUT_TAG-STATE", "untagged"),
+                ],
+                "tag-state",
+                Some("untagged"),
+            ),
+            (&[("INPUT_KEEP-LATEST", "-1")], "keep-latest", Some("-1")),
+            (
+                &[("INPUT_KEEP-LATEST", "three")],
+                "keep-latest",
+                Some("three"),
+            ),
+            (&[("INPUT_KEEP-LATEST", "1.5")], "keep-latest", Some("1.5")),
+            (
+                &[("INPUT_VERSION-IDS", "123,abc")],
+                "version-ids",
+                Some("abc"),
+            ),
+            (&[("INPUT_VERSION-IDS", "0")], "version-ids", Some("0")),
+            (&[("INPUT_VERSION-IDS", "-5")], "version-ids", Some("-5")),
+            (
+                &[("INPUT_VERSION-IDS", "123 456")],
+                "version-ids",
+                Some("123 456"),
+            ),
+            (
+                &[("INPUT_VERSION-IDS", "[123, -4]")],
+                "version-ids",
+                Some("-4"),
+            ),
+            (
+                &[("INPUT_VERSION-IDS", "[1.5]")],
+                "version-ids",
+                Some("1.5"),
+            ),
+            (
+                &[("INPUT_VERSION-IDS", "[\"x\"]")],
+                "version-ids",
+                Some("\"x\""),
+            ),
+            (
+                &[("INPUT_VERSION-IDS", "[null]")],
+                "version-ids",
+                Some("null"),
+            ),
+            (
+                &[("INPUT_VERSION-IDS", "[123,")],
+                "version-ids",
+                Some("[123,"),
+            ),
+            (
+                &[("INPUT_DELETED-WITHIN", "7d")],
+                "deleted-within",
+                Some("7d"),
+            ),
+            (
+                &[("INPUT_MODE", "restore"), ("INPUT_DELETED-WITHIN", "soon")],
+                "deleted-within",
+                Some("soon"),
+            ),
+            (&[("INPUT_MAX-VERSIONS", "-3")], "max-versions", Some("-3")),
+            (
+                &[("INPUT_MAX-VERSIONS", "lots")],
+                "max-versions",
+                Some("lots"),
+            ),
+            (&[("INPUT_DRY-RUN", "yes")], "dry-run", Some("yes")),
+            (&[("INPUT_DRY-RUN", "1")], "dry-run", Some("1")),
+            (
+                &[("GITHUB_API_URL", "api.github.com")],
+                "GITHUB_API_URL",
+                Some("api.github.com"),
+            ),
+            (
+                &[("GITHUB_API_URL", "https://")],
+                "GITHUB_API_URL",
+                Some("https://"),
+            ),
+        ];
+        for (pairs, input, value) in table {
+            let error = parse_err(pairs);
+            let shown = error.to_string();
+            assert_eq!(error.input(), *input, "{pairs:?}: {shown}");
+            match value {
+                Some(fragment) => {
+                    assert!(
+                        error.value().is_some_and(|v| v.contains(fragment)),
+                        "{pairs:?}: value {:?} lacks {fragment:?}",
+                        error.value()
+                    );
+                    assert!(shown.contains(fragment), "{pairs:?}: {shown}");
+                }
+                None => assert_eq!(error.value(), None, "{pairs:?}: {shown}"),
+            }
+            assert!(shown.contains(&format!("`{input}`")), "{pairs:?}: {shown}");
+            assert!(!error.problem().is_empty(), "{pairs:?}");
+        }
+    }
+
+    #[test]
+    fn error_messages_name_the_input_the_value_and_a_valid_example() {
+        let table: &[(&[(&str, &str)], &str)] = &[
+            (
+                &[("INPUT_OLDER-THAN", "3x")],
+                "input `older-than`: `3x` is not a valid duration (examples: 30d, 2w 3d, 12h): \
+                 unknown time unit \"x\"",
+            ),
+            (
+                &[("INPUT_MODE", "purge")],
+                "input `mode`: `purge` is not a mode (expected `delete` or `restore`)",
+            ),
+            (
+                &[("INPUT_TOKEN", "")],
+                "input `token` is empty: it needs a token",
+            ),
+            (
+                &[("INPUT_TAG-REGEX", "(")],
+                "input `tag-regex`: `(` is not a valid regular expression (e.g. `^pr-\\d+$`; \
+                 matching is unanchored): regex parse error",
+            ),
+            (
+                &[
+                    ("INPUT_PACKAGE-TYPE", "npm"),
+                    ("INPUT_TAG-STATE", "untagged"),
+                ],
+                "input `tag-state`: `untagged` only applies to container and docker packages, \
+                 and `package-type` is `npm`",
+            ),
+            (
+                &[("GITHUB_API_URL", "ftp://x")],
+                "environment variable `GITHUB_API_URL`: `ftp://x` is not an http(s) URL",
+            ),
+        ];
+        for (pairs, start) in table {
+            let shown = parse_err(pairs).to_string();
+            assert!(
+                shown.starts_with(start),
+                "{pairs:?}:\n{shown}\ndoes not start with\n{start}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_token_never_appears_in_any_error_or_in_debug_output() {
+        // One of every failure, each with the secret set as the token.
+        let failures: &[&[(&str, &str)]] = &[
+            &[("GITHUB_REPOSITORY_OWNER", "")],
+            &[("INPUT_OWNER", "x y")],
+            &[("INPUT_PACKAGE-TYPE", "pypi")],
+            &[("INPUT_PACKAGES", "")],
+            &[("INPUT_MODE", "purge")],
+            &[("INPUT_TAG-REGEX", "(")],
+            &[("INPUT_OLDER-THAN", "3x")],
+            &[("INPUT_PACKAGE-TYPE", "npm"), ("INPUT_TAG-STATE", "tagged")],
+            &[("INPUT_KEEP-LATEST", "-1")],
+            &[("INPUT_VERSION-IDS", "abc")],
+            &[("INPUT_DELETED-WITHIN", "7d")],
+            &[("INPUT_MAX-VERSIONS", "x")],
+            &[("INPUT_DRY-RUN", "maybe")],
+            &[("GITHUB_API_URL", "nope")],
+        ];
+        for pairs in failures {
+            let error = parse_err(pairs);
+            for shown in [
+                error.to_string(),
+                format!("{error:?}"),
+                format!("{error:#?}"),
+            ] {
+                assert!(
+                    !shown.contains(SECRET),
+                    "{pairs:?} leaks the token: {shown}"
+                );
+            }
+        }
+        let config = parse_ok(&[]);
+        for shown in [format!("{config:?}"), format!("{config:#?}")] {
+            assert!(
+                !shown.contains(SECRET),
+                "Config Debug leaks the token: {shown}"
+            );
+        }
+        let missing = parse_err(&[("INPUT_TOKEN", "")]);
+        assert_eq!(missing.value(), None);
+    }
 }
