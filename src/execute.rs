@@ -1,0 +1,236 @@
+//! Carry out a plan against the API, one version at a time, and record what happened.
+
+use std::time::{Duration, Instant};
+
+use crate::config::Mode;
+use crate::github::{ApiError, ApiErrorKind, GitHub, Namespace};
+use crate::plan::Plan;
+use crate::report::log::Log;
+use crate::version::{PackageType, Version};
+
+/// Progress lines appear at most this often on long runs.
+const PROGRESS_EVERY: Duration = Duration::from_secs(10);
+
+/// What happened to one selected version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Deleted,
+    Restored,
+    WouldDelete,
+    WouldRestore,
+    /// Not done, for a reason that is not a failure (a refusal GitHub is known to give).
+    Skipped(String),
+    Failed(String),
+}
+
+impl Outcome {
+    /// Whether the version is counted in the `ids` output (done, or would be in a dry run).
+    pub fn is_acted_on(&self) -> bool {
+        matches!(
+            self,
+            Outcome::Deleted | Outcome::Restored | Outcome::WouldDelete | Outcome::WouldRestore
+        )
+    }
+
+    /// The dry-run outcome: what the mode would do.
+    pub fn would(mode: Mode) -> Outcome {
+        match mode {
+            Mode::Delete => Outcome::WouldDelete,
+            Mode::Restore => Outcome::WouldRestore,
+        }
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Outcome::Deleted => f.write_str("deleted"),
+            Outcome::Restored => f.write_str("restored"),
+            Outcome::WouldDelete => f.write_str("would delete"),
+            Outcome::WouldRestore => f.write_str("would restore"),
+            Outcome::Skipped(reason) => write!(f, "skipped: {reason}"),
+            Outcome::Failed(reason) => write!(f, "failed: {reason}"),
+        }
+    }
+}
+
+/// A selected version and what happened to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub version: Version,
+    pub outcome: Outcome,
+}
+
+/// The package a plan belongs to, as the API addresses it.
+pub struct Target<'a> {
+    pub namespace: &'a Namespace,
+    pub package_type: PackageType,
+    pub name: &'a str,
+}
+
+/// The entries of a dry run: every selected version with what the mode would do to it.
+pub fn dry_run(plan: &Plan, mode: Mode) -> Vec<Entry> {
+    plan.selected()
+        .map(|planned| Entry {
+            version: planned.version.clone(),
+            outcome: Outcome::would(mode),
+        })
+        .collect()
+}
+
+/// Delete or restore every selected version, oldest first, logging a line per version.
+pub async fn execute<W: std::io::Write>(
+    github: &GitHub,
+    target: &Target<'_>,
+    plan: &Plan,
+    mode: Mode,
+    log: &mut Log<W>,
+) -> Vec<Entry> {
+    let total = plan.selected().count();
+    let mut entries = Vec::with_capacity(total);
+    let mut last_progress = Instant::now();
+    for planned in plan.selected() {
+        let version = &planned.version;
+        let result = match mode {
+            Mode::Delete => {
+                github
+                    .delete_version(
+                        target.namespace,
+                        target.package_type,
+                        target.name,
+                        version.id,
+                    )
+                    .await
+            }
+            Mode::Restore => {
+                github
+                    .restore_version(
+                        target.namespace,
+                        target.package_type,
+                        target.name,
+                        version.id,
+                    )
+                    .await
+            }
+        };
+        let outcome = classify(mode, result);
+        let line = format!("{} {}: {outcome}", version.id, describe(version));
+        match &outcome {
+            Outcome::Skipped(_) => log.warning(&format!("{}: {line}", target.name)),
+            Outcome::Failed(_) => log.error(&format!("{}: {line}", target.name)),
+            _ => log.info(&line),
+        }
+        entries.push(Entry {
+            version: version.clone(),
+            outcome,
+        });
+        if last_progress.elapsed() >= PROGRESS_EVERY {
+            log.info(&format!("progress: {}/{total} versions", entries.len()));
+            last_progress = Instant::now();
+        }
+    }
+    entries
+}
+
+/// Sort an API answer into done, skipped (refusals GitHub is known to give) or failed.
+fn classify(mode: Mode, result: Result<(), ApiError>) -> Outcome {
+    let err = match result {
+        Ok(()) => {
+            return match mode {
+                Mode::Delete => Outcome::Deleted,
+                Mode::Restore => Outcome::Restored,
+            };
+        }
+        Err(err) => err,
+    };
+    match (mode, err.kind) {
+        (Mode::Delete, ApiErrorKind::NotFound) => {
+            Outcome::Skipped(format!("already gone ({})", err.message))
+        }
+        (Mode::Restore, ApiErrorKind::NotFound) => Outcome::Skipped(format!(
+            "not found: already restored or past GitHub's 30-day window ({})",
+            err.message
+        )),
+        (Mode::Delete, ApiErrorKind::Refused) if is_known_delete_refusal(&err.message) => {
+            Outcome::Skipped(err.message)
+        }
+        _ => Outcome::Failed(err.to_string()),
+    }
+}
+
+/// GitHub refuses to delete the last (tagged) version of a package and public versions
+/// with more than 5000 downloads; both are policy on GitHub's side, not failures.
+fn is_known_delete_refusal(message: &str) -> bool {
+    let message = message.to_ascii_lowercase();
+    message.contains("cannot delete the last") || message.contains("5000 downloads")
+}
+
+/// Tags for container/docker versions, the name otherwise, for log lines.
+pub fn describe(version: &Version) -> String {
+    if version.tags.is_empty() {
+        version.name.clone()
+    } else {
+        version.tags.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::github::Method;
+
+    fn api_error(status: u16, message: &str) -> Result<(), ApiError> {
+        Err(ApiError::new(
+            Method::Delete,
+            "/orgs/acme/packages/npm/x/versions/1",
+            Some(status),
+            message.to_string(),
+        ))
+    }
+
+    #[test]
+    fn answers_are_sorted_into_done_skipped_and_failed() {
+        let last =
+            "You cannot delete the last version of a package. You must delete the package instead.";
+        let last_tagged = "You cannot delete the last tagged version of a package. You must delete the package instead.";
+        let downloads = "Publicly visible package versions with more than 5000 downloads cannot be deleted. Contact GitHub support for further assistance.";
+        let cases: Vec<(Mode, Result<(), ApiError>, &str)> = vec![
+            (Mode::Delete, Ok(()), "deleted"),
+            (Mode::Restore, Ok(()), "restored"),
+            (Mode::Delete, api_error(400, last), "skipped"),
+            (Mode::Delete, api_error(400, last_tagged), "skipped"),
+            (Mode::Delete, api_error(400, downloads), "skipped"),
+            (
+                Mode::Delete,
+                api_error(404, "Package not found."),
+                "skipped",
+            ),
+            (Mode::Restore, api_error(404, "Not Found"), "skipped"),
+            (Mode::Delete, api_error(400, "Something else"), "failed"),
+            (
+                Mode::Delete,
+                api_error(403, "Resource not accessible by integration"),
+                "failed",
+            ),
+            (Mode::Delete, api_error(500, "boom"), "failed"),
+            (Mode::Restore, api_error(409, "conflict"), "failed"),
+        ];
+        for (mode, result, expected) in cases {
+            let outcome = classify(mode, result).to_string();
+            assert!(
+                outcome.starts_with(expected),
+                "{outcome} should start with {expected}"
+            );
+        }
+    }
+
+    #[test]
+    fn refusals_keep_githubs_message_as_the_reason() {
+        let message =
+            "You cannot delete the last version of a package. You must delete the package instead.";
+        assert_eq!(
+            classify(Mode::Delete, api_error(400, message)),
+            Outcome::Skipped(message.to_string())
+        );
+    }
+}

@@ -1,0 +1,87 @@
+//! The one error type of the API layer, classified where callers must branch on it.
+
+use std::fmt;
+
+use super::Method;
+
+/// How callers may need to react to a failed request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiErrorKind {
+    /// 401: the token is missing, wrong or expired.
+    Unauthorized,
+    /// 403 that is not a rate limit: the token lacks a permission.
+    Forbidden,
+    /// 404: gone, or not visible to this token (GitHub does not tell the two apart).
+    NotFound,
+    /// 400, 409 and 422: GitHub understood and refused the request.
+    Refused,
+    /// 5xx: GitHub failed.
+    Server,
+    /// No HTTP answer at all: connection, TLS or timeout.
+    Transport,
+    /// Any other status.
+    Other,
+}
+
+/// A request that did not succeed, with the route and GitHub's own message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub kind: ApiErrorKind,
+    pub status: Option<u16>,
+    pub message: String,
+    pub method: Method,
+    pub route: String,
+}
+
+impl ApiError {
+    pub fn new(method: Method, route: &str, status: Option<u16>, message: String) -> ApiError {
+        let kind = match status {
+            None => ApiErrorKind::Transport,
+            Some(401) => ApiErrorKind::Unauthorized,
+            Some(403) => ApiErrorKind::Forbidden,
+            Some(404) => ApiErrorKind::NotFound,
+            Some(400 | 409 | 422) => ApiErrorKind::Refused,
+            Some(500..=599) => ApiErrorKind::Server,
+            Some(_) => ApiErrorKind::Other,
+        };
+        ApiError {
+            kind,
+            status,
+            message,
+            method,
+            route: route.to_string(),
+        }
+    }
+
+    /// An error answer: GitHub's `message` field when the body has one, else the raw body.
+    pub fn from_body(method: Method, route: &str, status: u16, body: &str) -> ApiError {
+        #[derive(serde::Deserialize)]
+        struct ErrorBody {
+            message: String,
+        }
+        let message = serde_json::from_str::<ErrorBody>(body)
+            .map(|parsed| parsed.message)
+            .unwrap_or_else(|_| body.chars().take(200).collect());
+        ApiError::new(method, route, Some(status), message)
+    }
+
+    pub fn transport(method: Method, route: &str, source: octocrab::Error) -> ApiError {
+        ApiError::new(method, route, None, source.to_string())
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let method = self.method.as_str();
+        match self.status {
+            Some(status) => write!(
+                f,
+                "{method} {} answered {status}: {}",
+                self.route, self.message
+            ),
+            None => write!(f, "{method} {} failed: {}", self.route, self.message),
+        }
+    }
+}
+
+impl std::error::Error for ApiError {}

@@ -1,0 +1,394 @@
+//! One run: resolve the owner and packages, list and plan each, act unless told not to, report.
+
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use crate::config::{Config, Mode, PackageSelector};
+use crate::execute::{self, Entry, Outcome, Target};
+use crate::github::{ApiError, ApiErrorKind, GitHub, Namespace, OwnerKind, VersionState};
+use crate::owner;
+use crate::plan::{self, Plan};
+use crate::report::log::Log;
+use crate::report::outputs::Outputs;
+use crate::report::{PackageReport, RunReport, summary};
+
+/// What the run reads from the runner besides its inputs.
+#[derive(Debug, Clone)]
+pub struct Environment {
+    pub output_path: Option<PathBuf>,
+    pub summary_path: Option<PathBuf>,
+    pub event_path: Option<PathBuf>,
+    pub now: SystemTime,
+}
+
+impl Environment {
+    pub fn from_process() -> Environment {
+        let path = |name: &str| {
+            std::env::var_os(name)
+                .filter(|value| !value.is_empty())
+                .map(PathBuf::from)
+        };
+        Environment {
+            output_path: path("GITHUB_OUTPUT"),
+            summary_path: path("GITHUB_STEP_SUMMARY"),
+            event_path: path("GITHUB_EVENT_PATH"),
+            now: SystemTime::now(),
+        }
+    }
+}
+
+/// Run once and report. `Ok(false)` means the run finished but something failed or was
+/// refused (exit code 1); `Err` means it could not get as far as planning.
+pub async fn run<W: std::io::Write>(
+    config: &Config,
+    env: &Environment,
+    log: &mut Log<W>,
+) -> anyhow::Result<bool> {
+    let github = GitHub::new(&config.api_url, &config.token)?;
+    let known_kind = owner::kind_from_event(env.event_path.as_deref(), &config.owner);
+    let (namespace, kind) = owner::resolve(&github, &config.owner, known_kind).await?;
+    let names = package_names(&github, &namespace, config, log).await?;
+
+    let mut plans = Vec::with_capacity(names.len());
+    for name in &names {
+        plans.push((
+            name,
+            list_and_plan(&github, &namespace, config, env, name, log).await,
+        ));
+    }
+    let selected: usize = plans
+        .iter()
+        .filter_map(|(_, plan)| plan.as_ref().ok())
+        .map(|plan| plan.selected().count())
+        .sum();
+    let refusal = config
+        .max_versions
+        .filter(|max| selected > *max)
+        .map(|max| {
+            format!(
+                "{selected} versions would be affected, more than max-versions ({max}): nothing was changed. Narrow the filters or raise max-versions."
+            )
+        });
+
+    let mut packages = Vec::with_capacity(plans.len());
+    for (name, plan) in plans {
+        let plan = match plan {
+            Ok(plan) => plan,
+            Err(err) => {
+                packages.push(PackageReport::failed(name, format!("{err:#}")));
+                continue;
+            }
+        };
+        let mut report = PackageReport::planned(name, &plan);
+        report.entries = if let Some(refusal) = &refusal {
+            refused(&plan, refusal)
+        } else if config.dry_run {
+            execute::dry_run(&plan, config.mode)
+        } else {
+            act(&github, &namespace, config, name, &plan, log).await
+        };
+        packages.push(report);
+    }
+
+    let report = RunReport {
+        packages,
+        refusal,
+        now: env.now,
+    };
+    finish(
+        config,
+        env,
+        &owner_label(&config.owner, kind, &namespace),
+        &report,
+        log,
+    )?;
+    Ok(report.succeeded())
+}
+
+/// Exact names as given; wildcard patterns expanded through the list-packages endpoint.
+async fn package_names<W: std::io::Write>(
+    github: &GitHub,
+    namespace: &Namespace,
+    config: &Config,
+    log: &mut Log<W>,
+) -> anyhow::Result<Vec<String>> {
+    let mut names: Vec<String> = Vec::new();
+    let mut listed: Option<Vec<String>> = None;
+    for selector in &config.packages {
+        let matches = match selector {
+            PackageSelector::Exact(name) => vec![name.clone()],
+            PackageSelector::Wildcard(pattern) => {
+                if listed.is_none() {
+                    let all = github
+                        .list_package_names(namespace, config.package_type)
+                        .await
+                        .map_err(|err| cannot_list(err, pattern))?;
+                    listed = Some(all);
+                }
+                let found: Vec<String> = listed
+                    .iter()
+                    .flatten()
+                    .filter(|name| wildcard_matches(pattern, name))
+                    .cloned()
+                    .collect();
+                if found.is_empty() {
+                    log.warning(&format!(
+                        "input `packages`: no {} package of `{}` matches `{pattern}`",
+                        config.package_type, config.owner
+                    ));
+                }
+                found
+            }
+        };
+        for name in matches {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+    Ok(names)
+}
+
+fn cannot_list(err: ApiError, pattern: &str) -> anyhow::Error {
+    let advice = match err.kind {
+        ApiErrorKind::Forbidden | ApiErrorKind::NotFound | ApiErrorKind::Unauthorized => {
+            "this token cannot list the owner's packages (a GITHUB_TOKEN never can): name the packages exactly, or use a classic PAT with read:packages"
+        }
+        _ => "listing the owner's packages failed",
+    };
+    anyhow::Error::new(err).context(format!(
+        "input `packages`: `{pattern}` is a wildcard, and {advice}"
+    ))
+}
+
+/// Whether `name` matches a `*`/`?` pattern as a whole, ignoring ASCII case.
+/// Greedy matching with backtracking to the last `*`, linear in practice.
+fn wildcard_matches(pattern: &str, name: &str) -> bool {
+    let pattern: Vec<char> = pattern.to_ascii_lowercase().chars().collect();
+    let name: Vec<char> = name.to_ascii_lowercase().chars().collect();
+    let (mut p, mut n) = (0, 0);
+    let mut last_star: Option<(usize, usize)> = None;
+    while n < name.len() {
+        if p < pattern.len() && (pattern[p] == '?' || pattern[p] == name[n]) {
+            p += 1;
+            n += 1;
+        } else if p < pattern.len() && pattern[p] == '*' {
+            last_star = Some((p, n));
+            p += 1;
+        } else if let Some((star, matched)) = last_star {
+            p = star + 1;
+            n = matched + 1;
+            last_star = Some((star, matched + 1));
+        } else {
+            return false;
+        }
+    }
+    pattern[p..].iter().all(|&ch| ch == '*')
+}
+
+async fn list_and_plan<W: std::io::Write>(
+    github: &GitHub,
+    namespace: &Namespace,
+    config: &Config,
+    env: &Environment,
+    name: &str,
+    log: &mut Log<W>,
+) -> anyhow::Result<Plan> {
+    log.group(&format!("{} package {name}: listing", config.package_type));
+    let state = match config.mode {
+        Mode::Delete => VersionState::Active,
+        Mode::Restore => VersionState::Deleted,
+    };
+    let listed = github
+        .list_versions(namespace, config.package_type, name, state)
+        .await
+        .map_err(|err| listing_failed(err, config, namespace, name));
+    let result = listed.map(|versions| {
+        let count = versions.len();
+        let plan = plan::plan(
+            versions,
+            &config.policy,
+            config.package_type,
+            config.mode,
+            env.now,
+        );
+        log.info(&format!(
+            "{count} {} versions listed, {} selected by the policy",
+            state_word(state),
+            plan.selected().count()
+        ));
+        plan
+    });
+    if let Err(err) = &result {
+        log.error(&format!("{err:#}"));
+    }
+    log.end_group();
+    result
+}
+
+fn state_word(state: VersionState) -> &'static str {
+    match state {
+        VersionState::Active => "active",
+        VersionState::Deleted => "deleted",
+    }
+}
+
+fn listing_failed(
+    err: ApiError,
+    config: &Config,
+    namespace: &Namespace,
+    name: &str,
+) -> anyhow::Error {
+    let advice = match err.kind {
+        ApiErrorKind::NotFound => format!(
+            "package `{name}` ({}) was not found under {}, or the token cannot see it. Check `owner`, `package-type` and the name. A GITHUB_TOKEN needs `permissions: packages: write` and the repository needs access to the package (package settings → Manage Actions access); a classic PAT needs read:packages (delete:packages to delete, write:packages to restore).",
+            config.package_type,
+            namespace.prefix()
+        ),
+        ApiErrorKind::Forbidden => format!(
+            "the token may not read package `{name}`: give the workflow `permissions: packages: write` and the repository access to the package, or use a classic PAT with read:packages"
+        ),
+        ApiErrorKind::Unauthorized => {
+            "input `token` was rejected by GitHub: check that the secret is set and not expired"
+                .to_string()
+        }
+        _ => format!("listing the versions of package `{name}` failed"),
+    };
+    anyhow::Error::new(err).context(advice)
+}
+
+async fn act<W: std::io::Write>(
+    github: &GitHub,
+    namespace: &Namespace,
+    config: &Config,
+    name: &str,
+    plan: &Plan,
+    log: &mut Log<W>,
+) -> Vec<Entry> {
+    let count = plan.selected().count();
+    if count == 0 {
+        return Vec::new();
+    }
+    let verb = match config.mode {
+        Mode::Delete => "deleting",
+        Mode::Restore => "restoring",
+    };
+    log.group(&format!(
+        "{} package {name}: {verb} {count} versions",
+        config.package_type
+    ));
+    let target = Target {
+        namespace,
+        package_type: config.package_type,
+        name,
+    };
+    let entries = execute::execute(github, &target, plan, config.mode, log).await;
+    log.end_group();
+    entries
+}
+
+/// Under a max-versions refusal every selected version is reported, and none is touched.
+fn refused(plan: &Plan, refusal: &str) -> Vec<Entry> {
+    plan.selected()
+        .map(|planned| Entry {
+            version: planned.version.clone(),
+            outcome: Outcome::Skipped(refusal.to_string()),
+        })
+        .collect()
+}
+
+fn owner_label(owner: &str, kind: OwnerKind, namespace: &Namespace) -> String {
+    let kind = match kind {
+        OwnerKind::Organization => "organization",
+        OwnerKind::User => "user",
+    };
+    format!("`{owner}` ({kind}, through `{}`)", namespace.prefix())
+}
+
+/// Write outputs and summary (to the log when run outside Actions) and the final total.
+fn finish<W: std::io::Write>(
+    config: &Config,
+    env: &Environment,
+    owner: &str,
+    report: &RunReport,
+    log: &mut Log<W>,
+) -> anyhow::Result<()> {
+    let outputs = Outputs::from_report(report);
+    for name in &outputs.truncated {
+        log.warning(&format!(
+            "output `{name}` was cut short to stay under GitHub's 1 MB limit per output"
+        ));
+    }
+    let markdown = summary::render(config, owner, report);
+    match &env.output_path {
+        Some(path) => outputs.append_to(path)?,
+        None => {
+            log.group("outputs (GITHUB_OUTPUT is not set)");
+            log.info(outputs.render().trim_end());
+            log.end_group();
+        }
+    }
+    match &env.summary_path {
+        Some(path) => summary::append_to(path, &markdown)?,
+        None => {
+            log.group("summary (GITHUB_STEP_SUMMARY is not set)");
+            log.info(markdown.trim_end());
+            log.end_group();
+        }
+    }
+    if let Some(refusal) = &report.refusal {
+        log.error(&format!("input `max-versions`: {refusal}"));
+    }
+    let totals = report.totals();
+    let mode = match (config.mode, config.dry_run) {
+        (Mode::Delete, false) => "deleted",
+        (Mode::Restore, false) => "restored",
+        (Mode::Delete, true) => "would be deleted (dry run)",
+        (Mode::Restore, true) => "would be restored (dry run)",
+    };
+    log.info(&format!(
+        "package-janitor: {} {mode}, {} skipped, {} failed, in {} packages ({} versions listed)",
+        totals.acted_on,
+        totals.skipped,
+        totals.failed,
+        report.packages.len(),
+        totals.listed
+    ));
+    if totals.failed > 0 || totals.packages_failed > 0 {
+        log.error(&format!(
+            "{} versions and {} packages failed; see the errors above. Versions that were done stay done; run again to retry the rest.",
+            totals.failed, totals.packages_failed
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards_match_whole_names_case_insensitively() {
+        let cases = [
+            ("app-*", "app-web", true),
+            ("app-*", "app-", true),
+            ("app-*", "my-app-web", false),
+            ("app-?", "app-1", true),
+            ("app-?", "app-12", false),
+            ("*", "anything/with/slashes", true),
+            ("team/*", "team/app", true),
+            ("a.b*", "axb", false),
+            ("APP*", "app", true),
+            ("*-web-*", "a-web-b-web-c", true),
+            ("a*b*c", "abxbyc", true),
+            ("a*b*c", "abxbyd", false),
+        ];
+        for (pattern, name, expected) in cases {
+            assert_eq!(
+                wildcard_matches(pattern, name),
+                expected,
+                "{pattern} vs {name}"
+            );
+        }
+    }
+}
