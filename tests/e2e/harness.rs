@@ -1,0 +1,181 @@
+//! Runs the real binary against the fake API and reads back its outputs and summary.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use fake_github::{days, FakeGitHub, OwnerSeed, PackageSeed, Seed, TokenSeed, VersionSeed};
+
+/// A PAT of `alice`, member of the `acme` organization, with every packages scope.
+pub const ALICE: &str = "ghp_alice_secret_value";
+/// A GITHUB_TOKEN issued to workflows of `acme/app`.
+pub const WORKFLOW_TOKEN: &str = "ghs_workflow_secret_value";
+
+/// The accounts every test starts from; tests add their packages.
+pub fn accounts() -> Seed {
+    Seed::new()
+        .token(TokenSeed::pat(
+            ALICE,
+            "alice",
+            &["read:packages", "write:packages", "delete:packages", "repo"],
+        ))
+        .token(TokenSeed::github_token(WORKFLOW_TOKEN, "acme/app"))
+        .owner(OwnerSeed::org("acme").members(&["alice"]))
+        .owner(OwnerSeed::user("alice"))
+        .owner(OwnerSeed::user("bob"))
+}
+
+/// A container version with tags, `age_days` old.
+pub fn image(id: u64, age_days: u64, tags: &[&str]) -> VersionSeed {
+    VersionSeed::new(id, days(age_days)).tags(tags)
+}
+
+/// A version of a non-container package, named like `1.2.3`.
+pub fn release(id: u64, age_days: u64, name: &str) -> VersionSeed {
+    VersionSeed::new(id, days(age_days)).named(name)
+}
+
+pub fn container(owner: &str, name: &str, versions: Vec<VersionSeed>) -> PackageSeed {
+    PackageSeed::new(owner, "container", name)
+        .repository("acme/app")
+        .versions(versions)
+}
+
+/// One invocation of the binary, built up input by input.
+pub struct Janitor {
+    env: Vec<(String, String)>,
+}
+
+pub fn janitor(fake: &FakeGitHub, token: &str) -> Janitor {
+    Janitor {
+        env: vec![
+            ("GITHUB_API_URL".into(), fake.url()),
+            ("GITHUB_REPOSITORY_OWNER".into(), "acme".into()),
+            ("INPUT_TOKEN".into(), token.into()),
+        ],
+    }
+}
+
+/// A binary run with nothing but the given variables, as the runner would start it.
+pub fn janitor_without_api() -> Janitor {
+    Janitor { env: Vec::new() }
+}
+
+impl Janitor {
+    /// Set an input the way the runner does: `INPUT_` + upper-cased name, hyphens kept.
+    pub fn input(mut self, name: &str, value: &str) -> Self {
+        self.env
+            .push((format!("INPUT_{}", name.to_uppercase()), value.to_string()));
+        self
+    }
+
+    pub fn env(mut self, name: &str, value: &str) -> Self {
+        self.env.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    pub fn run(self) -> Finished {
+        static RUNS: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "package-janitor-e2e-{}-{}",
+            std::process::id(),
+            RUNS.fetch_add(1, Ordering::SeqCst)
+        ));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let output_path = dir.join("output");
+        let summary_path = dir.join("summary");
+        let output = Command::new(env!("CARGO_BIN_EXE_package-janitor"))
+            .env_clear()
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .env("GITHUB_OUTPUT", &output_path)
+            .env("GITHUB_STEP_SUMMARY", &summary_path)
+            .output()
+            .expect("the binary runs");
+        let read = |path: &PathBuf| std::fs::read_to_string(path).unwrap_or_default();
+        let finished = Finished {
+            code: output.status.code(),
+            log: String::from_utf8_lossy(&output.stdout).into_owned()
+                + &String::from_utf8_lossy(&output.stderr),
+            outputs: parse_outputs(&read(&output_path)),
+            summary: read(&summary_path),
+        };
+        let _ = std::fs::remove_dir_all(&dir);
+        finished
+    }
+}
+
+/// What a run left behind.
+#[derive(Debug)]
+pub struct Finished {
+    pub code: Option<i32>,
+    pub log: String,
+    pub outputs: BTreeMap<String, String>,
+    pub summary: String,
+}
+
+impl Finished {
+    #[track_caller]
+    pub fn assert_success(&self) -> &Self {
+        assert_eq!(self.code, Some(0), "run failed:\n{}", self.log);
+        self
+    }
+
+    #[track_caller]
+    pub fn assert_failure(&self) -> &Self {
+        assert_eq!(self.code, Some(1), "run should exit 1:\n{}", self.log);
+        self
+    }
+
+    /// The `ids` output, as numbers, sorted.
+    pub fn ids(&self) -> Vec<u64> {
+        ids_in(&self.outputs["ids"])
+    }
+
+    pub fn failed_ids(&self) -> Vec<u64> {
+        ids_in(&self.outputs["failed-ids"])
+    }
+
+    pub fn json(&self) -> Vec<serde_json::Value> {
+        serde_json::from_str(&self.outputs["json"]).expect("json output is a JSON array")
+    }
+
+    /// The outcome the `json` output gives a version id.
+    pub fn outcome_of(&self, id: u64) -> String {
+        self.json()
+            .iter()
+            .find(|entry| entry["id"] == id)
+            .and_then(|entry| entry["outcome"].as_str().map(str::to_string))
+            .unwrap_or_else(|| panic!("no json entry for {id}: {}", self.outputs["json"]))
+    }
+}
+
+fn ids_in(list: &str) -> Vec<u64> {
+    let mut ids: Vec<u64> = list
+        .split(',')
+        .filter(|id| !id.is_empty())
+        .map(|id| id.parse().expect("ids are numbers"))
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
+/// Parse a GITHUB_OUTPUT file: `name=value` lines and `name<<DELIM` heredocs.
+fn parse_outputs(text: &str) -> BTreeMap<String, String> {
+    let mut outputs = BTreeMap::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        if let Some((name, delimiter)) = line.split_once("<<") {
+            let value: Vec<&str> = lines.by_ref().take_while(|l| *l != delimiter).collect();
+            outputs.insert(name.to_string(), value.join("\n"));
+        } else if let Some((name, value)) = line.split_once('=') {
+            outputs.insert(name.to_string(), value.to_string());
+        }
+    }
+    outputs
+}
+
+/// Ids from `first` to `last` inclusive, for asserting on ranges.
+pub fn range(first: u64, last: u64) -> Vec<u64> {
+    (first..=last).collect()
+}
