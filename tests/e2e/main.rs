@@ -1,4 +1,6 @@
 //! End-to-end tests: the real binary against the stateful fake GitHub API.
 
-mod harness;
 mod filters;
+mod harness;
+mod owners;
+mod restore;
