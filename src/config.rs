@@ -508,6 +508,9 @@ mod tests {
 
     use super::*;
 
+    /// Environment variables laid over `BASE`.
+    type Env<'a> = &'a [(&'a str, &'a str)];
+
     const SECRET: &str = "ghp_s3cr3tT0kenValue";
 
     /// The smallest environment that parses: token, owner (from the runner) and one package.
@@ -828,7 +831,7 @@ mod tests {
     #[test]
     fn every_bad_input_is_rejected_with_its_name_and_value() {
         // (environment over BASE, input named in the error, fragment of the reported value)
-        let table: &[(&[(&str, &str)], &str, Option<&str>)] = &[
+        let table: &[(Env, &str, Option<&str>)] = &[
             (&[("INPUT_TOKEN", "")], "token", None),
             (&[("INPUT_TOKEN", " \n")], "token", None),
             (&[("GITHUB_REPOSITORY_OWNER", "")], "owner", None),
