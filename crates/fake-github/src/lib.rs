@@ -1,1 +1,46 @@
-//! Stateful fake of the GitHub Packages REST API.
+//! Stateful fake of the GitHub Packages REST API, for package-janitor's end-to-end tests and
+//! demo. Behaviour follows `github-facts.md`; where that file is silent the fake guesses, and
+//! each guess is written down where it is made (see `access` for who may do what).
+//!
+//! ```no_run
+//! use fake_github::{FakeGitHub, OwnerSeed, PackageSeed, Seed, TokenSeed, VersionSeed, days};
+//!
+//! let fake = FakeGitHub::start(
+//!     Seed::new()
+//!         .token(TokenSeed::pat("ghp_alice", "alice", &["read:packages", "delete:packages"]))
+//!         .owner(OwnerSeed::org("acme").members(&["alice"]))
+//!         .package(PackageSeed::new("acme", "container", "app").versions(vec![
+//!             VersionSeed::new(1, days(40)).tags(&["v1"]),
+//!             VersionSeed::new(2, days(3)).tags(&["v2"]),
+//!         ])),
+//! )?;
+//! // ... run the client against fake.url() ...
+//! assert_eq!(fake.active_ids("acme", "container", "app"), vec![1, 2]);
+//! # anyhow::Ok(())
+//! ```
+//!
+//! Layout: `seed` (the starting world), `state` (the world and its rules), `access` (tokens
+//! and visibility), `extract` + `routes` (HTTP), `pagination`, `render` (JSON bodies),
+//! `errors`, `record` (the request log middleware), `server` (threads and shutdown).
+//! Cross-cutting behaviour such as rate limits or injected faults belongs in middleware next
+//! to `record`, and further APIs (an OCI registry) as routes beside those in `routes`.
+
+mod access;
+mod errors;
+mod extract;
+mod pagination;
+mod record;
+mod render;
+mod routes;
+mod seed;
+mod server;
+mod state;
+
+#[cfg(test)]
+mod tests;
+
+pub use record::RecordedRequest;
+pub use seed::{
+    OwnerKind, OwnerSeed, PackageSeed, Seed, TokenKind, TokenSeed, VersionSeed, Visibility, days,
+};
+pub use server::FakeGitHub;

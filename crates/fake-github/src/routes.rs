@@ -1,0 +1,293 @@
+//! The REST routes and their handlers.
+//!
+//! Every handler checks in the order GitHub reveals things: authentication (401), then the
+//! path's shape (422 for a non-integer version id), then scopes (403), then the owner and
+//! package (404), then visibility (404) and admin rights (403), then the operation's own rules.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use axum::extract::{Path, Query, State};
+use axum::http::header::LINK;
+use axum::http::{HeaderValue, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router, middleware};
+use serde_json::Value;
+
+use crate::access::{self, Action, Caller, Prefix};
+use crate::errors::ApiError;
+use crate::extract::{PackageRef, VersionRef};
+use crate::pagination::Page;
+use crate::record;
+use crate::render;
+use crate::server::Shared;
+use crate::state::{Owner, PACKAGE_TYPES, Package, Version, World, same_login};
+
+/// Listing packages refuses pages reaching past this many results (documented).
+const PACKAGE_LISTING_LIMIT: usize = 10_000;
+
+/// The handlers' view of the server.
+type App = State<Arc<Shared>>;
+
+pub fn router(shared: Arc<Shared>) -> Router {
+    let mut router = Router::new()
+        .route("/user", get(get_authenticated_user))
+        .route("/users/{owner}", get(get_user));
+    for prefix in ["/orgs/{owner}", "/users/{owner}", "/user"] {
+        let package = format!("{prefix}/packages/{{package_type}}/{{package_name}}");
+        let version = format!("{package}/versions/{{version_id}}");
+        router = router
+            .route(&format!("{prefix}/packages"), get(list_packages))
+            .route(&package, get(get_package).delete(delete_package))
+            .route(&format!("{package}/restore"), post(restore_package))
+            .route(&format!("{package}/versions"), get(list_versions))
+            .route(&version, get(get_version).delete(delete_version))
+            .route(&format!("{version}/restore"), post(restore_version));
+    }
+    router
+        .fallback(|| async { ApiError::not_found() })
+        .layer(middleware::from_fn_with_state(
+            shared.clone(),
+            record::record,
+        ))
+        .with_state(shared)
+}
+
+async fn get_authenticated_user(
+    caller: Caller,
+    State(shared): App,
+) -> Result<Json<Value>, ApiError> {
+    access::require_user_token(&caller)?;
+    let world = shared.world();
+    let owner = world.owner(&caller.login).ok_or_else(ApiError::not_found)?;
+    Ok(Json(render::user(owner)))
+}
+
+async fn get_user(
+    _caller: Caller,
+    State(shared): App,
+    Path(login): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let world = shared.world();
+    let owner = world.owner(&login).ok_or_else(ApiError::not_found)?;
+    Ok(Json(render::user(owner)))
+}
+
+async fn list_packages(
+    caller: Caller,
+    prefix: Prefix,
+    State(shared): App,
+    Query(query): Query<HashMap<String, String>>,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    access::require_user_token(&caller)?;
+    // Guess: GitHub requires `package_type`; the fake answers 422 without a valid one.
+    let package_type = query
+        .get("package_type")
+        .filter(|t| PACKAGE_TYPES.contains(&t.as_str()))
+        .ok_or_else(|| {
+            ApiError::unprocessable(format!(
+                "package_type must be one of: {}.",
+                PACKAGE_TYPES.join(", ")
+            ))
+        })?;
+    access::require_scopes(&caller, Action::Read, package_type)?;
+    let page = Page::from_query(&query);
+    if page.reaches_past(PACKAGE_LISTING_LIMIT) {
+        return Err(ApiError::bad_request(
+            "Pagination is limited to the first 10000 packages: lower page or per_page.",
+        ));
+    }
+    let world = shared.world();
+    let owner = access::resolve_owner(&world, &caller, &prefix)?;
+    let visibility = query.get("visibility");
+    let packages: Vec<&Package> = world
+        .packages
+        .iter()
+        .filter(|p| same_login(&p.owner, &owner.login) && &p.package_type == package_type)
+        .filter(|p| p.deleted_at.is_none() && access::can_see(&caller, &prefix, owner, p))
+        .filter(|p| visibility.is_none_or(|v| v == p.visibility.as_str()))
+        .collect();
+    let items = page
+        .slice(&packages)
+        .iter()
+        .map(|p| render::package(&shared.base_url, owner, p))
+        .collect();
+    let link = page.link_header(packages.len(), &shared.base_url, uri.path(), uri.query());
+    Ok(paginated(items, link))
+}
+
+/// Scopes, owner, package, visibility and admin rights for `action` on the target package,
+/// which must be live, or deleted when `deleted_package` (to restore it).
+fn locate<'w>(
+    world: &'w World,
+    caller: &Caller,
+    target: &PackageRef,
+    action: Action,
+    deleted_package: bool,
+) -> Result<(&'w Owner, &'w Package), ApiError> {
+    access::require_scopes(caller, action, &target.package_type)?;
+    let owner = access::resolve_owner(world, caller, &target.prefix)?;
+    let package = world
+        .package(&owner.login, &target.package_type, &target.name)
+        .filter(|p| p.deleted_at.is_some() == deleted_package)
+        .ok_or_else(ApiError::package_not_found)?;
+    access::authorize(caller, &target.prefix, owner, package, action)?;
+    Ok((owner, package))
+}
+
+/// Runs `change` on the located package; answers 204 like GitHub's DELETE and restore.
+fn mutate(
+    shared: &Shared,
+    caller: &Caller,
+    target: &PackageRef,
+    action: Action,
+    deleted_package: bool,
+    change: impl FnOnce(&mut Package, SystemTime) -> Result<(), ApiError>,
+) -> Result<StatusCode, ApiError> {
+    let mut world = shared.world();
+    let id = locate(&world, caller, target, action, deleted_package)?
+        .1
+        .id;
+    let package = world
+        .package_by_id_mut(id)
+        .ok_or_else(ApiError::package_not_found)?;
+    change(package, SystemTime::now())?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn get_package(
+    caller: Caller,
+    target: PackageRef,
+    State(shared): App,
+) -> Result<Json<Value>, ApiError> {
+    let world = shared.world();
+    let (owner, package) = locate(&world, &caller, &target, Action::Read, false)?;
+    Ok(Json(render::package(&shared.base_url, owner, package)))
+}
+
+async fn delete_package(
+    caller: Caller,
+    target: PackageRef,
+    State(shared): App,
+) -> Result<StatusCode, ApiError> {
+    mutate(
+        &shared,
+        &caller,
+        &target,
+        Action::Delete,
+        false,
+        Package::delete,
+    )
+}
+
+async fn restore_package(
+    caller: Caller,
+    target: PackageRef,
+    State(shared): App,
+) -> Result<StatusCode, ApiError> {
+    mutate(
+        &shared,
+        &caller,
+        &target,
+        Action::Restore,
+        true,
+        Package::restore,
+    )
+}
+
+async fn list_versions(
+    caller: Caller,
+    target: PackageRef,
+    State(shared): App,
+    Query(query): Query<HashMap<String, String>>,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    // Honoured on all three prefixes: documented for /orgs and /user, and clients send it on
+    // /users too (guess: GitHub honours it there as well).
+    let (deleted, action) = match query.get("state").map(String::as_str) {
+        None | Some("active") => (false, Action::Read),
+        Some("deleted") => (true, Action::ListDeleted),
+        Some(_) => {
+            return Err(ApiError::unprocessable(
+                "state must be one of: active, deleted.",
+            ));
+        }
+    };
+    let page = Page::from_query(&query);
+    let world = shared.world();
+    let (owner, package) = locate(&world, &caller, &target, action, false)?;
+    let mut versions: Vec<&Version> = package
+        .versions
+        .iter()
+        .filter(|v| v.is_active() != deleted)
+        .collect();
+    versions.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+    let items = page
+        .slice(&versions)
+        .iter()
+        .map(|v| render::version(&shared.base_url, owner, package, v))
+        .collect();
+    let link = page.link_header(versions.len(), &shared.base_url, uri.path(), uri.query());
+    Ok(paginated(items, link))
+}
+
+/// Guess: a deleted version can still be fetched by id (with `deleted_at`).
+async fn get_version(
+    caller: Caller,
+    target: VersionRef,
+    State(shared): App,
+) -> Result<Json<Value>, ApiError> {
+    let world = shared.world();
+    let (owner, package) = locate(&world, &caller, &target.package, Action::Read, false)?;
+    let version = package
+        .version(target.id)
+        .ok_or_else(ApiError::package_not_found)?;
+    Ok(Json(render::version(
+        &shared.base_url,
+        owner,
+        package,
+        version,
+    )))
+}
+
+async fn delete_version(
+    caller: Caller,
+    target: VersionRef,
+    State(shared): App,
+) -> Result<StatusCode, ApiError> {
+    mutate(
+        &shared,
+        &caller,
+        &target.package,
+        Action::Delete,
+        false,
+        |package, now| package.delete_version(target.id, now),
+    )
+}
+
+async fn restore_version(
+    caller: Caller,
+    target: VersionRef,
+    State(shared): App,
+) -> Result<StatusCode, ApiError> {
+    mutate(
+        &shared,
+        &caller,
+        &target.package,
+        Action::Restore,
+        false,
+        |package, now| package.restore_version(target.id, now),
+    )
+}
+
+fn paginated(items: Vec<Value>, link: Option<String>) -> Response {
+    let mut response = Json(items).into_response();
+    // The link is built from the request's own URI, so it is always a valid header value.
+    if let Some(value) = link.and_then(|link| HeaderValue::try_from(link).ok()) {
+        response.headers_mut().insert(LINK, value);
+    }
+    response
+}

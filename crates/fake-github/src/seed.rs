@@ -1,0 +1,363 @@
+//! The fake's starting world: tokens, owners and packages, from Rust builders or a JSON file.
+//!
+//! JSON shape (durations are humantime strings such as `"40d"` or `"2w 3d"`):
+//!
+//! ```json
+//! {
+//!   "tokens": [
+//!     {"token": "ghp_alice", "login": "alice",
+//!      "kind": {"pat": {"scopes": ["read:packages", "delete:packages"]}}},
+//!     {"token": "ghs_ci", "login": "github-actions[bot]",
+//!      "kind": {"github_token": {"repository": "acme/app"}}}
+//!   ],
+//!   "owners": [{"login": "acme", "kind": "Organization", "members": ["alice"]}],
+//!   "packages": [{
+//!     "owner": "acme", "package_type": "container", "name": "app",
+//!     "visibility": "public", "repository": "acme/app",
+//!     "versions": [
+//!       {"id": 11, "tags": ["v1"], "age": "40d"},
+//!       {"id": 12, "age": "2w 3d", "deleted_ago": "1d", "downloads": 7}
+//!     ]
+//!   }]
+//! }
+//! ```
+//!
+//! Ages are relative to the moment the fake starts, so seeded worlds stay stable over time.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer};
+
+/// Everything the fake knows when it starts.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Seed {
+    #[serde(default)]
+    pub tokens: Vec<TokenSeed>,
+    /// Users and organizations. A PAT's login that is missing here is added as a user.
+    #[serde(default)]
+    pub owners: Vec<OwnerSeed>,
+    #[serde(default)]
+    pub packages: Vec<PackageSeed>,
+}
+
+impl Seed {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Parses the JSON form described in the module documentation.
+    pub fn from_json(text: &str) -> anyhow::Result<Self> {
+        Ok(serde_json::from_str(text)?)
+    }
+
+    pub fn token(mut self, token: TokenSeed) -> Self {
+        self.tokens.push(token);
+        self
+    }
+
+    pub fn owner(mut self, owner: OwnerSeed) -> Self {
+        self.owners.push(owner);
+        self
+    }
+
+    pub fn package(mut self, package: PackageSeed) -> Self {
+        self.packages.push(package);
+        self
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenSeed {
+    /// The secret the client sends as `Authorization: Bearer <token>` (or `token <token>`).
+    pub token: String,
+    /// The user the token acts as; `github-actions[bot]` for a `GITHUB_TOKEN`.
+    pub login: String,
+    pub kind: TokenKind,
+}
+
+impl TokenSeed {
+    /// A classic personal access token of `login` with the given scopes.
+    pub fn pat(token: &str, login: &str, scopes: &[&str]) -> Self {
+        Self {
+            token: token.to_owned(),
+            login: login.to_owned(),
+            kind: TokenKind::Pat {
+                scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            },
+        }
+    }
+
+    /// A workflow's `GITHUB_TOKEN` for `repository` (`owner/repo`).
+    pub fn github_token(token: &str, repository: &str) -> Self {
+        Self {
+            token: token.to_owned(),
+            login: "github-actions[bot]".to_owned(),
+            kind: TokenKind::GithubToken {
+                repository: repository.to_owned(),
+            },
+        }
+    }
+}
+
+/// JSON: `{"pat": {"scopes": [...]}}` or `{"github_token": {"repository": "owner/repo"}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum TokenKind {
+    Pat { scopes: Vec<String> },
+    GithubToken { repository: String },
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OwnerSeed {
+    pub login: String,
+    pub kind: OwnerKind,
+    /// Organization members; the fake treats every member as an admin of the org's packages.
+    #[serde(default)]
+    pub members: Vec<String>,
+}
+
+impl OwnerSeed {
+    pub fn user(login: &str) -> Self {
+        Self {
+            login: login.to_owned(),
+            kind: OwnerKind::User,
+            members: Vec::new(),
+        }
+    }
+
+    pub fn org(login: &str) -> Self {
+        Self {
+            login: login.to_owned(),
+            kind: OwnerKind::Organization,
+            members: Vec::new(),
+        }
+    }
+
+    pub fn members(mut self, logins: &[&str]) -> Self {
+        self.members = logins.iter().map(|s| s.to_string()).collect();
+        self
+    }
+}
+
+/// JSON: `"User"` or `"Organization"` (as GitHub spells `type`), lower case accepted too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum OwnerKind {
+    #[serde(alias = "user")]
+    User,
+    #[serde(alias = "organization")]
+    Organization,
+}
+
+/// JSON: `"public"` or `"private"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    Public,
+    #[default]
+    Private,
+}
+
+impl Visibility {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Public => "public",
+            Visibility::Private => "private",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackageSeed {
+    /// Login of a seeded owner.
+    pub owner: String,
+    /// One of npm, maven, rubygems, docker, nuget, container.
+    pub package_type: String,
+    pub name: String,
+    #[serde(default)]
+    pub visibility: Visibility,
+    /// `owner/repo` the package is linked to, if any.
+    #[serde(default)]
+    pub repository: Option<String>,
+    #[serde(default)]
+    pub versions: Vec<VersionSeed>,
+}
+
+impl PackageSeed {
+    /// A private package with no repository and no versions.
+    pub fn new(owner: &str, package_type: &str, name: &str) -> Self {
+        Self {
+            owner: owner.to_owned(),
+            package_type: package_type.to_owned(),
+            name: name.to_owned(),
+            visibility: Visibility::Private,
+            repository: None,
+            versions: Vec::new(),
+        }
+    }
+
+    pub fn public(mut self) -> Self {
+        self.visibility = Visibility::Public;
+        self
+    }
+
+    pub fn repository(mut self, full_name: &str) -> Self {
+        self.repository = Some(full_name.to_owned());
+        self
+    }
+
+    pub fn versions(mut self, versions: Vec<VersionSeed>) -> Self {
+        self.versions = versions;
+        self
+    }
+
+    pub fn version(mut self, version: VersionSeed) -> Self {
+        self.versions.push(version);
+        self
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VersionSeed {
+    /// Version ids are global on GitHub, so they must be unique across the whole seed.
+    pub id: u64,
+    /// `None`: container and docker versions get a deterministic `sha256:<64 hex>` derived
+    /// from the id, other types get `0.0.<id>`.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Only for container (`metadata.container.tags`) and docker (`metadata.docker.tag`).
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// `created_at = now - age`.
+    #[serde(deserialize_with = "duration")]
+    pub age: Duration,
+    /// `updated_at = now - updated_age`; defaults to `age`.
+    #[serde(default, deserialize_with = "optional_duration")]
+    pub updated_age: Option<Duration>,
+    /// `Some(ago)`: the version was deleted `ago` before the fake started.
+    #[serde(default, deserialize_with = "optional_duration")]
+    pub deleted_ago: Option<Duration>,
+    /// Only matters for the "more than 5000 downloads" refusal on public packages.
+    #[serde(default)]
+    pub downloads: u64,
+}
+
+impl VersionSeed {
+    pub fn new(id: u64, age: Duration) -> Self {
+        Self {
+            id,
+            name: None,
+            tags: Vec::new(),
+            age,
+            updated_age: None,
+            deleted_ago: None,
+            downloads: 0,
+        }
+    }
+
+    pub fn named(mut self, name: &str) -> Self {
+        self.name = Some(name.to_owned());
+        self
+    }
+
+    pub fn tags(mut self, tags: &[&str]) -> Self {
+        self.tags = tags.iter().map(|s| s.to_string()).collect();
+        self
+    }
+
+    pub fn updated(mut self, ago: Duration) -> Self {
+        self.updated_age = Some(ago);
+        self
+    }
+
+    pub fn deleted(mut self, ago: Duration) -> Self {
+        self.deleted_ago = Some(ago);
+        self
+    }
+
+    pub fn downloads(mut self, downloads: u64) -> Self {
+        self.downloads = downloads;
+        self
+    }
+}
+
+/// `n` days, for seeds written in Rust.
+pub const fn days(n: u64) -> Duration {
+    Duration::from_secs(n * 24 * 60 * 60)
+}
+
+fn duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    humantime::parse_duration(&text).map_err(serde::de::Error::custom)
+}
+
+fn optional_duration<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Duration>, D::Error> {
+    match Option::<String>::deserialize(deserializer)? {
+        Some(text) => humantime::parse_duration(&text)
+            .map(Some)
+            .map_err(serde::de::Error::custom),
+        None => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_json_example_parses() {
+        let text = include_str!("seed.rs")
+            .lines()
+            .skip_while(|line| !line.starts_with("//! ```json"))
+            .skip(1)
+            .take_while(|line| !line.starts_with("//! ```"))
+            .map(|line| line.trim_start_matches("//!"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let seed = Seed::from_json(&text).expect("the doc example is valid");
+
+        assert_eq!(seed.tokens.len(), 2);
+        assert_eq!(
+            seed.tokens[1].kind,
+            TokenKind::GithubToken {
+                repository: "acme/app".into()
+            }
+        );
+        assert_eq!(seed.owners[0].kind, OwnerKind::Organization);
+        let package = &seed.packages[0];
+        assert_eq!(package.visibility, Visibility::Public);
+        assert_eq!(package.versions[1].age, days(17));
+        assert_eq!(package.versions[1].deleted_ago, Some(days(1)));
+    }
+
+    #[test]
+    fn json_defaults_match_the_builders() {
+        let seed = Seed::from_json(
+            r#"{"packages": [{"owner": "o", "package_type": "npm", "name": "n",
+                "versions": [{"id": 1, "age": "1h"}]}]}"#,
+        )
+        .expect("minimal seed parses");
+        let package = &seed.packages[0];
+        let built = PackageSeed::new("o", "npm", "n");
+
+        assert_eq!(package.visibility, built.visibility);
+        assert_eq!(package.repository, built.repository);
+        let version = &package.versions[0];
+        assert_eq!(version.name, None);
+        assert_eq!(version.deleted_ago, None);
+        assert_eq!(version.downloads, 0);
+    }
+
+    #[test]
+    fn a_misspelled_field_is_rejected() {
+        let error = Seed::from_json(r#"{"tokens": [], "packges": []}"#)
+            .expect_err("unknown fields are errors");
+        assert!(error.to_string().contains("packges"), "{error}");
+    }
+}

@@ -1,0 +1,160 @@
+//! Running the fake: a thread with its own tokio runtime serving on 127.0.0.1, and the
+//! inspection helpers tests use.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::SystemTime;
+
+use anyhow::Context;
+use tokio::sync::oneshot;
+
+use crate::record::RecordedRequest;
+use crate::routes;
+use crate::seed::Seed;
+use crate::state::World;
+
+/// What every handler shares. Locks are held only between awaits, never across one.
+#[derive(Debug)]
+pub struct Shared {
+    /// `http://127.0.0.1:PORT`, for the absolute URLs in bodies and `Link` headers.
+    pub base_url: String,
+    world: Mutex<World>,
+    requests: Mutex<Vec<RecordedRequest>>,
+}
+
+impl Shared {
+    pub fn world(&self) -> MutexGuard<'_, World> {
+        self.world
+            .lock()
+            .expect("fake-github world lock poisoned by a panicking handler")
+    }
+
+    pub fn log_request(&self, request: RecordedRequest) {
+        self.requests
+            .lock()
+            .expect("fake-github request log lock poisoned")
+            .push(request);
+    }
+}
+
+/// A running fake GitHub; it stops serving when dropped.
+#[derive(Debug)]
+pub struct FakeGitHub {
+    shared: Arc<Shared>,
+    shutdown: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl FakeGitHub {
+    /// Starts serving `seed` on a free port of 127.0.0.1.
+    pub fn start(seed: Seed) -> anyhow::Result<Self> {
+        Self::start_on_port(seed, 0)
+    }
+
+    /// Starts serving `seed` on 127.0.0.1:`port` (0 picks a free one).
+    pub fn start_on_port(seed: Seed, port: u16) -> anyhow::Result<Self> {
+        let world = World::from_seed(seed, SystemTime::now()).context("invalid seed")?;
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port))
+            .with_context(|| format!("cannot listen on 127.0.0.1:{port}"))?;
+        listener.set_nonblocking(true)?;
+        let shared = Arc::new(Shared {
+            base_url: format!("http://{}", listener.local_addr()?),
+            world: Mutex::new(world),
+            requests: Mutex::new(Vec::new()),
+        });
+
+        // One worker is plenty for tests; the runtime is built here so errors surface now.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let listener = {
+            let _context = runtime.enter();
+            tokio::net::TcpListener::from_std(listener)?
+        };
+        let app = routes::router(Arc::clone(&shared));
+        let (shutdown, stop) = oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("fake-github".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    // Stopping drops the server and, with the runtime, every open connection,
+                    // so Drop never waits on a client that keeps a connection alive.
+                    tokio::select! {
+                        served = axum::serve(listener, app) => {
+                            if let Err(error) = served {
+                                eprintln!("fake-github: server failed: {error}");
+                            }
+                        }
+                        _ = stop => {}
+                    }
+                });
+            })?;
+        Ok(Self {
+            shared,
+            shutdown: Some(shutdown),
+            thread: Some(thread),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub fn url(&self) -> String {
+        self.shared.base_url.clone()
+    }
+
+    /// Ids of the package's active versions, ascending; empty for an unknown package.
+    /// Reports the versions' own state, whether or not the package itself is deleted.
+    pub fn active_ids(&self, owner: &str, package_type: &str, name: &str) -> Vec<u64> {
+        self.version_ids(owner, package_type, name, true)
+    }
+
+    /// Ids of the package's deleted versions, ascending; empty for an unknown package.
+    pub fn deleted_ids(&self, owner: &str, package_type: &str, name: &str) -> Vec<u64> {
+        self.version_ids(owner, package_type, name, false)
+    }
+
+    /// Whether the whole package has been deleted (`false` for an unknown package).
+    pub fn package_deleted(&self, owner: &str, package_type: &str, name: &str) -> bool {
+        let world = self.shared.world();
+        world
+            .package(owner, package_type, name)
+            .is_some_and(|p| p.deleted_at.is_some())
+    }
+
+    /// Every request answered so far, in the order the answers were ready.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared
+            .requests
+            .lock()
+            .expect("fake-github request log lock poisoned")
+            .clone()
+    }
+
+    fn version_ids(&self, owner: &str, package_type: &str, name: &str, active: bool) -> Vec<u64> {
+        let world = self.shared.world();
+        let mut ids: Vec<u64> = world
+            .package(owner, package_type, name)
+            .map(|p| {
+                p.versions
+                    .iter()
+                    .filter(|v| v.is_active() == active)
+                    .map(|v| v.id)
+                    .collect()
+            })
+            .unwrap_or_default();
+        ids.sort_unstable();
+        ids
+    }
+}
+
+impl Drop for FakeGitHub {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            // The server may already have stopped on its own; nothing left to tell it then.
+            let _ = shutdown.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            // A panic in the server thread was already printed; Drop must not panic again.
+            let _ = thread.join();
+        }
+    }
+}
