@@ -102,7 +102,7 @@ impl GitHub {
             .get("link")
             .and_then(|value| value.to_str().ok())
             .and_then(next_link)
-            .map(|url| self.route_of(&url))
+            .map(|url| route_under(&self.api_url, &url))
             .transpose()
             .map_err(|message| ApiError::new(method, route, Some(status), message))?;
         let body = self
@@ -132,15 +132,15 @@ impl GitHub {
         })?;
         Ok((value, response.next))
     }
+}
 
-    /// Pagination links are absolute. octocrab only sends the token to its base host, so a
-    /// link is followed as the route it names under the API base; a link elsewhere is refused.
-    fn route_of(&self, url: &str) -> Result<String, String> {
-        url.strip_prefix(&self.api_url)
-            .filter(|rest| rest.starts_with('/'))
-            .map(str::to_string)
-            .ok_or_else(|| format!("pagination link `{url}` leaves the API at {}", self.api_url))
-    }
+/// Pagination links are absolute. octocrab only sends the token to its base host, so a
+/// link is followed as the route it names under the API base; a link elsewhere is refused.
+fn route_under(api_url: &str, url: &str) -> Result<String, String> {
+    url.strip_prefix(api_url)
+        .filter(|rest| rest.starts_with('/'))
+        .map(str::to_string)
+        .ok_or_else(|| format!("pagination link `{url}` leaves the API at {api_url}"))
 }
 
 /// The `rel="next"` URL of a `Link` header, if any.
@@ -210,19 +210,17 @@ mod tests {
 
     #[test]
     fn links_are_followed_only_under_the_api_base() {
-        let github = GitHub {
-            crab: Octocrab::default(),
-            api_url: "https://ghes.example/api/v3".to_string(),
-        };
-        assert_eq!(
-            github.route_of("https://ghes.example/api/v3/orgs/a/packages?page=2"),
-            Ok("/orgs/a/packages?page=2".to_string())
-        );
-        assert!(github.route_of("https://elsewhere.example/orgs/a").is_err());
-        assert!(
-            github
-                .route_of("https://ghes.example/api/v3x/orgs")
-                .is_err()
-        );
+        let base = "https://ghes.example/api/v3";
+        let cases = [
+            (
+                "https://ghes.example/api/v3/orgs/a/packages?page=2",
+                Some("/orgs/a/packages?page=2"),
+            ),
+            ("https://elsewhere.example/orgs/a", None),
+            ("https://ghes.example/api/v3x/orgs", None),
+        ];
+        for (link, expected) in cases {
+            assert_eq!(route_under(base, link).ok().as_deref(), expected, "{link}");
+        }
     }
 }

@@ -33,7 +33,11 @@ fn tag_regex_deletes_only_versions_with_a_matching_tag() {
     assert_eq!(run.outputs["failed-ids"], "");
     assert_eq!(run.outcome_of(2), "deleted");
     assert_eq!(run.json()[0]["package"], "app");
-    assert!(run.summary.contains("| 2 | pr-2, sha-abc |"), "{}", run.summary);
+    assert!(
+        run.summary.contains("| 2 | pr-2, sha-abc |"),
+        "{}",
+        run.summary
+    );
 }
 
 #[test]
@@ -41,7 +45,11 @@ fn tag_regex_is_never_matched_against_the_digest() {
     let fake = start(container(
         "acme",
         "app",
-        vec![image(1, 50, &[]), image(2, 40, &["v1"]), image(3, 30, &["v2"])],
+        vec![
+            image(1, 50, &[]),
+            image(2, 40, &["v1"]),
+            image(3, 30, &["v2"]),
+        ],
     ));
     let run = janitor(&fake, ALICE)
         .input("packages", "app")
@@ -54,15 +62,13 @@ fn tag_regex_is_never_matched_against_the_digest() {
 
 #[test]
 fn version_regex_selects_npm_versions_by_name() {
-    let fake = start(
-        PackageSeed::new("acme", "npm", "lib").versions(vec![
-            release(11, 60, "1.0.0"),
-            release(12, 50, "1.1.0-rc.1"),
-            release(13, 40, "1.1.0"),
-            release(14, 30, "2.0.0-rc.1"),
-            release(15, 20, "2.0.0-rc.2"),
-        ]),
-    );
+    let fake = start(PackageSeed::new("acme", "npm", "lib").versions(vec![
+        release(11, 60, "1.0.0"),
+        release(12, 50, "1.1.0-rc.1"),
+        release(13, 40, "1.1.0"),
+        release(14, 30, "2.0.0-rc.1"),
+        release(15, 20, "2.0.0-rc.2"),
+    ]));
     let run = janitor(&fake, ALICE)
         .input("package-type", "npm")
         .input("packages", "lib")
@@ -92,7 +98,11 @@ fn older_than_deletes_versions_not_updated_within_the_duration() {
         .input("older-than", "30d")
         .run();
     run.assert_success();
-    assert_eq!(run.ids(), vec![1, 3], "measured from updated_at, not created_at");
+    assert_eq!(
+        run.ids(),
+        vec![1, 3],
+        "measured from updated_at, not created_at"
+    );
     assert_eq!(fake.active_ids("acme", "container", "app"), vec![2, 4, 5]);
     assert!(run.summary.contains("older-than 30days"), "{}", run.summary);
 }
@@ -178,9 +188,14 @@ fn dry_run_changes_nothing_but_reports_the_same_ids_a_real_run_acts_on() {
         .input("dry-run", "true")
         .run();
     dry.assert_success();
-    assert_eq!(fake.active_ids("acme", "container", "app"), vec![1, 2, 3, 4]);
+    assert_eq!(
+        fake.active_ids("acme", "container", "app"),
+        vec![1, 2, 3, 4]
+    );
     assert!(
-        fake.requests().iter().all(|request| request.method == "GET"),
+        fake.requests()
+            .iter()
+            .all(|request| request.method == "GET"),
         "a dry run only reads"
     );
     assert_eq!(dry.outcome_of(1), "would delete");
@@ -236,8 +251,15 @@ fn max_versions_refuses_to_change_anything_when_exceeded() {
     run.assert_failure();
     assert_eq!(fake.active_ids("acme", "container", "app"), range(1, 6));
     assert_eq!(run.ids(), Vec::<u64>::new());
-    assert!(run.outcome_of(1).starts_with("skipped: 5 versions would be affected"));
-    assert!(run.log.contains("::error::input `max-versions`"), "{}", run.log);
+    assert!(
+        run.outcome_of(1)
+            .starts_with("skipped: 5 versions would be affected")
+    );
+    assert!(
+        run.log.contains("::error::input `max-versions`"),
+        "{}",
+        run.log
+    );
 
     let within = janitor(&fake, ALICE)
         .input("packages", "app")

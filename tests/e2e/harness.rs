@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use fake_github::{days, FakeGitHub, OwnerSeed, PackageSeed, Seed, TokenSeed, VersionSeed};
+use fake_github::{FakeGitHub, OwnerSeed, PackageSeed, Seed, TokenSeed, VersionSeed, days};
 
 /// A PAT of `alice`, member of the `acme` organization, with every packages scope.
 pub const ALICE: &str = "ghp_alice_secret_value";

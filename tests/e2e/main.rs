@@ -1,6 +1,8 @@
 //! End-to-end tests: the real binary against the stateful fake GitHub API.
 
+mod bad_inputs;
 mod filters;
 mod harness;
 mod owners;
+mod refusals;
 mod restore;

@@ -6,7 +6,10 @@ use crate::harness::*;
 
 /// The paths of the requests the fake answered.
 fn paths(fake: &FakeGitHub) -> Vec<String> {
-    fake.requests().into_iter().map(|request| request.path).collect()
+    fake.requests()
+        .into_iter()
+        .map(|request| request.path)
+        .collect()
 }
 
 #[test]
@@ -23,7 +26,11 @@ fn an_organizations_packages_are_reached_through_orgs() {
         .run();
     run.assert_success();
     assert_eq!(fake.active_ids("acme", "container", "app"), vec![2]);
-    assert!(paths(&fake).iter().any(|p| p == "/orgs/acme/packages/container/app/versions/1"));
+    assert!(
+        paths(&fake)
+            .iter()
+            .any(|p| p == "/orgs/acme/packages/container/app/versions/1")
+    );
     assert!(run.summary.contains("organization"), "{}", run.summary);
 }
 
@@ -46,16 +53,23 @@ fn a_workflow_token_reaches_a_users_packages_through_users() {
     run.assert_success();
     assert_eq!(fake.active_ids("bob", "container", "tool"), vec![2]);
     let paths = paths(&fake);
-    assert!(paths.iter().any(|p| p == "/users/bob/packages/container/tool/versions/1"), "{paths:?}");
+    assert!(
+        paths
+            .iter()
+            .any(|p| p == "/users/bob/packages/container/tool/versions/1"),
+        "{paths:?}"
+    );
     assert!(!paths.iter().any(|p| p.starts_with("/user/")));
 }
 
 #[test]
 fn a_users_own_token_reaches_its_private_packages_through_user() {
-    let fake = FakeGitHub::start(accounts().package(
-        PackageSeed::new("alice", "npm", "secret-lib")
-            .versions(vec![release(1, 50, "1.0.0"), release(2, 40, "2.0.0")]),
-    ))
+    let fake = FakeGitHub::start(
+        accounts().package(
+            PackageSeed::new("alice", "npm", "secret-lib")
+                .versions(vec![release(1, 50, "1.0.0"), release(2, 40, "2.0.0")]),
+        ),
+    )
     .expect("fake starts");
     let run = janitor(&fake, ALICE)
         .input("owner", "alice")
@@ -65,7 +79,11 @@ fn a_users_own_token_reaches_its_private_packages_through_user() {
         .run();
     run.assert_success();
     assert_eq!(fake.active_ids("alice", "npm", "secret-lib"), vec![2]);
-    assert!(paths(&fake).iter().any(|p| p == "/user/packages/npm/secret-lib/versions/1"));
+    assert!(
+        paths(&fake)
+            .iter()
+            .any(|p| p == "/user/packages/npm/secret-lib/versions/1")
+    );
 }
 
 #[test]
@@ -131,12 +149,20 @@ fn package_names_with_a_slash_are_percent_encoded() {
         .run();
     run.assert_success();
     assert_eq!(fake.active_ids("acme", "container", "team/app"), vec![2]);
-    assert!(paths(&fake).iter().any(|p| p.contains("/container/team%2Fapp/versions/1")));
+    assert!(
+        paths(&fake)
+            .iter()
+            .any(|p| p.contains("/container/team%2Fapp/versions/1"))
+    );
 }
 
 fn three_packages() -> Seed {
     let package = |name: &str, first: u64| {
-        container("acme", name, vec![image(first, 50, &[]), image(first + 1, 40, &["v"])])
+        container(
+            "acme",
+            name,
+            vec![image(first, 50, &[]), image(first + 1, 40, &["v"])],
+        )
     };
     accounts()
         .package(package("app-web", 1))
@@ -169,8 +195,17 @@ fn a_wildcard_with_a_token_that_cannot_list_packages_fails_before_any_change() {
         .input("tag-state", "untagged")
         .run();
     run.assert_failure();
-    assert!(run.log.contains("::error::input `packages`: `app-*` is a wildcard"), "{}", run.log);
-    assert!(fake.requests().iter().all(|request| request.method == "GET"));
+    assert!(
+        run.log
+            .contains("::error::input `packages`: `app-*` is a wildcard"),
+        "{}",
+        run.log
+    );
+    assert!(
+        fake.requests()
+            .iter()
+            .all(|request| request.method == "GET")
+    );
 }
 
 #[test]
@@ -181,7 +216,16 @@ fn a_package_the_token_cannot_see_fails_with_advice_and_the_rest_go_on() {
         .input("tag-state", "untagged")
         .run();
     run.assert_failure();
-    assert!(run.log.contains("package `missing` (container) was not found under /orgs/acme"), "{}", run.log);
+    assert!(
+        run.log
+            .contains("package `missing` (container) was not found under /orgs/acme"),
+        "{}",
+        run.log
+    );
     assert_eq!(run.ids(), vec![5], "the other package was still cleaned");
-    assert!(run.summary.contains("**Not processed:**"), "{}", run.summary);
+    assert!(
+        run.summary.contains("**Not processed:**"),
+        "{}",
+        run.summary
+    );
 }

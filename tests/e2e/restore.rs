@@ -1,6 +1,6 @@
 //! Restore mode: by deleted-within, and the undo of a previous run through its `ids` output.
 
-use fake_github::{days, FakeGitHub, PackageSeed, VersionSeed};
+use fake_github::{FakeGitHub, PackageSeed, VersionSeed, days};
 
 use crate::harness::*;
 
@@ -46,7 +46,9 @@ fn a_previous_runs_ids_output_undoes_that_run() {
             PackageSeed::new("acme", "npm", "lib").versions(
                 (1..=8)
                     .map(|id| release(id, 100 - id, &format!("1.0.{id}")))
-                    .chain([VersionSeed::new(9, days(200)).named("0.9.0").deleted(days(3))])
+                    .chain([VersionSeed::new(9, days(200))
+                        .named("0.9.0")
+                        .deleted(days(3))])
                     .collect(),
             ),
         ),
@@ -119,6 +121,10 @@ fn versions_deleted_more_than_30_days_ago_are_skipped_as_not_restorable() {
         .run();
     assert_eq!(fake.active_ids("acme", "container", "app"), vec![1, 2]);
     assert_eq!(run.ids(), vec![2]);
-    assert!(run.outcome_of(3).starts_with("skipped: not found"), "{}", run.outcome_of(3));
+    assert!(
+        run.outcome_of(3).starts_with("skipped: not found"),
+        "{}",
+        run.outcome_of(3)
+    );
     run.assert_success();
 }
