@@ -5,6 +5,7 @@ pub mod execute;
 pub mod github;
 pub mod owner;
 pub mod plan;
+pub mod registry;
 pub mod report;
 pub mod run;
 pub mod version;
