@@ -64,6 +64,9 @@ fn kept_by(reason: &Reason) -> &'static str {
         Reason::TooRecent => "older-than",
         Reason::DeletedTooLongAgo => "deleted-within",
         Reason::KeptLatest(_) => "keep-latest",
+        Reason::PartOfKept { .. } => "part of a kept image",
+        Reason::FailClosed(_) => "fail closed",
+        Reason::PartOfDeleted { .. } | Reason::Orphan(_) => "selected",
     }
 }
 
