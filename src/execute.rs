@@ -1,10 +1,18 @@
 //! Carry out a plan against the API, one version at a time, and record what happened.
+//!
+//! Parents go before their children (the plan's order), and a version that goes with an
+//! image is skipped when one of its parents was not done: it is still part of that image.
+//! Restoring a container version also restores what its image needs (see
+//! [`images::restore_followers`]), right after it.
 
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use crate::config::Mode;
 use crate::github::{ApiError, ApiErrorKind, GitHub, Namespace};
+use crate::images::{self, Relation};
 use crate::plan::Plan;
+use crate::registry::Registry;
 use crate::report::log::Log;
 use crate::version::{PackageType, Version};
 
@@ -59,6 +67,8 @@ impl std::fmt::Display for Outcome {
 pub struct Entry {
     pub version: Version,
     pub outcome: Outcome,
+    /// The image it went with, if it was acted on as part of one.
+    pub relation: Option<Relation>,
 }
 
 /// The package a plan belongs to, as the API addresses it.
@@ -68,68 +78,163 @@ pub struct Target<'a> {
     pub name: &'a str,
 }
 
-/// The entries of a dry run: every selected version with what the mode would do to it.
-pub fn dry_run(plan: &Plan, mode: Mode) -> Vec<Entry> {
-    plan.selected()
-        .map(|planned| Entry {
-            version: planned.version.clone(),
-            outcome: Outcome::would(mode),
-        })
-        .collect()
+/// Where a container package's manifests are read, to restore whole images.
+pub struct Images<'a> {
+    pub registry: &'a Registry,
+    /// `owner/name`, lower-cased.
+    pub repository: String,
 }
 
-/// Delete or restore every selected version, oldest first, logging a line per version.
+/// The entries of a dry run: every selected version with what the mode would do to it, in
+/// execution order. A restore also lists the artifacts found by tag that would follow an
+/// image (children of an index are only known once it is restored and readable).
+pub fn dry_run(plan: &Plan, mode: Mode, follow_images: bool) -> Vec<Entry> {
+    let mut seen = HashSet::new();
+    let mut entries = Vec::new();
+    for planned in plan.selected() {
+        let mut stack = vec![(planned.version.clone(), planned.relation.clone())];
+        while let Some((version, relation)) = stack.pop() {
+            if !seen.insert(version.id) {
+                continue;
+            }
+            if mode == Mode::Restore && follow_images {
+                push_followers(&mut stack, &version, None, plan, &seen);
+            }
+            entries.push(Entry {
+                version,
+                outcome: Outcome::would(mode),
+                relation,
+            });
+        }
+    }
+    entries
+}
+
+/// Push what must be restored after `version` (in order, so it pops first-listed first).
+fn push_followers(
+    stack: &mut Vec<(Version, Option<Relation>)>,
+    version: &Version,
+    manifest: Option<&crate::registry::Manifest>,
+    plan: &Plan,
+    seen: &HashSet<u64>,
+) {
+    let followers = images::restore_followers(version, manifest, plan, seen);
+    for (follower, role) in followers.into_iter().rev() {
+        let relation = Relation {
+            parents: vec![version.id],
+            role,
+        };
+        stack.push((follower, Some(relation)));
+    }
+}
+
+/// Delete or restore every selected version in the plan's order, logging a line per version.
+/// `images` is given for container packages: restoring a version then also restores its
+/// image's deleted children and artifacts.
 pub async fn execute<W: std::io::Write>(
     github: &GitHub,
     target: &Target<'_>,
     plan: &Plan,
     mode: Mode,
+    images: Option<&Images<'_>>,
     log: &mut Log<W>,
 ) -> Vec<Entry> {
     let total = plan.selected().count();
     let mut entries = Vec::with_capacity(total);
     let mut last_progress = Instant::now();
+    let mut seen = HashSet::new();
+    let mut done = HashSet::new();
     for planned in plan.selected() {
-        let version = &planned.version;
-        let result = match mode {
-            Mode::Delete => {
-                github
-                    .delete_version(
-                        target.namespace,
-                        target.package_type,
-                        target.name,
-                        version.id,
-                    )
-                    .await
+        let mut stack = vec![(planned.version.clone(), planned.relation.clone())];
+        while let Some((version, relation)) = stack.pop() {
+            if !seen.insert(version.id) {
+                continue;
             }
-            Mode::Restore => {
-                github
-                    .restore_version(
-                        target.namespace,
-                        target.package_type,
-                        target.name,
-                        version.id,
-                    )
-                    .await
+            let waiting = relation
+                .iter()
+                .flat_map(|relation| &relation.parents)
+                .find(|parent| !done.contains(*parent));
+            let outcome = match waiting {
+                Some(parent) => Outcome::Skipped(format!(
+                    "its image {parent} was not {}, and still needs it",
+                    past_tense(mode)
+                )),
+                None => classify(mode, act_on(github, target, mode, version.id).await),
+            };
+            log_outcome(log, target.name, &version, relation.as_ref(), &outcome);
+            if matches!(outcome, Outcome::Deleted | Outcome::Restored) {
+                done.insert(version.id);
+                if let (Mode::Restore, Some(images)) = (mode, images) {
+                    let manifest = images
+                        .registry
+                        .manifest(&images.repository, &version.name)
+                        .await;
+                    if let Err(err) = &manifest {
+                        log.info(&format!(
+                            "{} {}: its manifest could not be read after restoring it, so only artifacts found by tag follow it ({err})",
+                            version.id,
+                            describe(&version)
+                        ));
+                    }
+                    push_followers(&mut stack, &version, manifest.ok().as_ref(), plan, &seen);
+                }
             }
-        };
-        let outcome = classify(mode, result);
-        let line = format!("{} {}: {outcome}", version.id, describe(version));
-        match &outcome {
-            Outcome::Skipped(_) => log.warning(&format!("{}: {line}", target.name)),
-            Outcome::Failed(_) => log.error(&format!("{}: {line}", target.name)),
-            _ => log.info(&line),
-        }
-        entries.push(Entry {
-            version: version.clone(),
-            outcome,
-        });
-        if last_progress.elapsed() >= PROGRESS_EVERY {
-            log.info(&format!("progress: {}/{total} versions", entries.len()));
-            last_progress = Instant::now();
+            entries.push(Entry {
+                version,
+                outcome,
+                relation,
+            });
+            if last_progress.elapsed() >= PROGRESS_EVERY {
+                log.info(&format!("progress: {}/{total} versions", entries.len()));
+                last_progress = Instant::now();
+            }
         }
     }
     entries
+}
+
+fn past_tense(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Delete => "deleted",
+        Mode::Restore => "restored",
+    }
+}
+
+async fn act_on(github: &GitHub, target: &Target<'_>, mode: Mode, id: u64) -> Result<(), ApiError> {
+    let (namespace, package_type, name) = (target.namespace, target.package_type, target.name);
+    match mode {
+        Mode::Delete => {
+            github
+                .delete_version(namespace, package_type, name, id)
+                .await
+        }
+        Mode::Restore => {
+            github
+                .restore_version(namespace, package_type, name, id)
+                .await
+        }
+    }
+}
+
+fn log_outcome<W: std::io::Write>(
+    log: &mut Log<W>,
+    package: &str,
+    version: &Version,
+    relation: Option<&Relation>,
+    outcome: &Outcome,
+) {
+    let with = relation
+        .and_then(|relation| {
+            let parent = relation.parents.first()?;
+            Some(format!(" ({} of {parent})", relation.role))
+        })
+        .unwrap_or_default();
+    let line = format!("{} {}{with}: {outcome}", version.id, describe(version));
+    match outcome {
+        Outcome::Skipped(_) => log.warning(&format!("{package}: {line}")),
+        Outcome::Failed(_) => log.error(&format!("{package}: {line}")),
+        _ => log.info(&line),
+    }
 }
 
 /// Sort an API answer into done, skipped (refusals GitHub is known to give) or failed.

@@ -4,6 +4,7 @@ pub mod config;
 pub mod execute;
 pub mod github;
 pub mod images;
+pub mod inspect;
 pub mod owner;
 pub mod plan;
 pub mod registry;

@@ -147,6 +147,7 @@ mod tests {
                 deleted_at: None,
             },
             outcome,
+            relation: None,
         }
     }
 
