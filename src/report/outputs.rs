@@ -111,6 +111,8 @@ fn json_within_limit(report: &RunReport) -> (String, bool) {
             "updated_at": timestamp(version.updated_at),
             "deleted_at": version.deleted_at.map(timestamp),
             "outcome": entry.outcome.to_string(),
+            "parent_id": entry.relation.as_ref().and_then(|relation| relation.parents.first()),
+            "role": entry.relation.as_ref().map(|relation| relation.role.to_string()),
         })
         .to_string();
         if array.len() + item.len() + 2 > MAX_OUTPUT_BYTES {
