@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use crate::config::Mode;
 use crate::github::{ApiError, ApiErrorKind, GitHub, Namespace};
-use crate::images::{self, Relation};
-use crate::plan::Plan;
+use crate::images::{self, Relation, describe_image};
+use crate::plan::{Plan, PlannedVersion};
 use crate::registry::Registry;
 use crate::report::log::Log;
 use crate::version::{PackageType, Version};
@@ -69,6 +69,25 @@ pub struct Entry {
     pub outcome: Outcome,
     /// The image it went with, if it was acted on as part of one.
     pub relation: Option<Relation>,
+    /// Why it was selected (the plan's reason, or the image a restore brought it back with).
+    pub reason: String,
+}
+
+/// A version on the executor's stack: selected by the plan, or following a restored image.
+struct Work {
+    version: Version,
+    relation: Option<Relation>,
+    reason: String,
+}
+
+impl Work {
+    fn planned(planned: &PlannedVersion) -> Work {
+        Work {
+            version: planned.version.clone(),
+            relation: planned.relation.clone(),
+            reason: planned.reason.to_string(),
+        }
+    }
 }
 
 /// The package a plan belongs to, as the API addresses it.
@@ -92,18 +111,19 @@ pub fn dry_run(plan: &Plan, mode: Mode, follow_images: bool) -> Vec<Entry> {
     let mut seen = HashSet::new();
     let mut entries = Vec::new();
     for planned in plan.selected() {
-        let mut stack = vec![(planned.version.clone(), planned.relation.clone())];
-        while let Some((version, relation)) = stack.pop() {
-            if !seen.insert(version.id) {
+        let mut stack = vec![Work::planned(planned)];
+        while let Some(work) = stack.pop() {
+            if !seen.insert(work.version.id) {
                 continue;
             }
             if mode == Mode::Restore && follow_images {
-                push_followers(&mut stack, &version, None, plan, &seen);
+                push_followers(&mut stack, &work.version, None, plan, &seen);
             }
             entries.push(Entry {
-                version,
+                version: work.version,
                 outcome: Outcome::would(mode),
-                relation,
+                relation: work.relation,
+                reason: work.reason,
             });
         }
     }
@@ -112,7 +132,7 @@ pub fn dry_run(plan: &Plan, mode: Mode, follow_images: bool) -> Vec<Entry> {
 
 /// Push what must be restored after `version` (in order, so it pops first-listed first).
 fn push_followers(
-    stack: &mut Vec<(Version, Option<Relation>)>,
+    stack: &mut Vec<Work>,
     version: &Version,
     manifest: Option<&crate::registry::Manifest>,
     plan: &Plan,
@@ -120,11 +140,16 @@ fn push_followers(
 ) {
     let followers = images::restore_followers(version, manifest, plan, seen);
     for (follower, role) in followers.into_iter().rev() {
+        let reason = format!("{role} of restored image {}", describe_image(version));
         let relation = Relation {
             parents: vec![version.id],
             role,
         };
-        stack.push((follower, Some(relation)));
+        stack.push(Work {
+            version: follower,
+            relation: Some(relation),
+            reason,
+        });
     }
 }
 
@@ -145,8 +170,13 @@ pub async fn execute<W: std::io::Write>(
     let mut seen = HashSet::new();
     let mut done = HashSet::new();
     for planned in plan.selected() {
-        let mut stack = vec![(planned.version.clone(), planned.relation.clone())];
-        while let Some((version, relation)) = stack.pop() {
+        let mut stack = vec![Work::planned(planned)];
+        while let Some(Work {
+            version,
+            relation,
+            reason,
+        }) = stack.pop()
+        {
             if !seen.insert(version.id) {
                 continue;
             }
@@ -183,6 +213,7 @@ pub async fn execute<W: std::io::Write>(
                 version,
                 outcome,
                 relation,
+                reason,
             });
             if last_progress.elapsed() >= PROGRESS_EVERY {
                 log.info(&format!("progress: {}/{total} versions", entries.len()));

@@ -39,7 +39,12 @@ pub async fn images_plan<W: std::io::Write>(
         policy: &config.policy,
         now: env.now,
     });
+    let by_policy = plan.order.len();
     let plan = images::adjust(plan, &manifests, delete_orphans);
+    log.info(&format!(
+        "{} selected after following the images (the policy selected {by_policy})",
+        plan.order.len()
+    ));
     let closed_by = plan
         .versions
         .iter()

@@ -322,6 +322,7 @@ fn refused(plan: &Plan, refusal: &str) -> Vec<Entry> {
             version: planned.version.clone(),
             outcome: Outcome::Skipped(refusal.to_string()),
             relation: planned.relation.clone(),
+            reason: planned.reason.to_string(),
         })
         .collect()
 }

@@ -259,6 +259,7 @@ mod tests {
                 parents: vec![parent],
                 role,
             }),
+            reason: "matches the policy".to_string(),
         }
     }
 

@@ -143,6 +143,11 @@ fn cosign_signatures_stay_with_kept_images_and_go_with_deleted_ones() {
         .find(|entry| entry["id"] == 4)
         .expect("entry for 4");
     assert_eq!(signature["role"], "cosign signature");
+    let subject = fake.version_name("acme", "container", "app", 3);
+    assert_eq!(
+        signature["reason"],
+        format!("cosign signature of deleted image {}…", &subject[..19])
+    );
     assert_whole(&fake);
 }
 
@@ -182,6 +187,21 @@ fn delete_orphans_also_removes_ghosts_partial_images_and_orphaned_signatures() {
     run.assert_success();
     assert_eq!(run.ids(), vec![10, 12, 14, 16]);
     assert_eq!(active(&fake), [range(1, 5), vec![15]].concat());
+    let reason = |id: u64| {
+        run.json()
+            .into_iter()
+            .find(|entry| entry["id"] == id)
+            .map(|entry| entry["reason"].clone())
+    };
+    assert_eq!(
+        reason(10),
+        Some("orphan: no kept image references it".into())
+    );
+    let subject = fake.version_name("acme", "container", "app", 11);
+    assert_eq!(
+        reason(12),
+        Some(format!("orphan: its subject {}… no longer exists", &subject[..19]).into())
+    );
     assert_whole(&fake);
 }
 
