@@ -239,73 +239,9 @@ pub fn adjust(
     delete_orphans: Option<DeleteOrphans<'_>>,
 ) -> Plan {
     let graph = Graph::new(&plan.versions, manifests);
-    let versions = &plan.versions;
-    let n = versions.len();
-    let stays: Vec<bool> = (0..n)
-        .map(|index| {
-            let planned = &versions[index];
-            let dependent = !matches!(planned.reason, Reason::Excluded(_))
-                && (planned.version.tags.is_empty() || graph.artifact[index]);
-            if !dependent {
-                planned.decision == Decision::Keep
-            } else {
-                let orphan_goes = planned.decision == Decision::Act
-                    || delete_orphans.is_some_and(|rule| {
-                        plan::orphan_may_go(&planned.version, rule.policy, rule.now)
-                    });
-                graph.parents[index].is_empty() && !orphan_goes
-            }
-        })
-        .collect();
-    let mut kept = graph.reachable((0..n).filter(|&index| stays[index]));
-    let unreadable = (0..n).find(|&index| {
-        kept[index] && !matches!(manifests.get(&versions[index].version.id), Some(Ok(_)))
-    });
-    let mut closed = vec![false; n];
-    if unreadable.is_some() {
-        let untagged = graph.reachable((0..n).filter(|&i| versions[i].version.tags.is_empty()));
-        for index in 0..n {
-            closed[index] = untagged[index] && !kept[index];
-            kept[index] |= untagged[index];
-        }
-    }
-    let unreadable = unreadable.map(|index| versions[index].version.id);
-    let decisions: Vec<(Decision, Option<Reason>, Option<Relation>)> = (0..n)
-        .map(|index| {
-            let planned = &versions[index];
-            let parents = &graph.parents[index];
-            if kept[index] {
-                let reason = match (closed[index], unreadable) {
-                    (true, Some(id)) => Some(Reason::FailClosed(id)),
-                    _ if stays[index] => None,
-                    _ => parents
-                        .iter()
-                        .find(|(parent, _)| kept[*parent])
-                        .map(|(parent, role)| Reason::PartOfKept {
-                            role: role.clone(),
-                            image: describe_image(&versions[*parent].version),
-                        }),
-                };
-                return (Decision::Keep, reason, None);
-            }
-            if let Some((first, role)) = parents.first() {
-                let relation = Relation {
-                    parents: parents
-                        .iter()
-                        .map(|(parent, _)| versions[*parent].version.id)
-                        .collect(),
-                    role: role.clone(),
-                };
-                let reason = Reason::PartOfDeleted {
-                    role: role.clone(),
-                    image: describe_image(&versions[*first].version),
-                };
-                return (Decision::Act, Some(reason), Some(relation));
-            }
-            let orphan = (planned.decision == Decision::Keep)
-                .then(|| Reason::Orphan(graph.missing_subject[index].clone()));
-            (Decision::Act, orphan, None)
-        })
+    let verdict = Verdict::new(&plan.versions, &graph, manifests, delete_orphans);
+    let decisions: Vec<_> = (0..plan.versions.len())
+        .map(|index| verdict.decide(index, &plan.versions, &graph))
         .collect();
     for (planned, (decision, reason, relation)) in plan.versions.iter_mut().zip(decisions) {
         planned.decision = decision;
@@ -316,6 +252,105 @@ pub fn adjust(
     }
     plan.order = execution_order(&plan);
     plan
+}
+
+/// Which versions are kept, and why, by plan index.
+struct Verdict {
+    /// Kept on its own: a root the policy keeps, or an orphan that is not deleted.
+    stays: Vec<bool>,
+    /// `stays`, or reachable from a version that is kept.
+    kept: Vec<bool>,
+    /// Kept only because the run fails closed.
+    closed: Vec<bool>,
+    /// The kept version whose manifest could not be read, if any.
+    unreadable: Option<u64>,
+}
+
+impl Verdict {
+    fn new(
+        versions: &[PlannedVersion],
+        graph: &Graph,
+        manifests: &Manifests,
+        delete_orphans: Option<DeleteOrphans<'_>>,
+    ) -> Verdict {
+        let n = versions.len();
+        let stays: Vec<bool> = (0..n)
+            .map(|index| {
+                let planned = &versions[index];
+                let dependent = !matches!(planned.reason, Reason::Excluded(_))
+                    && (planned.version.tags.is_empty() || graph.artifact[index]);
+                if !dependent {
+                    return planned.decision == Decision::Keep;
+                }
+                let orphan_goes = planned.decision == Decision::Act
+                    || delete_orphans.is_some_and(|rule| {
+                        plan::orphan_may_go(&planned.version, rule.policy, rule.now)
+                    });
+                graph.parents[index].is_empty() && !orphan_goes
+            })
+            .collect();
+        let mut kept = graph.reachable((0..n).filter(|&index| stays[index]));
+        let unreadable = (0..n).find(|&index| {
+            kept[index] && !matches!(manifests.get(&versions[index].version.id), Some(Ok(_)))
+        });
+        let mut closed = vec![false; n];
+        if unreadable.is_some() {
+            let untagged = (0..n).filter(|&index| versions[index].version.tags.is_empty());
+            let held = graph.reachable(untagged);
+            for (index, held) in held.into_iter().enumerate() {
+                closed[index] = held && !kept[index];
+                kept[index] |= held;
+            }
+        }
+        Verdict {
+            stays,
+            kept,
+            closed,
+            unreadable: unreadable.map(|index| versions[index].version.id),
+        }
+    }
+
+    /// The decision for one version, its new reason (`None`: the policy's stands) and, when
+    /// it goes with an image, its parents.
+    fn decide(
+        &self,
+        index: usize,
+        versions: &[PlannedVersion],
+        graph: &Graph,
+    ) -> (Decision, Option<Reason>, Option<Relation>) {
+        let parents = &graph.parents[index];
+        if self.kept[index] {
+            let reason = match (self.closed[index], self.unreadable) {
+                (true, Some(id)) => Some(Reason::FailClosed(id)),
+                _ if self.stays[index] => None,
+                _ => parents
+                    .iter()
+                    .find(|(parent, _)| self.kept[*parent])
+                    .map(|(parent, role)| Reason::PartOfKept {
+                        role: role.clone(),
+                        image: describe_image(&versions[*parent].version),
+                    }),
+            };
+            return (Decision::Keep, reason, None);
+        }
+        if let Some((first, role)) = parents.first() {
+            let relation = Relation {
+                parents: parents
+                    .iter()
+                    .map(|(parent, _)| versions[*parent].version.id)
+                    .collect(),
+                role: role.clone(),
+            };
+            let reason = Reason::PartOfDeleted {
+                role: role.clone(),
+                image: describe_image(&versions[*first].version),
+            };
+            return (Decision::Act, Some(reason), Some(relation));
+        }
+        let orphan = (versions[index].decision == Decision::Keep)
+            .then(|| Reason::Orphan(graph.missing_subject[index].clone()));
+        (Decision::Act, orphan, None)
+    }
 }
 
 /// The selected versions oldest first, except that every version comes after all of its
