@@ -369,4 +369,48 @@ mod tests {
             Outcome::Skipped(message.to_string())
         );
     }
+
+    fn deleted_version(id: u64, tags: &[&str]) -> Version {
+        let at = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000 - id);
+        Version {
+            id,
+            name: format!("sha256:{id:064x}"),
+            tags: tags.iter().map(|tag| tag.to_string()).collect(),
+            created_at: at,
+            updated_at: at,
+            deleted_at: Some(at),
+        }
+    }
+
+    #[test]
+    fn a_restore_dry_run_lists_the_artifacts_found_by_tag_under_their_image() {
+        let signature = format!("sha256-{:064x}.sig", 1);
+        let versions = vec![
+            deleted_version(1, &["v1"]),
+            deleted_version(2, &[&signature]),
+            deleted_version(3, &["v3"]),
+        ];
+        let policy = crate::config::Policy {
+            version_ids: Some([1].into_iter().collect()),
+            ..crate::config::Policy::default()
+        };
+        let plan = crate::plan::plan(
+            versions,
+            &policy,
+            PackageType::Container,
+            Mode::Restore,
+            std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(2_000_000),
+        );
+        let listed = |follow| -> Vec<(u64, Option<u64>)> {
+            dry_run(&plan, Mode::Restore, follow)
+                .into_iter()
+                .map(|entry| {
+                    let parent = entry.relation.and_then(|r| r.parents.first().copied());
+                    (entry.version.id, parent)
+                })
+                .collect()
+        };
+        assert_eq!(listed(true), vec![(1, None), (2, Some(1))]);
+        assert_eq!(listed(false), vec![(1, None)]);
+    }
 }

@@ -998,4 +998,65 @@ mod tests {
         let selected: Vec<u64> = plan.selected().map(|planned| planned.version.id).collect();
         assert_eq!(selected, vec![1, 2, 3]);
     }
+
+    #[test]
+    fn orphans_stay_protected_by_version_ids_exclusions_and_older_than() {
+        let orphan = version(7, &digest(7), &["sha256-x.sig"], days(40));
+        let table: Vec<(&str, Policy, bool)> = vec![
+            ("no filter lets it go", Policy::default(), true),
+            (
+                "tag-state and keep-latest do not protect it",
+                Policy {
+                    tag_state: TagState::Untagged,
+                    keep_latest: 5,
+                    tag_regex: regex("^v"),
+                    ..Policy::default()
+                },
+                true,
+            ),
+            (
+                "old enough for older-than",
+                Policy {
+                    older_than: age(days(30)),
+                    ..Policy::default()
+                },
+                true,
+            ),
+            (
+                "too recent for older-than",
+                Policy {
+                    older_than: age(days(50)),
+                    ..Policy::default()
+                },
+                false,
+            ),
+            (
+                "listed in version-ids",
+                Policy {
+                    version_ids: ids(&[7]),
+                    ..Policy::default()
+                },
+                true,
+            ),
+            (
+                "not listed in version-ids",
+                Policy {
+                    version_ids: ids(&[8]),
+                    ..Policy::default()
+                },
+                false,
+            ),
+            (
+                "excluded by exclude-tag-regex",
+                Policy {
+                    exclude_tag_regex: regex(r"\.sig$"),
+                    ..Policy::default()
+                },
+                false,
+            ),
+        ];
+        for (name, policy, expected) in table {
+            assert_eq!(orphan_may_go(&orphan, &policy, now()), expected, "{name}");
+        }
+    }
 }
