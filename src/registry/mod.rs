@@ -60,8 +60,10 @@ pub struct Registry {
     crab: Octocrab,
     base: String,
     token: Token,
-    /// Registry bearer tokens by repository (`owner/name`, lower-cased).
-    bearer: Mutex<HashMap<String, String>>,
+    /// The token exchange's result by repository (`owner/name`, lower-cased): a bearer
+    /// token, or the refusal, so that a token the registry rejects is tried once, not once
+    /// per manifest.
+    bearer: Mutex<HashMap<String, Result<String, RegistryError>>>,
 }
 
 /// One answer, whatever its status.
@@ -101,7 +103,13 @@ impl Registry {
         reference: &str,
     ) -> Result<Manifest, RegistryError> {
         let url = format!("{}/v2/{repository}/manifests/{reference}", self.base);
-        let cached = self.bearer.lock().await.get(repository).cloned();
+        let cached = self
+            .bearer
+            .lock()
+            .await
+            .get(repository)
+            .cloned()
+            .transpose()?;
         let bearer = cached.as_ref().map(|token| format!("Bearer {token}"));
         let mut answer = self.get(&url, bearer.as_deref(), true).await?;
         if answer.status == 401 {
@@ -133,11 +141,18 @@ impl Registry {
         answer: &Answer,
     ) -> Result<String, RegistryError> {
         let mut cache = self.bearer.lock().await;
-        if let Some(token) = cache.get(repository)
-            && Some(token) != rejected.as_ref()
-        {
-            return Ok(token.clone());
+        match cache.get(repository) {
+            Some(Ok(token)) if Some(token) != rejected.as_ref() => return Ok(token.clone()),
+            Some(Err(refusal)) => return Err(refusal.clone()),
+            _ => {}
         }
+        let exchanged = self.exchange(url, answer).await;
+        cache.insert(repository.to_string(), exchanged.clone());
+        exchanged
+    }
+
+    /// `GET realm?service=&scope=` with Basic auth (the GitHub token as password).
+    async fn exchange(&self, url: &str, answer: &Answer) -> Result<String, RegistryError> {
         let challenge = answer
             .challenge
             .as_deref()
@@ -163,20 +178,16 @@ impl Registry {
             token: Option<String>,
             access_token: Option<String>,
         }
-        let token = serde_json::from_str::<TokenBody>(&reply.body)
+        serde_json::from_str::<TokenBody>(&reply.body)
             .ok()
             .and_then(|body| body.token.or(body.access_token))
             .ok_or_else(|| RegistryError {
-                url: token_url.clone(),
+                url: token_url,
                 status: Some(200),
                 message: "the token answer has no `token`".to_string(),
-            })?;
-        cache.insert(repository.to_string(), token.clone());
-        Ok(token)
+            })
     }
-}
 
-impl Registry {
     /// GET `url` (absolute) with `authorization` (a full header value) and, for manifest
     /// requests, the manifest `Accept` list. Any status is an answer; only a request that got
     /// no answer at all is an error.
@@ -306,6 +317,28 @@ mod tests {
             .await
             .expect_err("unknown tag");
         assert!(missing.is_unknown(), "{missing}");
+        let exchanges = fake
+            .requests()
+            .iter()
+            .filter(|request| request.path.starts_with("/token"))
+            .count();
+        assert_eq!(exchanges, 1);
+    }
+
+    #[tokio::test]
+    async fn a_refused_token_exchange_is_not_repeated_for_every_manifest() {
+        let fake = FakeGitHub::start(
+            Seed::new().owner(OwnerSeed::org("acme")).package(
+                PackageSeed::new("acme", "container", "app")
+                    .versions(vec![VersionSeed::new(1, days(1)).tags(&["v1"])]),
+            ),
+        )
+        .expect("fake starts");
+        let registry =
+            Registry::new(&fake.url(), &Token::new("ghp_wrong".into())).expect("client builds");
+        for reference in ["v1", "v2", "v3"] {
+            assert!(registry.manifest("acme/app", reference).await.is_err());
+        }
         let exchanges = fake
             .requests()
             .iter()
