@@ -324,3 +324,52 @@ fn children_of_an_index_github_refuses_to_delete_are_skipped_with_it() {
     assert_eq!(active(&fake), vec![1, 2, 3]);
     assert_whole(&fake);
 }
+
+#[test]
+fn max_versions_counts_the_children_that_would_go_with_an_image() {
+    let fake = start([buildx(1, 90, "v1"), buildx(10, 5, "v2")].concat());
+    let run = janitor(&fake, ALICE)
+        .input("packages", "app")
+        .input("older-than", "30d")
+        .input("max-versions", "3")
+        .run();
+    run.assert_failure();
+    assert!(
+        run.log
+            .contains("5 versions would be affected, more than max-versions (3)"),
+        "{}",
+        run.log
+    );
+    assert_eq!(active(&fake), [range(1, 5), range(10, 14)].concat());
+}
+
+#[test]
+fn the_registry_is_not_asked_when_nothing_is_selected_or_for_other_package_types() {
+    let fake = FakeGitHub::start(
+        accounts()
+            .package(container("acme", "app", buildx(1, 90, "v1")))
+            .package(
+                PackageSeed::new("acme", "npm", "lib")
+                    .versions(vec![release(20, 90, "1.0.0"), release(21, 1, "2.0.0")]),
+            ),
+    )
+    .expect("fake starts");
+    janitor(&fake, ALICE)
+        .input("packages", "app")
+        .input("older-than", "365d")
+        .run()
+        .assert_success();
+    janitor(&fake, ALICE)
+        .input("package-type", "npm")
+        .input("packages", "lib")
+        .input("older-than", "30d")
+        .run()
+        .assert_success();
+    assert_eq!(fake.active_ids("acme", "npm", "lib"), vec![21]);
+    let registry_requests: Vec<_> = fake
+        .requests()
+        .into_iter()
+        .filter(|request| request.path.starts_with("/v2/") || request.path.starts_with("/token"))
+        .collect();
+    assert_eq!(registry_requests, vec![]);
+}
