@@ -189,7 +189,16 @@ pub async fn execute<W: std::io::Write>(
                     "its image {parent} was not {}, and still needs it",
                     past_tense(mode)
                 )),
-                None => classify(mode, act_on(github, target, mode, version.id).await),
+                None => {
+                    let result = act_on(github, target, mode, version.id).await;
+                    // A parent already deleted by someone else no longer needs its children.
+                    if mode == Mode::Delete
+                        && matches!(&result, Err(err) if err.kind == ApiErrorKind::NotFound)
+                    {
+                        done.insert(version.id);
+                    }
+                    classify(mode, result)
+                }
             };
             log_outcome(log, target.name, &version, relation.as_ref(), &outcome);
             if matches!(outcome, Outcome::Deleted | Outcome::Restored) {

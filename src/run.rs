@@ -93,8 +93,7 @@ pub async fn run<W: std::io::Write>(
                 continue;
             }
         };
-        let mut report = PackageReport::planned(name, &plan);
-        report.entries = if let Some(refusal) = &refusal {
+        let entries = if let Some(refusal) = &refusal {
             refused(&plan, refusal)
         } else if config.dry_run {
             execute::dry_run(&plan, config.mode, registry.is_some())
@@ -114,7 +113,7 @@ pub async fn run<W: std::io::Write>(
             )
             .await
         };
-        packages.push(report);
+        packages.push(PackageReport::planned(name, &plan, entries));
     }
 
     let report = RunReport {
