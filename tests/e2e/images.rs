@@ -98,12 +98,13 @@ fn deleting_an_old_tagged_multi_arch_release_removes_its_children_after_it() {
     assert_whole(&fake);
 }
 
+/// The old image uses Docker media types (a manifest list), the new one OCI.
 #[test]
 fn a_child_shared_by_a_kept_and_a_deleted_index_is_kept() {
     let fake = start(vec![
-        v(1, 60).platform("linux/amd64"),
-        v(2, 60).platform("linux/arm64"),
-        v(3, 60).index(&[1, 2]).tags(&["old"]),
+        v(1, 60).platform("linux/amd64").docker_media_types(),
+        v(2, 60).platform("linux/arm64").docker_media_types(),
+        v(3, 60).index(&[1, 2]).tags(&["old"]).docker_media_types(),
         v(4, 2).platform("linux/arm64"),
         v(5, 2).index(&[1, 4]).tags(&["new"]),
     ]);

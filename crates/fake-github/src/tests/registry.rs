@@ -190,3 +190,26 @@ fn a_token_for_another_user_cannot_read_a_private_package() {
     assert_eq!(reply.status, 404);
     assert_eq!(error_code(&reply), "NAME_UNKNOWN");
 }
+
+#[test]
+fn docker_media_types_are_served_as_a_manifest_list_and_a_v2_manifest() {
+    let fake = registry(vec![
+        VersionSeed::new(1, days(3))
+            .platform("linux/amd64")
+            .docker_media_types(),
+        VersionSeed::new(2, days(3))
+            .index(&[1])
+            .docker_media_types()
+            .tags(&["v1"]),
+    ]);
+    let token = registry_token(&fake, ALICE);
+    let list = fetch(&fake, "GET", "v1", &token);
+    assert_eq!(
+        list.header("content-type"),
+        Some("application/vnd.docker.distribution.manifest.list.v2+json")
+    );
+    assert_eq!(
+        list.json()["manifests"][0]["mediaType"],
+        "application/vnd.docker.distribution.manifest.v2+json"
+    );
+}
