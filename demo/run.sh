@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Demo: the real package-janitor binary against the bundled fake GitHub API.
 # Plans a cleanup of untagged images older than two weeks (dry run), does it, then undoes it
-# by restoring the ids the cleanup reported. Prints each run's step summary.
+# by restoring the ids the cleanup reported. Prints each run's step summary. The fake also
+# serves the registry: v1.2.0 is a multi-arch index whose untagged platform manifests and
+# attestation survive the untagged cleanup, and an old untagged image goes with its
+# cosign signature.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -35,7 +38,7 @@ janitor() {
   : >"$work/summary"
   : >"$work/output"
   env -i PATH="$PATH" \
-    GITHUB_API_URL="$url" GITHUB_REPOSITORY_OWNER=acme \
+    GITHUB_API_URL="$url" INPUT_REGISTRY-URL="$url" GITHUB_REPOSITORY_OWNER=acme \
     GITHUB_OUTPUT="$work/output" GITHUB_STEP_SUMMARY="$work/summary" \
     INPUT_TOKEN=demo-token INPUT_PACKAGES=app "$@" \
     "$bin/package-janitor" >"$work/log" || { cat "$work/log"; exit 1; }

@@ -82,6 +82,10 @@ pub struct Config {
     pub dry_run: bool,
     /// REST API base, from `GITHUB_API_URL` (GitHub Enterprise Server), default api.github.com.
     pub api_url: String,
+    /// Container registry base (`registry-url`), without a trailing slash; default ghcr.io.
+    pub registry_url: String,
+    /// `delete-orphans`: also delete untagged manifests and artifacts no kept image references.
+    pub delete_orphans: bool,
 }
 
 /// A bad action input (or runner environment variable), found before any API call.
@@ -156,6 +160,7 @@ impl fmt::Display for InputError {
 impl std::error::Error for InputError {}
 
 const DEFAULT_API_URL: &str = "https://api.github.com";
+const DEFAULT_REGISTRY_URL: &str = "https://ghcr.io";
 const DURATION_EXAMPLES: &str = "examples: 30d, 2w 3d, 12h";
 const VERSION_IDS_EXAMPLES: &str = "expected positive integers separated by commas or newlines, \
      or a JSON array, e.g. `123,456` or `[123, 456]`";
@@ -249,6 +254,14 @@ impl Config {
             None => false,
         };
         let api_url = parse_api_url(var("GITHUB_API_URL"))?;
+        let registry_url = match input("registry-url") {
+            Some(value) => parse_registry_url(&value)?,
+            None => DEFAULT_REGISTRY_URL.to_owned(),
+        };
+        let delete_orphans = match input("delete-orphans") {
+            Some(value) => parse_bool("delete-orphans", &value)?,
+            None => false,
+        };
 
         Ok(Config {
             token,
@@ -268,6 +281,8 @@ impl Config {
             max_versions,
             dry_run,
             api_url,
+            registry_url,
+            delete_orphans,
         })
     }
 }
@@ -478,18 +493,42 @@ fn parse_bool(input: &'static str, value: &str) -> Result<bool, InputError> {
     }
 }
 
+/// Whether `url` (without trailing slashes) is `http(s)://` followed by something.
+fn is_http_url(url: &str) -> bool {
+    ["https://", "http://"].iter().any(|scheme| {
+        url.len() > scheme.len()
+            && url
+                .get(..scheme.len())
+                .is_some_and(|prefix| prefix.eq_ignore_ascii_case(scheme))
+    })
+}
+
+/// The registry base: an http(s) URL with a host and no path, so that `/v2/...` and the
+/// token realm are built the way registries expect.
+fn parse_registry_url(value: &str) -> Result<String, InputError> {
+    let trimmed = value.trim_end_matches('/');
+    let path = trimmed.split_once("://").map_or("", |(_, rest)| {
+        rest.split_once('/').map_or("", |(_, path)| path)
+    });
+    if is_http_url(trimmed) && path.is_empty() && !trimmed.contains(char::is_whitespace) {
+        Ok(trimmed.to_owned())
+    } else {
+        Err(InputError::invalid(
+            "registry-url",
+            value,
+            "is not a registry URL (an http(s) URL with a host and no path, e.g. \
+             `https://ghcr.io`, or `https://containers.ghes.example.com` on GitHub Enterprise \
+             Server)",
+        ))
+    }
+}
+
 fn parse_api_url(value: Option<String>) -> Result<String, InputError> {
     let Some(url) = value else {
         return Ok(DEFAULT_API_URL.to_owned());
     };
     let trimmed = url.trim_end_matches('/');
-    let has_host = ["https://", "http://"].iter().any(|scheme| {
-        trimmed.len() > scheme.len()
-            && trimmed
-                .get(..scheme.len())
-                .is_some_and(|prefix| prefix.eq_ignore_ascii_case(scheme))
-    });
-    if has_host {
+    if is_http_url(trimmed) {
         Ok(trimmed.to_owned())
     } else {
         Err(InputError {
@@ -569,6 +608,8 @@ mod tests {
         assert_eq!(config.max_versions, None);
         assert!(!config.dry_run);
         assert_eq!(config.api_url, "https://api.github.com");
+        assert_eq!(config.registry_url, "https://ghcr.io");
+        assert!(!config.delete_orphans);
     }
 
     #[test]
@@ -586,6 +627,8 @@ mod tests {
             ("INPUT_MAX-VERSIONS", "50"),
             ("INPUT_DRY-RUN", "true"),
             ("GITHUB_API_URL", "https://ghes.example.com/api/v3/"),
+            ("INPUT_REGISTRY-URL", "https://containers.ghes.example.com/"),
+            ("INPUT_DELETE-ORPHANS", "true"),
         ]);
         assert_eq!(config.owner, "someone-else");
         assert_eq!(config.package_type, PackageType::Npm);
@@ -611,6 +654,8 @@ mod tests {
         assert_eq!(config.max_versions, Some(50));
         assert!(config.dry_run);
         assert_eq!(config.api_url, "https://ghes.example.com/api/v3");
+        assert_eq!(config.registry_url, "https://containers.ghes.example.com");
+        assert!(config.delete_orphans);
     }
 
     #[test]
@@ -637,6 +682,8 @@ mod tests {
                 ("INPUT_MAX-VERSIONS", blank),
                 ("INPUT_DRY-RUN", blank),
                 ("GITHUB_API_URL", blank),
+                ("INPUT_REGISTRY-URL", blank),
+                ("INPUT_DELETE-ORPHANS", blank),
             ]);
             assert_eq!(config.owner, "octo-org", "blank {blank:?}");
             assert_eq!(config.package_type, PackageType::Container);
@@ -650,6 +697,8 @@ mod tests {
             assert_eq!(config.max_versions, None);
             assert!(!config.dry_run);
             assert_eq!(config.api_url, "https://api.github.com");
+            assert_eq!(config.registry_url, "https://ghcr.io");
+            assert!(!config.delete_orphans);
         }
     }
 
@@ -829,6 +878,43 @@ mod tests {
     }
 
     #[test]
+    fn the_registry_url_defaults_to_ghcr_and_loses_trailing_slashes() {
+        let table: &[(&str, &str)] = &[
+            ("", "https://ghcr.io"),
+            ("https://ghcr.io/", "https://ghcr.io"),
+            (
+                "https://containers.ghes.example.com",
+                "https://containers.ghes.example.com",
+            ),
+            ("http://127.0.0.1:8080//", "http://127.0.0.1:8080"),
+        ];
+        for (value, expected) in table {
+            assert_eq!(
+                parse_ok(&[("INPUT_REGISTRY-URL", value)]).registry_url,
+                *expected,
+                "{value}"
+            );
+        }
+    }
+
+    #[test]
+    fn delete_orphans_is_a_boolean_in_any_case() {
+        let table: &[(&str, bool)] = &[
+            ("true", true),
+            ("TRUE", true),
+            ("false", false),
+            ("", false),
+        ];
+        for (value, expected) in table {
+            assert_eq!(
+                parse_ok(&[("INPUT_DELETE-ORPHANS", value)]).delete_orphans,
+                *expected,
+                "{value}"
+            );
+        }
+    }
+
+    #[test]
     fn every_bad_input_is_rejected_with_its_name_and_value() {
         // (environment over BASE, input named in the error, fragment of the reported value)
         let table: &[(Env, &str, Option<&str>)] = &[
@@ -940,6 +1026,26 @@ mod tests {
             (&[("INPUT_DRY-RUN", "yes")], "dry-run", Some("yes")),
             (&[("INPUT_DRY-RUN", "1")], "dry-run", Some("1")),
             (
+                &[("INPUT_DELETE-ORPHANS", "yes")],
+                "delete-orphans",
+                Some("yes"),
+            ),
+            (
+                &[("INPUT_REGISTRY-URL", "ghcr.io")],
+                "registry-url",
+                Some("ghcr.io"),
+            ),
+            (
+                &[("INPUT_REGISTRY-URL", "https://ghcr.io/v2")],
+                "registry-url",
+                Some("https://ghcr.io/v2"),
+            ),
+            (
+                &[("INPUT_REGISTRY-URL", "ftp://ghcr.io")],
+                "registry-url",
+                Some("ftp://ghcr.io"),
+            ),
+            (
                 &[("GITHUB_API_URL", "api.github.com")],
                 "GITHUB_API_URL",
                 Some("api.github.com"),
@@ -1031,6 +1137,8 @@ mod tests {
             &[("INPUT_MAX-VERSIONS", "x")],
             &[("INPUT_DRY-RUN", "maybe")],
             &[("GITHUB_API_URL", "nope")],
+            &[("INPUT_REGISTRY-URL", "nope")],
+            &[("INPUT_DELETE-ORPHANS", "maybe")],
         ];
         for pairs in failures {
             let error = parse_err(pairs);

@@ -3,8 +3,11 @@
 pub mod config;
 pub mod execute;
 pub mod github;
+pub mod images;
+pub mod inspect;
 pub mod owner;
 pub mod plan;
+pub mod registry;
 pub mod report;
 pub mod run;
 pub mod version;

@@ -4,6 +4,7 @@ use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use crate::config::{Mode, Policy, TagState};
+use crate::images::{Relation, Role, short_digest};
 use crate::version::{PackageType, Version};
 
 /// What the run will do with a version.
@@ -34,6 +35,16 @@ pub enum Reason {
     DeletedTooLongAgo,
     /// One of the `keep-latest` newest versions that passed every filter (1 = newest).
     KeptLatest(usize),
+    /// Container: part of an image the plan keeps (`image` describes that image).
+    PartOfKept { role: Role, image: String },
+    /// Container: goes with an image the plan deletes.
+    PartOfDeleted { role: Role, image: String },
+    /// Container, `delete-orphans`: untagged or an artifact, and no kept image references it;
+    /// for an artifact whose subject is gone, that subject's digest.
+    Orphan(Option<String>),
+    /// Container: untagged, and the manifest of this kept version could not be read, so
+    /// nothing untagged is deleted in this run.
+    FailClosed(u64),
 }
 
 impl fmt::Display for Reason {
@@ -49,6 +60,17 @@ impl fmt::Display for Reason {
             Reason::TooRecent => f.write_str("updated more recently than older-than"),
             Reason::DeletedTooLongAgo => f.write_str("deleted before deleted-within"),
             Reason::KeptLatest(rank) => write!(f, "kept by keep-latest (#{rank} newest)"),
+            Reason::PartOfKept { role, image } => write!(f, "{role} of kept image {image}"),
+            Reason::PartOfDeleted { role, image } => write!(f, "{role} of deleted image {image}"),
+            Reason::Orphan(None) => f.write_str("orphan: no kept image references it"),
+            Reason::Orphan(Some(subject)) => write!(
+                f,
+                "orphan: its subject {} no longer exists",
+                short_digest(subject)
+            ),
+            Reason::FailClosed(id) => {
+                write!(f, "fail closed: manifest of kept version {id} unreadable")
+            }
         }
     }
 }
@@ -59,22 +81,35 @@ pub struct PlannedVersion {
     pub version: Version,
     pub decision: Decision,
     pub reason: Reason,
+    /// Container: the images this version belongs to, when it is acted on with them. The
+    /// executor acts on it only after every parent was acted on successfully.
+    pub relation: Option<Relation>,
 }
 
 /// The plan for one package: every listed version, newest first (by `updated_at`, then id).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
     pub versions: Vec<PlannedVersion>,
+    /// The selected versions (indexes into `versions`) in the order the executor acts on
+    /// them: oldest first, except that a version's parents come before it.
+    pub order: Vec<usize>,
 }
 
 impl Plan {
-    /// The versions to act on, oldest first: the order the executor works in, so that a run
-    /// cut short by the rate limit has removed the oldest versions.
+    /// The versions to act on, in execution order (see [`Plan::order`]): oldest first, so
+    /// that a run cut short by the rate limit has removed the oldest versions, and parents
+    /// before their children, so that an index GitHub refuses to delete keeps its children.
     pub fn selected(&self) -> impl Iterator<Item = &PlannedVersion> {
+        self.order
+            .iter()
+            .filter_map(|&index| self.versions.get(index))
+    }
+
+    /// The version with this id, if listed.
+    pub fn find(&self, id: u64) -> Option<&PlannedVersion> {
         self.versions
             .iter()
-            .rev()
-            .filter(|planned| planned.decision == Decision::Act)
+            .find(|planned| planned.version.id == id)
     }
 }
 
@@ -125,10 +160,15 @@ pub fn plan(
                 version,
                 decision,
                 reason,
+                relation: None,
             }
         })
+        .collect::<Vec<_>>();
+    let order = (0..versions.len())
+        .rev()
+        .filter(|&index| versions[index].decision == Decision::Act)
         .collect();
-    Plan { versions }
+    Plan { versions, order }
 }
 
 /// The reason the first failing filter (steps 1–6 of [`plan`]) gives, or `None` if all pass.
@@ -179,6 +219,24 @@ fn reject(
         return Some(Reason::DeletedTooLongAgo);
     }
     None
+}
+
+/// `delete-orphans`: whether an orphan may be deleted whatever `tag-state`, `tag-regex` and
+/// `keep-latest` said. `version-ids`, `exclude-tag-regex` and `older-than` still protect it
+/// (a push in progress uploads the children before the index that references them).
+pub fn orphan_may_go(version: &Version, policy: &Policy, now: SystemTime) -> bool {
+    let listed = policy
+        .version_ids
+        .as_ref()
+        .is_none_or(|ids| ids.contains(&version.id));
+    let excluded = policy
+        .exclude_tag_regex
+        .as_ref()
+        .is_some_and(|exclude| version.tags.iter().any(|tag| exclude.is_match(tag)));
+    let old_enough = policy
+        .older_than
+        .is_none_or(|older_than| at_or_before(version.updated_at, now, older_than));
+    listed && !excluded && old_enough
 }
 
 /// Whether `time` is at or before `now - age`. When `now - age` is earlier than `SystemTime`
@@ -939,5 +997,66 @@ mod tests {
         let plan = plan(versions, &policy, PackageType::Npm, Mode::Delete, now());
         let selected: Vec<u64> = plan.selected().map(|planned| planned.version.id).collect();
         assert_eq!(selected, vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn orphans_stay_protected_by_version_ids_exclusions_and_older_than() {
+        let orphan = version(7, &digest(7), &["sha256-x.sig"], days(40));
+        let table: Vec<(&str, Policy, bool)> = vec![
+            ("no filter lets it go", Policy::default(), true),
+            (
+                "tag-state and keep-latest do not protect it",
+                Policy {
+                    tag_state: TagState::Untagged,
+                    keep_latest: 5,
+                    tag_regex: regex("^v"),
+                    ..Policy::default()
+                },
+                true,
+            ),
+            (
+                "old enough for older-than",
+                Policy {
+                    older_than: age(days(30)),
+                    ..Policy::default()
+                },
+                true,
+            ),
+            (
+                "too recent for older-than",
+                Policy {
+                    older_than: age(days(50)),
+                    ..Policy::default()
+                },
+                false,
+            ),
+            (
+                "listed in version-ids",
+                Policy {
+                    version_ids: ids(&[7]),
+                    ..Policy::default()
+                },
+                true,
+            ),
+            (
+                "not listed in version-ids",
+                Policy {
+                    version_ids: ids(&[8]),
+                    ..Policy::default()
+                },
+                false,
+            ),
+            (
+                "excluded by exclude-tag-regex",
+                Policy {
+                    exclude_tag_regex: regex(r"\.sig$"),
+                    ..Policy::default()
+                },
+                false,
+            ),
+        ];
+        for (name, policy, expected) in table {
+            assert_eq!(orphan_may_go(&orphan, &policy, now()), expected, "{name}");
+        }
     }
 }

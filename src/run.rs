@@ -4,13 +4,16 @@ use std::path::PathBuf;
 use std::time::SystemTime;
 
 use crate::config::{Config, Mode, PackageSelector};
-use crate::execute::{self, Entry, Outcome, Target};
+use crate::execute::{self, Entry, Images, Outcome, Target};
 use crate::github::{ApiError, ApiErrorKind, GitHub, Namespace, OwnerKind, VersionState};
+use crate::inspect::images_plan;
 use crate::owner;
 use crate::plan::{self, Plan};
+use crate::registry::{self, Registry};
 use crate::report::log::Log;
 use crate::report::outputs::Outputs;
 use crate::report::{PackageReport, RunReport, summary};
+use crate::version::PackageType;
 
 /// What the run reads from the runner besides its inputs.
 #[derive(Debug, Clone)]
@@ -48,13 +51,24 @@ pub async fn run<W: std::io::Write>(
     let known_kind = owner::kind_from_event(env.event_path.as_deref(), &config.owner);
     let (namespace, kind) = owner::resolve(&github, &config.owner, known_kind).await?;
     let names = package_names(&github, &namespace, config, log).await?;
+    let registry = match config.package_type {
+        PackageType::Container => Some(Registry::new(&config.registry_url, &config.token)?),
+        _ => None,
+    };
 
     let mut plans = Vec::with_capacity(names.len());
     for name in &names {
-        plans.push((
-            name,
+        let plan = match (
             list_and_plan(&github, &namespace, config, env, name, log).await,
-        ));
+            &registry,
+        ) {
+            (Ok(listed), Some(registry)) => {
+                let repository = registry::repository(&config.owner, name);
+                Ok(images_plan(registry, &repository, config, env, listed, log).await)
+            }
+            (plan, _) => plan,
+        };
+        plans.push((name, plan));
     }
     let selected: usize = plans
         .iter()
@@ -79,15 +93,27 @@ pub async fn run<W: std::io::Write>(
                 continue;
             }
         };
-        let mut report = PackageReport::planned(name, &plan);
-        report.entries = if let Some(refusal) = &refusal {
+        let entries = if let Some(refusal) = &refusal {
             refused(&plan, refusal)
         } else if config.dry_run {
-            execute::dry_run(&plan, config.mode)
+            execute::dry_run(&plan, config.mode, registry.is_some())
         } else {
-            act(&github, &namespace, config, name, &plan, log).await
+            let images = registry.as_ref().map(|registry| Images {
+                registry,
+                repository: registry::repository(&config.owner, name),
+            });
+            act(
+                &github,
+                &namespace,
+                config,
+                name,
+                &plan,
+                images.as_ref(),
+                log,
+            )
+            .await
         };
-        packages.push(report);
+        packages.push(PackageReport::planned(name, &plan, entries));
     }
 
     let report = RunReport {
@@ -263,6 +289,7 @@ async fn act<W: std::io::Write>(
     config: &Config,
     name: &str,
     plan: &Plan,
+    images: Option<&Images<'_>>,
     log: &mut Log<W>,
 ) -> Vec<Entry> {
     let count = plan.selected().count();
@@ -282,7 +309,7 @@ async fn act<W: std::io::Write>(
         package_type: config.package_type,
         name,
     };
-    let entries = execute::execute(github, &target, plan, config.mode, log).await;
+    let entries = execute::execute(github, &target, plan, config.mode, images, log).await;
     log.end_group();
     entries
 }
@@ -293,6 +320,8 @@ fn refused(plan: &Plan, refusal: &str) -> Vec<Entry> {
         .map(|planned| Entry {
             version: planned.version.clone(),
             outcome: Outcome::Skipped(refusal.to_string()),
+            relation: planned.relation.clone(),
+            reason: planned.reason.to_string(),
         })
         .collect()
 }

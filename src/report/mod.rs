@@ -4,7 +4,7 @@ pub mod log;
 pub mod outputs;
 pub mod summary;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::time::SystemTime;
 
 use crate::execute::{Entry, Outcome};
@@ -25,11 +25,13 @@ pub struct PackageReport {
 }
 
 impl PackageReport {
-    /// A report for a listed and planned package; entries are filled in by the caller.
-    pub fn planned(name: &str, plan: &Plan) -> PackageReport {
+    /// A report for a listed and planned package and what was done with it. Versions the
+    /// plan kept but that a restore brought back with their image are entries, not kept.
+    pub fn planned(name: &str, plan: &Plan, entries: Vec<Entry>) -> PackageReport {
+        let acted: HashSet<u64> = entries.iter().map(|entry| entry.version.id).collect();
         let mut kept = BTreeMap::new();
         for planned in &plan.versions {
-            if planned.decision == Decision::Keep {
+            if planned.decision == Decision::Keep && !acted.contains(&planned.version.id) {
                 *kept.entry(kept_by(&planned.reason)).or_insert(0) += 1;
             }
         }
@@ -37,7 +39,7 @@ impl PackageReport {
             name: name.to_string(),
             listed: plan.versions.len(),
             kept,
-            entries: Vec::new(),
+            entries,
             error: None,
         }
     }
@@ -64,6 +66,9 @@ fn kept_by(reason: &Reason) -> &'static str {
         Reason::TooRecent => "older-than",
         Reason::DeletedTooLongAgo => "deleted-within",
         Reason::KeptLatest(_) => "keep-latest",
+        Reason::PartOfKept { .. } => "part of a kept image",
+        Reason::FailClosed(_) => "fail closed",
+        Reason::PartOfDeleted { .. } | Reason::Orphan(_) => "selected",
     }
 }
 

@@ -111,6 +111,9 @@ fn json_within_limit(report: &RunReport) -> (String, bool) {
             "updated_at": timestamp(version.updated_at),
             "deleted_at": version.deleted_at.map(timestamp),
             "outcome": entry.outcome.to_string(),
+            "reason": entry.reason,
+            "parent_id": entry.relation.as_ref().and_then(|relation| relation.parents.first()),
+            "role": entry.relation.as_ref().map(|relation| relation.role.to_string()),
         })
         .to_string();
         if array.len() + item.len() + 2 > MAX_OUTPUT_BYTES {
@@ -147,6 +150,8 @@ mod tests {
                 deleted_at: None,
             },
             outcome,
+            relation: None,
+            reason: "matches the policy".to_string(),
         }
     }
 
@@ -178,6 +183,8 @@ mod tests {
         let json: serde_json::Value = serde_json::from_str(&outputs.json).unwrap();
         assert_eq!(json.as_array().map(Vec::len), Some(4));
         assert_eq!(json[1]["outcome"], "skipped: last version");
+        assert_eq!(json[1]["reason"], "matches the policy");
+        assert_eq!(json[1]["parent_id"], serde_json::Value::Null);
         assert_eq!(json[0]["created_at"], "2023-11-14T22:13:20Z");
         assert_eq!(json[0]["deleted_at"], serde_json::Value::Null);
     }

@@ -1,5 +1,6 @@
 //! The Markdown step summary: what was asked, totals, and a table per package.
 
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
@@ -8,7 +9,8 @@ use anyhow::Context;
 
 use super::{PackageReport, RunReport, age};
 use crate::config::{Config, Mode, PackageSelector, TagState};
-use crate::execute::describe;
+use crate::execute::{Entry, describe};
+use crate::images::short_digest;
 
 /// GitHub drops a step summary over 1 MiB; rows stop well before that.
 const MAX_SUMMARY_BYTES: usize = 900_000;
@@ -103,7 +105,7 @@ fn package_section(
         out,
         "| id | tags / version | age | outcome |\n|---:|---|---|---|"
     );
-    for entry in &package.entries {
+    for (depth, entry) in tree(&package.entries) {
         if out.len() > MAX_SUMMARY_BYTES {
             let _ = writeln!(
                 out,
@@ -113,17 +115,66 @@ fn package_section(
             return;
         }
         let version = &entry.version;
+        let label = match (&entry.relation, depth) {
+            (Some(relation), 1..) => format!(
+                "{}└ {} · {}",
+                "&nbsp;&nbsp;".repeat(depth - 1),
+                relation.role.label(),
+                short_digest(&version.name)
+            ),
+            _ => describe(version),
+        };
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} |",
             version.id,
-            cell(&describe(version)),
+            cell(&label),
             age(report.now, version.updated_at),
             cell(&entry.outcome.to_string())
         );
         *rows_left -= 1;
     }
     out.push('\n');
+}
+
+/// Entries with their depth in the image tree: an image, then what went with it (platform
+/// manifests, attestations, signatures) beneath it, in entry order. An entry whose parent
+/// is not among the entries is shown at the top level.
+fn tree(entries: &[Entry]) -> Vec<(usize, &Entry)> {
+    let ids: HashSet<u64> = entries.iter().map(|entry| entry.version.id).collect();
+    let mut children: HashMap<u64, Vec<&Entry>> = HashMap::new();
+    let mut roots = Vec::new();
+    for entry in entries {
+        let parent = entry
+            .relation
+            .as_ref()
+            .and_then(|relation| relation.parents.first())
+            .filter(|parent| ids.contains(parent) && **parent != entry.version.id);
+        match parent {
+            Some(parent) => children.entry(*parent).or_default().push(entry),
+            None => roots.push(entry),
+        }
+    }
+    let mut shown = HashSet::new();
+    let mut rows = Vec::with_capacity(entries.len());
+    let mut stack: Vec<(usize, &Entry)> = roots.into_iter().rev().map(|e| (0, e)).collect();
+    while let Some((depth, entry)) = stack.pop() {
+        if !shown.insert(entry.version.id) {
+            continue;
+        }
+        rows.push((depth, entry));
+        for child in children.get(&entry.version.id).into_iter().flatten().rev() {
+            stack.push((depth + 1, child));
+        }
+    }
+    // Entries only reachable through a reference cycle (never from a real registry).
+    rows.extend(
+        entries
+            .iter()
+            .filter(|entry| !shown.contains(&entry.version.id))
+            .map(|entry| (0, entry)),
+    );
+    rows
 }
 
 fn packages(selectors: &[PackageSelector]) -> String {
@@ -162,6 +213,9 @@ fn filters(config: &Config) -> String {
     if let Some(ids) = &policy.version_ids {
         parts.push(format!("version-ids ({} ids)", ids.len()));
     }
+    if config.delete_orphans {
+        parts.push("delete-orphans".to_string());
+    }
     if let Some(duration) = policy.deleted_within {
         parts.push(format!(
             "deleted-within {}",
@@ -178,4 +232,52 @@ fn filters(config: &Config) -> String {
 /// Make text safe inside a Markdown table cell or a one-line quote.
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime};
+
+    use super::*;
+    use crate::execute::Outcome;
+    use crate::images::{Relation, Role};
+    use crate::version::Version;
+
+    fn entry(id: u64, tags: &[&str], parent: Option<(u64, Role)>) -> Entry {
+        let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        Entry {
+            version: Version {
+                id,
+                name: format!("sha256:{id:064x}"),
+                tags: tags.iter().map(|tag| tag.to_string()).collect(),
+                created_at: at,
+                updated_at: at,
+                deleted_at: None,
+            },
+            outcome: Outcome::Deleted,
+            relation: parent.map(|(parent, role)| Relation {
+                parents: vec![parent],
+                role,
+            }),
+            reason: "matches the policy".to_string(),
+        }
+    }
+
+    #[test]
+    fn an_image_is_shown_with_its_children_beneath_it() {
+        let amd64 = Role::Platform("linux/amd64".into());
+        let entries = vec![
+            entry(9, &["old"], None),
+            entry(1, &["v1"], None),
+            entry(3, &[], Some((1, Role::Attestation))),
+            entry(2, &[], Some((1, amd64.clone()))),
+            entry(4, &[], Some((7, amd64))),
+            entry(5, &[], Some((3, Role::Signature))),
+        ];
+        let rows: Vec<(usize, u64)> = tree(&entries)
+            .into_iter()
+            .map(|(depth, entry)| (depth, entry.version.id))
+            .collect();
+        assert_eq!(rows, vec![(0, 9), (0, 1), (1, 3), (2, 5), (1, 2), (0, 4)]);
+    }
 }

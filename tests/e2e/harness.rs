@@ -47,10 +47,12 @@ pub struct Janitor {
     env: Vec<(String, String)>,
 }
 
+/// The binary pointed at the fake for both the REST API and the container registry.
 pub fn janitor(fake: &FakeGitHub, token: &str) -> Janitor {
     Janitor {
         env: vec![
             ("GITHUB_API_URL".into(), fake.url()),
+            ("INPUT_REGISTRY-URL".into(), fake.url()),
             ("GITHUB_REPOSITORY_OWNER".into(), "acme".into()),
             ("INPUT_TOKEN".into(), token.into()),
         ],

@@ -21,15 +21,18 @@
 //!
 //! Layout: `seed` (the starting world), `state` (the world and its rules), `access` (tokens
 //! and visibility), `extract` + `routes` (HTTP), `pagination`, `render` (JSON bodies),
-//! `errors`, `record` (the request log middleware), `server` (threads and shutdown).
-//! Cross-cutting behaviour such as rate limits or injected faults belongs in middleware next
-//! to `record`, and further APIs (an OCI registry) as routes beside those in `routes`.
+//! `errors`, `record` (the request log middleware), `server` (threads and shutdown),
+//! `manifests` (the manifest bytes each container version stands for) and `registry` (the
+//! OCI registry routes and their token exchange). Cross-cutting behaviour such as rate
+//! limits or injected faults belongs in middleware next to `record`.
 
 mod access;
 mod errors;
 mod extract;
+mod manifests;
 mod pagination;
 mod record;
+mod registry;
 mod render;
 mod routes;
 mod seed;
@@ -41,6 +44,7 @@ mod tests;
 
 pub use record::RecordedRequest;
 pub use seed::{
-    OwnerKind, OwnerSeed, PackageSeed, Seed, TokenKind, TokenSeed, VersionSeed, Visibility, days,
+    ManifestKind, ManifestSeed, OwnerKind, OwnerSeed, PackageSeed, Seed, TokenKind, TokenSeed,
+    VersionSeed, Visibility, days,
 };
 pub use server::FakeGitHub;

@@ -47,6 +47,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
             .route(&format!("{version}/restore"), post(restore_version));
     }
     router
+        .merge(crate::registry::routes())
         .fallback(|| async { ApiError::not_found() })
         .layer(middleware::from_fn_with_state(
             shared.clone(),

@@ -16,13 +16,22 @@
 //!     "visibility": "public", "repository": "acme/app",
 //!     "versions": [
 //!       {"id": 11, "tags": ["v1"], "age": "40d"},
-//!       {"id": 12, "age": "2w 3d", "deleted_ago": "1d", "downloads": 7}
+//!       {"id": 12, "age": "2w 3d", "deleted_ago": "1d", "downloads": 7},
+//!       {"id": 13, "age": "5d", "manifest": {"kind": "image", "platform": "linux/amd64"}},
+//!       {"id": 14, "age": "5d", "tags": ["v2"], "manifest": {"kind": "index", "manifests": [13]}},
+//!       {"id": 15, "age": "5d", "manifest": {"kind": "cosign_signature", "subject": 14}}
 //!     ]
 //!   }]
 //! }
 //! ```
 //!
 //! Ages are relative to the moment the fake starts, so seeded worlds stay stable over time.
+//!
+//! Container versions are also served by the fake's OCI registry (see `registry`): a
+//! `manifest` describes what the version's manifest is (see [`ManifestSeed`]), and the
+//! version's name is the sha256 of the exact bytes served. A container version with neither
+//! `manifest` nor `name` gets a plain image manifest; one with an explicit `name` (which is
+//! not the hash of anything) is not in the registry at all.
 
 use std::time::Duration;
 
@@ -244,6 +253,9 @@ pub struct VersionSeed {
     /// Only matters for the "more than 5000 downloads" refusal on public packages.
     #[serde(default)]
     pub downloads: u64,
+    /// Container only: what the registry serves for this version.
+    #[serde(default)]
+    pub manifest: Option<ManifestSeed>,
 }
 
 impl VersionSeed {
@@ -256,6 +268,7 @@ impl VersionSeed {
             updated_age: None,
             deleted_ago: None,
             downloads: 0,
+            manifest: None,
         }
     }
 
@@ -283,6 +296,104 @@ impl VersionSeed {
         self.downloads = downloads;
         self
     }
+
+    /// An image manifest for `platform` (`linux/amd64`, `linux/arm64/v8`); an index listing
+    /// this version names the platform in its entry.
+    pub fn platform(self, platform: &str) -> Self {
+        self.with_manifest(ManifestKind::Image, |m| {
+            m.platform = Some(platform.to_owned())
+        })
+    }
+
+    /// An index (a multi-arch image) listing the versions `children`, in that order.
+    pub fn index(self, children: &[u64]) -> Self {
+        self.with_manifest(ManifestKind::Index, |m| m.manifests = children.to_vec())
+    }
+
+    /// A buildx attestation manifest for the platform manifest `subject`; list it in the
+    /// index next to its subject.
+    pub fn attestation_for(self, subject: u64) -> Self {
+        self.with_manifest(ManifestKind::Attestation, |m| m.subject = Some(subject))
+    }
+
+    /// A cosign signature of `subject`, tagged `sha256-<subject hex>.sig`.
+    pub fn cosign_signature_of(self, subject: u64) -> Self {
+        self.with_manifest(ManifestKind::CosignSignature, |m| m.subject = Some(subject))
+    }
+
+    /// A GitHub artifact attestation (a sigstore bundle with `subject`), untagged.
+    pub fn github_attestation_of(self, subject: u64) -> Self {
+        self.with_manifest(ManifestKind::GithubAttestation, |m| {
+            m.subject = Some(subject)
+        })
+    }
+
+    /// The referrers-tag index of `subject` (tag `sha256-<subject hex>`) listing `referrers`.
+    pub fn referrers_of(self, subject: u64, referrers: &[u64]) -> Self {
+        self.with_manifest(ManifestKind::Referrers, |m| {
+            m.subject = Some(subject);
+            m.manifests = referrers.to_vec();
+        })
+    }
+
+    /// Docker media types (manifest list / v2 manifest) instead of OCI ones.
+    pub fn docker_media_types(self) -> Self {
+        self.with_manifest(ManifestKind::Image, |m| m.docker = true)
+    }
+
+    /// The registry answers 500 for this version's manifest.
+    pub fn unreadable(self) -> Self {
+        self.with_manifest(ManifestKind::Image, |m| m.unreadable = true)
+    }
+
+    /// Sets the manifest kind (unless one was set already, when `kind` is `Image`) and
+    /// applies `change`, so builders combine: `.index(&[1]).docker_media_types()`.
+    fn with_manifest(mut self, kind: ManifestKind, change: impl FnOnce(&mut ManifestSeed)) -> Self {
+        let manifest = self.manifest.get_or_insert_with(ManifestSeed::default);
+        if kind != ManifestKind::Image {
+            manifest.kind = kind;
+        }
+        change(manifest);
+        self
+    }
+}
+
+/// What the registry serves for a container version. References (`manifests`, `subject`)
+/// are version ids of the same package.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManifestSeed {
+    #[serde(default)]
+    pub kind: ManifestKind,
+    /// `os/arch[/variant]` of an image manifest, named in the entries of indexes listing it.
+    #[serde(default)]
+    pub platform: Option<String>,
+    /// `index` and `referrers`: the listed versions.
+    #[serde(default)]
+    pub manifests: Vec<u64>,
+    /// `attestation`, `cosign_signature`, `github_attestation`, `referrers`: the subject.
+    #[serde(default)]
+    pub subject: Option<u64>,
+    /// Docker media types instead of OCI ones (`image` and `index` only).
+    #[serde(default)]
+    pub docker: bool,
+    /// The registry answers 500 `UNKNOWN` when this manifest is fetched.
+    #[serde(default)]
+    pub unreadable: bool,
+}
+
+/// JSON: `"image"` (the default), `"index"`, `"attestation"`, `"cosign_signature"`,
+/// `"github_attestation"` or `"referrers"`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ManifestKind {
+    #[default]
+    Image,
+    Index,
+    Attestation,
+    CosignSignature,
+    GithubAttestation,
+    Referrers,
 }
 
 /// `n` days, for seeds written in Rust.

@@ -1,6 +1,7 @@
 //! Running the fake: a thread with its own tokio runtime serving on 127.0.0.1, and the
 //! inspection helpers tests use.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::SystemTime;
@@ -9,6 +10,7 @@ use anyhow::Context;
 use tokio::sync::oneshot;
 
 use crate::record::RecordedRequest;
+use crate::registry::Grant;
 use crate::routes;
 use crate::seed::Seed;
 use crate::state::World;
@@ -20,6 +22,8 @@ pub struct Shared {
     pub base_url: String,
     world: Mutex<World>,
     requests: Mutex<Vec<RecordedRequest>>,
+    /// Registry bearer tokens handed out by `/token`, with what each allows.
+    grants: Mutex<HashMap<String, Grant>>,
 }
 
 impl Shared {
@@ -27,6 +31,19 @@ impl Shared {
         self.world
             .lock()
             .expect("fake-github world lock poisoned by a panicking handler")
+    }
+
+    /// Hands out a new registry token for `grant`.
+    pub fn grant(&self, grant: Grant) -> String {
+        let mut grants = self.grants.lock().expect("fake-github grant lock poisoned");
+        let token = format!("fake-registry-token-{}", grants.len() + 1);
+        grants.insert(token.clone(), grant);
+        token
+    }
+
+    pub fn grant_for(&self, token: &str) -> Option<Grant> {
+        let grants = self.grants.lock().expect("fake-github grant lock poisoned");
+        grants.get(token).cloned()
     }
 
     pub fn log_request(&self, request: RecordedRequest) {
@@ -61,6 +78,7 @@ impl FakeGitHub {
             base_url: format!("http://{}", listener.local_addr()?),
             world: Mutex::new(world),
             requests: Mutex::new(Vec::new()),
+            grants: Mutex::new(HashMap::new()),
         });
 
         // One worker is plenty for tests; the runtime is built here so errors surface now.
@@ -118,6 +136,58 @@ impl FakeGitHub {
         world
             .package(owner, package_type, name)
             .is_some_and(|p| p.deleted_at.is_some())
+    }
+
+    /// The name (for container versions, the manifest digest) of version `id`.
+    pub fn version_name(&self, owner: &str, package_type: &str, name: &str, id: u64) -> String {
+        let world = self.shared.world();
+        world
+            .package(owner, package_type, name)
+            .and_then(|package| package.version(id))
+            .map(|version| version.name.clone())
+            .unwrap_or_default()
+    }
+
+    /// What is broken in the container package `owner/name`: one line for every active tag
+    /// whose manifest, or a manifest it reaches through indexes, lists a digest that is not
+    /// an active version any more (`docker pull` would fail with "manifest unknown").
+    /// Empty when every tagged image is whole.
+    pub fn broken_images(&self, owner: &str, name: &str) -> Vec<String> {
+        let world = self.shared.world();
+        let Some(package) = world.package(owner, "container", name) else {
+            return vec![format!("no container package {owner}/{name}")];
+        };
+        let active: HashMap<&str, &crate::state::Version> = package
+            .active_versions()
+            .filter(|version| version.manifest.is_some())
+            .map(|version| (version.name.as_str(), version))
+            .collect();
+        let mut broken = Vec::new();
+        for version in package.active_versions() {
+            let Some(served) = &version.manifest else {
+                continue;
+            };
+            for tag in &version.tags {
+                let mut seen = HashSet::new();
+                let mut queue: Vec<&String> = served.children.iter().collect();
+                while let Some(digest) = queue.pop() {
+                    if !seen.insert(digest) {
+                        continue;
+                    }
+                    match active
+                        .get(digest.as_str())
+                        .and_then(|v| v.manifest.as_ref())
+                    {
+                        Some(child) => queue.extend(&child.children),
+                        None => broken.push(format!(
+                            "tag {tag} (version {}): {digest} is missing",
+                            version.id
+                        )),
+                    }
+                }
+            }
+        }
+        broken
     }
 
     /// Every request answered so far, in the order the answers were ready.

@@ -7,6 +7,7 @@ use anyhow::{Context, bail, ensure};
 
 use crate::access::Caller;
 use crate::errors::ApiError;
+use crate::manifests::{self, Served};
 use crate::seed::{OwnerKind, PackageSeed, Seed, TokenKind, VersionSeed, Visibility, days};
 
 /// The package types GitHub Packages knows (Gradle packages are `maven`).
@@ -65,6 +66,8 @@ pub struct Version {
     pub updated_at: SystemTime,
     pub deleted_at: Option<SystemTime>,
     pub downloads: u64,
+    /// What the registry serves for this version (container versions without an explicit name).
+    pub manifest: Option<Served>,
 }
 
 impl Version {
@@ -181,6 +184,11 @@ impl Package {
             PACKAGE_TYPES.contains(&seed.package_type.as_str()),
             "unknown package type (expected one of {PACKAGE_TYPES:?})"
         );
+        let mut served = if seed.package_type == "container" {
+            manifests::build(&seed.versions)?
+        } else {
+            HashMap::new()
+        };
         let mut versions = Vec::new();
         for version in seed.versions {
             ensure!(
@@ -188,8 +196,9 @@ impl Package {
                 "version id {} is seeded twice",
                 version.id
             );
+            let manifest = served.remove(&version.id);
             versions.push(
-                Version::from_seed(version, &seed.package_type, now)
+                Version::from_seed(version, &seed.package_type, manifest, now)
                     .with_context(|| format!("version {}", versions.len() + 1))?,
             );
         }
@@ -316,11 +325,20 @@ fn within_restore_window(deleted_at: Option<SystemTime>, now: SystemTime) -> boo
 }
 
 impl Version {
-    fn from_seed(seed: VersionSeed, package_type: &str, now: SystemTime) -> anyhow::Result<Self> {
+    fn from_seed(
+        seed: VersionSeed,
+        package_type: &str,
+        manifest: Option<Served>,
+        now: SystemTime,
+    ) -> anyhow::Result<Self> {
         let tagged = TAGGED_TYPES.contains(&package_type);
         ensure!(
             tagged || seed.tags.is_empty(),
             "only container and docker versions have tags"
+        );
+        ensure!(
+            package_type == "container" || seed.manifest.is_none(),
+            "only container versions have manifests"
         );
         let updated_age = seed.updated_age.unwrap_or(seed.age);
         ensure!(updated_age <= seed.age, "updated_age is older than age");
@@ -328,24 +346,33 @@ impl Version {
             ensure!(deleted_ago <= seed.age, "deleted_ago is older than age");
         }
         let ago = |age: Duration| now.checked_sub(age).context("age reaches before 1970");
-        let name = match seed.name {
-            Some(name) => name,
-            None if tagged => digest_for(seed.id),
-            None => format!("0.0.{}", seed.id),
+        let name = match (seed.name, &manifest) {
+            (Some(name), _) => name,
+            (None, Some(served)) => served.digest.clone(),
+            (None, None) if tagged => digest_for(seed.id),
+            (None, None) => format!("0.0.{}", seed.id),
         };
+        let mut tags = seed.tags;
+        for implied in manifest.iter().flat_map(|served| &served.implied_tags) {
+            if !tags.contains(implied) {
+                tags.push(implied.clone());
+            }
+        }
         Ok(Self {
             id: seed.id,
             name,
-            tags: seed.tags,
+            tags,
             created_at: ago(seed.age)?,
             updated_at: ago(updated_age)?,
             deleted_at: seed.deleted_ago.map(ago).transpose()?,
             downloads: seed.downloads,
+            manifest,
         })
     }
 }
 
-/// A stable, well-formed `sha256:<64 hex>` for a version id. It is not the hash of anything:
+/// A stable, well-formed `sha256:<64 hex>` for a legacy `docker` version id (the registry
+/// serves only container versions). It is not the hash of anything:
 /// splitmix64 spreads the id over four 64-bit words.
 fn digest_for(id: u64) -> String {
     let mut state = id;

@@ -3,6 +3,7 @@
 mod access;
 mod listing;
 mod mutations;
+mod registry;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

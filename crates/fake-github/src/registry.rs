@@ -1,0 +1,205 @@
+//! The OCI registry on the same server (ghcr.io's behaviour, from github-facts.md): the
+//! bearer-token exchange and `GET|HEAD /v2/<owner>/<name>/manifests/<tag or digest>`.
+//!
+//! - A manifest request without a registry token for its repository answers 401 with
+//!   `www-authenticate: Bearer realm="<url>/token",service="<host>",scope="repository:<owner>/<name>:pull"`.
+//! - `GET /token?service=&scope=` with Basic auth whose password is a seeded GitHub token
+//!   answers `{"token": "..."}`; bad credentials answer 401. Guess: without any
+//!   `Authorization` it hands out an anonymous token, which reads public packages only.
+//! - Registry tokens are good for the one repository of their scope.
+//! - Manifests come from `manifests`: deleted or unknown references answer 404
+//!   `MANIFEST_UNKNOWN`, a package the token cannot read 404 `NAME_UNKNOWN` (guess), and a
+//!   version seeded `unreadable` 500 `UNKNOWN`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::json;
+
+use crate::access::Caller;
+use crate::seed::{TokenKind, Visibility};
+use crate::server::Shared;
+use crate::state::{Package, World, same_login};
+
+/// What a registry token allows: reading one repository, as a GitHub caller or anonymously.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    pub caller: Option<Caller>,
+    /// `owner/name`, lower-cased.
+    pub repository: String,
+}
+
+pub fn routes() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/token", get(token))
+        .route("/v2/{*path}", get(manifest))
+}
+
+fn registry_error(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = json!({"errors": [{"code": code, "message": message, "detail": null}]});
+    (status, Json(body)).into_response()
+}
+
+async fn token(
+    State(shared): State<Arc<Shared>>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(repository) = query
+        .get("scope")
+        .and_then(|scope| scope.strip_prefix("repository:"))
+        .and_then(|scope| scope.strip_suffix(":pull"))
+    else {
+        return registry_error(
+            StatusCode::BAD_REQUEST,
+            "UNSUPPORTED",
+            "scope must be repository:<owner>/<name>:pull",
+        );
+    };
+    let caller = match headers.get(AUTHORIZATION) {
+        None => None,
+        Some(value) => match basic_password(value.to_str().unwrap_or_default())
+            .and_then(|password| shared.world().caller(&password))
+        {
+            Some(caller) => Some(caller),
+            None => {
+                return registry_error(
+                    StatusCode::UNAUTHORIZED,
+                    "UNAUTHORIZED",
+                    "authentication required",
+                );
+            }
+        },
+    };
+    let token = shared.grant(Grant {
+        caller,
+        repository: repository.to_ascii_lowercase(),
+    });
+    Json(json!({"token": token})).into_response()
+}
+
+/// The password of a `Basic` header (the username is ignored, as on ghcr.io).
+fn basic_password(header: &str) -> Option<String> {
+    let (scheme, encoded) = header.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
+    decoded
+        .split_once(':')
+        .map(|(_, password)| password.to_owned())
+}
+
+async fn manifest(
+    State(shared): State<Arc<Shared>>,
+    Path(path): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let Some((repository, reference)) = path.rsplit_once("/manifests/") else {
+        return registry_error(StatusCode::NOT_FOUND, "NAME_UNKNOWN", "unknown route");
+    };
+    let Some((owner, name)) = repository.split_once('/') else {
+        return registry_error(StatusCode::NOT_FOUND, "NAME_UNKNOWN", "unknown repository");
+    };
+    let grant = headers
+        .get(AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .and_then(|token| shared.grant_for(token.trim()))
+        .filter(|grant| grant.repository.eq_ignore_ascii_case(repository));
+    let Some(grant) = grant else {
+        return challenge(&shared.base_url, repository);
+    };
+    let world = shared.world();
+    let Some(package) = readable_package(&world, &grant, owner, name) else {
+        return registry_error(
+            StatusCode::NOT_FOUND,
+            "NAME_UNKNOWN",
+            "repository name not known to registry",
+        );
+    };
+    let version = package.active_versions().find(|version| {
+        version.manifest.is_some()
+            && if reference.starts_with("sha256:") {
+                version.name == reference
+            } else {
+                version.tags.iter().any(|tag| tag == reference)
+            }
+    });
+    let Some(served) = version.and_then(|version| version.manifest.as_ref()) else {
+        return registry_error(
+            StatusCode::NOT_FOUND,
+            "MANIFEST_UNKNOWN",
+            "manifest unknown",
+        );
+    };
+    if served.unreadable {
+        return registry_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "UNKNOWN",
+            "unknown error",
+        );
+    }
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(CONTENT_TYPE, served.media_type)
+        .header("docker-content-digest", &served.digest)
+        .body(Body::from(served.bytes.clone()))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+fn challenge(base_url: &str, repository: &str) -> Response {
+    let host = base_url
+        .trim_start_matches("http://")
+        .trim_start_matches("https://");
+    let value = format!(
+        "Bearer realm=\"{base_url}/token\",service=\"{host}\",scope=\"repository:{}:pull\"",
+        repository.to_ascii_lowercase()
+    );
+    let mut response = registry_error(
+        StatusCode::UNAUTHORIZED,
+        "UNAUTHORIZED",
+        "authentication required",
+    );
+    if let Ok(value) = value.parse() {
+        response.headers_mut().insert(WWW_AUTHENTICATE, value);
+    }
+    response
+}
+
+/// The live container package `owner/name`, if the grant's caller may read it. Guess: the
+/// registry follows the REST API's rules, minus the `/users` prefix quirk.
+fn readable_package<'w>(
+    world: &'w World,
+    grant: &Grant,
+    owner: &str,
+    name: &str,
+) -> Option<&'w Package> {
+    let package = world.packages.iter().find(|package| {
+        package.package_type == "container"
+            && package.deleted_at.is_none()
+            && same_login(&package.owner, owner)
+            && package.name.eq_ignore_ascii_case(name)
+    })?;
+    let public = package.visibility == Visibility::Public;
+    let allowed = public
+        || grant
+            .caller
+            .as_ref()
+            .is_some_and(|caller| match &caller.kind {
+                TokenKind::Pat { .. } => world
+                    .owner(&package.owner)
+                    .is_some_and(|owner| owner.is_admin(&caller.login)),
+                TokenKind::GithubToken { repository } => package.is_repository(repository),
+            });
+    allowed.then_some(package)
+}

@@ -1,0 +1,935 @@
+//! The container image graph, pure: the policy plan + the manifests read from the registry →
+//! a plan that never breaks an image.
+//!
+//! Edges run from a parent to what depends on it: an index to the manifests it lists
+//! (platform manifests, buildx attestation manifests, nested indexes), and a subject to its
+//! artifacts (cosign `sha256-<hex>.sig|.att|.sbom` versions and referrers-tag indexes
+//! `sha256-<hex>`, found by tag; manifests with an OCI `subject`, such as GitHub artifact
+//! attestations). Rules, in [`adjust`]:
+//! - A version is *dependent* when it is untagged or an artifact: its fate follows its
+//!   parents, whatever the policy said of it (a `.sig` tag does not protect a signature).
+//!   Other versions are *roots*: the policy decides them. `exclude-tag-regex` always wins.
+//! - Everything reachable from a kept version is kept ("part of kept image"), so a child
+//!   shared by a kept and a deleted index stays.
+//! - A dependent with parents, none of them kept, goes with them ("of deleted image"); the
+//!   plan records its parents, and orders parents before children.
+//! - A dependent without parents (a ghost or partial image, or an artifact whose subject is
+//!   gone) is an orphan: the policy decides it, and with `delete-orphans` it is deleted even
+//!   when the policy kept it for its tags, `tag-regex` or `keep-latest`. `older-than` and
+//!   `version-ids` still protect it (a push in progress uploads children before the index).
+//! - Fail closed: when the manifest of a kept version cannot be read, what it references is
+//!   unknown, so no untagged version is deleted (nor anything that depends on one).
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::fmt;
+use std::time::SystemTime;
+
+use crate::config::Policy;
+use crate::plan::{self, Decision, Plan, PlannedVersion, Reason};
+use crate::registry::manifest::{Child, Manifest};
+use crate::version::Version;
+
+/// Artifact types of GitHub artifact attestations start with this.
+const SIGSTORE_BUNDLE: &str = "application/vnd.dev.sigstore.bundle";
+
+/// What a version is to the image it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Role {
+    /// Listed in an index for this `os/arch[/variant]`.
+    Platform(String),
+    /// A buildx attestation manifest listed in an index.
+    Attestation,
+    /// Listed in an index without a platform (a nested index, for example).
+    Child,
+    /// Cosign `sha256-<hex>.sig`.
+    Signature,
+    /// Cosign `sha256-<hex>.att`.
+    CosignAttestation,
+    /// Cosign `sha256-<hex>.sbom`.
+    Sbom,
+    /// The referrers-tag index `sha256-<hex>`.
+    Referrers,
+    /// A manifest whose `artifactType` is a sigstore bundle (GitHub artifact attestation).
+    ArtifactAttestation,
+    /// Any other manifest with a `subject`, or a referrers entry.
+    Artifact,
+}
+
+impl Role {
+    /// A short label for the summary's tree (`linux/amd64`, `signature`).
+    pub fn label(&self) -> &str {
+        match self {
+            Role::Platform(platform) => platform,
+            Role::Attestation => "attestation",
+            Role::Child => "child manifest",
+            Role::Signature => "signature",
+            Role::CosignAttestation => "cosign attestation",
+            Role::Sbom => "SBOM",
+            Role::Referrers => "referrers index",
+            Role::ArtifactAttestation => "artifact attestation",
+            Role::Artifact => "artifact",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Role::Platform(platform) => write!(f, "platform manifest {platform}"),
+            Role::Attestation => f.write_str("attestation manifest"),
+            Role::Child => f.write_str("child manifest"),
+            Role::Signature => f.write_str("cosign signature"),
+            other => f.write_str(other.label()),
+        }
+    }
+}
+
+/// The images a version is acted on with, and what it is to them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Relation {
+    /// Ids of the parent versions; the first is the one the summary shows it under.
+    pub parents: Vec<u64>,
+    pub role: Role,
+}
+
+/// `sha256:0123456789ab…`: a digest short enough for a reason or a table cell.
+pub fn short_digest(digest: &str) -> String {
+    match digest.get(..19) {
+        Some(short) if digest.len() > 19 => format!("{short}…"),
+        _ => digest.to_string(),
+    }
+}
+
+/// How reasons name an image: its short digest and its tags.
+pub fn describe_image(version: &Version) -> String {
+    let digest = short_digest(&version.name);
+    if version.tags.is_empty() {
+        digest
+    } else {
+        format!("{digest} ({})", version.tags.join(", "))
+    }
+}
+
+/// The subject digest and role a cosign or referrers tag names: `sha256-<hex>.sig` →
+/// (`sha256:<hex>`, signature); `sha256-<hex>` → (`sha256:<hex>`, referrers index).
+pub fn tag_subject(tag: &str) -> Option<(String, Role)> {
+    let rest = tag.strip_prefix("sha256-")?;
+    let (hex, role) = match rest.split_once('.') {
+        None => (rest, Role::Referrers),
+        Some((hex, "sig")) => (hex, Role::Signature),
+        Some((hex, "att")) => (hex, Role::CosignAttestation),
+        Some((hex, "sbom")) => (hex, Role::Sbom),
+        Some(_) => return None,
+    };
+    let is_hex = hex.len() == 64 && hex.bytes().all(|byte| byte.is_ascii_hexdigit());
+    is_hex.then(|| (format!("sha256:{}", hex.to_ascii_lowercase()), role))
+}
+
+/// What reading a version's manifest gave: the manifest, or why it could not be read.
+pub type Manifests = HashMap<u64, Result<Manifest, String>>;
+
+/// The graph of one package: for every version (by plan index), its parents with the role
+/// it has under each, and, for an artifact whose subject is not in the package, that subject.
+struct Graph {
+    parents: Vec<Vec<(usize, Role)>>,
+    children: Vec<Vec<usize>>,
+    artifact: Vec<bool>,
+    missing_subject: Vec<Option<String>>,
+}
+
+impl Graph {
+    fn new(versions: &[PlannedVersion], manifests: &Manifests) -> Graph {
+        let n = versions.len();
+        let by_digest: HashMap<&str, usize> = versions
+            .iter()
+            .enumerate()
+            .map(|(index, planned)| (planned.version.name.as_str(), index))
+            .collect();
+        let mut graph = Graph {
+            parents: vec![Vec::new(); n],
+            children: vec![Vec::new(); n],
+            artifact: vec![false; n],
+            missing_subject: vec![None; n],
+        };
+        for (index, planned) in versions.iter().enumerate() {
+            let manifest = manifests
+                .get(&planned.version.id)
+                .and_then(|m| m.as_ref().ok());
+            for child in manifest.iter().flat_map(|m| &m.children) {
+                if let Some(&child_index) = by_digest.get(child.digest.as_str()) {
+                    graph.link(index, child_index, child_role(child));
+                }
+            }
+            let tagged = planned
+                .version
+                .tags
+                .iter()
+                .filter_map(|tag| tag_subject(tag));
+            let declared = manifest.and_then(|m| {
+                let subject = m.subject.clone()?;
+                Some((subject, artifact_role(m.artifact_type.as_deref())))
+            });
+            for (subject, role) in tagged.chain(declared) {
+                graph.artifact[index] = true;
+                match by_digest.get(subject.as_str()) {
+                    Some(&subject_index) => graph.link(subject_index, index, role),
+                    None => graph.missing_subject[index] = Some(subject),
+                }
+            }
+        }
+        graph
+    }
+
+    fn link(&mut self, parent: usize, child: usize, role: Role) {
+        if parent != child && !self.parents[child].iter().any(|(p, _)| *p == parent) {
+            self.parents[child].push((parent, role));
+            self.children[parent].push(child);
+        }
+    }
+
+    /// Every version reachable from `roots` (included).
+    fn reachable(&self, roots: impl Iterator<Item = usize>) -> Vec<bool> {
+        let mut kept = vec![false; self.parents.len()];
+        let mut queue: Vec<usize> = roots.collect();
+        while let Some(index) = queue.pop() {
+            if !std::mem::replace(&mut kept[index], true) {
+                queue.extend(self.children[index].iter().copied());
+            }
+        }
+        kept
+    }
+}
+
+fn artifact_role(artifact_type: Option<&str>) -> Role {
+    if artifact_type.is_some_and(|t| t.starts_with(SIGSTORE_BUNDLE)) {
+        Role::ArtifactAttestation
+    } else {
+        Role::Artifact
+    }
+}
+
+/// What an index entry is to the index.
+fn child_role(child: &Child) -> Role {
+    if child.attests.is_some() {
+        Role::Attestation
+    } else if let Some(platform) = &child.platform {
+        Role::Platform(platform.clone())
+    } else if child.artifact_type.is_some() {
+        artifact_role(child.artifact_type.as_deref())
+    } else {
+        Role::Child
+    }
+}
+
+/// `delete-orphans` when it is on: the policy and the clock, because `older-than` and
+/// `version-ids` still protect orphans (see [`plan::orphan_may_go`]).
+#[derive(Debug, Clone, Copy)]
+pub struct DeleteOrphans<'a> {
+    pub policy: &'a Policy,
+    pub now: SystemTime,
+}
+
+/// Adjust a delete-mode container plan to the image graph (see the module documentation).
+/// `manifests` holds what was read for each version; a kept version missing from it counts
+/// as unreadable. Returns the plan with every version decided and a reason for each, the
+/// parents of everything that goes with an image, and parents ordered before children.
+pub fn adjust(
+    mut plan: Plan,
+    manifests: &Manifests,
+    delete_orphans: Option<DeleteOrphans<'_>>,
+) -> Plan {
+    let graph = Graph::new(&plan.versions, manifests);
+    let verdict = Verdict::new(&plan.versions, &graph, manifests, delete_orphans);
+    let decisions: Vec<_> = (0..plan.versions.len())
+        .map(|index| verdict.decide(index, &plan.versions, &graph))
+        .collect();
+    for (planned, (decision, reason, relation)) in plan.versions.iter_mut().zip(decisions) {
+        planned.decision = decision;
+        if let Some(reason) = reason {
+            planned.reason = reason;
+        }
+        planned.relation = relation;
+    }
+    plan.order = execution_order(&plan);
+    plan
+}
+
+/// Which versions are kept, and why, by plan index.
+struct Verdict {
+    /// Kept on its own: a root the policy keeps, or an orphan that is not deleted.
+    stays: Vec<bool>,
+    /// `stays`, or reachable from a version that is kept.
+    kept: Vec<bool>,
+    /// Kept only because the run fails closed.
+    closed: Vec<bool>,
+    /// The kept version whose manifest could not be read, if any.
+    unreadable: Option<u64>,
+}
+
+impl Verdict {
+    fn new(
+        versions: &[PlannedVersion],
+        graph: &Graph,
+        manifests: &Manifests,
+        delete_orphans: Option<DeleteOrphans<'_>>,
+    ) -> Verdict {
+        let n = versions.len();
+        let stays: Vec<bool> = (0..n)
+            .map(|index| {
+                let planned = &versions[index];
+                let dependent = !matches!(planned.reason, Reason::Excluded(_))
+                    && (planned.version.tags.is_empty() || graph.artifact[index]);
+                if !dependent {
+                    return planned.decision == Decision::Keep;
+                }
+                let orphan_goes = planned.decision == Decision::Act
+                    || delete_orphans.is_some_and(|rule| {
+                        plan::orphan_may_go(&planned.version, rule.policy, rule.now)
+                    });
+                graph.parents[index].is_empty() && !orphan_goes
+            })
+            .collect();
+        let mut kept = graph.reachable((0..n).filter(|&index| stays[index]));
+        let unreadable = (0..n).find(|&index| {
+            kept[index] && !matches!(manifests.get(&versions[index].version.id), Some(Ok(_)))
+        });
+        let mut closed = vec![false; n];
+        if unreadable.is_some() {
+            let untagged = (0..n).filter(|&index| versions[index].version.tags.is_empty());
+            let held = graph.reachable(untagged);
+            for (index, held) in held.into_iter().enumerate() {
+                closed[index] = held && !kept[index];
+                kept[index] |= held;
+            }
+        }
+        Verdict {
+            stays,
+            kept,
+            closed,
+            unreadable: unreadable.map(|index| versions[index].version.id),
+        }
+    }
+
+    /// The decision for one version, its new reason (`None`: the policy's stands) and, when
+    /// it goes with an image, its parents.
+    fn decide(
+        &self,
+        index: usize,
+        versions: &[PlannedVersion],
+        graph: &Graph,
+    ) -> (Decision, Option<Reason>, Option<Relation>) {
+        let parents = &graph.parents[index];
+        if self.kept[index] {
+            let reason = match (self.closed[index], self.unreadable) {
+                (true, Some(id)) => Some(Reason::FailClosed(id)),
+                _ if self.stays[index] => None,
+                _ => parents
+                    .iter()
+                    .find(|(parent, _)| self.kept[*parent])
+                    .map(|(parent, role)| Reason::PartOfKept {
+                        role: role.clone(),
+                        image: describe_image(&versions[*parent].version),
+                    }),
+            };
+            return (Decision::Keep, reason, None);
+        }
+        if let Some((first, role)) = parents.first() {
+            let relation = Relation {
+                parents: parents
+                    .iter()
+                    .map(|(parent, _)| versions[*parent].version.id)
+                    .collect(),
+                role: role.clone(),
+            };
+            let reason = Reason::PartOfDeleted {
+                role: role.clone(),
+                image: describe_image(&versions[*first].version),
+            };
+            return (Decision::Act, Some(reason), Some(relation));
+        }
+        let orphan = (versions[index].decision == Decision::Keep)
+            .then(|| Reason::Orphan(graph.missing_subject[index].clone()));
+        (Decision::Act, orphan, None)
+    }
+}
+
+/// The selected versions oldest first, except that every version comes after all of its
+/// selected parents (Kahn's algorithm, taking the oldest ready version each time). Versions
+/// caught in a reference cycle, which real registries cannot produce, come last.
+fn execution_order(plan: &Plan) -> Vec<usize> {
+    let n = plan.versions.len();
+    let acting = |index: usize| plan.versions[index].decision == Decision::Act;
+    let index_of: HashMap<u64, usize> = plan
+        .versions
+        .iter()
+        .enumerate()
+        .map(|(index, planned)| (planned.version.id, index))
+        .collect();
+    let mut waiting = vec![0usize; n];
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for index in (0..n).filter(|&i| acting(i)) {
+        let parents = plan.versions[index]
+            .relation
+            .iter()
+            .flat_map(|r| &r.parents);
+        for parent in parents.filter_map(|id| index_of.get(id).copied()) {
+            if acting(parent) {
+                waiting[index] += 1;
+                children[parent].push(index);
+            }
+        }
+    }
+    // Plan indexes run newest first, so the oldest ready version has the largest index.
+    let mut ready: BTreeSet<usize> = (0..n).filter(|&i| acting(i) && waiting[i] == 0).collect();
+    let mut order = Vec::new();
+    while let Some(index) = ready.pop_last() {
+        order.push(index);
+        for &child in &children[index] {
+            waiting[child] -= 1;
+            if waiting[child] == 0 {
+                ready.insert(child);
+            }
+        }
+    }
+    let placed: HashSet<usize> = order.iter().copied().collect();
+    order.extend((0..n).rev().filter(|&i| acting(i) && !placed.contains(&i)));
+    order
+}
+
+/// Restore mode: the deleted versions to restore right after `restored`, so that its image is
+/// whole again: the manifests its index lists (`manifest`, read once it is restored) and the
+/// artifacts tagged after its digest (found without reading). Versions in `done` are skipped.
+pub fn restore_followers(
+    restored: &Version,
+    manifest: Option<&Manifest>,
+    plan: &Plan,
+    done: &HashSet<u64>,
+) -> Vec<(Version, Role)> {
+    let mut followers: Vec<(Version, Role)> = Vec::new();
+    let mut add = |version: &Version, role: Role| {
+        if !done.contains(&version.id) && !followers.iter().any(|(v, _)| v.id == version.id) {
+            followers.push((version.clone(), role));
+        }
+    };
+    for child in manifest.iter().flat_map(|m| &m.children) {
+        let found = plan.versions.iter().find(|planned| {
+            planned.version.name == child.digest && !done.contains(&planned.version.id)
+        });
+        if let Some(planned) = found {
+            add(&planned.version, child_role(child));
+        }
+    }
+    for planned in &plan.versions {
+        let about = planned
+            .version
+            .tags
+            .iter()
+            .filter_map(|tag| tag_subject(tag));
+        for (subject, role) in about {
+            if subject == restored.name {
+                add(&planned.version, role);
+            }
+        }
+    }
+    followers
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use regex::Regex;
+
+    use super::*;
+    use crate::config::{Mode, TagState};
+    use crate::version::PackageType;
+
+    const DAY: u64 = 86_400;
+
+    fn now() -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(1_000 * DAY)
+    }
+
+    fn digest(id: u64) -> String {
+        format!("sha256:{id:064x}")
+    }
+
+    /// A version `id` days old (so higher ids are older), with tags.
+    fn version(id: u64, tags: &[&str]) -> Version {
+        let at = now() - Duration::from_secs(id * DAY);
+        Version {
+            id,
+            name: digest(id),
+            tags: tags.iter().map(|tag| tag.to_string()).collect(),
+            created_at: at,
+            updated_at: at,
+            deleted_at: None,
+        }
+    }
+
+    fn signature_tag(subject: u64) -> String {
+        format!("sha256-{id:064x}.sig", id = subject)
+    }
+
+    fn image() -> Manifest {
+        Manifest::default()
+    }
+
+    /// An index listing `(id, platform)`; platform `None` lists a nested index.
+    fn index(children: &[(u64, Option<&str>)]) -> Manifest {
+        Manifest {
+            is_index: true,
+            children: children
+                .iter()
+                .map(|(id, platform)| Child {
+                    digest: digest(*id),
+                    platform: platform.map(str::to_string),
+                    ..Child::default()
+                })
+                .collect(),
+            ..Manifest::default()
+        }
+    }
+
+    /// `index` plus a buildx attestation entry `attestation` for `subject`.
+    fn with_attestation(mut manifest: Manifest, attestation: u64, subject: u64) -> Manifest {
+        manifest.children.push(Child {
+            digest: digest(attestation),
+            attests: Some(digest(subject)),
+            ..Child::default()
+        });
+        manifest
+    }
+
+    fn github_attestation(subject: u64) -> Manifest {
+        Manifest {
+            artifact_type: Some("application/vnd.dev.sigstore.bundle.v0.3+json".into()),
+            subject: Some(digest(subject)),
+            ..Manifest::default()
+        }
+    }
+
+    fn policy(tag_state: TagState) -> Policy {
+        Policy {
+            tag_state,
+            ..Policy::default()
+        }
+    }
+
+    struct Case {
+        name: &'static str,
+        versions: Vec<Version>,
+        /// Manifests by id; versions missing here are read as images, `unreadable` fail.
+        manifests: Vec<(u64, Manifest)>,
+        unreadable: Vec<u64>,
+        policy: Policy,
+        delete_orphans: bool,
+        /// Ids acted on, in execution order.
+        acted: Vec<u64>,
+        /// (id, reason as displayed) for the versions the case is about.
+        reasons: Vec<(u64, &'static str)>,
+    }
+
+    fn find(plan: &Plan, id: u64) -> Option<&PlannedVersion> {
+        plan.versions
+            .iter()
+            .find(|planned| planned.version.id == id)
+    }
+
+    fn run(case: &Case) -> Plan {
+        let mut manifests: Manifests = case.versions.iter().map(|v| (v.id, Ok(image()))).collect();
+        for (id, manifest) in &case.manifests {
+            manifests.insert(*id, Ok(manifest.clone()));
+        }
+        for id in &case.unreadable {
+            manifests.insert(*id, Err("GET … answered 500".into()));
+        }
+        let planned = plan::plan(
+            case.versions.clone(),
+            &case.policy,
+            PackageType::Container,
+            Mode::Delete,
+            now(),
+        );
+        let rule = DeleteOrphans {
+            policy: &case.policy,
+            now: now(),
+        };
+        adjust(planned, &manifests, case.delete_orphans.then_some(rule))
+    }
+
+    fn cases() -> Vec<Case> {
+        let buildx = || {
+            vec![(
+                1,
+                with_attestation(
+                    with_attestation(
+                        index(&[(2, Some("linux/amd64")), (3, Some("linux/arm64"))]),
+                        4,
+                        2,
+                    ),
+                    5,
+                    3,
+                ),
+            )]
+        };
+        let buildx_versions = || {
+            vec![
+                version(1, &["v1"]),
+                version(2, &[]),
+                version(3, &[]),
+                version(4, &[]),
+                version(5, &[]),
+            ]
+        };
+        vec![
+            Case {
+                name: "an untagged cleanup keeps the platform and attestation manifests of a tagged index",
+                versions: [buildx_versions(), vec![version(6, &[])]].concat(),
+                manifests: buildx(),
+                unreadable: vec![],
+                policy: policy(TagState::Untagged),
+                delete_orphans: false,
+                acted: vec![6],
+                reasons: vec![
+                    (
+                        2,
+                        "platform manifest linux/amd64 of kept image sha256:000000000000… (v1)",
+                    ),
+                    (
+                        4,
+                        "attestation manifest of kept image sha256:000000000000… (v1)",
+                    ),
+                    (6, "matches the policy"),
+                ],
+            },
+            Case {
+                name: "deleting a tagged index deletes its children after it",
+                versions: [buildx_versions(), vec![version(0, &["v2"])]].concat(),
+                manifests: buildx(),
+                unreadable: vec![],
+                policy: Policy {
+                    tag_regex: Some(Regex::new("^v1$").expect("regex")),
+                    ..Policy::default()
+                },
+                delete_orphans: false,
+                acted: vec![1, 5, 4, 3, 2],
+                reasons: vec![
+                    (1, "matches the policy"),
+                    (
+                        3,
+                        "platform manifest linux/arm64 of deleted image sha256:000000000000… (v1)",
+                    ),
+                    (
+                        5,
+                        "attestation manifest of deleted image sha256:000000000000… (v1)",
+                    ),
+                    (0, "no tag matches tag-regex"),
+                ],
+            },
+            Case {
+                name: "a child shared by a kept and a deleted index is kept",
+                versions: vec![
+                    version(1, &["new"]),
+                    version(2, &["old"]),
+                    version(3, &[]),
+                    version(4, &[]),
+                ],
+                manifests: vec![
+                    (1, index(&[(3, Some("linux/amd64"))])),
+                    (
+                        2,
+                        index(&[(3, Some("linux/amd64")), (4, Some("linux/arm64"))]),
+                    ),
+                ],
+                unreadable: vec![],
+                policy: Policy {
+                    tag_regex: Some(Regex::new("^old$").expect("regex")),
+                    ..Policy::default()
+                },
+                delete_orphans: false,
+                acted: vec![2, 4],
+                reasons: vec![
+                    (
+                        3,
+                        "platform manifest linux/amd64 of kept image sha256:000000000000… (new)",
+                    ),
+                    (
+                        4,
+                        "platform manifest linux/arm64 of deleted image sha256:000000000000… (old)",
+                    ),
+                ],
+            },
+            Case {
+                name: "a signature goes with its deleted image even when tagged versions are spared",
+                versions: vec![
+                    version(1, &["v1"]),
+                    version(2, &[]),
+                    version(3, &[&signature_tag(1)]),
+                    version(4, &[&signature_tag(2)]),
+                ],
+                manifests: vec![],
+                unreadable: vec![],
+                policy: policy(TagState::Untagged),
+                delete_orphans: false,
+                acted: vec![2, 4],
+                reasons: vec![
+                    (
+                        3,
+                        "cosign signature of kept image sha256:000000000000… (v1)",
+                    ),
+                    (4, "cosign signature of deleted image sha256:000000000000…"),
+                ],
+            },
+            Case {
+                name: "nested indexes, referrers and github attestations follow their image",
+                versions: vec![
+                    version(1, &["v1"]),
+                    version(2, &[]),
+                    version(3, &[]),
+                    version(4, &[]),
+                    version(5, &[&format!("sha256-{:064x}", 1)]),
+                ],
+                manifests: vec![
+                    (1, index(&[(2, None)])),
+                    (2, index(&[(3, Some("linux/amd64"))])),
+                    (4, github_attestation(1)),
+                    (
+                        5,
+                        Manifest {
+                            is_index: true,
+                            children: vec![Child {
+                                digest: digest(4),
+                                artifact_type: Some(
+                                    "application/vnd.dev.sigstore.bundle.v0.3+json".into(),
+                                ),
+                                ..Child::default()
+                            }],
+                            ..Manifest::default()
+                        },
+                    ),
+                ],
+                unreadable: vec![],
+                policy: Policy::default(),
+                delete_orphans: false,
+                acted: vec![1, 5, 4, 2, 3],
+                reasons: vec![
+                    (
+                        2,
+                        "child manifest of deleted image sha256:000000000000… (v1)",
+                    ),
+                    (
+                        3,
+                        "platform manifest linux/amd64 of deleted image sha256:000000000000…",
+                    ),
+                    (
+                        4,
+                        "artifact attestation of deleted image sha256:000000000000… (v1)",
+                    ),
+                    (
+                        5,
+                        "referrers index of deleted image sha256:000000000000… (v1)",
+                    ),
+                ],
+            },
+            Case {
+                name: "without delete-orphans the policy alone decides orphans",
+                versions: vec![
+                    version(1, &["v1"]),
+                    version(2, &[]),
+                    version(3, &[&signature_tag(99)]),
+                ],
+                manifests: vec![],
+                unreadable: vec![],
+                policy: policy(TagState::Tagged),
+                delete_orphans: false,
+                acted: vec![3, 1],
+                reasons: vec![
+                    (2, "untagged, tag-state is tagged"),
+                    (3, "matches the policy"),
+                ],
+            },
+            Case {
+                name: "delete-orphans deletes ghosts and signatures of missing images",
+                versions: vec![
+                    version(1, &["v1"]),
+                    version(2, &[]),
+                    version(3, &[&signature_tag(99)]),
+                ],
+                manifests: vec![],
+                unreadable: vec![],
+                policy: Policy {
+                    tag_regex: Some(Regex::new("^v").expect("regex")),
+                    keep_latest: 1,
+                    ..Policy::default()
+                },
+                delete_orphans: true,
+                acted: vec![3, 2],
+                reasons: vec![
+                    (1, "kept by keep-latest (#1 newest)"),
+                    (2, "orphan: no kept image references it"),
+                    (
+                        3,
+                        "orphan: its subject sha256:000000000000… no longer exists",
+                    ),
+                ],
+            },
+            Case {
+                name: "delete-orphans still respects older-than",
+                versions: vec![version(1, &["v1"]), version(2, &[]), version(40, &[])],
+                manifests: vec![],
+                unreadable: vec![],
+                policy: Policy {
+                    older_than: Some(Duration::from_secs(30 * DAY)),
+                    tag_state: TagState::Tagged,
+                    ..Policy::default()
+                },
+                delete_orphans: true,
+                acted: vec![40],
+                reasons: vec![
+                    (2, "untagged, tag-state is tagged"),
+                    (40, "orphan: no kept image references it"),
+                ],
+            },
+            Case {
+                name: "exclude-tag-regex protects a signature whose image is deleted",
+                versions: vec![version(1, &["v1"]), version(2, &[&signature_tag(1)])],
+                manifests: vec![],
+                unreadable: vec![],
+                policy: Policy {
+                    exclude_tag_regex: Some(Regex::new(r"\.sig$").expect("regex")),
+                    ..Policy::default()
+                },
+                delete_orphans: false,
+                acted: vec![1],
+                reasons: vec![(
+                    2,
+                    "`sha256-0000000000000000000000000000000000000000000000000000000000000001.sig` matches exclude-tag-regex",
+                )],
+            },
+            Case {
+                name: "an unreadable kept manifest keeps every untagged version",
+                versions: vec![
+                    version(1, &["v1"]),
+                    version(2, &[]),
+                    version(3, &["old"]),
+                    version(4, &[]),
+                    version(5, &[&signature_tag(2)]),
+                ],
+                manifests: vec![(3, index(&[(4, Some("linux/amd64"))]))],
+                unreadable: vec![1],
+                policy: Policy {
+                    exclude_tag_regex: Some(Regex::new("^v1$").expect("regex")),
+                    ..Policy::default()
+                },
+                delete_orphans: true,
+                acted: vec![3],
+                reasons: vec![
+                    (2, "fail closed: manifest of kept version 1 unreadable"),
+                    (4, "fail closed: manifest of kept version 1 unreadable"),
+                    (5, "fail closed: manifest of kept version 1 unreadable"),
+                ],
+            },
+            Case {
+                name: "an unreadable manifest of a deleted version does not fail closed",
+                versions: vec![version(1, &["v1"]), version(2, &["old"]), version(3, &[])],
+                manifests: vec![],
+                unreadable: vec![2],
+                policy: Policy {
+                    tag_regex: Some(Regex::new("^old$").expect("regex")),
+                    tag_state: TagState::Any,
+                    ..Policy::default()
+                },
+                delete_orphans: true,
+                acted: vec![3, 2],
+                reasons: vec![(3, "orphan: no kept image references it")],
+            },
+        ]
+    }
+
+    #[test]
+    fn the_image_graph_decides_every_version_with_a_reason() {
+        for case in cases() {
+            let plan = run(&case);
+            let acted: Vec<u64> = plan.selected().map(|p| p.version.id).collect();
+            assert_eq!(acted, case.acted, "{}", case.name);
+            for (id, reason) in &case.reasons {
+                let planned = find(&plan, *id).expect("listed");
+                assert_eq!(planned.reason.to_string(), *reason, "{}: {id}", case.name);
+            }
+        }
+    }
+
+    #[test]
+    fn everything_that_goes_with_an_image_names_all_its_parents() {
+        let case = &cases()[1];
+        let plan = run(case);
+        let child = find(&plan, 2).expect("listed");
+        assert_eq!(
+            child.relation,
+            Some(Relation {
+                parents: vec![1],
+                role: Role::Platform("linux/amd64".into()),
+            })
+        );
+        assert_eq!(find(&plan, 1).expect("listed").relation, None);
+    }
+
+    #[test]
+    fn cosign_and_referrers_tags_name_their_subject() {
+        let hex = "ab".repeat(32);
+        let table = [
+            (format!("sha256-{hex}.sig"), Some(Role::Signature)),
+            (format!("sha256-{hex}.att"), Some(Role::CosignAttestation)),
+            (format!("sha256-{hex}.sbom"), Some(Role::Sbom)),
+            (format!("sha256-{hex}"), Some(Role::Referrers)),
+            (format!("sha256-{hex}.txt"), None),
+            ("sha256-abc.sig".to_string(), None),
+            ("v1".to_string(), None),
+        ];
+        for (tag, role) in table {
+            let expected = role.map(|role| (format!("sha256:{hex}"), role));
+            assert_eq!(tag_subject(&tag), expected, "{tag}");
+        }
+    }
+
+    #[test]
+    fn restoring_an_index_brings_back_its_children_and_tagged_artifacts() {
+        let mut deleted: Vec<Version> = vec![
+            version(1, &["v1"]),
+            version(2, &[]),
+            version(3, &[&signature_tag(1)]),
+            version(4, &[]),
+        ];
+        for version in &mut deleted {
+            version.deleted_at = Some(now());
+        }
+        let planned = plan::plan(
+            deleted.clone(),
+            &Policy::default(),
+            PackageType::Container,
+            Mode::Restore,
+            now(),
+        );
+        let manifest = index(&[(2, Some("linux/amd64"))]);
+        let done: HashSet<u64> = [1].into_iter().collect();
+        let followers: Vec<(u64, Role)> =
+            restore_followers(&deleted[0], Some(&manifest), &planned, &done)
+                .into_iter()
+                .map(|(version, role)| (version.id, role))
+                .collect();
+        assert_eq!(
+            followers,
+            vec![
+                (2, Role::Platform("linux/amd64".into())),
+                (3, Role::Signature)
+            ]
+        );
+        let unread = restore_followers(&deleted[0], None, &planned, &done);
+        assert_eq!(
+            unread.len(),
+            1,
+            "without the manifest only tags are followed"
+        );
+    }
+}
