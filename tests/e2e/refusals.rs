@@ -87,6 +87,33 @@ fn a_public_version_with_more_than_5000_downloads_is_skipped_and_the_rest_go_on(
 }
 
 #[test]
+fn a_version_deleted_by_someone_else_after_listing_is_skipped_as_already_gone() {
+    let fake = FakeGitHub::start(accounts().package(container(
+        "acme",
+        "app",
+        vec![
+            image(1, 50, &[]),
+            image(2, 40, &[]).deleted_concurrently(),
+            image(3, 30, &[]),
+            image(4, 20, &["v4"]),
+        ],
+    )))
+    .expect("fake starts");
+    let run = janitor(&fake, ALICE)
+        .input("packages", "app")
+        .input("tag-state", "untagged")
+        .run();
+    run.assert_success();
+    assert_eq!(run.ids(), vec![1, 3]);
+    assert_eq!(
+        run.outcome_of(2),
+        "skipped: already gone (Package not found.)"
+    );
+    assert!(run.log.contains("::warning::app: 2 "), "{}", run.log);
+    assert_eq!(fake.active_ids("acme", "container", "app"), vec![4]);
+}
+
+#[test]
 fn a_forbidden_delete_fails_that_version_and_the_run_exits_1_after_trying_the_rest() {
     let seed = accounts()
         .token(TokenSeed::pat("ghp_readonly", "alice", &["read:packages"]))

@@ -253,6 +253,10 @@ pub struct VersionSeed {
     /// Only matters for the "more than 5000 downloads" refusal on public packages.
     #[serde(default)]
     pub downloads: u64,
+    /// Listed as active, but deleted by someone else just before this client's DELETE
+    /// arrives, which then answers 404: the race between listing and deleting.
+    #[serde(default)]
+    pub deleted_concurrently: bool,
     /// Container only: what the registry serves for this version.
     #[serde(default)]
     pub manifest: Option<ManifestSeed>,
@@ -268,6 +272,7 @@ impl VersionSeed {
             updated_age: None,
             deleted_ago: None,
             downloads: 0,
+            deleted_concurrently: false,
             manifest: None,
         }
     }
@@ -289,6 +294,11 @@ impl VersionSeed {
 
     pub fn deleted(mut self, ago: Duration) -> Self {
         self.deleted_ago = Some(ago);
+        self
+    }
+
+    pub fn deleted_concurrently(mut self) -> Self {
+        self.deleted_concurrently = true;
         self
     }
 

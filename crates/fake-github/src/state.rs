@@ -66,6 +66,8 @@ pub struct Version {
     pub updated_at: SystemTime,
     pub deleted_at: Option<SystemTime>,
     pub downloads: u64,
+    /// Someone else deletes this version between a client's listing and its own delete.
+    pub deleted_concurrently: bool,
     /// What the registry serves for this version (container versions without an explicit name).
     pub manifest: Option<Served>,
 }
@@ -244,6 +246,13 @@ impl Package {
 
     /// Deletes an active version, with GitHub's refusals.
     pub fn delete_version(&mut self, id: u64, now: SystemTime) -> Result<(), ApiError> {
+        if let Some(version) = self
+            .versions
+            .iter_mut()
+            .find(|v| v.id == id && v.is_active() && v.deleted_concurrently)
+        {
+            version.deleted_at = Some(now);
+        }
         let version = self
             .version(id)
             .filter(|v| v.is_active())
@@ -366,6 +375,7 @@ impl Version {
             updated_at: ago(updated_age)?,
             deleted_at: seed.deleted_ago.map(ago).transpose()?,
             downloads: seed.downloads,
+            deleted_concurrently: seed.deleted_concurrently,
             manifest,
         })
     }
