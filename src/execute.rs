@@ -106,8 +106,15 @@ pub struct Images<'a> {
 
 /// The entries of a dry run: every selected version with what the mode would do to it, in
 /// execution order. A restore also lists the artifacts found by tag that would follow an
-/// image (children of an index are only known once it is restored and readable).
-pub fn dry_run(plan: &Plan, mode: Mode, follow_images: bool) -> Vec<Entry> {
+/// image (children of an index are only known once it is restored and readable). Each is
+/// logged as a real run would log it.
+pub fn dry_run<W: std::io::Write>(
+    plan: &Plan,
+    mode: Mode,
+    follow_images: bool,
+    package: &str,
+    log: &mut Log<W>,
+) -> Vec<Entry> {
     let mut seen = HashSet::new();
     let mut entries = Vec::new();
     for planned in plan.selected() {
@@ -119,9 +126,17 @@ pub fn dry_run(plan: &Plan, mode: Mode, follow_images: bool) -> Vec<Entry> {
             if mode == Mode::Restore && follow_images {
                 push_followers(&mut stack, &work.version, None, plan, &seen);
             }
+            let outcome = Outcome::would(mode);
+            log_outcome(
+                log,
+                package,
+                &work.version,
+                work.relation.as_ref(),
+                &outcome,
+            );
             entries.push(Entry {
                 version: work.version,
-                outcome: Outcome::would(mode),
+                outcome,
                 relation: work.relation,
                 reason: work.reason,
             });
@@ -411,13 +426,19 @@ mod tests {
             std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(2_000_000),
         );
         let listed = |follow| -> Vec<(u64, Option<u64>)> {
-            dry_run(&plan, Mode::Restore, follow)
-                .into_iter()
-                .map(|entry| {
-                    let parent = entry.relation.and_then(|r| r.parents.first().copied());
-                    (entry.version.id, parent)
-                })
-                .collect()
+            dry_run(
+                &plan,
+                Mode::Restore,
+                follow,
+                "app",
+                &mut Log::new(Vec::new()),
+            )
+            .into_iter()
+            .map(|entry| {
+                let parent = entry.relation.and_then(|r| r.parents.first().copied());
+                (entry.version.id, parent)
+            })
+            .collect()
         };
         assert_eq!(listed(true), vec![(1, None), (2, Some(1))]);
         assert_eq!(listed(false), vec![(1, None)]);

@@ -95,8 +95,6 @@ pub async fn run<W: std::io::Write>(
         };
         let entries = if let Some(refusal) = &refusal {
             refused(&plan, refusal)
-        } else if config.dry_run {
-            execute::dry_run(&plan, config.mode, registry.is_some())
         } else {
             let images = registry.as_ref().map(|registry| Images {
                 registry,
@@ -296,9 +294,11 @@ async fn act<W: std::io::Write>(
     if count == 0 {
         return Vec::new();
     }
-    let verb = match config.mode {
-        Mode::Delete => "deleting",
-        Mode::Restore => "restoring",
+    let verb = match (config.mode, config.dry_run) {
+        (Mode::Delete, false) => "deleting",
+        (Mode::Restore, false) => "restoring",
+        (Mode::Delete, true) => "dry run, would delete",
+        (Mode::Restore, true) => "dry run, would restore",
     };
     log.group(&format!(
         "{} package {name}: {verb} {count} versions",
@@ -309,7 +309,11 @@ async fn act<W: std::io::Write>(
         package_type: config.package_type,
         name,
     };
-    let entries = execute::execute(github, &target, plan, config.mode, images, log).await;
+    let entries = if config.dry_run {
+        execute::dry_run(plan, config.mode, images.is_some(), name, log)
+    } else {
+        execute::execute(github, &target, plan, config.mode, images, log).await
+    };
     log.end_group();
     entries
 }

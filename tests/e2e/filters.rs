@@ -199,6 +199,11 @@ fn dry_run_changes_nothing_but_reports_the_same_ids_a_real_run_acts_on() {
         "a dry run only reads"
     );
     assert_eq!(dry.outcome_of(1), "would delete");
+    assert!(dry.log.contains("\n1 pr-1: would delete\n"), "{}", dry.log);
+    assert!(
+        dry.log
+            .contains("::group::container package app: dry run, would delete 2 versions")
+    );
     assert!(dry.summary.contains("dry run"), "{}", dry.summary);
 
     let real = janitor(&fake, ALICE)
