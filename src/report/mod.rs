@@ -16,7 +16,7 @@ pub struct PackageReport {
     pub name: String,
     /// Versions listed (active in delete mode, deleted in restore mode).
     pub listed: usize,
-    /// Versions the policy kept, counted by the input that kept them.
+    /// Versions kept, counted by the input (or image rule) that kept them.
     pub kept: BTreeMap<&'static str, usize>,
     /// The selected versions, oldest first, with what happened to each.
     pub entries: Vec<Entry>,

@@ -91,7 +91,7 @@ fn package_section(
     };
     let _ = writeln!(
         out,
-        "{} listed · {} selected · kept by policy: {kept}\n",
+        "{} listed · {} selected · kept: {kept}\n",
         package.listed,
         package.entries.len()
     );
@@ -279,5 +279,41 @@ mod tests {
             .map(|(depth, entry)| (depth, entry.version.id))
             .collect();
         assert_eq!(rows, vec![(0, 9), (0, 1), (1, 3), (2, 5), (1, 2), (0, 4)]);
+    }
+
+    #[test]
+    fn a_huge_run_is_cut_under_githubs_limit_with_a_note_counting_the_rest() {
+        let config = Config::from_env(|name| match name {
+            "INPUT_TOKEN" => Some("t".to_string()),
+            "INPUT_PACKAGES" => Some("app".to_string()),
+            "GITHUB_REPOSITORY_OWNER" => Some("acme".to_string()),
+            _ => None,
+        })
+        .expect("valid inputs");
+        let total = 30_000;
+        let entries: Vec<Entry> = (1..=total).map(|id| entry(id, &[], None)).collect();
+        let report = RunReport {
+            packages: vec![PackageReport {
+                name: "app".to_string(),
+                listed: entries.len(),
+                kept: Default::default(),
+                entries,
+                error: None,
+            }],
+            refusal: None,
+            now: SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000),
+        };
+        let markdown = render(&config, "`acme`", &report);
+        assert!(markdown.len() < 1024 * 1024, "{} bytes", markdown.len());
+        let shown = markdown
+            .lines()
+            .filter(|line| line.starts_with("| ") && !line.starts_with("| id"))
+            .count() as u64;
+        let note = format!("_{} more rows are not shown", total - shown);
+        assert!(markdown.contains(&note), "expected {note}");
+        assert!(
+            shown > 1_000,
+            "the table is cut late, not early: {shown} rows"
+        );
     }
 }

@@ -258,8 +258,7 @@ fn restoring_an_index_restores_its_children_and_signature() {
     assert_eq!(run.outcome_of(3), "restored");
     assert!(run.summary.contains("└ linux/arm64"), "{}", run.summary);
     assert!(
-        run.summary
-            .contains("6 listed · 6 selected · kept by policy: none"),
+        run.summary.contains("6 listed · 6 selected · kept: none"),
         "what came back with the index is not counted as kept: {}",
         run.summary
     );
