@@ -1,11 +1,15 @@
-//! Carry out a plan against the API, one version at a time, and record what happened.
+//! Carry out a plan against the API, one version at a time within the primary budget, and
+//! record what happened.
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::config::Mode;
+use crate::github::pacing::Pacing;
+use crate::github::ratelimit::RateLimit;
 use crate::github::{ApiError, ApiErrorKind, GitHub, Namespace};
 use crate::plan::Plan;
 use crate::report::log::Log;
+use crate::report::timestamp;
 use crate::version::{PackageType, Version};
 
 /// Progress lines appear at most this often on long runs.
@@ -21,6 +25,8 @@ pub enum Outcome {
     /// Not done, for a reason that is not a failure (a refusal GitHub is known to give).
     Skipped(String),
     Failed(String),
+    /// Not tried: the primary budget ran out first. The next run picks it up.
+    Left(String),
 }
 
 impl Outcome {
@@ -50,6 +56,7 @@ impl std::fmt::Display for Outcome {
             Outcome::WouldRestore => f.write_str("would restore"),
             Outcome::Skipped(reason) => write!(f, "skipped: {reason}"),
             Outcome::Failed(reason) => write!(f, "failed: {reason}"),
+            Outcome::Left(reason) => write!(f, "left for the next run: {reason}"),
         }
     }
 }
@@ -78,12 +85,24 @@ pub fn dry_run(plan: &Plan, mode: Mode) -> Vec<Entry> {
         .collect()
 }
 
+/// Why the run stopped early: set once the budget is spent, shared by every package after.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stop {
+    pub reason: Option<String>,
+}
+
 /// Delete or restore every selected version, oldest first, logging a line per version.
+///
+/// Before each request the primary budget is checked: once no more than the reserve is
+/// left, the run waits for the reset when it comes within `rate-limit-wait`, and otherwise
+/// stops, leaving this version and every one after it for the next run. A request that
+/// GitHub refuses for the primary limit stops the run the same way.
 pub async fn execute<W: std::io::Write>(
     github: &GitHub,
     target: &Target<'_>,
     plan: &Plan,
     mode: Mode,
+    stop: &mut Stop,
     log: &mut Log<W>,
 ) -> Vec<Entry> {
     let total = plan.selected().count();
@@ -91,6 +110,30 @@ pub async fn execute<W: std::io::Write>(
     let mut last_progress = Instant::now();
     for planned in plan.selected() {
         let version = &planned.version;
+        if stop.reason.is_none() {
+            match budget(
+                github.rate_limit().as_ref(),
+                github.pacing(),
+                SystemTime::now(),
+            ) {
+                Budget::Enough => {}
+                Budget::WaitFor(wait) => {
+                    log.info(&format!(
+                        "the primary rate limit is spent; waiting {} for it to reset",
+                        humantime::format_duration(Duration::from_secs(wait.as_secs()))
+                    ));
+                    tokio::time::sleep(wait).await;
+                }
+                Budget::Spent(reason) => stop.reason = Some(reason),
+            }
+        }
+        if let Some(reason) = &stop.reason {
+            entries.push(Entry {
+                version: version.clone(),
+                outcome: Outcome::Left(reason.clone()),
+            });
+            continue;
+        }
         let result = match mode {
             Mode::Delete => {
                 github
@@ -113,11 +156,19 @@ pub async fn execute<W: std::io::Write>(
                     .await
             }
         };
-        let outcome = classify(mode, result);
+        let outcome = match result {
+            Err(err) if err.kind == ApiErrorKind::RateLimited => {
+                let reason = spent(err.reset, None);
+                stop.reason = Some(reason.clone());
+                Outcome::Left(reason)
+            }
+            result => classify(mode, result),
+        };
         let line = format!("{} {}: {outcome}", version.id, describe(version));
         match &outcome {
             Outcome::Skipped(_) => log.warning(&format!("{}: {line}", target.name)),
             Outcome::Failed(_) => log.error(&format!("{}: {line}", target.name)),
+            Outcome::Left(_) => log.info(&format!("{}: {line}", target.name)),
             _ => log.info(&line),
         }
         entries.push(Entry {
@@ -132,17 +183,64 @@ pub async fn execute<W: std::io::Write>(
     entries
 }
 
+/// What the primary budget allows before the next request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Budget {
+    Enough,
+    /// Spent, but it resets within `rate-limit-wait`: wait this long.
+    WaitFor(Duration),
+    /// Spent until after `rate-limit-wait`: stop, for this reason.
+    Spent(String),
+}
+
+/// The budget as the latest response told it. A reset time already past means the budget
+/// has refilled; no rate-limit headers at all (some GHES setups) means no limit is known.
+fn budget(rate: Option<&RateLimit>, pacing: &Pacing, now: SystemTime) -> Budget {
+    let Some(rate) = rate else {
+        return Budget::Enough;
+    };
+    let Ok(reset_in) = rate.reset.duration_since(now) else {
+        return Budget::Enough;
+    };
+    if rate.remaining > pacing.budget_reserve {
+        Budget::Enough
+    } else if reset_in <= pacing.rate_limit_wait {
+        Budget::WaitFor(reset_in + Duration::from_secs(1))
+    } else {
+        Budget::Spent(spent(Some(rate.reset), Some((rate.remaining, rate.limit))))
+    }
+}
+
+/// The reason given for versions left over: the budget and when it resets.
+fn spent(reset: Option<SystemTime>, left: Option<(u32, u32)>) -> String {
+    let left = left.map_or_else(String::new, |(remaining, limit)| {
+        format!(" ({remaining} of {limit} requests left, kept in reserve)")
+    });
+    match reset {
+        Some(reset) => format!(
+            "GitHub's primary rate limit is spent{left}; it resets at {}",
+            timestamp(reset)
+        ),
+        None => format!("GitHub's primary rate limit is spent{left}"),
+    }
+}
+
 /// Sort an API answer into done, skipped (refusals GitHub is known to give) or failed.
+///
+/// A 404 after an earlier try of the same request got no clear answer (5xx, timeout)
+/// means that try did the work: it counts as done.
 fn classify(mode: Mode, result: Result<(), ApiError>) -> Outcome {
+    let done = match mode {
+        Mode::Delete => Outcome::Deleted,
+        Mode::Restore => Outcome::Restored,
+    };
     let err = match result {
-        Ok(()) => {
-            return match mode {
-                Mode::Delete => Outcome::Deleted,
-                Mode::Restore => Outcome::Restored,
-            };
-        }
+        Ok(()) => return done,
         Err(err) => err,
     };
+    if err.kind == ApiErrorKind::NotFound && err.uncertain {
+        return done;
+    }
     match (mode, err.kind) {
         (Mode::Delete, ApiErrorKind::NotFound) => {
             Outcome::Skipped(format!("already gone ({})", err.message))
@@ -188,6 +286,14 @@ mod tests {
         ))
     }
 
+    /// An error after an earlier try got no clear answer.
+    fn uncertain(status: u16) -> Result<(), ApiError> {
+        api_error(status, "Package not found.").map_err(|mut err| {
+            err.uncertain = true;
+            err
+        })
+    }
+
     #[test]
     fn answers_are_sorted_into_done_skipped_and_failed() {
         let last =
@@ -214,6 +320,9 @@ mod tests {
             ),
             (Mode::Delete, api_error(500, "boom"), "failed"),
             (Mode::Restore, api_error(409, "conflict"), "failed"),
+            (Mode::Delete, uncertain(404), "deleted"),
+            (Mode::Restore, uncertain(404), "restored"),
+            (Mode::Delete, uncertain(500), "failed"),
         ];
         for (mode, result, expected) in cases {
             let outcome = classify(mode, result).to_string();
@@ -221,6 +330,68 @@ mod tests {
                 outcome.starts_with(expected),
                 "{outcome} should start with {expected}"
             );
+        }
+    }
+
+    #[test]
+    fn the_budget_check_goes_on_waits_or_stops() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let pacing = Pacing {
+            budget_reserve: 5,
+            rate_limit_wait: Duration::from_secs(60),
+            ..Pacing::default()
+        };
+        let rate = |remaining: u32, reset_in: i64| RateLimit {
+            limit: 1000,
+            remaining,
+            used: 1000 - remaining,
+            reset: if reset_in >= 0 {
+                now + Duration::from_secs(reset_in.unsigned_abs())
+            } else {
+                now - Duration::from_secs(reset_in.unsigned_abs())
+            },
+            resource: "core".into(),
+        };
+        let cases: Vec<(&str, Option<RateLimit>, &str)> = vec![
+            ("no headers, no known limit", None, "enough"),
+            ("above the reserve", Some(rate(6, 3000)), "enough"),
+            (
+                "a reset in the past has refilled",
+                Some(rate(0, -5)),
+                "enough",
+            ),
+            ("at the reserve, reset soon", Some(rate(5, 30)), "wait"),
+            ("spent, reset at the bound", Some(rate(0, 60)), "wait"),
+            ("spent, reset past the bound", Some(rate(5, 61)), "spent"),
+        ];
+        for (name, rate, expected) in cases {
+            let got = match budget(rate.as_ref(), &pacing, now) {
+                Budget::Enough => "enough",
+                Budget::WaitFor(_) => "wait",
+                Budget::Spent(_) => "spent",
+            };
+            assert_eq!(got, expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn the_reason_for_leftovers_names_the_budget_and_the_reset() {
+        let reset = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let cases = [
+            (
+                Some(reset),
+                Some((3, 1000)),
+                "GitHub's primary rate limit is spent (3 of 1000 requests left, kept in reserve); it resets at 2027-01-15T08:00:00Z",
+            ),
+            (
+                Some(reset),
+                None,
+                "GitHub's primary rate limit is spent; it resets at 2027-01-15T08:00:00Z",
+            ),
+            (None, None, "GitHub's primary rate limit is spent"),
+        ];
+        for (reset, left, expected) in cases {
+            assert_eq!(spent(reset, left), expected);
         }
     }
 
