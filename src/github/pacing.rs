@@ -110,6 +110,8 @@ struct Schedule {
     next_start: Instant,
     /// When the next mutation may start.
     next_mutation: Instant,
+    /// No request starts before this: a secondary-limit pause.
+    paused_until: Instant,
 }
 
 impl Pacer {
@@ -121,6 +123,7 @@ impl Pacer {
             schedule: Mutex::new(Schedule {
                 next_start: now,
                 next_mutation: now,
+                paused_until: now,
             }),
         }
     }
@@ -131,20 +134,29 @@ impl Pacer {
 
     /// Waits for a concurrency slot and for this request's turn; hold the permit until the
     /// answer is read.
+    /// A pause that begins while a request waits for its turn holds that request too.
     pub async fn acquire(&self, mutation: bool) -> Option<SemaphorePermit<'_>> {
         let permit = self.slots.acquire().await.ok();
-        let start = self.reserve(mutation, Instant::now());
-        tokio::time::sleep_until(start).await;
-        permit
+        loop {
+            let start = self.reserve(mutation, Instant::now());
+            tokio::time::sleep_until(start).await;
+            if self.lock().paused_until <= Instant::now() {
+                return permit;
+            }
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Schedule> {
+        match self.schedule.lock() {
+            Ok(schedule) => schedule,
+            Err(poisoned) => poisoned.into_inner(),
+        }
     }
 
     /// Books the next start for a request asked for at `now`.
     fn reserve(&self, mutation: bool, now: Instant) -> Instant {
-        let mut schedule = match self.schedule.lock() {
-            Ok(schedule) => schedule,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        let mut start = schedule.next_start.max(now);
+        let mut schedule = self.lock();
+        let mut start = schedule.next_start.max(now).max(schedule.paused_until);
         if mutation {
             start = start.max(schedule.next_mutation);
             schedule.next_mutation = start + self.pacing.spacing(true);
@@ -156,12 +168,8 @@ impl Pacer {
     /// Holds every request that has not started until `wait` from now has passed.
     pub fn pause(&self, wait: Duration) {
         let until = Instant::now() + wait;
-        let mut schedule = match self.schedule.lock() {
-            Ok(schedule) => schedule,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        schedule.next_start = schedule.next_start.max(until);
-        schedule.next_mutation = schedule.next_mutation.max(until);
+        let mut schedule = self.lock();
+        schedule.paused_until = schedule.paused_until.max(until);
     }
 }
 

@@ -21,13 +21,14 @@
 //!
 //! Layout: `seed` (the starting world), `state` (the world and its rules), `access` (tokens
 //! and visibility), `extract` + `routes` (HTTP), `pagination`, `render` (JSON bodies),
-//! `errors`, `record` (the request log middleware), `server` (threads and shutdown).
-//! Cross-cutting behaviour such as rate limits or injected faults belongs in middleware next
-//! to `record`, and further APIs (an OCI registry) as routes beside those in `routes`.
+//! `errors`, `record` (the request log middleware), `limits` (rate limits, injected latency
+//! and faults, counters), `server` (threads and shutdown). Further APIs (an OCI registry)
+//! belong as routes beside those in `routes`.
 
 mod access;
 mod errors;
 mod extract;
+mod limits;
 mod pagination;
 mod record;
 mod render;
@@ -39,6 +40,7 @@ mod state;
 #[cfg(test)]
 mod tests;
 
+pub use limits::{Counters, Faults, Limits, PrimaryLimit, RetryGap, SecondaryLimit};
 pub use record::RecordedRequest;
 pub use seed::{
     OwnerKind, OwnerSeed, PackageSeed, Seed, TokenKind, TokenSeed, VersionSeed, Visibility, days,

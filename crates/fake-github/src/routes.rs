@@ -19,6 +19,7 @@ use serde_json::Value;
 use crate::access::{self, Action, Caller, Prefix};
 use crate::errors::ApiError;
 use crate::extract::{PackageRef, VersionRef};
+use crate::limits;
 use crate::pagination::Page;
 use crate::record;
 use crate::render;
@@ -48,6 +49,10 @@ pub fn router(shared: Arc<Shared>) -> Router {
     }
     router
         .fallback(|| async { ApiError::not_found() })
+        .layer(middleware::from_fn_with_state(
+            shared.clone(),
+            limits::enforce,
+        ))
         .layer(middleware::from_fn_with_state(
             shared.clone(),
             record::record,
@@ -219,12 +224,12 @@ async fn list_versions(
     let page = Page::from_query(&query);
     let world = shared.world();
     let (owner, package) = locate(&world, &caller, &target, action, false)?;
-    let mut versions: Vec<&Version> = package
+    // Versions are kept newest first from the start (see `World::from_seed`).
+    let versions: Vec<&Version> = package
         .versions
         .iter()
         .filter(|v| v.is_active() != deleted)
         .collect();
-    versions.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
     let items = page
         .slice(&versions)
         .iter()

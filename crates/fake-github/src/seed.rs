@@ -18,7 +18,12 @@
 //!       {"id": 11, "tags": ["v1"], "age": "40d"},
 //!       {"id": 12, "age": "2w 3d", "deleted_ago": "1d", "downloads": 7}
 //!     ]
-//!   }]
+//!   }],
+//!   "limits": {
+//!     "primary": {"limit": 1000, "remaining": 40, "reset_in": "10s"},
+//!     "secondary": {"max_concurrent": 100, "points": 900, "window": "1m"}
+//!   },
+//!   "faults": {"latency": "50ms", "error_rate": 0.1, "seed": 7}
 //! }
 //! ```
 //!
@@ -27,6 +32,8 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
+
+use crate::limits::{Faults, Limits};
 
 /// Everything the fake knows when it starts.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -39,6 +46,12 @@ pub struct Seed {
     pub owners: Vec<OwnerSeed>,
     #[serde(default)]
     pub packages: Vec<PackageSeed>,
+    /// Rate limits; by default a 5000-request hourly budget per token and no secondary limits.
+    #[serde(default)]
+    pub limits: Limits,
+    /// Latency and 502s; by default none.
+    #[serde(default)]
+    pub faults: Faults,
 }
 
 impl Seed {
@@ -63,6 +76,16 @@ impl Seed {
 
     pub fn package(mut self, package: PackageSeed) -> Self {
         self.packages.push(package);
+        self
+    }
+
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    pub fn faults(mut self, faults: Faults) -> Self {
+        self.faults = faults;
         self
     }
 }

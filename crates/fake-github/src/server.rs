@@ -8,6 +8,7 @@ use std::time::SystemTime;
 use anyhow::Context;
 use tokio::sync::oneshot;
 
+use crate::limits::{Counters, Enforcer, LimitState};
 use crate::record::RecordedRequest;
 use crate::routes;
 use crate::seed::Seed;
@@ -20,6 +21,8 @@ pub struct Shared {
     pub base_url: String,
     world: Mutex<World>,
     requests: Mutex<Vec<RecordedRequest>>,
+    enforcer: Enforcer,
+    limit_state: Mutex<LimitState>,
 }
 
 impl Shared {
@@ -27,6 +30,16 @@ impl Shared {
         self.world
             .lock()
             .expect("fake-github world lock poisoned by a panicking handler")
+    }
+
+    pub fn enforcer(&self) -> &Enforcer {
+        &self.enforcer
+    }
+
+    pub fn limit_state(&self) -> MutexGuard<'_, LimitState> {
+        self.limit_state
+            .lock()
+            .expect("fake-github limits lock poisoned")
     }
 
     pub fn log_request(&self, request: RecordedRequest) {
@@ -53,6 +66,7 @@ impl FakeGitHub {
 
     /// Starts serving `seed` on 127.0.0.1:`port` (0 picks a free one).
     pub fn start_on_port(seed: Seed, port: u16) -> anyhow::Result<Self> {
+        let enforcer = Enforcer::new(seed.limits.clone(), seed.faults.clone());
         let world = World::from_seed(seed, SystemTime::now()).context("invalid seed")?;
         let listener = std::net::TcpListener::bind(("127.0.0.1", port))
             .with_context(|| format!("cannot listen on 127.0.0.1:{port}"))?;
@@ -61,10 +75,14 @@ impl FakeGitHub {
             base_url: format!("http://{}", listener.local_addr()?),
             world: Mutex::new(world),
             requests: Mutex::new(Vec::new()),
+            enforcer,
+            limit_state: Mutex::new(LimitState::default()),
         });
 
-        // One worker is plenty for tests; the runtime is built here so errors surface now.
-        let runtime = tokio::runtime::Builder::new_current_thread()
+        // Two workers keep up with a client's concurrent pages (and with 100k-version
+        // listings); the runtime is built here so errors surface now.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
             .enable_all()
             .build()?;
         let listener = {
@@ -127,6 +145,16 @@ impl FakeGitHub {
             .lock()
             .expect("fake-github request log lock poisoned")
             .clone()
+    }
+
+    /// What the limits middleware has counted so far.
+    pub fn counters(&self) -> Counters {
+        self.shared.limit_state().counters.clone()
+    }
+
+    /// Refills every token's primary budget, as if its reset time had come.
+    pub fn reset_budgets(&self) {
+        self.shared.limit_state().reset_budgets();
     }
 
     fn version_ids(&self, owner: &str, package_type: &str, name: &str, active: bool) -> Vec<u64> {
