@@ -3,6 +3,7 @@
 mod bad_inputs;
 mod filters;
 mod harness;
+mod limits;
 mod owners;
 mod refusals;
 mod restore;
