@@ -82,12 +82,6 @@ impl Pacing {
         }
     }
 
-    /// The least time `gets` GETs and `mutations` mutations take at this pacing: what
-    /// benchmarks compare wall time with.
-    pub fn minimum(&self, gets: u32, mutations: u32) -> Duration {
-        self.spacing(false) * gets + self.spacing(true) * mutations
-    }
-
     /// Backoff before try `tries + 1` after `tries` failed ones: `base`, then doubling,
     /// capped at 32 times `base`.
     pub fn backoff(base: Duration, tries: u32) -> Duration {
@@ -266,14 +260,5 @@ mod tests {
         );
         pacer.pause(Duration::from_secs(30));
         assert!(pacer.reserve(false, now) >= now + Duration::from_secs(30));
-    }
-
-    #[test]
-    fn the_minimum_adds_up_every_requests_spacing() {
-        let pacing = Pacing::default();
-        assert_eq!(
-            pacing.minimum(800, 60),
-            Duration::from_secs(60) + Duration::from_secs(60)
-        );
     }
 }
