@@ -161,6 +161,9 @@ impl GitHub {
                     if let Some(kind) = kind {
                         error.kind = kind;
                     }
+                    if tries > 1 {
+                        error.message = format!("{} (gave up after {tries} tries)", error.message);
+                    }
                     if let Some(Refusal::Primary { reset }) = failure.refusal {
                         error = error.rate_limited(reset);
                     }

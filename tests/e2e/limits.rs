@@ -220,3 +220,51 @@ fn a_spent_budget_resetting_after_rate_limit_wait_stops_before_listing_and_exits
         run.summary
     );
 }
+
+#[test]
+fn endless_secondary_limit_answers_fail_the_version_after_bounded_tries_with_a_clear_error() {
+    // A delete costs 5 points and the window holds 4: every delete is refused.
+    let limits = Limits {
+        secondary: Some(SecondaryLimit {
+            points: 4,
+            window: Duration::from_secs(60),
+            retry_after: Some(Duration::from_secs(1)),
+            ..SecondaryLimit::default()
+        }),
+        ..Limits::default()
+    };
+    let fake = start(package(1, 1), limits, Faults::default());
+
+    let run = janitor(&fake, ALICE)
+        .input("packages", "app")
+        .input("tag-regex", "^old-")
+        .run();
+
+    run.assert_failure();
+    assert_eq!(run.failed_ids(), vec![1]);
+    assert_eq!(run.outputs["count"], "0");
+    let outcome = run.outcome_of(1);
+    assert!(
+        outcome.contains("secondary rate limit") && outcome.contains("gave up after 5 tries"),
+        "{outcome}"
+    );
+    assert_eq!(fake.active_ids("acme", "container", "app"), vec![1, 2]);
+    assert_eq!(fake.counters().count("DELETE", 403), 5);
+}
+
+#[test]
+fn a_server_that_only_answers_502_ends_the_run_after_bounded_tries() {
+    let faults = Faults {
+        error_rate: 1.0,
+        ..Faults::default()
+    };
+    let fake = start(package(1, 1), Limits::default(), faults);
+
+    let run = janitor(&fake, ALICE).input("packages", "app").run();
+
+    run.assert_failure();
+    assert!(run.log.contains("answered 502"), "{}", run.log);
+    assert!(run.log.contains("gave up after 5 tries"), "{}", run.log);
+    assert_eq!(fake.counters().count("GET", 502), 5);
+    assert_eq!(fake.active_ids("acme", "container", "app"), vec![1, 2]);
+}

@@ -357,6 +357,12 @@ mod tests {
         assert_eq!(package.visibility, Visibility::Public);
         assert_eq!(package.versions[1].age, days(17));
         assert_eq!(package.versions[1].deleted_ago, Some(days(1)));
+        assert_eq!(seed.limits.primary.remaining, Some(40));
+        let secondary = seed.limits.secondary.expect("secondary limits");
+        assert_eq!(secondary.window, Duration::from_secs(60));
+        assert_eq!(secondary.retry_after, None);
+        assert_eq!(seed.faults.latency, Duration::from_millis(50));
+        assert_eq!(seed.faults.seed, 7);
     }
 
     #[test]
@@ -375,6 +381,9 @@ mod tests {
         assert_eq!(version.name, None);
         assert_eq!(version.deleted_ago, None);
         assert_eq!(version.downloads, 0);
+        assert_eq!(seed.limits.primary.limit, 5000, "a PAT's budget");
+        assert!(seed.limits.secondary.is_none());
+        assert_eq!(seed.faults.error_rate, 0.0);
     }
 
     #[test]
