@@ -90,6 +90,8 @@ impl GitHub {
             .and_then(|last| page_number(last).map(|count| (last, count)));
         if let Some((last, count)) = pages {
             self.ensure_budget_for(count.saturating_sub(1), &first)?;
+            // Sized once from the page count, so the list never over-allocates.
+            versions.reserve_exact((count as usize).saturating_sub(1) * PER_PAGE as usize);
             let routes: Vec<String> = (2..=count).map(|page| with_page(last, page)).collect();
             let mut fetched = futures_util::stream::iter(routes)
                 .map(|route| async move {
@@ -128,8 +130,8 @@ impl GitHub {
             .reset
             .duration_since(SystemTime::now())
             .unwrap_or_default();
-        if reset_in <= self.pacing().rate_limit_wait && requests <= rate.limit {
-            // The budget refills in time; `send` waits for the reset when it runs out.
+        if reset_in <= self.pacing().rate_limit_wait {
+            // The budget refills in time; `send` waits for each reset as it runs out.
             return Ok(());
         }
         let message = format!(

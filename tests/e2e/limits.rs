@@ -268,3 +268,46 @@ fn a_server_that_only_answers_502_ends_the_run_after_bounded_tries() {
     assert_eq!(fake.counters().count("GET", 502), 5);
     assert_eq!(fake.active_ids("acme", "container", "app"), vec![1, 2]);
 }
+
+#[test]
+fn a_listing_the_budget_cannot_finish_is_left_for_the_next_run_without_spending_it() {
+    // Three pages; after the owner lookup and the first page 6 requests are left, 5 of them
+    // in reserve: not enough for the other two pages.
+    let limits = Limits {
+        primary: PrimaryLimit::new(1000, 8, Duration::from_secs(3_600)),
+        secondary: None,
+    };
+    let fake = start(package(10, 240), limits, Faults::default());
+
+    let run = janitor(&fake, ALICE)
+        .input("packages", "app")
+        .input("tag-regex", "^old-")
+        .input("rate-limit-wait", "0s")
+        .run();
+
+    run.assert_success();
+    assert_eq!(run.outputs["count"], "0");
+    assert_eq!(
+        fake.counters().method_total("GET"),
+        2,
+        "no page beyond the first"
+    );
+    assert_eq!(
+        fake.deleted_ids("acme", "container", "app"),
+        Vec::<u64>::new()
+    );
+    assert!(
+        run.log.contains("::warning::package `app` not listed: GitHub's primary rate limit is spent (listing needs 2 more requests"),
+        "{}",
+        run.log
+    );
+    assert!(
+        run.summary.contains("**Left for the next run:**"),
+        "{}",
+        run.summary
+    );
+    assert!(
+        run.log
+            .contains("0 selected versions and 1 packages are left for the next run")
+    );
+}
