@@ -85,7 +85,12 @@ pub fn dry_run(plan: &Plan, mode: Mode) -> Vec<Entry> {
         .collect()
 }
 
-/// Why the run stopped early: set once the budget is spent, shared by every package after.
+/// The reason given for versions not tried after a request gave up on the secondary limit.
+const THROTTLED: &str = "not tried: GitHub answered an earlier request with its secondary \
+     rate limit on every try; run again later";
+
+/// Why the run stopped early: set once the primary budget is spent or a request gave up
+/// on the secondary limit, and shared by every package after.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Stop {
     pub reason: Option<String>,
@@ -96,7 +101,8 @@ pub struct Stop {
 /// Before each request the primary budget is checked: once no more than the reserve is
 /// left, the run waits for the reset when it comes within `rate-limit-wait`, and otherwise
 /// stops, leaving this version and every one after it for the next run. A request that
-/// GitHub refuses for the primary limit stops the run the same way.
+/// GitHub refuses for the primary limit stops the run the same way; one that gives up on
+/// the secondary limit fails, and the rest are left untried.
 pub async fn execute<W: std::io::Write>(
     github: &GitHub,
     target: &Target<'_>,
@@ -161,6 +167,11 @@ pub async fn execute<W: std::io::Write>(
                 let reason = spent(err.reset, None);
                 stop.reason = Some(reason.clone());
                 Outcome::Left(reason)
+            }
+            Err(err) if err.kind == ApiErrorKind::Throttled => {
+                // Every further request would meet the same limit: stop asking.
+                stop.reason = Some(THROTTLED.to_string());
+                Outcome::Failed(err.to_string())
             }
             result => classify(mode, result),
         };

@@ -453,7 +453,7 @@ fn finish<W: std::io::Write>(
             .map(|rate| format!(" It resets at {}.", timestamp(rate.reset)))
             .unwrap_or_default();
         log.warning(&format!(
-            "GitHub's primary rate limit cut this run short: {} selected versions and {} packages are left for the next run (the oldest were done first).{reset}",
+            "this run stopped early on GitHub's rate limits: {} selected versions and {} packages are left for the next run (the oldest were done first).{reset}",
             totals.left, totals.packages_left
         ));
     }

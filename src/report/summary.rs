@@ -56,7 +56,7 @@ pub fn render(config: &Config, owner: &str, report: &RunReport) -> String {
     } else if report.cut_short() {
         let _ = writeln!(
             out,
-            "> [!WARNING]\n> GitHub's primary rate limit cut this run short: {} versions and {} packages are left for the next run, oldest done first.\n",
+            "> [!WARNING]\n> This run stopped early on GitHub's rate limits: {} versions and {} packages are left for the next run, oldest done first. Each one's outcome says why.\n",
             totals.left, totals.packages_left
         );
     }

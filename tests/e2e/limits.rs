@@ -140,7 +140,7 @@ fn a_spent_budget_stops_the_run_cleanly_oldest_first_and_the_next_run_finishes_i
     assert!(first.outcome_of(20).contains("resets at"));
     assert!(
         first.log.contains(
-            "::warning::GitHub's primary rate limit cut this run short: 12 selected versions"
+            "::warning::this run stopped early on GitHub's rate limits: 12 selected versions"
         ),
         "{}",
         first.log
@@ -226,7 +226,7 @@ fn a_spent_budget_resetting_after_rate_limit_wait_stops_before_listing_and_exits
 }
 
 #[test]
-fn endless_secondary_limit_answers_fail_the_version_after_bounded_tries_with_a_clear_error() {
+fn endless_secondary_limit_answers_fail_the_version_after_bounded_tries_and_leave_the_rest() {
     // A delete costs 5 points and the window holds 4: every delete is refused.
     let limits = Limits {
         secondary: Some(SecondaryLimit {
@@ -237,7 +237,7 @@ fn endless_secondary_limit_answers_fail_the_version_after_bounded_tries_with_a_c
         }),
         ..Limits::default()
     };
-    let fake = start(package(1, 1), limits, Faults::default());
+    let fake = start(package(2, 1), limits, Faults::default());
 
     let run = janitor(&fake, ALICE)
         .input("packages", "app")
@@ -247,12 +247,19 @@ fn endless_secondary_limit_answers_fail_the_version_after_bounded_tries_with_a_c
     run.assert_failure();
     assert_eq!(run.failed_ids(), vec![1]);
     assert_eq!(run.outputs["count"], "0");
+    assert_eq!(run.outputs["left-count"], "1", "the next is not tried");
     let outcome = run.outcome_of(1);
     assert!(
         outcome.contains("secondary rate limit") && outcome.contains("gave up after 5 tries"),
         "{outcome}"
     );
-    assert_eq!(fake.active_ids("acme", "container", "app"), vec![1, 2]);
+    assert!(
+        run.outcome_of(2)
+            .starts_with("left for the next run: not tried: GitHub answered an earlier request"),
+        "{}",
+        run.outcome_of(2)
+    );
+    assert_eq!(fake.active_ids("acme", "container", "app"), vec![1, 2, 3]);
     assert_eq!(fake.counters().count("DELETE", 403), 5);
 }
 
