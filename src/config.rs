@@ -190,6 +190,12 @@ impl Config {
     ///   changed. Leave it unset for no limit.
     /// - `owner` may hold only letters, digits, `-`, `_` and `.`, since it goes into URL paths.
     /// - Package names cannot contain whitespace: `a b` is almost certainly a mistaken list.
+    /// - `points-per-minute` above GitHub.com's 900 is accepted (up to 1,000,000) for GitHub
+    ///   Enterprise Server, whose admins set their own limits; `mutation-interval` is at most
+    ///   60s and `rate-limit-wait` at most 1h (the primary budget resets hourly).
+    /// - `PACKAGE_JANITOR_RETRY_BASE` (not an input) sets the first backoff after a failed
+    ///   request and the least wait after a secondary-limit answer without `retry-after`, so
+    ///   tests need not wait a minute; users have no reason to set it.
     pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, InputError> {
         let var = |name: &str| {
             lookup(name)
