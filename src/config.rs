@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use regex::Regex;
 
+use crate::github::pacing::Pacing;
 use crate::version::PackageType;
 
 /// Whether the run deletes active versions or restores deleted ones.
@@ -86,6 +87,9 @@ pub struct Config {
     pub registry_url: String,
     /// `delete-orphans`: also delete untagged manifests and artifacts no kept image references.
     pub delete_orphans: bool,
+    /// Request rate, retries and waits: `points-per-minute`, `mutation-interval`,
+    /// `rate-limit-wait`, and `PACKAGE_JANITOR_RETRY_BASE` for tests.
+    pub pacing: Pacing,
 }
 
 /// A bad action input (or runner environment variable), found before any API call.
@@ -161,7 +165,15 @@ impl std::error::Error for InputError {}
 
 const DEFAULT_API_URL: &str = "https://api.github.com";
 const DEFAULT_REGISTRY_URL: &str = "https://ghcr.io";
+/// GitHub.com allows 900 points a minute per REST endpoint; GitHub Enterprise Server admins
+/// set their own limits (or none), so higher values are accepted up to this sanity bound.
+const MAX_POINTS_PER_MINUTE: u64 = 1_000_000;
+/// The primary budget resets at least hourly, so no wait for it needs to be longer.
+const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(3_600);
+/// Mutations further apart than this would make a cleanup crawl; it is surely a mistake.
+const MAX_MUTATION_INTERVAL: Duration = Duration::from_secs(60);
 const DURATION_EXAMPLES: &str = "examples: 30d, 2w 3d, 12h";
+const DURATION_EXAMPLES_SHORT: &str = "examples: 0s, 500ms, 5m";
 const VERSION_IDS_EXAMPLES: &str = "expected positive integers separated by commas or newlines, \
      or a JSON array, e.g. `123,456` or `[123, 456]`";
 
@@ -183,6 +195,12 @@ impl Config {
     ///   changed. Leave it unset for no limit.
     /// - `owner` may hold only letters, digits, `-`, `_` and `.`, since it goes into URL paths.
     /// - Package names cannot contain whitespace: `a b` is almost certainly a mistaken list.
+    /// - `points-per-minute` above GitHub.com's 900 is accepted (up to 1,000,000) for GitHub
+    ///   Enterprise Server, whose admins set their own limits; `mutation-interval` is at most
+    ///   60s and `rate-limit-wait` at most 1h (the primary budget resets hourly).
+    /// - `PACKAGE_JANITOR_RETRY_BASE` (not an input) sets the first backoff after a failed
+    ///   request and the least wait after a secondary-limit answer without `retry-after`, so
+    ///   tests need not wait a minute; users have no reason to set it.
     pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, InputError> {
         let var = |name: &str| {
             lookup(name)
@@ -262,6 +280,7 @@ impl Config {
             Some(value) => parse_bool("delete-orphans", &value)?,
             None => false,
         };
+        let pacing = parse_pacing(&input, var("PACKAGE_JANITOR_RETRY_BASE"))?;
 
         Ok(Config {
             token,
@@ -283,8 +302,77 @@ impl Config {
             api_url,
             registry_url,
             delete_orphans,
+            pacing,
         })
     }
+}
+
+/// The pacing inputs over [`Pacing`]'s defaults.
+fn parse_pacing(
+    input: &impl Fn(&str) -> Option<String>,
+    retry_base: Option<String>,
+) -> Result<Pacing, InputError> {
+    let mut pacing = Pacing::default();
+    if let Some(value) = input("points-per-minute") {
+        let points = parse_count(
+            "points-per-minute",
+            &value,
+            "e.g. 800; GitHub.com allows at most 900",
+        )?;
+        if points == 0 || points as u64 > MAX_POINTS_PER_MINUTE {
+            return Err(InputError::invalid(
+                "points-per-minute",
+                &value,
+                format!(
+                    "is out of range: it must be between 1 and {MAX_POINTS_PER_MINUTE} \
+                     (default 800; GitHub.com allows 900 a minute)"
+                ),
+            ));
+        }
+        pacing.points_per_minute = u32::try_from(points).unwrap_or(u32::MAX);
+    }
+    if let Some(value) = input("mutation-interval") {
+        pacing.mutation_interval =
+            parse_bounded_duration("mutation-interval", &value, MAX_MUTATION_INTERVAL)?;
+    }
+    if let Some(value) = input("rate-limit-wait") {
+        pacing.rate_limit_wait =
+            parse_bounded_duration("rate-limit-wait", &value, MAX_RATE_LIMIT_WAIT)?;
+    }
+    if let Some(value) = retry_base {
+        let base = humantime::parse_duration(&value)
+            .ok()
+            .filter(|base| *base <= MAX_MUTATION_INTERVAL)
+            .ok_or_else(|| InputError {
+                source: Source::Runner("PACKAGE_JANITOR_RETRY_BASE"),
+                value: Some(value.clone()),
+                problem: "is not a duration of at most 60s (e.g. `100ms`); it sets the first \
+                          backoff after a failed request, for tests"
+                    .to_owned(),
+            })?;
+        pacing.retry_base = base;
+        pacing.secondary_wait = base;
+    }
+    Ok(pacing)
+}
+
+fn parse_bounded_duration(
+    input: &'static str,
+    value: &str,
+    max: Duration,
+) -> Result<Duration, InputError> {
+    let duration = parse_duration(input, value)?;
+    if duration > max {
+        return Err(InputError::invalid(
+            input,
+            value,
+            format!(
+                "is too long: at most {} ({DURATION_EXAMPLES_SHORT})",
+                humantime::format_duration(max)
+            ),
+        ));
+    }
+    Ok(duration)
 }
 
 fn parse_owner(value: Option<String>) -> Result<String, InputError> {
@@ -771,6 +859,43 @@ mod tests {
     }
 
     #[test]
+    fn pacing_inputs_override_githubs_documented_defaults() {
+        let secs = Duration::from_secs;
+        let defaults = parse_ok(&[]).pacing;
+        assert_eq!(defaults, Pacing::default());
+        assert_eq!(defaults.points_per_minute, 800);
+        assert_eq!(defaults.mutation_interval, secs(1));
+        assert_eq!(defaults.rate_limit_wait, secs(300));
+        type Check = fn(&Pacing) -> bool;
+        let table: &[(&str, &str, Check)] = &[
+            ("INPUT_POINTS-PER-MINUTE", "900", |p| {
+                p.points_per_minute == 900
+            }),
+            ("INPUT_POINTS-PER-MINUTE", "1", |p| p.points_per_minute == 1),
+            ("INPUT_MUTATION-INTERVAL", "0s", |p| {
+                p.mutation_interval == Duration::ZERO
+            }),
+            ("INPUT_MUTATION-INTERVAL", "1500ms", |p| {
+                p.mutation_interval == Duration::from_millis(1500)
+            }),
+            ("INPUT_RATE-LIMIT-WAIT", "0s", |p| {
+                p.rate_limit_wait == Duration::ZERO
+            }),
+            ("INPUT_RATE-LIMIT-WAIT", "1h", |p| {
+                p.rate_limit_wait == Duration::from_secs(3_600)
+            }),
+            ("PACKAGE_JANITOR_RETRY_BASE", "10ms", |p| {
+                p.retry_base == Duration::from_millis(10)
+                    && p.secondary_wait == Duration::from_millis(10)
+            }),
+        ];
+        for (name, value, check) in table {
+            let pacing = parse_ok(&[(name, value)]).pacing;
+            assert!(check(&pacing), "{name}={value} parsed as {pacing:?}");
+        }
+    }
+
+    #[test]
     fn durations_accept_humantime_forms() {
         let day = 86_400;
         let table: &[(&str, u64)] = &[
@@ -1022,6 +1147,46 @@ mod tests {
                 &[("INPUT_MAX-VERSIONS", "lots")],
                 "max-versions",
                 Some("lots"),
+            ),
+            (
+                &[("INPUT_POINTS-PER-MINUTE", "0")],
+                "points-per-minute",
+                Some("0"),
+            ),
+            (
+                &[("INPUT_POINTS-PER-MINUTE", "fast")],
+                "points-per-minute",
+                Some("fast"),
+            ),
+            (
+                &[("INPUT_POINTS-PER-MINUTE", "2000000")],
+                "points-per-minute",
+                Some("2000000"),
+            ),
+            (
+                &[("INPUT_MUTATION-INTERVAL", "1 sec please")],
+                "mutation-interval",
+                Some("1 sec please"),
+            ),
+            (
+                &[("INPUT_MUTATION-INTERVAL", "2m")],
+                "mutation-interval",
+                Some("2m"),
+            ),
+            (
+                &[("INPUT_RATE-LIMIT-WAIT", "forever")],
+                "rate-limit-wait",
+                Some("forever"),
+            ),
+            (
+                &[("INPUT_RATE-LIMIT-WAIT", "2h")],
+                "rate-limit-wait",
+                Some("2h"),
+            ),
+            (
+                &[("PACKAGE_JANITOR_RETRY_BASE", "soon")],
+                "PACKAGE_JANITOR_RETRY_BASE",
+                Some("soon"),
             ),
             (&[("INPUT_DRY-RUN", "yes")], "dry-run", Some("yes")),
             (&[("INPUT_DRY-RUN", "1")], "dry-run", Some("1")),

@@ -1,4 +1,5 @@
-//! Carry out a plan against the API, one version at a time, and record what happened.
+//! Carry out a plan against the API, one version at a time within the primary budget, and
+//! record what happened.
 //!
 //! Parents go before their children (the plan's order), and a version that goes with an
 //! image is skipped when one of its parents was not done: it is still part of that image.
@@ -6,14 +7,17 @@
 //! [`images::restore_followers`]), right after it.
 
 use std::collections::HashSet;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::config::Mode;
+use crate::github::pacing::Pacing;
+use crate::github::ratelimit::RateLimit;
 use crate::github::{ApiError, ApiErrorKind, GitHub, Namespace};
 use crate::images::{self, Relation, describe_image};
 use crate::plan::{Plan, PlannedVersion};
 use crate::registry::Registry;
 use crate::report::log::Log;
+use crate::report::timestamp;
 use crate::version::{PackageType, Version};
 
 /// Progress lines appear at most this often on long runs.
@@ -29,6 +33,8 @@ pub enum Outcome {
     /// Not done, for a reason that is not a failure (a refusal GitHub is known to give).
     Skipped(String),
     Failed(String),
+    /// Not tried: the primary budget ran out first. The next run picks it up.
+    Left(String),
 }
 
 impl Outcome {
@@ -58,6 +64,7 @@ impl std::fmt::Display for Outcome {
             Outcome::WouldRestore => f.write_str("would restore"),
             Outcome::Skipped(reason) => write!(f, "skipped: {reason}"),
             Outcome::Failed(reason) => write!(f, "failed: {reason}"),
+            Outcome::Left(reason) => write!(f, "left for the next run: {reason}"),
         }
     }
 }
@@ -168,15 +175,33 @@ fn push_followers(
     }
 }
 
+/// The reason given for versions not tried after a request gave up on the secondary limit.
+const THROTTLED: &str = "not tried: GitHub answered an earlier request with its secondary \
+     rate limit on every try; run again later";
+
+/// Why the run stopped early: set once the primary budget is spent or a request gave up
+/// on the secondary limit, and shared by every package after.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stop {
+    pub reason: Option<String>,
+}
+
 /// Delete or restore every selected version in the plan's order, logging a line per version.
 /// `images` is given for container packages: restoring a version then also restores its
 /// image's deleted children and artifacts.
+///
+/// Before each request the primary budget is checked: once no more than the reserve is
+/// left, the run waits for the reset when it comes within `rate-limit-wait`, and otherwise
+/// stops, leaving this version and every one after it for the next run. A request that
+/// GitHub refuses for the primary limit stops the run the same way; one that gives up on
+/// the secondary limit fails, and the rest are left untried.
 pub async fn execute<W: std::io::Write>(
     github: &GitHub,
     target: &Target<'_>,
     plan: &Plan,
     mode: Mode,
     images: Option<&Images<'_>>,
+    stop: &mut Stop,
     log: &mut Log<W>,
 ) -> Vec<Entry> {
     let total = plan.selected().count();
@@ -199,12 +224,16 @@ pub async fn execute<W: std::io::Write>(
                 .iter()
                 .flat_map(|relation| &relation.parents)
                 .find(|parent| !done.contains(*parent));
-            let outcome = match waiting {
-                Some(parent) => Outcome::Skipped(format!(
+            if stop.reason.is_none() {
+                check_budget(github, stop, log).await;
+            }
+            let outcome = match (&stop.reason, waiting) {
+                (Some(reason), _) => Outcome::Left(reason.clone()),
+                (None, Some(parent)) => Outcome::Skipped(format!(
                     "its image {parent} was not {}, and still needs it",
                     past_tense(mode)
                 )),
-                None => {
+                (None, None) => {
                     let result = act_on(github, target, mode, version.id).await;
                     // A parent already deleted by someone else no longer needs its children.
                     if mode == Mode::Delete
@@ -212,7 +241,7 @@ pub async fn execute<W: std::io::Write>(
                     {
                         done.insert(version.id);
                     }
-                    classify(mode, result)
+                    settle(mode, result, stop)
                 }
             };
             log_outcome(log, target.name, &version, relation.as_ref(), &outcome);
@@ -246,6 +275,43 @@ pub async fn execute<W: std::io::Write>(
         }
     }
     entries
+}
+
+/// Wait for the primary budget to reset when it is spent and the reset is near; set the stop
+/// when it is spent for longer than `rate-limit-wait`.
+async fn check_budget<W: std::io::Write>(github: &GitHub, stop: &mut Stop, log: &mut Log<W>) {
+    match budget(
+        github.rate_limit().as_ref(),
+        github.pacing(),
+        SystemTime::now(),
+    ) {
+        Budget::Enough => {}
+        Budget::WaitFor(wait) => {
+            log.info(&format!(
+                "the primary rate limit is spent; waiting {} for it to reset",
+                humantime::format_duration(Duration::from_secs(wait.as_secs()))
+            ));
+            tokio::time::sleep(wait).await;
+        }
+        Budget::Spent(reason) => stop.reason = Some(reason),
+    }
+}
+
+/// The outcome of a request; a rate-limit answer also stops the run.
+fn settle(mode: Mode, result: Result<(), ApiError>, stop: &mut Stop) -> Outcome {
+    match result {
+        Err(err) if err.kind == ApiErrorKind::RateLimited => {
+            let reason = spent(err.reset, None);
+            stop.reason = Some(reason.clone());
+            Outcome::Left(reason)
+        }
+        Err(err) if err.kind == ApiErrorKind::Throttled => {
+            // Every further request would meet the same limit: stop asking.
+            stop.reason = Some(THROTTLED.to_string());
+            Outcome::Failed(err.to_string())
+        }
+        result => classify(mode, result),
+    }
 }
 
 fn past_tense(mode: Mode) -> &'static str {
@@ -288,21 +354,69 @@ fn log_outcome<W: std::io::Write>(
     match outcome {
         Outcome::Skipped(_) => log.warning(&format!("{package}: {line}")),
         Outcome::Failed(_) => log.error(&format!("{package}: {line}")),
+        Outcome::Left(_) => log.info(&format!("{package}: {line}")),
         _ => log.info(&line),
     }
 }
 
+/// What the primary budget allows before the next request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Budget {
+    Enough,
+    /// Spent, but it resets within `rate-limit-wait`: wait this long.
+    WaitFor(Duration),
+    /// Spent until after `rate-limit-wait`: stop, for this reason.
+    Spent(String),
+}
+
+/// The budget as the latest response told it. A reset time already past means the budget
+/// has refilled; no rate-limit headers at all (some GHES setups) means no limit is known.
+fn budget(rate: Option<&RateLimit>, pacing: &Pacing, now: SystemTime) -> Budget {
+    let Some(rate) = rate else {
+        return Budget::Enough;
+    };
+    let Ok(reset_in) = rate.reset.duration_since(now) else {
+        return Budget::Enough;
+    };
+    if rate.remaining > pacing.budget_reserve {
+        Budget::Enough
+    } else if reset_in <= pacing.rate_limit_wait {
+        Budget::WaitFor(reset_in + Duration::from_secs(1))
+    } else {
+        Budget::Spent(spent(Some(rate.reset), Some((rate.remaining, rate.limit))))
+    }
+}
+
+/// The reason given for versions left over: the budget and when it resets.
+fn spent(reset: Option<SystemTime>, left: Option<(u32, u32)>) -> String {
+    let left = left.map_or_else(String::new, |(remaining, limit)| {
+        format!(" ({remaining} of {limit} requests left, kept in reserve)")
+    });
+    match reset {
+        Some(reset) => format!(
+            "GitHub's primary rate limit is spent{left}; it resets at {}",
+            timestamp(reset)
+        ),
+        None => format!("GitHub's primary rate limit is spent{left}"),
+    }
+}
+
 /// Sort an API answer into done, skipped (refusals GitHub is known to give) or failed.
+///
+/// A 404 after an earlier try of the same request got no clear answer (5xx, timeout)
+/// means that try did the work: it counts as done.
 fn classify(mode: Mode, result: Result<(), ApiError>) -> Outcome {
+    let done = match mode {
+        Mode::Delete => Outcome::Deleted,
+        Mode::Restore => Outcome::Restored,
+    };
     let err = match result {
-        Ok(()) => {
-            return match mode {
-                Mode::Delete => Outcome::Deleted,
-                Mode::Restore => Outcome::Restored,
-            };
-        }
+        Ok(()) => return done,
         Err(err) => err,
     };
+    if err.kind == ApiErrorKind::NotFound && err.uncertain {
+        return done;
+    }
     match (mode, err.kind) {
         (Mode::Delete, ApiErrorKind::NotFound) => {
             Outcome::Skipped(format!("already gone ({})", err.message))
@@ -348,6 +462,14 @@ mod tests {
         ))
     }
 
+    /// An error after an earlier try got no clear answer.
+    fn uncertain(status: u16) -> Result<(), ApiError> {
+        api_error(status, "Package not found.").map_err(|mut err| {
+            err.uncertain = true;
+            err
+        })
+    }
+
     #[test]
     fn answers_are_sorted_into_done_skipped_and_failed() {
         let last =
@@ -374,6 +496,9 @@ mod tests {
             ),
             (Mode::Delete, api_error(500, "boom"), "failed"),
             (Mode::Restore, api_error(409, "conflict"), "failed"),
+            (Mode::Delete, uncertain(404), "deleted"),
+            (Mode::Restore, uncertain(404), "restored"),
+            (Mode::Delete, uncertain(500), "failed"),
         ];
         for (mode, result, expected) in cases {
             let outcome = classify(mode, result).to_string();
@@ -381,6 +506,68 @@ mod tests {
                 outcome.starts_with(expected),
                 "{outcome} should start with {expected}"
             );
+        }
+    }
+
+    #[test]
+    fn the_budget_check_goes_on_waits_or_stops() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let pacing = Pacing {
+            budget_reserve: 5,
+            rate_limit_wait: Duration::from_secs(60),
+            ..Pacing::default()
+        };
+        let rate = |remaining: u32, reset_in: i64| RateLimit {
+            limit: 1000,
+            remaining,
+            used: 1000 - remaining,
+            reset: if reset_in >= 0 {
+                now + Duration::from_secs(reset_in.unsigned_abs())
+            } else {
+                now - Duration::from_secs(reset_in.unsigned_abs())
+            },
+            resource: "core".into(),
+        };
+        let cases: Vec<(&str, Option<RateLimit>, &str)> = vec![
+            ("no headers, no known limit", None, "enough"),
+            ("above the reserve", Some(rate(6, 3000)), "enough"),
+            (
+                "a reset in the past has refilled",
+                Some(rate(0, -5)),
+                "enough",
+            ),
+            ("at the reserve, reset soon", Some(rate(5, 30)), "wait"),
+            ("spent, reset at the bound", Some(rate(0, 60)), "wait"),
+            ("spent, reset past the bound", Some(rate(5, 61)), "spent"),
+        ];
+        for (name, rate, expected) in cases {
+            let got = match budget(rate.as_ref(), &pacing, now) {
+                Budget::Enough => "enough",
+                Budget::WaitFor(_) => "wait",
+                Budget::Spent(_) => "spent",
+            };
+            assert_eq!(got, expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn the_reason_for_leftovers_names_the_budget_and_the_reset() {
+        let reset = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let cases = [
+            (
+                Some(reset),
+                Some((3, 1000)),
+                "GitHub's primary rate limit is spent (3 of 1000 requests left, kept in reserve); it resets at 2027-01-15T08:00:00Z",
+            ),
+            (
+                Some(reset),
+                None,
+                "GitHub's primary rate limit is spent; it resets at 2027-01-15T08:00:00Z",
+            ),
+            (None, None, "GitHub's primary rate limit is spent"),
+        ];
+        for (reset, left, expected) in cases {
+            assert_eq!(spent(reset, left), expected);
         }
     }
 

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::SystemTime;
 
 use crate::config::{Config, Mode, PackageSelector};
-use crate::execute::{self, Entry, Images, Outcome, Target};
+use crate::execute::{self, Entry, Images, Outcome, Stop, Target};
 use crate::github::{ApiError, ApiErrorKind, GitHub, Namespace, OwnerKind, VersionState};
 use crate::inspect::images_plan;
 use crate::owner;
@@ -12,7 +12,7 @@ use crate::plan::{self, Plan};
 use crate::registry::{self, Registry};
 use crate::report::log::Log;
 use crate::report::outputs::Outputs;
-use crate::report::{PackageReport, RunReport, summary};
+use crate::report::{PackageReport, RunReport, summary, timestamp};
 use crate::version::PackageType;
 
 /// What the run reads from the runner besides its inputs.
@@ -41,16 +41,39 @@ impl Environment {
 }
 
 /// Run once and report. `Ok(false)` means the run finished but something failed or was
-/// refused (exit code 1); `Err` means it could not get as far as planning.
+/// refused (exit code 1); `Err` means it could not get as far as planning. Running out of
+/// the primary rate limit is not a failure: what is left is reported for the next run.
 pub async fn run<W: std::io::Write>(
     config: &Config,
     env: &Environment,
     log: &mut Log<W>,
 ) -> anyhow::Result<bool> {
-    let github = GitHub::new(&config.api_url, &config.token)?;
+    let github = GitHub::new(&config.api_url, &config.token, config.pacing.clone())?;
     let known_kind = owner::kind_from_event(env.event_path.as_deref(), &config.owner);
-    let (namespace, kind) = owner::resolve(&github, &config.owner, known_kind).await?;
-    let names = package_names(&github, &namespace, config, log).await?;
+    let found = match find_packages(&github, config, known_kind, log).await {
+        Ok(found) => found,
+        Err(err) => {
+            let Some(reason) = rate_limited(&err) else {
+                return Err(err);
+            };
+            let report = RunReport {
+                packages: Vec::new(),
+                refusal: None,
+                stopped: Some(reason),
+                now: env.now,
+            };
+            finish(
+                config,
+                env,
+                &format!("`{}`", config.owner),
+                &report,
+                &github,
+                log,
+            )?;
+            return Ok(report.succeeded());
+        }
+    };
+    let (namespace, kind, names) = found;
     let registry = match config.package_type {
         PackageType::Container => Some(Registry::new(&config.registry_url, &config.token)?),
         _ => None,
@@ -83,13 +106,20 @@ pub async fn run<W: std::io::Write>(
                 "{selected} versions would be affected, more than max-versions ({max}): nothing was changed. Narrow the filters or raise max-versions."
             )
         });
+    if refusal.is_none() && !config.dry_run {
+        announce_budget(&github, selected, log);
+    }
 
+    let mut stop = Stop::default();
     let mut packages = Vec::with_capacity(plans.len());
     for (name, plan) in plans {
         let plan = match plan {
             Ok(plan) => plan,
             Err(err) => {
-                packages.push(PackageReport::failed(name, format!("{err:#}")));
+                packages.push(match rate_limited(&err) {
+                    Some(reason) => PackageReport::left(name, reason),
+                    None => PackageReport::failed(name, format!("{err:#}")),
+                });
                 continue;
             }
         };
@@ -100,13 +130,18 @@ pub async fn run<W: std::io::Write>(
                 registry,
                 repository: registry::repository(&config.owner, name),
             });
+            let target = Target {
+                namespace: &namespace,
+                package_type: config.package_type,
+                name,
+            };
             act(
                 &github,
-                &namespace,
                 config,
-                name,
+                &target,
                 &plan,
                 images.as_ref(),
+                &mut stop,
                 log,
             )
             .await
@@ -117,6 +152,7 @@ pub async fn run<W: std::io::Write>(
     let report = RunReport {
         packages,
         refusal,
+        stopped: None,
         now: env.now,
     };
     finish(
@@ -124,9 +160,56 @@ pub async fn run<W: std::io::Write>(
         env,
         &owner_label(&config.owner, kind, &namespace),
         &report,
+        &github,
         log,
     )?;
     Ok(report.succeeded())
+}
+
+/// The owner's namespace and kind, and the package names to work on.
+async fn find_packages<W: std::io::Write>(
+    github: &GitHub,
+    config: &Config,
+    known_kind: Option<OwnerKind>,
+    log: &mut Log<W>,
+) -> anyhow::Result<(Namespace, OwnerKind, Vec<String>)> {
+    let (namespace, kind) = owner::resolve(github, &config.owner, known_kind).await?;
+    let names = package_names(github, &namespace, config, log).await?;
+    Ok((namespace, kind, names))
+}
+
+/// When `err` is the primary budget running out, the reason to report, with the reset.
+fn rate_limited(err: &anyhow::Error) -> Option<String> {
+    let api = err
+        .chain()
+        .find_map(|cause| cause.downcast_ref::<ApiError>())?;
+    (api.kind == ApiErrorKind::RateLimited).then(|| match api.reset {
+        Some(reset) => format!(
+            "GitHub's primary rate limit is spent ({}); it resets at {}",
+            api.message,
+            timestamp(reset)
+        ),
+        None => format!("GitHub's primary rate limit is spent ({})", api.message),
+    })
+}
+
+/// Say up front when the primary budget cannot cover every selected version.
+fn announce_budget<W: std::io::Write>(github: &GitHub, selected: usize, log: &mut Log<W>) {
+    let Some(rate) = github.rate_limit() else {
+        return;
+    };
+    let pacing = github.pacing();
+    let usable = rate.remaining.saturating_sub(pacing.budget_reserve) as usize;
+    let reset_in = rate
+        .reset
+        .duration_since(SystemTime::now())
+        .unwrap_or_default();
+    if selected > usable && reset_in > pacing.rate_limit_wait {
+        log.info(&format!(
+            "the primary rate limit allows {usable} of the {selected} selected versions before it resets at {}: the oldest go first, the rest are left for the next run",
+            timestamp(rate.reset)
+        ));
+    }
 }
 
 /// Exact names as given; wildcard patterns expanded through the list-packages endpoint.
@@ -244,7 +327,10 @@ async fn list_and_plan<W: std::io::Write>(
         plan
     });
     if let Err(err) = &result {
-        log.error(&format!("{err:#}"));
+        match rate_limited(err) {
+            Some(reason) => log.warning(&format!("package `{name}` not listed: {reason}")),
+            None => log.error(&format!("{err:#}")),
+        }
     }
     log.end_group();
     result
@@ -283,11 +369,11 @@ fn listing_failed(
 
 async fn act<W: std::io::Write>(
     github: &GitHub,
-    namespace: &Namespace,
     config: &Config,
-    name: &str,
+    target: &Target<'_>,
     plan: &Plan,
     images: Option<&Images<'_>>,
+    stop: &mut Stop,
     log: &mut Log<W>,
 ) -> Vec<Entry> {
     let count = plan.selected().count();
@@ -301,18 +387,13 @@ async fn act<W: std::io::Write>(
         (Mode::Restore, true) => "dry run, would restore",
     };
     log.group(&format!(
-        "{} package {name}: {verb} {count} versions",
-        config.package_type
+        "{} package {}: {verb} {count} versions",
+        config.package_type, target.name
     ));
-    let target = Target {
-        namespace,
-        package_type: config.package_type,
-        name,
-    };
     let entries = if config.dry_run {
-        execute::dry_run(plan, config.mode, images.is_some(), name, log)
+        execute::dry_run(plan, config.mode, images.is_some(), target.name, log)
     } else {
-        execute::execute(github, &target, plan, config.mode, images, log).await
+        execute::execute(github, target, plan, config.mode, images, stop, log).await
     };
     log.end_group();
     entries
@@ -344,6 +425,7 @@ fn finish<W: std::io::Write>(
     env: &Environment,
     owner: &str,
     report: &RunReport,
+    github: &GitHub,
     log: &mut Log<W>,
 ) -> anyhow::Result<()> {
     let outputs = Outputs::from_report(report);
@@ -380,13 +462,33 @@ fn finish<W: std::io::Write>(
         (Mode::Restore, true) => "would be restored (dry run)",
     };
     log.info(&format!(
-        "package-janitor: {} {mode}, {} skipped, {} failed, in {} packages ({} versions listed)",
+        "package-janitor: {} {mode}, {} skipped, {} failed, {} left for the next run, in {} packages ({} versions listed)",
         totals.acted_on,
         totals.skipped,
         totals.failed,
+        totals.left,
         report.packages.len(),
         totals.listed
     ));
+    let stats = github.stats();
+    log.info(&format!(
+        "API: {} GET and {} DELETE/POST requests, {} retried, {} secondary-limit answers, {} waits for the primary reset",
+        stats.gets, stats.mutations, stats.retries, stats.secondary_answers, stats.primary_waits
+    ));
+    if let Some(stopped) = &report.stopped {
+        log.warning(&format!(
+            "stopped before listing: {stopped}. Nothing was changed; the next run carries on."
+        ));
+    } else if report.cut_short() {
+        let reset = github
+            .rate_limit()
+            .map(|rate| format!(" It resets at {}.", timestamp(rate.reset)))
+            .unwrap_or_default();
+        log.warning(&format!(
+            "this run stopped early on GitHub's rate limits: {} selected versions and {} packages are left for the next run (the oldest were done first).{reset}",
+            totals.left, totals.packages_left
+        ));
+    }
     if totals.failed > 0 || totals.packages_failed > 0 {
         log.error(&format!(
             "{} versions and {} packages failed; see the errors above. Versions that were done stay done; run again to retry the rest.",

@@ -1,6 +1,7 @@
 //! The one error type of the API layer, classified where callers must branch on it.
 
 use std::fmt;
+use std::time::SystemTime;
 
 use super::Method;
 
@@ -15,6 +16,11 @@ pub enum ApiErrorKind {
     NotFound,
     /// 400, 409 and 422: GitHub understood and refused the request.
     Refused,
+    /// The primary (hourly) budget is spent until `ApiError::reset`, later than the run may
+    /// wait: stop cleanly and leave the rest for the next run.
+    RateLimited,
+    /// Secondary-limit answers went on past the last try.
+    Throttled,
     /// 5xx: GitHub failed.
     Server,
     /// No HTTP answer at all: connection, TLS or timeout.
@@ -31,6 +37,11 @@ pub struct ApiError {
     pub message: String,
     pub method: Method,
     pub route: String,
+    /// For `RateLimited`: when the primary budget refills, if GitHub said.
+    pub reset: Option<SystemTime>,
+    /// An earlier try of this request got no clear answer (5xx, connection error, timeout),
+    /// so it may have taken effect.
+    pub uncertain: bool,
 }
 
 impl ApiError {
@@ -50,7 +61,16 @@ impl ApiError {
             message,
             method,
             route: route.to_string(),
+            reset: None,
+            uncertain: false,
         }
+    }
+
+    /// The primary budget is spent until `reset`.
+    pub fn rate_limited(mut self, reset: Option<SystemTime>) -> ApiError {
+        self.kind = ApiErrorKind::RateLimited;
+        self.reset = reset;
+        self
     }
 
     /// An error answer: GitHub's `message` field when the body has one, else the raw body.

@@ -1,4 +1,5 @@
-//! Thin client for the GitHub REST API over octocrab: routes, pagination, typed errors.
+//! Thin client for the GitHub REST API over octocrab: routes, pagination, typed errors,
+//! and the rate-limit discipline every request goes through.
 //!
 //! Requests go through octocrab's raw `_get`/`_delete`/`_post` rather than its typed
 //! Packages builders, because callers need each response's status and headers (pagination
@@ -6,15 +7,24 @@
 //! octocrab's Packages API builds them. This layer knows nothing of policy.
 
 mod error;
+pub mod pacing;
 mod packages;
+pub mod ratelimit;
+mod retry;
 
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
 
 use anyhow::Context;
 use octocrab::Octocrab;
 
 pub use error::{ApiError, ApiErrorKind};
 pub use packages::{OwnerKind, VersionState};
+pub use retry::Stats;
+
+use pacing::{Pacer, Pacing};
+use ratelimit::{RateLimit, Refusal};
+use retry::Next;
 
 use crate::config::Token;
 
@@ -54,6 +64,11 @@ impl Method {
             Method::Post => "POST",
         }
     }
+
+    /// DELETE and POST change state and cost 5 secondary-limit points.
+    pub fn is_mutation(self) -> bool {
+        self != Method::Get
+    }
 }
 
 /// A response that was a success (2xx), with what callers read from it.
@@ -62,16 +77,27 @@ pub struct Response {
     pub body: String,
     /// The `rel="next"` link, already turned back into a route relative to the API base.
     pub next: Option<String>,
+    /// The `rel="last"` link, as a route like `next`.
+    pub last: Option<String>,
+}
+
+/// One try that did not give a 2xx answer, with the limit that refused it, if any.
+struct Failure {
+    error: ApiError,
+    refusal: Option<Refusal>,
 }
 
 /// A GitHub REST API client bound to one base URL and one token.
 pub struct GitHub {
     crab: Octocrab,
     api_url: String,
+    pacer: Pacer,
+    rate: Mutex<Option<RateLimit>>,
+    stats: Mutex<Stats>,
 }
 
 impl GitHub {
-    pub fn new(api_url: &str, token: &Token) -> anyhow::Result<GitHub> {
+    pub fn new(api_url: &str, token: &Token, pacing: Pacing) -> anyhow::Result<GitHub> {
         let crab = Octocrab::builder()
             .base_uri(api_url)
             .with_context(|| format!("GITHUB_API_URL `{api_url}` is not a valid URL"))?
@@ -83,13 +109,100 @@ impl GitHub {
         Ok(GitHub {
             crab,
             api_url: api_url.trim_end_matches('/').to_string(),
+            pacer: Pacer::new(pacing),
+            rate: Mutex::new(None),
+            stats: Mutex::new(Stats::default()),
         })
+    }
+
+    pub fn pacing(&self) -> &Pacing {
+        self.pacer.pacing()
+    }
+
+    /// The primary budget as the latest response told it; `None` before the first answer
+    /// or when GitHub sends no rate-limit headers (some GHES setups).
+    pub fn rate_limit(&self) -> Option<RateLimit> {
+        lock(&self.rate).clone()
+    }
+
+    /// What the client has sent and waited for so far.
+    pub fn stats(&self) -> Stats {
+        *lock(&self.stats)
     }
 
     /// Send one request to `route` (relative to the API base) and return the body of a 2xx
     /// answer; any other status becomes an [`ApiError`] carrying GitHub's message.
+    ///
+    /// Paced by [`Pacing`]. 5xx answers, connection errors and timeouts are retried with
+    /// backoff; secondary-limit answers pause every request for `retry-after` (else at least
+    /// a minute, doubling) and retry; a spent primary budget is waited out only when it
+    /// resets within `rate_limit_wait`, and is otherwise a [`ApiErrorKind::RateLimited`].
     pub async fn send(&self, method: Method, route: &str) -> Result<Response, ApiError> {
-        let transport = |source: octocrab::Error| ApiError::transport(method, route, source);
+        let mut uncertain = false;
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let failure = match self.attempt(method, route).await {
+                Ok(response) => return Ok(response),
+                Err(failure) => failure,
+            };
+            let next = retry::next(
+                self.pacing(),
+                &failure.error,
+                failure.refusal.as_ref(),
+                tries,
+                SystemTime::now(),
+            );
+            let mut error = failure.error;
+            error.uncertain = uncertain;
+            uncertain |= matches!(error.kind, ApiErrorKind::Server | ApiErrorKind::Transport);
+            match next {
+                Next::Stop(kind) => {
+                    if let Some(kind) = kind {
+                        error.kind = kind;
+                    }
+                    if tries > 1 {
+                        error.message = format!("{} (gave up after {tries} tries)", error.message);
+                    }
+                    if let Some(Refusal::Primary { reset }) = failure.refusal {
+                        error = error.rate_limited(reset);
+                    }
+                    return Err(error);
+                }
+                Next::Retry(wait) => {
+                    lock(&self.stats).retries += 1;
+                    tokio::time::sleep(wait).await;
+                }
+                Next::Pause(wait) => {
+                    let mut stats = lock(&self.stats);
+                    stats.retries += 1;
+                    stats.secondary_answers += 1;
+                    drop(stats);
+                    self.pacer.pause(wait);
+                }
+                Next::WaitReset(wait) => {
+                    lock(&self.stats).primary_waits += 1;
+                    self.pacer.pause(wait);
+                }
+            }
+        }
+    }
+
+    /// One paced try: its answer, with the rate-limit headers recorded on the way.
+    async fn attempt(&self, method: Method, route: &str) -> Result<Response, Failure> {
+        let transport = |source: octocrab::Error| Failure {
+            error: ApiError::transport(method, route, source),
+            refusal: None,
+        };
+        let permit = self.pacer.acquire(method.is_mutation()).await;
+        {
+            let mut stats = lock(&self.stats);
+            if method.is_mutation() {
+                stats.mutations += 1;
+            } else {
+                stats.gets += 1;
+            }
+        }
         let response = match method {
             Method::Get => self.crab._get(route).await,
             Method::Delete => self.crab._delete(route, None::<&()>).await,
@@ -97,23 +210,40 @@ impl GitHub {
         }
         .map_err(transport)?;
         let status = response.status().as_u16();
-        let next = response
-            .headers()
-            .get("link")
-            .and_then(|value| value.to_str().ok())
-            .and_then(next_link)
-            .map(|url| route_under(&self.api_url, &url))
-            .transpose()
-            .map_err(|message| ApiError::new(method, route, Some(status), message))?;
+        let headers = response.headers();
+        let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+        let rate = RateLimit::from_headers(header);
+        let retry_after = ratelimit::retry_after(header);
+        let links = header("link").unwrap_or_default();
+        let link = |rel: &str| {
+            link_with_rel(links, rel)
+                .map(|url| route_under(&self.api_url, &url))
+                .transpose()
+        };
+        let (next, last) = match (link("next"), link("last")) {
+            (Ok(next), Ok(last)) => (next, last),
+            (Err(message), _) | (_, Err(message)) => {
+                return Err(Failure {
+                    error: ApiError::new(method, route, Some(status), message),
+                    refusal: None,
+                });
+            }
+        };
+        if let Some(rate) = &rate {
+            *lock(&self.rate) = Some(rate.clone());
+        }
         let body = self
             .crab
             .body_to_string(response)
             .await
             .map_err(transport)?;
+        drop(permit);
         if !(200..300).contains(&status) {
-            return Err(ApiError::from_body(method, route, status, &body));
+            let error = ApiError::from_body(method, route, status, &body);
+            let refusal = ratelimit::classify(status, rate.as_ref(), retry_after, &error.message);
+            return Err(Failure { error, refusal });
         }
-        Ok(Response { body, next })
+        Ok(Response { body, next, last })
     }
 
     /// GET `route` and decode the JSON body.
@@ -134,6 +264,14 @@ impl GitHub {
     }
 }
 
+/// A poisoned lock only means another request panicked; the numbers inside are still right.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match mutex.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}
+
 /// Pagination links are absolute. octocrab only sends the token to its base host, so a
 /// link is followed as the route it names under the API base; a link elsewhere is refused.
 fn route_under(api_url: &str, url: &str) -> Result<String, String> {
@@ -143,13 +281,14 @@ fn route_under(api_url: &str, url: &str) -> Result<String, String> {
         .ok_or_else(|| format!("pagination link `{url}` leaves the API at {api_url}"))
 }
 
-/// The `rel="next"` URL of a `Link` header, if any.
-fn next_link(header: &str) -> Option<String> {
+/// The URL of a `Link` header with relation `rel` (`next`, `last`), if any.
+fn link_with_rel(header: &str, rel: &str) -> Option<String> {
+    let wanted = format!("rel=\"{rel}\"");
     header.split(',').find_map(|part| {
         let (url, params) = part.split_once(';')?;
         let is_next = params
             .split(';')
-            .any(|param| param.trim().replace(' ', "") == "rel=\"next\"");
+            .any(|param| param.trim().replace(' ', "") == wanted);
         is_next.then(|| {
             url.trim()
                 .trim_start_matches('<')
@@ -191,7 +330,11 @@ mod tests {
             ("", None),
         ];
         for (header, expected) in cases {
-            assert_eq!(next_link(header).as_deref(), expected, "{header}");
+            assert_eq!(
+                link_with_rel(header, "next").as_deref(),
+                expected,
+                "{header}"
+            );
         }
     }
 

@@ -1,7 +1,9 @@
 //! The Packages endpoints this action uses, decoded into compact [`Version`]s.
 
+use std::collections::HashSet;
 use std::time::SystemTime;
 
+use futures_util::StreamExt;
 use octocrab::models::packages::PackageVersion;
 use serde::Deserialize;
 
@@ -59,7 +61,15 @@ fn package_route(namespace: &Namespace, package_type: PackageType, name: &str) -
 }
 
 impl GitHub {
-    /// Every version of a package in one state, following pagination to the end.
+    /// Every version of a package in one state.
+    ///
+    /// The first page's `last` link says how many pages there are; the rest are fetched
+    /// concurrently (at most `max_concurrency` at once, paced like every request) and
+    /// assembled in order, each page reduced to compact [`Version`]s as it arrives. Without
+    /// a `last` link the `next` links are followed one by one. Before fetching the rest, the
+    /// primary budget must cover them: otherwise the listing stops as rate limited, without
+    /// spending requests on a listing it cannot finish. A version seen twice (pages shift
+    /// when versions are deleted meanwhile) is kept once.
     pub async fn list_versions(
         &self,
         namespace: &Namespace,
@@ -67,18 +77,69 @@ impl GitHub {
         name: &str,
         state: VersionState,
     ) -> Result<Vec<Version>, ApiError> {
-        let mut route = Some(format!(
+        let first = format!(
             "{}/versions?per_page={PER_PAGE}&state={}",
             package_route(namespace, package_type, name),
             state.as_str()
-        ));
-        let mut versions = Vec::new();
-        while let Some(current) = route {
-            let (page, next): (Vec<PackageVersion>, _) = self.get_json(&current).await?;
-            versions.extend(page.into_iter().map(compact));
-            route = next;
+        );
+        let response = self.send(Method::Get, &first).await?;
+        let mut versions = decode_versions(&first, &response.body)?;
+        let pages = response
+            .last
+            .as_deref()
+            .and_then(|last| page_number(last).map(|count| (last, count)));
+        if let Some((last, count)) = pages {
+            self.ensure_budget_for(count.saturating_sub(1), &first)?;
+            // Sized once from the page count, so the list never over-allocates.
+            versions.reserve_exact((count as usize).saturating_sub(1) * PER_PAGE as usize);
+            let routes: Vec<String> = (2..=count).map(|page| with_page(last, page)).collect();
+            let mut fetched = futures_util::stream::iter(routes)
+                .map(|route| async move {
+                    let response = self.send(Method::Get, &route).await?;
+                    decode_versions(&route, &response.body)
+                })
+                .buffered(self.pacing().max_concurrency.max(1));
+            while let Some(page) = fetched.next().await {
+                versions.extend(page?);
+            }
+        } else {
+            let mut next = response.next;
+            while let Some(route) = next {
+                let response = self.send(Method::Get, &route).await?;
+                versions.extend(decode_versions(&route, &response.body)?);
+                next = response.next;
+            }
         }
+        let mut seen = HashSet::with_capacity(versions.len());
+        versions.retain(|version| seen.insert(version.id));
+        versions.shrink_to_fit();
         Ok(versions)
+    }
+
+    /// Fails as rate limited when the primary budget, less the reserve, cannot cover
+    /// `requests` more requests before it resets.
+    fn ensure_budget_for(&self, requests: u32, route: &str) -> Result<(), ApiError> {
+        let Some(rate) = self.rate_limit() else {
+            return Ok(());
+        };
+        let usable = rate.remaining.saturating_sub(self.pacing().budget_reserve);
+        if requests <= usable {
+            return Ok(());
+        }
+        let reset_in = rate
+            .reset
+            .duration_since(SystemTime::now())
+            .unwrap_or_default();
+        if reset_in <= self.pacing().rate_limit_wait {
+            // The budget refills in time; `send` waits for each reset as it runs out.
+            return Ok(());
+        }
+        let message = format!(
+            "listing needs {requests} more requests, and only {usable} of the primary rate \
+             limit's {} are left until it resets",
+            rate.limit
+        );
+        Err(ApiError::new(Method::Get, route, None, message).rate_limited(Some(rate.reset)))
     }
 
     /// The names of an owner's packages of one type (for wildcard expansion).
@@ -148,6 +209,40 @@ impl GitHub {
     }
 }
 
+/// A page of versions, decoded and reduced at once so no response body outlives its page.
+fn decode_versions(route: &str, body: &str) -> Result<Vec<Version>, ApiError> {
+    let page: Vec<PackageVersion> = serde_json::from_str(body).map_err(|err| {
+        ApiError::new(
+            Method::Get,
+            route,
+            Some(200),
+            format!("unexpected response body: {err}"),
+        )
+    })?;
+    Ok(page.into_iter().map(compact).collect())
+}
+
+/// The `page` query parameter of a route.
+fn page_number(route: &str) -> Option<u32> {
+    let (_, query) = route.split_once('?')?;
+    query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("page="))
+        .and_then(|page| page.parse().ok())
+}
+
+/// `route` with its `page` query parameter set to `page`.
+fn with_page(route: &str, page: u32) -> String {
+    let (path, query) = route.split_once('?').unwrap_or((route, ""));
+    let mut pairs: Vec<String> = query
+        .split('&')
+        .filter(|pair| !pair.is_empty() && !pair.starts_with("page="))
+        .map(str::to_string)
+        .collect();
+    pairs.push(format!("page={page}"));
+    format!("{path}?{}", pairs.join("&"))
+}
+
 /// Reduce an API version object to the fields policy and reports use.
 fn compact(version: PackageVersion) -> Version {
     let tags = version
@@ -165,5 +260,30 @@ fn compact(version: PackageVersion) -> Version {
         created_at: SystemTime::from(version.created_at),
         updated_at: SystemTime::from(version.updated_at),
         deleted_at: version.deleted_at.map(SystemTime::from),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_numbers_are_read_and_replaced_in_the_query() {
+        let last = "/orgs/a/packages/container/b/versions?per_page=100&state=active&page=1000";
+        assert_eq!(page_number(last), Some(1000));
+        assert_eq!(page_number("/x?per_page=100"), None);
+        assert_eq!(page_number("/x"), None);
+        let cases = [
+            (
+                last,
+                7,
+                "/orgs/a/packages/container/b/versions?per_page=100&state=active&page=7",
+            ),
+            ("/x?page=3&per_page=100", 2, "/x?per_page=100&page=2"),
+            ("/x", 2, "/x?page=2"),
+        ];
+        for (route, page, expected) in cases {
+            assert_eq!(with_page(route, page), expected, "{route}");
+        }
     }
 }

@@ -22,6 +22,9 @@ pub struct PackageReport {
     pub entries: Vec<Entry>,
     /// Set when the package could not be listed; then there are no entries.
     pub error: Option<String>,
+    /// Set when the package was not listed because the primary budget ran out; the next
+    /// run lists it. Not a failure.
+    pub left: Option<String>,
 }
 
 impl PackageReport {
@@ -41,16 +44,33 @@ impl PackageReport {
             kept,
             entries,
             error: None,
+            left: None,
         }
     }
 
     pub fn failed(name: &str, error: String) -> PackageReport {
         PackageReport {
+            error: Some(error),
+            ..PackageReport::empty(name)
+        }
+    }
+
+    /// Not listed: the primary budget ran out first.
+    pub fn left(name: &str, reason: String) -> PackageReport {
+        PackageReport {
+            left: Some(reason),
+            ..PackageReport::empty(name)
+        }
+    }
+
+    fn empty(name: &str) -> PackageReport {
+        PackageReport {
             name: name.to_string(),
             listed: 0,
             kept: BTreeMap::new(),
             entries: Vec::new(),
-            error: Some(error),
+            error: None,
+            left: None,
         }
     }
 }
@@ -80,7 +100,11 @@ pub struct Totals {
     pub acted_on: usize,
     pub skipped: usize,
     pub failed: usize,
+    /// Selected versions not tried because the primary budget ran out.
+    pub left: usize,
     pub packages_failed: usize,
+    /// Packages not listed because the primary budget ran out.
+    pub packages_left: usize,
 }
 
 /// Everything a run reports, whatever way it is told.
@@ -89,6 +113,9 @@ pub struct RunReport {
     pub packages: Vec<PackageReport>,
     /// Set when the run refused to change anything (max-versions exceeded).
     pub refusal: Option<String>,
+    /// Set when the primary budget ran out before every package was even found; not a
+    /// failure.
+    pub stopped: Option<String>,
     pub now: SystemTime,
 }
 
@@ -99,10 +126,12 @@ impl RunReport {
             totals.listed += package.listed;
             totals.selected += package.entries.len();
             totals.packages_failed += usize::from(package.error.is_some());
+            totals.packages_left += usize::from(package.left.is_some());
             for entry in &package.entries {
                 match entry.outcome {
                     Outcome::Skipped(_) => totals.skipped += 1,
                     Outcome::Failed(_) => totals.failed += 1,
+                    Outcome::Left(_) => totals.left += 1,
                     _ => totals.acted_on += 1,
                 }
             }
@@ -110,7 +139,14 @@ impl RunReport {
         totals
     }
 
-    /// A run succeeds when nothing failed and nothing was refused.
+    /// Whether the primary budget cut the run short: some work is left for the next run.
+    pub fn cut_short(&self) -> bool {
+        let totals = self.totals();
+        self.stopped.is_some() || totals.left > 0 || totals.packages_left > 0
+    }
+
+    /// A run succeeds when nothing failed and nothing was refused; work left for the next
+    /// run is not a failure.
     pub fn succeeded(&self) -> bool {
         let totals = self.totals();
         self.refusal.is_none() && totals.failed == 0 && totals.packages_failed == 0

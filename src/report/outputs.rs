@@ -1,4 +1,5 @@
-//! The step outputs `ids`, `count`, `failed-ids` and `json`, in GITHUB_OUTPUT's file format.
+//! The step outputs `ids`, `count`, `failed-ids`, `left-count` and `json`, in
+//! GITHUB_OUTPUT's file format.
 
 use std::io::Write;
 use std::path::Path;
@@ -18,6 +19,8 @@ pub struct Outputs {
     pub ids: String,
     pub count: usize,
     pub failed_ids: String,
+    /// Selected versions left for the next run because the primary budget ran out.
+    pub left_count: usize,
     pub json: String,
     /// Names of outputs cut short to stay under GitHub's size limit.
     pub truncated: Vec<&'static str>,
@@ -39,6 +42,7 @@ impl Outputs {
             .filter(|(_, entry)| matches!(entry.outcome, Outcome::Failed(_)))
             .map(|(_, entry)| entry.version.id.to_string());
         let (failed_ids, failed_cut) = join_within_limit(failed);
+        let left_count = report.totals().left;
         let (json, json_cut) = json_within_limit(report);
         for (cut, name) in [
             (ids_cut, "ids"),
@@ -53,6 +57,7 @@ impl Outputs {
             ids,
             count,
             failed_ids,
+            left_count,
             json,
             truncated,
         }
@@ -66,8 +71,8 @@ impl Outputs {
             delimiter.push('_');
         }
         format!(
-            "ids={}\ncount={}\nfailed-ids={}\njson<<{delimiter}\n{}\n{delimiter}\n",
-            self.ids, self.count, self.failed_ids, self.json
+            "ids={}\ncount={}\nfailed-ids={}\nleft-count={}\njson<<{delimiter}\n{}\n{delimiter}\n",
+            self.ids, self.count, self.failed_ids, self.left_count, self.json
         )
     }
 
@@ -163,8 +168,10 @@ mod tests {
                 kept: BTreeMap::new(),
                 entries,
                 error: None,
+                left: None,
             }],
             refusal: None,
+            stopped: None,
             now: SystemTime::UNIX_EPOCH,
         }
     }
@@ -176,12 +183,15 @@ mod tests {
             entry(2, Outcome::Skipped("last version".into())),
             entry(3, Outcome::Failed("boom".into())),
             entry(4, Outcome::Deleted),
+            entry(5, Outcome::Left("budget".into())),
         ]));
         assert_eq!(outputs.ids, "1,4");
         assert_eq!(outputs.count, 2);
         assert_eq!(outputs.failed_ids, "3");
+        assert_eq!(outputs.left_count, 1);
         let json: serde_json::Value = serde_json::from_str(&outputs.json).unwrap();
-        assert_eq!(json.as_array().map(Vec::len), Some(4));
+        assert_eq!(json.as_array().map(Vec::len), Some(5));
+        assert_eq!(json[4]["outcome"], "left for the next run: budget");
         assert_eq!(json[1]["outcome"], "skipped: last version");
         assert_eq!(json[1]["reason"], "matches the policy");
         assert_eq!(json[1]["parent_id"], serde_json::Value::Null);
@@ -194,9 +204,12 @@ mod tests {
         let outputs = Outputs::from_report(&report(vec![entry(7, Outcome::WouldDelete)]));
         let text = outputs.render();
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(&lines[..3], ["ids=7", "count=1", "failed-ids="]);
-        assert_eq!(lines[3], "json<<PACKAGE_JANITOR_EOF");
-        assert_eq!(lines[5], "PACKAGE_JANITOR_EOF");
+        assert_eq!(
+            &lines[..4],
+            ["ids=7", "count=1", "failed-ids=", "left-count=0"]
+        );
+        assert_eq!(lines[4], "json<<PACKAGE_JANITOR_EOF");
+        assert_eq!(lines[6], "PACKAGE_JANITOR_EOF");
     }
 
     #[test]

@@ -43,11 +43,24 @@ pub fn render(config: &Config, owner: &str, report: &RunReport) -> String {
     };
     let _ = writeln!(
         out,
-        "\n**Totals:** {} listed · {} selected · {} {done} · {} skipped · {} failed\n",
-        totals.listed, totals.selected, totals.acted_on, totals.skipped, totals.failed
+        "\n**Totals:** {} listed · {} selected · {} {done} · {} skipped · {} failed · {} left for the next run\n",
+        totals.listed, totals.selected, totals.acted_on, totals.skipped, totals.failed, totals.left
     );
     if let Some(refusal) = &report.refusal {
         let _ = writeln!(out, "> [!CAUTION]\n> {}\n", cell(refusal));
+    }
+    if let Some(stopped) = &report.stopped {
+        let _ = writeln!(
+            out,
+            "> [!WARNING]\n> Stopped before listing: {}. The next run carries on.\n",
+            cell(stopped)
+        );
+    } else if report.cut_short() {
+        let _ = writeln!(
+            out,
+            "> [!WARNING]\n> This run stopped early on GitHub's rate limits: {} versions and {} packages are left for the next run, oldest done first. Each one's outcome says why.\n",
+            totals.left, totals.packages_left
+        );
     }
     let mut rows_left = report.entries().count();
     for package in &report.packages {
@@ -77,6 +90,10 @@ fn package_section(
     let _ = writeln!(out, "### `{}`\n", package.name);
     if let Some(error) = &package.error {
         let _ = writeln!(out, "**Not processed:** {}\n", cell(error));
+        return;
+    }
+    if let Some(left) = &package.left {
+        let _ = writeln!(out, "**Left for the next run:** {}\n", cell(left));
         return;
     }
     let kept: Vec<String> = package
@@ -299,8 +316,10 @@ mod tests {
                 kept: Default::default(),
                 entries,
                 error: None,
+                left: None,
             }],
             refusal: None,
+            stopped: None,
             now: SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000),
         };
         let markdown = render(&config, "`acme`", &report);

@@ -47,7 +47,10 @@ pub struct Janitor {
     env: Vec<(String, String)>,
 }
 
-/// The binary pointed at the fake for both the REST API and the container registry.
+/// A run against `fake` with `token`, pointed at it for both the REST API and the container
+/// registry. The fake answers in microseconds and has no limits unless a test seeds them, so
+/// the pacing is opened up (later inputs override it) and backoff starts at 10 ms: tests
+/// assert outcomes, never speed.
 pub fn janitor(fake: &FakeGitHub, token: &str) -> Janitor {
     Janitor {
         env: vec![
@@ -55,6 +58,9 @@ pub fn janitor(fake: &FakeGitHub, token: &str) -> Janitor {
             ("INPUT_REGISTRY-URL".into(), fake.url()),
             ("GITHUB_REPOSITORY_OWNER".into(), "acme".into()),
             ("INPUT_TOKEN".into(), token.into()),
+            ("INPUT_POINTS-PER-MINUTE".into(), "1000000".into()),
+            ("INPUT_MUTATION-INTERVAL".into(), "0s".into()),
+            ("PACKAGE_JANITOR_RETRY_BASE".into(), "10ms".into()),
         ],
     }
 }

@@ -4,6 +4,7 @@ mod bad_inputs;
 mod filters;
 mod harness;
 mod images;
+mod limits;
 mod owners;
 mod refusals;
 mod restore;

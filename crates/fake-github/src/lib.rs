@@ -21,14 +21,15 @@
 //!
 //! Layout: `seed` (the starting world), `state` (the world and its rules), `access` (tokens
 //! and visibility), `extract` + `routes` (HTTP), `pagination`, `render` (JSON bodies),
-//! `errors`, `record` (the request log middleware), `server` (threads and shutdown),
-//! `manifests` (the manifest bytes each container version stands for) and `registry` (the
-//! OCI registry routes and their token exchange). Cross-cutting behaviour such as rate
-//! limits or injected faults belongs in middleware next to `record`.
+//! `errors`, `record` (the request log middleware), `limits` (rate limits, injected latency
+//! and faults, counters), `server` (threads and shutdown), `manifests` (the manifest bytes
+//! each container version stands for) and `registry` (the OCI registry routes and their
+//! token exchange).
 
 mod access;
 mod errors;
 mod extract;
+mod limits;
 mod manifests;
 mod pagination;
 mod record;
@@ -42,6 +43,7 @@ mod state;
 #[cfg(test)]
 mod tests;
 
+pub use limits::{Counters, Faults, Limits, PrimaryLimit, RetryGap, SecondaryLimit};
 pub use record::RecordedRequest;
 pub use seed::{
     ManifestKind, ManifestSeed, OwnerKind, OwnerSeed, PackageSeed, Seed, TokenKind, TokenSeed,

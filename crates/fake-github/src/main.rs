@@ -1,6 +1,7 @@
 //! `fake-github --seed FILE [--port N]`: serves a seeded fake until SIGTERM or SIGINT.
 //!
-//! Prints `listening on http://127.0.0.1:PORT` once ready, so a script can read the URL.
+//! Prints `listening on http://127.0.0.1:PORT` once ready, so a script can read the URL, and
+//! `counters {JSON}` (see `Counters`) when it stops.
 
 use std::io::Write;
 
@@ -22,7 +23,10 @@ fn main() -> anyhow::Result<()> {
     drop(stdout);
 
     wait_for_termination()?;
+    let counters = serde_json::to_string(&fake.counters())?;
     drop(fake);
+    // Nobody may be reading any more (a closed pipe); the counters are a courtesy.
+    let _ = writeln!(std::io::stdout(), "counters {counters}");
     Ok(())
 }
 

@@ -19,6 +19,7 @@ use serde_json::Value;
 use crate::access::{self, Action, Caller, Prefix};
 use crate::errors::ApiError;
 use crate::extract::{PackageRef, VersionRef};
+use crate::limits;
 use crate::pagination::Page;
 use crate::record;
 use crate::render;
@@ -46,7 +47,13 @@ pub fn router(shared: Arc<Shared>) -> Router {
             .route(&version, get(get_version).delete(delete_version))
             .route(&format!("{version}/restore"), post(restore_version));
     }
+    // Rate limits, faults and counters cover the REST API only: ghcr.io does not spend the
+    // REST budget, so the registry routes are merged after the limits are layered on.
     router
+        .route_layer(middleware::from_fn_with_state(
+            shared.clone(),
+            limits::enforce,
+        ))
         .merge(crate::registry::routes())
         .fallback(|| async { ApiError::not_found() })
         .layer(middleware::from_fn_with_state(
@@ -220,12 +227,12 @@ async fn list_versions(
     let page = Page::from_query(&query);
     let world = shared.world();
     let (owner, package) = locate(&world, &caller, &target, action, false)?;
-    let mut versions: Vec<&Version> = package
+    // Versions are kept newest first from the start (see `World::from_seed`).
+    let versions: Vec<&Version> = package
         .versions
         .iter()
         .filter(|v| v.is_active() != deleted)
         .collect();
-    versions.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
     let items = page
         .slice(&versions)
         .iter()

@@ -21,7 +21,12 @@
 //!       {"id": 14, "age": "5d", "tags": ["v2"], "manifest": {"kind": "index", "manifests": [13]}},
 //!       {"id": 15, "age": "5d", "manifest": {"kind": "cosign_signature", "subject": 14}}
 //!     ]
-//!   }]
+//!   }],
+//!   "limits": {
+//!     "primary": {"limit": 1000, "remaining": 40, "reset_in": "10s"},
+//!     "secondary": {"max_concurrent": 100, "points": 900, "window": "1m"}
+//!   },
+//!   "faults": {"latency": "50ms", "error_rate": 0.1, "seed": 7}
 //! }
 //! ```
 //!
@@ -37,6 +42,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
 
+use crate::limits::{Faults, Limits};
+
 /// Everything the fake knows when it starts.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -48,6 +55,12 @@ pub struct Seed {
     pub owners: Vec<OwnerSeed>,
     #[serde(default)]
     pub packages: Vec<PackageSeed>,
+    /// Rate limits; by default a 5000-request hourly budget per token and no secondary limits.
+    #[serde(default)]
+    pub limits: Limits,
+    /// Latency and 502s; by default none.
+    #[serde(default)]
+    pub faults: Faults,
 }
 
 impl Seed {
@@ -72,6 +85,16 @@ impl Seed {
 
     pub fn package(mut self, package: PackageSeed) -> Self {
         self.packages.push(package);
+        self
+    }
+
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    pub fn faults(mut self, faults: Faults) -> Self {
+        self.faults = faults;
         self
     }
 }
@@ -455,6 +478,12 @@ mod tests {
         assert_eq!(package.visibility, Visibility::Public);
         assert_eq!(package.versions[1].age, days(17));
         assert_eq!(package.versions[1].deleted_ago, Some(days(1)));
+        assert_eq!(seed.limits.primary.remaining, Some(40));
+        let secondary = seed.limits.secondary.expect("secondary limits");
+        assert_eq!(secondary.window, Duration::from_secs(60));
+        assert_eq!(secondary.retry_after, None);
+        assert_eq!(seed.faults.latency, Duration::from_millis(50));
+        assert_eq!(seed.faults.seed, 7);
     }
 
     #[test]
@@ -473,6 +502,9 @@ mod tests {
         assert_eq!(version.name, None);
         assert_eq!(version.deleted_ago, None);
         assert_eq!(version.downloads, 0);
+        assert_eq!(seed.limits.primary.limit, 5000, "a PAT's budget");
+        assert!(seed.limits.secondary.is_none());
+        assert_eq!(seed.faults.error_rate, 0.0);
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::time::SystemTime;
 use anyhow::Context;
 use tokio::sync::oneshot;
 
+use crate::limits::{Counters, Enforcer, LimitState};
 use crate::record::RecordedRequest;
 use crate::registry::Grant;
 use crate::routes;
@@ -24,6 +25,8 @@ pub struct Shared {
     requests: Mutex<Vec<RecordedRequest>>,
     /// Registry bearer tokens handed out by `/token`, with what each allows.
     grants: Mutex<HashMap<String, Grant>>,
+    enforcer: Enforcer,
+    limit_state: Mutex<LimitState>,
 }
 
 impl Shared {
@@ -44,6 +47,16 @@ impl Shared {
     pub fn grant_for(&self, token: &str) -> Option<Grant> {
         let grants = self.grants.lock().expect("fake-github grant lock poisoned");
         grants.get(token).cloned()
+    }
+
+    pub fn enforcer(&self) -> &Enforcer {
+        &self.enforcer
+    }
+
+    pub fn limit_state(&self) -> MutexGuard<'_, LimitState> {
+        self.limit_state
+            .lock()
+            .expect("fake-github limits lock poisoned")
     }
 
     pub fn log_request(&self, request: RecordedRequest) {
@@ -70,6 +83,7 @@ impl FakeGitHub {
 
     /// Starts serving `seed` on 127.0.0.1:`port` (0 picks a free one).
     pub fn start_on_port(seed: Seed, port: u16) -> anyhow::Result<Self> {
+        let enforcer = Enforcer::new(seed.limits.clone(), seed.faults.clone());
         let world = World::from_seed(seed, SystemTime::now()).context("invalid seed")?;
         let listener = std::net::TcpListener::bind(("127.0.0.1", port))
             .with_context(|| format!("cannot listen on 127.0.0.1:{port}"))?;
@@ -79,10 +93,14 @@ impl FakeGitHub {
             world: Mutex::new(world),
             requests: Mutex::new(Vec::new()),
             grants: Mutex::new(HashMap::new()),
+            enforcer,
+            limit_state: Mutex::new(LimitState::default()),
         });
 
-        // One worker is plenty for tests; the runtime is built here so errors surface now.
-        let runtime = tokio::runtime::Builder::new_current_thread()
+        // Two workers keep up with a client's concurrent pages (and with 100k-version
+        // listings); the runtime is built here so errors surface now.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
             .enable_all()
             .build()?;
         let listener = {
@@ -197,6 +215,16 @@ impl FakeGitHub {
             .lock()
             .expect("fake-github request log lock poisoned")
             .clone()
+    }
+
+    /// What the limits middleware has counted so far.
+    pub fn counters(&self) -> Counters {
+        self.shared.limit_state().counters.clone()
+    }
+
+    /// Refills every token's primary budget, as if its reset time had come.
+    pub fn reset_budgets(&self) {
+        self.shared.limit_state().reset_budgets();
     }
 
     fn version_ids(&self, owner: &str, package_type: &str, name: &str, active: bool) -> Vec<u64> {

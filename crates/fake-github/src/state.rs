@@ -204,6 +204,8 @@ impl Package {
                     .with_context(|| format!("version {}", versions.len() + 1))?,
             );
         }
+        // Newest first, as GitHub lists them: sorted once here, so listing only slices.
+        versions.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
         let created_at = versions.iter().map(|v| v.created_at).min().unwrap_or(now);
         Ok(Self {
             id,

@@ -1,0 +1,217 @@
+//! Benchmark (not a test): the release package-janitor against the fake with GitHub's
+//! documented limits and 50 ms latency, for 1k, 10k and 100k versions. See bench/run.sh.
+//!
+//! Usage: `bench PATH/TO/package-janitor [--sizes 1000,10000,100000] [--deletes 100]`
+//!
+//! Each size is one container package whose `deletes` oldest versions are tagged `old-N`
+//! (the rest `v-N`); the janitor runs with `tag-regex: ^old-` and default pacing. The
+//! budget minimum is the earliest the default pacing lets the run's last request start:
+//! the owner lookup and every page at 60/800 s per GET (800 points a minute), then the
+//! deletes one second apart (the first right after the listing). Wall time, which adds
+//! process start, the last answer's latency and the reports, is compared with it.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail, ensure};
+use fake_github::{
+    FakeGitHub, Faults, Limits, OwnerSeed, PackageSeed, PrimaryLimit, SecondaryLimit, Seed,
+    TokenSeed, VersionSeed, days,
+};
+
+const TOKEN: &str = "ghp_bench";
+/// The default pacing (src/github/pacing.rs): 800 points a minute, GET 1 point, one
+/// second between mutations.
+const GET_SPACING: Duration = Duration::from_millis(75);
+const MUTATION_SPACING: Duration = Duration::from_secs(1);
+
+struct Row {
+    versions: u64,
+    deletes: u64,
+    wall: Duration,
+    minimum: Duration,
+    first_request: Duration,
+    peak_rss_kib: i64,
+    gets: u64,
+    deletes_sent: u64,
+    secondary: u64,
+    statuses: String,
+    summary_bytes: u64,
+    output_bytes: u64,
+}
+
+fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let binary = args
+        .next()
+        .context("usage: bench PATH/TO/package-janitor [--sizes a,b] [--deletes n]")?;
+    let mut sizes = vec![1_000, 10_000, 100_000];
+    let mut deletes = 100;
+    while let Some(flag) = args.next() {
+        let value = args
+            .next()
+            .with_context(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--sizes" => {
+                sizes = value
+                    .split(',')
+                    .map(|size| size.trim().parse().context("--sizes takes numbers"))
+                    .collect::<anyhow::Result<_>>()?
+            }
+            "--deletes" => deletes = value.parse().context("--deletes takes a number")?,
+            other => bail!("unknown argument {other}"),
+        }
+    }
+    let mut rows = Vec::new();
+    for versions in sizes {
+        let row = run(&binary, versions, deletes.min(versions - 1))?;
+        eprintln!("{} versions: {:.1} s", row.versions, row.wall.as_secs_f64());
+        rows.push(row);
+    }
+    print_table(&rows);
+    Ok(())
+}
+
+fn seed(versions: u64, deletes: u64) -> Seed {
+    let package = PackageSeed::new("acme", "container", "app").versions(
+        (1..=versions)
+            .map(|id| {
+                let tag = if id <= deletes {
+                    format!("old-{id}")
+                } else {
+                    format!("v-{id}")
+                };
+                // Older ids are older; ages in minutes keep 100k versions within a year.
+                VersionSeed::new(id, days(365) - Duration::from_secs(id * 60)).tags(&[&tag])
+            })
+            .collect(),
+    );
+    Seed::new()
+        .token(TokenSeed::pat(
+            TOKEN,
+            "alice",
+            &["read:packages", "delete:packages"],
+        ))
+        .owner(OwnerSeed::org("acme").members(&["alice"]))
+        .package(package)
+        .limits(Limits {
+            primary: PrimaryLimit::default(),
+            secondary: Some(SecondaryLimit::default()),
+        })
+        .faults(Faults {
+            latency: Duration::from_millis(50),
+            ..Faults::default()
+        })
+}
+
+fn run(binary: &str, versions: u64, deletes: u64) -> anyhow::Result<Row> {
+    let fake = FakeGitHub::start(seed(versions, deletes))?;
+    let dir = std::env::temp_dir().join(format!("package-janitor-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let (output, summary) = (dir.join("output"), dir.join("summary"));
+    for file in [&output, &summary] {
+        std::fs::write(file, "")?;
+    }
+    let started = Instant::now();
+    let child = Command::new(binary)
+        .env_clear()
+        .env("GITHUB_API_URL", fake.url())
+        .env("GITHUB_REPOSITORY_OWNER", "acme")
+        .env("GITHUB_OUTPUT", &output)
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .env("INPUT_TOKEN", TOKEN)
+        .env("INPUT_PACKAGES", "app")
+        .env("INPUT_TAG-REGEX", "^old-")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .with_context(|| format!("cannot start {binary}"))?;
+    let (status, peak_rss_kib) = wait_with_rusage(child.id())?;
+    let wall = started.elapsed();
+    ensure!(status == 0, "{binary} exited with status {status}");
+    let written = std::fs::read_to_string(&output)?;
+    ensure!(
+        written
+            .lines()
+            .any(|line| line == format!("count={deletes}")),
+        "the run did not delete {deletes} versions"
+    );
+    let counters = fake.counters();
+    let pages = versions.div_ceil(100);
+    let row = Row {
+        versions,
+        deletes,
+        wall,
+        minimum: GET_SPACING * (1 + pages) as u32
+            + MUTATION_SPACING * deletes.saturating_sub(1) as u32,
+        first_request: counters
+            .first_request
+            .map(|at| at.duration_since(started))
+            .unwrap_or_default(),
+        peak_rss_kib,
+        gets: counters.method_total("GET"),
+        deletes_sent: counters.method_total("DELETE"),
+        secondary: counters.secondary_answers,
+        statuses: counters
+            .requests
+            .iter()
+            .map(|(key, count)| format!("{key}: {count}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        summary_bytes: std::fs::metadata(&summary)?.len(),
+        output_bytes: written.len() as u64,
+    };
+    std::fs::remove_dir_all(&dir)?;
+    Ok(row)
+}
+
+/// Waits for the child and returns its exit status and peak RSS (KiB), from wait4.
+fn wait_with_rusage(pid: u32) -> anyhow::Result<(i32, i64)> {
+    let pid = libc::pid_t::try_from(pid)?;
+    let mut status = 0;
+    // SAFETY: zeroed rusage is a valid value; wait4 only writes into the two pointers,
+    // which live for the whole call.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    ensure!(
+        waited == pid,
+        "wait4 failed: {}",
+        std::io::Error::last_os_error()
+    );
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    Ok((code, usage.ru_maxrss))
+}
+
+fn print_table(rows: &[Row]) {
+    println!(
+        "| versions | deleted | wall | budget minimum | wall / minimum | list+other GETs | DELETEs | secondary-limit answers | peak RSS | start to first request | summary / outputs bytes |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for row in rows {
+        println!(
+            "| {} | {} | {:.1} s | {:.1} s | {:.3} | {} | {} | {} | {:.1} MiB | {:.1} ms | {} / {} |",
+            row.versions,
+            row.deletes,
+            row.wall.as_secs_f64(),
+            row.minimum.as_secs_f64(),
+            row.wall.as_secs_f64() / row.minimum.as_secs_f64(),
+            row.gets,
+            row.deletes_sent,
+            row.secondary,
+            row.peak_rss_kib as f64 / 1024.0,
+            row.first_request.as_secs_f64() * 1000.0,
+            row.summary_bytes,
+            row.output_bytes,
+        );
+    }
+    println!();
+    for row in rows {
+        println!(
+            "{} versions, answers by status: {}",
+            row.versions, row.statuses
+        );
+    }
+}

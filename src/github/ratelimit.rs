@@ -1,0 +1,294 @@
+//! GitHub's rate-limit headers, and whether a refused request hit the primary or a secondary
+//! limit (github-facts.md, "Rate limits").
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The primary budget as the last response told it (`x-ratelimit-*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateLimit {
+    pub limit: u32,
+    pub remaining: u32,
+    pub used: u32,
+    /// When the budget refills (`x-ratelimit-reset`, epoch seconds).
+    pub reset: SystemTime,
+    /// Which budget the numbers are for, usually `core`.
+    pub resource: String,
+}
+
+impl RateLimit {
+    /// Reads the `x-ratelimit-*` headers through `header` (a case-insensitive lookup).
+    /// `None` unless `limit`, `remaining` and `reset` are all present and numeric.
+    pub fn from_headers<'a>(header: impl Fn(&str) -> Option<&'a str>) -> Option<RateLimit> {
+        let number = |name: &str| header(name).and_then(|value| value.trim().parse::<u64>().ok());
+        let to_u32 = |value: u64| u32::try_from(value).unwrap_or(u32::MAX);
+        let limit = to_u32(number("x-ratelimit-limit")?);
+        let remaining = to_u32(number("x-ratelimit-remaining")?);
+        let reset = UNIX_EPOCH + Duration::from_secs(number("x-ratelimit-reset")?);
+        Some(RateLimit {
+            limit,
+            remaining,
+            used: number("x-ratelimit-used").map_or(limit.saturating_sub(remaining), to_u32),
+            reset,
+            resource: header("x-ratelimit-resource")
+                .unwrap_or("core")
+                .trim()
+                .to_string(),
+        })
+    }
+}
+
+/// `retry-after` in its delay-seconds form. The HTTP-date form is not used by GitHub and is
+/// read as absent, which falls back to the documented "wait at least a minute".
+pub fn retry_after<'a>(header: impl Fn(&str) -> Option<&'a str>) -> Option<Duration> {
+    header("retry-after")
+        .and_then(|value| value.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
+}
+
+/// Which limit refused a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The hourly budget is spent: do not retry before `reset`.
+    Primary { reset: Option<SystemTime> },
+    /// Too many requests too fast: wait `retry_after`, or at least a minute without it.
+    Secondary { retry_after: Option<Duration> },
+}
+
+/// Classify an answer. Only 403 and 429 can be rate limits:
+/// - a message naming the secondary rate limit is secondary, whatever the headers say;
+/// - `x-ratelimit-remaining: 0` is the primary limit;
+/// - a `retry-after` header, or a bare 429, is a secondary limit;
+/// - any other 403 is a permission problem, not a limit.
+pub fn classify(
+    status: u16,
+    rate: Option<&RateLimit>,
+    retry_after: Option<Duration>,
+    message: &str,
+) -> Option<Refusal> {
+    if status != 403 && status != 429 {
+        return None;
+    }
+    if message
+        .to_ascii_lowercase()
+        .contains("secondary rate limit")
+    {
+        return Some(Refusal::Secondary { retry_after });
+    }
+    if let Some(rate) = rate.filter(|rate| rate.remaining == 0) {
+        return Some(Refusal::Primary {
+            reset: Some(rate.reset),
+        });
+    }
+    if retry_after.is_some() || status == 429 {
+        return Some(Refusal::Secondary { retry_after });
+    }
+    if message
+        .to_ascii_lowercase()
+        .contains("api rate limit exceeded")
+    {
+        return Some(Refusal::Primary { reset: None });
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    /// (case, headers, expected reading)
+    type HeaderCase = (
+        &'static str,
+        Vec<(&'static str, &'static str)>,
+        Option<RateLimit>,
+    );
+    /// (case, status, rate headers, retry-after, message, expected refusal)
+    type RefusalCase = (
+        &'static str,
+        u16,
+        Option<RateLimit>,
+        Option<Duration>,
+        &'static str,
+        Option<Refusal>,
+    );
+
+    fn headers(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect()
+    }
+
+    fn rate(remaining: u32) -> RateLimit {
+        RateLimit {
+            limit: 1000,
+            remaining,
+            used: 1000 - remaining,
+            reset: UNIX_EPOCH + Duration::from_secs(1_800_000_000),
+            resource: "core".into(),
+        }
+    }
+
+    #[test]
+    fn rate_limit_headers_are_read_when_complete() {
+        let reset = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let cases: Vec<HeaderCase> = vec![
+            (
+                "all five headers",
+                vec![
+                    ("x-ratelimit-limit", "5000"),
+                    ("x-ratelimit-remaining", "4990"),
+                    ("x-ratelimit-used", "10"),
+                    ("x-ratelimit-reset", "1800000000"),
+                    ("x-ratelimit-resource", "core"),
+                ],
+                Some(RateLimit {
+                    limit: 5000,
+                    remaining: 4990,
+                    used: 10,
+                    reset,
+                    resource: "core".into(),
+                }),
+            ),
+            (
+                "used and resource missing are derived",
+                vec![
+                    ("x-ratelimit-limit", "1000"),
+                    ("x-ratelimit-remaining", "0"),
+                    ("x-ratelimit-reset", " 1800000000 "),
+                ],
+                Some(RateLimit {
+                    limit: 1000,
+                    remaining: 0,
+                    used: 1000,
+                    reset,
+                    resource: "core".into(),
+                }),
+            ),
+            ("no headers", vec![], None),
+            (
+                "a garbled remaining",
+                vec![
+                    ("x-ratelimit-limit", "1000"),
+                    ("x-ratelimit-remaining", "lots"),
+                    ("x-ratelimit-reset", "1800000000"),
+                ],
+                None,
+            ),
+        ];
+        for (name, pairs, expected) in cases {
+            let map = headers(&pairs);
+            let parsed = RateLimit::from_headers(|key| map.get(key).map(String::as_str));
+            assert_eq!(parsed, expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn retry_after_is_read_in_seconds_only() {
+        let cases = [
+            ("7", Some(Duration::from_secs(7))),
+            (" 60 ", Some(Duration::from_secs(60))),
+            ("Wed, 21 Oct 2026 07:28:00 GMT", None),
+            ("-1", None),
+        ];
+        for (value, expected) in cases {
+            let map = headers(&[("retry-after", value)]);
+            assert_eq!(
+                retry_after(|key| map.get(key).map(String::as_str)),
+                expected,
+                "{value}"
+            );
+        }
+    }
+
+    #[test]
+    fn refusals_are_told_apart_as_github_documents() {
+        let secondary = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.";
+        let primary = "API rate limit exceeded for installation ID 1234.";
+        let wait = Some(Duration::from_secs(30));
+        let reset = Some(rate(0).reset);
+        let cases: Vec<RefusalCase> = vec![
+            (
+                "403 with remaining 0 is primary",
+                403,
+                Some(rate(0)),
+                None,
+                primary,
+                Some(Refusal::Primary { reset }),
+            ),
+            (
+                "429 with remaining 0 is primary",
+                429,
+                Some(rate(0)),
+                None,
+                primary,
+                Some(Refusal::Primary { reset }),
+            ),
+            (
+                "the primary message without headers is primary",
+                403,
+                None,
+                None,
+                primary,
+                Some(Refusal::Primary { reset: None }),
+            ),
+            (
+                "403 with retry-after is secondary",
+                403,
+                Some(rate(10)),
+                wait,
+                secondary,
+                Some(Refusal::Secondary { retry_after: wait }),
+            ),
+            (
+                "the secondary message wins over remaining 0",
+                403,
+                Some(rate(0)),
+                None,
+                secondary,
+                Some(Refusal::Secondary { retry_after: None }),
+            ),
+            (
+                "retry-after without a message is secondary",
+                403,
+                Some(rate(10)),
+                wait,
+                "",
+                Some(Refusal::Secondary { retry_after: wait }),
+            ),
+            (
+                "a bare 429 is secondary",
+                429,
+                Some(rate(10)),
+                None,
+                "",
+                Some(Refusal::Secondary { retry_after: None }),
+            ),
+            (
+                "a permission 403 is no limit",
+                403,
+                Some(rate(10)),
+                None,
+                "Resource not accessible by integration",
+                None,
+            ),
+            (
+                "404 is no limit even at remaining 0",
+                404,
+                Some(rate(0)),
+                wait,
+                secondary,
+                None,
+            ),
+            ("a 502 is no limit", 502, None, wait, "", None),
+        ];
+        for (name, status, rate, retry, message, expected) in cases {
+            assert_eq!(
+                classify(status, rate.as_ref(), retry, message),
+                expected,
+                "{name}"
+            );
+        }
+    }
+}
