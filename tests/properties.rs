@@ -28,6 +28,8 @@ const VARIABLES: &[(&str, &str)] = &[
     ("INPUT_POINTS-PER-MINUTE", "points-per-minute"),
     ("INPUT_MUTATION-INTERVAL", "mutation-interval"),
     ("INPUT_RATE-LIMIT-WAIT", "rate-limit-wait"),
+    ("INPUT_REGISTRY-URL", "registry-url"),
+    ("INPUT_DELETE-ORPHANS", "delete-orphans"),
     ("GITHUB_REPOSITORY_OWNER", "owner"),
     ("GITHUB_API_URL", "GITHUB_API_URL"),
     ("PACKAGE_JANITOR_RETRY_BASE", "PACKAGE_JANITOR_RETRY_BASE"),
