@@ -252,15 +252,7 @@ impl GitHub {
         route: &str,
     ) -> Result<(T, Option<String>), ApiError> {
         let response = self.send(Method::Get, route).await?;
-        let value = serde_json::from_str(&response.body).map_err(|err| {
-            ApiError::new(
-                Method::Get,
-                route,
-                Some(200),
-                format!("unexpected response body: {err}"),
-            )
-        })?;
-        Ok((value, response.next))
+        Ok((decode(route, &response.body)?, response.next))
     }
 }
 
@@ -300,15 +292,32 @@ fn link_with_rel(header: &str, rel: &str) -> Option<String> {
 
 /// Percent-encode one path segment (package names may contain `/`, which must be `%2F`).
 pub fn encode_segment(segment: &str) -> String {
-    let mut encoded = String::with_capacity(segment.len());
-    for byte in segment.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+    percent_encode(segment, b"-._~")
+}
+
+/// Percent-encode `text`, keeping ASCII letters, digits and the bytes in `keep`.
+pub fn percent_encode(text: &str, keep: &[u8]) -> String {
+    let mut encoded = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || keep.contains(&byte) {
             encoded.push(char::from(byte));
         } else {
             encoded.push_str(&format!("%{byte:02X}"));
         }
     }
     encoded
+}
+
+/// Decode the JSON body of a successful GET; a body of the wrong shape is an [`ApiError`].
+pub fn decode<T: serde::de::DeserializeOwned>(route: &str, body: &str) -> Result<T, ApiError> {
+    serde_json::from_str(body).map_err(|err| {
+        ApiError::new(
+            Method::Get,
+            route,
+            Some(200),
+            format!("unexpected response body: {err}"),
+        )
+    })
 }
 
 #[cfg(test)]

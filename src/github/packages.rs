@@ -7,7 +7,7 @@ use futures_util::StreamExt;
 use octocrab::models::packages::PackageVersion;
 use serde::Deserialize;
 
-use super::{ApiError, GitHub, Method, Namespace, encode_segment};
+use super::{ApiError, GitHub, Method, Namespace, decode, encode_segment};
 use crate::version::{PackageType, Version};
 
 /// GitHub caps `per_page` at 100; asking for the maximum keeps the request count low.
@@ -211,14 +211,7 @@ impl GitHub {
 
 /// A page of versions, decoded and reduced at once so no response body outlives its page.
 fn decode_versions(route: &str, body: &str) -> Result<Vec<Version>, ApiError> {
-    let page: Vec<PackageVersion> = serde_json::from_str(body).map_err(|err| {
-        ApiError::new(
-            Method::Get,
-            route,
-            Some(200),
-            format!("unexpected response body: {err}"),
-        )
-    })?;
+    let page: Vec<PackageVersion> = decode(route, body)?;
     Ok(page.into_iter().map(compact).collect())
 }
 

@@ -25,6 +25,7 @@ use tokio::sync::Mutex;
 pub use manifest::Manifest;
 
 use crate::config::Token;
+use crate::github::percent_encode;
 
 /// Username sent with the token exchange's Basic auth; registries ignore it.
 const USERNAME: &str = "package-janitor";
@@ -267,15 +268,7 @@ fn error(url: &str, status: u16, body: &str) -> RegistryError {
 
 /// Percent-encode a query value, keeping the characters scopes and hosts are made of.
 fn encode_query(value: &str) -> String {
-    let mut encoded = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~:/".contains(&byte) {
-            encoded.push(char::from(byte));
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    encoded
+    percent_encode(value, b"-._~:/")
 }
 
 #[cfg(test)]
