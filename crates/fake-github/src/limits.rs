@@ -27,9 +27,10 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::seed::{duration, optional_duration};
 use crate::server::Shared;
 
 const SECONDARY_MESSAGE: &str =
@@ -477,17 +478,4 @@ fn one_hour() -> Duration {
 
 fn one_minute() -> Duration {
     Duration::from_secs(60)
-}
-
-fn duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
-    let text = String::deserialize(deserializer)?;
-    humantime::parse_duration(&text).map_err(serde::de::Error::custom)
-}
-
-fn optional_duration<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<Duration>, D::Error> {
-    Option::<String>::deserialize(deserializer)?
-        .map(|text| humantime::parse_duration(&text).map_err(serde::de::Error::custom))
-        .transpose()
 }
