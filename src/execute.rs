@@ -11,7 +11,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::config::Mode;
 use crate::github::pacing::Pacing;
-use crate::github::ratelimit::RateLimit;
+use crate::github::ratelimit::{Cover, RateLimit};
 use crate::github::{ApiError, ApiErrorKind, GitHub, Namespace};
 use crate::images::{self, Relation, describe_image};
 use crate::plan::{Plan, PlannedVersion};
@@ -375,15 +375,12 @@ fn budget(rate: Option<&RateLimit>, pacing: &Pacing, now: SystemTime) -> Budget 
     let Some(rate) = rate else {
         return Budget::Enough;
     };
-    let Ok(reset_in) = rate.reset.duration_since(now) else {
-        return Budget::Enough;
-    };
-    if rate.remaining > pacing.budget_reserve {
-        Budget::Enough
-    } else if reset_in <= pacing.rate_limit_wait {
-        Budget::WaitFor(reset_in + Duration::from_secs(1))
-    } else {
-        Budget::Spent(spent(Some(rate.reset), Some((rate.remaining, rate.limit))))
+    match rate.covers(1, pacing, now) {
+        Cover::Enough => Budget::Enough,
+        Cover::AfterReset(reset_in) => Budget::WaitFor(reset_in + Duration::from_secs(1)),
+        Cover::Short { .. } => {
+            Budget::Spent(spent(Some(rate.reset), Some((rate.remaining, rate.limit))))
+        }
     }
 }
 

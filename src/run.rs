@@ -5,6 +5,7 @@ use std::time::SystemTime;
 
 use crate::config::{Config, Mode, PackageSelector};
 use crate::execute::{self, Entry, Images, Outcome, Stop, Target};
+use crate::github::ratelimit::Cover;
 use crate::github::{ApiError, ApiErrorKind, GitHub, Namespace, OwnerKind, VersionState};
 use crate::inspect::images_plan;
 use crate::owner;
@@ -198,13 +199,8 @@ fn announce_budget<W: std::io::Write>(github: &GitHub, selected: usize, log: &mu
     let Some(rate) = github.rate_limit() else {
         return;
     };
-    let pacing = github.pacing();
-    let usable = rate.remaining.saturating_sub(pacing.budget_reserve) as usize;
-    let reset_in = rate
-        .reset
-        .duration_since(SystemTime::now())
-        .unwrap_or_default();
-    if selected > usable && reset_in > pacing.rate_limit_wait {
+    let covered = rate.covers(selected as u64, github.pacing(), SystemTime::now());
+    if let Cover::Short { usable } = covered {
         log.info(&format!(
             "the primary rate limit allows {usable} of the {selected} selected versions before it resets at {}: the oldest go first, the rest are left for the next run",
             timestamp(rate.reset)

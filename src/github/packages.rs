@@ -7,6 +7,7 @@ use futures_util::StreamExt;
 use octocrab::models::packages::PackageVersion;
 use serde::Deserialize;
 
+use super::ratelimit::Cover;
 use super::{ApiError, GitHub, Method, Namespace, decode, encode_segment};
 use crate::version::{PackageType, Version};
 
@@ -122,18 +123,12 @@ impl GitHub {
         let Some(rate) = self.rate_limit() else {
             return Ok(());
         };
-        let usable = rate.remaining.saturating_sub(self.pacing().budget_reserve);
-        if requests <= usable {
+        // When it refills in time, `send` waits for each reset as the budget runs out.
+        let Cover::Short { usable } =
+            rate.covers(u64::from(requests), self.pacing(), SystemTime::now())
+        else {
             return Ok(());
-        }
-        let reset_in = rate
-            .reset
-            .duration_since(SystemTime::now())
-            .unwrap_or_default();
-        if reset_in <= self.pacing().rate_limit_wait {
-            // The budget refills in time; `send` waits for each reset as it runs out.
-            return Ok(());
-        }
+        };
         let message = format!(
             "listing needs {requests} more requests, and only {usable} of the primary rate \
              limit's {} are left until it resets",

@@ -3,6 +3,8 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use super::pacing::Pacing;
+
 /// The primary budget as the last response told it (`x-ratelimit-*`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RateLimit {
@@ -35,6 +37,32 @@ impl RateLimit {
                 .to_string(),
         })
     }
+
+    /// Whether `requests` more requests fit in what is left, less `pacing.budget_reserve`.
+    /// A reset already past means the budget has refilled.
+    pub fn covers(&self, requests: u64, pacing: &Pacing, now: SystemTime) -> Cover {
+        let usable = self.remaining.saturating_sub(pacing.budget_reserve);
+        if requests <= u64::from(usable) {
+            return Cover::Enough;
+        }
+        match self.reset.duration_since(now) {
+            Err(_) => Cover::Enough,
+            Ok(reset_in) if reset_in <= pacing.rate_limit_wait => Cover::AfterReset(reset_in),
+            Ok(_) => Cover::Short { usable },
+        }
+    }
+}
+
+/// What the primary budget says of a number of requests to come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cover {
+    Enough,
+    /// Not now, but the budget resets within `rate-limit-wait`, this long from now.
+    AfterReset(Duration),
+    /// Not before a reset further away than `rate-limit-wait`; `usable` requests are left.
+    Short {
+        usable: u32,
+    },
 }
 
 /// `retry-after` in its delay-seconds form. The HTTP-date form is not used by GitHub and is
@@ -289,6 +317,55 @@ mod tests {
                 expected,
                 "{name}"
             );
+        }
+    }
+
+    #[test]
+    fn the_budget_covers_requests_up_to_what_is_left_above_the_reserve() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let pacing = Pacing {
+            budget_reserve: 5,
+            rate_limit_wait: Duration::from_secs(60),
+            ..Pacing::default()
+        };
+        let rate = |remaining: u32, reset: SystemTime| RateLimit {
+            limit: 1000,
+            remaining,
+            used: 1000 - remaining,
+            reset,
+            resource: "core".into(),
+        };
+        let soon = now + Duration::from_secs(30);
+        let later = now + Duration::from_secs(600);
+        let cases = [
+            ("within what is left", rate(105, later), 100, Cover::Enough),
+            (
+                "one past it",
+                rate(105, later),
+                101,
+                Cover::Short { usable: 100 },
+            ),
+            (
+                "a reset already past",
+                rate(0, now - Duration::from_secs(1)),
+                50,
+                Cover::Enough,
+            ),
+            (
+                "a reset within the wait",
+                rate(10, soon),
+                50,
+                Cover::AfterReset(Duration::from_secs(30)),
+            ),
+            (
+                "the reserve is never spent",
+                rate(3, later),
+                1,
+                Cover::Short { usable: 0 },
+            ),
+        ];
+        for (name, rate, requests, expected) in cases {
+            assert_eq!(rate.covers(requests, &pacing, now), expected, "{name}");
         }
     }
 }
