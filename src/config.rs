@@ -16,6 +16,24 @@ pub enum Mode {
     Restore,
 }
 
+impl Mode {
+    /// The `mode` input's value: `delete` or `restore`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Delete => "delete",
+            Mode::Restore => "restore",
+        }
+    }
+
+    /// What was done to a version: `deleted` or `restored`.
+    pub fn past_tense(self) -> &'static str {
+        match self {
+            Mode::Delete => "deleted",
+            Mode::Restore => "restored",
+        }
+    }
+}
+
 /// Which versions the `tag-state` input lets through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TagState {

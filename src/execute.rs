@@ -231,7 +231,7 @@ pub async fn execute<W: std::io::Write>(
                 (Some(reason), _) => Outcome::Left(reason.clone()),
                 (None, Some(parent)) => Outcome::Skipped(format!(
                     "its image {parent} was not {}, and still needs it",
-                    past_tense(mode)
+                    mode.past_tense()
                 )),
                 (None, None) => {
                     let result = act_on(github, target, mode, version.id).await;
@@ -311,13 +311,6 @@ fn settle(mode: Mode, result: Result<(), ApiError>, stop: &mut Stop) -> Outcome 
             Outcome::Failed(err.to_string())
         }
         result => classify(mode, result),
-    }
-}
-
-fn past_tense(mode: Mode) -> &'static str {
-    match mode {
-        Mode::Delete => "deleted",
-        Mode::Restore => "restored",
     }
 }
 

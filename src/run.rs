@@ -317,7 +317,7 @@ async fn list_and_plan<W: std::io::Write>(
         );
         log.info(&format!(
             "{count} {} versions listed, {} selected by the policy",
-            state_word(state),
+            state.as_str(),
             plan.selected().count()
         ));
         plan
@@ -330,13 +330,6 @@ async fn list_and_plan<W: std::io::Write>(
     }
     log.end_group();
     result
-}
-
-fn state_word(state: VersionState) -> &'static str {
-    match state {
-        VersionState::Active => "active",
-        VersionState::Deleted => "deleted",
-    }
 }
 
 fn listing_failed(
@@ -377,10 +370,9 @@ async fn act<W: std::io::Write>(
         return Vec::new();
     }
     let verb = match (config.mode, config.dry_run) {
-        (Mode::Delete, false) => "deleting",
-        (Mode::Restore, false) => "restoring",
-        (Mode::Delete, true) => "dry run, would delete",
-        (Mode::Restore, true) => "dry run, would restore",
+        (_, true) => format!("dry run, would {}", config.mode.as_str()),
+        (Mode::Delete, false) => "deleting".to_string(),
+        (Mode::Restore, false) => "restoring".to_string(),
     };
     log.group(&format!(
         "{} package {}: {verb} {count} versions",
@@ -451,11 +443,11 @@ fn finish<W: std::io::Write>(
         log.error(&format!("input `max-versions`: {refusal}"));
     }
     let totals = report.totals();
-    let mode = match (config.mode, config.dry_run) {
-        (Mode::Delete, false) => "deleted",
-        (Mode::Restore, false) => "restored",
-        (Mode::Delete, true) => "would be deleted (dry run)",
-        (Mode::Restore, true) => "would be restored (dry run)",
+    let done = config.mode.past_tense();
+    let mode = if config.dry_run {
+        format!("would be {done} (dry run)")
+    } else {
+        done.to_string()
     };
     log.info(&format!(
         "package-janitor: {} {mode}, {} skipped, {} failed, {} left for the next run, in {} packages ({} versions listed)",

@@ -25,7 +25,8 @@ pub enum VersionState {
 }
 
 impl VersionState {
-    fn as_str(self) -> &'static str {
+    /// The `state` query value, also how logs name the versions listed.
+    pub fn as_str(self) -> &'static str {
         match self {
             VersionState::Active => "active",
             VersionState::Deleted => "deleted",

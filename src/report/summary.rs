@@ -8,7 +8,7 @@ use std::path::Path;
 use anyhow::Context;
 
 use super::{PackageReport, RunReport, age};
-use crate::config::{Config, Mode, PackageSelector, TagState};
+use crate::config::{Config, PackageSelector, TagState};
 use crate::execute::{Entry, describe};
 use crate::images::short_digest;
 
@@ -18,10 +18,7 @@ const MAX_SUMMARY_BYTES: usize = 900_000;
 /// Render the summary. `owner` describes the resolved owner, e.g. "`acme` (organization)".
 pub fn render(config: &Config, owner: &str, report: &RunReport) -> String {
     let mut out = String::new();
-    let mode = match config.mode {
-        Mode::Delete => "delete",
-        Mode::Restore => "restore",
-    };
+    let mode = config.mode.as_str();
     let dry = if config.dry_run {
         " (dry run: nothing was changed)"
     } else {
@@ -39,7 +36,7 @@ pub fn render(config: &Config, owner: &str, report: &RunReport) -> String {
     let done = if config.dry_run {
         format!("would {mode}")
     } else {
-        format!("{mode}d")
+        config.mode.past_tense().to_string()
     };
     let _ = writeln!(
         out,
