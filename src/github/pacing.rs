@@ -141,10 +141,7 @@ impl Pacer {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Schedule> {
-        match self.schedule.lock() {
-            Ok(schedule) => schedule,
-            Err(poisoned) => poisoned.into_inner(),
-        }
+        super::lock(&self.schedule)
     }
 
     /// Books the next start for a request asked for at `now`.
