@@ -1,13 +1,13 @@
 //! package-janitor: delete or restore the GitHub Packages versions a policy selects, and report it.
+//!
+//! The flow runs one way: [`config`] → [`policy`] → [`run`] (over the [`github`] and
+//! [`registry`] clients) → [`report`]; [`model`] is the vocabulary they share.
 
 pub mod config;
-pub mod execute;
 pub mod github;
-pub mod images;
-pub mod inspect;
+pub mod model;
 pub mod owner;
-pub mod plan;
+pub mod policy;
 pub mod registry;
 pub mod report;
 pub mod run;
-pub mod version;

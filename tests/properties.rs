@@ -5,8 +5,8 @@ use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use package_janitor::config::{Config, Mode, Policy, TagState};
-use package_janitor::plan::{self, Decision, Reason};
-use package_janitor::version::{PackageType, Version};
+use package_janitor::model::version::{PackageType, Version};
+use package_janitor::policy::plan::{self, Decision, Reason};
 use proptest::prelude::*;
 use regex::Regex;
 

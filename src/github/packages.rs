@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::ratelimit::Cover;
 use super::{ApiError, GitHub, Method, Namespace, decode, encode_segment};
-use crate::version::{PackageType, Version};
+use crate::model::version::{PackageType, Version};
 
 /// GitHub caps `per_page` at 100; asking for the maximum keeps the request count low.
 const PER_PAGE: u32 = 100;

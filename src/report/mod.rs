@@ -7,8 +7,8 @@ pub mod summary;
 use std::collections::{BTreeMap, HashSet};
 use std::time::SystemTime;
 
-use crate::execute::{Entry, Outcome};
-use crate::plan::{Decision, Plan, Reason};
+use crate::model::outcome::{Entry, Outcome};
+use crate::policy::plan::{Decision, Plan, Reason};
 
 /// One package's result.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,7 +8,7 @@ use anyhow::Context;
 use serde_json::json;
 
 use super::{RunReport, timestamp};
-use crate::execute::Outcome;
+use crate::model::outcome::Outcome;
 
 /// GitHub drops an output over 1 MB; the lists stop short of that with room to spare.
 const MAX_OUTPUT_BYTES: usize = 900_000;
@@ -137,9 +137,9 @@ fn json_within_limit(report: &RunReport) -> (String, bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::execute::Entry;
+    use crate::model::outcome::Entry;
+    use crate::model::version::Version;
     use crate::report::PackageReport;
-    use crate::version::Version;
     use std::collections::BTreeMap;
     use std::time::{Duration, SystemTime};
 

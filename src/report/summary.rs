@@ -9,8 +9,9 @@ use anyhow::Context;
 
 use super::{PackageReport, RunReport, age};
 use crate::config::{Config, PackageSelector, TagState};
-use crate::execute::{Entry, describe};
-use crate::images::short_digest;
+use crate::model::image::short_digest;
+use crate::model::outcome::Entry;
+use crate::model::version::describe;
 
 /// GitHub drops a step summary over 1 MiB; rows stop well before that.
 const MAX_SUMMARY_BYTES: usize = 900_000;
@@ -253,9 +254,9 @@ mod tests {
     use std::time::{Duration, SystemTime};
 
     use super::*;
-    use crate::execute::Outcome;
-    use crate::images::{Relation, Role};
-    use crate::version::Version;
+    use crate::model::image::{Relation, Role};
+    use crate::model::outcome::Outcome;
+    use crate::model::version::Version;
 
     fn entry(id: u64, tags: &[&str], parent: Option<(u64, Role)>) -> Entry {
         let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);

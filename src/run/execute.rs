@@ -13,71 +13,25 @@ use crate::config::Mode;
 use crate::github::pacing::Pacing;
 use crate::github::ratelimit::{Cover, RateLimit};
 use crate::github::{ApiError, ApiErrorKind, GitHub, Namespace};
-use crate::images::{self, Relation, describe_image};
-use crate::plan::{Plan, PlannedVersion};
+use crate::model::image::{Relation, describe_image};
+use crate::model::outcome::{Entry, Outcome};
+use crate::model::version::describe;
+use crate::model::version::{PackageType, Version};
+use crate::policy::images;
+use crate::policy::plan::{Plan, PlannedVersion};
 use crate::registry::Registry;
 use crate::report::log::Log;
 use crate::report::timestamp;
-use crate::version::{PackageType, Version};
 
 /// Progress lines appear at most this often on long runs.
 const PROGRESS_EVERY: Duration = Duration::from_secs(10);
 
-/// What happened to one selected version.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    Deleted,
-    Restored,
-    WouldDelete,
-    WouldRestore,
-    /// Not done, for a reason that is not a failure (a refusal GitHub is known to give).
-    Skipped(String),
-    Failed(String),
-    /// Not tried: the primary budget ran out first. The next run picks it up.
-    Left(String),
-}
-
-impl Outcome {
-    /// Whether the version is counted in the `ids` output (done, or would be in a dry run).
-    pub fn is_acted_on(&self) -> bool {
-        matches!(
-            self,
-            Outcome::Deleted | Outcome::Restored | Outcome::WouldDelete | Outcome::WouldRestore
-        )
+/// The dry-run outcome: what the mode would do.
+fn would(mode: Mode) -> Outcome {
+    match mode {
+        Mode::Delete => Outcome::WouldDelete,
+        Mode::Restore => Outcome::WouldRestore,
     }
-
-    /// The dry-run outcome: what the mode would do.
-    pub fn would(mode: Mode) -> Outcome {
-        match mode {
-            Mode::Delete => Outcome::WouldDelete,
-            Mode::Restore => Outcome::WouldRestore,
-        }
-    }
-}
-
-impl std::fmt::Display for Outcome {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Outcome::Deleted => f.write_str("deleted"),
-            Outcome::Restored => f.write_str("restored"),
-            Outcome::WouldDelete => f.write_str("would delete"),
-            Outcome::WouldRestore => f.write_str("would restore"),
-            Outcome::Skipped(reason) => write!(f, "skipped: {reason}"),
-            Outcome::Failed(reason) => write!(f, "failed: {reason}"),
-            Outcome::Left(reason) => write!(f, "left for the next run: {reason}"),
-        }
-    }
-}
-
-/// A selected version and what happened to it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
-    pub version: Version,
-    pub outcome: Outcome,
-    /// The image it went with, if it was acted on as part of one.
-    pub relation: Option<Relation>,
-    /// Why it was selected (the plan's reason, or the image a restore brought it back with).
-    pub reason: String,
 }
 
 /// A version on the executor's stack: selected by the plan, or following a restored image.
@@ -133,7 +87,7 @@ pub fn dry_run<W: std::io::Write>(
             if mode == Mode::Restore && follow_images {
                 push_followers(&mut stack, &work.version, None, plan, &seen);
             }
-            let outcome = Outcome::would(mode);
+            let outcome = would(mode);
             log_outcome(
                 log,
                 package,
@@ -429,15 +383,6 @@ fn is_known_delete_refusal(message: &str) -> bool {
     message.contains("cannot delete the last") || message.contains("5000 downloads")
 }
 
-/// Tags for container/docker versions, the name otherwise, for log lines.
-pub fn describe(version: &Version) -> String {
-    if version.tags.is_empty() {
-        version.name.clone()
-    } else {
-        version.tags.join(", ")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -595,7 +540,7 @@ mod tests {
             version_ids: Some([1].into_iter().collect()),
             ..crate::config::Policy::default()
         };
-        let plan = crate::plan::plan(
+        let plan = crate::policy::plan::plan(
             versions,
             &policy,
             PackageType::Container,

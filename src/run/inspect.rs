@@ -3,12 +3,12 @@
 
 use futures_util::StreamExt;
 
+use super::environment::Environment;
 use crate::config::{Config, Mode};
-use crate::images::{self, DeleteOrphans, Manifests};
-use crate::plan::{Plan, Reason};
+use crate::policy::images::{self, DeleteOrphans, Manifests};
+use crate::policy::plan::{Plan, Reason};
 use crate::registry::Registry;
 use crate::report::log::Log;
-use crate::run::Environment;
 
 /// Manifest reads in flight at once: quick for big packages, gentle on the registry.
 const READS_AT_ONCE: usize = 8;

@@ -74,3 +74,12 @@ impl Version {
         }
     }
 }
+
+/// Tags for container/docker versions, the name otherwise, for log lines.
+pub fn describe(version: &Version) -> String {
+    if version.tags.is_empty() {
+        version.name.clone()
+    } else {
+        version.tags.join(", ")
+    }
+}

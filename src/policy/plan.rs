@@ -4,8 +4,8 @@ use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use crate::config::{Mode, Policy, TagState};
-use crate::images::{Relation, Role, short_digest};
-use crate::version::{PackageType, Version};
+use crate::model::image::{Relation, Role, short_digest};
+use crate::model::version::{PackageType, Version};
 
 /// What the run will do with a version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,7 +7,7 @@ use std::time::Duration;
 use regex::Regex;
 
 use crate::github::pacing::Pacing;
-use crate::version::PackageType;
+use crate::model::version::PackageType;
 
 /// Whether the run deletes active versions or restores deleted ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,45 +1,26 @@
 //! One run: resolve the owner and packages, list and plan each, act unless told not to, report.
 
-use std::path::PathBuf;
+pub mod environment;
+pub mod execute;
+pub mod inspect;
+
 use std::time::SystemTime;
 
+pub use environment::Environment;
+
 use crate::config::{Config, Mode, PackageSelector};
-use crate::execute::{self, Entry, Images, Outcome, Stop, Target};
 use crate::github::ratelimit::Cover;
 use crate::github::{ApiError, ApiErrorKind, GitHub, Namespace, OwnerKind, VersionState};
-use crate::inspect::images_plan;
+use crate::model::outcome::{Entry, Outcome};
+use crate::model::version::PackageType;
 use crate::owner;
-use crate::plan::{self, Plan};
+use crate::policy::plan::{self, Plan};
 use crate::registry::{self, Registry};
 use crate::report::log::Log;
 use crate::report::outputs::Outputs;
 use crate::report::{PackageReport, RunReport, summary, timestamp};
-use crate::version::PackageType;
-
-/// What the run reads from the runner besides its inputs.
-#[derive(Debug, Clone)]
-pub struct Environment {
-    pub output_path: Option<PathBuf>,
-    pub summary_path: Option<PathBuf>,
-    pub event_path: Option<PathBuf>,
-    pub now: SystemTime,
-}
-
-impl Environment {
-    pub fn from_process() -> Environment {
-        let path = |name: &str| {
-            std::env::var_os(name)
-                .filter(|value| !value.is_empty())
-                .map(PathBuf::from)
-        };
-        Environment {
-            output_path: path("GITHUB_OUTPUT"),
-            summary_path: path("GITHUB_STEP_SUMMARY"),
-            event_path: path("GITHUB_EVENT_PATH"),
-            now: SystemTime::now(),
-        }
-    }
-}
+use execute::{Images, Stop, Target};
+use inspect::images_plan;
 
 /// Run once and report. `Ok(false)` means the run finished but something failed or was
 /// refused (exit code 1); `Err` means it could not get as far as planning. Running out of

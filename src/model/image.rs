@@ -1,0 +1,99 @@
+//! Image vocabulary shared by the policy, the run and the reports: what a version is to the
+//! image it belongs to, and how digests and images are named.
+
+use std::fmt;
+
+use super::version::Version;
+
+/// What a version is to the image it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Role {
+    /// Listed in an index for this `os/arch[/variant]`.
+    Platform(String),
+    /// A buildx attestation manifest listed in an index.
+    Attestation,
+    /// Listed in an index without a platform (a nested index, for example).
+    Child,
+    /// Cosign `sha256-<hex>.sig`.
+    Signature,
+    /// Cosign `sha256-<hex>.att`.
+    CosignAttestation,
+    /// Cosign `sha256-<hex>.sbom`.
+    Sbom,
+    /// The referrers-tag index `sha256-<hex>`.
+    Referrers,
+    /// A manifest whose `artifactType` is a sigstore bundle (GitHub artifact attestation).
+    ArtifactAttestation,
+    /// Any other manifest with a `subject`, or a referrers entry.
+    Artifact,
+}
+
+impl Role {
+    /// A short label for the summary's tree (`linux/amd64`, `signature`).
+    pub fn label(&self) -> &str {
+        match self {
+            Role::Platform(platform) => platform,
+            Role::Attestation => "attestation",
+            Role::Child => "child manifest",
+            Role::Signature => "signature",
+            Role::CosignAttestation => "cosign attestation",
+            Role::Sbom => "SBOM",
+            Role::Referrers => "referrers index",
+            Role::ArtifactAttestation => "artifact attestation",
+            Role::Artifact => "artifact",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Role::Platform(platform) => write!(f, "platform manifest {platform}"),
+            Role::Attestation => f.write_str("attestation manifest"),
+            Role::Child => f.write_str("child manifest"),
+            Role::Signature => f.write_str("cosign signature"),
+            other => f.write_str(other.label()),
+        }
+    }
+}
+
+/// The images a version is acted on with, and what it is to them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Relation {
+    /// Ids of the parent versions; the first is the one the summary shows it under.
+    pub parents: Vec<u64>,
+    pub role: Role,
+}
+
+/// `sha256:0123456789ab…`: a digest short enough for a reason or a table cell.
+pub fn short_digest(digest: &str) -> String {
+    match digest.get(..19) {
+        Some(short) if digest.len() > 19 => format!("{short}…"),
+        _ => digest.to_string(),
+    }
+}
+
+/// How reasons name an image: its short digest and its tags.
+pub fn describe_image(version: &Version) -> String {
+    let digest = short_digest(&version.name);
+    if version.tags.is_empty() {
+        digest
+    } else {
+        format!("{digest} ({})", version.tags.join(", "))
+    }
+}
+
+/// The subject digest and role a cosign or referrers tag names: `sha256-<hex>.sig` →
+/// (`sha256:<hex>`, signature); `sha256-<hex>` → (`sha256:<hex>`, referrers index).
+pub fn tag_subject(tag: &str) -> Option<(String, Role)> {
+    let rest = tag.strip_prefix("sha256-")?;
+    let (hex, role) = match rest.split_once('.') {
+        None => (rest, Role::Referrers),
+        Some((hex, "sig")) => (hex, Role::Signature),
+        Some((hex, "att")) => (hex, Role::CosignAttestation),
+        Some((hex, "sbom")) => (hex, Role::Sbom),
+        Some(_) => return None,
+    };
+    let is_hex = hex.len() == 64 && hex.bytes().all(|byte| byte.is_ascii_hexdigit());
+    is_hex.then(|| (format!("sha256:{}", hex.to_ascii_lowercase()), role))
+}

@@ -1,0 +1,6 @@
+//! Shared vocabulary that the policy, the clients, the run and the reports all import; it
+//! imports nothing else of ours, so every arrow points into it.
+
+pub mod image;
+pub mod outcome;
+pub mod version;

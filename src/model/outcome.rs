@@ -1,0 +1,54 @@
+//! What happened to each selected version: shared by the run that records it and the
+//! reports that show it.
+
+use super::image::Relation;
+use super::version::Version;
+
+/// What happened to one selected version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Deleted,
+    Restored,
+    WouldDelete,
+    WouldRestore,
+    /// Not done, for a reason that is not a failure (a refusal GitHub is known to give).
+    Skipped(String),
+    Failed(String),
+    /// Not tried: the primary budget ran out first. The next run picks it up.
+    Left(String),
+}
+
+impl Outcome {
+    /// Whether the version is counted in the `ids` output (done, or would be in a dry run).
+    pub fn is_acted_on(&self) -> bool {
+        matches!(
+            self,
+            Outcome::Deleted | Outcome::Restored | Outcome::WouldDelete | Outcome::WouldRestore
+        )
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Outcome::Deleted => f.write_str("deleted"),
+            Outcome::Restored => f.write_str("restored"),
+            Outcome::WouldDelete => f.write_str("would delete"),
+            Outcome::WouldRestore => f.write_str("would restore"),
+            Outcome::Skipped(reason) => write!(f, "skipped: {reason}"),
+            Outcome::Failed(reason) => write!(f, "failed: {reason}"),
+            Outcome::Left(reason) => write!(f, "left for the next run: {reason}"),
+        }
+    }
+}
+
+/// A selected version and what happened to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub version: Version,
+    pub outcome: Outcome,
+    /// The image it went with, if it was acted on as part of one.
+    pub relation: Option<Relation>,
+    /// Why it was selected (the plan's reason, or the image a restore brought it back with).
+    pub reason: String,
+}

@@ -1,0 +1,29 @@
+//! What a run reads from the runner besides its inputs: file-command paths, the event, the clock.
+
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+/// What the run reads from the runner besides its inputs.
+#[derive(Debug, Clone)]
+pub struct Environment {
+    pub output_path: Option<PathBuf>,
+    pub summary_path: Option<PathBuf>,
+    pub event_path: Option<PathBuf>,
+    pub now: SystemTime,
+}
+
+impl Environment {
+    pub fn from_process() -> Environment {
+        let path = |name: &str| {
+            std::env::var_os(name)
+                .filter(|value| !value.is_empty())
+                .map(PathBuf::from)
+        };
+        Environment {
+            output_path: path("GITHUB_OUTPUT"),
+            summary_path: path("GITHUB_STEP_SUMMARY"),
+            event_path: path("GITHUB_EVENT_PATH"),
+            now: SystemTime::now(),
+        }
+    }
+}
