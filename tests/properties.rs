@@ -154,6 +154,7 @@ fn versions() -> impl Strategy<Value = Vec<Version>> {
                 id,
                 name,
                 tags,
+                tags_known: true,
                 created_at: updated_at,
                 updated_at,
                 deleted_at,

@@ -185,7 +185,8 @@ impl Verdict {
             .map(|index| {
                 let planned = &versions[index];
                 let dependent = !matches!(planned.reason, Reason::Excluded(_))
-                    && (planned.version.tags.is_empty() || graph.artifact[index]);
+                    && planned.version.tags_known
+                && (planned.version.tags.is_empty() || graph.artifact[index]);
                 if !dependent {
                     return planned.decision == Decision::Keep;
                 }
@@ -368,6 +369,7 @@ mod tests {
             id,
             name: digest(id),
             tags: tags.iter().map(|tag| tag.to_string()).collect(),
+            tags_known: true,
             created_at: at,
             updated_at: at,
             deleted_at: None,

@@ -87,7 +87,10 @@ pub fn dry_run<W: std::io::Write>(
             if mode == Mode::Restore && follow_images {
                 push_followers(&mut stack, &work.version, None, plan, &seen);
             }
-            let outcome = would(mode);
+            let outcome = match wrong_state(mode, &work.version) {
+                Some(reason) => Outcome::Skipped(reason),
+                None => would(mode),
+            };
             log_outcome(
                 log,
                 package,
@@ -126,6 +129,23 @@ fn push_followers(
             relation: Some(relation),
             reason,
         });
+    }
+}
+
+/// Why a version is not in the state the mode acts on, if it is not. GitHub documents
+/// `state` for some version lists only, so an answer may ignore it: a version is deleted only
+/// when it has no `deleted_at`, and restored only when it has one.
+fn wrong_state(mode: Mode, version: &Version) -> Option<String> {
+    match (mode, version.deleted_at) {
+        (Mode::Delete, Some(deleted_at)) => Some(format!(
+            "listed as already deleted (deleted_at {}) although active versions were asked for; not deleted",
+            timestamp(deleted_at)
+        )),
+        (Mode::Restore, None) => Some(
+            "listed without deleted_at although deleted versions were asked for; not restored"
+                .to_string(),
+        ),
+        _ => None,
     }
 }
 
@@ -181,13 +201,14 @@ pub async fn execute<W: std::io::Write>(
             if stop.reason.is_none() {
                 check_budget(github, stop, log).await;
             }
-            let outcome = match (&stop.reason, waiting) {
-                (Some(reason), _) => Outcome::Left(reason.clone()),
-                (None, Some(parent)) => Outcome::Skipped(format!(
+            let outcome = match (&stop.reason, waiting, wrong_state(mode, &version)) {
+                (Some(reason), _, _) => Outcome::Left(reason.clone()),
+                (None, Some(parent), _) => Outcome::Skipped(format!(
                     "its image {parent} was not {}, and still needs it",
                     mode.past_tense()
                 )),
-                (None, None) => {
+                (None, None, Some(reason)) => Outcome::Skipped(reason),
+                (None, None, None) => {
                     let result = act_on(github, target, mode, version.id).await;
                     // A parent already deleted by someone else no longer needs its children.
                     if mode == Mode::Delete
@@ -522,6 +543,7 @@ mod tests {
             id,
             name: format!("sha256:{id:064x}"),
             tags: tags.iter().map(|tag| tag.to_string()).collect(),
+            tags_known: true,
             created_at: at,
             updated_at: at,
             deleted_at: Some(at),

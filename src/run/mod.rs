@@ -301,6 +301,14 @@ async fn list_and_plan<W: std::io::Write>(
             state.as_str(),
             plan.selected().count()
         ));
+        for planned in &plan.versions {
+            if planned.reason == plan::Reason::TagsUnknown {
+                log.warning(&format!(
+                    "package `{name}`: version {} ({}) was listed without its {} tag metadata, so its tags are unknown: it is kept (only version-ids can select it)",
+                    planned.version.id, planned.version.name, config.package_type
+                ));
+            }
+        }
         plan
     });
     if let Err(err) = &result {
