@@ -298,7 +298,11 @@ impl Config {
             Some(value) => parse_bool("delete-orphans", &value)?,
             None => false,
         };
-        let pacing = parse_pacing(&input, var("PACKAGE_JANITOR_RETRY_BASE"))?;
+        let pacing = parse_pacing(
+            &input,
+            var("PACKAGE_JANITOR_RETRY_BASE"),
+            var("PACKAGE_JANITOR_REQUEST_DEADLINE"),
+        )?;
 
         Ok(Config {
             token,
@@ -329,6 +333,7 @@ impl Config {
 fn parse_pacing(
     input: &impl Fn(&str) -> Option<String>,
     retry_base: Option<String>,
+    request_deadline: Option<String>,
 ) -> Result<Pacing, InputError> {
     let mut pacing = Pacing::default();
     if let Some(value) = input("points-per-minute") {
@@ -370,6 +375,17 @@ fn parse_pacing(
             })?;
         pacing.retry_base = base;
         pacing.secondary_wait = base;
+    }
+    if let Some(value) = request_deadline {
+        pacing.request_deadline = humantime::parse_duration(&value)
+            .ok()
+            .filter(|deadline| !deadline.is_zero() && *deadline <= pacing.request_deadline)
+            .ok_or_else(|| InputError {
+                source: Source::Runner("PACKAGE_JANITOR_REQUEST_DEADLINE"),
+                value: Some(value.clone()),
+                problem: "is not a duration between 1ms and 60s; it bounds each request, for tests"
+                    .to_owned(),
+            })?;
     }
     Ok(pacing)
 }

@@ -19,6 +19,9 @@ pub enum ApiErrorKind {
     /// The primary (hourly) budget is spent until `ApiError::reset`, later than the run may
     /// wait: stop cleanly and leave the rest for the next run.
     RateLimited,
+    /// A secondary limit asked (`retry-after`) for a wait longer than `rate-limit-wait`,
+    /// until `ApiError::reset` when known: stop cleanly, like `RateLimited`.
+    AskedToWait,
     /// Secondary-limit answers went on past the last try.
     Throttled,
     /// 5xx: GitHub failed.
@@ -37,7 +40,7 @@ pub struct ApiError {
     pub message: String,
     pub method: Method,
     pub route: String,
-    /// For `RateLimited`: when the primary budget refills, if GitHub said.
+    /// For `RateLimited` and `AskedToWait`: when the wait ends, if GitHub said.
     pub reset: Option<SystemTime>,
     /// An earlier try of this request got no clear answer (5xx, connection error, timeout),
     /// so it may have taken effect.

@@ -25,7 +25,7 @@ impl RateLimit {
         let to_u32 = |value: u64| u32::try_from(value).unwrap_or(u32::MAX);
         let limit = to_u32(number("x-ratelimit-limit")?);
         let remaining = to_u32(number("x-ratelimit-remaining")?);
-        let reset = UNIX_EPOCH + Duration::from_secs(number("x-ratelimit-reset")?);
+        let reset = reset_time(number("x-ratelimit-reset")?);
         Some(RateLimit {
             limit,
             remaining,
@@ -51,6 +51,15 @@ impl RateLimit {
             Ok(_) => Cover::Short { usable },
         }
     }
+}
+
+/// The last second RFC 3339 can write (9999-12-31T23:59:59Z).
+const LAST_SECOND: u64 = 253_402_300_799;
+
+/// `x-ratelimit-reset` as a time. A reset past year 9999 (only a hostile answer gives one)
+/// is read as the end of 9999: far past any wait, so the run stops cleanly.
+fn reset_time(epoch_seconds: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(epoch_seconds.min(LAST_SECOND))
 }
 
 /// What the primary budget says of a number of requests to come.

@@ -186,7 +186,7 @@ impl Verdict {
                 let planned = &versions[index];
                 let dependent = !matches!(planned.reason, Reason::Excluded(_))
                     && planned.version.tags_known
-                && (planned.version.tags.is_empty() || graph.artifact[index]);
+                    && (planned.version.tags.is_empty() || graph.artifact[index]);
                 if !dependent {
                     return planned.decision == Decision::Keep;
                 }

@@ -201,7 +201,10 @@ mod tests {
         let epoch = std::time::UNIX_EPOCH;
         let cases = [
             (epoch, "1970-01-01T00:00:00Z"),
-            (epoch - Duration::from_secs(1), "before 1970-01-01T00:00:00Z"),
+            (
+                epoch - Duration::from_secs(1),
+                "before 1970-01-01T00:00:00Z",
+            ),
             (
                 epoch + Duration::from_secs(253_402_300_799),
                 "9999-12-31T23:59:59Z",

@@ -210,6 +210,7 @@ pub async fn execute<W: std::io::Write>(
                 (None, None, Some(reason)) => Outcome::Skipped(reason),
                 (None, None, None) => {
                     let result = act_on(github, target, mode, version.id).await;
+                    log_waits(github, log);
                     // A parent already deleted by someone else no longer needs its children.
                     if mode == Mode::Delete
                         && matches!(&result, Err(err) if err.kind == ApiErrorKind::NotFound)
@@ -262,8 +263,11 @@ async fn check_budget<W: std::io::Write>(github: &GitHub, stop: &mut Stop, log: 
     ) {
         Budget::Enough => {}
         Budget::WaitFor(wait) => {
+            let until = SystemTime::now()
+                .checked_add(wait)
+                .map_or_else(|| "an unknown time".to_string(), timestamp);
             log.info(&format!(
-                "the primary rate limit is spent; waiting {} for it to reset",
+                "the primary rate limit is spent; waiting {} for it to reset, until {until}",
                 humantime::format_duration(Duration::from_secs(wait.as_secs()))
             ));
             tokio::time::sleep(wait).await;
@@ -272,11 +276,30 @@ async fn check_budget<W: std::io::Write>(github: &GitHub, stop: &mut Stop, log: 
     }
 }
 
+/// Log the client's waits of more than 10 s since the last call: how long, why, until when.
+pub fn log_waits<W: std::io::Write>(github: &GitHub, log: &mut Log<W>) {
+    for notice in github.take_wait_notices() {
+        let until = notice
+            .until
+            .map_or_else(|| "an unknown time".to_string(), timestamp);
+        log.info(&format!(
+            "waited {} for {}, until {until}",
+            humantime::format_duration(Duration::from_secs(notice.wait.as_secs())),
+            notice.reason
+        ));
+    }
+}
+
 /// The outcome of a request; a rate-limit answer also stops the run.
 fn settle(mode: Mode, result: Result<(), ApiError>, stop: &mut Stop) -> Outcome {
     match result {
         Err(err) if err.kind == ApiErrorKind::RateLimited => {
             let reason = spent(err.reset, None);
+            stop.reason = Some(reason.clone());
+            Outcome::Left(reason)
+        }
+        Err(err) if err.kind == ApiErrorKind::AskedToWait => {
+            let reason = asked_to_wait(&err);
             stop.reason = Some(reason.clone());
             Outcome::Left(reason)
         }
@@ -350,6 +373,17 @@ fn budget(rate: Option<&RateLimit>, pacing: &Pacing, now: SystemTime) -> Budget 
             Budget::Spent(spent(Some(rate.reset), Some((rate.remaining, rate.limit))))
         }
     }
+}
+
+/// The reason given for what is left when GitHub asked for a longer wait than allowed.
+pub fn asked_to_wait(err: &ApiError) -> String {
+    let until = err
+        .reset
+        .map_or_else(|| "an unknown time".to_string(), timestamp);
+    format!(
+        "GitHub's secondary rate limit asks for a pause past rate-limit-wait ({}); run again after {until}",
+        err.message
+    )
 }
 
 /// The reason given for versions left over: the budget and when it resets.

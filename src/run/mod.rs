@@ -165,6 +165,9 @@ fn rate_limited(err: &anyhow::Error) -> Option<String> {
     let api = err
         .chain()
         .find_map(|cause| cause.downcast_ref::<ApiError>())?;
+    if api.kind == ApiErrorKind::AskedToWait {
+        return Some(execute::asked_to_wait(api));
+    }
     (api.kind == ApiErrorKind::RateLimited).then(|| match api.reset {
         Some(reset) => format!(
             "GitHub's primary rate limit is spent ({}); it resets at {}",
@@ -287,6 +290,7 @@ async fn list_and_plan<W: std::io::Write>(
         .list_versions(namespace, config.package_type, name, state)
         .await
         .map_err(|err| listing_failed(err, config, namespace, name));
+    execute::log_waits(github, log);
     let result = listed.map(|versions| {
         let count = versions.len();
         let plan = plan::plan(
