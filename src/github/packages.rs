@@ -360,7 +360,138 @@ fn with_page(route: &str, page: u32) -> String {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    fn listed(metadata: &str) -> String {
+        format!(
+            r#"[{{"id":7,"name":"n","created_at":"2020-01-01T00:00:00Z","updated_at":"2020-01-02T00:00:00Z"{metadata}}}]"#
+        )
+    }
+
+    #[test]
+    fn tags_are_known_only_when_github_sent_them() {
+        use PackageType::{Container, Docker, Npm};
+        let v1 = || vec!["v1".to_string()];
+        let cases: Vec<(&str, PackageType, &str, Option<Vec<String>>)> = vec![
+            (
+                "container tags are read",
+                Container,
+                r#","metadata":{"package_type":"container","container":{"tags":["v1"]}}"#,
+                Some(v1()),
+            ),
+            (
+                "empty container tags mean untagged",
+                Container,
+                r#","metadata":{"container":{"tags":[]}}"#,
+                Some(vec![]),
+            ),
+            ("no metadata means unknown", Container, "", None),
+            (
+                "metadata without container means unknown",
+                Container,
+                r#","metadata":{"package_type":"container"}"#,
+                None,
+            ),
+            (
+                "container without tags means unknown",
+                Container,
+                r#","metadata":{"container":{}}"#,
+                None,
+            ),
+            (
+                "docker tag is read",
+                Docker,
+                r#","metadata":{"docker":{"tag":["v1"]}}"#,
+                Some(v1()),
+            ),
+            (
+                "docker tags is read",
+                Docker,
+                r#","metadata":{"docker":{"tags":["v1"]}}"#,
+                Some(v1()),
+            ),
+            (
+                "docker tag and tags are merged",
+                Docker,
+                r#","metadata":{"docker":{"tag":["v1"],"tags":["v1","v2"]}}"#,
+                Some(vec!["v1".into(), "v2".into()]),
+            ),
+            ("docker without metadata is unknown", Docker, "", None),
+            ("npm has no tags to know", Npm, "", Some(vec![])),
+        ];
+        for (case, package_type, metadata, expected) in cases {
+            let versions =
+                decode_versions("/r", &listed(metadata), package_type).expect("decodes");
+            let version = &versions[0];
+            assert_eq!(version.tags_known, expected.is_some(), "{case}");
+            assert_eq!(version.tags, expected.unwrap_or_default(), "{case}");
+        }
+    }
+
+    #[test]
+    fn dates_outside_1970_to_9999_are_errors_naming_the_field() {
+        let cases = [
+            ("2020-01-01T00:00:00Z", None),
+            ("2020-01-01T00:00:00.123Z", None),
+            ("9999-12-31T23:59:59Z", None),
+            ("1970-01-01T00:00:00Z", None),
+            ("1969-12-31T23:59:59Z", Some("created_at")),
+            ("0000-01-01T00:00:00Z", Some("created_at")),
+            ("+10000-01-01T00:00:00Z", Some("created_at")),
+            ("yesterday", Some("created_at")),
+        ];
+        for (date, error) in cases {
+            let body = format!(
+                r#"[{{"id":1,"name":"n","created_at":"{date}","updated_at":"2020-01-01T00:00:00Z"}}]"#
+            );
+            let decoded = decode_versions("/r", &body, PackageType::Npm);
+            match error {
+                None => assert!(decoded.is_ok(), "{date}: {decoded:?}"),
+                Some(field) => {
+                    let message = decoded.expect_err(date).message;
+                    assert!(message.contains(field), "{date}: {message}");
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_bytes_as_a_version_page_decode_or_fail_without_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+            let body = String::from_utf8_lossy(&bytes);
+            for package_type in PackageType::ALL {
+                let _ = decode_versions("/r", &body, package_type);
+            }
+        }
+
+        #[test]
+        fn any_dates_and_numbers_in_a_version_object_never_panic(
+            id in any::<u64>(),
+            created in ".{0,40}",
+            deleted in prop::option::of(".{0,40}"),
+            tags in prop::collection::vec(".{0,10}", 0..4),
+        ) {
+            let deleted = deleted.map_or("null".to_string(), |d| serde_json::json!(d).to_string());
+            let body = format!(
+                r#"[{{"id":{id},"name":"n","created_at":{},"updated_at":"2020-01-01T00:00:00Z","deleted_at":{deleted},"metadata":{{"docker":{{"tags":{}}},"container":{{"tags":{}}}}}}}]"#,
+                serde_json::json!(created),
+                serde_json::json!(tags),
+                serde_json::json!(tags),
+            );
+            for package_type in PackageType::ALL {
+                let _ = decode_versions("/r", &body, package_type);
+            }
+        }
+
+        #[test]
+        fn any_route_gives_a_page_number_or_none_without_panic(route in ".{0,80}", page in any::<u32>()) {
+            let _ = page_number(&route);
+            let replaced = with_page(&route, page);
+            prop_assert_eq!(page_number(&replaced), Some(page));
+        }
+    }
 
     #[test]
     fn page_numbers_are_read_and_replaced_in_the_query() {
