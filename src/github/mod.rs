@@ -428,7 +428,52 @@ pub fn decode<T: serde::de::DeserializeOwned>(route: &str, body: &str) -> Result
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    #[tokio::test]
+    async fn only_waits_over_ten_seconds_are_noted_and_each_is_taken_once() {
+        let token = Token::new("t".to_string());
+        let github =
+            GitHub::new("http://127.0.0.1:9", &token, Pacing::default()).expect("a client");
+        let cases = [
+            (Duration::from_secs(10), false),
+            (Duration::from_secs(11), true),
+            (Duration::MAX, true),
+        ];
+        for (wait, noted) in cases {
+            github.notice(wait, "a reason");
+            let notices = github.take_wait_notices();
+            assert_eq!(notices.len(), usize::from(noted), "{wait:?}");
+            if let Some(notice) = notices.first() {
+                assert_eq!(notice.reason, "a reason");
+                assert_eq!(notice.until.is_some(), wait != Duration::MAX, "{wait:?}");
+            }
+            assert!(github.take_wait_notices().is_empty());
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_link_header_gives_links_or_none_without_panic(header in ".{0,200}") {
+            for rel in ["next", "last"] {
+                if let Some(url) = link_with_rel(&header, rel) {
+                    let _ = route_under("http://127.0.0.1:1", &url);
+                }
+            }
+        }
+
+        #[test]
+        fn any_link_made_of_link_syntax_never_panics(
+            parts in prop::collection::vec(prop_oneof![Just("<"), Just(">"), Just(";"), Just(","), Just("rel=\"next\""), Just("rel=\"last\""), Just(" "), Just("http://127.0.0.1:1/x?page=9")], 0..30),
+        ) {
+            let header = parts.concat();
+            for rel in ["next", "last"] {
+                let _ = link_with_rel(&header, rel);
+            }
+        }
+    }
 
     #[test]
     fn next_link_is_found_among_the_other_relations() {

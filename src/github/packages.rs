@@ -422,8 +422,7 @@ mod tests {
             ("npm has no tags to know", Npm, "", Some(vec![])),
         ];
         for (case, package_type, metadata, expected) in cases {
-            let versions =
-                decode_versions("/r", &listed(metadata), package_type).expect("decodes");
+            let versions = decode_versions("/r", &listed(metadata), package_type).expect("decodes");
             let version = &versions[0];
             assert_eq!(version.tags_known, expected.is_some(), "{case}");
             assert_eq!(version.tags, expected.unwrap_or_default(), "{case}");
