@@ -403,3 +403,35 @@ fn host(request: &Request) -> String {
         .map(|(_, value)| value.clone())
         .unwrap_or_default()
 }
+
+#[test]
+fn a_wait_over_ten_seconds_is_logged_with_its_reason_and_end_time() {
+    let answered = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let server = Hostile::start(move |request| {
+        owner(request).unwrap_or_else(|| match (request.method.as_str(), request.path()) {
+            ("GET", VERSIONS) => Reply::json(200, &page(&[version(1, "1.0.0", "")])),
+            ("DELETE", _) if !answered.swap(true, std::sync::atomic::Ordering::SeqCst) => {
+                Reply::json(
+                    403,
+                    &format!(r#"{{"message":"{MARK} You have exceeded a secondary rate limit"}}"#),
+                )
+                .header("retry-after", "11")
+            }
+            ("DELETE", _) => Reply::json(204, ""),
+            _ => not_found(),
+        })
+    });
+    let finished = run(&server, "npm", &[("rate-limit-wait", "1m")]);
+    assert_held(&finished, 0);
+    assert_eq!(
+        server.sent("DELETE").len(),
+        2,
+        "retried once after the wait"
+    );
+    assert_eq!(finished.outputs["ids"], "1");
+    let noted = finished
+        .log
+        .lines()
+        .find(|line| line.contains("waited 11s for GitHub's secondary rate limit, until "));
+    assert!(noted.is_some(), "{}", finished.log);
+}
