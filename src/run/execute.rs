@@ -571,6 +571,58 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_version_in_the_other_state_is_never_acted_on() {
+        let active = Version {
+            deleted_at: None,
+            ..deleted_version(1, &["v1"])
+        };
+        let deleted = deleted_version(2, &["v2"]);
+        let cases = [
+            (Mode::Delete, &active, None),
+            (Mode::Delete, &deleted, Some("listed as already deleted")),
+            (Mode::Restore, &deleted, None),
+            (Mode::Restore, &active, Some("listed without deleted_at")),
+        ];
+        for (mode, version, expected) in cases {
+            let reason = wrong_state(mode, version);
+            match expected {
+                None => assert_eq!(reason, None, "{mode:?} {}", version.id),
+                Some(start) => assert!(
+                    reason
+                        .as_deref()
+                        .is_some_and(|reason| reason.starts_with(start)),
+                    "{mode:?} {}: {reason:?}",
+                    version.id
+                ),
+            }
+        }
+    }
+
+    #[test]
+    fn a_wait_longer_than_allowed_leaves_the_rest_and_stops_without_failing() {
+        let reset = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let cases = [
+            (Some(reset), "run again after 2027-01-15T08:00:00Z"),
+            (None, "run again after an unknown time"),
+        ];
+        for (until, end) in cases {
+            let mut err = ApiError::new(Method::Delete, "/x", Some(429), "slow down".into());
+            err.kind = ApiErrorKind::AskedToWait;
+            err.reset = until;
+            let mut stop = Stop::default();
+            let outcome = settle(Mode::Delete, Err(err), &mut stop);
+            let Outcome::Left(reason) = outcome else {
+                panic!("left for the next run, not {outcome:?}");
+            };
+            assert!(
+                reason.contains("slow down") && reason.ends_with(end),
+                "{reason}"
+            );
+            assert_eq!(stop.reason, Some(reason));
+        }
+    }
+
     fn deleted_version(id: u64, tags: &[&str]) -> Version {
         let at = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000 - id);
         Version {
