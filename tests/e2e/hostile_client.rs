@@ -438,3 +438,29 @@ fn a_wait_over_ten_seconds_is_logged_with_its_reason_and_end_time() {
         .find(|line| line.contains("waited 11s for GitHub's secondary rate limit, until "));
     assert!(noted.is_some(), "{}", finished.log);
 }
+
+#[test]
+fn a_listing_told_to_wait_a_day_leaves_the_package_for_the_next_run() {
+    let server = Hostile::start(|request| {
+        owner(request).unwrap_or_else(|| match request.path() {
+            VERSIONS => Reply::json(
+                403,
+                &format!(r#"{{"message":"{MARK} You have exceeded a secondary rate limit"}}"#),
+            )
+            .header("retry-after", "86400"),
+            _ => not_found(),
+        })
+    });
+    let finished = run(&server, "npm", &[]);
+    assert_held(&finished, 0);
+    assert_eq!(server.sent("GET").len(), 2, "the listing is asked for once");
+    assert!(server.sent("DELETE").is_empty());
+    assert!(
+        finished
+            .log
+            .lines()
+            .any(|line| line.starts_with("::warning::") && line.contains("rate-limit-wait")),
+        "{}",
+        finished.log
+    );
+}
