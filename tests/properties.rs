@@ -33,6 +33,10 @@ const VARIABLES: &[(&str, &str)] = &[
     ("GITHUB_REPOSITORY_OWNER", "owner"),
     ("GITHUB_API_URL", "GITHUB_API_URL"),
     ("PACKAGE_JANITOR_RETRY_BASE", "PACKAGE_JANITOR_RETRY_BASE"),
+    (
+        "PACKAGE_JANITOR_REQUEST_DEADLINE",
+        "PACKAGE_JANITOR_REQUEST_DEADLINE",
+    ),
 ];
 
 /// Anything at all, text that looks almost right, or a valid value: so that parsing gets
@@ -136,6 +140,7 @@ fn versions() -> impl Strategy<Value = Vec<Version>> {
             prop::collection::vec(label(), 0..3),
             time(),
             prop::option::of(time()),
+            prop::bool::weighted(0.8),
         ),
         0..40,
     )
@@ -150,14 +155,18 @@ fn versions() -> impl Strategy<Value = Vec<Version>> {
         specs
             .into_iter()
             .zip(ids)
-            .map(|((name, tags, updated_at, deleted_at), id)| Version {
-                id,
-                name,
-                tags,
-                created_at: updated_at,
-                updated_at,
-                deleted_at,
-            })
+            .map(
+                |((name, tags, updated_at, deleted_at, tags_known), id)| Version {
+                    id,
+                    name,
+                    // A version listed without tag metadata has no tags to read.
+                    tags: if tags_known { tags } else { Vec::new() },
+                    tags_known,
+                    created_at: updated_at,
+                    updated_at,
+                    deleted_at,
+                },
+            )
             .collect()
     })
 }
@@ -218,6 +227,10 @@ fn passes(version: &Version, policy: &Policy, package_type: PackageType, mode: M
         .version_ids
         .as_ref()
         .is_none_or(|ids| ids.contains(&version.id));
+    // Unknown tags: only version-ids selects it, and no tag-state can be judged.
+    let known = !package_type.has_tags()
+        || version.tags_known
+        || (policy.version_ids.is_some() && policy.tag_state == TagState::Any);
     let not_excluded = policy
         .exclude_tag_regex
         .as_ref()
@@ -242,7 +255,7 @@ fn passes(version: &Version, policy: &Policy, package_type: PackageType, mode: M
                 .deleted_at
                 .is_some_and(|at| now.checked_sub(within).is_none_or(|cutoff| at >= cutoff))
         });
-    in_ids && not_excluded && state && matches && old_enough && deleted_within
+    in_ids && known && not_excluded && state && matches && old_enough && deleted_within
 }
 
 proptest! {

@@ -219,6 +219,8 @@ impl Config {
     /// - `PACKAGE_JANITOR_RETRY_BASE` (not an input) sets the first backoff after a failed
     ///   request and the least wait after a secondary-limit answer without `retry-after`, so
     ///   tests need not wait a minute; users have no reason to set it.
+    /// - `PACKAGE_JANITOR_REQUEST_DEADLINE` (not an input) shortens the 60 s whole-request
+    ///   deadline, for tests of answers that never end.
     pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, InputError> {
         let var = |name: &str| {
             lookup(name)
@@ -298,7 +300,11 @@ impl Config {
             Some(value) => parse_bool("delete-orphans", &value)?,
             None => false,
         };
-        let pacing = parse_pacing(&input, var("PACKAGE_JANITOR_RETRY_BASE"))?;
+        let pacing = parse_pacing(
+            &input,
+            var("PACKAGE_JANITOR_RETRY_BASE"),
+            var("PACKAGE_JANITOR_REQUEST_DEADLINE"),
+        )?;
 
         Ok(Config {
             token,
@@ -329,6 +335,7 @@ impl Config {
 fn parse_pacing(
     input: &impl Fn(&str) -> Option<String>,
     retry_base: Option<String>,
+    request_deadline: Option<String>,
 ) -> Result<Pacing, InputError> {
     let mut pacing = Pacing::default();
     if let Some(value) = input("points-per-minute") {
@@ -370,6 +377,17 @@ fn parse_pacing(
             })?;
         pacing.retry_base = base;
         pacing.secondary_wait = base;
+    }
+    if let Some(value) = request_deadline {
+        pacing.request_deadline = humantime::parse_duration(&value)
+            .ok()
+            .filter(|deadline| !deadline.is_zero() && *deadline <= pacing.request_deadline)
+            .ok_or_else(|| InputError {
+                source: Source::Runner("PACKAGE_JANITOR_REQUEST_DEADLINE"),
+                value: Some(value.clone()),
+                problem: "is not a duration between 1ms and 60s; it bounds each request, for tests"
+                    .to_owned(),
+            })?;
     }
     Ok(pacing)
 }
@@ -906,6 +924,9 @@ mod tests {
                 p.retry_base == Duration::from_millis(10)
                     && p.secondary_wait == Duration::from_millis(10)
             }),
+            ("PACKAGE_JANITOR_REQUEST_DEADLINE", "2s", |p| {
+                p.request_deadline == Duration::from_secs(2)
+            }),
         ];
         for (name, value, check) in table {
             let pacing = parse_ok(&[(name, value)]).pacing;
@@ -1205,6 +1226,11 @@ mod tests {
                 &[("PACKAGE_JANITOR_RETRY_BASE", "soon")],
                 "PACKAGE_JANITOR_RETRY_BASE",
                 Some("soon"),
+            ),
+            (
+                &[("PACKAGE_JANITOR_REQUEST_DEADLINE", "2m")],
+                "PACKAGE_JANITOR_REQUEST_DEADLINE",
+                Some("2m"),
             ),
             (&[("INPUT_DRY-RUN", "yes")], "dry-run", Some("yes")),
             (&[("INPUT_DRY-RUN", "1")], "dry-run", Some("1")),

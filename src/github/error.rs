@@ -5,6 +5,9 @@ use std::time::SystemTime;
 
 use super::Method;
 
+/// Characters of an error answer kept for the report: GitHub's messages are one sentence.
+const MAX_MESSAGE: usize = 300;
+
 /// How callers may need to react to a failed request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApiErrorKind {
@@ -19,6 +22,9 @@ pub enum ApiErrorKind {
     /// The primary (hourly) budget is spent until `ApiError::reset`, later than the run may
     /// wait: stop cleanly and leave the rest for the next run.
     RateLimited,
+    /// A secondary limit asked (`retry-after`) for a wait longer than `rate-limit-wait`,
+    /// until `ApiError::reset` when known: stop cleanly, like `RateLimited`.
+    AskedToWait,
     /// Secondary-limit answers went on past the last try.
     Throttled,
     /// 5xx: GitHub failed.
@@ -37,7 +43,7 @@ pub struct ApiError {
     pub message: String,
     pub method: Method,
     pub route: String,
-    /// For `RateLimited`: when the primary budget refills, if GitHub said.
+    /// For `RateLimited` and `AskedToWait`: when the wait ends, if GitHub said.
     pub reset: Option<SystemTime>,
     /// An earlier try of this request got no clear answer (5xx, connection error, timeout),
     /// so it may have taken effect.
@@ -73,7 +79,8 @@ impl ApiError {
         self
     }
 
-    /// An error answer: GitHub's `message` field when the body has one, else the raw body.
+    /// An error answer: GitHub's `message` field when the body has one, else the raw body;
+    /// either cut to [`MAX_MESSAGE`] characters, since it ends up in the log and report.
     pub fn from_body(method: Method, route: &str, status: u16, body: &str) -> ApiError {
         #[derive(serde::Deserialize)]
         struct ErrorBody {
@@ -81,8 +88,12 @@ impl ApiError {
         }
         let message = serde_json::from_str::<ErrorBody>(body)
             .map(|parsed| parsed.message)
-            .unwrap_or_else(|_| body.chars().take(200).collect());
-        ApiError::new(method, route, Some(status), message)
+            .unwrap_or_else(|_| body.to_string());
+        let mut cut: String = message.chars().take(MAX_MESSAGE).collect();
+        if cut.len() < message.len() {
+            cut.push('…');
+        }
+        ApiError::new(method, route, Some(status), cut)
     }
 
     pub fn transport(method: Method, route: &str, source: octocrab::Error) -> ApiError {
@@ -105,3 +116,30 @@ impl fmt::Display for ApiError {
 }
 
 impl std::error::Error for ApiError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_answers_give_githubs_message_cut_to_a_sentence() {
+        let long = "x".repeat(10_000);
+        let cases = [
+            (
+                r#"{"message":"Package not found."}"#.to_string(),
+                "Package not found.".to_string(),
+            ),
+            ("plain text".to_string(), "plain text".to_string()),
+            (
+                format!(r#"{{"message":"{long}"}}"#),
+                format!("{}…", "x".repeat(MAX_MESSAGE)),
+            ),
+            (long.clone(), format!("{}…", "x".repeat(MAX_MESSAGE))),
+            ("é".repeat(400), format!("{}…", "é".repeat(MAX_MESSAGE))),
+        ];
+        for (body, expected) in cases {
+            let error = ApiError::from_body(Method::Get, "/x", 404, &body);
+            assert_eq!(error.message, expected);
+        }
+    }
+}

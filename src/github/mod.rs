@@ -16,6 +16,9 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use anyhow::Context;
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use http_body_util::combinators::BoxBody;
 use octocrab::Octocrab;
 
 pub use error::{ApiError, ApiErrorKind};
@@ -81,6 +84,20 @@ pub struct Response {
     pub last: Option<String>,
 }
 
+/// Waits longer than this are reported through [`GitHub::take_wait_notices`].
+const NOTABLE_WAIT: Duration = Duration::from_secs(10);
+
+/// A wait of the client longer than [`NOTABLE_WAIT`], for the run to log: the client has no
+/// log of its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaitNotice {
+    pub wait: Duration,
+    /// When the wait ends, if the clock can say.
+    pub until: Option<SystemTime>,
+    /// Why, in plain words (e.g. "GitHub's secondary rate limit (retry-after)").
+    pub reason: String,
+}
+
 /// One try that did not give a 2xx answer, with the limit that refused it, if any.
 struct Failure {
     error: ApiError,
@@ -94,6 +111,7 @@ pub struct GitHub {
     pacer: Pacer,
     rate: Mutex<Option<RateLimit>>,
     stats: Mutex<Stats>,
+    notices: Mutex<Vec<WaitNotice>>,
 }
 
 impl GitHub {
@@ -112,6 +130,7 @@ impl GitHub {
             pacer: Pacer::new(pacing),
             rate: Mutex::new(None),
             stats: Mutex::new(Stats::default()),
+            notices: Mutex::new(Vec::new()),
         })
     }
 
@@ -130,13 +149,31 @@ impl GitHub {
         *lock(&self.stats)
     }
 
+    /// The long waits since the last call, oldest first, for the run to log.
+    pub fn take_wait_notices(&self) -> Vec<WaitNotice> {
+        std::mem::take(&mut *lock(&self.notices))
+    }
+
+    /// Remember a wait worth logging.
+    fn notice(&self, wait: Duration, reason: &str) {
+        if wait > NOTABLE_WAIT {
+            lock(&self.notices).push(WaitNotice {
+                wait,
+                until: SystemTime::now().checked_add(wait),
+                reason: reason.to_string(),
+            });
+        }
+    }
+
     /// Send one request to `route` (relative to the API base) and return the body of a 2xx
     /// answer; any other status becomes an [`ApiError`] carrying GitHub's message.
     ///
     /// Paced by [`Pacing`]. 5xx answers, connection errors and timeouts are retried with
     /// backoff; secondary-limit answers pause every request for `retry-after` (else at least
     /// a minute, doubling) and retry; a spent primary budget is waited out only when it
-    /// resets within `rate_limit_wait`, and is otherwise a [`ApiErrorKind::RateLimited`].
+    /// resets within `rate_limit_wait`, and is otherwise a [`ApiErrorKind::RateLimited`], as
+    /// is a `retry-after` longer than `rate_limit_wait`. Waits over 10 s are noted (see
+    /// [`GitHub::take_wait_notices`]).
     pub async fn send(&self, method: Method, route: &str) -> Result<Response, ApiError> {
         let mut uncertain = false;
         let mut tries = 0;
@@ -169,8 +206,19 @@ impl GitHub {
                     }
                     return Err(error);
                 }
+                Next::Leave { wait, until } => {
+                    error.message = format!(
+                        "{}; GitHub asked to wait {}s, longer than rate-limit-wait",
+                        error.message,
+                        wait.as_secs()
+                    );
+                    error.kind = ApiErrorKind::AskedToWait;
+                    error.reset = until;
+                    return Err(error);
+                }
                 Next::Retry(wait) => {
                     lock(&self.stats).retries += 1;
+                    self.notice(wait, "backoff before retrying a failed request");
                     tokio::time::sleep(wait).await;
                 }
                 Next::Pause(wait) => {
@@ -178,22 +226,21 @@ impl GitHub {
                     stats.retries += 1;
                     stats.secondary_answers += 1;
                     drop(stats);
+                    self.notice(wait, "GitHub's secondary rate limit");
                     self.pacer.pause(wait);
                 }
                 Next::WaitReset(wait) => {
                     lock(&self.stats).primary_waits += 1;
+                    self.notice(wait, "GitHub's primary rate limit is spent until its reset");
                     self.pacer.pause(wait);
                 }
             }
         }
     }
 
-    /// One paced try: its answer, with the rate-limit headers recorded on the way.
+    /// One paced try: its answer, with the rate-limit headers recorded on the way. The
+    /// whole exchange, headers and body, must end within `request_deadline`.
     async fn attempt(&self, method: Method, route: &str) -> Result<Response, Failure> {
-        let transport = |source: octocrab::Error| Failure {
-            error: ApiError::transport(method, route, source),
-            refusal: None,
-        };
         let permit = self.pacer.acquire(method.is_mutation()).await;
         {
             let mut stats = lock(&self.stats);
@@ -203,6 +250,31 @@ impl GitHub {
                 stats.gets += 1;
             }
         }
+        let deadline = self.pacing().request_deadline;
+        let result = tokio::time::timeout(deadline, self.exchange(method, route)).await;
+        drop(permit);
+        result.unwrap_or_else(|_| {
+            Err(Failure {
+                error: ApiError::new(
+                    method,
+                    route,
+                    None,
+                    format!(
+                        "no complete answer within the {}s request deadline",
+                        deadline.as_secs_f64()
+                    ),
+                ),
+                refusal: None,
+            })
+        })
+    }
+
+    /// Send the request and read its whole answer.
+    async fn exchange(&self, method: Method, route: &str) -> Result<Response, Failure> {
+        let transport = |source: octocrab::Error| Failure {
+            error: ApiError::transport(method, route, source),
+            refusal: None,
+        };
         let response = match method {
             Method::Get => self.crab._get(route).await,
             Method::Delete => self.crab._delete(route, None::<&()>).await,
@@ -232,12 +304,20 @@ impl GitHub {
         if let Some(rate) = &rate {
             *lock(&self.rate) = Some(rate.clone());
         }
-        let body = self
-            .crab
-            .body_to_string(response)
+        let body = read_body(response.into_body(), self.pacing().max_body)
             .await
-            .map_err(transport)?;
-        drop(permit);
+            .map_err(|problem| match problem {
+                BodyProblem::Transport(source) => transport(source),
+                BodyProblem::TooLarge(cap) => Failure {
+                    error: ApiError::new(
+                        method,
+                        route,
+                        Some(status),
+                        format!("the answer body is larger than the {cap}-byte cap; not read"),
+                    ),
+                    refusal: None,
+                },
+            })?;
         if !(200..300).contains(&status) {
             let error = ApiError::from_body(method, route, status, &body);
             let refusal = ratelimit::classify(status, rate.as_ref(), retry_after, &error.message);
@@ -254,6 +334,32 @@ impl GitHub {
         let response = self.send(Method::Get, route).await?;
         Ok((decode(route, &response.body)?, response.next))
     }
+}
+
+/// Why an answer body was not read.
+enum BodyProblem {
+    Transport(octocrab::Error),
+    /// Longer than this many bytes.
+    TooLarge(usize),
+}
+
+/// Read a body frame by frame, stopping as soon as it passes `cap` bytes. Bytes that are
+/// not UTF-8 are replaced: a body GitHub sends is UTF-8 JSON, so the decode then fails.
+async fn read_body(
+    mut body: BoxBody<Bytes, octocrab::Error>,
+    cap: usize,
+) -> Result<String, BodyProblem> {
+    let mut bytes: Vec<u8> = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(BodyProblem::Transport)?;
+        if let Ok(data) = frame.into_data() {
+            if data.len() > cap.saturating_sub(bytes.len()) {
+                return Err(BodyProblem::TooLarge(cap));
+            }
+            bytes.extend_from_slice(&data);
+        }
+    }
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// A poisoned lock only means another request panicked; the numbers inside are still right.
@@ -322,7 +428,52 @@ pub fn decode<T: serde::de::DeserializeOwned>(route: &str, body: &str) -> Result
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    #[tokio::test]
+    async fn only_waits_over_ten_seconds_are_noted_and_each_is_taken_once() {
+        let token = Token::new("t".to_string());
+        let github =
+            GitHub::new("http://127.0.0.1:9", &token, Pacing::default()).expect("a client");
+        let cases = [
+            (Duration::from_secs(10), false),
+            (Duration::from_secs(11), true),
+            (Duration::MAX, true),
+        ];
+        for (wait, noted) in cases {
+            github.notice(wait, "a reason");
+            let notices = github.take_wait_notices();
+            assert_eq!(notices.len(), usize::from(noted), "{wait:?}");
+            if let Some(notice) = notices.first() {
+                assert_eq!(notice.reason, "a reason");
+                assert_eq!(notice.until.is_some(), wait != Duration::MAX, "{wait:?}");
+            }
+            assert!(github.take_wait_notices().is_empty());
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_link_header_gives_links_or_none_without_panic(header in ".{0,200}") {
+            for rel in ["next", "last"] {
+                if let Some(url) = link_with_rel(&header, rel) {
+                    let _ = route_under("http://127.0.0.1:1", &url);
+                }
+            }
+        }
+
+        #[test]
+        fn any_link_made_of_link_syntax_never_panics(
+            parts in prop::collection::vec(prop_oneof![Just("<"), Just(">"), Just(";"), Just(","), Just("rel=\"next\""), Just("rel=\"last\""), Just(" "), Just("http://127.0.0.1:1/x?page=9")], 0..30),
+        ) {
+            let header = parts.concat();
+            for rel in ["next", "last"] {
+                let _ = link_with_rel(&header, rel);
+            }
+        }
+    }
 
     #[test]
     fn next_link_is_found_among_the_other_relations() {

@@ -43,6 +43,12 @@ pub struct Pacing {
     pub rate_limit_wait: Duration,
     /// Primary requests left unspent, for the workflow's other steps. Default 5.
     pub budget_reserve: u32,
+    /// Longest time one try may take, from sending to the last byte of the answer; past it
+    /// the try is retried like a timeout. Default 60 s (environment variable
+    /// `PACKAGE_JANITOR_REQUEST_DEADLINE` for tests).
+    pub request_deadline: Duration,
+    /// Largest answer body read, in bytes: API pages are far smaller. Default 8 MiB.
+    pub max_body: usize,
 }
 
 impl Default for Pacing {
@@ -58,6 +64,8 @@ impl Default for Pacing {
             secondary_wait: Duration::from_secs(60),
             rate_limit_wait: Duration::from_secs(5 * 60),
             budget_reserve: 5,
+            request_deadline: Duration::from_secs(60),
+            max_body: 8 << 20,
         }
     }
 }
@@ -158,7 +166,12 @@ impl Pacer {
 
     /// Holds every request that has not started until `wait` from now has passed.
     pub fn pause(&self, wait: Duration) {
-        let until = Instant::now() + wait;
+        // Waits are bounded before they get here; a year stands in for one that is not.
+        let now = Instant::now();
+        let until = now
+            .checked_add(wait)
+            .or_else(|| now.checked_add(Duration::from_secs(365 * 86_400)))
+            .unwrap_or(now);
         let mut schedule = self.lock();
         schedule.paused_until = schedule.paused_until.max(until);
     }

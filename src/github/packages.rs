@@ -1,10 +1,9 @@
 //! The Packages endpoints this action uses, decoded into compact [`Version`]s.
 
 use std::collections::HashSet;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures_util::StreamExt;
-use octocrab::models::packages::PackageVersion;
 use serde::Deserialize;
 
 use super::ratelimit::Cover;
@@ -16,6 +15,10 @@ const PER_PAGE: u32 = 100;
 
 /// Listing packages answers 400 past `page × per_page` = 10000, so it stops there.
 const MAX_PACKAGE_PAGES: u32 = 10_000 / PER_PAGE;
+
+/// More pages of versions than any plausible package has (a million versions): a listing
+/// that claims more is refused before anything is reserved for it.
+pub const MAX_VERSION_PAGES: u32 = 10_000;
 
 /// Which versions a listing returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,30 +88,54 @@ impl GitHub {
             state.as_str()
         );
         let response = self.send(Method::Get, &first).await?;
-        let mut versions = decode_versions(&first, &response.body)?;
-        let pages = response
-            .last
-            .as_deref()
-            .and_then(|last| page_number(last).map(|count| (last, count)));
+        let mut versions = decode_versions(&first, &response.body, package_type)?;
+        let pages = match response.last.as_deref() {
+            Some(last) => page_number(last).map(|count| (last, count)),
+            None => None,
+        };
         if let Some((last, count)) = pages {
+            if count > MAX_VERSION_PAGES {
+                return Err(ApiError::new(
+                    Method::Get,
+                    &first,
+                    Some(200),
+                    format!(
+                        "the last page link claims {count} pages of versions, more than any \
+                         plausible package ({MAX_VERSION_PAGES}); the listing was not trusted"
+                    ),
+                ));
+            }
             self.ensure_budget_for(count.saturating_sub(1), &first)?;
-            // Sized once from the page count, so the list never over-allocates.
-            versions.reserve_exact((count as usize).saturating_sub(1) * PER_PAGE as usize);
+            // Sized once from the bounded page count, so the list never over-allocates.
+            let more = usize::try_from(count.saturating_sub(1)).unwrap_or(0);
+            versions.reserve_exact(more.saturating_mul(PER_PAGE as usize));
             let routes: Vec<String> = (2..=count).map(|page| with_page(last, page)).collect();
             let mut fetched = futures_util::stream::iter(routes)
                 .map(|route| async move {
                     let response = self.send(Method::Get, &route).await?;
-                    decode_versions(&route, &response.body)
+                    decode_versions(&route, &response.body, package_type)
                 })
                 .buffered(self.pacing().max_concurrency.max(1));
             while let Some(page) = fetched.next().await {
                 versions.extend(page?);
             }
         } else {
+            let mut visited = HashSet::from([first.clone()]);
             let mut next = response.next;
             while let Some(route) = next {
+                if !visited.insert(route.clone()) || visited.len() > MAX_VERSION_PAGES as usize {
+                    return Err(ApiError::new(
+                        Method::Get,
+                        &route,
+                        Some(200),
+                        format!(
+                            "the next page link leads back to a page already listed, or past \
+                             {MAX_VERSION_PAGES} pages; the listing was stopped"
+                        ),
+                    ));
+                }
                 let response = self.send(Method::Get, &route).await?;
-                versions.extend(decode_versions(&route, &response.body)?);
+                versions.extend(decode_versions(&route, &response.body, package_type)?);
                 next = response.next;
             }
         }
@@ -205,10 +232,109 @@ impl GitHub {
     }
 }
 
+/// A version object as GitHub lists it; only the fields policy and reports use are read.
+#[derive(Deserialize)]
+struct ListedVersion {
+    id: u64,
+    name: String,
+    created_at: String,
+    updated_at: String,
+    #[serde(default)]
+    deleted_at: Option<String>,
+    #[serde(default)]
+    metadata: Option<Metadata>,
+}
+
+#[derive(Deserialize)]
+struct Metadata {
+    #[serde(default)]
+    container: Option<ContainerMetadata>,
+    #[serde(default)]
+    docker: Option<DockerMetadata>,
+}
+
+#[derive(Deserialize)]
+struct ContainerMetadata {
+    #[serde(default)]
+    tags: Option<Vec<String>>,
+}
+
+/// GitHub's description declares `tag` and marks `tags` required: either is read.
+#[derive(Deserialize)]
+struct DockerMetadata {
+    #[serde(default)]
+    tag: Option<Vec<String>>,
+    #[serde(default)]
+    tags: Option<Vec<String>>,
+}
+
 /// A page of versions, decoded and reduced at once so no response body outlives its page.
-fn decode_versions(route: &str, body: &str) -> Result<Vec<Version>, ApiError> {
-    let page: Vec<PackageVersion> = decode(route, body)?;
-    Ok(page.into_iter().map(compact).collect())
+fn decode_versions(
+    route: &str,
+    body: &str,
+    package_type: PackageType,
+) -> Result<Vec<Version>, ApiError> {
+    let page: Vec<ListedVersion> = decode(route, body)?;
+    page.into_iter()
+        .map(|listed| {
+            compact(listed, package_type)
+                .map_err(|message| ApiError::new(Method::Get, route, Some(200), message))
+        })
+        .collect()
+}
+
+/// The last second RFC 3339 can write (9999-12-31T23:59:59Z).
+const LAST_SECOND: u64 = 253_402_300_799;
+
+/// An RFC 3339 time between 1970 and 9999, as GitHub writes them; anything else is an
+/// error naming the field, since a version's age decides whether it is deleted.
+fn parse_time(field: &str, id: u64, value: &str) -> Result<SystemTime, String> {
+    humantime::parse_rfc3339_weak(value.trim())
+        .ok()
+        .filter(|time| {
+            time.duration_since(UNIX_EPOCH)
+                .is_ok_and(|since| since <= Duration::from_secs(LAST_SECOND))
+        })
+        .ok_or_else(|| {
+            format!("version {id}: `{field}` is not a date between 1970 and 9999 in RFC 3339")
+        })
+}
+
+/// Reduce an API version object to the fields policy and reports use.
+fn compact(listed: ListedVersion, package_type: PackageType) -> Result<Version, String> {
+    let id = listed.id;
+    let metadata = listed.metadata;
+    let tags = match package_type {
+        PackageType::Container => metadata
+            .and_then(|metadata| metadata.container)
+            .and_then(|container| container.tags),
+        PackageType::Docker => metadata
+            .and_then(|metadata| metadata.docker)
+            .and_then(|docker| match (docker.tag, docker.tags) {
+                (Some(mut tag), Some(tags)) => {
+                    for extra in tags {
+                        if !tag.contains(&extra) {
+                            tag.push(extra);
+                        }
+                    }
+                    Some(tag)
+                }
+                (tag, tags) => tag.or(tags),
+            }),
+        _ => Some(Vec::new()),
+    };
+    Ok(Version {
+        id,
+        name: listed.name,
+        tags_known: tags.is_some(),
+        tags: tags.unwrap_or_default(),
+        created_at: parse_time("created_at", id, &listed.created_at)?,
+        updated_at: parse_time("updated_at", id, &listed.updated_at)?,
+        deleted_at: listed
+            .deleted_at
+            .map(|deleted_at| parse_time("deleted_at", id, &deleted_at))
+            .transpose()?,
+    })
 }
 
 /// The `page` query parameter of a route.
@@ -232,29 +358,139 @@ fn with_page(route: &str, page: u32) -> String {
     format!("{path}?{}", pairs.join("&"))
 }
 
-/// Reduce an API version object to the fields policy and reports use.
-fn compact(version: PackageVersion) -> Version {
-    let tags = version
-        .metadata
-        .map(|metadata| {
-            let container = metadata.container.map(|container| container.tags);
-            let docker = metadata.docker.map(|docker| docker.tag);
-            container.or(docker).unwrap_or_default()
-        })
-        .unwrap_or_default();
-    Version {
-        id: version.id.0,
-        name: version.name,
-        tags,
-        created_at: SystemTime::from(version.created_at),
-        updated_at: SystemTime::from(version.updated_at),
-        deleted_at: version.deleted_at.map(SystemTime::from),
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    fn listed(metadata: &str) -> String {
+        format!(
+            r#"[{{"id":7,"name":"n","created_at":"2020-01-01T00:00:00Z","updated_at":"2020-01-02T00:00:00Z"{metadata}}}]"#
+        )
+    }
+
+    #[test]
+    fn tags_are_known_only_when_github_sent_them() {
+        use PackageType::{Container, Docker, Npm};
+        let v1 = || vec!["v1".to_string()];
+        let cases: Vec<(&str, PackageType, &str, Option<Vec<String>>)> = vec![
+            (
+                "container tags are read",
+                Container,
+                r#","metadata":{"package_type":"container","container":{"tags":["v1"]}}"#,
+                Some(v1()),
+            ),
+            (
+                "empty container tags mean untagged",
+                Container,
+                r#","metadata":{"container":{"tags":[]}}"#,
+                Some(vec![]),
+            ),
+            ("no metadata means unknown", Container, "", None),
+            (
+                "metadata without container means unknown",
+                Container,
+                r#","metadata":{"package_type":"container"}"#,
+                None,
+            ),
+            (
+                "container without tags means unknown",
+                Container,
+                r#","metadata":{"container":{}}"#,
+                None,
+            ),
+            (
+                "docker tag is read",
+                Docker,
+                r#","metadata":{"docker":{"tag":["v1"]}}"#,
+                Some(v1()),
+            ),
+            (
+                "docker tags is read",
+                Docker,
+                r#","metadata":{"docker":{"tags":["v1"]}}"#,
+                Some(v1()),
+            ),
+            (
+                "docker tag and tags are merged",
+                Docker,
+                r#","metadata":{"docker":{"tag":["v1"],"tags":["v1","v2"]}}"#,
+                Some(vec!["v1".into(), "v2".into()]),
+            ),
+            ("docker without metadata is unknown", Docker, "", None),
+            ("npm has no tags to know", Npm, "", Some(vec![])),
+        ];
+        for (case, package_type, metadata, expected) in cases {
+            let versions = decode_versions("/r", &listed(metadata), package_type).expect("decodes");
+            let version = &versions[0];
+            assert_eq!(version.tags_known, expected.is_some(), "{case}");
+            assert_eq!(version.tags, expected.unwrap_or_default(), "{case}");
+        }
+    }
+
+    #[test]
+    fn dates_outside_1970_to_9999_are_errors_naming_the_field() {
+        let cases = [
+            ("2020-01-01T00:00:00Z", None),
+            ("2020-01-01T00:00:00.123Z", None),
+            ("9999-12-31T23:59:59Z", None),
+            ("1970-01-01T00:00:00Z", None),
+            ("1969-12-31T23:59:59Z", Some("created_at")),
+            ("0000-01-01T00:00:00Z", Some("created_at")),
+            ("+10000-01-01T00:00:00Z", Some("created_at")),
+            ("yesterday", Some("created_at")),
+        ];
+        for (date, error) in cases {
+            let body = format!(
+                r#"[{{"id":1,"name":"n","created_at":"{date}","updated_at":"2020-01-01T00:00:00Z"}}]"#
+            );
+            let decoded = decode_versions("/r", &body, PackageType::Npm);
+            match error {
+                None => assert!(decoded.is_ok(), "{date}: {decoded:?}"),
+                Some(field) => {
+                    let message = decoded.expect_err(date).message;
+                    assert!(message.contains(field), "{date}: {message}");
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_bytes_as_a_version_page_decode_or_fail_without_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+            let body = String::from_utf8_lossy(&bytes);
+            for package_type in PackageType::ALL {
+                let _ = decode_versions("/r", &body, package_type);
+            }
+        }
+
+        #[test]
+        fn any_dates_and_numbers_in_a_version_object_never_panic(
+            id in any::<u64>(),
+            created in ".{0,40}",
+            deleted in prop::option::of(".{0,40}"),
+            tags in prop::collection::vec(".{0,10}", 0..4),
+        ) {
+            let deleted = deleted.map_or("null".to_string(), |d| serde_json::json!(d).to_string());
+            let body = format!(
+                r#"[{{"id":{id},"name":"n","created_at":{},"updated_at":"2020-01-01T00:00:00Z","deleted_at":{deleted},"metadata":{{"docker":{{"tags":{}}},"container":{{"tags":{}}}}}}}]"#,
+                serde_json::json!(created),
+                serde_json::json!(tags),
+                serde_json::json!(tags),
+            );
+            for package_type in PackageType::ALL {
+                let _ = decode_versions("/r", &body, package_type);
+            }
+        }
+
+        #[test]
+        fn any_route_gives_a_page_number_or_none_without_panic(route in ".{0,80}", page in any::<u32>()) {
+            let _ = page_number(&route);
+            let replaced = with_page(&route, page);
+            prop_assert_eq!(page_number(&replaced), Some(page));
+        }
+    }
 
     #[test]
     fn page_numbers_are_read_and_replaced_in_the_query() {

@@ -25,7 +25,7 @@ impl RateLimit {
         let to_u32 = |value: u64| u32::try_from(value).unwrap_or(u32::MAX);
         let limit = to_u32(number("x-ratelimit-limit")?);
         let remaining = to_u32(number("x-ratelimit-remaining")?);
-        let reset = UNIX_EPOCH + Duration::from_secs(number("x-ratelimit-reset")?);
+        let reset = reset_time(number("x-ratelimit-reset")?);
         Some(RateLimit {
             limit,
             remaining,
@@ -51,6 +51,15 @@ impl RateLimit {
             Ok(_) => Cover::Short { usable },
         }
     }
+}
+
+/// The last second RFC 3339 can write (9999-12-31T23:59:59Z).
+const LAST_SECOND: u64 = 253_402_300_799;
+
+/// `x-ratelimit-reset` as a time. A reset past year 9999 (only a hostile answer gives one)
+/// is read as the end of 9999: far past any wait, so the run stops cleanly.
+fn reset_time(epoch_seconds: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(epoch_seconds.min(LAST_SECOND))
 }
 
 /// What the primary budget says of a number of requests to come.
@@ -123,6 +132,8 @@ pub fn classify(
 mod tests {
     use std::collections::HashMap;
 
+    use proptest::prelude::*;
+
     use super::*;
 
     /// (case, headers, expected reading)
@@ -193,6 +204,31 @@ mod tests {
                     reset,
                     resource: "core".into(),
                 }),
+            ),
+            (
+                "numbers up to 2^64-1 are clamped, a reset past 9999 read as its end",
+                vec![
+                    ("x-ratelimit-limit", "18446744073709551615"),
+                    ("x-ratelimit-remaining", "18446744073709551615"),
+                    ("x-ratelimit-used", "18446744073709551615"),
+                    ("x-ratelimit-reset", "18446744073709551615"),
+                ],
+                Some(RateLimit {
+                    limit: u32::MAX,
+                    remaining: u32::MAX,
+                    used: u32::MAX,
+                    reset: UNIX_EPOCH + Duration::from_secs(LAST_SECOND),
+                    resource: "core".into(),
+                }),
+            ),
+            (
+                "a negative reset is no reading",
+                vec![
+                    ("x-ratelimit-limit", "1000"),
+                    ("x-ratelimit-remaining", "0"),
+                    ("x-ratelimit-reset", "-1"),
+                ],
+                None,
             ),
             ("no headers", vec![], None),
             (
@@ -366,6 +402,26 @@ mod tests {
         ];
         for (name, rate, requests, expected) in cases {
             assert_eq!(rate.covers(requests, &pacing, now), expected, "{name}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_rate_limit_headers_are_read_or_ignored_without_panic(
+            values in prop::collection::vec(prop_oneof![".{0,24}", any::<u64>().prop_map(|n| n.to_string()), any::<i64>().prop_map(|n| n.to_string())], 5),
+            status in any::<u16>(),
+        ) {
+            let names = ["x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-used", "x-ratelimit-reset", "retry-after"];
+            let map: HashMap<String, String> = names.iter().map(|n| n.to_string()).zip(values).collect();
+            let header = |key: &str| map.get(key).map(String::as_str);
+            let rate = RateLimit::from_headers(header);
+            let wait = retry_after(header);
+            let now = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+            if let Some(rate) = &rate {
+                let _ = rate.covers(u64::MAX, &Pacing::default(), now);
+                let _ = rate.covers(0, &Pacing::default(), now);
+            }
+            let _ = classify(status, rate.as_ref(), wait, "API rate limit exceeded");
         }
     }
 }

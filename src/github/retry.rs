@@ -33,6 +33,12 @@ pub enum Next {
     WaitReset(Duration),
     /// Give up; with `Some(kind)` the error is reclassified (tries ran out on a limit).
     Stop(Option<ApiErrorKind>),
+    /// GitHub asked for a wait (`retry-after`) longer than `rate-limit-wait`: leave the rest
+    /// for the next run, as for a spent primary budget, from `until` on if it is known.
+    Leave {
+        wait: Duration,
+        until: Option<SystemTime>,
+    },
 }
 
 /// Decide the step after the `tries`-th failed try of a request.
@@ -45,6 +51,12 @@ pub fn next(
 ) -> Next {
     let more_tries = tries < pacing.max_tries;
     match refusal {
+        Some(Refusal::Secondary {
+            retry_after: Some(wait),
+        }) if *wait > pacing.rate_limit_wait => Next::Leave {
+            wait: *wait,
+            until: now.checked_add(*wait),
+        },
         Some(Refusal::Secondary { retry_after }) if more_tries => Next::Pause(
             retry_after.unwrap_or_else(|| Pacing::backoff(pacing.secondary_wait, tries)),
         ),
@@ -147,6 +159,26 @@ mod tests {
                 Some(secondary(None)),
                 2,
                 Next::Pause(secs(120)),
+            ),
+            (
+                "a retry-after past rate-limit-wait is left for the next run",
+                Some(403),
+                Some(secondary(Some(301))),
+                1,
+                Next::Leave {
+                    wait: secs(301),
+                    until: Some(now + secs(301)),
+                },
+            ),
+            (
+                "a retry-after too large for a clock leaves with no end time",
+                Some(429),
+                Some(secondary(Some(u64::MAX))),
+                1,
+                Next::Leave {
+                    wait: secs(u64::MAX),
+                    until: None,
+                },
             ),
             (
                 "secondary answers run out of tries",

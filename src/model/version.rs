@@ -58,6 +58,10 @@ pub struct Version {
     pub name: String,
     /// Container/docker tags; always empty for other package types.
     pub tags: Vec<String>,
+    /// Whether `tags` is what GitHub said. A container or docker version listed without
+    /// its `metadata.container` / `metadata.docker` has unknown tags: empty `tags` then
+    /// does not mean untagged, and no policy may select it (unknown means keep).
+    pub tags_known: bool,
     pub created_at: SystemTime,
     pub updated_at: SystemTime,
     pub deleted_at: Option<SystemTime>,
@@ -72,6 +76,11 @@ impl Version {
         } else {
             std::slice::from_ref(&self.name)
         }
+    }
+
+    /// Known to carry no tag: never true when the tags are unknown.
+    pub fn is_untagged(&self) -> bool {
+        self.tags_known && self.tags.is_empty()
     }
 }
 

@@ -185,6 +185,7 @@ impl Verdict {
             .map(|index| {
                 let planned = &versions[index];
                 let dependent = !matches!(planned.reason, Reason::Excluded(_))
+                    && planned.version.tags_known
                     && (planned.version.tags.is_empty() || graph.artifact[index]);
                 if !dependent {
                     return planned.decision == Decision::Keep;
@@ -368,9 +369,18 @@ mod tests {
             id,
             name: digest(id),
             tags: tags.iter().map(|tag| tag.to_string()).collect(),
+            tags_known: true,
             created_at: at,
             updated_at: at,
             deleted_at: None,
+        }
+    }
+
+    /// A version listed without tag metadata.
+    fn unknown_tags(id: u64) -> Version {
+        Version {
+            tags_known: false,
+            ..version(id, &[])
         }
     }
 
@@ -735,6 +745,36 @@ mod tests {
                     (2, "fail closed: manifest of kept version 1 unreadable"),
                     (4, "fail closed: manifest of kept version 1 unreadable"),
                     (5, "fail closed: manifest of kept version 1 unreadable"),
+                ],
+            },
+            Case {
+                name: "a version with unknown tags is neither a child that goes with its index nor an orphan",
+                versions: vec![
+                    version(1, &["old"]),
+                    unknown_tags(2),
+                    version(3, &[]),
+                    unknown_tags(7),
+                ],
+                manifests: vec![(
+                    1,
+                    index(&[(2, Some("linux/amd64")), (3, Some("linux/arm64"))]),
+                )],
+                unreadable: vec![],
+                policy: Policy {
+                    tag_regex: Some(Regex::new("^old$").expect("regex")),
+                    ..Policy::default()
+                },
+                delete_orphans: true,
+                acted: vec![1, 3],
+                reasons: vec![
+                    (
+                        2,
+                        "tags unknown: listed without tag metadata, so kept (only version-ids can select it)",
+                    ),
+                    (
+                        7,
+                        "tags unknown: listed without tag metadata, so kept (only version-ids can select it)",
+                    ),
                 ],
             },
             Case {

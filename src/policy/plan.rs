@@ -23,6 +23,9 @@ pub enum Reason {
     Selected,
     /// Its id is not in `version-ids`.
     NotInVersionIds,
+    /// Container/docker: listed without its tag metadata, so its tags are unknown; only
+    /// `version-ids` can select it (unknown means keep).
+    TagsUnknown,
     /// One of its tags (or its version name) matches `exclude-tag-regex`; the match is kept.
     Excluded(String),
     /// It is tagged or untagged, and `tag-state` asks for the other.
@@ -52,6 +55,9 @@ impl fmt::Display for Reason {
         match self {
             Reason::Selected => f.write_str("matches the policy"),
             Reason::NotInVersionIds => f.write_str("not in version-ids"),
+            Reason::TagsUnknown => f.write_str(
+                "tags unknown: listed without tag metadata, so kept (only version-ids can select it)",
+            ),
             Reason::Excluded(label) => write!(f, "`{label}` matches exclude-tag-regex"),
             Reason::TagState(TagState::Tagged) => f.write_str("untagged, tag-state is tagged"),
             Reason::TagState(TagState::Untagged) => f.write_str("tagged, tag-state is untagged"),
@@ -118,7 +124,8 @@ impl Plan {
 ///
 /// The filters AND together and run in this order; the first that rejects a version names
 /// its [`Reason`]:
-/// 1. `version-ids` does not list its id.
+/// 1. `version-ids` does not list its id; or, with no `version-ids`, a container/docker
+///    version's tags are unknown (see [`Version::tags_known`]).
 /// 2. `exclude-tag-regex` matches one of its labels (see [`Version::labels`]).
 /// 3. `tag-state` asks for the other state. Only container and docker versions have tags,
 ///    so for other types `tag-state` is ignored (config rejects it for them anyway).
@@ -184,6 +191,12 @@ fn reject(
     {
         return Some(Reason::NotInVersionIds);
     }
+    if package_type.has_tags() && !version.tags_known {
+        let chosen_by_id = policy.version_ids.is_some() && policy.tag_state == TagState::Any;
+        if !chosen_by_id {
+            return Some(Reason::TagsUnknown);
+        }
+    }
     let labels = version.labels(package_type);
     if let Some(exclude) = &policy.exclude_tag_regex
         && let Some(label) = labels.iter().find(|label| exclude.is_match(label))
@@ -223,12 +236,13 @@ fn reject(
 
 /// `delete-orphans`: whether an orphan may be deleted whatever `tag-state`, `tag-regex` and
 /// `keep-latest` said. `version-ids`, `exclude-tag-regex` and `older-than` still protect it
-/// (a push in progress uploads the children before the index that references them).
+/// (a push in progress uploads the children before the index that references them), and
+/// unknown tags protect it unless `version-ids` names it.
 pub fn orphan_may_go(version: &Version, policy: &Policy, now: SystemTime) -> bool {
-    let listed = policy
-        .version_ids
-        .as_ref()
-        .is_none_or(|ids| ids.contains(&version.id));
+    let listed = match &policy.version_ids {
+        Some(ids) => ids.contains(&version.id),
+        None => version.tags_known,
+    };
     let excluded = policy
         .exclude_tag_regex
         .as_ref()
@@ -284,6 +298,7 @@ mod tests {
             id,
             name: name.to_owned(),
             tags: tags.iter().map(|tag| tag.to_string()).collect(),
+            tags_known: true,
             created_at: ago(updated_ago),
             updated_at: ago(updated_ago),
             deleted_at: None,
@@ -1057,6 +1072,96 @@ mod tests {
         ];
         for (name, policy, expected) in table {
             assert_eq!(orphan_may_go(&orphan, &policy, now()), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_version_with_unknown_tags_is_selected_only_by_its_id() {
+        use PackageType::{Container, Docker, Npm};
+        let unknown = || Version {
+            tags_known: false,
+            ..version(7, &digest(7), &[], days(60))
+        };
+        let table: Vec<(&str, Policy, PackageType, Reason)> = vec![
+            (
+                "no filter keeps it",
+                Policy::default(),
+                Container,
+                Reason::TagsUnknown,
+            ),
+            (
+                "tag-state untagged keeps it: empty is not untagged",
+                Policy {
+                    tag_state: TagState::Untagged,
+                    ..Policy::default()
+                },
+                Container,
+                Reason::TagsUnknown,
+            ),
+            (
+                "a docker version keeps it too",
+                Policy::default(),
+                Docker,
+                Reason::TagsUnknown,
+            ),
+            (
+                "version-ids naming it selects it",
+                Policy {
+                    version_ids: ids(&[7]),
+                    ..Policy::default()
+                },
+                Container,
+                Reason::Selected,
+            ),
+            (
+                "version-ids with a tag-state still keeps it",
+                Policy {
+                    version_ids: ids(&[7]),
+                    tag_state: TagState::Untagged,
+                    ..Policy::default()
+                },
+                Container,
+                Reason::TagsUnknown,
+            ),
+            (
+                "version-ids not naming it keeps it as not listed",
+                Policy {
+                    version_ids: ids(&[8]),
+                    ..Policy::default()
+                },
+                Container,
+                Reason::NotInVersionIds,
+            ),
+            (
+                "an npm version has no tags to know",
+                Policy::default(),
+                Npm,
+                Reason::Selected,
+            ),
+        ];
+        for (case, policy, package_type, reason) in table {
+            let planned = decide_one(unknown(), &policy, package_type, Mode::Delete);
+            assert_eq!(planned.reason, reason, "{case}");
+        }
+    }
+
+    #[test]
+    fn an_orphan_with_unknown_tags_goes_only_when_version_ids_names_it() {
+        let orphan = Version {
+            tags_known: false,
+            ..version(7, &digest(7), &[], days(60))
+        };
+        let table = [
+            ("no version-ids", None, false),
+            ("version-ids naming it", ids(&[7]), true),
+            ("version-ids naming another", ids(&[8]), false),
+        ];
+        for (case, version_ids, expected) in table {
+            let policy = Policy {
+                version_ids,
+                ..Policy::default()
+            };
+            assert_eq!(orphan_may_go(&orphan, &policy, now()), expected, "{case}");
         }
     }
 }

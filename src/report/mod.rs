@@ -80,6 +80,7 @@ fn kept_by(reason: &Reason) -> &'static str {
     match reason {
         Reason::Selected => "selected",
         Reason::NotInVersionIds => "version-ids",
+        Reason::TagsUnknown => "tags unknown",
         Reason::Excluded(_) => "exclude-tag-regex",
         Reason::TagState(_) => "tag-state",
         Reason::NoTagMatch => "tag-regex",
@@ -163,9 +164,18 @@ impl RunReport {
     }
 }
 
-/// RFC 3339 in whole seconds, the form GitHub uses.
+/// RFC 3339 in whole seconds, the form GitHub uses. Times RFC 3339 cannot write (before
+/// 1970 or after 9999, which only a hostile answer gives) are named, never a panic.
 pub fn timestamp(time: SystemTime) -> String {
-    humantime::format_rfc3339_seconds(time).to_string()
+    /// 9999-12-31T23:59:59Z, the last second RFC 3339 can write.
+    const LAST_SECOND: u64 = 253_402_300_799;
+    match time.duration_since(std::time::UNIX_EPOCH) {
+        Ok(since) if since.as_secs() <= LAST_SECOND => {
+            humantime::format_rfc3339_seconds(time).to_string()
+        }
+        Ok(_) => "after 9999-12-31T23:59:59Z".to_string(),
+        Err(_) => "before 1970-01-01T00:00:00Z".to_string(),
+    }
 }
 
 /// A short age such as `45d`, `3h` or `12m`, for tables.
@@ -185,6 +195,29 @@ pub fn age(now: SystemTime, then: SystemTime) -> String {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn timestamps_outside_rfc_3339_are_named_instead_of_panicking() {
+        let epoch = std::time::UNIX_EPOCH;
+        let cases = [
+            (epoch, "1970-01-01T00:00:00Z"),
+            (
+                epoch - Duration::from_secs(1),
+                "before 1970-01-01T00:00:00Z",
+            ),
+            (
+                epoch + Duration::from_secs(253_402_300_799),
+                "9999-12-31T23:59:59Z",
+            ),
+            (
+                epoch + Duration::from_secs(253_402_300_800),
+                "after 9999-12-31T23:59:59Z",
+            ),
+        ];
+        for (time, expected) in cases {
+            assert_eq!(timestamp(time), expected);
+        }
+    }
 
     #[test]
     fn ages_use_the_largest_whole_unit() {

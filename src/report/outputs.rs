@@ -150,6 +150,7 @@ mod tests {
                 id,
                 name: format!("1.0.{id}"),
                 tags: vec![],
+                tags_known: true,
                 created_at: at,
                 updated_at: at,
                 deleted_at: None,

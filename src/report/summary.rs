@@ -265,6 +265,7 @@ mod tests {
                 id,
                 name: format!("sha256:{id:064x}"),
                 tags: tags.iter().map(|tag| tag.to_string()).collect(),
+                tags_known: true,
                 created_at: at,
                 updated_at: at,
                 deleted_at: None,

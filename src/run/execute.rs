@@ -87,7 +87,10 @@ pub fn dry_run<W: std::io::Write>(
             if mode == Mode::Restore && follow_images {
                 push_followers(&mut stack, &work.version, None, plan, &seen);
             }
-            let outcome = would(mode);
+            let outcome = match wrong_state(mode, &work.version) {
+                Some(reason) => Outcome::Skipped(reason),
+                None => would(mode),
+            };
             log_outcome(
                 log,
                 package,
@@ -126,6 +129,23 @@ fn push_followers(
             relation: Some(relation),
             reason,
         });
+    }
+}
+
+/// Why a version is not in the state the mode acts on, if it is not. GitHub documents
+/// `state` for some version lists only, so an answer may ignore it: a version is deleted only
+/// when it has no `deleted_at`, and restored only when it has one.
+fn wrong_state(mode: Mode, version: &Version) -> Option<String> {
+    match (mode, version.deleted_at) {
+        (Mode::Delete, Some(deleted_at)) => Some(format!(
+            "listed as already deleted (deleted_at {}) although active versions were asked for; not deleted",
+            timestamp(deleted_at)
+        )),
+        (Mode::Restore, None) => Some(
+            "listed without deleted_at although deleted versions were asked for; not restored"
+                .to_string(),
+        ),
+        _ => None,
     }
 }
 
@@ -181,14 +201,16 @@ pub async fn execute<W: std::io::Write>(
             if stop.reason.is_none() {
                 check_budget(github, stop, log).await;
             }
-            let outcome = match (&stop.reason, waiting) {
-                (Some(reason), _) => Outcome::Left(reason.clone()),
-                (None, Some(parent)) => Outcome::Skipped(format!(
+            let outcome = match (&stop.reason, waiting, wrong_state(mode, &version)) {
+                (Some(reason), _, _) => Outcome::Left(reason.clone()),
+                (None, Some(parent), _) => Outcome::Skipped(format!(
                     "its image {parent} was not {}, and still needs it",
                     mode.past_tense()
                 )),
-                (None, None) => {
+                (None, None, Some(reason)) => Outcome::Skipped(reason),
+                (None, None, None) => {
                     let result = act_on(github, target, mode, version.id).await;
+                    log_waits(github, log);
                     // A parent already deleted by someone else no longer needs its children.
                     if mode == Mode::Delete
                         && matches!(&result, Err(err) if err.kind == ApiErrorKind::NotFound)
@@ -241,8 +263,11 @@ async fn check_budget<W: std::io::Write>(github: &GitHub, stop: &mut Stop, log: 
     ) {
         Budget::Enough => {}
         Budget::WaitFor(wait) => {
+            let until = SystemTime::now()
+                .checked_add(wait)
+                .map_or_else(|| "an unknown time".to_string(), timestamp);
             log.info(&format!(
-                "the primary rate limit is spent; waiting {} for it to reset",
+                "the primary rate limit is spent; waiting {} for it to reset, until {until}",
                 humantime::format_duration(Duration::from_secs(wait.as_secs()))
             ));
             tokio::time::sleep(wait).await;
@@ -251,11 +276,30 @@ async fn check_budget<W: std::io::Write>(github: &GitHub, stop: &mut Stop, log: 
     }
 }
 
+/// Log the client's waits of more than 10 s since the last call: how long, why, until when.
+pub fn log_waits<W: std::io::Write>(github: &GitHub, log: &mut Log<W>) {
+    for notice in github.take_wait_notices() {
+        let until = notice
+            .until
+            .map_or_else(|| "an unknown time".to_string(), timestamp);
+        log.info(&format!(
+            "waited {} for {}, until {until}",
+            humantime::format_duration(Duration::from_secs(notice.wait.as_secs())),
+            notice.reason
+        ));
+    }
+}
+
 /// The outcome of a request; a rate-limit answer also stops the run.
 fn settle(mode: Mode, result: Result<(), ApiError>, stop: &mut Stop) -> Outcome {
     match result {
         Err(err) if err.kind == ApiErrorKind::RateLimited => {
             let reason = spent(err.reset, None);
+            stop.reason = Some(reason.clone());
+            Outcome::Left(reason)
+        }
+        Err(err) if err.kind == ApiErrorKind::AskedToWait => {
+            let reason = asked_to_wait(&err);
             stop.reason = Some(reason.clone());
             Outcome::Left(reason)
         }
@@ -329,6 +373,17 @@ fn budget(rate: Option<&RateLimit>, pacing: &Pacing, now: SystemTime) -> Budget 
             Budget::Spent(spent(Some(rate.reset), Some((rate.remaining, rate.limit))))
         }
     }
+}
+
+/// The reason given for what is left when GitHub asked for a longer wait than allowed.
+pub fn asked_to_wait(err: &ApiError) -> String {
+    let until = err
+        .reset
+        .map_or_else(|| "an unknown time".to_string(), timestamp);
+    format!(
+        "GitHub's secondary rate limit asks for a pause past rate-limit-wait ({}); run again after {until}",
+        err.message
+    )
 }
 
 /// The reason given for versions left over: the budget and when it resets.
@@ -516,12 +571,65 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_version_in_the_other_state_is_never_acted_on() {
+        let active = Version {
+            deleted_at: None,
+            ..deleted_version(1, &["v1"])
+        };
+        let deleted = deleted_version(2, &["v2"]);
+        let cases = [
+            (Mode::Delete, &active, None),
+            (Mode::Delete, &deleted, Some("listed as already deleted")),
+            (Mode::Restore, &deleted, None),
+            (Mode::Restore, &active, Some("listed without deleted_at")),
+        ];
+        for (mode, version, expected) in cases {
+            let reason = wrong_state(mode, version);
+            match expected {
+                None => assert_eq!(reason, None, "{mode:?} {}", version.id),
+                Some(start) => assert!(
+                    reason
+                        .as_deref()
+                        .is_some_and(|reason| reason.starts_with(start)),
+                    "{mode:?} {}: {reason:?}",
+                    version.id
+                ),
+            }
+        }
+    }
+
+    #[test]
+    fn a_wait_longer_than_allowed_leaves_the_rest_and_stops_without_failing() {
+        let reset = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let cases = [
+            (Some(reset), "run again after 2027-01-15T08:00:00Z"),
+            (None, "run again after an unknown time"),
+        ];
+        for (until, end) in cases {
+            let mut err = ApiError::new(Method::Delete, "/x", Some(429), "slow down".into());
+            err.kind = ApiErrorKind::AskedToWait;
+            err.reset = until;
+            let mut stop = Stop::default();
+            let outcome = settle(Mode::Delete, Err(err), &mut stop);
+            let Outcome::Left(reason) = outcome else {
+                panic!("left for the next run, not {outcome:?}");
+            };
+            assert!(
+                reason.contains("slow down") && reason.ends_with(end),
+                "{reason}"
+            );
+            assert_eq!(stop.reason, Some(reason));
+        }
+    }
+
     fn deleted_version(id: u64, tags: &[&str]) -> Version {
         let at = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000 - id);
         Version {
             id,
             name: format!("sha256:{id:064x}"),
             tags: tags.iter().map(|tag| tag.to_string()).collect(),
+            tags_known: true,
             created_at: at,
             updated_at: at,
             deleted_at: Some(at),

@@ -165,6 +165,9 @@ fn rate_limited(err: &anyhow::Error) -> Option<String> {
     let api = err
         .chain()
         .find_map(|cause| cause.downcast_ref::<ApiError>())?;
+    if api.kind == ApiErrorKind::AskedToWait {
+        return Some(execute::asked_to_wait(api));
+    }
     (api.kind == ApiErrorKind::RateLimited).then(|| match api.reset {
         Some(reset) => format!(
             "GitHub's primary rate limit is spent ({}); it resets at {}",
@@ -287,6 +290,7 @@ async fn list_and_plan<W: std::io::Write>(
         .list_versions(namespace, config.package_type, name, state)
         .await
         .map_err(|err| listing_failed(err, config, namespace, name));
+    execute::log_waits(github, log);
     let result = listed.map(|versions| {
         let count = versions.len();
         let plan = plan::plan(
@@ -301,6 +305,14 @@ async fn list_and_plan<W: std::io::Write>(
             state.as_str(),
             plan.selected().count()
         ));
+        for planned in &plan.versions {
+            if planned.reason == plan::Reason::TagsUnknown {
+                log.warning(&format!(
+                    "package `{name}`: version {} ({}) was listed without its {} tag metadata, so its tags are unknown: it is kept (only version-ids can select it)",
+                    planned.version.id, planned.version.name, config.package_type
+                ));
+            }
+        }
         plan
     });
     if let Err(err) = &result {

@@ -3,6 +3,8 @@
 mod bad_inputs;
 mod filters;
 mod harness;
+mod hostile_client;
+mod hostile_server;
 mod images;
 mod limits;
 mod owners;
