@@ -204,6 +204,7 @@ fn policy(ids: Vec<u64>) -> impl Strategy<Value = Policy> {
                     keep_latest,
                     version_ids: ids.map(|ids| ids.into_iter().collect()),
                     deleted_within,
+                    rules: Vec::new(),
                 }
             },
         )

@@ -161,6 +161,25 @@ pub fn adjust(
     plan
 }
 
+/// Container, for `keep-latest`: the ids of the versions that take a slot, the top-level
+/// images. A top-level image is a tagged version, or an untagged one that no other version
+/// references, but never an artifact (found by tag or by `subject`). Platform manifests,
+/// attestation manifests and artifacts take none: they follow their image. An unreadable
+/// manifest hides what it references, so its children then count as images (as when every
+/// version took a slot).
+pub fn top_level_images(plan: &Plan, manifests: &Manifests) -> HashSet<u64> {
+    let graph = Graph::new(&plan.versions, manifests);
+    plan.versions
+        .iter()
+        .enumerate()
+        .filter(|(index, planned)| {
+            !graph.artifact[*index]
+                && (!planned.version.tags.is_empty() || graph.parents[*index].is_empty())
+        })
+        .map(|(_, planned)| planned.version.id)
+        .collect()
+}
+
 /// Which versions are kept, and why, by plan index.
 struct Verdict {
     /// Kept on its own: a root the policy keeps, or an orphan that is not deleted.

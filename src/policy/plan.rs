@@ -1,9 +1,10 @@
 //! The pure planner: versions + policy + now → a decision and a reason for every version.
 
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use crate::config::{Mode, Policy, TagState};
+use crate::config::{Mode, Policy, Rule, TagState};
 use crate::model::image::{Relation, Role, short_digest};
 use crate::model::version::{PackageType, Version};
 
@@ -17,10 +18,16 @@ pub enum Decision {
 }
 
 /// Why a version got its decision. The first filter that rejects a version names the reason.
+/// `Selected` and `KeptLatest` are the flat inputs' one rule; `SelectedBy`, `KeptBy` and
+/// `NoRuleMatches` name the rules of the `rules` input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reason {
     /// Passed every filter and is not among the `keep-latest` newest.
     Selected,
+    /// `rules`: selected by this rule (the first that selects it), and kept by none.
+    SelectedBy(String),
+    /// `rules`: it passes the filters of no rule.
+    NoRuleMatches,
     /// Its id is not in `version-ids`.
     NotInVersionIds,
     /// One of its tags (or its version name) matches `exclude-tag-regex`; the match is kept.
@@ -35,6 +42,13 @@ pub enum Reason {
     DeletedTooLongAgo,
     /// One of the `keep-latest` newest versions that passed every filter (1 = newest).
     KeptLatest(usize),
+    /// `rules`: among the `keep` newest matches of this rule (of its `group`, when the rule
+    /// has `group-by`); the first rule that keeps it.
+    KeptBy {
+        rule: String,
+        keep: usize,
+        group: Option<String>,
+    },
     /// Container: part of an image the plan keeps (`image` describes that image).
     PartOfKept { role: Role, image: String },
     /// Container: goes with an image the plan deletes.
@@ -51,6 +65,8 @@ impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Reason::Selected => f.write_str("matches the policy"),
+            Reason::SelectedBy(rule) => write!(f, "selected by rule {rule}"),
+            Reason::NoRuleMatches => f.write_str("matches no rule"),
             Reason::NotInVersionIds => f.write_str("not in version-ids"),
             Reason::Excluded(label) => write!(f, "`{label}` matches exclude-tag-regex"),
             Reason::TagState(TagState::Tagged) => f.write_str("untagged, tag-state is tagged"),
@@ -60,6 +76,13 @@ impl fmt::Display for Reason {
             Reason::TooRecent => f.write_str("updated more recently than older-than"),
             Reason::DeletedTooLongAgo => f.write_str("deleted before deleted-within"),
             Reason::KeptLatest(rank) => write!(f, "kept by keep-latest (#{rank} newest)"),
+            Reason::KeptBy { rule, keep, group } => {
+                write!(f, "kept by rule {rule}: among the {keep} newest")?;
+                match group {
+                    Some(group) => write!(f, " of group `{group}`"),
+                    None => Ok(()),
+                }
+            }
             Reason::PartOfKept { role, image } => write!(f, "{role} of kept image {image}"),
             Reason::PartOfDeleted { role, image } => write!(f, "{role} of deleted image {image}"),
             Reason::Orphan(None) => f.write_str("orphan: no kept image references it"),
@@ -84,6 +107,22 @@ pub struct PlannedVersion {
     /// Container: the images this version belongs to, when it is acted on with them. The
     /// executor acts on it only after every parent was acted on successfully.
     pub relation: Option<Relation>,
+    /// The rule (index into [`Plan::rules`]) that kept or selected it; for a version that
+    /// goes with an image, the image's rule (see [`carry_rules`]).
+    pub rule: Option<usize>,
+}
+
+/// What one rule did, counted before keeping wins over selecting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleTally {
+    /// The rule's name, or `#N`.
+    pub label: String,
+    /// Versions that passed all its filters (and the global ones).
+    pub matched: usize,
+    /// Matches among its `keep-latest` newest images.
+    pub kept: usize,
+    /// The other matches.
+    pub selected: usize,
 }
 
 /// The plan for one package: every listed version, newest first (by `updated_at`, then id).
@@ -93,6 +132,8 @@ pub struct Plan {
     /// The selected versions (indexes into `versions`) in the order the executor acts on
     /// them: oldest first, except that a version's parents come before it.
     pub order: Vec<usize>,
+    /// One tally per rule, numbered from 1 in this order.
+    pub rules: Vec<RuleTally>,
 }
 
 impl Plan {
@@ -111,56 +152,157 @@ impl Plan {
             .iter()
             .find(|planned| planned.version.id == id)
     }
+
+    /// The name (or `#N`) of the rule that kept or selected `planned`.
+    pub fn rule_label(&self, planned: &PlannedVersion) -> Option<&str> {
+        let tally = self.rules.get(planned.rule?)?;
+        Some(&tally.label)
+    }
 }
 
 /// Decide every version. Pure: the same inputs always give the same plan, whatever the
-/// order of `versions` (ids are unique, so the sort below is total).
+/// order of `versions` (ids are unique, so the sort below is total). Every version takes a
+/// `keep-latest` slot; [`plan_images`] plans with image slots instead.
 ///
 /// The filters AND together and run in this order; the first that rejects a version names
 /// its [`Reason`]:
 /// 1. `version-ids` does not list its id.
 /// 2. `exclude-tag-regex` matches one of its labels (see [`Version::labels`]).
-/// 3. `tag-state` asks for the other state. Only container and docker versions have tags,
-///    so for other types `tag-state` is ignored (config rejects it for them anyway).
-/// 4. `tag-regex` matches none of its labels. An untagged container version has no labels,
-///    so it never matches: the digest is never matched.
-/// 5. `older-than`: updated after `now - older-than`. A version updated exactly at that
-///    instant is old enough. Timestamps in the future (clock skew) are simply too recent.
-/// 6. `deleted-within`, restore mode only: not deleted, or deleted before
+/// 3. The rule's filters (each rule of `rules`, or the flat inputs' one rule), see
+///    [`rule_match`]: its own `exclude-tag-regex`, `tag-state`, `tag-regex`, `older-than`,
+///    `group-by`. With `rules`, a version no rule matches gets [`Reason::NoRuleMatches`].
+/// 4. `deleted-within`, restore mode only: not deleted, or deleted before
 ///    `now - deleted-within`. Deleted exactly at that instant, or in the future, is within.
-/// 7. Of the versions left, the `keep-latest` newest are kept, ranked from 1.
+/// 5. Each rule then ranks its matches newest first, per group of equal `group-by`
+///    captures: the first `keep-latest` that are images are kept by it, ranked from 1, the
+///    rest are selected by it. A version is acted on when a rule selects it and no rule
+///    keeps it: keeping wins. The first rule that keeps (or else selects) it names it.
 ///
 /// Regexes match unanchored (`is_match`). The plan lists versions newest first by
 /// `updated_at`, ties broken by the higher id.
 pub fn plan(
+    versions: Vec<Version>,
+    policy: &Policy,
+    package_type: PackageType,
+    mode: Mode,
+    now: SystemTime,
+) -> Plan {
+    rank(versions, policy, package_type, mode, now, None)
+}
+
+/// Container: plan `plan`'s versions again, `keep-latest` counting images. Only the ids in
+/// `images` (top-level images, see `images::top_level_images`) take a slot; any other
+/// match of a rule (a platform or attestation manifest, an artifact) is selected by it, and
+/// the image graph then makes it follow its image.
+pub fn plan_images(
+    plan: Plan,
+    policy: &Policy,
+    package_type: PackageType,
+    mode: Mode,
+    now: SystemTime,
+    images: &HashSet<u64>,
+) -> Plan {
+    let versions = plan.versions.into_iter().map(|planned| planned.version).collect();
+    rank(versions, policy, package_type, mode, now, Some(images))
+}
+
+/// [`plan`], with slots for the ids in `images` only when it is given.
+fn rank(
     mut versions: Vec<Version>,
     policy: &Policy,
     package_type: PackageType,
     mode: Mode,
     now: SystemTime,
+    images: Option<&HashSet<u64>>,
 ) -> Plan {
     versions.sort_by(|a, b| {
         b.updated_at
             .cmp(&a.updated_at)
             .then_with(|| b.id.cmp(&a.id))
     });
-    let mut kept = 0;
+    let rules = policy.rules();
+    let named = !policy.rules.is_empty();
+    let mut tallies: Vec<RuleTally> = rules
+        .iter()
+        .enumerate()
+        .map(|(index, rule)| RuleTally {
+            label: rule.label(index + 1),
+            matched: 0,
+            kept: 0,
+            selected: 0,
+        })
+        .collect();
+    // Per rule, the slots taken in each group (`None`: the rule has no `group-by`).
+    let mut taken: Vec<HashMap<Option<String>, usize>> = vec![HashMap::new(); rules.len()];
+    let mut decide = |version: &Version| -> (Decision, Reason, Option<usize>) {
+        if let Some(reason) = reject_global(version, policy, package_type) {
+            return (Decision::Keep, reason, None);
+        }
+        let mut matches = Vec::new();
+        let mut first_rejection = None;
+        for (index, rule) in rules.iter().enumerate() {
+            match rule_match(version, rule, package_type, now) {
+                Ok(group) => matches.push((index, group)),
+                Err(reason) => {
+                    first_rejection.get_or_insert(reason);
+                }
+            }
+        }
+        let Some(&(first, _)) = matches.first() else {
+            let reason = match first_rejection {
+                Some(reason) if !named => reason,
+                _ => Reason::NoRuleMatches,
+            };
+            return (Decision::Keep, reason, None);
+        };
+        if let Some(reason) = reject_deleted(version, policy, mode, now) {
+            return (Decision::Keep, reason, None);
+        }
+        let image = images.is_none_or(|ids| ids.contains(&version.id));
+        let mut kept = None;
+        for (index, group) in matches {
+            let tally = &mut tallies[index];
+            tally.matched += 1;
+            let slots = taken[index].entry(group.clone()).or_insert(0);
+            if image && *slots < rules[index].keep_latest {
+                *slots += 1;
+                tally.kept += 1;
+                kept.get_or_insert((index, *slots, group));
+            } else {
+                tally.selected += 1;
+            }
+        }
+        match kept {
+            Some((index, rank, group)) => {
+                let reason = if named {
+                    Reason::KeptBy {
+                        rule: tallies[index].label.clone(),
+                        keep: rules[index].keep_latest,
+                        group,
+                    }
+                } else {
+                    Reason::KeptLatest(rank)
+                };
+                (Decision::Keep, reason, Some(index))
+            }
+            None if named => (
+                Decision::Act,
+                Reason::SelectedBy(tallies[first].label.clone()),
+                Some(first),
+            ),
+            None => (Decision::Act, Reason::Selected, Some(first)),
+        }
+    };
     let versions = versions
         .into_iter()
         .map(|version| {
-            let (decision, reason) = match reject(&version, policy, package_type, mode, now) {
-                Some(reason) => (Decision::Keep, reason),
-                None if kept < policy.keep_latest => {
-                    kept += 1;
-                    (Decision::Keep, Reason::KeptLatest(kept))
-                }
-                None => (Decision::Act, Reason::Selected),
-            };
+            let (decision, reason, rule) = decide(&version);
             PlannedVersion {
                 version,
                 decision,
                 reason,
                 relation: None,
+                rule,
             }
         })
         .collect::<Vec<_>>();
@@ -168,17 +310,15 @@ pub fn plan(
         .rev()
         .filter(|&index| versions[index].decision == Decision::Act)
         .collect();
-    Plan { versions, order }
+    Plan {
+        versions,
+        order,
+        rules: tallies,
+    }
 }
 
-/// The reason the first failing filter (steps 1–6 of [`plan`]) gives, or `None` if all pass.
-fn reject(
-    version: &Version,
-    policy: &Policy,
-    package_type: PackageType,
-    mode: Mode,
-    now: SystemTime,
-) -> Option<Reason> {
+/// Steps 1 and 2 of [`plan`]: `version-ids` and the global `exclude-tag-regex`.
+fn reject_global(version: &Version, policy: &Policy, package_type: PackageType) -> Option<Reason> {
     if let Some(ids) = &policy.version_ids
         && !ids.contains(&version.id)
     {
@@ -190,26 +330,69 @@ fn reject(
     {
         return Some(Reason::Excluded(label.clone()));
     }
+    None
+}
+
+/// Step 3 of [`plan`]: whether `version` passes the rule's filters, and if so its group
+/// (`None` when the rule has no `group-by`); otherwise the first filter that rejects it:
+/// - the rule's `exclude-tag-regex` matches one of its labels;
+/// - `tag-state` asks for the other state. Only container and docker versions have tags,
+///   so for other types `tag-state` is ignored (config rejects it for them anyway);
+/// - `tag-regex` matches none of its labels. An untagged container version has no labels,
+///   so it never matches: the digest is never matched;
+/// - `older-than`: updated after `now - older-than`. A version updated exactly at that
+///   instant is old enough. Timestamps in the future (clock skew) are simply too recent;
+/// - `group-by` matches none of its labels. Otherwise the first label (in GitHub's order)
+///   that matches gives the group: its capture (empty when the group did not take part).
+fn rule_match(
+    version: &Version,
+    rule: &Rule,
+    package_type: PackageType,
+    now: SystemTime,
+) -> Result<Option<String>, Reason> {
+    let labels = version.labels(package_type);
+    if let Some(exclude) = &rule.exclude_tag_regex
+        && let Some(label) = labels.iter().find(|label| exclude.is_match(label))
+    {
+        return Err(Reason::Excluded(label.clone()));
+    }
     if package_type.has_tags() {
-        let rejected = match policy.tag_state {
+        let rejected = match rule.tag_state {
             TagState::Any => false,
             TagState::Tagged => version.tags.is_empty(),
             TagState::Untagged => !version.tags.is_empty(),
         };
         if rejected {
-            return Some(Reason::TagState(policy.tag_state));
+            return Err(Reason::TagState(rule.tag_state));
         }
     }
-    if let Some(tag_regex) = &policy.tag_regex
+    if let Some(tag_regex) = &rule.tag_regex
         && !labels.iter().any(|label| tag_regex.is_match(label))
     {
-        return Some(Reason::NoTagMatch);
+        return Err(Reason::NoTagMatch);
     }
-    if let Some(older_than) = policy.older_than
+    if let Some(older_than) = rule.older_than
         && !at_or_before(version.updated_at, now, older_than)
     {
-        return Some(Reason::TooRecent);
+        return Err(Reason::TooRecent);
     }
+    let Some(group_by) = &rule.group_by else {
+        return Ok(None);
+    };
+    labels
+        .iter()
+        .find_map(|label| group_by.captures(label))
+        .map(|captures| Some(captures.get(1).map_or("", |m| m.as_str()).to_owned()))
+        .ok_or(Reason::NoTagMatch)
+}
+
+/// Step 4 of [`plan`]: restore mode's `deleted-within`.
+fn reject_deleted(
+    version: &Version,
+    policy: &Policy,
+    mode: Mode,
+    now: SystemTime,
+) -> Option<Reason> {
     if mode == Mode::Restore
         && let Some(deleted_within) = policy.deleted_within
         && version
@@ -221,9 +404,39 @@ fn reject(
     None
 }
 
+/// Container, after the image graph adjusted the plan: a version that goes with an image
+/// carries that image's rule (its first parent's, in execution order so that a signature of
+/// a platform manifest gets the index's), and an orphan the plan kept but `delete-orphans`
+/// deletes carries none.
+pub fn carry_rules(mut plan: Plan) -> Plan {
+    let mut rule_of: HashMap<u64, Option<usize>> = plan
+        .versions
+        .iter()
+        .map(|planned| (planned.version.id, planned.rule))
+        .collect();
+    for &index in &plan.order {
+        let Some(planned) = plan.versions.get_mut(index) else {
+            continue;
+        };
+        let parent = planned
+            .relation
+            .as_ref()
+            .and_then(|relation| relation.parents.first());
+        if let Some(parent) = parent {
+            planned.rule = rule_of.get(parent).copied().flatten();
+            rule_of.insert(planned.version.id, planned.rule);
+        } else if matches!(planned.reason, Reason::Orphan(_)) {
+            planned.rule = None;
+        }
+    }
+    plan
+}
+
 /// `delete-orphans`: whether an orphan may be deleted whatever `tag-state`, `tag-regex` and
 /// `keep-latest` said. `version-ids`, `exclude-tag-regex` and `older-than` still protect it
 /// (a push in progress uploads the children before the index that references them).
+///
+/// With `rules`, an orphan must be older than the longest `older-than` of any rule.
 pub fn orphan_may_go(version: &Version, policy: &Policy, now: SystemTime) -> bool {
     let listed = policy
         .version_ids
@@ -233,9 +446,12 @@ pub fn orphan_may_go(version: &Version, policy: &Policy, now: SystemTime) -> boo
         .exclude_tag_regex
         .as_ref()
         .is_some_and(|exclude| version.tags.iter().any(|tag| exclude.is_match(tag)));
-    let old_enough = policy
-        .older_than
-        .is_none_or(|older_than| at_or_before(version.updated_at, now, older_than));
+    let older_than = if policy.rules.is_empty() {
+        policy.older_than
+    } else {
+        policy.rules.iter().filter_map(|rule| rule.older_than).max()
+    };
+    let old_enough = older_than.is_none_or(|older_than| at_or_before(version.updated_at, now, older_than));
     listed && !excluded && old_enough
 }
 
@@ -624,6 +840,7 @@ mod tests {
             older_than: age(days(30)),
             deleted_within: age(days(7)),
             keep_latest: 5,
+            rules: Vec::new(),
         };
         // Each row lifts one more filter than the row before.
         type Lift = fn(&mut Policy);
@@ -977,8 +1194,14 @@ mod tests {
                 Mode::Delete,
                 now(),
             );
-            assert_eq!(plan, Plan::default());
+            assert!(plan.versions.is_empty() && plan.order.is_empty());
             assert_eq!(plan.selected().count(), 0);
+            let tallies: Vec<usize> = plan
+                .rules
+                .iter()
+                .flat_map(|tally| [tally.matched, tally.kept, tally.selected])
+                .collect();
+            assert_eq!(tallies, vec![0, 0, 0], "one rule, the flat inputs'");
         }
     }
 

@@ -78,14 +78,15 @@ impl PackageReport {
 /// The input whose rule kept a version.
 fn kept_by(reason: &Reason) -> &'static str {
     match reason {
-        Reason::Selected => "selected",
+        Reason::Selected | Reason::SelectedBy(_) => "selected",
+        Reason::NoRuleMatches => "no rule matches",
         Reason::NotInVersionIds => "version-ids",
         Reason::Excluded(_) => "exclude-tag-regex",
         Reason::TagState(_) => "tag-state",
         Reason::NoTagMatch => "tag-regex",
         Reason::TooRecent => "older-than",
         Reason::DeletedTooLongAgo => "deleted-within",
-        Reason::KeptLatest(_) => "keep-latest",
+        Reason::KeptLatest(_) | Reason::KeptBy { .. } => "keep-latest",
         Reason::PartOfKept { .. } => "part of a kept image",
         Reason::FailClosed(_) => "fail closed",
         Reason::PartOfDeleted { .. } | Reason::Orphan(_) => "selected",

@@ -117,6 +117,7 @@ fn json_within_limit(report: &RunReport) -> (String, bool) {
             "deleted_at": version.deleted_at.map(timestamp),
             "outcome": entry.outcome.to_string(),
             "reason": entry.reason,
+            "rule": entry.rule,
             "parent_id": entry.relation.as_ref().and_then(|relation| relation.parents.first()),
             "role": entry.relation.as_ref().map(|relation| relation.role.to_string()),
         })
@@ -157,6 +158,7 @@ mod tests {
             outcome,
             relation: None,
             reason: "matches the policy".to_string(),
+            rule: Some("#1".to_string()),
         }
     }
 

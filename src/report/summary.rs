@@ -275,6 +275,7 @@ mod tests {
                 role,
             }),
             reason: "matches the policy".to_string(),
+            rule: Some("#1".to_string()),
         }
     }
 
