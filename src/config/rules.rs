@@ -70,11 +70,28 @@ pub(super) fn parse(value: &str, package_type: PackageType) -> Result<Vec<Rule>,
              tag-regex, tag-state, older-than and keep-latest inputs",
         ));
     }
-    items
+    let rules = items
         .iter()
         .enumerate()
         .map(|(index, item)| parse_rule(index + 1, item, package_type))
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    for (index, rule) in rules.iter().enumerate() {
+        let earlier = rules[..index]
+            .iter()
+            .position(|other| other.name.is_some() && other.name == rule.name);
+        if let (Some(earlier), Some(name)) = (earlier, &rule.name) {
+            return Err(rule_error(
+                format!("rule {}: name", index + 1),
+                Some(name),
+                format!(
+                    "is also the name of rule {}: reports name rules by name, so give each \
+                     its own",
+                    earlier + 1
+                ),
+            ));
+        }
+    }
+    Ok(rules)
 }
 
 fn parse_rule(number: usize, item: &Value, package_type: PackageType) -> Result<Rule, InputError> {
@@ -86,7 +103,9 @@ fn parse_rule(number: usize, item: &Value, package_type: PackageType) -> Result<
         ));
     };
     let name = match mapping.get("name").map(scalar) {
-        Some(Err(problem)) => return Err(rule_error(format!("rule {number}: name"), None, problem)),
+        Some(Err(problem)) => {
+            return Err(rule_error(format!("rule {number}: name"), None, problem));
+        }
         Some(Ok(Some(name))) if name.chars().any(char::is_control) => {
             return Err(rule_error(
                 format!("rule {number}: name"),
@@ -107,14 +126,18 @@ fn parse_rule(number: usize, item: &Value, package_type: PackageType) -> Result<
     };
     for (key, value) in mapping {
         let Some(key) = key.as_str().filter(|key| KEYS.contains(key)) else {
-            let shown = scalar(key).ok().flatten().unwrap_or_else(|| format!("{key:?}"));
+            let shown = scalar(key)
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| format!("{key:?}"));
             return Err(rule_error(
                 at,
                 Some(&shown),
                 format!("is not a rule key (closest: `{}`)", closest_key(&shown)),
             ));
         };
-        let value = scalar(value).map_err(|problem| rule_error(format!("{at}: {key}"), None, problem))?;
+        let value =
+            scalar(value).map_err(|problem| rule_error(format!("{at}: {key}"), None, problem))?;
         let Some(value) = value else { continue };
         let within = |error: InputError| InputError {
             source: Source::Rule(format!("{at}: {key}")),
@@ -140,9 +163,8 @@ fn parse_rule(number: usize, item: &Value, package_type: PackageType) -> Result<
             _ => {}
         }
     }
-    let filters = rule.tag_regex.is_some()
-        || rule.tag_state != TagState::Any
-        || rule.older_than.is_some();
+    let filters =
+        rule.tag_regex.is_some() || rule.tag_state != TagState::Any || rule.older_than.is_some();
     if !filters && rule.keep_latest == 0 {
         return Err(rule_error(
             at,

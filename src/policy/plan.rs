@@ -202,7 +202,11 @@ pub fn plan_images(
     now: SystemTime,
     images: &HashSet<u64>,
 ) -> Plan {
-    let versions = plan.versions.into_iter().map(|planned| planned.version).collect();
+    let versions = plan
+        .versions
+        .into_iter()
+        .map(|planned| planned.version)
+        .collect();
     rank(versions, policy, package_type, mode, now, Some(images))
 }
 
@@ -451,7 +455,8 @@ pub fn orphan_may_go(version: &Version, policy: &Policy, now: SystemTime) -> boo
     } else {
         policy.rules.iter().filter_map(|rule| rule.older_than).max()
     };
-    let old_enough = older_than.is_none_or(|older_than| at_or_before(version.updated_at, now, older_than));
+    let old_enough =
+        older_than.is_none_or(|older_than| at_or_before(version.updated_at, now, older_than));
     listed && !excluded && old_enough
 }
 

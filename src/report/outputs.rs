@@ -168,6 +168,8 @@ mod tests {
                 name: "lib".to_string(),
                 listed: entries.len(),
                 kept: BTreeMap::new(),
+                rules: Vec::new(),
+                kept_by_rules: Vec::new(),
                 entries,
                 error: None,
                 left: None,
