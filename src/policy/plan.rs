@@ -480,6 +480,7 @@ mod tests {
     use regex::Regex;
 
     use super::*;
+    use crate::model::image::Role;
 
     const DAY: u64 = 86_400;
 
@@ -1285,6 +1286,488 @@ mod tests {
         ];
         for (name, policy, expected) in table {
             assert_eq!(orphan_may_go(&orphan, &policy, now()), expected, "{name}");
+        }
+    }
+
+    /// A rule with only a name; tests set the fields they need.
+    fn rule(name: &str) -> Rule {
+        Rule {
+            name: Some(name.to_owned()).filter(|name| !name.is_empty()),
+            ..Rule::default()
+        }
+    }
+
+    fn with_rules(rules: Vec<Rule>) -> Policy {
+        Policy {
+            rules,
+            ..Policy::default()
+        }
+    }
+
+    /// A container version `id` days old, so a higher id is older.
+    fn aged(id: u64, tags: &[&str]) -> Version {
+        version(id, &digest(id), tags, days(id as i64))
+    }
+
+    fn kept_by(rule: &str, keep: usize, group: Option<&str>) -> Reason {
+        Reason::KeptBy {
+            rule: rule.to_owned(),
+            keep,
+            group: group.map(str::to_owned),
+        }
+    }
+
+    fn selected_by(rule: &str) -> Reason {
+        Reason::SelectedBy(rule.to_owned())
+    }
+
+    #[test]
+    fn each_rule_keeps_its_newest_matches_per_group_and_selects_the_rest() {
+        let releases = || Rule {
+            tag_regex: regex(r"^v\d+\.\d+\.\d+$"),
+            ..rule("releases")
+        };
+        let table: Vec<(&str, Vec<Rule>, Vec<Version>, Vec<(u64, Reason)>)> = vec![
+            (
+                "keep-latest keeps the N newest matches",
+                vec![Rule {
+                    keep_latest: 2,
+                    ..releases()
+                }],
+                vec![
+                    aged(1, &["v1.0.2"]),
+                    aged(2, &["v1.0.1"]),
+                    aged(3, &["v1.0.0"]),
+                ],
+                vec![
+                    (1, kept_by("releases", 2, None)),
+                    (2, kept_by("releases", 2, None)),
+                    (3, selected_by("releases")),
+                ],
+            ),
+            (
+                "group-by keeps the N newest of every group",
+                vec![Rule {
+                    keep_latest: 1,
+                    group_by: regex(r"^v(\d+\.\d+)\."),
+                    ..releases()
+                }],
+                vec![
+                    aged(1, &["v1.1.1"]),
+                    aged(2, &["v1.0.1"]),
+                    aged(3, &["v1.1.0"]),
+                    aged(4, &["v1.0.0"]),
+                ],
+                vec![
+                    (1, kept_by("releases", 1, Some("1.1"))),
+                    (2, kept_by("releases", 1, Some("1.0"))),
+                    (3, selected_by("releases")),
+                    (4, selected_by("releases")),
+                ],
+            ),
+            (
+                "a group with fewer than N matches keeps them all",
+                vec![Rule {
+                    keep_latest: 2,
+                    group_by: regex(r"^v(\d+)\."),
+                    ..releases()
+                }],
+                vec![
+                    aged(1, &["v2.0.0"]),
+                    aged(2, &["v1.0.2"]),
+                    aged(3, &["v1.0.1"]),
+                    aged(4, &["v1.0.0"]),
+                ],
+                vec![
+                    (1, kept_by("releases", 2, Some("2"))),
+                    (2, kept_by("releases", 2, Some("1"))),
+                    (3, kept_by("releases", 2, Some("1"))),
+                    (4, selected_by("releases")),
+                ],
+            ),
+            (
+                "the first tag that matches group-by gives the group; none matching is no match",
+                vec![Rule {
+                    keep_latest: 1,
+                    group_by: regex(r"^v(\d+)\."),
+                    ..rule("majors")
+                }],
+                vec![
+                    aged(1, &["latest", "v2.0.0", "v1.9.0"]),
+                    aged(2, &["v1.0.0", "v2.0.1"]),
+                    aged(3, &["v2.0.2"]),
+                    aged(4, &["nightly"]),
+                ],
+                vec![
+                    (1, kept_by("majors", 1, Some("2"))),
+                    (2, kept_by("majors", 1, Some("1"))),
+                    (3, selected_by("majors")),
+                    (4, Reason::NoRuleMatches),
+                ],
+            ),
+            (
+                "an unnamed rule is named by its number, from 1",
+                vec![
+                    Rule {
+                        tag_regex: regex("^dev-"),
+                        ..rule("")
+                    },
+                    Rule {
+                        tag_state: TagState::Untagged,
+                        older_than: age(days(7)),
+                        ..rule("")
+                    },
+                ],
+                vec![aged(1, &[]), aged(8, &[]), aged(9, &["dev-9"])],
+                vec![
+                    (1, Reason::NoRuleMatches),
+                    (8, selected_by("#2")),
+                    (9, selected_by("#1")),
+                ],
+            ),
+            (
+                "a rule's own exclude-tag-regex only stops that rule",
+                vec![
+                    Rule {
+                        tag_regex: regex("^pr-"),
+                        exclude_tag_regex: regex("^pr-1$"),
+                        ..rule("prs")
+                    },
+                    Rule {
+                        tag_regex: regex("^pr-1$"),
+                        ..rule("pr one")
+                    },
+                ],
+                vec![aged(1, &["pr-1"]), aged(2, &["pr-2"])],
+                vec![(1, selected_by("pr one")), (2, selected_by("prs"))],
+            ),
+        ];
+        for (case, rules, versions, expected) in table {
+            let plan = plan(
+                versions,
+                &with_rules(rules),
+                PackageType::Container,
+                Mode::Delete,
+                now(),
+            );
+            assert_eq!(reasons(&plan), expected, "{case}");
+            for planned in &plan.versions {
+                let acts = matches!(planned.reason, Reason::SelectedBy(_));
+                let decision = if acts { Decision::Act } else { Decision::Keep };
+                assert_eq!(planned.decision, decision, "{case}: {planned:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn keeping_wins_over_selecting_and_the_first_rule_names_the_decision() {
+        let rules = vec![
+            Rule {
+                tag_regex: regex(r"^v"),
+                older_than: age(days(10)),
+                ..rule("old releases")
+            },
+            Rule {
+                tag_regex: regex(r"^v"),
+                keep_latest: 2,
+                ..rule("newest")
+            },
+            Rule {
+                tag_regex: regex(r"^v1"),
+                keep_latest: 5,
+                ..rule("v1 line")
+            },
+        ];
+        let versions = vec![
+            aged(20, &["v2.1"]),
+            aged(30, &["v2.0"]),
+            aged(40, &["v1.1"]),
+            aged(50, &["v0.9"]),
+            aged(5, &["v3.0"]),
+        ];
+        let plan = plan(
+            versions,
+            &with_rules(rules),
+            PackageType::Container,
+            Mode::Delete,
+            now(),
+        );
+        assert_eq!(
+            reasons(&plan),
+            vec![
+                (5, kept_by("newest", 2, None)),
+                (20, kept_by("newest", 2, None)),
+                (30, selected_by("old releases")),
+                (40, kept_by("v1 line", 5, None)),
+                (50, selected_by("old releases")),
+            ]
+        );
+        let selected: Vec<u64> = plan.selected().map(|p| p.version.id).collect();
+        assert_eq!(selected, vec![50, 30]);
+        let labels: Vec<Option<&str>> = plan
+            .versions
+            .iter()
+            .map(|planned| plan.rule_label(planned))
+            .collect();
+        assert_eq!(
+            labels,
+            vec![
+                Some("newest"),
+                Some("newest"),
+                Some("old releases"),
+                Some("v1 line"),
+                Some("old releases"),
+            ]
+        );
+        // Counted before keeping wins: "old releases" selected 4, of which 2 survive.
+        let tallies: Vec<(&str, usize, usize, usize)> = plan
+            .rules
+            .iter()
+            .map(|t| (t.label.as_str(), t.matched, t.kept, t.selected))
+            .collect();
+        assert_eq!(
+            tallies,
+            vec![
+                ("old releases", 4, 0, 4),
+                ("newest", 5, 2, 3),
+                ("v1 line", 1, 1, 0),
+            ]
+        );
+    }
+
+    #[test]
+    fn global_filters_apply_to_every_rule_and_excluded_versions_take_no_slot() {
+        let policy = Policy {
+            exclude_tag_regex: regex("^latest$"),
+            version_ids: ids(&[1, 2, 3, 5]),
+            ..with_rules(vec![Rule {
+                tag_state: TagState::Tagged,
+                keep_latest: 1,
+                ..rule("tagged")
+            }])
+        };
+        let versions = vec![
+            aged(1, &["latest", "v4"]),
+            aged(2, &["v3"]),
+            aged(3, &["v2"]),
+            aged(4, &["v1"]),
+            aged(5, &[]),
+        ];
+        let plan = plan(
+            versions,
+            &policy,
+            PackageType::Container,
+            Mode::Delete,
+            now(),
+        );
+        assert_eq!(
+            reasons(&plan),
+            vec![
+                (1, Reason::Excluded("latest".into())),
+                (2, kept_by("tagged", 1, None)),
+                (3, selected_by("tagged")),
+                (4, Reason::NotInVersionIds),
+                (5, Reason::NoRuleMatches),
+            ]
+        );
+    }
+
+    #[test]
+    fn keep_latest_counts_images_when_the_image_graph_says_which_versions_are_images() {
+        // v3's index (3) with a platform manifest (4) and v3's cosign signature (2, newest);
+        // then v2 (5) and v1 (6). Only 3, 5 and 6 are top-level images.
+        let signature = format!("sha256-{:064x}.sig", 3);
+        let versions = vec![
+            aged(2, &[signature.as_str()]),
+            aged(3, &["v3"]),
+            aged(4, &[]),
+            aged(5, &["v2"]),
+            aged(6, &["v1"]),
+        ];
+        let images: HashSet<u64> = [3, 5, 6].into();
+        let flat = Policy {
+            tag_state: TagState::Tagged,
+            keep_latest: 3,
+            ..Policy::default()
+        };
+        let named = with_rules(vec![Rule {
+            tag_state: TagState::Tagged,
+            keep_latest: 3,
+            ..rule("tagged")
+        }]);
+        let by_versions = plan(
+            versions.clone(),
+            &flat,
+            PackageType::Container,
+            Mode::Delete,
+            now(),
+        );
+        assert_eq!(
+            reasons(&by_versions),
+            vec![
+                (2, Reason::KeptLatest(1)),
+                (3, Reason::KeptLatest(2)),
+                (4, Reason::TagState(TagState::Tagged)),
+                (5, Reason::KeptLatest(3)),
+                (6, Reason::Selected),
+            ],
+            "without the graph the signature takes a slot, as before"
+        );
+        let table: Vec<(&Policy, Vec<(u64, Reason)>)> = vec![
+            (
+                &flat,
+                vec![
+                    (2, Reason::Selected),
+                    (3, Reason::KeptLatest(1)),
+                    (4, Reason::TagState(TagState::Tagged)),
+                    (5, Reason::KeptLatest(2)),
+                    (6, Reason::KeptLatest(3)),
+                ],
+            ),
+            (
+                &named,
+                vec![
+                    (2, selected_by("tagged")),
+                    (3, kept_by("tagged", 3, None)),
+                    (4, Reason::NoRuleMatches),
+                    (5, kept_by("tagged", 3, None)),
+                    (6, kept_by("tagged", 3, None)),
+                ],
+            ),
+        ];
+        for (policy, expected) in table {
+            let versions_plan = plan(
+                versions.clone(),
+                policy,
+                PackageType::Container,
+                Mode::Delete,
+                now(),
+            );
+            let by_images = plan_images(
+                versions_plan,
+                policy,
+                PackageType::Container,
+                Mode::Delete,
+                now(),
+                &images,
+            );
+            assert_eq!(reasons(&by_images), expected);
+        }
+    }
+
+    #[test]
+    fn what_goes_with_an_image_carries_the_image_rule_and_a_kept_orphan_none() {
+        let policy = with_rules(vec![
+            Rule {
+                tag_regex: regex("^v"),
+                ..rule("releases")
+            },
+            Rule {
+                tag_state: TagState::Untagged,
+                keep_latest: 5,
+                ..rule("untagged")
+            },
+        ]);
+        let versions = vec![aged(1, &["v1"]), aged(2, &[]), aged(3, &[]), aged(4, &[])];
+        let mut planned = plan(
+            versions,
+            &policy,
+            PackageType::Container,
+            Mode::Delete,
+            now(),
+        );
+        // What the image graph makes of it: 2 is v1's platform manifest, 3 that manifest's
+        // signature, 4 an orphan that delete-orphans deletes.
+        let go_with = |parent: u64, role: Role| {
+            (
+                Decision::Act,
+                Some(Relation {
+                    parents: vec![parent],
+                    role,
+                }),
+            )
+        };
+        let graph = [
+            (1, (Decision::Act, None)),
+            (2, go_with(1, Role::Platform("linux/amd64".into()))),
+            (3, go_with(2, Role::Signature)),
+            (4, (Decision::Act, None)),
+        ];
+        for (id, (decision, relation)) in graph {
+            let Some(version) = planned.versions.iter_mut().find(|p| p.version.id == id) else {
+                panic!("version {id} is planned");
+            };
+            version.decision = decision;
+            version.relation = relation;
+            if id == 4 {
+                version.reason = Reason::Orphan(None);
+            }
+        }
+        planned.order = vec![0, 1, 2, 3];
+        let carried = carry_rules(planned);
+        let labels: Vec<(u64, Option<&str>)> = carried
+            .versions
+            .iter()
+            .map(|p| (p.version.id, carried.rule_label(p)))
+            .collect();
+        assert_eq!(
+            labels,
+            vec![
+                (1, Some("releases")),
+                (2, Some("releases")),
+                (3, Some("releases")),
+                (4, None),
+            ]
+        );
+    }
+
+    #[test]
+    fn with_rules_an_orphan_must_be_older_than_every_rule_older_than() {
+        let orphan = version(7, &digest(7), &[], days(10));
+        let table: Vec<(&str, Vec<Rule>, bool)> = vec![
+            (
+                "no rule has older-than",
+                vec![Rule {
+                    keep_latest: 1,
+                    ..rule("a")
+                }],
+                true,
+            ),
+            (
+                "older than each",
+                vec![
+                    Rule {
+                        older_than: age(days(7)),
+                        ..rule("a")
+                    },
+                    Rule {
+                        older_than: age(days(3)),
+                        ..rule("b")
+                    },
+                ],
+                true,
+            ),
+            (
+                "younger than one",
+                vec![
+                    Rule {
+                        older_than: age(days(7)),
+                        ..rule("a")
+                    },
+                    Rule {
+                        older_than: age(days(14)),
+                        ..rule("b")
+                    },
+                ],
+                false,
+            ),
+        ];
+        for (case, rules, expected) in table {
+            assert_eq!(
+                orphan_may_go(&orphan, &with_rules(rules), now()),
+                expected,
+                "{case}"
+            );
         }
     }
 }
