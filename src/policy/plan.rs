@@ -1327,7 +1327,9 @@ mod tests {
             tag_regex: regex(r"^v\d+\.\d+\.\d+$"),
             ..rule("releases")
         };
-        let table: Vec<(&str, Vec<Rule>, Vec<Version>, Vec<(u64, Reason)>)> = vec![
+        // (case, rules, versions, (id, reason) in plan order)
+        type Case = (&'static str, Vec<Rule>, Vec<Version>, Vec<(u64, Reason)>);
+        let table: Vec<Case> = vec![
             (
                 "keep-latest keeps the N newest matches",
                 vec![Rule {
