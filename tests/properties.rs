@@ -397,7 +397,7 @@ proptest! {
 
         // Each rule ranks its own matches, newest first, per group.
         let mut newest_first = versions.clone();
-        newest_first.sort_by(|a, b| (b.updated_at, b.id).cmp(&(a.updated_at, a.id)));
+        newest_first.sort_by_key(|v| std::cmp::Reverse((v.updated_at, v.id)));
         let mut kept: HashSet<u64> = HashSet::new();
         let mut matched: HashSet<u64> = HashSet::new();
         for (index, rule) in policy.rules.iter().enumerate() {
