@@ -162,14 +162,13 @@ fn keep_latest_counts_images_so_a_signature_or_platform_manifest_takes_no_slot()
         signed_buildx(40, 10, "v3"),
     ]
     .concat();
-    let policies: [&[(&str, &str)]; 2] = [
-        &[("tag-state", "tagged"), ("keep-latest", "3")],
-        &[(
-            "rules",
-            "- name: three images\n  tag-state: tagged\n  keep-latest: 3",
-        )],
+    // (inputs, the rule every deleted version names: its own, or its image's)
+    let rules = "- name: three images\n  tag-state: tagged\n  keep-latest: 3";
+    let policies: [(&[(&str, &str)], &str); 2] = [
+        (&[("tag-state", "tagged"), ("keep-latest", "3")], "#1"),
+        (&[("rules", rules)], "three images"),
     ];
-    for inputs in policies {
+    for (inputs, rule) in policies {
         let fake = start(versions.clone());
         let mut janitor = janitor(&fake, ALICE).input("packages", "app");
         for (name, value) in inputs {
@@ -188,6 +187,10 @@ fn keep_latest_counts_images_so_a_signature_or_platform_manifest_takes_no_slot()
             "{inputs:?}: v1, v2 and v3 with their manifests and signatures"
         );
         assert_eq!(fake.broken_images("acme", "app"), Vec::<String>::new());
+        for id in range(10, 15) {
+            assert_eq!(entry(&run, id)["rule"], rule, "{inputs:?}: {id}");
+        }
+        assert_eq!(entry(&run, 11)["role"], "platform manifest linux/amd64");
     }
 }
 
