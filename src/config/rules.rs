@@ -113,6 +113,13 @@ fn parse_rule(number: usize, item: &Value, package_type: PackageType) -> Result<
                 "must be a single line of text",
             ));
         }
+        Some(Ok(Some(name))) if name.starts_with('#') => {
+            return Err(rule_error(
+                format!("rule {number}: name"),
+                Some(&name),
+                "cannot start with `#`: `#N` names the unnamed rule N",
+            ));
+        }
         Some(Ok(name)) => name,
         None => None,
     };
@@ -412,6 +419,10 @@ mod tests {
             (
                 "- name: a\n  keep-latest: 1\n- name: a\n  older-than: 1d".into(),
                 "input `rules`: rule 2: name: `a` is also the name of rule 1",
+            ),
+            (
+                "- name: '#2'\n  keep-latest: 1".into(),
+                "input `rules`: rule 1: name: `#2` cannot start with `#`",
             ),
             (
                 "- tag-regex: [a, b]".into(),
