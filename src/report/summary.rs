@@ -63,7 +63,7 @@ pub fn render(config: &Config, owner: &str, report: &RunReport) -> String {
     let mut rows_left = report.entries().count();
     let rules = !config.policy.rules.is_empty();
     for package in &report.packages {
-        package_section(&mut out, package, report, (rules, &done), &mut rows_left);
+        package_section(&mut out, package, report, rules, &done, &mut rows_left);
     }
     out
 }
@@ -86,7 +86,8 @@ fn package_section(
     out: &mut String,
     package: &PackageReport,
     report: &RunReport,
-    (rules, done): (bool, &str),
+    rules: bool,
+    done: &str,
     rows_left: &mut usize,
 ) {
     let _ = writeln!(out, "### `{}`\n", package.name);

@@ -87,8 +87,8 @@ pub fn dry_run<W: std::io::Write>(
                 continue;
             }
             if mode == Mode::Restore && follow_images {
-                let image = (&work.version, work.rule.as_deref());
-                push_followers(&mut stack, image, None, plan, &seen);
+                let rule = work.rule.as_deref();
+                push_followers(&mut stack, &work.version, rule, None, plan, &seen);
             }
             let outcome = would(mode);
             log_outcome(
@@ -114,7 +114,8 @@ pub fn dry_run<W: std::io::Write>(
 /// each carries the restored image's `rule`.
 fn push_followers(
     stack: &mut Vec<Work>,
-    (version, rule): (&Version, Option<&str>),
+    version: &Version,
+    rule: Option<&str>,
     manifest: Option<&crate::registry::Manifest>,
     plan: &Plan,
     seen: &HashSet<u64>,
@@ -221,8 +222,14 @@ pub async fn execute<W: std::io::Write>(
                         ));
                     }
                     let manifest = manifest.ok();
-                    let image = (&version, rule.as_deref());
-                    push_followers(&mut stack, image, manifest.as_ref(), plan, &seen);
+                    push_followers(
+                        &mut stack,
+                        &version,
+                        rule.as_deref(),
+                        manifest.as_ref(),
+                        plan,
+                        &seen,
+                    );
                 }
             }
             entries.push(Entry {
