@@ -245,3 +245,44 @@ fn bad_rules_fail_before_any_api_call_naming_the_rule_and_the_key() {
         "no request before the inputs are valid"
     );
 }
+
+#[test]
+fn a_restore_by_rule_brings_back_whole_images_each_version_carrying_the_rule() {
+    let deleted = |seed: VersionSeed| seed.deleted(days(1));
+    let fake = start(
+        [
+            signed_buildx(1, 20, "v1.0.0")
+                .into_iter()
+                .map(deleted)
+                .collect(),
+            vec![
+                deleted(v(10, 20).tags(&["dev-1"])),
+                v(11, 5).tags(&["v2.0.0"]),
+            ],
+        ]
+        .concat(),
+    );
+    let run = janitor(&fake, ALICE)
+        .input("packages", "app")
+        .input("mode", "restore")
+        .input("rules", "- name: releases\n  tag-regex: ^v\\d")
+        .run();
+    run.assert_success();
+    assert_eq!(
+        run.ids(),
+        range(1, 6),
+        "v1.0.0 with its manifests and signature"
+    );
+    assert_eq!(fake.deleted_ids("acme", "container", "app"), vec![10]);
+    for id in range(1, 6) {
+        assert_eq!(entry(&run, id)["rule"], "releases", "{id}");
+    }
+    assert_eq!(entry(&run, 1)["reason"], "selected by rule releases");
+    assert!(
+        run.summary
+            .contains("| rule | matched | kept | selected | restored |")
+            && run.summary.contains("| 1 releases | 1 | 0 | 1 | 6 |"),
+        "{}",
+        run.summary
+    );
+}
