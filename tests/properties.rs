@@ -1,10 +1,10 @@
 //! Property tests: arbitrary strings into every input, arbitrary version lists and policies
 //! into the planner. Nothing panics; bad inputs give clear errors; plans keep their promises.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use package_janitor::config::{Config, Mode, Policy, TagState};
+use package_janitor::config::{Config, Mode, Policy, Rule, TagState};
 use package_janitor::model::version::{PackageType, Version};
 use package_janitor::policy::plan::{self, Decision, Reason};
 use proptest::prelude::*;
@@ -30,6 +30,7 @@ const VARIABLES: &[(&str, &str)] = &[
     ("INPUT_RATE-LIMIT-WAIT", "rate-limit-wait"),
     ("INPUT_REGISTRY-URL", "registry-url"),
     ("INPUT_DELETE-ORPHANS", "delete-orphans"),
+    ("INPUT_RULES", "rules"),
     ("GITHUB_REPOSITORY_OWNER", "owner"),
     ("GITHUB_API_URL", "GITHUB_API_URL"),
     ("PACKAGE_JANITOR_RETRY_BASE", "PACKAGE_JANITOR_RETRY_BASE"),
@@ -65,6 +66,10 @@ fn value() -> impl Strategy<Value = Option<String>> {
             "app",
             "octo-org",
             "https://api.github.com",
+            "- tag-regex: ^v\n  keep-latest: 2",
+            "- name: x\n  group-by: ^v(\\d)\n  keep-latest: 1",
+            "[{\"older-than\": \"1d\"}, {\"tag-state\": \"untagged\"}]",
+            "- keep-lates: 3",
         ])
         .prop_map(str::to_string),
     ])
@@ -213,6 +218,7 @@ fn policy(ids: Vec<u64>) -> impl Strategy<Value = Policy> {
                     keep_latest,
                     version_ids: ids.map(|ids| ids.into_iter().collect()),
                     deleted_within,
+                    rules: Vec::new(),
                 }
             },
         )
@@ -303,5 +309,143 @@ proptest! {
         }
         prop_assert_eq!(kept_latest, passing.min(policy.keep_latest));
         prop_assert_eq!(plan.selected().count(), passing - kept_latest);
+    }
+}
+
+fn rule() -> impl Strategy<Value = Rule> {
+    (
+        prop::option::of(prop::sample::select(vec!["a", "b"])),
+        regex(),
+        regex(),
+        prop::sample::select(vec![TagState::Any, TagState::Tagged, TagState::Untagged]),
+        duration(),
+        0..4usize,
+        prop::option::of(
+            prop::sample::select(vec!["^v(\\d)", "(.)", "^(pr|dev)-", "(x)?"])
+                .prop_map(|pattern| Regex::new(pattern).expect("a valid test pattern")),
+        ),
+    )
+        .prop_map(
+            |(name, tag_regex, exclude_tag_regex, tag_state, older_than, keep_latest, group_by)| {
+                Rule {
+                    name: name.map(str::to_owned),
+                    tag_regex,
+                    exclude_tag_regex,
+                    tag_state,
+                    older_than,
+                    keep_latest,
+                    group_by,
+                }
+            },
+        )
+}
+
+/// Whether `version` is a match of `rule` (global filters included), and its group,
+/// restated from the README rather than from the planner's code.
+fn rule_match(
+    version: &Version,
+    rule: &Rule,
+    policy: &Policy,
+    package_type: PackageType,
+    mode: Mode,
+) -> Option<Option<String>> {
+    let flat = Policy {
+        tag_regex: rule.tag_regex.clone(),
+        exclude_tag_regex: policy.exclude_tag_regex.clone(),
+        older_than: rule.older_than,
+        tag_state: rule.tag_state,
+        keep_latest: 0,
+        version_ids: policy.version_ids.clone(),
+        deleted_within: policy.deleted_within,
+        rules: Vec::new(),
+    };
+    let labels = version.labels(package_type);
+    let excluded = rule
+        .exclude_tag_regex
+        .as_ref()
+        .is_some_and(|regex| labels.iter().any(|label| regex.is_match(label)));
+    if excluded || !passes(version, &flat, package_type, mode) {
+        return None;
+    }
+    match &rule.group_by {
+        None => Some(None),
+        Some(group_by) => labels.iter().find_map(|label| {
+            let captures = group_by.captures(label)?;
+            Some(Some(captures.get(1).map_or("", |m| m.as_str()).to_owned()))
+        }),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn with_rules_a_version_is_acted_on_exactly_when_a_rule_selects_it_and_none_keeps_it(
+        (versions, policy, images) in versions().prop_flat_map(|versions| {
+            let ids: Vec<u64> = versions.iter().map(|version| version.id).collect();
+            (
+                Just(versions),
+                (policy(ids.clone()), prop::collection::vec(rule(), 1..4)).prop_map(
+                    |(flat, rules)| Policy {
+                        exclude_tag_regex: flat.exclude_tag_regex,
+                        version_ids: flat.version_ids,
+                        deleted_within: flat.deleted_within,
+                        rules,
+                        ..Policy::default()
+                    },
+                ),
+                prop::option::of(prop::sample::subsequence(ids.clone(), 0..=ids.len())),
+            )
+        }),
+        package_type in prop::sample::select(PackageType::ALL.to_vec()),
+        mode in prop::sample::select(vec![Mode::Delete, Mode::Restore]),
+    ) {
+        let now = UNIX_EPOCH + Duration::from_secs(NOW_SECS);
+        let mut plan = plan::plan(versions.clone(), &policy, package_type, mode, now);
+        if let Some(images) = &images {
+            let images: HashSet<u64> = images.iter().copied().collect();
+            plan = plan::plan_images(plan, &policy, package_type, mode, now, &images);
+        }
+        let is_image = |id: u64| images.as_ref().is_none_or(|images| images.contains(&id));
+
+        // Each rule ranks its own matches, newest first, per group.
+        let mut newest_first = versions.clone();
+        newest_first.sort_by_key(|v| std::cmp::Reverse((v.updated_at, v.id)));
+        let mut kept: HashSet<u64> = HashSet::new();
+        let mut matched: HashSet<u64> = HashSet::new();
+        for (index, rule) in policy.rules.iter().enumerate() {
+            let mut slots: HashMap<Option<String>, usize> = HashMap::new();
+            let (mut matches, mut kept_here) = (0, 0);
+            for version in &newest_first {
+                let Some(group) = rule_match(version, rule, &policy, package_type, mode) else {
+                    continue;
+                };
+                matches += 1;
+                matched.insert(version.id);
+                let taken = slots.entry(group).or_insert(0);
+                if is_image(version.id) && *taken < rule.keep_latest {
+                    *taken += 1;
+                    kept_here += 1;
+                    kept.insert(version.id);
+                }
+            }
+            let tally = &plan.rules[index];
+            prop_assert_eq!(tally.matched, matches, "rule {}", index + 1);
+            prop_assert_eq!(tally.kept, kept_here, "rule {}", index + 1);
+            prop_assert_eq!(tally.selected, matches - kept_here, "rule {}", index + 1);
+        }
+        prop_assert_eq!(plan.versions.len(), versions.len());
+        for planned in &plan.versions {
+            let id = planned.version.id;
+            let acts = matched.contains(&id) && !kept.contains(&id);
+            prop_assert_eq!(planned.decision == Decision::Act, acts, "{:?}", planned);
+            match &planned.reason {
+                Reason::SelectedBy(_) => prop_assert!(acts),
+                Reason::KeptBy { .. } => prop_assert!(kept.contains(&id)),
+                Reason::NoRuleMatches => prop_assert!(!matched.contains(&id)),
+                _ => prop_assert!(!acts),
+            }
+            prop_assert_eq!(plan.rule_label(planned).is_some(), matched.contains(&id));
+        }
     }
 }

@@ -1,5 +1,8 @@
 //! Action inputs, parsed once into a typed configuration.
 
+pub mod rules;
+
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::fmt;
 use std::time::Duration;
@@ -8,6 +11,7 @@ use regex::Regex;
 
 use crate::github::pacing::Pacing;
 use crate::model::version::PackageType;
+pub use rules::Rule;
 
 /// Whether the run deletes active versions or restores deleted ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,7 +75,11 @@ pub enum PackageSelector {
     Wildcard(String),
 }
 
-/// The selection rules, all combined with AND. Pure data: the planner applies them.
+/// The selection rules. Pure data: the planner applies them.
+///
+/// `exclude_tag_regex`, `version_ids` and `deleted_within` apply to every rule. The rules
+/// are those of the `rules` input; without it, `tag_regex`, `older_than`, `tag_state` and
+/// `keep_latest` (the flat inputs) are the one rule (see [`Policy::rules`]).
 ///
 /// The default selects every version: no filter, `tag-state: any`, `keep-latest: 0`.
 /// Regexes are matched unanchored (`Regex::is_match`).
@@ -84,6 +92,28 @@ pub struct Policy {
     pub keep_latest: usize,
     pub version_ids: Option<BTreeSet<u64>>,
     pub deleted_within: Option<Duration>,
+    /// The `rules` input; empty when it is not given.
+    pub rules: Vec<Rule>,
+}
+
+impl Policy {
+    /// The rules the planner applies: the `rules` input's, or else the one unnamed rule the
+    /// flat inputs make.
+    pub fn rules(&self) -> Cow<'_, [Rule]> {
+        if self.rules.is_empty() {
+            Cow::Owned(vec![Rule {
+                name: None,
+                tag_regex: self.tag_regex.clone(),
+                exclude_tag_regex: None,
+                tag_state: self.tag_state,
+                older_than: self.older_than,
+                keep_latest: self.keep_latest,
+                group_by: None,
+            }])
+        } else {
+            Cow::Borrowed(&self.rules)
+        }
+    }
 }
 
 /// Everything the run needs, validated before any API call.
@@ -122,20 +152,23 @@ pub struct InputError {
 }
 
 /// Where a bad value came from, so the message names it the way the user knows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Source {
     /// An action input, by its `action.yml` name (`older-than`).
     Input(&'static str),
     /// A variable the runner sets (`GITHUB_API_URL`).
     Runner(&'static str),
+    /// A place in the `rules` input: `rule 3 (dev builds): older-than`.
+    Rule(String),
 }
 
 impl InputError {
     /// The input name as written in the workflow (`older-than`), or the runner variable
     /// (`GITHUB_API_URL`) for values that do not come from an input.
     pub fn input(&self) -> &str {
-        match self.source {
+        match &self.source {
             Source::Input(name) | Source::Runner(name) => name,
+            Source::Rule(_) => "rules",
         }
     }
 
@@ -168,13 +201,15 @@ impl InputError {
 
 impl fmt::Display for InputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.source {
+        match &self.source {
             Source::Input(name) => write!(f, "input `{name}`")?,
             Source::Runner(name) => write!(f, "environment variable `{name}`")?,
+            Source::Rule(at) => write!(f, "input `rules`: {at}")?,
         }
-        match &self.value {
-            Some(value) => write!(f, ": `{value}` {}", self.problem),
-            None => write!(f, " {}", self.problem),
+        match (&self.value, &self.source) {
+            (Some(value), _) => write!(f, ": `{value}` {}", self.problem),
+            (None, Source::Rule(_)) => write!(f, ": {}", self.problem),
+            (None, _) => write!(f, " {}", self.problem),
         }
     }
 }
@@ -305,6 +340,26 @@ impl Config {
             var("PACKAGE_JANITOR_RETRY_BASE"),
             var("PACKAGE_JANITOR_REQUEST_DEADLINE"),
         )?;
+        let rules = match input("rules") {
+            Some(value) => {
+                let flat = [
+                    ("tag-regex", tag_regex.is_some()),
+                    ("tag-state", tag_state != TagState::Any),
+                    ("older-than", older_than.is_some()),
+                    ("keep-latest", keep_latest != 0),
+                ];
+                if let Some((name, _)) = flat.into_iter().find(|(_, set)| *set) {
+                    return Err(InputError::invalid(
+                        name,
+                        &input(name).unwrap_or_default(),
+                        "cannot be combined with `rules`: put it in a rule (each rule has \
+                         its own tag-regex, tag-state, older-than and keep-latest)",
+                    ));
+                }
+                rules::parse(&value, package_type)?
+            }
+            None => Vec::new(),
+        };
 
         Ok(Config {
             token,
@@ -320,6 +375,7 @@ impl Config {
                 keep_latest,
                 version_ids,
                 deleted_within,
+                rules,
             },
             max_versions,
             dry_run,

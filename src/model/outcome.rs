@@ -51,4 +51,6 @@ pub struct Entry {
     pub relation: Option<Relation>,
     /// Why it was selected (the plan's reason, or the image a restore brought it back with).
     pub reason: String,
+    /// The rule (its name, or `#N`) that selected it, or that selected its image.
+    pub rule: Option<String>,
 }

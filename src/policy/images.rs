@@ -161,6 +161,25 @@ pub fn adjust(
     plan
 }
 
+/// Container, for `keep-latest`: the ids of the versions that take a slot, the top-level
+/// images. A top-level image is a tagged version, or an untagged one that no other version
+/// references, but never an artifact (found by tag or by `subject`). Platform manifests,
+/// attestation manifests and artifacts take none: they follow their image. An unreadable
+/// manifest hides what it references, so its children then count as images (as when every
+/// version took a slot).
+pub fn top_level_images(plan: &Plan, manifests: &Manifests) -> HashSet<u64> {
+    let graph = Graph::new(&plan.versions, manifests);
+    plan.versions
+        .iter()
+        .enumerate()
+        .filter(|(index, planned)| {
+            !graph.artifact[*index]
+                && (!planned.version.tags.is_empty() || graph.parents[*index].is_empty())
+        })
+        .map(|(_, planned)| planned.version.id)
+        .collect()
+}
+
 /// Which versions are kept, and why, by plan index.
 struct Verdict {
     /// Kept on its own: a root the policy keeps, or an orphan that is not deleted.
@@ -878,5 +897,48 @@ mod tests {
             1,
             "without the manifest only tags are followed"
         );
+    }
+
+    #[test]
+    fn only_top_level_images_take_a_keep_latest_slot() {
+        // 1: tagged index of 2 (amd64), 3 (arm64) and attestation 4; 5: v1's signature;
+        // 6: an untagged ghost image; 7: an untagged index whose manifest cannot be read,
+        // hiding its child 8; 9: an untagged GitHub attestation of 1; 10: a signature whose
+        // subject is gone.
+        let versions = vec![
+            version(1, &["v1"]),
+            version(2, &[]),
+            version(3, &[]),
+            version(4, &[]),
+            version(5, &[signature_tag(1).as_str()]),
+            version(6, &[]),
+            version(7, &[]),
+            version(8, &[]),
+            version(9, &[]),
+            version(10, &[signature_tag(99).as_str()]),
+        ];
+        let plan = plan::plan(
+            versions,
+            &Policy::default(),
+            PackageType::Container,
+            Mode::Delete,
+            now(),
+        );
+        let mut manifests: Manifests = plan
+            .versions
+            .iter()
+            .map(|planned| (planned.version.id, Ok(image())))
+            .collect();
+        let v1 = with_attestation(
+            index(&[(2, Some("linux/amd64")), (3, Some("linux/arm64"))]),
+            4,
+            2,
+        );
+        manifests.insert(1, Ok(v1));
+        manifests.insert(7, Err("500".into()));
+        manifests.insert(9, Ok(github_attestation(1)));
+        let mut images: Vec<u64> = top_level_images(&plan, &manifests).into_iter().collect();
+        images.sort_unstable();
+        assert_eq!(images, vec![1, 6, 7, 8]);
     }
 }

@@ -1,9 +1,10 @@
 //! The pure planner: versions + policy + now → a decision and a reason for every version.
 
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use crate::config::{Mode, Policy, TagState};
+use crate::config::{Mode, Policy, Rule, TagState};
 use crate::model::image::{Relation, Role, short_digest};
 use crate::model::version::{PackageType, Version};
 
@@ -17,10 +18,16 @@ pub enum Decision {
 }
 
 /// Why a version got its decision. The first filter that rejects a version names the reason.
+/// `Selected` and `KeptLatest` are the flat inputs' one rule; `SelectedBy`, `KeptBy` and
+/// `NoRuleMatches` name the rules of the `rules` input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reason {
     /// Passed every filter and is not among the `keep-latest` newest.
     Selected,
+    /// `rules`: selected by this rule (the first that selects it), and kept by none.
+    SelectedBy(String),
+    /// `rules`: it passes the filters of no rule.
+    NoRuleMatches,
     /// Its id is not in `version-ids`.
     NotInVersionIds,
     /// Container/docker: listed without its tag metadata, so its tags are unknown; only
@@ -38,6 +45,13 @@ pub enum Reason {
     DeletedTooLongAgo,
     /// One of the `keep-latest` newest versions that passed every filter (1 = newest).
     KeptLatest(usize),
+    /// `rules`: among the `keep` newest matches of this rule (of its `group`, when the rule
+    /// has `group-by`); the first rule that keeps it.
+    KeptBy {
+        rule: String,
+        keep: usize,
+        group: Option<String>,
+    },
     /// Container: part of an image the plan keeps (`image` describes that image).
     PartOfKept { role: Role, image: String },
     /// Container: goes with an image the plan deletes.
@@ -54,6 +68,8 @@ impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Reason::Selected => f.write_str("matches the policy"),
+            Reason::SelectedBy(rule) => write!(f, "selected by rule {rule}"),
+            Reason::NoRuleMatches => f.write_str("matches no rule"),
             Reason::NotInVersionIds => f.write_str("not in version-ids"),
             Reason::TagsUnknown => f.write_str(
                 "tags unknown: listed without tag metadata, so kept (only version-ids can select it)",
@@ -66,6 +82,13 @@ impl fmt::Display for Reason {
             Reason::TooRecent => f.write_str("updated more recently than older-than"),
             Reason::DeletedTooLongAgo => f.write_str("deleted before deleted-within"),
             Reason::KeptLatest(rank) => write!(f, "kept by keep-latest (#{rank} newest)"),
+            Reason::KeptBy { rule, keep, group } => {
+                write!(f, "kept by rule {rule}: among the {keep} newest")?;
+                match group {
+                    Some(group) => write!(f, " of group `{group}`"),
+                    None => Ok(()),
+                }
+            }
             Reason::PartOfKept { role, image } => write!(f, "{role} of kept image {image}"),
             Reason::PartOfDeleted { role, image } => write!(f, "{role} of deleted image {image}"),
             Reason::Orphan(None) => f.write_str("orphan: no kept image references it"),
@@ -90,6 +113,22 @@ pub struct PlannedVersion {
     /// Container: the images this version belongs to, when it is acted on with them. The
     /// executor acts on it only after every parent was acted on successfully.
     pub relation: Option<Relation>,
+    /// The rule (index into [`Plan::rules`]) that kept or selected it; for a version that
+    /// goes with an image, the image's rule (see [`carry_rules`]).
+    pub rule: Option<usize>,
+}
+
+/// What one rule did, counted before keeping wins over selecting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleTally {
+    /// The rule's name, or `#N`.
+    pub label: String,
+    /// Versions that passed all its filters (and the global ones).
+    pub matched: usize,
+    /// Matches among its `keep-latest` newest images.
+    pub kept: usize,
+    /// The other matches.
+    pub selected: usize,
 }
 
 /// The plan for one package: every listed version, newest first (by `updated_at`, then id).
@@ -99,6 +138,8 @@ pub struct Plan {
     /// The selected versions (indexes into `versions`) in the order the executor acts on
     /// them: oldest first, except that a version's parents come before it.
     pub order: Vec<usize>,
+    /// One tally per rule, numbered from 1 in this order.
+    pub rules: Vec<RuleTally>,
 }
 
 impl Plan {
@@ -117,57 +158,161 @@ impl Plan {
             .iter()
             .find(|planned| planned.version.id == id)
     }
+
+    /// The name (or `#N`) of the rule that kept or selected `planned`.
+    pub fn rule_label(&self, planned: &PlannedVersion) -> Option<&str> {
+        let tally = self.rules.get(planned.rule?)?;
+        Some(&tally.label)
+    }
 }
 
 /// Decide every version. Pure: the same inputs always give the same plan, whatever the
-/// order of `versions` (ids are unique, so the sort below is total).
+/// order of `versions` (ids are unique, so the sort below is total). Every version takes a
+/// `keep-latest` slot; [`plan_images`] plans with image slots instead.
 ///
 /// The filters AND together and run in this order; the first that rejects a version names
 /// its [`Reason`]:
-/// 1. `version-ids` does not list its id; or, with no `version-ids`, a container/docker
-///    version's tags are unknown (see [`Version::tags_known`]).
+/// 1. `version-ids` does not list its id.
 /// 2. `exclude-tag-regex` matches one of its labels (see [`Version::labels`]).
-/// 3. `tag-state` asks for the other state. Only container and docker versions have tags,
-///    so for other types `tag-state` is ignored (config rejects it for them anyway).
-/// 4. `tag-regex` matches none of its labels. An untagged container version has no labels,
-///    so it never matches: the digest is never matched.
-/// 5. `older-than`: updated after `now - older-than`. A version updated exactly at that
-///    instant is old enough. Timestamps in the future (clock skew) are simply too recent.
-/// 6. `deleted-within`, restore mode only: not deleted, or deleted before
+/// 3. The rule's filters (each rule of `rules`, or the flat inputs' one rule), see
+///    [`rule_match`]: its own `exclude-tag-regex`, `tag-state`, `tag-regex`, `older-than`,
+///    `group-by`. With `rules`, a version no rule matches gets [`Reason::NoRuleMatches`].
+/// 4. `deleted-within`, restore mode only: not deleted, or deleted before
 ///    `now - deleted-within`. Deleted exactly at that instant, or in the future, is within.
-/// 7. Of the versions left, the `keep-latest` newest are kept, ranked from 1.
+/// 5. Each rule then ranks its matches newest first, per group of equal `group-by`
+///    captures: the first `keep-latest` that are images are kept by it, ranked from 1, the
+///    rest are selected by it. A version is acted on when a rule selects it and no rule
+///    keeps it: keeping wins. The first rule that keeps (or else selects) it names it.
 ///
 /// Regexes match unanchored (`is_match`). The plan lists versions newest first by
 /// `updated_at`, ties broken by the higher id.
 pub fn plan(
+    versions: Vec<Version>,
+    policy: &Policy,
+    package_type: PackageType,
+    mode: Mode,
+    now: SystemTime,
+) -> Plan {
+    rank(versions, policy, package_type, mode, now, None)
+}
+
+/// Container: plan `plan`'s versions again, `keep-latest` counting images. Only the ids in
+/// `images` (top-level images, see `images::top_level_images`) take a slot; any other
+/// match of a rule (a platform or attestation manifest, an artifact) is selected by it, and
+/// the image graph then makes it follow its image.
+pub fn plan_images(
+    plan: Plan,
+    policy: &Policy,
+    package_type: PackageType,
+    mode: Mode,
+    now: SystemTime,
+    images: &HashSet<u64>,
+) -> Plan {
+    let versions = plan
+        .versions
+        .into_iter()
+        .map(|planned| planned.version)
+        .collect();
+    rank(versions, policy, package_type, mode, now, Some(images))
+}
+
+/// [`plan`], with slots for the ids in `images` only when it is given.
+fn rank(
     mut versions: Vec<Version>,
     policy: &Policy,
     package_type: PackageType,
     mode: Mode,
     now: SystemTime,
+    images: Option<&HashSet<u64>>,
 ) -> Plan {
     versions.sort_by(|a, b| {
         b.updated_at
             .cmp(&a.updated_at)
             .then_with(|| b.id.cmp(&a.id))
     });
-    let mut kept = 0;
+    let rules = policy.rules();
+    let named = !policy.rules.is_empty();
+    let mut tallies: Vec<RuleTally> = rules
+        .iter()
+        .enumerate()
+        .map(|(index, rule)| RuleTally {
+            label: rule.label(index + 1),
+            matched: 0,
+            kept: 0,
+            selected: 0,
+        })
+        .collect();
+    // Per rule, the slots taken in each group (`None`: the rule has no `group-by`).
+    let mut taken: Vec<HashMap<Option<String>, usize>> = vec![HashMap::new(); rules.len()];
+    let mut decide = |version: &Version| -> (Decision, Reason, Option<usize>) {
+        if let Some(reason) = reject_global(version, policy, package_type) {
+            return (Decision::Keep, reason, None);
+        }
+        let mut matches = Vec::new();
+        let mut first_rejection = None;
+        for (index, rule) in rules.iter().enumerate() {
+            match rule_match(version, rule, package_type, now) {
+                Ok(group) => matches.push((index, group)),
+                Err(reason) => {
+                    first_rejection.get_or_insert(reason);
+                }
+            }
+        }
+        let Some(&(first, _)) = matches.first() else {
+            let reason = match first_rejection {
+                Some(reason) if !named => reason,
+                _ => Reason::NoRuleMatches,
+            };
+            return (Decision::Keep, reason, None);
+        };
+        if let Some(reason) = reject_deleted(version, policy, mode, now) {
+            return (Decision::Keep, reason, None);
+        }
+        let image = images.is_none_or(|ids| ids.contains(&version.id));
+        let mut kept = None;
+        for (index, group) in matches {
+            let tally = &mut tallies[index];
+            tally.matched += 1;
+            let slots = taken[index].entry(group.clone()).or_insert(0);
+            if image && *slots < rules[index].keep_latest {
+                *slots += 1;
+                tally.kept += 1;
+                kept.get_or_insert((index, *slots, group));
+            } else {
+                tally.selected += 1;
+            }
+        }
+        match kept {
+            Some((index, rank, group)) => {
+                let reason = if named {
+                    Reason::KeptBy {
+                        rule: tallies[index].label.clone(),
+                        keep: rules[index].keep_latest,
+                        group,
+                    }
+                } else {
+                    Reason::KeptLatest(rank)
+                };
+                (Decision::Keep, reason, Some(index))
+            }
+            None if named => (
+                Decision::Act,
+                Reason::SelectedBy(tallies[first].label.clone()),
+                Some(first),
+            ),
+            None => (Decision::Act, Reason::Selected, Some(first)),
+        }
+    };
     let versions = versions
         .into_iter()
         .map(|version| {
-            let (decision, reason) = match reject(&version, policy, package_type, mode, now) {
-                Some(reason) => (Decision::Keep, reason),
-                None if kept < policy.keep_latest => {
-                    kept += 1;
-                    (Decision::Keep, Reason::KeptLatest(kept))
-                }
-                None => (Decision::Act, Reason::Selected),
-            };
+            let (decision, reason, rule) = decide(&version);
             PlannedVersion {
                 version,
                 decision,
                 reason,
                 relation: None,
+                rule,
             }
         })
         .collect::<Vec<_>>();
@@ -175,27 +320,22 @@ pub fn plan(
         .rev()
         .filter(|&index| versions[index].decision == Decision::Act)
         .collect();
-    Plan { versions, order }
+    Plan {
+        versions,
+        order,
+        rules: tallies,
+    }
 }
 
-/// The reason the first failing filter (steps 1–6 of [`plan`]) gives, or `None` if all pass.
-fn reject(
-    version: &Version,
-    policy: &Policy,
-    package_type: PackageType,
-    mode: Mode,
-    now: SystemTime,
-) -> Option<Reason> {
+/// Steps 1 and 2 of [`plan`]: `version-ids` and the global `exclude-tag-regex`.
+fn reject_global(version: &Version, policy: &Policy, package_type: PackageType) -> Option<Reason> {
     if let Some(ids) = &policy.version_ids
         && !ids.contains(&version.id)
     {
         return Some(Reason::NotInVersionIds);
     }
-    if package_type.has_tags() && !version.tags_known {
-        let chosen_by_id = policy.version_ids.is_some() && policy.tag_state == TagState::Any;
-        if !chosen_by_id {
-            return Some(Reason::TagsUnknown);
-        }
+    if package_type.has_tags() && !version.tags_known && policy.version_ids.is_none() {
+        return Some(Reason::TagsUnknown);
     }
     let labels = version.labels(package_type);
     if let Some(exclude) = &policy.exclude_tag_regex
@@ -203,26 +343,73 @@ fn reject(
     {
         return Some(Reason::Excluded(label.clone()));
     }
+    None
+}
+
+/// Step 3 of [`plan`]: whether `version` passes the rule's filters, and if so its group
+/// (`None` when the rule has no `group-by`); otherwise the first filter that rejects it:
+/// - the rule's `exclude-tag-regex` matches one of its labels;
+/// - `tag-state` asks for the other state. Only container and docker versions have tags,
+///   so for other types `tag-state` is ignored (config rejects it for them anyway);
+/// - `tag-regex` matches none of its labels. An untagged container version has no labels,
+///   so it never matches: the digest is never matched;
+/// - `older-than`: updated after `now - older-than`. A version updated exactly at that
+///   instant is old enough. Timestamps in the future (clock skew) are simply too recent;
+/// - `group-by` matches none of its labels. Otherwise the first label (in GitHub's order)
+///   that matches gives the group: its capture (empty when the group did not take part).
+fn rule_match(
+    version: &Version,
+    rule: &Rule,
+    package_type: PackageType,
+    now: SystemTime,
+) -> Result<Option<String>, Reason> {
+    let labels = version.labels(package_type);
+    if let Some(exclude) = &rule.exclude_tag_regex
+        && let Some(label) = labels.iter().find(|label| exclude.is_match(label))
+    {
+        return Err(Reason::Excluded(label.clone()));
+    }
     if package_type.has_tags() {
-        let rejected = match policy.tag_state {
+        // Named by version-ids, but no tag-state can be judged on unknown tags.
+        if !version.tags_known && rule.tag_state != TagState::Any {
+            return Err(Reason::TagsUnknown);
+        }
+        let rejected = match rule.tag_state {
             TagState::Any => false,
             TagState::Tagged => version.tags.is_empty(),
             TagState::Untagged => !version.tags.is_empty(),
         };
         if rejected {
-            return Some(Reason::TagState(policy.tag_state));
+            return Err(Reason::TagState(rule.tag_state));
         }
     }
-    if let Some(tag_regex) = &policy.tag_regex
+    if let Some(tag_regex) = &rule.tag_regex
         && !labels.iter().any(|label| tag_regex.is_match(label))
     {
-        return Some(Reason::NoTagMatch);
+        return Err(Reason::NoTagMatch);
     }
-    if let Some(older_than) = policy.older_than
+    if let Some(older_than) = rule.older_than
         && !at_or_before(version.updated_at, now, older_than)
     {
-        return Some(Reason::TooRecent);
+        return Err(Reason::TooRecent);
     }
+    let Some(group_by) = &rule.group_by else {
+        return Ok(None);
+    };
+    labels
+        .iter()
+        .find_map(|label| group_by.captures(label))
+        .map(|captures| Some(captures.get(1).map_or("", |m| m.as_str()).to_owned()))
+        .ok_or(Reason::NoTagMatch)
+}
+
+/// Step 4 of [`plan`]: restore mode's `deleted-within`.
+fn reject_deleted(
+    version: &Version,
+    policy: &Policy,
+    mode: Mode,
+    now: SystemTime,
+) -> Option<Reason> {
     if mode == Mode::Restore
         && let Some(deleted_within) = policy.deleted_within
         && version
@@ -234,10 +421,40 @@ fn reject(
     None
 }
 
+/// Container, after the image graph adjusted the plan: a version that goes with an image
+/// carries that image's rule (its first parent's, in execution order so that a signature of
+/// a platform manifest gets the index's), and an orphan the plan kept but `delete-orphans`
+/// deletes carries none.
+pub fn carry_rules(mut plan: Plan) -> Plan {
+    let mut rule_of: HashMap<u64, Option<usize>> = plan
+        .versions
+        .iter()
+        .map(|planned| (planned.version.id, planned.rule))
+        .collect();
+    for &index in &plan.order {
+        let Some(planned) = plan.versions.get_mut(index) else {
+            continue;
+        };
+        let parent = planned
+            .relation
+            .as_ref()
+            .and_then(|relation| relation.parents.first());
+        if let Some(parent) = parent {
+            planned.rule = rule_of.get(parent).copied().flatten();
+            rule_of.insert(planned.version.id, planned.rule);
+        } else if matches!(planned.reason, Reason::Orphan(_)) {
+            planned.rule = None;
+        }
+    }
+    plan
+}
+
 /// `delete-orphans`: whether an orphan may be deleted whatever `tag-state`, `tag-regex` and
 /// `keep-latest` said. `version-ids`, `exclude-tag-regex` and `older-than` still protect it
 /// (a push in progress uploads the children before the index that references them), and
 /// unknown tags protect it unless `version-ids` names it.
+///
+/// With `rules`, an orphan must be older than the longest `older-than` of any rule.
 pub fn orphan_may_go(version: &Version, policy: &Policy, now: SystemTime) -> bool {
     let listed = match &policy.version_ids {
         Some(ids) => ids.contains(&version.id),
@@ -247,9 +464,13 @@ pub fn orphan_may_go(version: &Version, policy: &Policy, now: SystemTime) -> boo
         .exclude_tag_regex
         .as_ref()
         .is_some_and(|exclude| version.tags.iter().any(|tag| exclude.is_match(tag)));
-    let old_enough = policy
-        .older_than
-        .is_none_or(|older_than| at_or_before(version.updated_at, now, older_than));
+    let older_than = if policy.rules.is_empty() {
+        policy.older_than
+    } else {
+        policy.rules.iter().filter_map(|rule| rule.older_than).max()
+    };
+    let old_enough =
+        older_than.is_none_or(|older_than| at_or_before(version.updated_at, now, older_than));
     listed && !excluded && old_enough
 }
 
@@ -273,6 +494,7 @@ mod tests {
     use regex::Regex;
 
     use super::*;
+    use crate::model::image::Role;
 
     const DAY: u64 = 86_400;
 
@@ -639,6 +861,7 @@ mod tests {
             older_than: age(days(30)),
             deleted_within: age(days(7)),
             keep_latest: 5,
+            rules: Vec::new(),
         };
         // Each row lifts one more filter than the row before.
         type Lift = fn(&mut Policy);
@@ -992,8 +1215,14 @@ mod tests {
                 Mode::Delete,
                 now(),
             );
-            assert_eq!(plan, Plan::default());
+            assert!(plan.versions.is_empty() && plan.order.is_empty());
             assert_eq!(plan.selected().count(), 0);
+            let tallies: Vec<usize> = plan
+                .rules
+                .iter()
+                .flat_map(|tally| [tally.matched, tally.kept, tally.selected])
+                .collect();
+            assert_eq!(tallies, vec![0, 0, 0], "one rule, the flat inputs'");
         }
     }
 
@@ -1072,6 +1301,490 @@ mod tests {
         ];
         for (name, policy, expected) in table {
             assert_eq!(orphan_may_go(&orphan, &policy, now()), expected, "{name}");
+        }
+    }
+
+    /// A rule with only a name; tests set the fields they need.
+    fn rule(name: &str) -> Rule {
+        Rule {
+            name: Some(name.to_owned()).filter(|name| !name.is_empty()),
+            ..Rule::default()
+        }
+    }
+
+    fn with_rules(rules: Vec<Rule>) -> Policy {
+        Policy {
+            rules,
+            ..Policy::default()
+        }
+    }
+
+    /// A container version `id` days old, so a higher id is older.
+    fn aged(id: u64, tags: &[&str]) -> Version {
+        version(id, &digest(id), tags, days(id as i64))
+    }
+
+    fn kept_by(rule: &str, keep: usize, group: Option<&str>) -> Reason {
+        Reason::KeptBy {
+            rule: rule.to_owned(),
+            keep,
+            group: group.map(str::to_owned),
+        }
+    }
+
+    fn selected_by(rule: &str) -> Reason {
+        Reason::SelectedBy(rule.to_owned())
+    }
+
+    #[test]
+    fn each_rule_keeps_its_newest_matches_per_group_and_selects_the_rest() {
+        let releases = || Rule {
+            tag_regex: regex(r"^v\d+\.\d+\.\d+$"),
+            ..rule("releases")
+        };
+        // (case, rules, versions, (id, reason) in plan order)
+        type Case = (&'static str, Vec<Rule>, Vec<Version>, Vec<(u64, Reason)>);
+        let table: Vec<Case> = vec![
+            (
+                "keep-latest keeps the N newest matches",
+                vec![Rule {
+                    keep_latest: 2,
+                    ..releases()
+                }],
+                vec![
+                    aged(1, &["v1.0.2"]),
+                    aged(2, &["v1.0.1"]),
+                    aged(3, &["v1.0.0"]),
+                ],
+                vec![
+                    (1, kept_by("releases", 2, None)),
+                    (2, kept_by("releases", 2, None)),
+                    (3, selected_by("releases")),
+                ],
+            ),
+            (
+                "group-by keeps the N newest of every group",
+                vec![Rule {
+                    keep_latest: 1,
+                    group_by: regex(r"^v(\d+\.\d+)\."),
+                    ..releases()
+                }],
+                vec![
+                    aged(1, &["v1.1.1"]),
+                    aged(2, &["v1.0.1"]),
+                    aged(3, &["v1.1.0"]),
+                    aged(4, &["v1.0.0"]),
+                ],
+                vec![
+                    (1, kept_by("releases", 1, Some("1.1"))),
+                    (2, kept_by("releases", 1, Some("1.0"))),
+                    (3, selected_by("releases")),
+                    (4, selected_by("releases")),
+                ],
+            ),
+            (
+                "a group with fewer than N matches keeps them all",
+                vec![Rule {
+                    keep_latest: 2,
+                    group_by: regex(r"^v(\d+)\."),
+                    ..releases()
+                }],
+                vec![
+                    aged(1, &["v2.0.0"]),
+                    aged(2, &["v1.0.2"]),
+                    aged(3, &["v1.0.1"]),
+                    aged(4, &["v1.0.0"]),
+                ],
+                vec![
+                    (1, kept_by("releases", 2, Some("2"))),
+                    (2, kept_by("releases", 2, Some("1"))),
+                    (3, kept_by("releases", 2, Some("1"))),
+                    (4, selected_by("releases")),
+                ],
+            ),
+            (
+                "the first tag that matches group-by gives the group; none matching is no match",
+                vec![Rule {
+                    keep_latest: 1,
+                    group_by: regex(r"^v(\d+)\."),
+                    ..rule("majors")
+                }],
+                vec![
+                    aged(1, &["latest", "v2.0.0", "v1.9.0"]),
+                    aged(2, &["v1.0.0", "v2.0.1"]),
+                    aged(3, &["v2.0.2"]),
+                    aged(4, &["nightly"]),
+                ],
+                vec![
+                    (1, kept_by("majors", 1, Some("2"))),
+                    (2, kept_by("majors", 1, Some("1"))),
+                    (3, selected_by("majors")),
+                    (4, Reason::NoRuleMatches),
+                ],
+            ),
+            (
+                "an unnamed rule is named by its number, from 1",
+                vec![
+                    Rule {
+                        tag_regex: regex("^dev-"),
+                        ..rule("")
+                    },
+                    Rule {
+                        tag_state: TagState::Untagged,
+                        older_than: age(days(7)),
+                        ..rule("")
+                    },
+                ],
+                vec![aged(1, &[]), aged(8, &[]), aged(9, &["dev-9"])],
+                vec![
+                    (1, Reason::NoRuleMatches),
+                    (8, selected_by("#2")),
+                    (9, selected_by("#1")),
+                ],
+            ),
+            (
+                "a rule's own exclude-tag-regex only stops that rule",
+                vec![
+                    Rule {
+                        tag_regex: regex("^pr-"),
+                        exclude_tag_regex: regex("^pr-1$"),
+                        ..rule("prs")
+                    },
+                    Rule {
+                        tag_regex: regex("^pr-1$"),
+                        ..rule("pr one")
+                    },
+                ],
+                vec![aged(1, &["pr-1"]), aged(2, &["pr-2"])],
+                vec![(1, selected_by("pr one")), (2, selected_by("prs"))],
+            ),
+        ];
+        for (case, rules, versions, expected) in table {
+            let plan = plan(
+                versions,
+                &with_rules(rules),
+                PackageType::Container,
+                Mode::Delete,
+                now(),
+            );
+            assert_eq!(reasons(&plan), expected, "{case}");
+            for planned in &plan.versions {
+                let acts = matches!(planned.reason, Reason::SelectedBy(_));
+                let decision = if acts { Decision::Act } else { Decision::Keep };
+                assert_eq!(planned.decision, decision, "{case}: {planned:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn keeping_wins_over_selecting_and_the_first_rule_names_the_decision() {
+        let rules = vec![
+            Rule {
+                tag_regex: regex(r"^v"),
+                older_than: age(days(10)),
+                ..rule("old releases")
+            },
+            Rule {
+                tag_regex: regex(r"^v"),
+                keep_latest: 2,
+                ..rule("newest")
+            },
+            Rule {
+                tag_regex: regex(r"^v1"),
+                keep_latest: 5,
+                ..rule("v1 line")
+            },
+        ];
+        let versions = vec![
+            aged(20, &["v2.1"]),
+            aged(30, &["v2.0"]),
+            aged(40, &["v1.1"]),
+            aged(50, &["v0.9"]),
+            aged(5, &["v3.0"]),
+        ];
+        let plan = plan(
+            versions,
+            &with_rules(rules),
+            PackageType::Container,
+            Mode::Delete,
+            now(),
+        );
+        assert_eq!(
+            reasons(&plan),
+            vec![
+                (5, kept_by("newest", 2, None)),
+                (20, kept_by("newest", 2, None)),
+                (30, selected_by("old releases")),
+                (40, kept_by("v1 line", 5, None)),
+                (50, selected_by("old releases")),
+            ]
+        );
+        let selected: Vec<u64> = plan.selected().map(|p| p.version.id).collect();
+        assert_eq!(selected, vec![50, 30]);
+        let labels: Vec<Option<&str>> = plan
+            .versions
+            .iter()
+            .map(|planned| plan.rule_label(planned))
+            .collect();
+        assert_eq!(
+            labels,
+            vec![
+                Some("newest"),
+                Some("newest"),
+                Some("old releases"),
+                Some("v1 line"),
+                Some("old releases"),
+            ]
+        );
+        // Counted before keeping wins: "old releases" selected 4, of which 2 survive.
+        let tallies: Vec<(&str, usize, usize, usize)> = plan
+            .rules
+            .iter()
+            .map(|t| (t.label.as_str(), t.matched, t.kept, t.selected))
+            .collect();
+        assert_eq!(
+            tallies,
+            vec![
+                ("old releases", 4, 0, 4),
+                ("newest", 5, 2, 3),
+                ("v1 line", 1, 1, 0),
+            ]
+        );
+    }
+
+    #[test]
+    fn global_filters_apply_to_every_rule_and_excluded_versions_take_no_slot() {
+        let policy = Policy {
+            exclude_tag_regex: regex("^latest$"),
+            version_ids: ids(&[1, 2, 3, 5]),
+            ..with_rules(vec![Rule {
+                tag_state: TagState::Tagged,
+                keep_latest: 1,
+                ..rule("tagged")
+            }])
+        };
+        let versions = vec![
+            aged(1, &["latest", "v4"]),
+            aged(2, &["v3"]),
+            aged(3, &["v2"]),
+            aged(4, &["v1"]),
+            aged(5, &[]),
+        ];
+        let plan = plan(
+            versions,
+            &policy,
+            PackageType::Container,
+            Mode::Delete,
+            now(),
+        );
+        assert_eq!(
+            reasons(&plan),
+            vec![
+                (1, Reason::Excluded("latest".into())),
+                (2, kept_by("tagged", 1, None)),
+                (3, selected_by("tagged")),
+                (4, Reason::NotInVersionIds),
+                (5, Reason::NoRuleMatches),
+            ]
+        );
+    }
+
+    #[test]
+    fn keep_latest_counts_images_when_the_image_graph_says_which_versions_are_images() {
+        // v3's index (3) with a platform manifest (4) and v3's cosign signature (2, newest);
+        // then v2 (5) and v1 (6). Only 3, 5 and 6 are top-level images.
+        let signature = format!("sha256-{:064x}.sig", 3);
+        let versions = vec![
+            aged(2, &[signature.as_str()]),
+            aged(3, &["v3"]),
+            aged(4, &[]),
+            aged(5, &["v2"]),
+            aged(6, &["v1"]),
+        ];
+        let images: HashSet<u64> = [3, 5, 6].into();
+        let flat = Policy {
+            tag_state: TagState::Tagged,
+            keep_latest: 3,
+            ..Policy::default()
+        };
+        let named = with_rules(vec![Rule {
+            tag_state: TagState::Tagged,
+            keep_latest: 3,
+            ..rule("tagged")
+        }]);
+        let by_versions = plan(
+            versions.clone(),
+            &flat,
+            PackageType::Container,
+            Mode::Delete,
+            now(),
+        );
+        assert_eq!(
+            reasons(&by_versions),
+            vec![
+                (2, Reason::KeptLatest(1)),
+                (3, Reason::KeptLatest(2)),
+                (4, Reason::TagState(TagState::Tagged)),
+                (5, Reason::KeptLatest(3)),
+                (6, Reason::Selected),
+            ],
+            "without the graph the signature takes a slot, as before"
+        );
+        let table: Vec<(&Policy, Vec<(u64, Reason)>)> = vec![
+            (
+                &flat,
+                vec![
+                    (2, Reason::Selected),
+                    (3, Reason::KeptLatest(1)),
+                    (4, Reason::TagState(TagState::Tagged)),
+                    (5, Reason::KeptLatest(2)),
+                    (6, Reason::KeptLatest(3)),
+                ],
+            ),
+            (
+                &named,
+                vec![
+                    (2, selected_by("tagged")),
+                    (3, kept_by("tagged", 3, None)),
+                    (4, Reason::NoRuleMatches),
+                    (5, kept_by("tagged", 3, None)),
+                    (6, kept_by("tagged", 3, None)),
+                ],
+            ),
+        ];
+        for (policy, expected) in table {
+            let versions_plan = plan(
+                versions.clone(),
+                policy,
+                PackageType::Container,
+                Mode::Delete,
+                now(),
+            );
+            let by_images = plan_images(
+                versions_plan,
+                policy,
+                PackageType::Container,
+                Mode::Delete,
+                now(),
+                &images,
+            );
+            assert_eq!(reasons(&by_images), expected);
+        }
+    }
+
+    #[test]
+    fn what_goes_with_an_image_carries_the_image_rule_and_a_kept_orphan_none() {
+        let policy = with_rules(vec![
+            Rule {
+                tag_regex: regex("^v"),
+                ..rule("releases")
+            },
+            Rule {
+                tag_state: TagState::Untagged,
+                keep_latest: 5,
+                ..rule("untagged")
+            },
+        ]);
+        let versions = vec![aged(1, &["v1"]), aged(2, &[]), aged(3, &[]), aged(4, &[])];
+        let mut planned = plan(
+            versions,
+            &policy,
+            PackageType::Container,
+            Mode::Delete,
+            now(),
+        );
+        // What the image graph makes of it: 2 is v1's platform manifest, 3 that manifest's
+        // signature, 4 an orphan that delete-orphans deletes.
+        let go_with = |parent: u64, role: Role| {
+            (
+                Decision::Act,
+                Some(Relation {
+                    parents: vec![parent],
+                    role,
+                }),
+            )
+        };
+        let graph = [
+            (1, (Decision::Act, None)),
+            (2, go_with(1, Role::Platform("linux/amd64".into()))),
+            (3, go_with(2, Role::Signature)),
+            (4, (Decision::Act, None)),
+        ];
+        for (id, (decision, relation)) in graph {
+            let Some(version) = planned.versions.iter_mut().find(|p| p.version.id == id) else {
+                panic!("version {id} is planned");
+            };
+            version.decision = decision;
+            version.relation = relation;
+            if id == 4 {
+                version.reason = Reason::Orphan(None);
+            }
+        }
+        planned.order = vec![0, 1, 2, 3];
+        let carried = carry_rules(planned);
+        let labels: Vec<(u64, Option<&str>)> = carried
+            .versions
+            .iter()
+            .map(|p| (p.version.id, carried.rule_label(p)))
+            .collect();
+        assert_eq!(
+            labels,
+            vec![
+                (1, Some("releases")),
+                (2, Some("releases")),
+                (3, Some("releases")),
+                (4, None),
+            ]
+        );
+    }
+
+    #[test]
+    fn with_rules_an_orphan_must_be_older_than_every_rule_older_than() {
+        let orphan = version(7, &digest(7), &[], days(10));
+        let table: Vec<(&str, Vec<Rule>, bool)> = vec![
+            (
+                "no rule has older-than",
+                vec![Rule {
+                    keep_latest: 1,
+                    ..rule("a")
+                }],
+                true,
+            ),
+            (
+                "older than each",
+                vec![
+                    Rule {
+                        older_than: age(days(7)),
+                        ..rule("a")
+                    },
+                    Rule {
+                        older_than: age(days(3)),
+                        ..rule("b")
+                    },
+                ],
+                true,
+            ),
+            (
+                "younger than one",
+                vec![
+                    Rule {
+                        older_than: age(days(7)),
+                        ..rule("a")
+                    },
+                    Rule {
+                        older_than: age(days(14)),
+                        ..rule("b")
+                    },
+                ],
+                false,
+            ),
+        ];
+        for (case, rules, expected) in table {
+            assert_eq!(
+                orphan_may_go(&orphan, &with_rules(rules), now()),
+                expected,
+                "{case}"
+            );
         }
     }
 

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::time::SystemTime;
 
 use crate::model::outcome::{Entry, Outcome};
+use crate::model::version::Version;
 use crate::policy::plan::{Decision, Plan, Reason};
 
 /// One package's result.
@@ -18,6 +19,11 @@ pub struct PackageReport {
     pub listed: usize,
     /// Versions kept, counted by the input (or image rule) that kept them.
     pub kept: BTreeMap<&'static str, usize>,
+    /// What each rule did, numbered from 1.
+    pub rules: Vec<RuleReport>,
+    /// `rules`: the versions a rule's `keep-latest` kept, newest first, each with its reason
+    /// ("kept by rule releases: among the 30 newest").
+    pub kept_by_rules: Vec<(Version, String)>,
     /// The selected versions, oldest first, with what happened to each.
     pub entries: Vec<Entry>,
     /// Set when the package could not be listed; then there are no entries.
@@ -33,15 +39,36 @@ impl PackageReport {
     pub fn planned(name: &str, plan: &Plan, entries: Vec<Entry>) -> PackageReport {
         let acted: HashSet<u64> = entries.iter().map(|entry| entry.version.id).collect();
         let mut kept = BTreeMap::new();
+        let mut kept_by_rules = Vec::new();
         for planned in &plan.versions {
             if planned.decision == Decision::Keep && !acted.contains(&planned.version.id) {
                 *kept.entry(kept_by(&planned.reason)).or_insert(0) += 1;
+                if let Reason::KeptBy { .. } = planned.reason {
+                    kept_by_rules.push((planned.version.clone(), planned.reason.to_string()));
+                }
             }
         }
+        let rules = plan
+            .rules
+            .iter()
+            .map(|tally| RuleReport {
+                label: tally.label.clone(),
+                matched: tally.matched,
+                kept: tally.kept,
+                selected: tally.selected,
+                acted_on: entries
+                    .iter()
+                    .filter(|entry| entry.outcome.is_acted_on())
+                    .filter(|entry| entry.rule.as_deref() == Some(tally.label.as_str()))
+                    .count(),
+            })
+            .collect();
         PackageReport {
             name: name.to_string(),
             listed: plan.versions.len(),
             kept,
+            rules,
+            kept_by_rules,
             entries,
             error: None,
             left: None,
@@ -68,6 +95,8 @@ impl PackageReport {
             name: name.to_string(),
             listed: 0,
             kept: BTreeMap::new(),
+            rules: Vec::new(),
+            kept_by_rules: Vec::new(),
             entries: Vec::new(),
             error: None,
             left: None,
@@ -75,10 +104,24 @@ impl PackageReport {
     }
 }
 
+/// One rule's counts for a package. `kept` and `selected` are the rule's own ranking, before
+/// keeping wins over selecting; `acted_on` counts the versions deleted (or restored, or that
+/// would be in a dry run) in the end under this rule, with those that went with its images.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleReport {
+    /// The rule's name, or `#N`.
+    pub label: String,
+    pub matched: usize,
+    pub kept: usize,
+    pub selected: usize,
+    pub acted_on: usize,
+}
+
 /// The input whose rule kept a version.
 fn kept_by(reason: &Reason) -> &'static str {
     match reason {
-        Reason::Selected => "selected",
+        Reason::Selected | Reason::SelectedBy(_) => "selected",
+        Reason::NoRuleMatches => "no rule matches",
         Reason::NotInVersionIds => "version-ids",
         Reason::TagsUnknown => "tags unknown",
         Reason::Excluded(_) => "exclude-tag-regex",
@@ -86,7 +129,7 @@ fn kept_by(reason: &Reason) -> &'static str {
         Reason::NoTagMatch => "tag-regex",
         Reason::TooRecent => "older-than",
         Reason::DeletedTooLongAgo => "deleted-within",
-        Reason::KeptLatest(_) => "keep-latest",
+        Reason::KeptLatest(_) | Reason::KeptBy { .. } => "keep-latest",
         Reason::PartOfKept { .. } => "part of a kept image",
         Reason::FailClosed(_) => "fail closed",
         Reason::PartOfDeleted { .. } | Reason::Orphan(_) => "selected",

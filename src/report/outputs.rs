@@ -117,6 +117,7 @@ fn json_within_limit(report: &RunReport) -> (String, bool) {
             "deleted_at": version.deleted_at.map(timestamp),
             "outcome": entry.outcome.to_string(),
             "reason": entry.reason,
+            "rule": entry.rule,
             "parent_id": entry.relation.as_ref().and_then(|relation| relation.parents.first()),
             "role": entry.relation.as_ref().map(|relation| relation.role.to_string()),
         })
@@ -158,6 +159,7 @@ mod tests {
             outcome,
             relation: None,
             reason: "matches the policy".to_string(),
+            rule: Some("#1".to_string()),
         }
     }
 
@@ -167,6 +169,8 @@ mod tests {
                 name: "lib".to_string(),
                 listed: entries.len(),
                 kept: BTreeMap::new(),
+                rules: Vec::new(),
+                kept_by_rules: Vec::new(),
                 entries,
                 error: None,
                 left: None,

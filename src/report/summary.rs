@@ -61,8 +61,9 @@ pub fn render(config: &Config, owner: &str, report: &RunReport) -> String {
         );
     }
     let mut rows_left = report.entries().count();
+    let rules = !config.policy.rules.is_empty();
     for package in &report.packages {
-        package_section(&mut out, package, report, &mut rows_left);
+        package_section(&mut out, package, report, rules, &done, &mut rows_left);
     }
     out
 }
@@ -78,11 +79,15 @@ pub fn append_to(path: &Path, markdown: &str) -> anyhow::Result<()> {
 }
 
 /// `rows_left` counts the table rows still to write over all packages; it drops to zero
-/// once the summary is full, and later packages then get their headline only.
+/// once the summary is full, and later packages then get their headline only. With
+/// `rules`, a table per rule and the versions the rules kept come first; `done` names what
+/// was done (`deleted`, `would delete`).
 fn package_section(
     out: &mut String,
     package: &PackageReport,
     report: &RunReport,
+    rules: bool,
+    done: &str,
     rows_left: &mut usize,
 ) {
     let _ = writeln!(out, "### `{}`\n", package.name);
@@ -110,6 +115,9 @@ fn package_section(
         package.listed,
         package.entries.len()
     );
+    if rules {
+        rules_section(out, package, report, done);
+    }
     if package.entries.is_empty() {
         return;
     }
@@ -148,6 +156,54 @@ fn package_section(
             cell(&entry.outcome.to_string())
         );
         *rows_left -= 1;
+    }
+    out.push('\n');
+}
+
+/// Per rule: matched, kept, selected (each rule's own ranking, before keeping wins) and
+/// what was done in the end; then the versions the rules kept, while the summary has room.
+fn rules_section(out: &mut String, package: &PackageReport, report: &RunReport, done: &str) {
+    let _ = writeln!(
+        out,
+        "| rule | matched | kept | selected | {done} |\n|---|---:|---:|---:|---:|"
+    );
+    for (number, rule) in package.rules.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "| {} {} | {} | {} | {} | {} |",
+            number + 1,
+            cell(&rule.label),
+            rule.matched,
+            rule.kept,
+            rule.selected,
+            rule.acted_on
+        );
+    }
+    out.push('\n');
+    if package.kept_by_rules.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "Kept by the rules:\n\n| id | tags / version | age | kept |\n|---:|---|---|---|"
+    );
+    for (shown, (version, reason)) in package.kept_by_rules.iter().enumerate() {
+        if out.len() > MAX_SUMMARY_BYTES {
+            let _ = writeln!(
+                out,
+                "\n_{} more kept versions are not shown, to keep the summary under GitHub's 1 MiB limit._",
+                package.kept_by_rules.len() - shown
+            );
+            break;
+        }
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            version.id,
+            cell(&describe(version)),
+            age(report.now, version.updated_at),
+            cell(reason)
+        );
     }
     out.push('\n');
 }
@@ -225,6 +281,15 @@ fn filters(config: &Config) -> String {
     if policy.keep_latest > 0 {
         parts.push(format!("keep-latest {}", policy.keep_latest));
     }
+    if !policy.rules.is_empty() {
+        let labels: Vec<String> = policy
+            .rules
+            .iter()
+            .enumerate()
+            .map(|(index, rule)| format!("{} {}", index + 1, cell(&rule.label(index + 1))))
+            .collect();
+        parts.push(format!("rules: {}", labels.join(", ")));
+    }
     if let Some(ids) = &policy.version_ids {
         parts.push(format!("version-ids ({} ids)", ids.len()));
     }
@@ -276,6 +341,7 @@ mod tests {
                 role,
             }),
             reason: "matches the policy".to_string(),
+            rule: Some("#1".to_string()),
         }
     }
 
@@ -313,6 +379,8 @@ mod tests {
                 name: "app".to_string(),
                 listed: entries.len(),
                 kept: Default::default(),
+                rules: Vec::new(),
+                kept_by_rules: Vec::new(),
                 entries,
                 error: None,
                 left: None,

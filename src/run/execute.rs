@@ -39,14 +39,16 @@ struct Work {
     version: Version,
     relation: Option<Relation>,
     reason: String,
+    rule: Option<String>,
 }
 
 impl Work {
-    fn planned(planned: &PlannedVersion) -> Work {
+    fn planned(plan: &Plan, planned: &PlannedVersion) -> Work {
         Work {
             version: planned.version.clone(),
             relation: planned.relation.clone(),
             reason: planned.reason.to_string(),
+            rule: plan.rule_label(planned).map(str::to_owned),
         }
     }
 }
@@ -79,13 +81,14 @@ pub fn dry_run<W: std::io::Write>(
     let mut seen = HashSet::new();
     let mut entries = Vec::new();
     for planned in plan.selected() {
-        let mut stack = vec![Work::planned(planned)];
+        let mut stack = vec![Work::planned(plan, planned)];
         while let Some(work) = stack.pop() {
             if !seen.insert(work.version.id) {
                 continue;
             }
             if mode == Mode::Restore && follow_images {
-                push_followers(&mut stack, &work.version, None, plan, &seen);
+                let rule = work.rule.as_deref();
+                push_followers(&mut stack, &work.version, rule, None, plan, &seen);
             }
             let outcome = match wrong_state(mode, &work.version) {
                 Some(reason) => Outcome::Skipped(reason),
@@ -103,16 +106,19 @@ pub fn dry_run<W: std::io::Write>(
                 outcome,
                 relation: work.relation,
                 reason: work.reason,
+                rule: work.rule,
             });
         }
     }
     entries
 }
 
-/// Push what must be restored after `version` (in order, so it pops first-listed first).
+/// Push what must be restored after `version` (in order, so it pops first-listed first);
+/// each carries the restored image's `rule`.
 fn push_followers(
     stack: &mut Vec<Work>,
     version: &Version,
+    rule: Option<&str>,
     manifest: Option<&crate::registry::Manifest>,
     plan: &Plan,
     seen: &HashSet<u64>,
@@ -128,6 +134,7 @@ fn push_followers(
             version: follower,
             relation: Some(relation),
             reason,
+            rule: rule.map(str::to_owned),
         });
     }
 }
@@ -184,11 +191,12 @@ pub async fn execute<W: std::io::Write>(
     let mut seen = HashSet::new();
     let mut done = HashSet::new();
     for planned in plan.selected() {
-        let mut stack = vec![Work::planned(planned)];
+        let mut stack = vec![Work::planned(plan, planned)];
         while let Some(Work {
             version,
             relation,
             reason,
+            rule,
         }) = stack.pop()
         {
             if !seen.insert(version.id) {
@@ -235,7 +243,15 @@ pub async fn execute<W: std::io::Write>(
                             describe(&version)
                         ));
                     }
-                    push_followers(&mut stack, &version, manifest.ok().as_ref(), plan, &seen);
+                    let manifest = manifest.ok();
+                    push_followers(
+                        &mut stack,
+                        &version,
+                        rule.as_deref(),
+                        manifest.as_ref(),
+                        plan,
+                        &seen,
+                    );
                 }
             }
             entries.push(Entry {
@@ -243,6 +259,7 @@ pub async fn execute<W: std::io::Write>(
                 outcome,
                 relation,
                 reason,
+                rule,
             });
             if last_progress.elapsed() >= PROGRESS_EVERY {
                 log.info(&format!("progress: {}/{total} versions", entries.len()));

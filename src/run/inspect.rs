@@ -1,12 +1,13 @@
 //! Container packages: read the manifests the image graph needs from the registry, with
-//! bounded concurrency, and adjust the policy plan with [`images::adjust`].
+//! bounded concurrency, plan again with `keep-latest` counting images
+//! ([`plan::plan_images`]), and adjust the plan with [`images::adjust`].
 
 use futures_util::StreamExt;
 
 use super::environment::Environment;
 use crate::config::{Config, Mode};
 use crate::policy::images::{self, DeleteOrphans, Manifests};
-use crate::policy::plan::{Plan, Reason};
+use crate::policy::plan::{self, Plan, Reason};
 use crate::registry::Registry;
 use crate::report::log::Log;
 
@@ -14,7 +15,8 @@ use crate::report::log::Log;
 const READS_AT_ONCE: usize = 8;
 
 /// The delete-mode plan of a container package, made safe for its images. Nothing is read
-/// when the plan selects nothing and `delete-orphans` is off: then nothing can break.
+/// when the plan selects nothing and `delete-orphans` is off: then nothing can break, and
+/// every match is kept already, so counting images could keep no more.
 /// Every listed version's manifest is read otherwise, since any of them may be an index
 /// that references a selected version, or an artifact of one.
 pub async fn images_plan<W: std::io::Write>(
@@ -39,6 +41,15 @@ pub async fn images_plan<W: std::io::Write>(
         policy: &config.policy,
         now: env.now,
     });
+    let top_level = images::top_level_images(&plan, &manifests);
+    let plan = plan::plan_images(
+        plan,
+        &config.policy,
+        config.package_type,
+        config.mode,
+        env.now,
+        &top_level,
+    );
     let by_policy = plan.order.len();
     let plan = images::adjust(plan, &manifests, delete_orphans);
     log.info(&format!(

@@ -69,7 +69,8 @@ pub async fn run<W: std::io::Write>(
         ) {
             (Ok(listed), Some(registry)) => {
                 let repository = registry::repository(&config.owner, name);
-                Ok(images_plan(registry, &repository, config, env, listed, log).await)
+                let planned = images_plan(registry, &repository, config, env, listed, log).await;
+                Ok(plan::carry_rules(planned))
             }
             (plan, _) => plan,
         };
@@ -388,6 +389,7 @@ fn refused(plan: &Plan, refusal: &str) -> Vec<Entry> {
             outcome: Outcome::Skipped(refusal.to_string()),
             relation: planned.relation.clone(),
             reason: planned.reason.to_string(),
+            rule: plan.rule_label(planned).map(str::to_owned),
         })
         .collect()
 }

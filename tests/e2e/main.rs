@@ -10,3 +10,4 @@ mod limits;
 mod owners;
 mod refusals;
 mod restore;
+mod rules;

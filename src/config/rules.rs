@@ -1,0 +1,513 @@
+//! The `rules` input: a YAML list of retention rules, each key validated exactly like the flat
+//! input of the same name, and every error naming the rule and the key.
+
+use std::time::Duration;
+
+use regex::Regex;
+use serde_yaml_ng::Value;
+
+use super::{InputError, Source, TagState, parse_count, parse_duration, parse_regex};
+use crate::model::version::PackageType;
+
+/// One retention rule. Its filters AND together; of the versions that pass them (its
+/// matches), the `keep_latest` newest images of each group are kept by it, and the rest are
+/// selected by it. The planner applies them (see `policy::plan`).
+#[derive(Debug, Clone, Default)]
+pub struct Rule {
+    /// The `name` key; an unnamed rule is called `#N`, numbered from 1 (see [`Rule::label`]).
+    pub name: Option<String>,
+    pub tag_regex: Option<Regex>,
+    pub exclude_tag_regex: Option<Regex>,
+    pub tag_state: TagState,
+    pub older_than: Option<Duration>,
+    pub keep_latest: usize,
+    /// A regex with exactly one capture group: `keep_latest` then applies within each group
+    /// of equal captures, and a version none of whose labels match is not a match.
+    pub group_by: Option<Regex>,
+}
+
+impl Rule {
+    /// How reports name the rule: its name, or `#N` for rule `number` (from 1).
+    pub fn label(&self, number: usize) -> String {
+        self.name.clone().unwrap_or_else(|| format!("#{number}"))
+    }
+}
+
+/// The keys a rule may have.
+const KEYS: [&str; 7] = [
+    "name",
+    "tag-regex",
+    "exclude-tag-regex",
+    "tag-state",
+    "older-than",
+    "keep-latest",
+    "group-by",
+];
+
+const EXAMPLE: &str = "e.g. `- name: releases` / `  tag-regex: ^v\\d+$` / `  keep-latest: 10`";
+
+/// Parse the `rules` input: a YAML (or JSON) list of mappings with the keys in [`KEYS`].
+pub(super) fn parse(value: &str, package_type: PackageType) -> Result<Vec<Rule>, InputError> {
+    let document: Value = serde_yaml_ng::from_str(value).map_err(|error| {
+        InputError::invalid(
+            "rules",
+            value,
+            format!("is not valid YAML ({EXAMPLE}): {error}"),
+        )
+    })?;
+    let Value::Sequence(items) = document else {
+        return Err(InputError::invalid(
+            "rules",
+            value,
+            format!("is not a YAML list of rules ({EXAMPLE})"),
+        ));
+    };
+    if items.is_empty() {
+        return Err(InputError::invalid(
+            "rules",
+            value,
+            "is an empty list: give at least one rule, or leave `rules` out to use the \
+             tag-regex, tag-state, older-than and keep-latest inputs",
+        ));
+    }
+    let rules = items
+        .iter()
+        .enumerate()
+        .map(|(index, item)| parse_rule(index + 1, item, package_type))
+        .collect::<Result<Vec<_>, _>>()?;
+    for (index, rule) in rules.iter().enumerate() {
+        let earlier = rules[..index]
+            .iter()
+            .position(|other| other.name.is_some() && other.name == rule.name);
+        if let (Some(earlier), Some(name)) = (earlier, &rule.name) {
+            return Err(rule_error(
+                format!("rule {}: name", index + 1),
+                Some(name),
+                format!(
+                    "is also the name of rule {}: reports name rules by name, so give each \
+                     its own",
+                    earlier + 1
+                ),
+            ));
+        }
+    }
+    Ok(rules)
+}
+
+fn parse_rule(number: usize, item: &Value, package_type: PackageType) -> Result<Rule, InputError> {
+    let Value::Mapping(mapping) = item else {
+        return Err(rule_error(
+            format!("rule {number}"),
+            None,
+            format!("is not a mapping of keys to values ({EXAMPLE})"),
+        ));
+    };
+    let name = match mapping.get("name").map(scalar) {
+        Some(Err(problem)) => {
+            return Err(rule_error(format!("rule {number}: name"), None, problem));
+        }
+        Some(Ok(Some(name))) if name.chars().any(char::is_control) => {
+            return Err(rule_error(
+                format!("rule {number}: name"),
+                Some(&name),
+                "must be a single line of text",
+            ));
+        }
+        Some(Ok(Some(name))) if name.starts_with('#') => {
+            return Err(rule_error(
+                format!("rule {number}: name"),
+                Some(&name),
+                "cannot start with `#`: `#N` names the unnamed rule N",
+            ));
+        }
+        Some(Ok(name)) => name,
+        None => None,
+    };
+    let at = match &name {
+        Some(name) => format!("rule {number} ({name})"),
+        None => format!("rule {number}"),
+    };
+    let mut rule = Rule {
+        name,
+        ..Rule::default()
+    };
+    for (key, value) in mapping {
+        let Some(key) = key.as_str().filter(|key| KEYS.contains(key)) else {
+            let shown = scalar(key)
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| format!("{key:?}"));
+            return Err(rule_error(
+                at,
+                Some(&shown),
+                format!("is not a rule key (closest: `{}`)", closest_key(&shown)),
+            ));
+        };
+        let value =
+            scalar(value).map_err(|problem| rule_error(format!("{at}: {key}"), None, problem))?;
+        let Some(value) = value else { continue };
+        let within = |error: InputError| InputError {
+            source: Source::Rule(format!("{at}: {key}")),
+            ..error
+        };
+        match key {
+            "tag-regex" => rule.tag_regex = Some(parse_regex("tag-regex", &value).map_err(within)?),
+            "exclude-tag-regex" => {
+                rule.exclude_tag_regex =
+                    Some(parse_regex("exclude-tag-regex", &value).map_err(within)?);
+            }
+            "tag-state" => {
+                rule.tag_state = super::parse_tag_state(&value, package_type).map_err(within)?;
+            }
+            "older-than" => {
+                rule.older_than = Some(parse_duration("older-than", &value).map_err(within)?);
+            }
+            "keep-latest" => {
+                rule.keep_latest =
+                    parse_count("keep-latest", &value, "e.g. 0 or 5").map_err(within)?;
+            }
+            "group-by" => rule.group_by = Some(parse_group_by(&value).map_err(within)?),
+            _ => {}
+        }
+    }
+    let filters =
+        rule.tag_regex.is_some() || rule.tag_state != TagState::Any || rule.older_than.is_some();
+    if !filters && rule.keep_latest == 0 {
+        return Err(rule_error(
+            at,
+            None,
+            "has no filter and no keep-latest, so it would select every version: give it \
+             tag-regex, tag-state (tagged or untagged), older-than or keep-latest",
+        ));
+    }
+    Ok(rule)
+}
+
+/// A regex with exactly one capture group.
+fn parse_group_by(value: &str) -> Result<Regex, InputError> {
+    let regex = parse_regex("group-by", value)?;
+    let groups = regex.captures_len().saturating_sub(1);
+    if groups == 1 {
+        Ok(regex)
+    } else {
+        Err(InputError::invalid(
+            "group-by",
+            value,
+            format!(
+                "must have exactly one capture group, and it has {groups} (e.g. `^v(\\d+)\\.` \
+                 groups by major version; write `(?:…)` for a group that does not capture)"
+            ),
+        ))
+    }
+}
+
+/// A scalar as the text the flat inputs would receive: trimmed; `None` when empty or null
+/// (unset, as for an empty input). Lists and mappings are errors.
+fn scalar(value: &Value) -> Result<Option<String>, String> {
+    let text = match value {
+        Value::Null => return Ok(None),
+        Value::String(text) => text.trim().to_owned(),
+        Value::Number(number) => number.to_string(),
+        Value::Bool(flag) => flag.to_string(),
+        _ => return Err("must be a single value (text or a number), not a list or mapping".into()),
+    };
+    Ok(Some(text).filter(|text| !text.is_empty()))
+}
+
+/// The known key nearest to `key` by edit distance.
+fn closest_key(key: &str) -> &'static str {
+    KEYS.into_iter()
+        .min_by_key(|known| strsim::levenshtein(key, known))
+        .unwrap_or(KEYS[0])
+}
+
+fn rule_error(at: String, value: Option<&str>, problem: impl Into<String>) -> InputError {
+    InputError {
+        source: Source::Rule(at),
+        value: value.map(str::to_owned),
+        problem: problem.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::super::Config;
+    use super::*;
+
+    const EXAMPLE_RULES: &str = r"
+- name: releases
+  tag-regex: ^v\d+\.\d+\.\d+$
+  keep-latest: 30
+- name: newest patches of every minor
+  tag-regex: ^v\d+\.\d+\.\d+$
+  group-by: ^v(\d+\.\d+)\.
+  keep-latest: 2
+- name: dev builds
+  tag-regex: ^dev-
+  keep-latest: 20
+- name: pull requests
+  tag-regex: ^pr-\d+$
+  older-than: 14d
+- name: untagged
+  tag-state: untagged
+  older-than: 7d
+";
+
+    /// Parse with the runner's defaults for the flat inputs, plus `pairs`.
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, InputError> {
+        let defaults = [
+            ("INPUT_TOKEN", "t"),
+            ("INPUT_PACKAGES", "app"),
+            ("GITHUB_REPOSITORY_OWNER", "acme"),
+            ("INPUT_TAG-STATE", "any"),
+            ("INPUT_KEEP-LATEST", "0"),
+            ("INPUT_TAG-REGEX", ""),
+            ("INPUT_OLDER-THAN", ""),
+        ];
+        Config::from_env(|name| {
+            pairs
+                .iter()
+                .rev()
+                .chain(defaults.iter())
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| value.to_string())
+        })
+    }
+
+    fn rules(value: &str) -> Result<Vec<Rule>, InputError> {
+        config(&[("INPUT_RULES", value)]).map(|config| config.policy.rules)
+    }
+
+    #[test]
+    fn the_example_policy_parses_into_five_rules() {
+        let parsed = rules(EXAMPLE_RULES).expect("the README example is valid");
+        // (label, tag-regex, tag-state, older-than, keep-latest, has group-by)
+        type Shape<'a> = (
+            String,
+            Option<&'a str>,
+            TagState,
+            Option<Duration>,
+            usize,
+            bool,
+        );
+        let summary: Vec<Shape> = parsed
+            .iter()
+            .enumerate()
+            .map(|(index, rule)| {
+                (
+                    rule.label(index + 1),
+                    rule.tag_regex.as_ref().map(Regex::as_str),
+                    rule.tag_state,
+                    rule.older_than,
+                    rule.keep_latest,
+                    rule.group_by.is_some(),
+                )
+            })
+            .collect();
+        let day = |n: u64| Some(Duration::from_secs(n * 86_400));
+        let release = Some(r"^v\d+\.\d+\.\d+$");
+        assert_eq!(
+            summary,
+            vec![
+                ("releases".into(), release, TagState::Any, None, 30, false),
+                (
+                    "newest patches of every minor".into(),
+                    release,
+                    TagState::Any,
+                    None,
+                    2,
+                    true
+                ),
+                (
+                    "dev builds".into(),
+                    Some("^dev-"),
+                    TagState::Any,
+                    None,
+                    20,
+                    false
+                ),
+                (
+                    "pull requests".into(),
+                    Some(r"^pr-\d+$"),
+                    TagState::Any,
+                    day(14),
+                    0,
+                    false
+                ),
+                (
+                    "untagged".into(),
+                    None,
+                    TagState::Untagged,
+                    day(7),
+                    0,
+                    false
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn json_is_accepted_and_unnamed_rules_are_numbered_from_one() {
+        let parsed = rules(r#"[{"tag-regex": "^pr-"}, {"name": "x", "keep-latest": "3"}]"#)
+            .expect("JSON is YAML");
+        let labels: Vec<String> = parsed
+            .iter()
+            .enumerate()
+            .map(|(index, rule)| rule.label(index + 1))
+            .collect();
+        assert_eq!(labels, vec!["#1", "x"]);
+        assert_eq!(parsed[1].keep_latest, 3);
+    }
+
+    #[test]
+    fn empty_values_count_as_unset_like_empty_inputs() {
+        let parsed = rules("- tag-regex: ^pr-\n  older-than: ''\n  keep-latest:\n").expect("valid");
+        assert_eq!(parsed[0].older_than, None);
+        assert_eq!(parsed[0].keep_latest, 0);
+    }
+
+    #[test]
+    fn every_bad_rule_is_an_error_naming_the_rule_and_the_key() {
+        let dev = "- name: releases\n  keep-latest: 3\n- tag-regex: ^pr-\n- name: dev builds\n  tag-regex: ^dev-\n  older-than: ";
+        let table: Vec<(String, &str)> = vec![
+            (
+                format!("{dev}2 weeks ago"),
+                "input `rules`: rule 3 (dev builds): older-than: `2 weeks ago` is not a valid duration",
+            ),
+            (
+                "- tag-regex: '(unclosed'".into(),
+                "input `rules`: rule 1: tag-regex: `(unclosed` is not a valid regular expression",
+            ),
+            (
+                "- tag-regex: ^v\n  exclude-tag-regex: '[z-a]'".into(),
+                "input `rules`: rule 1: exclude-tag-regex: `[z-a]` is not a valid regular expression",
+            ),
+            (
+                "- name: r\n  tag-state: dangling".into(),
+                "input `rules`: rule 1 (r): tag-state: `dangling` is not a tag state",
+            ),
+            (
+                "- name: r\n  keep-latest: -1".into(),
+                "input `rules`: rule 1 (r): keep-latest: `-1` is not a count",
+            ),
+            (
+                "- name: r\n  keep-latest: 3\n  group-by: ^v\\d+".into(),
+                "input `rules`: rule 1 (r): group-by: `^v\\d+` must have exactly one capture group, and it has 0",
+            ),
+            (
+                "- name: r\n  keep-latest: 3\n  group-by: ^v(\\d+)\\.(\\d+)".into(),
+                "input `rules`: rule 1 (r): group-by: `^v(\\d+)\\.(\\d+)` must have exactly one capture group, and it has 2",
+            ),
+            (
+                "- name: r\n  keep-last: 3".into(),
+                "input `rules`: rule 1 (r): `keep-last` is not a rule key (closest: `keep-latest`)",
+            ),
+            (
+                "- tag_regex: ^v".into(),
+                "input `rules`: rule 1: `tag_regex` is not a rule key (closest: `tag-regex`)",
+            ),
+            (
+                "- name: everything\n  exclude-tag-regex: ^latest$".into(),
+                "input `rules`: rule 1 (everything): has no filter and no keep-latest, so it would select every version",
+            ),
+            (
+                "- name: any\n  tag-state: any".into(),
+                "input `rules`: rule 1 (any): has no filter and no keep-latest",
+            ),
+            (
+                "- name: a\n  keep-latest: 1\n- name: a\n  older-than: 1d".into(),
+                "input `rules`: rule 2: name: `a` is also the name of rule 1",
+            ),
+            (
+                "- name: '#2'\n  keep-latest: 1".into(),
+                "input `rules`: rule 1: name: `#2` cannot start with `#`",
+            ),
+            (
+                "- tag-regex: [a, b]".into(),
+                "input `rules`: rule 1: tag-regex: must be a single value",
+            ),
+            (
+                "- just a string".into(),
+                "input `rules`: rule 1: is not a mapping of keys to values",
+            ),
+            (
+                "tag-regex: ^v".into(),
+                "input `rules`: `tag-regex: ^v` is not a YAML list of rules",
+            ),
+            ("[]".into(), "input `rules`: `[]` is an empty list"),
+            (
+                "- [unclosed".into(),
+                "input `rules`: `- [unclosed` is not valid YAML",
+            ),
+        ];
+        for (value, start) in table {
+            let error = rules(&value).expect_err(&value);
+            assert_eq!(error.input(), "rules", "{value}");
+            let shown = error.to_string();
+            assert!(
+                shown.starts_with(start),
+                "{value:?}:\n{shown}\nnot\n{start}"
+            );
+        }
+    }
+
+    #[test]
+    fn tag_state_in_a_rule_is_checked_against_the_package_type() {
+        let error = config(&[
+            ("INPUT_PACKAGE-TYPE", "npm"),
+            ("INPUT_RULES", "- tag-state: untagged"),
+        ])
+        .expect_err("npm has no tags");
+        assert!(
+            error.to_string().starts_with(
+                "input `rules`: rule 1: tag-state: `untagged` only applies to container"
+            ),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn rules_with_a_flat_input_set_is_an_error_but_the_runner_defaults_are_not() {
+        let rule = "- tag-regex: ^pr-";
+        for (name, value) in [
+            ("INPUT_TAG-REGEX", "^v"),
+            ("INPUT_TAG-STATE", "untagged"),
+            ("INPUT_OLDER-THAN", "1d"),
+            ("INPUT_KEEP-LATEST", "2"),
+        ] {
+            let error = config(&[(name, value), ("INPUT_RULES", rule)]).expect_err(name);
+            let input = name.trim_start_matches("INPUT_").to_ascii_lowercase();
+            assert_eq!(error.input(), input);
+            assert!(
+                error.to_string().contains("put it in a rule"),
+                "{name}: {error}"
+            );
+        }
+        let fine = config(&[
+            ("INPUT_RULES", rule),
+            ("INPUT_TAG-STATE", "ANY"),
+            ("INPUT_EXCLUDE-TAG-REGEX", "^latest$"),
+            ("INPUT_VERSION-IDS", "1,2"),
+        ])
+        .expect("defaults and global inputs combine with rules");
+        assert_eq!(fine.policy.rules.len(), 1);
+        assert!(fine.policy.exclude_tag_regex.is_some());
+    }
+
+    #[test]
+    fn without_rules_the_flat_inputs_are_one_unnamed_rule() {
+        let flat =
+            config(&[("INPUT_TAG-REGEX", "^pr-"), ("INPUT_KEEP-LATEST", "4")]).expect("valid");
+        assert!(flat.policy.rules.is_empty());
+        let effective = flat.policy.rules();
+        assert_eq!(effective.len(), 1);
+        assert_eq!(effective[0].label(1), "#1");
+        assert_eq!(
+            effective[0].tag_regex.as_ref().map(Regex::as_str),
+            Some("^pr-")
+        );
+        assert_eq!(effective[0].keep_latest, 4);
+    }
+}

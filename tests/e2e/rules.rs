@@ -1,0 +1,288 @@
+//! A whole retention policy in one step: the `rules` input, keep-N per group, keeping wins,
+//! and `keep-latest` counting images rather than package versions.
+
+use fake_github::{FakeGitHub, VersionSeed, days};
+
+use crate::harness::*;
+
+/// The policy the README shows.
+const EXAMPLE: &str = r"- name: releases
+  tag-regex: ^v\d+\.\d+\.\d+$
+  keep-latest: 30
+- name: newest patches of every minor
+  tag-regex: ^v\d+\.\d+\.\d+$
+  group-by: ^v(\d+\.\d+)\.
+  keep-latest: 2
+- name: dev builds
+  tag-regex: ^dev-
+  keep-latest: 20
+- name: pull requests
+  tag-regex: ^pr-\d+$
+  older-than: 14d
+- name: untagged
+  tag-state: untagged
+  older-than: 7d
+";
+
+fn v(id: u64, age_days: u64) -> VersionSeed {
+    VersionSeed::new(id, days(age_days))
+}
+
+fn start(versions: Vec<VersionSeed>) -> FakeGitHub {
+    FakeGitHub::start(accounts().package(container("acme", "app", versions))).expect("fake starts")
+}
+
+/// A buildx push: index `first` tagged `tag`, amd64 and arm64 manifests and an attestation
+/// manifest for each (ids `first..=first + 4`), and a cosign signature of the index
+/// (`first + 5`), all `age_days` old.
+fn signed_buildx(first: u64, age_days: u64, tag: &str) -> Vec<VersionSeed> {
+    let (amd64, arm64) = (first + 1, first + 2);
+    vec![
+        v(amd64, age_days).platform("linux/amd64"),
+        v(arm64, age_days).platform("linux/arm64"),
+        v(first + 3, age_days).attestation_for(amd64),
+        v(first + 4, age_days).attestation_for(arm64),
+        v(first, age_days)
+            .index(&[amd64, arm64, first + 3, first + 4])
+            .tags(&[tag]),
+        v(first + 5, age_days).cosign_signature_of(first),
+    ]
+}
+
+/// The flat inputs as the runner passes them when a workflow leaves them out.
+fn runner_defaults(janitor: Janitor) -> Janitor {
+    janitor
+        .input("tag-regex", "")
+        .input("tag-state", "any")
+        .input("older-than", "")
+        .input("keep-latest", "0")
+}
+
+fn entry(run: &Finished, id: u64) -> serde_json::Value {
+    run.json()
+        .into_iter()
+        .find(|entry| entry["id"] == id)
+        .unwrap_or_else(|| panic!("no json entry for {id}"))
+}
+
+#[test]
+fn the_readme_policy_keeps_releases_and_new_builds_and_deletes_the_rest_in_one_step() {
+    let releases = [
+        signed_buildx(100, 100, "v1.0.0"),
+        vec![v(110, 90).tags(&["v1.0.1"])],
+        signed_buildx(120, 80, "v1.0.2"),
+        vec![v(130, 70).tags(&["v1.1.0"]), v(140, 60).tags(&["v1.1.1"])],
+        signed_buildx(150, 50, "v2.0.0"),
+    ]
+    .concat();
+    // dev-0 (1 day old, id 200) to dev-21 (22 days old, id 221).
+    let dev: Vec<VersionSeed> = (0..22)
+        .map(|n| v(200 + n, n + 1).tags(&[&format!("dev-{n}")]))
+        .collect();
+    let pulls = vec![
+        v(300, 20).tags(&["pr-1"]),
+        v(301, 3).tags(&["pr-2"]),
+        v(302, 15).tags(&["pr-267"]),
+    ];
+    let untagged = vec![v(400, 10), v(401, 3)];
+    let fake = start([releases, dev, pulls, untagged].concat());
+
+    let run = runner_defaults(janitor(&fake, ALICE))
+        .input("packages", "app")
+        .input("rules", EXAMPLE)
+        .run();
+    run.assert_success();
+
+    assert_eq!(run.ids(), vec![220, 221, 300, 302, 400]);
+    let active = fake.active_ids("acme", "container", "app");
+    for kept in [
+        100, 105, 110, 120, 125, 130, 140, 150, 155, 200, 219, 301, 401,
+    ] {
+        assert!(active.contains(&kept), "{kept} is kept: {active:?}");
+    }
+    assert_eq!(fake.broken_images("acme", "app"), Vec::<String>::new());
+
+    let cases = [
+        (220, "dev builds"),
+        (221, "dev builds"),
+        (300, "pull requests"),
+        (302, "pull requests"),
+        (400, "untagged"),
+    ];
+    for (id, rule) in cases {
+        let entry = entry(&run, id);
+        assert_eq!(entry["rule"], rule, "{entry}");
+        assert_eq!(
+            entry["reason"],
+            format!("selected by rule {rule}"),
+            "{entry}"
+        );
+        assert_eq!(entry["outcome"], "deleted", "{entry}");
+    }
+
+    // Per rule: matched, kept, selected (before keeping wins), deleted in the end. The
+    // untagged rule matches the 12 platform and attestation manifests of the releases,
+    // but they stay with their images.
+    for row in [
+        "| 1 releases | 6 | 6 | 0 | 0 |",
+        "| 2 newest patches of every minor | 6 | 5 | 1 | 0 |",
+        "| 3 dev builds | 22 | 20 | 2 | 2 |",
+        "| 4 pull requests | 2 | 0 | 2 | 2 |",
+        "| 5 untagged | 13 | 0 | 13 | 1 |",
+    ] {
+        assert!(run.summary.contains(row), "{row} in\n{}", run.summary);
+    }
+    assert!(
+        run.summary
+            .contains("| rule | matched | kept | selected | deleted |"),
+        "{}",
+        run.summary
+    );
+    for kept in [
+        "| 100 | v1.0.0 | 100d | kept by rule releases: among the 30 newest |",
+        "| 219 | dev-19 | 20d | kept by rule dev builds: among the 20 newest |",
+    ] {
+        assert!(run.summary.contains(kept), "{kept} in\n{}", run.summary);
+    }
+    assert!(
+        run.summary
+            .contains("rules: 1 releases, 2 newest patches of every minor, 3 dev builds"),
+        "{}",
+        run.summary
+    );
+}
+
+#[test]
+fn keep_latest_counts_images_so_a_signature_or_platform_manifest_takes_no_slot() {
+    // Four multi-arch releases, each signed; v3's signature (id 45) is the newest version.
+    let versions = [
+        signed_buildx(10, 40, "v0"),
+        signed_buildx(20, 30, "v1"),
+        signed_buildx(30, 20, "v2"),
+        signed_buildx(40, 10, "v3"),
+    ]
+    .concat();
+    // (inputs, the rule every deleted version names: its own, or its image's)
+    let rules = "- name: three images\n  tag-state: tagged\n  keep-latest: 3";
+    let policies: [(&[(&str, &str)], &str); 2] = [
+        (&[("tag-state", "tagged"), ("keep-latest", "3")], "#1"),
+        (&[("rules", rules)], "three images"),
+    ];
+    for (inputs, rule) in policies {
+        let fake = start(versions.clone());
+        let mut janitor = janitor(&fake, ALICE).input("packages", "app");
+        for (name, value) in inputs {
+            janitor = janitor.input(name, value);
+        }
+        let run = janitor.run();
+        run.assert_success();
+        assert_eq!(
+            run.ids(),
+            range(10, 15),
+            "{inputs:?}: v0 and all of its image"
+        );
+        assert_eq!(
+            fake.active_ids("acme", "container", "app"),
+            [range(20, 25), range(30, 35), range(40, 45)].concat(),
+            "{inputs:?}: v1, v2 and v3 with their manifests and signatures"
+        );
+        assert_eq!(fake.broken_images("acme", "app"), Vec::<String>::new());
+        for id in range(10, 15) {
+            assert_eq!(entry(&run, id)["rule"], rule, "{inputs:?}: {id}");
+        }
+        assert_eq!(entry(&run, 11)["role"], "platform manifest linux/amd64");
+    }
+}
+
+#[test]
+fn bad_rules_fail_before_any_api_call_naming_the_rule_and_the_key() {
+    let cases: &[(&[(&str, &str)], &str)] = &[
+        (
+            &[(
+                "rules",
+                "- name: a\n  keep-latest: 1\n- name: b\n  keep-latest: 1\n- name: dev builds\n  older-than: 2 weeks ago",
+            )],
+            "input `rules`: rule 3 (dev builds): older-than: `2 weeks ago` is not a valid duration",
+        ),
+        (
+            &[("rules", "- name: r\n  keep-lastest: 3")],
+            "input `rules`: rule 1 (r): `keep-lastest` is not a rule key (closest: `keep-latest`)",
+        ),
+        (
+            &[("rules", "- name: all\n  exclude-tag-regex: ^latest$")],
+            "input `rules`: rule 1 (all): has no filter and no keep-latest",
+        ),
+        (
+            &[("rules", "- tag-regex: ^pr-"), ("keep-latest", "5")],
+            "input `keep-latest`: `5` cannot be combined with `rules`: put it in a rule",
+        ),
+        (
+            &[("rules", "- tag-regex: ^pr-"), ("older-than", "1d")],
+            "input `older-than`: `1d` cannot be combined with `rules`: put it in a rule",
+        ),
+    ];
+    let fake = FakeGitHub::start(accounts()).expect("fake starts");
+    for (inputs, message) in cases {
+        let mut janitor = runner_defaults(janitor(&fake, ALICE)).input("packages", "app");
+        for (name, value) in *inputs {
+            janitor = janitor.input(name, value);
+        }
+        let run = janitor.run();
+        run.assert_failure();
+        let error = run
+            .log
+            .lines()
+            .find(|line| line.starts_with("::error::"))
+            .unwrap_or_else(|| panic!("{inputs:?}: no ::error:: in\n{}", run.log));
+        assert!(
+            error.contains(message),
+            "{inputs:?}:\n{error}\nlacks\n{message}"
+        );
+    }
+    assert_eq!(
+        fake.requests().len(),
+        0,
+        "no request before the inputs are valid"
+    );
+}
+
+#[test]
+fn a_restore_by_rule_brings_back_whole_images_each_version_carrying_the_rule() {
+    let deleted = |seed: VersionSeed| seed.deleted(days(1));
+    let fake = start(
+        [
+            signed_buildx(1, 20, "v1.0.0")
+                .into_iter()
+                .map(deleted)
+                .collect(),
+            vec![
+                deleted(v(10, 20).tags(&["dev-1"])),
+                v(11, 5).tags(&["v2.0.0"]),
+            ],
+        ]
+        .concat(),
+    );
+    let run = janitor(&fake, ALICE)
+        .input("packages", "app")
+        .input("mode", "restore")
+        .input("rules", "- name: releases\n  tag-regex: ^v\\d")
+        .run();
+    run.assert_success();
+    assert_eq!(
+        run.ids(),
+        range(1, 6),
+        "v1.0.0 with its manifests and signature"
+    );
+    assert_eq!(fake.deleted_ids("acme", "container", "app"), vec![10]);
+    for id in range(1, 6) {
+        assert_eq!(entry(&run, id)["rule"], "releases", "{id}");
+    }
+    assert_eq!(entry(&run, 1)["reason"], "selected by rule releases");
+    assert!(
+        run.summary
+            .contains("| rule | matched | kept | selected | restored |")
+            && run.summary.contains("| 1 releases | 1 | 0 | 1 | 6 |"),
+        "{}",
+        run.summary
+    );
+}
