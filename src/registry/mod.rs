@@ -7,6 +7,13 @@
 //! `GET realm?service=&scope=` with Basic auth (any username, the GitHub token as password),
 //! whose `{"token"}` is sent as `Bearer` on a retry and cached per repository. This layer
 //! knows nothing of policy.
+//!
+//! Registry data is hostile: the token goes only to a realm [`challenge::trust`] accepts
+//! (the registry's own host, over https), redirects are never followed (octocrab is built
+//! without its `follow-redirect` feature, so a 3xx is an answer like any other), a manifest
+//! read by digest must hash to that digest, and every request has a whole-request deadline
+//! and a body size cap. 5xx, 429, connection errors and timeouts are retried with backoff a
+//! bounded number of times.
 
 pub mod challenge;
 pub mod manifest;
@@ -19,51 +26,142 @@ use anyhow::Context;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, WWW_AUTHENTICATE};
+use http_body_util::BodyExt;
 use octocrab::Octocrab;
+use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
 
 pub use manifest::Manifest;
 
 use crate::config::Token;
+use crate::github::pacing::Pacing;
 use crate::github::percent_encode;
+use crate::github::ratelimit;
 
 /// Username sent with the token exchange's Basic auth; registries ignore it.
 const USERNAME: &str = "package-janitor";
 
-/// A failed manifest read, with the registry's own error code when it sent one.
+/// Why a registry read failed, where the caller branches on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The registry answered with this status (404 `MANIFEST_UNKNOWN`, 5xx, 401, 3xx...).
+    Status(u16),
+    /// The challenge's token realm is not one the token may be sent to (this host).
+    UntrustedRealm(String),
+    /// The bytes served do not hash to the digest asked for.
+    DigestMismatch,
+    /// A 200 whose body is not a manifest (or a token answer without a token).
+    Malformed,
+    /// The answer was larger than [`Patience::body_cap`].
+    TooLarge,
+    /// No complete answer (headers and body) within [`Patience::deadline`].
+    Deadline,
+    /// No answer: connection refused or reset, DNS, TLS.
+    Transport,
+}
+
+/// A failed registry read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegistryError {
     pub url: String,
-    pub status: Option<u16>,
+    pub kind: ErrorKind,
+    /// The registry's own error code and message when it sent them, else what went wrong.
     pub message: String,
 }
 
 impl RegistryError {
+    fn new(url: &str, kind: ErrorKind, message: impl Into<String>) -> RegistryError {
+        RegistryError {
+            url: url.to_string(),
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// The HTTP status, when the registry answered.
+    pub fn status(&self) -> Option<u16> {
+        match self.kind {
+            ErrorKind::Status(status) => Some(status),
+            _ => None,
+        }
+    }
+
     /// 404: the manifest is not in the registry (deleted, or never pushed).
     pub fn is_unknown(&self) -> bool {
-        self.status == Some(404)
+        self.status() == Some(404)
+    }
+
+    /// The host of a token realm the token was withheld from.
+    pub fn untrusted_realm(&self) -> Option<&str> {
+        match &self.kind {
+            ErrorKind::UntrustedRealm(host) => Some(host),
+            _ => None,
+        }
+    }
+
+    /// Why, without the URL: for a reason next to a version that already names the digest.
+    pub fn reason(&self) -> String {
+        match &self.kind {
+            ErrorKind::Status(status) if self.message.is_empty() => format!("{status}"),
+            ErrorKind::Status(status) => format!("{status} {}", self.message),
+            ErrorKind::UntrustedRealm(host) => format!("untrusted token realm {host}"),
+            ErrorKind::DigestMismatch => format!("digest mismatch: {}", self.message),
+            _ => self.message.clone(),
+        }
     }
 }
 
 impl fmt::Display for RegistryError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.status {
-            Some(status) => write!(f, "GET {} answered {status}: {}", self.url, self.message),
-            None => write!(f, "GET {} failed: {}", self.url, self.message),
+        match self.kind {
+            ErrorKind::Status(status) => {
+                write!(f, "GET {} answered {status}: {}", self.url, self.message)
+            }
+            _ => write!(f, "GET {} failed: {}", self.url, self.reason()),
         }
     }
 }
 
 impl std::error::Error for RegistryError {}
 
+/// How long and how often the client tries, and how much it reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Patience {
+    /// Tries per request on 5xx, 429, connection errors and timeouts.
+    pub max_tries: u32,
+    /// First backoff; doubles per try (see [`Pacing::backoff`]).
+    pub retry_base: Duration,
+    /// A 429's `retry-after` longer than this is not slept: the read fails.
+    pub longest_wait: Duration,
+    /// Whole-request deadline, headers and body.
+    pub deadline: Duration,
+    /// Largest answer body read; manifests are a few KiB, indexes rarely above 100 KiB.
+    pub body_cap: usize,
+}
+
+impl Patience {
+    /// The API client's tries, backoff and longest wait (`rate-limit-wait`), a 60 s deadline
+    /// and a 4 MiB body cap.
+    pub fn from_pacing(pacing: &Pacing) -> Patience {
+        Patience {
+            max_tries: pacing.max_tries.max(1),
+            retry_base: pacing.retry_base,
+            longest_wait: pacing.rate_limit_wait,
+            deadline: Duration::from_secs(60),
+            body_cap: 4 << 20,
+        }
+    }
+}
+
 /// A registry client for one base URL and one GitHub token.
 pub struct Registry {
     crab: Octocrab,
     base: String,
     token: Token,
+    patience: Patience,
     /// The token exchange's result by repository (`owner/name`, lower-cased): a bearer
-    /// token, or the refusal, so that a token the registry rejects is tried once, not once
-    /// per manifest.
+    /// token, or the refusal, so that a token the registry rejects (or a realm the token is
+    /// withheld from) is tried once, not once per manifest.
     bearer: Mutex<HashMap<String, Result<String, RegistryError>>>,
 }
 
@@ -72,7 +170,8 @@ struct Answer {
     status: u16,
     content_type: Option<String>,
     challenge: Option<String>,
-    body: String,
+    retry_after: Option<Duration>,
+    body: Vec<u8>,
 }
 
 /// The registry path of a package: `owner/name`, lower-cased as registries require.
@@ -81,23 +180,25 @@ pub fn repository(owner: &str, package: &str) -> String {
 }
 
 impl Registry {
-    pub fn new(base: &str, token: &Token) -> anyhow::Result<Registry> {
+    pub fn new(base: &str, token: &Token, patience: Patience) -> anyhow::Result<Registry> {
         let crab = Octocrab::builder()
             .base_uri(base)
             .with_context(|| format!("input `registry-url`: `{base}` is not a valid URL"))?
             .set_connect_timeout(Some(Duration::from_secs(10)))
-            .set_read_timeout(Some(Duration::from_secs(60)))
+            .set_read_timeout(Some(patience.deadline))
             .build()
             .context("could not build the registry HTTP client")?;
         Ok(Registry {
             crab,
             base: base.trim_end_matches('/').to_string(),
             token: token.clone(),
+            patience,
             bearer: Mutex::new(HashMap::new()),
         })
     }
 
-    /// The manifest `reference` (a tag or `sha256:` digest) of `repository`.
+    /// The manifest `reference` (a tag or `sha256:` digest) of `repository`. Read by digest,
+    /// the bytes must hash to it.
     pub async fn manifest(
         &self,
         repository: &str,
@@ -122,13 +223,9 @@ impl Registry {
         if answer.status != 200 {
             return Err(error(&url, answer.status, &answer.body));
         }
-        manifest::parse(answer.content_type.as_deref(), answer.body.as_bytes()).map_err(|message| {
-            RegistryError {
-                url,
-                status: Some(200),
-                message,
-            }
-        })
+        verify(&url, reference, &answer.body)?;
+        manifest::parse(answer.content_type.as_deref(), &answer.body)
+            .map_err(|message| RegistryError::new(&url, ErrorKind::Malformed, message))
     }
 
     /// A bearer token for `repository`: one another task fetched meanwhile, or a new one
@@ -152,13 +249,21 @@ impl Registry {
         exchanged
     }
 
-    /// `GET realm?service=&scope=` with Basic auth (the GitHub token as password).
+    /// `GET realm?service=&scope=` with Basic auth (the GitHub token as password), only when
+    /// the realm is one the token may go to.
     async fn exchange(&self, url: &str, answer: &Answer) -> Result<String, RegistryError> {
         let challenge = answer
             .challenge
             .as_deref()
             .and_then(challenge::parse)
             .ok_or_else(|| error(url, 401, &answer.body))?;
+        challenge::trust(&challenge.realm, &self.base).map_err(|host| {
+            RegistryError::new(
+                url,
+                ErrorKind::UntrustedRealm(host),
+                "the token was not sent",
+            )
+        })?;
         let mut token_url = challenge.realm.clone();
         let mut separator = if token_url.contains('?') { '&' } else { '?' };
         for (name, value) in [("service", &challenge.service), ("scope", &challenge.scope)] {
@@ -179,37 +284,82 @@ impl Registry {
             token: Option<String>,
             access_token: Option<String>,
         }
-        serde_json::from_str::<TokenBody>(&reply.body)
+        serde_json::from_slice::<TokenBody>(&reply.body)
             .ok()
             .and_then(|body| body.token.or(body.access_token))
-            .ok_or_else(|| RegistryError {
-                url: token_url,
-                status: Some(200),
-                message: "the token answer has no `token`".to_string(),
+            .ok_or_else(|| {
+                RegistryError::new(
+                    &token_url,
+                    ErrorKind::Malformed,
+                    "the token answer has no `token`",
+                )
             })
     }
 
     /// GET `url` (absolute) with `authorization` (a full header value) and, for manifest
-    /// requests, the manifest `Accept` list. Any status is an answer; only a request that got
-    /// no answer at all is an error.
+    /// requests, the manifest `Accept` list. Any status is an answer, except that 5xx and
+    /// 429 answers, connection errors and deadlines are retried with backoff (a 429 after
+    /// its `retry-after`, unless that is longer than [`Patience::longest_wait`]) until
+    /// [`Patience::max_tries`] tries are spent; the last outcome is returned.
     async fn get(
         &self,
         url: &str,
         authorization: Option<&str>,
         manifest: bool,
     ) -> Result<Answer, RegistryError> {
-        let failed = |message: String| RegistryError {
-            url: url.to_string(),
-            status: None,
-            message,
-        };
+        let patience = &self.patience;
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let outcome = tokio::time::timeout(
+                patience.deadline,
+                self.try_get(url, authorization, manifest),
+            )
+            .await
+            .unwrap_or_else(|_| {
+                Err(RegistryError::new(
+                    url,
+                    ErrorKind::Deadline,
+                    format!(
+                        "no complete answer within the {}s deadline for registry requests",
+                        patience.deadline.as_secs_f64()
+                    ),
+                ))
+            });
+            let backoff = Pacing::backoff(patience.retry_base, tries);
+            let wait = match &outcome {
+                Ok(answer) if answer.status >= 500 => Some(backoff),
+                Ok(answer) if answer.status == 429 => match answer.retry_after {
+                    Some(wait) if wait > patience.longest_wait => None,
+                    Some(wait) => Some(wait),
+                    None => Some(backoff),
+                },
+                Ok(_) => None,
+                Err(err) => matches!(err.kind, ErrorKind::Transport | ErrorKind::Deadline)
+                    .then_some(backoff),
+            };
+            match wait {
+                Some(wait) if tries < patience.max_tries => tokio::time::sleep(wait).await,
+                _ => return outcome,
+            }
+        }
+    }
+
+    /// One try of [`Registry::get`], reading at most [`Patience::body_cap`] bytes.
+    async fn try_get(
+        &self,
+        url: &str,
+        authorization: Option<&str>,
+        manifest: bool,
+    ) -> Result<Answer, RegistryError> {
+        let transport = |message: String| RegistryError::new(url, ErrorKind::Transport, message);
         let mut headers = HeaderMap::new();
         if manifest {
             headers.insert(ACCEPT, HeaderValue::from_static(manifest::ACCEPT));
         }
         if let Some(authorization) = authorization {
             let mut value = HeaderValue::from_str(authorization)
-                .map_err(|_| failed("the token is not a valid header value".to_string()))?;
+                .map_err(|_| transport("the token is not a valid header value".to_string()))?;
             value.set_sensitive(true);
             headers.insert(AUTHORIZATION, value);
         }
@@ -217,7 +367,7 @@ impl Registry {
             .crab
             ._get_with_headers(url, Some(headers))
             .await
-            .map_err(|err| failed(err.to_string()))?;
+            .map_err(|err| transport(err.to_string()))?;
         let status = response.status().as_u16();
         let header = |name| {
             response
@@ -228,22 +378,69 @@ impl Registry {
         };
         let content_type = header(CONTENT_TYPE);
         let challenge = header(WWW_AUTHENTICATE);
-        let body = self
-            .crab
-            .body_to_string(response)
-            .await
-            .map_err(|err| failed(err.to_string()))?;
+        let retry_after = ratelimit::retry_after(|name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+        });
+        let cap = self.patience.body_cap;
+        let mut body = response.into_body();
+        let mut bytes = Vec::new();
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|err| transport(err.to_string()))?;
+            let Ok(data) = frame.into_data() else {
+                continue;
+            };
+            if data.len() > cap.saturating_sub(bytes.len()) {
+                return Err(RegistryError::new(
+                    url,
+                    ErrorKind::TooLarge,
+                    format!("the answer is larger than the {cap}-byte cap for registry answers"),
+                ));
+            }
+            bytes.extend_from_slice(&data);
+        }
         Ok(Answer {
             status,
             content_type,
             challenge,
-            body,
+            retry_after,
+            body: bytes,
         })
     }
 }
 
+/// When `reference` is a digest, check that `body` hashes to it. Only `sha256:` digests can
+/// be checked (the only kind GitHub names versions with); others are refused.
+fn verify(url: &str, reference: &str, body: &[u8]) -> Result<(), RegistryError> {
+    let Some((algorithm, expected)) = reference.split_once(':') else {
+        return Ok(());
+    };
+    if algorithm != "sha256" {
+        return Err(RegistryError::new(
+            url,
+            ErrorKind::DigestMismatch,
+            format!("cannot check a `{algorithm}` digest"),
+        ));
+    }
+    let actual: String = Sha256::digest(body)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    if actual.eq_ignore_ascii_case(expected) {
+        Ok(())
+    } else {
+        Err(RegistryError::new(
+            url,
+            ErrorKind::DigestMismatch,
+            format!("the bytes served hash to sha256:{actual}"),
+        ))
+    }
+}
+
 /// An error answer: the registry's `errors[0]` code and message when it sent them.
-fn error(url: &str, status: u16, body: &str) -> RegistryError {
+fn error(url: &str, status: u16, body: &[u8]) -> RegistryError {
     #[derive(serde::Deserialize)]
     struct Errors {
         errors: Vec<Detail>,
@@ -254,16 +451,12 @@ fn error(url: &str, status: u16, body: &str) -> RegistryError {
         #[serde(default)]
         message: String,
     }
-    let message = serde_json::from_str::<Errors>(body)
+    let message = serde_json::from_slice::<Errors>(body)
         .ok()
         .and_then(|errors| errors.errors.into_iter().next())
         .map(|detail| format!("{} {}", detail.code, detail.message))
-        .unwrap_or_else(|| body.chars().take(200).collect());
-    RegistryError {
-        url: url.to_string(),
-        status: Some(status),
-        message: message.trim().to_string(),
-    }
+        .unwrap_or_else(|| String::from_utf8_lossy(body).chars().take(200).collect());
+    RegistryError::new(url, ErrorKind::Status(status), message.trim())
 }
 
 /// Percent-encode a query value, keeping the characters scopes and hosts are made of.
@@ -277,6 +470,14 @@ mod tests {
 
     use fake_github::{FakeGitHub, OwnerSeed, PackageSeed, Seed, TokenSeed, VersionSeed, days};
 
+    /// The defaults, with backoff shortened: tests assert outcomes, never speed.
+    fn patience() -> Patience {
+        Patience {
+            retry_base: Duration::from_millis(5),
+            ..Patience::from_pacing(&Pacing::default())
+        }
+    }
+
     #[tokio::test]
     async fn the_challenge_is_answered_once_per_repository_and_manifests_are_parsed() {
         let fake = FakeGitHub::start(
@@ -289,8 +490,8 @@ mod tests {
                 ])),
         )
         .expect("fake starts");
-        let registry =
-            Registry::new(&fake.url(), &Token::new("ghp_a".into())).expect("client builds");
+        let registry = Registry::new(&fake.url(), &Token::new("ghp_a".into()), patience())
+            .expect("client builds");
         let repository = repository("acme", "App");
         let index = registry
             .manifest(&repository, "v1")
@@ -327,8 +528,8 @@ mod tests {
             ),
         )
         .expect("fake starts");
-        let registry =
-            Registry::new(&fake.url(), &Token::new("ghp_wrong".into())).expect("client builds");
+        let registry = Registry::new(&fake.url(), &Token::new("ghp_wrong".into()), patience())
+            .expect("client builds");
         for reference in ["v1", "v2", "v3"] {
             assert!(registry.manifest("acme/app", reference).await.is_err());
         }
@@ -349,13 +550,13 @@ mod tests {
             ),
         )
         .expect("fake starts");
-        let registry =
-            Registry::new(&fake.url(), &Token::new("ghp_wrong".into())).expect("client builds");
+        let registry = Registry::new(&fake.url(), &Token::new("ghp_wrong".into()), patience())
+            .expect("client builds");
         let err = registry
             .manifest("acme/app", "v1")
             .await
             .expect_err("bad credentials");
-        assert_eq!(err.status, Some(401));
+        assert_eq!(err.status(), Some(401));
         assert!(err.url.contains("/token?service="), "{err}");
         assert!(!err.to_string().contains("ghp_wrong"), "{err}");
     }
@@ -368,13 +569,13 @@ mod tests {
     #[test]
     fn registry_errors_carry_the_registry_code_and_message() {
         let body = r#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}"#;
-        let err = error("https://r/v2/a/b/manifests/x", 404, body);
+        let err = error("https://r/v2/a/b/manifests/x", 404, body.as_bytes());
         assert!(err.is_unknown());
         assert_eq!(
             err.to_string(),
             "GET https://r/v2/a/b/manifests/x answered 404: MANIFEST_UNKNOWN manifest unknown"
         );
-        assert_eq!(error("u", 500, "oops").message, "oops");
+        assert_eq!(error("u", 500, b"oops").message, "oops");
     }
 
     #[test]
