@@ -468,7 +468,45 @@ fn encode_query(value: &str) -> String {
 mod tests {
     use super::*;
 
-    use fake_github::{FakeGitHub, OwnerSeed, PackageSeed, Seed, TokenSeed, VersionSeed, days};
+    use fake_github::{
+        FakeGitHub, Heard, OwnerSeed, PackageSeed, Scripted, ScriptedServer, Seed, TokenSeed,
+        VersionSeed, days,
+    };
+
+    const TOKEN: &str = "ghp_secret_of_the_test";
+    const IMAGE: &[u8] =
+        br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","layers":[]}"#;
+
+    fn sha256(bytes: &[u8]) -> String {
+        let hex: String = Sha256::digest(bytes)
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
+        format!("sha256:{hex}")
+    }
+
+    fn client(base: &str, patience: Patience) -> Registry {
+        Registry::new(base, &Token::new(TOKEN.into()), patience).expect("client builds")
+    }
+
+    fn serve(
+        ip: &str,
+        script: impl Fn(usize, &Heard) -> Scripted + Send + Sync + 'static,
+    ) -> ScriptedServer {
+        ScriptedServer::start(ip, script).expect("server starts")
+    }
+
+    /// A request carried credentials: an `Authorization` header, or the token anywhere.
+    fn credentials(heard: &[Heard]) -> Vec<&Heard> {
+        heard
+            .iter()
+            .filter(|h| {
+                h.header("authorization").is_some()
+                    || format!("{h:?}").contains(TOKEN)
+                    || format!("{h:?}").contains(&STANDARD.encode(format!("{USERNAME}:{TOKEN}")))
+            })
+            .collect()
+    }
 
     /// The defaults, with backoff shortened: tests assert outcomes, never speed.
     fn patience() -> Patience {
@@ -559,6 +597,228 @@ mod tests {
         assert_eq!(err.status(), Some(401));
         assert!(err.url.contains("/token?service="), "{err}");
         assert!(!err.to_string().contains("ghp_wrong"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn no_credentials_go_to_a_realm_on_another_host() {
+        for (ip, host) in [("127.0.0.2", "127.0.0.2"), ("127.0.0.1", "localhost")] {
+            let realm = serve(ip, |_, _| Scripted::new(200).body(r#"{"token":"t"}"#));
+            let port = realm
+                .url()
+                .rsplit(':')
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            let challenge = format!(
+                "Bearer realm=\"http://{host}:{port}/token\",service=\"x\",scope=\"repository:acme/app:pull\""
+            );
+            let registry = serve("127.0.0.1", move |_, _| {
+                Scripted::new(401).header("www-authenticate", &challenge)
+            });
+            let client = client(&registry.url(), patience());
+            for _ in 0..2 {
+                let err = client
+                    .manifest("acme/app", "v1")
+                    .await
+                    .expect_err("untrusted realm");
+                assert_eq!(err.untrusted_realm(), Some(host), "{err}");
+                assert_eq!(err.reason(), format!("untrusted token realm {host}"));
+            }
+            assert_eq!(realm.heard(), vec![], "the realm on {host} heard nothing");
+            assert_eq!(
+                registry.heard().len(),
+                1,
+                "the refusal is kept per repository"
+            );
+            assert_eq!(credentials(&registry.heard()), Vec::<&Heard>::new());
+        }
+    }
+
+    #[tokio::test]
+    async fn no_credentials_go_to_a_plain_http_realm_of_an_https_registry() {
+        let realm = serve("127.0.0.1", |_, _| {
+            Scripted::new(200).body(r#"{"token":"t"}"#)
+        });
+        let client = client("https://127.0.0.1:1", patience());
+        let answer = Answer {
+            status: 401,
+            content_type: None,
+            challenge: Some(format!("Bearer realm=\"{}/token\"", realm.url())),
+            retry_after: None,
+            body: Vec::new(),
+        };
+        let err = client
+            .exchange("https://127.0.0.1:1/v2/a/b/manifests/v1", &answer)
+            .await
+            .expect_err("http realm for an https registry");
+        assert_eq!(err.untrusted_realm(), Some("127.0.0.1"), "{err}");
+        assert_eq!(realm.heard(), vec![]);
+    }
+
+    #[tokio::test]
+    async fn redirects_are_answers_never_followed_with_or_without_credentials() {
+        let elsewhere = serve("127.0.0.2", |_, _| Scripted::new(200).body(IMAGE));
+        let target = elsewhere.url();
+        let registry = serve("127.0.0.1", move |_, heard| {
+            let host = heard.header("host").unwrap_or_default().to_string();
+            if heard.path.starts_with("/token") {
+                Scripted::new(302).header("location", &format!("{target}/token"))
+            } else if heard.header("authorization").is_none() && heard.path.ends_with("/v1") {
+                let challenge = format!("Bearer realm=\"http://{host}/token\",scope=\"s\"");
+                Scripted::new(401).header("www-authenticate", &challenge)
+            } else {
+                Scripted::new(307).header("location", &format!("{target}{}", heard.path))
+            }
+        });
+        let client = client(&registry.url(), patience());
+        let manifest = client.manifest("acme/app", "other").await.expect_err("307");
+        assert_eq!(manifest.status(), Some(307), "{manifest}");
+        let exchange = client.manifest("acme/app", "v1").await.expect_err("302");
+        assert_eq!(exchange.status(), Some(302), "{exchange}");
+        assert!(exchange.url.contains("/token?scope=s"), "{exchange}");
+        assert_eq!(elsewhere.heard(), vec![], "nothing followed the redirects");
+        let sent_basic = registry
+            .heard()
+            .iter()
+            .filter(|h| {
+                h.header("authorization")
+                    .is_some_and(|a| a.starts_with("Basic "))
+            })
+            .count();
+        assert_eq!(
+            sent_basic, 1,
+            "the token went once, to the realm on the registry's host"
+        );
+    }
+
+    #[tokio::test]
+    async fn server_errors_and_429s_are_retried_a_bounded_number_of_times() {
+        let recovering = serve("127.0.0.1", |nth, _| match nth {
+            0 => Scripted::new(503),
+            1 => Scripted::new(429).header("retry-after", "0"),
+            _ => Scripted::new(200).body(IMAGE),
+        });
+        let read = client_for(&recovering, patience())
+            .manifest("acme/app", &sha256(IMAGE))
+            .await;
+        assert_eq!(read.map_err(|err| err.to_string()), Ok(Manifest::default()));
+        assert_eq!(recovering.heard().len(), 3);
+
+        let down = serve("127.0.0.1", |_, _| Scripted::new(503).body("down"));
+        let err = client_for(&down, patience())
+            .manifest("acme/app", "v1")
+            .await
+            .expect_err("503");
+        assert_eq!(err.reason(), "503 down");
+        assert_eq!(down.heard().len(), patience().max_tries as usize);
+
+        let far = serve("127.0.0.1", |_, _| {
+            Scripted::new(429).header("retry-after", "86400")
+        });
+        let err = client_for(&far, patience())
+            .manifest("acme/app", "v1")
+            .await
+            .expect_err("429");
+        assert_eq!(err.status(), Some(429));
+        assert_eq!(
+            far.heard().len(),
+            1,
+            "a wait longer than rate-limit-wait is not slept"
+        );
+
+        let refused = Registry::new("http://127.0.0.1:1", &Token::new(TOKEN.into()), patience())
+            .expect("client builds");
+        let err = refused
+            .manifest("acme/app", "v1")
+            .await
+            .expect_err("refused");
+        assert_eq!(err.kind, ErrorKind::Transport, "{err}");
+    }
+
+    fn client_for(server: &ScriptedServer, patience: Patience) -> Registry {
+        client(&server.url(), patience)
+    }
+
+    #[tokio::test]
+    async fn a_dripping_answer_meets_the_whole_request_deadline_on_every_try() {
+        let drip = serve("127.0.0.1", |_, _| {
+            Scripted::new(200)
+                .body(vec![b' '; 100])
+                .drip(Duration::from_millis(50))
+        });
+        let patience = Patience {
+            deadline: Duration::from_millis(300),
+            max_tries: 2,
+            ..patience()
+        };
+        let err = client_for(&drip, patience)
+            .manifest("acme/app", "v1")
+            .await
+            .expect_err("deadline");
+        assert_eq!(err.kind, ErrorKind::Deadline, "{err}");
+        assert!(err.reason().contains("0.3s deadline"), "{err}");
+        assert_eq!(drip.heard().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn an_answer_over_the_body_cap_is_refused_naming_the_cap() {
+        let huge = serve("127.0.0.1", |_, _| {
+            Scripted::new(200).body(vec![b' '; 4096])
+        });
+        let patience = Patience {
+            body_cap: 1024,
+            ..patience()
+        };
+        let err = client_for(&huge, patience)
+            .manifest("acme/app", "v1")
+            .await
+            .expect_err("too large");
+        assert_eq!(err.kind, ErrorKind::TooLarge);
+        assert!(err.reason().contains("1024-byte cap"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_manifest_read_by_digest_must_hash_to_it() {
+        let server = serve("127.0.0.1", |_, _| Scripted::new(200).body(IMAGE));
+        let client = client_for(&server, patience());
+        assert!(client.manifest("acme/app", &sha256(IMAGE)).await.is_ok());
+        assert!(
+            client.manifest("acme/app", "v1").await.is_ok(),
+            "tags cannot be checked"
+        );
+        let other = sha256(b"other bytes");
+        let err = client
+            .manifest("acme/app", &other)
+            .await
+            .expect_err("mismatch");
+        assert_eq!(err.kind, ErrorKind::DigestMismatch);
+        assert_eq!(
+            err.reason(),
+            format!(
+                "digest mismatch: the bytes served hash to {}",
+                sha256(IMAGE)
+            )
+        );
+    }
+
+    #[test]
+    fn digests_are_checked_when_the_reference_is_one() {
+        let table = [
+            (sha256(IMAGE), true),
+            (
+                sha256(IMAGE)
+                    .to_ascii_uppercase()
+                    .replacen("SHA256", "sha256", 1),
+                true,
+            ),
+            (sha256(b"x"), false),
+            ("sha256:".to_string(), false),
+            ("sha512:abcd".to_string(), false),
+            ("latest".to_string(), true),
+        ];
+        for (reference, ok) in table {
+            assert_eq!(verify("u", &reference, IMAGE).is_ok(), ok, "{reference}");
+        }
     }
 
     #[test]
