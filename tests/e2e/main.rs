@@ -3,6 +3,7 @@
 mod bad_inputs;
 mod filters;
 mod harness;
+mod hostile_registry;
 mod images;
 mod limits;
 mod owners;
