@@ -76,6 +76,9 @@ fn a_release_tagged_after_an_untagged_images_signature_survives_that_images_clea
         v(1, 30),
         v(2, 20).tags(&["v1.0.0", "latest", &claim]),
         v(3, 30).cosign_signature_of(1),
+        // Another tagged version, so that GitHub's "last tagged version" refusal cannot
+        // be what saves the release.
+        v(4, 10).tags(&["v0.9.0"]),
     ]);
     let run = janitor(&fake, ALICE)
         .input("packages", "app")
@@ -83,7 +86,8 @@ fn a_release_tagged_after_an_untagged_images_signature_survives_that_images_clea
         .run();
     run.assert_success();
     assert_eq!(run.ids(), vec![1, 3], "{}", run.log);
-    assert_eq!(active(&fake), vec![2]);
+    assert_eq!(active(&fake), vec![2, 4]);
+    assert!(!run.log.contains(": skipped"), "{}", run.log);
     assert_recorded_without_token(&run);
     assert_whole(&fake);
 }
