@@ -945,12 +945,32 @@ mod tests {
     }
 
     #[test]
+    fn only_versions_whose_every_tag_is_an_artifact_tag_may_be_artifacts() {
+        let signature = signature_tag(1);
+        let referrers = format!("sha256-{:064x}", 1);
+        let table: [(&[&str], bool); 7] = [
+            (&[], true),
+            (&[&signature], true),
+            (&[&signature, &referrers], true),
+            (&["v1.0.0", "latest", &signature], false),
+            (&["latest"], false),
+            (&["sha256-abc.sig"], false),
+            (&[&signature, "sha256-abc.sig"], false),
+        ];
+        for (tags, expected) in table {
+            let tags: Vec<String> = tags.iter().map(|tag| tag.to_string()).collect();
+            assert_eq!(may_be_artifact(&tags), expected, "{tags:?}");
+        }
+    }
+
+    #[test]
     fn restoring_an_index_brings_back_its_children_and_tagged_artifacts() {
         let mut deleted: Vec<Version> = vec![
             version(1, &["v1"]),
             version(2, &[]),
             version(3, &[&signature_tag(1)]),
             version(4, &[]),
+            version(5, &["v0", &signature_tag(1)]),
         ];
         for version in &mut deleted {
             version.deleted_at = Some(now());
