@@ -41,6 +41,9 @@ use crate::github::ratelimit;
 /// Username sent with the token exchange's Basic auth; registries ignore it.
 const USERNAME: &str = "package-janitor";
 
+/// The longest wait this layer sleeps: it has no log, and every longer wait must be logged.
+const QUIET_WAIT: Duration = Duration::from_secs(10);
+
 /// Why a registry read failed, where the caller branches on it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ErrorKind {
@@ -131,7 +134,8 @@ pub struct Patience {
     pub max_tries: u32,
     /// First backoff; doubles per try (see [`Pacing::backoff`]).
     pub retry_base: Duration,
-    /// A 429's `retry-after` longer than this is not slept: the read fails.
+    /// A 429's `retry-after` longer than this is not slept: the read fails. Backoffs are
+    /// capped at [`QUIET_WAIT`] too.
     pub longest_wait: Duration,
     /// Whole-request deadline, headers and body.
     pub deadline: Duration,
@@ -140,13 +144,14 @@ pub struct Patience {
 }
 
 impl Patience {
-    /// The API client's tries, backoff and longest wait (`rate-limit-wait`), a 60 s deadline
-    /// and a 4 MiB body cap.
+    /// The API client's tries and backoff, a 60 s deadline and a 4 MiB body cap. A
+    /// `retry-after` is slept up to `rate-limit-wait` but never over [`QUIET_WAIT`]; a
+    /// manifest not read is kept anyway.
     pub fn from_pacing(pacing: &Pacing) -> Patience {
         Patience {
             max_tries: pacing.max_tries.max(1),
             retry_base: pacing.retry_base,
-            longest_wait: pacing.rate_limit_wait,
+            longest_wait: pacing.rate_limit_wait.min(QUIET_WAIT),
             deadline: Duration::from_secs(60),
             body_cap: 4 << 20,
         }
@@ -326,7 +331,7 @@ impl Registry {
                     ),
                 ))
             });
-            let backoff = Pacing::backoff(patience.retry_base, tries);
+            let backoff = Pacing::backoff(patience.retry_base, tries).min(QUIET_WAIT);
             let wait = match &outcome {
                 Ok(answer) if answer.status >= 500 => Some(backoff),
                 Ok(answer) if answer.status == 429 => match answer.retry_after {
@@ -799,6 +804,27 @@ mod tests {
                 sha256(IMAGE)
             )
         );
+    }
+
+    #[test]
+    fn registry_patience_follows_the_pacing_but_never_sleeps_unlogged_past_ten_seconds() {
+        let table = [
+            (Duration::from_secs(300), Duration::from_secs(10)),
+            (Duration::from_secs(3), Duration::from_secs(3)),
+        ];
+        for (rate_limit_wait, longest) in table {
+            let pacing = Pacing {
+                rate_limit_wait,
+                max_tries: 7,
+                ..Pacing::default()
+            };
+            let patience = Patience::from_pacing(&pacing);
+            assert_eq!(patience.longest_wait, longest);
+            assert_eq!(patience.max_tries, 7);
+            assert_eq!(patience.retry_base, pacing.retry_base);
+            assert_eq!(patience.deadline, Duration::from_secs(60));
+            assert_eq!(patience.body_cap, 4 << 20);
+        }
     }
 
     #[test]
