@@ -325,3 +325,38 @@ fn an_index_served_with_bytes_that_miss_its_digest_is_unreadable_and_fails_close
     assert_recorded_without_token(&run);
     assert_whole(&fake);
 }
+
+#[test]
+fn only_version_ids_lets_a_version_with_an_unreadable_manifest_go() {
+    let fake = start(vec![
+        v(1, 30).tags(&["old"]).unavailable(),
+        v(2, 30).tags(&["older"]).unavailable(),
+        v(3, 10).tags(&["new"]),
+    ]);
+    let run = janitor(&fake, ALICE)
+        .input("packages", "app")
+        .input("version-ids", "1")
+        .run();
+    run.assert_success();
+    assert_eq!(run.ids(), vec![1], "{}", run.log);
+    assert_eq!(active(&fake), vec![2, 3]);
+    assert!(
+        logged(
+            &run,
+            &[
+                "::warning::",
+                "version 1",
+                "deleted only because version-ids names it"
+            ]
+        ),
+        "{}",
+        run.log
+    );
+    assert!(
+        logged(&run, &["::warning::", "version 2", "kept in this run"]),
+        "{}",
+        run.log
+    );
+    assert_recorded_without_token(&run);
+    assert_whole(&fake);
+}
