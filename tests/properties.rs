@@ -449,3 +449,221 @@ proptest! {
         }
     }
 }
+
+/// Registry data: manifests, `www-authenticate` challenges, token realms, and the image
+/// graph built from them. Paths are spelled out so this block stands on its own.
+mod registry {
+    use std::collections::{BTreeSet, HashMap};
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use package_janitor::config::{Mode, Policy, TagState};
+    use package_janitor::model::image::may_be_artifact;
+    use package_janitor::model::version::{PackageType, Version};
+    use package_janitor::policy::images::{self, Manifests, Rules};
+    use package_janitor::policy::plan::{self, Decision};
+    use package_janitor::registry::challenge;
+    use package_janitor::registry::manifest::{self, Child, Manifest};
+    use proptest::prelude::*;
+
+    fn digest(id: u64) -> String {
+        format!("sha256:{id:064x}")
+    }
+
+    /// JSON that looks like a manifest, with arbitrary values where strings go.
+    fn manifest_json() -> impl Strategy<Value = String> {
+        let text = prop_oneof![
+            any::<String>(),
+            "sha256:[0-9a-f]{0,64}",
+            "unknown|linux|amd64"
+        ];
+        let descriptor = (
+            text.clone(),
+            prop::option::of((text.clone(), text.clone(), prop::option::of(text.clone()))),
+            prop::option::of((text.clone(), text.clone())),
+        )
+            .prop_map(|(digest, platform, annotation)| {
+                let mut entry = serde_json::json!({"digest": digest});
+                if let Some((os, architecture, variant)) = platform {
+                    entry["platform"] =
+                        serde_json::json!({"os": os, "architecture": architecture, "variant": variant});
+                }
+                if let Some((kind, about)) = annotation {
+                    entry["annotations"] = serde_json::json!({
+                        "vnd.docker.reference.type": kind,
+                        "vnd.docker.reference.digest": about,
+                    });
+                }
+                entry
+            });
+        (
+            prop::option::of(text.clone()),
+            prop::option::of(prop::collection::vec(descriptor.clone(), 0..4)),
+            prop::option::of(descriptor),
+        )
+            .prop_map(|(media_type, manifests, subject)| {
+                serde_json::json!({"mediaType": media_type, "manifests": manifests, "subject": subject})
+                    .to_string()
+            })
+    }
+
+    /// A version's tags, drawn so that artifact tags, releases and near-misses all occur.
+    fn tags(n: u64) -> impl Strategy<Value = Vec<String>> {
+        let tag = prop_oneof![
+            (1..=n).prop_map(|id| format!("sha256-{id:064x}.sig")),
+            (1..=n).prop_map(|id| format!("sha256-{id:064x}")),
+            Just(format!("sha256-{}.att", "0".repeat(64))),
+            Just("sha256-abc.sig".to_string()),
+            Just("v1.0.0".to_string()),
+            Just("latest".to_string()),
+        ];
+        prop::collection::vec(tag, 0..3)
+    }
+
+    /// What a version's manifest read gave: an image, an index of some versions, an
+    /// artifact of one, or an error.
+    fn read(n: u64) -> impl Strategy<Value = Result<Manifest, String>> {
+        prop_oneof![
+            Just(Ok(Manifest::default())),
+            prop::collection::vec(1..=n, 0..3).prop_map(|children| Ok(Manifest {
+                is_index: true,
+                children: children
+                    .into_iter()
+                    .map(|id| Child {
+                        digest: digest(id),
+                        ..Child::default()
+                    })
+                    .collect(),
+                ..Manifest::default()
+            })),
+            (1..=n).prop_map(|subject| Ok(Manifest {
+                subject: Some(digest(subject)),
+                ..Manifest::default()
+            })),
+            Just(Err("503 UNAVAILABLE".to_string())),
+        ]
+    }
+
+    fn package() -> impl Strategy<Value = (Vec<Version>, Manifests)> {
+        (1u64..8).prop_flat_map(|n| {
+            let versions = (1..=n)
+                .map(|id| {
+                    (tags(n), 0u64..100).prop_map(move |(tags, age)| {
+                        let at = UNIX_EPOCH + Duration::from_secs(1_000_000 - age * 1000);
+                        Version {
+                            id,
+                            name: digest(id),
+                            tags,
+                            tags_known: true,
+                            created_at: at,
+                            updated_at: at,
+                            deleted_at: None,
+                        }
+                    })
+                })
+                .collect::<Vec<_>>();
+            let reads = prop::collection::vec(read(n), n as usize);
+            (versions, reads).prop_map(|(versions, reads)| {
+                let manifests = versions.iter().map(|v| v.id).zip(reads).collect();
+                (versions, manifests)
+            })
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn the_manifest_parser_never_panics_on_any_bytes(
+            content_type in prop::option::of(any::<String>()),
+            body in prop::collection::vec(any::<u8>(), 0..512),
+        ) {
+            let _ = manifest::parse(content_type.as_deref(), &body);
+        }
+
+        #[test]
+        fn the_manifest_parser_never_panics_on_manifest_shaped_json(body in manifest_json()) {
+            if let Ok(parsed) = manifest::parse(None, body.as_bytes()) {
+                prop_assert!(parsed.is_index || parsed.children.is_empty());
+            }
+        }
+
+        #[test]
+        fn the_challenge_parser_never_panics_and_never_yields_an_empty_realm(
+            header in prop_oneof![
+                any::<String>(),
+                "(Bearer|bearer|Basic) [a-zA-Z]{0,6}=(\"[^\"]{0,12}\"?|[^,]{0,12})(,[a-z]{0,6}=\"?[^\"]{0,8}\"?){0,3}",
+            ],
+        ) {
+            if let Some(parsed) = challenge::parse(&header) {
+                prop_assert!(!parsed.realm.is_empty());
+            }
+        }
+
+        #[test]
+        fn a_trusted_realm_is_always_on_the_registrys_host(
+            realm in prop_oneof![any::<String>(), "(https?|ftp)://[a-zA-Z0-9.@:\\[\\]]{0,20}(/[a-z]{0,5})?"],
+            registry in prop_oneof![any::<String>(), "(https?)://[a-zA-Z0-9.:]{0,20}"],
+        ) {
+            if challenge::trust(&realm, &registry).is_ok() {
+                let realm: http::Uri = realm.parse().expect("a trusted realm parses");
+                let registry: http::Uri = registry.parse().expect("so does its registry");
+                prop_assert!(realm.host().is_some_and(|host| registry
+                    .host()
+                    .is_some_and(|own| own.eq_ignore_ascii_case(host))));
+                prop_assert!(
+                    realm.scheme_str() == Some("https") || registry.scheme_str() == Some("http")
+                );
+            }
+        }
+
+        /// What the image graph deletes: a version with a tag that is not an artifact tag
+        /// only when the policy itself selected it, a version whose manifest could not be
+        /// read only when version-ids names it, and never a child of a kept readable index.
+        #[test]
+        fn the_image_graph_deletes_only_what_is_proven(
+            (versions, manifests) in package(),
+            tag_state in prop::sample::select(vec![TagState::Any, TagState::Tagged, TagState::Untagged]),
+            named in prop::collection::btree_set(1u64..8, 0..3),
+            use_ids in any::<bool>(),
+            delete_orphans in any::<bool>(),
+        ) {
+            let policy = Policy {
+                tag_state,
+                version_ids: use_ids.then_some(named),
+                ..Policy::default()
+            };
+            let now = UNIX_EPOCH + Duration::from_secs(1_000_000);
+            let planned = plan::plan(versions, &policy, PackageType::Container, Mode::Delete, now);
+            let by_policy: BTreeSet<u64> = planned.selected().map(|p| p.version.id).collect();
+            let rules = Rules { policy: &policy, now, delete_orphans };
+            let adjusted = images::adjust(planned, &manifests, &rules);
+            let acted: BTreeSet<u64> = adjusted.selected().map(|p| p.version.id).collect();
+            let by_digest: HashMap<&str, &plan::PlannedVersion> =
+                adjusted.versions.iter().map(|p| (p.version.name.as_str(), p)).collect();
+            for planned in &adjusted.versions {
+                let id = planned.version.id;
+                let acting = planned.decision == Decision::Act;
+                prop_assert_eq!(acting, acted.contains(&id));
+                if acting && !may_be_artifact(&planned.version.tags) {
+                    prop_assert!(by_policy.contains(&id), "release {id} deleted by the graph");
+                }
+                if acting && !matches!(manifests.get(&id), Some(Ok(_))) {
+                    prop_assert!(
+                        policy.version_ids.as_ref().is_some_and(|ids| ids.contains(&id)),
+                        "unreadable {id} deleted without version-ids"
+                    );
+                }
+                if let (false, Some(Ok(manifest))) = (acting, manifests.get(&id)) {
+                    for child in &manifest.children {
+                        if let Some(child) = by_digest.get(child.digest.as_str()) {
+                            prop_assert_eq!(
+                                child.decision, Decision::Keep,
+                                "child {} of kept {}", child.version.id, id
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

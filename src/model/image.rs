@@ -97,3 +97,13 @@ pub fn tag_subject(tag: &str) -> Option<(String, Role)> {
     let is_hex = hex.len() == 64 && hex.bytes().all(|byte| byte.is_ascii_hexdigit());
     is_hex.then(|| (format!("sha256:{}", hex.to_ascii_lowercase()), role))
 }
+
+/// Whether tags leave a version free to be an artifact of another image: every tag is an
+/// artifact tag (cosign `sha256-<hex>.sig|.att|.sbom`, referrers `sha256-<hex>`), or there
+/// is none (an untagged manifest may still name its `subject`). A version carrying any
+/// other tag (`v1.0.0`, `latest`, or a malformed `sha256-…`) is an image in its own right
+/// whatever else it is tagged: anyone who can push a tag could otherwise add
+/// `sha256-<digest>.sig` to a release and have it deleted with that digest's image.
+pub fn may_be_artifact(tags: &[String]) -> bool {
+    tags.iter().all(|tag| tag_subject(tag).is_some())
+}

@@ -6,6 +6,9 @@
 //! artifacts (cosign `sha256-<hex>.sig|.att|.sbom` versions and referrers-tag indexes
 //! `sha256-<hex>`, found by tag; manifests with an OCI `subject`, such as GitHub artifact
 //! attestations). Rules, in [`adjust`]:
+//! - An artifact is proven, not guessed: only a version whose every tag is an artifact tag
+//!   (or that is untagged) can be an artifact of another image (see [`may_be_artifact`]).
+//!   A version tagged `v1.0.0, latest, sha256-<hex>.sig` is a release: a root.
 //! - A version is *dependent* when it is untagged or an artifact: its fate follows its
 //!   parents, whatever the policy said of it (a `.sig` tag does not protect a signature).
 //!   Other versions are *roots*: the policy decides them. `exclude-tag-regex` always wins.
@@ -17,6 +20,9 @@
 //!   gone) is an orphan: the policy decides it, and with `delete-orphans` it is deleted even
 //!   when the policy kept it for its tags, `tag-regex` or `keep-latest`. `older-than` and
 //!   `version-ids` still protect it (a push in progress uploads children before the index).
+//! - Unknown means keep: a version whose own manifest could not be read is kept ("manifest
+//!   unreadable"), whatever the policy and the graph said, unless `version-ids` names it.
+//!   It may be an index (its children are unknown) or an artifact of a kept image.
 //! - Fail closed: when the manifest of a kept version cannot be read, what it references is
 //!   unknown, so no untagged version is deleted (nor anything that depends on one).
 
@@ -24,7 +30,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::SystemTime;
 
 use crate::config::Policy;
-use crate::model::image::{Relation, Role, describe_image, tag_subject};
+use crate::model::image::{Relation, Role, describe_image, may_be_artifact, tag_subject};
 use crate::model::version::Version;
 use crate::policy::plan::{self, Decision, Plan, PlannedVersion, Reason};
 use crate::registry::manifest::{Child, Manifest};
@@ -66,6 +72,9 @@ impl Graph {
                 if let Some(&child_index) = by_digest.get(child.digest.as_str()) {
                     graph.link(index, child_index, child_role(child));
                 }
+            }
+            if !may_be_artifact(&planned.version.tags) {
+                continue;
             }
             let tagged = planned
                 .version
@@ -128,27 +137,25 @@ fn child_role(child: &Child) -> Role {
     }
 }
 
-/// `delete-orphans` when it is on: the policy and the clock, because `older-than` and
-/// `version-ids` still protect orphans (see [`plan::orphan_may_go`]).
+/// What the graph needs of the run's configuration: the policy (its `version-ids` alone
+/// let a version with an unreadable manifest go; with `delete-orphans`, `older-than` and
+/// `version-ids` still protect orphans, see [`plan::orphan_may_go`]) and the clock.
 #[derive(Debug, Clone, Copy)]
-pub struct DeleteOrphans<'a> {
+pub struct Rules<'a> {
     pub policy: &'a Policy,
     pub now: SystemTime,
+    pub delete_orphans: bool,
 }
 
 /// Adjust a delete-mode container plan to the image graph (see the module documentation).
-/// `manifests` holds what was read for each version; a kept version missing from it counts
-/// as unreadable. Returns the plan with every version decided and a reason for each, the
+/// `manifests` holds what was read for each version; a version missing from it counts as
+/// unreadable. Returns the plan with every version decided and a reason for each, the
 /// parents of everything that goes with an image, and parents ordered before children.
-pub fn adjust(
-    mut plan: Plan,
-    manifests: &Manifests,
-    delete_orphans: Option<DeleteOrphans<'_>>,
-) -> Plan {
+pub fn adjust(mut plan: Plan, manifests: &Manifests, rules: &Rules<'_>) -> Plan {
     let graph = Graph::new(&plan.versions, manifests);
-    let verdict = Verdict::new(&plan.versions, &graph, manifests, delete_orphans);
+    let verdict = Verdict::new(&plan.versions, &graph, manifests, rules);
     let decisions: Vec<_> = (0..plan.versions.len())
-        .map(|index| verdict.decide(index, &plan.versions, &graph))
+        .map(|index| verdict.decide(index, &plan.versions, &graph, manifests))
         .collect();
     for (planned, (decision, reason, relation)) in plan.versions.iter_mut().zip(decisions) {
         planned.decision = decision;
@@ -180,11 +187,22 @@ pub fn top_level_images(plan: &Plan, manifests: &Manifests) -> HashSet<u64> {
         .collect()
 }
 
+/// Why `id`'s manifest is missing from `manifests`, if it is.
+fn unreadable_reason(manifests: &Manifests, id: u64) -> Option<String> {
+    match manifests.get(&id) {
+        Some(Ok(_)) => None,
+        Some(Err(why)) => Some(why.clone()),
+        None => Some("not read".to_string()),
+    }
+}
+
 /// Which versions are kept, and why, by plan index.
 struct Verdict {
-    /// Kept on its own: a root the policy keeps, or an orphan that is not deleted.
-    stays: Vec<bool>,
-    /// `stays`, or reachable from a version that is kept.
+    /// Kept on its own by the policy: a root the policy keeps, or an orphan not deleted.
+    by_policy: Vec<bool>,
+    /// Kept because its own manifest could not be read and `version-ids` does not name it.
+    pinned: Vec<bool>,
+    /// `by_policy` or `pinned`, or reachable from a version that is kept.
     kept: Vec<bool>,
     /// Kept only because the run fails closed.
     closed: Vec<bool>,
@@ -197,10 +215,10 @@ impl Verdict {
         versions: &[PlannedVersion],
         graph: &Graph,
         manifests: &Manifests,
-        delete_orphans: Option<DeleteOrphans<'_>>,
+        rules: &Rules<'_>,
     ) -> Verdict {
         let n = versions.len();
-        let stays: Vec<bool> = (0..n)
+        let by_policy: Vec<bool> = (0..n)
             .map(|index| {
                 let planned = &versions[index];
                 let dependent = !matches!(planned.reason, Reason::Excluded(_))
@@ -210,15 +228,26 @@ impl Verdict {
                     return planned.decision == Decision::Keep;
                 }
                 let orphan_goes = planned.decision == Decision::Act
-                    || delete_orphans.is_some_and(|rule| {
-                        plan::orphan_may_go(&planned.version, rule.policy, rule.now)
-                    });
+                    || (rules.delete_orphans
+                        && plan::orphan_may_go(&planned.version, rules.policy, rules.now));
                 graph.parents[index].is_empty() && !orphan_goes
             })
             .collect();
-        let mut kept = graph.reachable((0..n).filter(|&index| stays[index]));
+        let pinned: Vec<bool> = versions
+            .iter()
+            .map(|planned| {
+                let id = planned.version.id;
+                let named = rules
+                    .policy
+                    .version_ids
+                    .as_ref()
+                    .is_some_and(|ids| ids.contains(&id));
+                !named && unreadable_reason(manifests, id).is_some()
+            })
+            .collect();
+        let mut kept = graph.reachable((0..n).filter(|&index| by_policy[index] || pinned[index]));
         let unreadable = (0..n).find(|&index| {
-            kept[index] && !matches!(manifests.get(&versions[index].version.id), Some(Ok(_)))
+            kept[index] && unreadable_reason(manifests, versions[index].version.id).is_some()
         });
         let mut closed = vec![false; n];
         if unreadable.is_some() {
@@ -230,7 +259,8 @@ impl Verdict {
             }
         }
         Verdict {
-            stays,
+            by_policy,
+            pinned,
             kept,
             closed,
             unreadable: unreadable.map(|index| versions[index].version.id),
@@ -244,12 +274,16 @@ impl Verdict {
         index: usize,
         versions: &[PlannedVersion],
         graph: &Graph,
+        manifests: &Manifests,
     ) -> (Decision, Option<Reason>, Option<Relation>) {
         let parents = &graph.parents[index];
         if self.kept[index] {
             let reason = match (self.closed[index], self.unreadable) {
                 (true, Some(id)) => Some(Reason::FailClosed(id)),
-                _ if self.stays[index] => None,
+                _ if self.by_policy[index] => None,
+                _ if self.pinned[index] => {
+                    unreadable_reason(manifests, versions[index].version.id).map(Reason::Unreadable)
+                }
                 _ => parents
                     .iter()
                     .find(|(parent, _)| self.kept[*parent])
@@ -346,7 +380,11 @@ pub fn restore_followers(
             add(&planned.version, child_role(child));
         }
     }
-    for planned in &plan.versions {
+    for planned in plan
+        .versions
+        .iter()
+        .filter(|planned| may_be_artifact(&planned.version.tags))
+    {
         let about = planned
             .version
             .tags
@@ -487,11 +525,12 @@ mod tests {
             Mode::Delete,
             now(),
         );
-        let rule = DeleteOrphans {
+        let rules = Rules {
             policy: &case.policy,
             now: now(),
+            delete_orphans: case.delete_orphans,
         };
-        adjust(planned, &manifests, case.delete_orphans.then_some(rule))
+        adjust(planned, &manifests, &rules)
     }
 
     fn cases() -> Vec<Case> {
@@ -797,7 +836,7 @@ mod tests {
                 ],
             },
             Case {
-                name: "an unreadable manifest of a deleted version does not fail closed",
+                name: "an unreadable manifest keeps its version, selected or not, and fails closed",
                 versions: vec![version(1, &["v1"]), version(2, &["old"]), version(3, &[])],
                 manifests: vec![],
                 unreadable: vec![2],
@@ -807,8 +846,113 @@ mod tests {
                     ..Policy::default()
                 },
                 delete_orphans: true,
-                acted: vec![3, 2],
-                reasons: vec![(3, "orphan: no kept image references it")],
+                acted: vec![],
+                reasons: vec![
+                    (2, "manifest unreadable: GET … answered 500"),
+                    (3, "fail closed: manifest of kept version 2 unreadable"),
+                ],
+            },
+            Case {
+                name: "version-ids alone lets a version with an unreadable manifest go",
+                versions: vec![version(1, &["v1"]), version(2, &["old"]), version(3, &[])],
+                manifests: vec![],
+                unreadable: vec![2],
+                policy: Policy {
+                    version_ids: Some([2].into_iter().collect()),
+                    ..Policy::default()
+                },
+                delete_orphans: true,
+                acted: vec![2],
+                reasons: vec![(2, "matches the policy"), (3, "not in version-ids")],
+            },
+            Case {
+                name: "a selected index whose manifest is unreadable is kept, and so are its children",
+                versions: vec![
+                    version(1, &["v1"]),
+                    version(2, &["old"]),
+                    version(3, &[]),
+                    version(4, &[&signature_tag(2)]),
+                ],
+                manifests: vec![],
+                unreadable: vec![2],
+                policy: Policy {
+                    tag_regex: Some(Regex::new("^old$").expect("regex")),
+                    ..Policy::default()
+                },
+                delete_orphans: true,
+                acted: vec![],
+                reasons: vec![
+                    (2, "manifest unreadable: GET … answered 500"),
+                    (3, "fail closed: manifest of kept version 2 unreadable"),
+                    (
+                        4,
+                        "cosign signature of kept image sha256:000000000000… (old)",
+                    ),
+                ],
+            },
+            Case {
+                name: "an artifact linked only by its unreadable manifest is kept, not an orphan",
+                versions: vec![version(1, &["v1"]), version(2, &[]), version(3, &[])],
+                manifests: vec![],
+                unreadable: vec![2],
+                policy: policy(TagState::Untagged),
+                delete_orphans: true,
+                acted: vec![],
+                reasons: vec![
+                    (2, "manifest unreadable: GET … answered 500"),
+                    (3, "fail closed: manifest of kept version 2 unreadable"),
+                ],
+            },
+            Case {
+                name: "a release tagged after an untagged image's signature stays when that image goes",
+                versions: vec![
+                    version(1, &[]),
+                    version(2, &["v1.0.0", "latest", &signature_tag(1)]),
+                    version(3, &[&signature_tag(1)]),
+                ],
+                manifests: vec![],
+                unreadable: vec![],
+                policy: policy(TagState::Untagged),
+                delete_orphans: false,
+                acted: vec![1, 3],
+                reasons: vec![
+                    (2, "tagged, tag-state is untagged"),
+                    (3, "cosign signature of deleted image sha256:000000000000…"),
+                ],
+            },
+            Case {
+                name: "a bogus signature tag on a release does not make it an orphan",
+                versions: vec![
+                    version(1, &["v1.0.0", &format!("sha256-{}.sig", "0".repeat(64))]),
+                    version(2, &[&format!("sha256-{}.sig", "0".repeat(64))]),
+                    version(3, &["v2", "sha256-abc.sig"]),
+                ],
+                manifests: vec![],
+                unreadable: vec![],
+                policy: Policy {
+                    tag_regex: Some(Regex::new("^nothing$").expect("regex")),
+                    ..Policy::default()
+                },
+                delete_orphans: true,
+                acted: vec![2],
+                reasons: vec![
+                    (1, "no tag matches tag-regex"),
+                    (
+                        2,
+                        "orphan: its subject sha256:000000000000… no longer exists",
+                    ),
+                    (3, "no tag matches tag-regex"),
+                ],
+            },
+            Case {
+                name: "a release whose manifest names a subject is still a release",
+                versions: vec![version(1, &[]), version(2, &["v1"])],
+                manifests: vec![(2, github_attestation(1))],
+                unreadable: vec![],
+                policy: policy(TagState::Untagged),
+                delete_orphans: true,
+                acted: vec![1],
+                reasons: vec![(2, "tagged, tag-state is untagged")],
             },
         ]
     }
@@ -860,12 +1004,32 @@ mod tests {
     }
 
     #[test]
+    fn only_versions_whose_every_tag_is_an_artifact_tag_may_be_artifacts() {
+        let signature = signature_tag(1);
+        let referrers = format!("sha256-{:064x}", 1);
+        let table: [(&[&str], bool); 7] = [
+            (&[], true),
+            (&[&signature], true),
+            (&[&signature, &referrers], true),
+            (&["v1.0.0", "latest", &signature], false),
+            (&["latest"], false),
+            (&["sha256-abc.sig"], false),
+            (&[&signature, "sha256-abc.sig"], false),
+        ];
+        for (tags, expected) in table {
+            let tags: Vec<String> = tags.iter().map(|tag| tag.to_string()).collect();
+            assert_eq!(may_be_artifact(&tags), expected, "{tags:?}");
+        }
+    }
+
+    #[test]
     fn restoring_an_index_brings_back_its_children_and_tagged_artifacts() {
         let mut deleted: Vec<Version> = vec![
             version(1, &["v1"]),
             version(2, &[]),
             version(3, &[&signature_tag(1)]),
             version(4, &[]),
+            version(5, &["v0", &signature_tag(1)]),
         ];
         for version in &mut deleted {
             version.deleted_at = Some(now());

@@ -62,6 +62,9 @@ pub enum Reason {
     /// Container: untagged, and the manifest of this kept version could not be read, so
     /// nothing untagged is deleted in this run.
     FailClosed(u64),
+    /// Container: its own manifest could not be read (the reason is given), so what it is
+    /// and what it references are unknown; only `version-ids` naming it lets it go.
+    Unreadable(String),
 }
 
 impl fmt::Display for Reason {
@@ -100,6 +103,7 @@ impl fmt::Display for Reason {
             Reason::FailClosed(id) => {
                 write!(f, "fail closed: manifest of kept version {id} unreadable")
             }
+            Reason::Unreadable(why) => write!(f, "manifest unreadable: {why}"),
         }
     }
 }

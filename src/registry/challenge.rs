@@ -1,5 +1,7 @@
 //! The `www-authenticate: Bearer realm="...",service="...",scope="..."` challenge a registry
-//! answers an anonymous request with.
+//! answers an anonymous request with, and whether its realm may receive the GitHub token.
+
+use http::Uri;
 
 /// Where and for what to ask for a registry token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +38,43 @@ pub fn parse(header: &str) -> Option<Challenge> {
         service,
         scope,
     })
+}
+
+/// Whether the GitHub token may be sent to `realm`, a challenge's token realm, for the
+/// registry at `registry` (`registry-url`): only when the realm is on the registry's own host
+/// (compared without case; any port), over https, or over http when `registry-url` itself
+/// is http (a local registry under test). A realm with credentials of its own
+/// (`user@host`), without a host, or not an absolute http(s) URL is refused. `Err` names
+/// the realm's host (or, without one, the realm as given, cut short) for the error.
+pub fn trust(realm: &str, registry: &str) -> Result<(), String> {
+    let Ok(uri) = realm.parse::<Uri>() else {
+        return Err(cut(realm));
+    };
+    let Some(host) = uri.host().filter(|host| !host.is_empty()) else {
+        return Err(cut(realm));
+    };
+    let registry = registry.parse::<Uri>().ok();
+    let registry_host = registry.as_ref().and_then(Uri::host);
+    let registry_http = registry.as_ref().and_then(Uri::scheme_str) == Some("http");
+    let scheme_ok = match uri.scheme_str() {
+        Some("https") => true,
+        Some("http") => registry_http,
+        _ => false,
+    };
+    let userinfo = uri
+        .authority()
+        .is_some_and(|authority| authority.as_str().contains('@'));
+    let same_host = registry_host.is_some_and(|own| own.eq_ignore_ascii_case(host));
+    if scheme_ok && same_host && !userinfo {
+        Ok(())
+    } else {
+        Err(cut(host))
+    }
+}
+
+/// At most 100 characters of `text`, for an error message.
+fn cut(text: &str) -> String {
+    text.chars().take(100).collect()
 }
 
 /// One value and what follows it: a quoted string or a token up to the next comma.
@@ -102,6 +141,53 @@ mod tests {
         ];
         for (header, expected) in table {
             assert_eq!(parse(header), expected, "{header}");
+        }
+    }
+
+    #[test]
+    fn only_a_realm_on_the_registrys_own_host_over_https_gets_the_token() {
+        let table: [(&str, &str, Result<(), &str>); 14] = [
+            ("https://ghcr.io/token", "https://ghcr.io", Ok(())),
+            ("https://GHCR.io:443/token?x=1", "https://ghcr.io", Ok(())),
+            ("https://127.0.0.1:9/token", "http://127.0.0.1:8", Ok(())),
+            ("http://127.0.0.1:8/token", "http://127.0.0.1:8", Ok(())),
+            ("http://ghcr.io/token", "https://ghcr.io", Err("ghcr.io")),
+            (
+                "https://evil.example/token",
+                "https://ghcr.io",
+                Err("evil.example"),
+            ),
+            (
+                "https://ghcr.io.evil.example/t",
+                "https://ghcr.io",
+                Err("ghcr.io.evil.example"),
+            ),
+            (
+                "http://localhost:8/token",
+                "http://127.0.0.1:8",
+                Err("localhost"),
+            ),
+            (
+                "http://127.0.0.2:8/token",
+                "http://127.0.0.1:8",
+                Err("127.0.0.2"),
+            ),
+            (
+                "https://user@ghcr.io/token",
+                "https://ghcr.io",
+                Err("ghcr.io"),
+            ),
+            ("ftp://ghcr.io/token", "https://ghcr.io", Err("ghcr.io")),
+            ("/token", "https://ghcr.io", Err("/token")),
+            ("ghcr.io/token", "https://ghcr.io", Err("ghcr.io/token")),
+            ("https://ghcr.io/token", "not a url", Err("ghcr.io")),
+        ];
+        for (realm, registry, expected) in table {
+            assert_eq!(
+                trust(realm, registry),
+                expected.map_err(str::to_string),
+                "{realm} for {registry}"
+            );
         }
     }
 

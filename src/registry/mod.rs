@@ -7,6 +7,13 @@
 //! `GET realm?service=&scope=` with Basic auth (any username, the GitHub token as password),
 //! whose `{"token"}` is sent as `Bearer` on a retry and cached per repository. This layer
 //! knows nothing of policy.
+//!
+//! Registry data is hostile: the token goes only to a realm [`challenge::trust`] accepts
+//! (the registry's own host, over https), redirects are never followed (octocrab is built
+//! without its `follow-redirect` feature, so a 3xx is an answer like any other), a manifest
+//! read by digest must hash to that digest, and every request has a whole-request deadline
+//! and a body size cap. 5xx, 429, connection errors and timeouts are retried with backoff a
+//! bounded number of times.
 
 pub mod challenge;
 pub mod manifest;
@@ -19,51 +26,147 @@ use anyhow::Context;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, WWW_AUTHENTICATE};
+use http_body_util::BodyExt;
 use octocrab::Octocrab;
+use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
 
 pub use manifest::Manifest;
 
 use crate::config::Token;
+use crate::github::pacing::Pacing;
 use crate::github::percent_encode;
+use crate::github::ratelimit;
 
 /// Username sent with the token exchange's Basic auth; registries ignore it.
 const USERNAME: &str = "package-janitor";
 
-/// A failed manifest read, with the registry's own error code when it sent one.
+/// The longest wait this layer sleeps: it has no log, and every longer wait must be logged.
+const QUIET_WAIT: Duration = Duration::from_secs(10);
+
+/// Why a registry read failed, where the caller branches on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The registry answered with this status (404 `MANIFEST_UNKNOWN`, 5xx, 401, 3xx...).
+    Status(u16),
+    /// The challenge's token realm is not one the token may be sent to (this host).
+    UntrustedRealm(String),
+    /// The bytes served do not hash to the digest asked for.
+    DigestMismatch,
+    /// A 200 whose body is not a manifest (or a token answer without a token).
+    Malformed,
+    /// The answer was larger than [`Patience::body_cap`].
+    TooLarge,
+    /// No complete answer (headers and body) within [`Patience::deadline`].
+    Deadline,
+    /// No answer: connection refused or reset, DNS, TLS.
+    Transport,
+}
+
+/// A failed registry read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegistryError {
     pub url: String,
-    pub status: Option<u16>,
+    pub kind: ErrorKind,
+    /// The registry's own error code and message when it sent them, else what went wrong.
     pub message: String,
 }
 
 impl RegistryError {
+    fn new(url: &str, kind: ErrorKind, message: impl Into<String>) -> RegistryError {
+        RegistryError {
+            url: url.to_string(),
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// The HTTP status, when the registry answered.
+    pub fn status(&self) -> Option<u16> {
+        match self.kind {
+            ErrorKind::Status(status) => Some(status),
+            _ => None,
+        }
+    }
+
     /// 404: the manifest is not in the registry (deleted, or never pushed).
     pub fn is_unknown(&self) -> bool {
-        self.status == Some(404)
+        self.status() == Some(404)
+    }
+
+    /// The host of a token realm the token was withheld from.
+    pub fn untrusted_realm(&self) -> Option<&str> {
+        match &self.kind {
+            ErrorKind::UntrustedRealm(host) => Some(host),
+            _ => None,
+        }
+    }
+
+    /// Why, without the URL: for a reason next to a version that already names the digest.
+    pub fn reason(&self) -> String {
+        match &self.kind {
+            ErrorKind::Status(status) if self.message.is_empty() => format!("{status}"),
+            ErrorKind::Status(status) => format!("{status} {}", self.message),
+            ErrorKind::UntrustedRealm(host) => format!("untrusted token realm {host}"),
+            ErrorKind::DigestMismatch => format!("digest mismatch: {}", self.message),
+            _ => self.message.clone(),
+        }
     }
 }
 
 impl fmt::Display for RegistryError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.status {
-            Some(status) => write!(f, "GET {} answered {status}: {}", self.url, self.message),
-            None => write!(f, "GET {} failed: {}", self.url, self.message),
+        match self.kind {
+            ErrorKind::Status(status) => {
+                write!(f, "GET {} answered {status}: {}", self.url, self.message)
+            }
+            _ => write!(f, "GET {} failed: {}", self.url, self.reason()),
         }
     }
 }
 
 impl std::error::Error for RegistryError {}
 
+/// How long and how often the client tries, and how much it reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Patience {
+    /// Tries per request on 5xx, 429, connection errors and timeouts.
+    pub max_tries: u32,
+    /// First backoff; doubles per try (see [`Pacing::backoff`]).
+    pub retry_base: Duration,
+    /// A 429's `retry-after` longer than this is not slept: the read fails. Backoffs are
+    /// capped at [`QUIET_WAIT`] too.
+    pub longest_wait: Duration,
+    /// Whole-request deadline, headers and body.
+    pub deadline: Duration,
+    /// Largest answer body read; manifests are a few KiB, indexes rarely above 100 KiB.
+    pub body_cap: usize,
+}
+
+impl Patience {
+    /// The API client's tries and backoff, a 60 s deadline and a 4 MiB body cap. A
+    /// `retry-after` is slept up to `rate-limit-wait` but never over [`QUIET_WAIT`]; a
+    /// manifest not read is kept anyway.
+    pub fn from_pacing(pacing: &Pacing) -> Patience {
+        Patience {
+            max_tries: pacing.max_tries.max(1),
+            retry_base: pacing.retry_base,
+            longest_wait: pacing.rate_limit_wait.min(QUIET_WAIT),
+            deadline: Duration::from_secs(60),
+            body_cap: 4 << 20,
+        }
+    }
+}
+
 /// A registry client for one base URL and one GitHub token.
 pub struct Registry {
     crab: Octocrab,
     base: String,
     token: Token,
+    patience: Patience,
     /// The token exchange's result by repository (`owner/name`, lower-cased): a bearer
-    /// token, or the refusal, so that a token the registry rejects is tried once, not once
-    /// per manifest.
+    /// token, or the refusal, so that a token the registry rejects (or a realm the token is
+    /// withheld from) is tried once, not once per manifest.
     bearer: Mutex<HashMap<String, Result<String, RegistryError>>>,
 }
 
@@ -72,7 +175,8 @@ struct Answer {
     status: u16,
     content_type: Option<String>,
     challenge: Option<String>,
-    body: String,
+    retry_after: Option<Duration>,
+    body: Vec<u8>,
 }
 
 /// The registry path of a package: `owner/name`, lower-cased as registries require.
@@ -81,23 +185,25 @@ pub fn repository(owner: &str, package: &str) -> String {
 }
 
 impl Registry {
-    pub fn new(base: &str, token: &Token) -> anyhow::Result<Registry> {
+    pub fn new(base: &str, token: &Token, patience: Patience) -> anyhow::Result<Registry> {
         let crab = Octocrab::builder()
             .base_uri(base)
             .with_context(|| format!("input `registry-url`: `{base}` is not a valid URL"))?
             .set_connect_timeout(Some(Duration::from_secs(10)))
-            .set_read_timeout(Some(Duration::from_secs(60)))
+            .set_read_timeout(Some(patience.deadline))
             .build()
             .context("could not build the registry HTTP client")?;
         Ok(Registry {
             crab,
             base: base.trim_end_matches('/').to_string(),
             token: token.clone(),
+            patience,
             bearer: Mutex::new(HashMap::new()),
         })
     }
 
-    /// The manifest `reference` (a tag or `sha256:` digest) of `repository`.
+    /// The manifest `reference` (a tag or `sha256:` digest) of `repository`. Read by digest,
+    /// the bytes must hash to it.
     pub async fn manifest(
         &self,
         repository: &str,
@@ -122,13 +228,9 @@ impl Registry {
         if answer.status != 200 {
             return Err(error(&url, answer.status, &answer.body));
         }
-        manifest::parse(answer.content_type.as_deref(), answer.body.as_bytes()).map_err(|message| {
-            RegistryError {
-                url,
-                status: Some(200),
-                message,
-            }
-        })
+        verify(&url, reference, &answer.body)?;
+        manifest::parse(answer.content_type.as_deref(), &answer.body)
+            .map_err(|message| RegistryError::new(&url, ErrorKind::Malformed, message))
     }
 
     /// A bearer token for `repository`: one another task fetched meanwhile, or a new one
@@ -152,13 +254,21 @@ impl Registry {
         exchanged
     }
 
-    /// `GET realm?service=&scope=` with Basic auth (the GitHub token as password).
+    /// `GET realm?service=&scope=` with Basic auth (the GitHub token as password), only when
+    /// the realm is one the token may go to.
     async fn exchange(&self, url: &str, answer: &Answer) -> Result<String, RegistryError> {
         let challenge = answer
             .challenge
             .as_deref()
             .and_then(challenge::parse)
             .ok_or_else(|| error(url, 401, &answer.body))?;
+        challenge::trust(&challenge.realm, &self.base).map_err(|host| {
+            RegistryError::new(
+                url,
+                ErrorKind::UntrustedRealm(host),
+                "the token was not sent",
+            )
+        })?;
         let mut token_url = challenge.realm.clone();
         let mut separator = if token_url.contains('?') { '&' } else { '?' };
         for (name, value) in [("service", &challenge.service), ("scope", &challenge.scope)] {
@@ -179,37 +289,82 @@ impl Registry {
             token: Option<String>,
             access_token: Option<String>,
         }
-        serde_json::from_str::<TokenBody>(&reply.body)
+        serde_json::from_slice::<TokenBody>(&reply.body)
             .ok()
             .and_then(|body| body.token.or(body.access_token))
-            .ok_or_else(|| RegistryError {
-                url: token_url,
-                status: Some(200),
-                message: "the token answer has no `token`".to_string(),
+            .ok_or_else(|| {
+                RegistryError::new(
+                    &token_url,
+                    ErrorKind::Malformed,
+                    "the token answer has no `token`",
+                )
             })
     }
 
     /// GET `url` (absolute) with `authorization` (a full header value) and, for manifest
-    /// requests, the manifest `Accept` list. Any status is an answer; only a request that got
-    /// no answer at all is an error.
+    /// requests, the manifest `Accept` list. Any status is an answer, except that 5xx and
+    /// 429 answers, connection errors and deadlines are retried with backoff (a 429 after
+    /// its `retry-after`, unless that is longer than [`Patience::longest_wait`]) until
+    /// [`Patience::max_tries`] tries are spent; the last outcome is returned.
     async fn get(
         &self,
         url: &str,
         authorization: Option<&str>,
         manifest: bool,
     ) -> Result<Answer, RegistryError> {
-        let failed = |message: String| RegistryError {
-            url: url.to_string(),
-            status: None,
-            message,
-        };
+        let patience = &self.patience;
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let outcome = tokio::time::timeout(
+                patience.deadline,
+                self.try_get(url, authorization, manifest),
+            )
+            .await
+            .unwrap_or_else(|_| {
+                Err(RegistryError::new(
+                    url,
+                    ErrorKind::Deadline,
+                    format!(
+                        "no complete answer within the {}s deadline for registry requests",
+                        patience.deadline.as_secs_f64()
+                    ),
+                ))
+            });
+            let backoff = Pacing::backoff(patience.retry_base, tries).min(QUIET_WAIT);
+            let wait = match &outcome {
+                Ok(answer) if answer.status >= 500 => Some(backoff),
+                Ok(answer) if answer.status == 429 => match answer.retry_after {
+                    Some(wait) if wait > patience.longest_wait => None,
+                    Some(wait) => Some(wait),
+                    None => Some(backoff),
+                },
+                Ok(_) => None,
+                Err(err) => matches!(err.kind, ErrorKind::Transport | ErrorKind::Deadline)
+                    .then_some(backoff),
+            };
+            match wait {
+                Some(wait) if tries < patience.max_tries => tokio::time::sleep(wait).await,
+                _ => return outcome,
+            }
+        }
+    }
+
+    /// One try of [`Registry::get`], reading at most [`Patience::body_cap`] bytes.
+    async fn try_get(
+        &self,
+        url: &str,
+        authorization: Option<&str>,
+        manifest: bool,
+    ) -> Result<Answer, RegistryError> {
+        let transport = |message: String| RegistryError::new(url, ErrorKind::Transport, message);
         let mut headers = HeaderMap::new();
         if manifest {
             headers.insert(ACCEPT, HeaderValue::from_static(manifest::ACCEPT));
         }
         if let Some(authorization) = authorization {
             let mut value = HeaderValue::from_str(authorization)
-                .map_err(|_| failed("the token is not a valid header value".to_string()))?;
+                .map_err(|_| transport("the token is not a valid header value".to_string()))?;
             value.set_sensitive(true);
             headers.insert(AUTHORIZATION, value);
         }
@@ -217,7 +372,7 @@ impl Registry {
             .crab
             ._get_with_headers(url, Some(headers))
             .await
-            .map_err(|err| failed(err.to_string()))?;
+            .map_err(|err| transport(err.to_string()))?;
         let status = response.status().as_u16();
         let header = |name| {
             response
@@ -228,22 +383,69 @@ impl Registry {
         };
         let content_type = header(CONTENT_TYPE);
         let challenge = header(WWW_AUTHENTICATE);
-        let body = self
-            .crab
-            .body_to_string(response)
-            .await
-            .map_err(|err| failed(err.to_string()))?;
+        let retry_after = ratelimit::retry_after(|name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+        });
+        let cap = self.patience.body_cap;
+        let mut body = response.into_body();
+        let mut bytes = Vec::new();
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|err| transport(err.to_string()))?;
+            let Ok(data) = frame.into_data() else {
+                continue;
+            };
+            if data.len() > cap.saturating_sub(bytes.len()) {
+                return Err(RegistryError::new(
+                    url,
+                    ErrorKind::TooLarge,
+                    format!("the answer is larger than the {cap}-byte cap for registry answers"),
+                ));
+            }
+            bytes.extend_from_slice(&data);
+        }
         Ok(Answer {
             status,
             content_type,
             challenge,
-            body,
+            retry_after,
+            body: bytes,
         })
     }
 }
 
+/// When `reference` is a digest, check that `body` hashes to it. Only `sha256:` digests can
+/// be checked (the only kind GitHub names versions with); others are refused.
+fn verify(url: &str, reference: &str, body: &[u8]) -> Result<(), RegistryError> {
+    let Some((algorithm, expected)) = reference.split_once(':') else {
+        return Ok(());
+    };
+    if algorithm != "sha256" {
+        return Err(RegistryError::new(
+            url,
+            ErrorKind::DigestMismatch,
+            format!("cannot check a `{algorithm}` digest"),
+        ));
+    }
+    let actual: String = Sha256::digest(body)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    if actual.eq_ignore_ascii_case(expected) {
+        Ok(())
+    } else {
+        Err(RegistryError::new(
+            url,
+            ErrorKind::DigestMismatch,
+            format!("the bytes served hash to sha256:{actual}"),
+        ))
+    }
+}
+
 /// An error answer: the registry's `errors[0]` code and message when it sent them.
-fn error(url: &str, status: u16, body: &str) -> RegistryError {
+fn error(url: &str, status: u16, body: &[u8]) -> RegistryError {
     #[derive(serde::Deserialize)]
     struct Errors {
         errors: Vec<Detail>,
@@ -254,16 +456,12 @@ fn error(url: &str, status: u16, body: &str) -> RegistryError {
         #[serde(default)]
         message: String,
     }
-    let message = serde_json::from_str::<Errors>(body)
+    let message = serde_json::from_slice::<Errors>(body)
         .ok()
         .and_then(|errors| errors.errors.into_iter().next())
         .map(|detail| format!("{} {}", detail.code, detail.message))
-        .unwrap_or_else(|| body.chars().take(200).collect());
-    RegistryError {
-        url: url.to_string(),
-        status: Some(status),
-        message: message.trim().to_string(),
-    }
+        .unwrap_or_else(|| String::from_utf8_lossy(body).chars().take(200).collect());
+    RegistryError::new(url, ErrorKind::Status(status), message.trim())
 }
 
 /// Percent-encode a query value, keeping the characters scopes and hosts are made of.
@@ -275,7 +473,53 @@ fn encode_query(value: &str) -> String {
 mod tests {
     use super::*;
 
-    use fake_github::{FakeGitHub, OwnerSeed, PackageSeed, Seed, TokenSeed, VersionSeed, days};
+    use fake_github::{
+        FakeGitHub, Heard, OwnerSeed, PackageSeed, Scripted, ScriptedServer, Seed, TokenSeed,
+        VersionSeed, days,
+    };
+
+    const TOKEN: &str = "ghp_secret_of_the_test";
+    const IMAGE: &[u8] =
+        br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","layers":[]}"#;
+
+    fn sha256(bytes: &[u8]) -> String {
+        let hex: String = Sha256::digest(bytes)
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
+        format!("sha256:{hex}")
+    }
+
+    fn client(base: &str, patience: Patience) -> Registry {
+        Registry::new(base, &Token::new(TOKEN.into()), patience).expect("client builds")
+    }
+
+    fn serve(
+        ip: &str,
+        script: impl Fn(usize, &Heard) -> Scripted + Send + Sync + 'static,
+    ) -> ScriptedServer {
+        ScriptedServer::start(ip, script).expect("server starts")
+    }
+
+    /// A request carried credentials: an `Authorization` header, or the token anywhere.
+    fn credentials(heard: &[Heard]) -> Vec<&Heard> {
+        heard
+            .iter()
+            .filter(|h| {
+                h.header("authorization").is_some()
+                    || format!("{h:?}").contains(TOKEN)
+                    || format!("{h:?}").contains(&STANDARD.encode(format!("{USERNAME}:{TOKEN}")))
+            })
+            .collect()
+    }
+
+    /// The defaults, with backoff shortened: tests assert outcomes, never speed.
+    fn patience() -> Patience {
+        Patience {
+            retry_base: Duration::from_millis(5),
+            ..Patience::from_pacing(&Pacing::default())
+        }
+    }
 
     #[tokio::test]
     async fn the_challenge_is_answered_once_per_repository_and_manifests_are_parsed() {
@@ -289,8 +533,8 @@ mod tests {
                 ])),
         )
         .expect("fake starts");
-        let registry =
-            Registry::new(&fake.url(), &Token::new("ghp_a".into())).expect("client builds");
+        let registry = Registry::new(&fake.url(), &Token::new("ghp_a".into()), patience())
+            .expect("client builds");
         let repository = repository("acme", "App");
         let index = registry
             .manifest(&repository, "v1")
@@ -327,8 +571,8 @@ mod tests {
             ),
         )
         .expect("fake starts");
-        let registry =
-            Registry::new(&fake.url(), &Token::new("ghp_wrong".into())).expect("client builds");
+        let registry = Registry::new(&fake.url(), &Token::new("ghp_wrong".into()), patience())
+            .expect("client builds");
         for reference in ["v1", "v2", "v3"] {
             assert!(registry.manifest("acme/app", reference).await.is_err());
         }
@@ -349,15 +593,258 @@ mod tests {
             ),
         )
         .expect("fake starts");
-        let registry =
-            Registry::new(&fake.url(), &Token::new("ghp_wrong".into())).expect("client builds");
+        let registry = Registry::new(&fake.url(), &Token::new("ghp_wrong".into()), patience())
+            .expect("client builds");
         let err = registry
             .manifest("acme/app", "v1")
             .await
             .expect_err("bad credentials");
-        assert_eq!(err.status, Some(401));
+        assert_eq!(err.status(), Some(401));
         assert!(err.url.contains("/token?service="), "{err}");
         assert!(!err.to_string().contains("ghp_wrong"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn no_credentials_go_to_a_realm_on_another_host() {
+        for (ip, host) in [("127.0.0.2", "127.0.0.2"), ("127.0.0.1", "localhost")] {
+            let realm = serve(ip, |_, _| Scripted::new(200).body(r#"{"token":"t"}"#));
+            let port = realm
+                .url()
+                .rsplit(':')
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            let challenge = format!(
+                "Bearer realm=\"http://{host}:{port}/token\",service=\"x\",scope=\"repository:acme/app:pull\""
+            );
+            let registry = serve("127.0.0.1", move |_, _| {
+                Scripted::new(401).header("www-authenticate", &challenge)
+            });
+            let client = client(&registry.url(), patience());
+            for _ in 0..2 {
+                let err = client
+                    .manifest("acme/app", "v1")
+                    .await
+                    .expect_err("untrusted realm");
+                assert_eq!(err.untrusted_realm(), Some(host), "{err}");
+                assert_eq!(err.reason(), format!("untrusted token realm {host}"));
+            }
+            assert_eq!(realm.heard(), vec![], "the realm on {host} heard nothing");
+            assert_eq!(
+                registry.heard().len(),
+                1,
+                "the refusal is kept per repository"
+            );
+            assert_eq!(credentials(&registry.heard()), Vec::<&Heard>::new());
+        }
+    }
+
+    #[tokio::test]
+    async fn no_credentials_go_to_a_plain_http_realm_of_an_https_registry() {
+        let realm = serve("127.0.0.1", |_, _| {
+            Scripted::new(200).body(r#"{"token":"t"}"#)
+        });
+        let client = client("https://127.0.0.1:1", patience());
+        let answer = Answer {
+            status: 401,
+            content_type: None,
+            challenge: Some(format!("Bearer realm=\"{}/token\"", realm.url())),
+            retry_after: None,
+            body: Vec::new(),
+        };
+        let err = client
+            .exchange("https://127.0.0.1:1/v2/a/b/manifests/v1", &answer)
+            .await
+            .expect_err("http realm for an https registry");
+        assert_eq!(err.untrusted_realm(), Some("127.0.0.1"), "{err}");
+        assert_eq!(realm.heard(), vec![]);
+    }
+
+    #[tokio::test]
+    async fn redirects_are_answers_never_followed_with_or_without_credentials() {
+        let elsewhere = serve("127.0.0.2", |_, _| Scripted::new(200).body(IMAGE));
+        let target = elsewhere.url();
+        let registry = serve("127.0.0.1", move |_, heard| {
+            let host = heard.header("host").unwrap_or_default().to_string();
+            if heard.path.starts_with("/token") {
+                Scripted::new(302).header("location", &format!("{target}/token"))
+            } else if heard.header("authorization").is_none() && heard.path.ends_with("/v1") {
+                let challenge = format!("Bearer realm=\"http://{host}/token\",scope=\"s\"");
+                Scripted::new(401).header("www-authenticate", &challenge)
+            } else {
+                Scripted::new(307).header("location", &format!("{target}{}", heard.path))
+            }
+        });
+        let client = client(&registry.url(), patience());
+        let manifest = client.manifest("acme/app", "other").await.expect_err("307");
+        assert_eq!(manifest.status(), Some(307), "{manifest}");
+        let exchange = client.manifest("acme/app", "v1").await.expect_err("302");
+        assert_eq!(exchange.status(), Some(302), "{exchange}");
+        assert!(exchange.url.contains("/token?scope=s"), "{exchange}");
+        assert_eq!(elsewhere.heard(), vec![], "nothing followed the redirects");
+        let sent_basic = registry
+            .heard()
+            .iter()
+            .filter(|h| {
+                h.header("authorization")
+                    .is_some_and(|a| a.starts_with("Basic "))
+            })
+            .count();
+        assert_eq!(
+            sent_basic, 1,
+            "the token went once, to the realm on the registry's host"
+        );
+    }
+
+    #[tokio::test]
+    async fn server_errors_and_429s_are_retried_a_bounded_number_of_times() {
+        let recovering = serve("127.0.0.1", |nth, _| match nth {
+            0 => Scripted::new(503),
+            1 => Scripted::new(429).header("retry-after", "0"),
+            _ => Scripted::new(200).body(IMAGE),
+        });
+        let read = client_for(&recovering, patience())
+            .manifest("acme/app", &sha256(IMAGE))
+            .await;
+        assert_eq!(read.map_err(|err| err.to_string()), Ok(Manifest::default()));
+        assert_eq!(recovering.heard().len(), 3);
+
+        let down = serve("127.0.0.1", |_, _| Scripted::new(503).body("down"));
+        let err = client_for(&down, patience())
+            .manifest("acme/app", "v1")
+            .await
+            .expect_err("503");
+        assert_eq!(err.reason(), "503 down");
+        assert_eq!(down.heard().len(), patience().max_tries as usize);
+
+        let far = serve("127.0.0.1", |_, _| {
+            Scripted::new(429).header("retry-after", "86400")
+        });
+        let err = client_for(&far, patience())
+            .manifest("acme/app", "v1")
+            .await
+            .expect_err("429");
+        assert_eq!(err.status(), Some(429));
+        assert_eq!(
+            far.heard().len(),
+            1,
+            "a wait longer than rate-limit-wait is not slept"
+        );
+
+        let refused = Registry::new("http://127.0.0.1:1", &Token::new(TOKEN.into()), patience())
+            .expect("client builds");
+        let err = refused
+            .manifest("acme/app", "v1")
+            .await
+            .expect_err("refused");
+        assert_eq!(err.kind, ErrorKind::Transport, "{err}");
+    }
+
+    fn client_for(server: &ScriptedServer, patience: Patience) -> Registry {
+        client(&server.url(), patience)
+    }
+
+    #[tokio::test]
+    async fn a_dripping_answer_meets_the_whole_request_deadline_on_every_try() {
+        let drip = serve("127.0.0.1", |_, _| {
+            Scripted::new(200)
+                .body(vec![b' '; 100])
+                .drip(Duration::from_millis(50))
+        });
+        let patience = Patience {
+            deadline: Duration::from_millis(300),
+            max_tries: 2,
+            ..patience()
+        };
+        let err = client_for(&drip, patience)
+            .manifest("acme/app", "v1")
+            .await
+            .expect_err("deadline");
+        assert_eq!(err.kind, ErrorKind::Deadline, "{err}");
+        assert!(err.reason().contains("0.3s deadline"), "{err}");
+        assert_eq!(drip.heard().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn an_answer_over_the_body_cap_is_refused_naming_the_cap() {
+        let huge = serve("127.0.0.1", |_, _| {
+            Scripted::new(200).body(vec![b' '; 4096])
+        });
+        let patience = Patience {
+            body_cap: 1024,
+            ..patience()
+        };
+        let err = client_for(&huge, patience)
+            .manifest("acme/app", "v1")
+            .await
+            .expect_err("too large");
+        assert_eq!(err.kind, ErrorKind::TooLarge);
+        assert!(err.reason().contains("1024-byte cap"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_manifest_read_by_digest_must_hash_to_it() {
+        let server = serve("127.0.0.1", |_, _| Scripted::new(200).body(IMAGE));
+        let client = client_for(&server, patience());
+        assert!(client.manifest("acme/app", &sha256(IMAGE)).await.is_ok());
+        assert!(
+            client.manifest("acme/app", "v1").await.is_ok(),
+            "tags cannot be checked"
+        );
+        let other = sha256(b"other bytes");
+        let err = client
+            .manifest("acme/app", &other)
+            .await
+            .expect_err("mismatch");
+        assert_eq!(err.kind, ErrorKind::DigestMismatch);
+        assert_eq!(
+            err.reason(),
+            format!(
+                "digest mismatch: the bytes served hash to {}",
+                sha256(IMAGE)
+            )
+        );
+    }
+
+    #[test]
+    fn registry_patience_follows_the_pacing_but_never_sleeps_unlogged_past_ten_seconds() {
+        let table = [
+            (Duration::from_secs(300), Duration::from_secs(10)),
+            (Duration::from_secs(3), Duration::from_secs(3)),
+        ];
+        for (rate_limit_wait, longest) in table {
+            let pacing = Pacing {
+                rate_limit_wait,
+                max_tries: 7,
+                ..Pacing::default()
+            };
+            let patience = Patience::from_pacing(&pacing);
+            assert_eq!(patience.longest_wait, longest);
+            assert_eq!(patience.max_tries, 7);
+            assert_eq!(patience.retry_base, pacing.retry_base);
+            assert_eq!(patience.deadline, Duration::from_secs(60));
+            assert_eq!(patience.body_cap, 4 << 20);
+        }
+    }
+
+    #[test]
+    fn digests_are_checked_when_the_reference_is_one() {
+        let table = [
+            (sha256(IMAGE), true),
+            (
+                sha256(IMAGE)
+                    .to_ascii_uppercase()
+                    .replacen("SHA256", "sha256", 1),
+                true,
+            ),
+            (sha256(b"x"), false),
+            ("sha256:".to_string(), false),
+            ("sha512:abcd".to_string(), false),
+            ("latest".to_string(), true),
+        ];
+        for (reference, ok) in table {
+            assert_eq!(verify("u", &reference, IMAGE).is_ok(), ok, "{reference}");
+        }
     }
 
     #[test]
@@ -368,13 +855,13 @@ mod tests {
     #[test]
     fn registry_errors_carry_the_registry_code_and_message() {
         let body = r#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}"#;
-        let err = error("https://r/v2/a/b/manifests/x", 404, body);
+        let err = error("https://r/v2/a/b/manifests/x", 404, body.as_bytes());
         assert!(err.is_unknown());
         assert_eq!(
             err.to_string(),
             "GET https://r/v2/a/b/manifests/x answered 404: MANIFEST_UNKNOWN manifest unknown"
         );
-        assert_eq!(error("u", 500, "oops").message, "oops");
+        assert_eq!(error("u", 500, b"oops").message, "oops");
     }
 
     #[test]

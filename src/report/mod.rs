@@ -132,6 +132,7 @@ fn kept_by(reason: &Reason) -> &'static str {
         Reason::KeptLatest(_) | Reason::KeptBy { .. } => "keep-latest",
         Reason::PartOfKept { .. } => "part of a kept image",
         Reason::FailClosed(_) => "fail closed",
+        Reason::Unreadable(_) => "manifest unreadable",
         Reason::PartOfDeleted { .. } | Reason::Orphan(_) => "selected",
     }
 }

@@ -15,7 +15,7 @@ use crate::model::outcome::{Entry, Outcome};
 use crate::model::version::PackageType;
 use crate::owner;
 use crate::policy::plan::{self, Plan};
-use crate::registry::{self, Registry};
+use crate::registry::{self, Patience, Registry};
 use crate::report::log::Log;
 use crate::report::outputs::Outputs;
 use crate::report::{PackageReport, RunReport, summary, timestamp};
@@ -57,7 +57,11 @@ pub async fn run<W: std::io::Write>(
     };
     let (namespace, kind, names) = found;
     let registry = match config.package_type {
-        PackageType::Container => Some(Registry::new(&config.registry_url, &config.token)?),
+        PackageType::Container => Some(Registry::new(
+            &config.registry_url,
+            &config.token,
+            Patience::from_pacing(&config.pacing),
+        )?),
         _ => None,
     };
 
@@ -69,8 +73,9 @@ pub async fn run<W: std::io::Write>(
         ) {
             (Ok(listed), Some(registry)) => {
                 let repository = registry::repository(&config.owner, name);
-                let planned = images_plan(registry, &repository, config, env, listed, log).await;
-                Ok(plan::carry_rules(planned))
+                images_plan(registry, &repository, config, env, listed, log)
+                    .await
+                    .map(plan::carry_rules)
             }
             (plan, _) => plan,
         };

@@ -24,7 +24,7 @@
 //! `errors`, `record` (the request log middleware), `limits` (rate limits, injected latency
 //! and faults, counters), `server` (threads and shutdown), `manifests` (the manifest bytes
 //! each container version stands for) and `registry` (the OCI registry routes and their
-//! token exchange).
+//! token exchange). `scripted` is a separate tiny server for hostile-server tests.
 
 mod access;
 mod errors;
@@ -36,6 +36,7 @@ mod record;
 mod registry;
 mod render;
 mod routes;
+mod scripted;
 mod seed;
 mod server;
 mod state;
@@ -45,8 +46,9 @@ mod tests;
 
 pub use limits::{Counters, Faults, Limits, PrimaryLimit, RetryGap, SecondaryLimit};
 pub use record::RecordedRequest;
+pub use scripted::{Heard, Scripted, ScriptedServer};
 pub use seed::{
-    ManifestKind, ManifestSeed, OwnerKind, OwnerSeed, PackageSeed, Seed, TokenKind, TokenSeed,
-    VersionSeed, Visibility, days,
+    ManifestKind, ManifestSeed, Outage, OwnerKind, OwnerSeed, PackageSeed, Seed, TokenKind,
+    TokenSeed, VersionSeed, Visibility, days,
 };
 pub use server::FakeGitHub;

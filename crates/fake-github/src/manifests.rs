@@ -8,7 +8,7 @@ use anyhow::{Context, bail, ensure};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::seed::{ManifestKind, ManifestSeed, VersionSeed};
+use crate::seed::{ManifestKind, ManifestSeed, Outage, VersionSeed};
 
 pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
@@ -26,6 +26,11 @@ pub struct Served {
     /// Digests an index lists: what must exist for the image to be pullable.
     pub children: Vec<String>,
     pub unreadable: bool,
+    /// 503s still to answer before serving: `None` when there is no outage, `u32::MAX`
+    /// for one that never ends.
+    pub outage: Option<u32>,
+    /// Bytes served instead of `bytes`, which do not hash to `digest`.
+    pub wrong_bytes: Option<Vec<u8>>,
     /// Tags the kind implies: `sha256-<hex>.sig` for a cosign signature, `sha256-<hex>` for
     /// a referrers index.
     pub implied_tags: Vec<String>,
@@ -82,7 +87,13 @@ fn build_one(
     );
     let manifest = seed.manifest.clone().unwrap_or_default();
     visiting.push(id);
-    for reference in manifest.manifests.iter().chain(&manifest.subject) {
+    let instead = manifest.wrong_body.iter().flatten();
+    for reference in manifest
+        .manifests
+        .iter()
+        .chain(&manifest.subject)
+        .chain(instead)
+    {
         build_one(*reference, seeds, built, visiting)?;
     }
     visiting.pop();
@@ -176,6 +187,27 @@ fn serve(
         bail!("version {id}: only images and indexes can use Docker media types");
     }
     let bytes = serde_json::to_vec(&body)?;
+    let wrong_bytes = match &manifest.wrong_body {
+        None => None,
+        Some(listed) => {
+            let mut entries = Vec::new();
+            for other in listed {
+                entries.push(index_entry(get(*other)?, seeds.get(other), built)?);
+            }
+            let index_type = if manifest.docker {
+                DOCKER_LIST
+            } else {
+                OCI_INDEX
+            };
+            let body = json!({"schemaVersion": 2, "mediaType": index_type, "manifests": entries,
+                              "annotations": {"served-instead-of": sha256(&bytes)}});
+            Some(serde_json::to_vec(&body)?)
+        }
+    };
+    let outage = manifest.unavailable.map(|outage| match outage {
+        Outage::Once => 1,
+        Outage::Always => u32::MAX,
+    });
     Ok(Served {
         media_type,
         digest: sha256(&bytes),
@@ -186,6 +218,8 @@ fn serve(
             .map(|child| get(*child).map(|served| served.digest.clone()))
             .collect::<anyhow::Result<_>>()?,
         unreadable: manifest.unreadable,
+        outage,
+        wrong_bytes,
         implied_tags,
     })
 }

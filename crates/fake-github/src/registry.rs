@@ -8,8 +8,9 @@
 //!   `Authorization` it hands out an anonymous token, which reads public packages only.
 //! - Registry tokens are good for the one repository of their scope.
 //! - Manifests come from `manifests`: deleted or unknown references answer 404
-//!   `MANIFEST_UNKNOWN`, a package the token cannot read 404 `NAME_UNKNOWN` (guess), and a
-//!   version seeded `unreadable` 500 `UNKNOWN`.
+//!   `MANIFEST_UNKNOWN`, a package the token cannot read 404 `NAME_UNKNOWN` (guess), a
+//!   version seeded `unreadable` 500 `UNKNOWN`, one seeded `unavailable` 503 `UNAVAILABLE`
+//!   (once or always), and one seeded `wrong_body` other bytes than its digest names.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -119,7 +120,7 @@ async fn manifest(
     let Some(grant) = grant else {
         return challenge(&shared.base_url, repository);
     };
-    let world = shared.world();
+    let mut world = shared.world();
     let Some(package) = readable_package(&world, &grant, owner, name) else {
         return registry_error(
             StatusCode::NOT_FOUND,
@@ -135,13 +136,34 @@ async fn manifest(
                 version.tags.iter().any(|tag| tag == reference)
             }
     });
-    let Some(served) = version.and_then(|version| version.manifest.as_ref()) else {
+    let Some((package_id, version_id)) = version.map(|version| (package.id, version.id)) else {
         return registry_error(
             StatusCode::NOT_FOUND,
             "MANIFEST_UNKNOWN",
             "manifest unknown",
         );
     };
+    let Some(served) = world
+        .package_by_id_mut(package_id)
+        .and_then(|package| package.versions.iter_mut().find(|v| v.id == version_id))
+        .and_then(|version| version.manifest.as_mut())
+    else {
+        return registry_error(
+            StatusCode::NOT_FOUND,
+            "MANIFEST_UNKNOWN",
+            "manifest unknown",
+        );
+    };
+    if let Some(left) = served.outage.filter(|left| *left > 0) {
+        if left != u32::MAX {
+            served.outage = Some(left - 1);
+        }
+        return registry_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "UNAVAILABLE",
+            "service unavailable",
+        );
+    }
     if served.unreadable {
         return registry_error(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -153,7 +175,9 @@ async fn manifest(
         .status(StatusCode::OK)
         .header(CONTENT_TYPE, served.media_type)
         .header("docker-content-digest", &served.digest)
-        .body(Body::from(served.bytes.clone()))
+        .body(Body::from(
+            served.wrong_bytes.as_ref().unwrap_or(&served.bytes).clone(),
+        ))
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
 

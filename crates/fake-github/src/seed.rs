@@ -19,7 +19,11 @@
 //!       {"id": 12, "age": "2w 3d", "deleted_ago": "1d", "downloads": 7},
 //!       {"id": 13, "age": "5d", "manifest": {"kind": "image", "platform": "linux/amd64"}},
 //!       {"id": 14, "age": "5d", "tags": ["v2"], "manifest": {"kind": "index", "manifests": [13]}},
-//!       {"id": 15, "age": "5d", "manifest": {"kind": "cosign_signature", "subject": 14}}
+//!       {"id": 15, "age": "5d", "manifest": {"kind": "cosign_signature", "subject": 14}},
+//!       {"id": 16, "age": "5d", "manifest": {"kind": "github_attestation", "subject": 14,
+//!                                            "unavailable": "once"}},
+//!       {"id": 17, "age": "5d", "tags": ["v3"],
+//!        "manifest": {"kind": "index", "manifests": [13], "wrong_body": []}}
 //!     ]
 //!   }],
 //!   "limits": {
@@ -379,6 +383,28 @@ impl VersionSeed {
         self.with_manifest(ManifestKind::Image, |m| m.unreadable = true)
     }
 
+    /// The registry answers 503 `UNAVAILABLE` the first time this version's manifest is
+    /// fetched, then serves it: a client that does not retry sees it as unreadable.
+    pub fn unavailable_once(self) -> Self {
+        self.with_manifest(ManifestKind::Image, |m| m.unavailable = Some(Outage::Once))
+    }
+
+    /// The registry answers 503 `UNAVAILABLE` every time this version's manifest is fetched.
+    pub fn unavailable(self) -> Self {
+        self.with_manifest(ManifestKind::Image, |m| {
+            m.unavailable = Some(Outage::Always)
+        })
+    }
+
+    /// Under this version's digest the registry serves other bytes: an index of the same
+    /// kind listing `listed` instead (`&[]`: listing nothing), which do not hash to the
+    /// digest. The version keeps its real digest and children (for `broken_images`).
+    pub fn wrong_digest_body(self, listed: &[u64]) -> Self {
+        self.with_manifest(ManifestKind::Image, |m| {
+            m.wrong_body = Some(listed.to_vec())
+        })
+    }
+
     /// Sets the manifest kind (unless one was set already, when `kind` is `Image`) and
     /// applies `change`, so builders combine: `.index(&[1]).docker_media_types()`.
     fn with_manifest(mut self, kind: ManifestKind, change: impl FnOnce(&mut ManifestSeed)) -> Self {
@@ -413,6 +439,22 @@ pub struct ManifestSeed {
     /// The registry answers 500 `UNKNOWN` when this manifest is fetched.
     #[serde(default)]
     pub unreadable: bool,
+    /// The registry answers 503 `UNAVAILABLE` when this manifest is fetched: the first time
+    /// only (`"once"`) or every time (`"always"`).
+    #[serde(default)]
+    pub unavailable: Option<Outage>,
+    /// Served instead of the real bytes: an index listing these versions, so the bytes do
+    /// not hash to the version's digest (a tampered or confused registry).
+    #[serde(default)]
+    pub wrong_body: Option<Vec<u64>>,
+}
+
+/// JSON: `"once"` or `"always"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outage {
+    Once,
+    Always,
 }
 
 /// JSON: `"image"` (the default), `"index"`, `"attestation"`, `"cosign_signature"`,

@@ -213,3 +213,53 @@ fn docker_media_types_are_served_as_a_manifest_list_and_a_v2_manifest() {
         "application/vnd.docker.distribution.manifest.v2+json"
     );
 }
+
+#[test]
+fn an_outage_answers_503_once_or_always_before_serving() {
+    let fake = registry(vec![
+        VersionSeed::new(1, days(3))
+            .tags(&["once"])
+            .unavailable_once(),
+        VersionSeed::new(2, days(3)).tags(&["always"]).unavailable(),
+    ]);
+    let token = registry_token(&fake, ALICE);
+    let first = fetch(&fake, "GET", "once", &token);
+    assert_eq!(
+        (first.status, error_code(&first)),
+        (503, "UNAVAILABLE".into())
+    );
+    let second = fetch(&fake, "GET", "once", &token);
+    assert_eq!(second.status, 200, "{}", second.body);
+    assert_eq!(
+        sha256(second.body.as_bytes()),
+        fake.version_name("acme", "container", "app", 1)
+    );
+    for _ in 0..3 {
+        let reply = fetch(&fake, "GET", "always", &token);
+        assert_eq!(
+            (reply.status, error_code(&reply)),
+            (503, "UNAVAILABLE".into())
+        );
+    }
+}
+
+#[test]
+fn a_wrong_digest_body_lists_other_manifests_under_the_real_digest() {
+    let fake = registry(vec![
+        VersionSeed::new(1, days(3)).platform("linux/amd64"),
+        VersionSeed::new(2, days(3)).platform("linux/arm64"),
+        VersionSeed::new(3, days(3))
+            .index(&[1])
+            .tags(&["v1"])
+            .wrong_digest_body(&[2]),
+    ]);
+    let token = registry_token(&fake, ALICE);
+    let digest = fake.version_name("acme", "container", "app", 3);
+    let reply = fetch(&fake, "GET", &digest, &token);
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("docker-content-digest"), Some(digest.as_str()));
+    assert_ne!(sha256(reply.body.as_bytes()), digest);
+    let listed = reply.json()["manifests"][0]["digest"].clone();
+    assert_eq!(listed, fake.version_name("acme", "container", "app", 2));
+    assert_eq!(fake.broken_images("acme", "app"), Vec::<String>::new());
+}
