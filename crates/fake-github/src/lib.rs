@@ -46,7 +46,7 @@ mod tests;
 pub use limits::{Counters, Faults, Limits, PrimaryLimit, RetryGap, SecondaryLimit};
 pub use record::RecordedRequest;
 pub use seed::{
-    ManifestKind, ManifestSeed, OwnerKind, OwnerSeed, PackageSeed, Seed, TokenKind, TokenSeed,
-    VersionSeed, Visibility, days,
+    AnswerSeed, ManifestKind, ManifestSeed, OwnerKind, OwnerSeed, PackageSeed, Seed, TokenKind,
+    TokenSeed, VersionSeed, Visibility, days,
 };
 pub use server::FakeGitHub;
