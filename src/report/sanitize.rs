@@ -171,7 +171,7 @@ impl Sanitizer {
     pub fn code(&self, text: &str) -> String {
         let visible = self.visible(text);
         let plain_span = !visible.is_empty()
-            && !visible.contains(['`', '|'])
+            && !visible.contains(['`', '|', '<'])
             && !visible.starts_with(' ')
             && !visible.ends_with(' ');
         if plain_span {
@@ -180,7 +180,10 @@ impl Sanitizer {
         let mut out = String::from("<code>");
         for ch in visible.chars() {
             match ch {
-                '&' | '<' | '>' | '|' | '`' | '\\' | '*' | '_' | '[' | ']' | '#' | '$' | '~' => {
+                '&' => out.push_str("&amp;"),
+                '<' => out.push_str("&lt;"),
+                '>' => out.push_str("&gt;"),
+                '|' | '`' | '\\' | '*' | '_' | '[' | ']' | '#' | '$' | '~' => {
                     out.push_str(&format!("&#{};", u32::from(ch)));
                 }
                 ch => out.push(ch),
@@ -424,13 +427,14 @@ mod tests {
     fn code_is_a_span_when_safe_and_html_otherwise() {
         let cases = [
             ("a plain name", "acme/app", "`acme/app`"),
-            ("markup inside a span is inert", "<b>*x*", "`<b>*x*`"),
+            ("markup inside a span is inert", "*x* & _y_", "`*x* & _y_`"),
+            ("html is never raw", "<!-- x", "<code>&lt;!-- x</code>"),
             ("a backtick", "a`b", "<code>a&#96;b</code>"),
             ("a pipe", "a|b", "<code>a&#124;b</code>"),
             (
                 "html in the fallback",
                 "a|<!--",
-                "<code>a&#124;&#60;!--</code>",
+                "<code>a&#124;&lt;!--</code>",
             ),
             ("a newline", "a\nb", "`a\\nb`"),
             ("empty", "", "<code></code>"),

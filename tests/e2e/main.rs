@@ -3,6 +3,7 @@
 mod bad_inputs;
 mod filters;
 mod harness;
+mod hostile_output;
 mod images;
 mod limits;
 mod owners;
