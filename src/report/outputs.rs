@@ -224,6 +224,26 @@ mod tests {
     }
 
     #[test]
+    fn the_token_is_redacted_from_every_output_and_json_stays_valid() {
+        let token = "ghp_outputs_secret_value";
+        let mut echoed = entry(9, Outcome::Failed(format!("denied for Bearer {token}")));
+        echoed.version.tags = vec![format!("tag-{token}\nPACKAGE_JANITOR_EOF")];
+        let clean = Sanitizer::new(token);
+        let outputs = Outputs::from_report(&report(vec![echoed]), &clean);
+        let text = outputs.render(&clean);
+        assert!(!text.contains(token), "{text}");
+        let json: serde_json::Value = serde_json::from_str(&outputs.json).unwrap();
+        assert_eq!(json[0]["outcome"], "failed: denied for Bearer ***");
+        assert_eq!(json[0]["tags"][0], "tag-***\nPACKAGE_JANITOR_EOF");
+        assert_eq!(
+            text.lines()
+                .filter(|line| line.starts_with("PACKAGE"))
+                .count(),
+            1
+        );
+    }
+
+    #[test]
     fn huge_runs_are_cut_to_valid_outputs_under_the_limit() {
         let entries = (1..=20_000).map(|id| entry(id, Outcome::Deleted)).collect();
         let outputs = Outputs::from_report(&report(entries), &Sanitizer::default());

@@ -305,6 +305,63 @@ mod tests {
     }
 
     #[test]
+    fn hostile_names_and_messages_add_no_line_and_an_interrupted_run_says_so() {
+        let config = Config::from_env(|name| match name {
+            "INPUT_TOKEN" => Some("ghp_summary_token".to_string()),
+            "INPUT_PACKAGES" => Some("app".to_string()),
+            "GITHUB_REPOSITORY_OWNER" => Some("acme".to_string()),
+            _ => None,
+        })
+        .expect("valid inputs");
+        let mut hostile = entry(1, &["v1\n**Totals:** 0 listed", "<!--"], None);
+        hostile.outcome = Outcome::Failed("# heading\n| fake | row |".to_string());
+        let report = RunReport {
+            packages: vec![PackageReport {
+                name: "app\n<!--\n## fake".to_string(),
+                listed: 1,
+                kept: Default::default(),
+                entries: vec![hostile],
+                error: None,
+                left: None,
+            }],
+            refusal: None,
+            stopped: None,
+            interrupted: Some("cancelled\n<!--".to_string()),
+            now: SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000),
+        };
+        let markdown = render(
+            &config,
+            "`acme`",
+            &report,
+            &Sanitizer::new("ghp_summary_token"),
+        );
+        let lines: Vec<&str> = markdown.lines().collect();
+        assert_eq!(
+            lines
+                .iter()
+                .filter(|l| l.starts_with("**Totals:**"))
+                .count(),
+            1
+        );
+        assert!(!markdown.contains("<!--"), "{markdown}");
+        assert!(
+            !lines.iter().any(|l| l.starts_with("## fake")),
+            "{markdown}"
+        );
+        assert!(!lines.iter().any(|l| l.starts_with("| fake")), "{markdown}");
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("| 1 | v1\\\\n\\*\\*Totals")),
+            "{markdown}"
+        );
+        assert!(
+            markdown.contains("This run was cut short: cancelled"),
+            "{markdown}"
+        );
+    }
+
+    #[test]
     fn a_huge_run_is_cut_under_githubs_limit_with_a_note_counting_the_rest() {
         let config = Config::from_env(|name| match name {
             "INPUT_TOKEN" => Some("ghp_summary_token".to_string()),
