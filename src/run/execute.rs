@@ -254,7 +254,11 @@ async fn check_budget<W: std::io::Write>(github: &GitHub, stop: &mut Stop, log: 
                 "the primary rate limit is spent; waiting {} for it to reset",
                 humantime::format_duration(Duration::from_secs(wait.as_secs()))
             ));
-            tokio::time::sleep(wait).await;
+            // A cancel ends the wait: the executor then leaves the rest untried.
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = stop.cancel.requested() => {}
+            }
         }
         Budget::Spent(reason) => stop.reason = Some(reason),
     }

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use fake_github::{FakeGitHub, Faults, PackageSeed, VersionSeed};
+use fake_github::{FakeGitHub, Faults, Limits, PackageSeed, PrimaryLimit, VersionSeed};
 
 use crate::harness::*;
 
@@ -364,6 +364,72 @@ fn sigterm_after_the_first_delete_stops_at_once_and_writes_the_record() {
         run.log
             .lines()
             .any(|line| line.starts_with("::error::") && line.contains("cancelled")),
+        "{}",
+        run.log
+    );
+}
+
+#[test]
+fn sigterm_during_a_wait_for_the_rate_limit_reset_ends_the_wait_and_writes_the_record() {
+    let versions = (1..=12).map(|id| release(id, 100 - id, &format!("1.0.{id}")));
+    let fake = FakeGitHub::start(
+        accounts()
+            .package(
+                PackageSeed::new("acme", "npm", "lib")
+                    .repository("acme/app")
+                    .versions(versions.collect()),
+            )
+            .limits(Limits {
+                primary: PrimaryLimit::new(1000, 10, Duration::from_secs(120)),
+                secondary: None,
+            }),
+    )
+    .expect("fake starts");
+    let mut running = janitor(&fake, ALICE)
+        .input("package-type", "npm")
+        .input("packages", "lib")
+        .input("keep-latest", "1")
+        .input("rate-limit-wait", "5m")
+        .spawn();
+    let deletes = |fake: &FakeGitHub| {
+        fake.requests()
+            .iter()
+            .filter(|r| r.method == "DELETE")
+            .count()
+    };
+    let waited = Instant::now();
+    while deletes(&fake) == 0 {
+        assert!(!running.has_exited(), "the run ended before deleting");
+        assert!(waited.elapsed() < Duration::from_secs(60), "no DELETE came");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The fake answers at once: the run is now waiting for the reset, two minutes away.
+    std::thread::sleep(Duration::from_millis(1_500));
+    assert!(
+        !running.has_exited(),
+        "the run should be waiting for the reset"
+    );
+    let sent = deletes(&fake);
+    running.terminate();
+    let signalled = Instant::now();
+    while !running.has_exited() {
+        assert!(
+            signalled.elapsed() < Duration::from_secs(10),
+            "the wait did not end on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let run = running.wait();
+    run.assert_failure();
+    assert_eq!(deletes(&fake), sent, "nothing was sent after the signal");
+    assert_eq!(run.ids(), fake.deleted_ids("acme", "npm", "lib"));
+    assert_eq!(run.ids().len(), sent);
+    assert_eq!(run.outputs["left-count"], (11 - sent).to_string());
+    assert!(
+        run.log.lines().any(
+            |line| line.starts_with("::error::the run was cut short: cancelled")
+                && !line.contains("in flight")
+        ),
         "{}",
         run.log
     );
