@@ -323,10 +323,13 @@ fn hostile_text() -> impl Strategy<Value = String> {
         "x",
         "v1.0",
         "-",
+        "é",
+        "日本",
     ]);
     prop_oneof![
         any::<String>(),
         prop::collection::vec(piece, 0..12).prop_map(|pieces| pieces.concat()),
+        (any::<String>(), any::<char>()).prop_map(|(text, last)| format!("{text}{last}")),
     ]
 }
 
@@ -334,7 +337,7 @@ fn hostile_text() -> impl Strategy<Value = String> {
 fn echoed(token: &str, form: usize) -> String {
     use base64::Engine;
     use base64::engine::general_purpose::STANDARD;
-    match form % 5 {
+    match form % 6 {
         0 => token.to_string(),
         1 => format!("Bearer {token}"),
         2 => format!(
@@ -345,13 +348,14 @@ fn echoed(token: &str, form: usize) -> String {
             "Basic {}",
             STANDARD.encode(format!("package-janitor:{token}"))
         ),
+        4 => STANDARD.encode(format!("u:{token}")),
         _ => token.replace('_', "%5F"),
     }
 }
 
 /// Whether `text` shows the token in any of the forms [`echoed`] makes.
 fn shows_token(text: &str, token: &str) -> bool {
-    (0..5).any(|form| {
+    (0..6).any(|form| {
         let echo = echoed(token, form);
         let secret = echo.rsplit(' ').next().unwrap_or(&echo);
         text.contains(secret)
@@ -366,7 +370,7 @@ proptest! {
         before in hostile_text(),
         after in hostile_text(),
         secret in "[A-Za-z0-9_]{20,40}",
-        form in 0usize..5,
+        form in 0usize..6,
         kind in 0usize..3,
     ) {
         let token = format!("ghp_{secret}");
@@ -396,7 +400,7 @@ proptest! {
         before in hostile_text(),
         after in hostile_text(),
         secret in "[A-Za-z0-9_]{20,40}",
-        form in 0usize..5,
+        form in 0usize..6,
     ) {
         let token = format!("ghp_{secret}");
         let text = format!("{before}{}{after}", echoed(&token, form));

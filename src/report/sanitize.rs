@@ -61,7 +61,8 @@ impl Sanitizer {
             literal.push(encoded.to_ascii_lowercase());
             literal.push(encoded);
         }
-        literal.sort_by_key(|form| std::cmp::Reverse(form.len()));
+        // Longest first, so a form inside a longer one does not leave the rest behind.
+        literal.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         literal.dedup();
         let mut base64 = Vec::new();
         for offset in 0..3 {
@@ -92,8 +93,10 @@ impl Sanitizer {
         for core in &self.secret.base64 {
             while let Some(at) = text.find(core.as_str()) {
                 let start = text[..at]
-                    .rfind(|c: char| !is_base64(c))
-                    .map_or(0, |before| before + 1);
+                    .char_indices()
+                    .rev()
+                    .find(|(_, c)| !is_base64(*c))
+                    .map_or(0, |(before, c)| before + c.len_utf8());
                 let end = text[at..]
                     .find(|c: char| !is_base64(c))
                     .map_or(text.len(), |after| at + after);
@@ -326,6 +329,12 @@ mod tests {
             STANDARD.encode(format!("u:{TOKEN}"))
         );
         assert_eq!(clean().redact(&text), "bad header Basic *** here");
+    }
+
+    #[test]
+    fn an_encoded_token_after_a_multibyte_character_is_redacted_whole() {
+        let text = format!("é{}ü", STANDARD.encode(format!("u:{TOKEN}")));
+        assert_eq!(clean().redact(&text), "é***ü");
     }
 
     #[test]
