@@ -4,7 +4,8 @@ use std::process::ExitCode;
 
 use package_janitor::config::Config;
 use package_janitor::report::log::Log;
-use package_janitor::run::{Environment, run};
+use package_janitor::report::sanitize::Sanitizer;
+use package_janitor::run::{Environment, cancel, run};
 
 fn main() -> ExitCode {
     let mut log = Log::stdout();
@@ -15,6 +16,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    log.redacting(Sanitizer::new(config.token.expose()));
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -25,7 +27,16 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(&config, &Environment::from_process(), &mut log)) {
+    let env = Environment::from_process();
+    let ran = runtime.block_on(async {
+        if let Err(err) = cancel::listen(&env.cancel) {
+            log.warning(&format!(
+                "cannot listen for SIGTERM/SIGINT ({err}): a cancelled job may end without its record"
+            ));
+        }
+        run(&config, &env, &mut log).await
+    });
+    match ran {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(err) => {

@@ -7,6 +7,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use package_janitor::config::{Config, Mode, Policy, Rule, TagState};
 use package_janitor::model::version::{PackageType, Version};
 use package_janitor::policy::plan::{self, Decision, Reason};
+use package_janitor::report::log::Log;
+use package_janitor::report::sanitize::Sanitizer;
 use proptest::prelude::*;
 use regex::Regex;
 
@@ -376,6 +378,73 @@ fn rule_match(
     }
 }
 
+/// Server text built to break out: line breaks, command starts, markup, and ordinary text.
+fn hostile_text() -> impl Strategy<Value = String> {
+    let piece = prop::sample::select(vec![
+        "\n",
+        "\r",
+        "\r\n",
+        "::",
+        "::error::",
+        "::add-mask::",
+        "::stop-commands::",
+        "##[",
+        "<!--",
+        "|",
+        "`",
+        "*",
+        "#",
+        " ",
+        "\t",
+        "\u{a0}",
+        "\u{85}",
+        "\u{2028}",
+        "\u{202e}",
+        "\u{1b}[31m",
+        "%0A",
+        "%",
+        "x",
+        "v1.0",
+        "-",
+        "é",
+        "日本",
+    ]);
+    prop_oneof![
+        any::<String>(),
+        prop::collection::vec(piece, 0..12).prop_map(|pieces| pieces.concat()),
+        (any::<String>(), any::<char>()).prop_map(|(text, last)| format!("{text}{last}")),
+    ]
+}
+
+/// The token as a server could echo it.
+fn echoed(token: &str, form: usize) -> String {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    match form % 6 {
+        0 => token.to_string(),
+        1 => format!("Bearer {token}"),
+        2 => format!(
+            "Basic {}",
+            STANDARD.encode(format!("x-access-token:{token}"))
+        ),
+        3 => format!(
+            "Basic {}",
+            STANDARD.encode(format!("package-janitor:{token}"))
+        ),
+        4 => STANDARD.encode(format!("u:{token}")),
+        _ => token.replace('_', "%5F"),
+    }
+}
+
+/// Whether `text` shows the token in any of the forms [`echoed`] makes.
+fn shows_token(text: &str, token: &str) -> bool {
+    (0..6).any(|form| {
+        let echo = echoed(token, form);
+        let secret = echo.rsplit(' ').next().unwrap_or(&echo);
+        text.contains(secret)
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
@@ -665,5 +734,67 @@ mod registry {
                 }
             }
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn any_text_is_logged_as_exactly_one_line_that_no_data_starts_and_no_token_shows(
+        before in hostile_text(),
+        after in hostile_text(),
+        secret in "[A-Za-z0-9_]{20,40}",
+        form in 0usize..6,
+        kind in 0usize..3,
+    ) {
+        let token = format!("ghp_{secret}");
+        let text = format!("{before}{}{after}", echoed(&token, form));
+        let mut log = Log::new(Vec::new());
+        log.redacting(Sanitizer::new(&token));
+        match kind {
+            0 => log.info(&text),
+            1 => log.warning(&text),
+            _ => log.error(&text),
+        }
+        let written = String::from_utf8(log.into_inner()).unwrap_or_default();
+        let line = written.strip_suffix('\n').unwrap_or_default();
+        prop_assert!(!line.contains(['\n', '\r']), "{written:?}");
+        prop_assert!(!line.contains("##["), "{line:?}");
+        prop_assert!(!shows_token(line, &token), "{line:?}");
+        let start = line.trim_start();
+        match kind {
+            0 => prop_assert!(!start.starts_with("::"), "{line:?}"),
+            1 => prop_assert!(line.starts_with("::warning::"), "{line:?}"),
+            _ => prop_assert!(line.starts_with("::error::"), "{line:?}"),
+        }
+    }
+
+    #[test]
+    fn any_text_in_the_summary_stays_inside_its_cell_and_shows_no_html_or_token(
+        before in hostile_text(),
+        after in hostile_text(),
+        secret in "[A-Za-z0-9_]{20,40}",
+        form in 0usize..6,
+    ) {
+        let token = format!("ghp_{secret}");
+        let text = format!("{before}{}{after}", echoed(&token, form));
+        let clean = Sanitizer::new(&token);
+        let cell = clean.markdown(&text);
+        prop_assert!(!cell.contains(['\n', '\r', '<']), "{cell:?}");
+        prop_assert!(!shows_token(&cell, &token), "{cell:?}");
+        let unescaped_pipe = cell
+            .char_indices()
+            .any(|(at, ch)| ch == '|' && cell[..at].chars().rev().take_while(|c| *c == '\\').count() % 2 == 0);
+        prop_assert!(!unescaped_pipe, "{cell:?}");
+        let code = clean.code(&text);
+        let inner = code
+            .strip_prefix("<code>")
+            .and_then(|rest| rest.strip_suffix("</code>"))
+            .unwrap_or(&code);
+        prop_assert!(!inner.contains(['\n', '\r', '<', '|']), "{code:?}");
+        let value = clean.output_value(&text);
+        prop_assert!(!value.contains(['\n', '\r']), "{value:?}");
+        prop_assert!(!shows_token(&value, &token), "{value:?}");
     }
 }

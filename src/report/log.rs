@@ -1,6 +1,11 @@
 //! Workflow commands on stdout: groups, annotations and plain progress lines.
+//!
+//! Every message passes through the run's [`Sanitizer`]: a message may carry server data,
+//! and none of it may add a line, start a workflow command or show the token.
 
 use std::io::Write;
+
+use super::sanitize::Sanitizer;
 
 /// Annotations past this many per kind become plain log lines: GitHub shows only a handful
 /// per step, and thousands of identical ones bury the first, useful one.
@@ -9,6 +14,7 @@ const MAX_ANNOTATIONS: usize = 10;
 /// Writes the run's log. Plain text only: no ANSI colour, as CI logs are read raw.
 pub struct Log<W: Write> {
     out: W,
+    clean: Sanitizer,
     warnings: usize,
     errors: usize,
 }
@@ -20,20 +26,41 @@ impl Log<std::io::Stdout> {
 }
 
 impl<W: Write> Log<W> {
+    /// A log that escapes but redacts nothing until [`Log::redacting`] gives it the token.
     pub fn new(out: W) -> Self {
         Log {
             out,
+            clean: Sanitizer::default(),
             warnings: 0,
             errors: 0,
         }
     }
 
+    /// Use `clean` (built from the token) for every line from now on.
+    pub fn redacting(&mut self, clean: Sanitizer) {
+        self.clean = clean;
+    }
+
+    /// The sanitizer this log uses, for the other reports of the same run.
+    pub fn sanitizer(&self) -> &Sanitizer {
+        &self.clean
+    }
+
     pub fn info(&mut self, message: &str) {
-        self.line(message);
+        let line = self.clean.log_line(message);
+        self.line(&line);
+    }
+
+    /// Several lines of text (a rendered summary or outputs), each made a safe plain line.
+    pub fn block(&mut self, text: &str) {
+        for line in text.lines() {
+            self.info(line);
+        }
     }
 
     pub fn group(&mut self, title: &str) {
-        self.line(&format!("::group::{}", escape_data(title)));
+        let line = format!("::group::{}", self.clean.annotation(title));
+        self.line(&line);
     }
 
     pub fn end_group(&mut self) {
@@ -42,18 +69,26 @@ impl<W: Write> Log<W> {
 
     pub fn warning(&mut self, message: &str) {
         self.warnings += 1;
-        let line = annotation("warning", self.warnings, message);
+        let line = self.annotation("warning", self.warnings, message);
         self.line(&line);
     }
 
     pub fn error(&mut self, message: &str) {
         self.errors += 1;
-        let line = annotation("error", self.errors, message);
+        let line = self.annotation("error", self.errors, message);
         self.line(&line);
     }
 
     pub fn into_inner(self) -> W {
         self.out
+    }
+
+    fn annotation(&self, kind: &str, nth: usize, message: &str) -> String {
+        if nth <= MAX_ANNOTATIONS {
+            format!("::{kind}::{}", self.clean.annotation(message))
+        } else {
+            self.clean.log_line(&format!("{kind}: {message}"))
+        }
     }
 
     /// A log that cannot be written to is not worth failing the cleanup for.
@@ -62,27 +97,13 @@ impl<W: Write> Log<W> {
     }
 }
 
-fn annotation(kind: &str, nth: usize, message: &str) -> String {
-    if nth <= MAX_ANNOTATIONS {
-        format!("::{kind}::{}", escape_data(message))
-    } else {
-        format!("{kind}: {message}")
-    }
-}
-
-/// Escape a workflow command's message so `%` and line breaks survive as text.
-fn escape_data(text: &str) -> String {
-    text.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn logged(write: impl FnOnce(&mut Log<Vec<u8>>)) -> String {
         let mut log = Log::new(Vec::new());
+        log.redacting(Sanitizer::new("ghp_token_value"));
         write(&mut log);
         String::from_utf8(log.into_inner()).unwrap_or_default()
     }
@@ -94,10 +115,10 @@ mod tests {
     }
 
     #[test]
-    fn annotations_past_the_cap_become_plain_lines() {
+    fn annotations_past_the_cap_become_plain_lines_that_are_still_escaped() {
         let text = logged(|log| {
             for n in 0..=MAX_ANNOTATIONS {
-                log.error(&format!("failure {n}"));
+                log.error(&format!("failure {n}\n::add-mask::x"));
             }
         });
         let lines: Vec<&str> = text.lines().collect();
@@ -105,8 +126,32 @@ mod tests {
         assert!(lines[MAX_ANNOTATIONS - 1].starts_with("::error::"));
         assert_eq!(
             lines[MAX_ANNOTATIONS],
-            format!("error: failure {MAX_ANNOTATIONS}")
+            format!("error: failure {MAX_ANNOTATIONS}\\n::add-mask::x")
         );
+    }
+
+    #[test]
+    fn plain_lines_cannot_start_a_command_or_add_a_line() {
+        let text = logged(|log| log.info("::error::x\n::stop-commands::y"));
+        assert_eq!(text, "\\::error::x\\n::stop-commands::y\n");
+    }
+
+    #[test]
+    fn every_kind_of_line_redacts_the_token() {
+        let text = logged(|log| {
+            log.info("Bearer ghp_token_value");
+            log.warning("ghp_token_value");
+            log.group("ghp_token_value");
+            log.block("a\nghp_token_value");
+        });
+        assert!(!text.contains("ghp_token_value"), "{text}");
+        assert_eq!(text.matches("***").count(), 4, "{text}");
+    }
+
+    #[test]
+    fn a_block_is_written_line_by_line() {
+        let text = logged(|log| log.block("## summary\n| a | b |\n::x"));
+        assert_eq!(text, "## summary\n| a | b |\n\\::x\n");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 pub mod log;
 pub mod outputs;
+pub mod sanitize;
 pub mod summary;
 
 use std::collections::{BTreeMap, HashSet};
@@ -161,6 +162,9 @@ pub struct RunReport {
     /// Set when the primary budget ran out before every package was even found; not a
     /// failure.
     pub stopped: Option<String>,
+    /// Set when the run ended before it was through: cancelled, or an error after changes
+    /// began. What was done is still reported; the run fails.
+    pub interrupted: Option<String>,
     pub now: SystemTime,
 }
 
@@ -190,11 +194,14 @@ impl RunReport {
         self.stopped.is_some() || totals.left > 0 || totals.packages_left > 0
     }
 
-    /// A run succeeds when nothing failed and nothing was refused; work left for the next
-    /// run is not a failure.
+    /// A run succeeds when nothing failed, nothing was refused and it was not interrupted;
+    /// work left for the next run on the rate limits is not a failure.
     pub fn succeeded(&self) -> bool {
         let totals = self.totals();
-        self.refusal.is_none() && totals.failed == 0 && totals.packages_failed == 0
+        self.refusal.is_none()
+            && self.interrupted.is_none()
+            && totals.failed == 0
+            && totals.packages_failed == 0
     }
 
     /// Every entry with the package it belongs to, in report order.

@@ -1,5 +1,6 @@
 //! The step outputs `ids`, `count`, `failed-ids`, `left-count` and `json`, in
-//! GITHUB_OUTPUT's file format.
+//! GITHUB_OUTPUT's file format. Every string from outside goes through the run's
+//! [`Sanitizer`], so the token never reaches an output.
 
 use std::io::Write;
 use std::path::Path;
@@ -7,6 +8,7 @@ use std::path::Path;
 use anyhow::Context;
 use serde_json::json;
 
+use super::sanitize::Sanitizer;
 use super::{RunReport, timestamp};
 use crate::model::outcome::Outcome;
 
@@ -27,7 +29,7 @@ pub struct Outputs {
 }
 
 impl Outputs {
-    pub fn from_report(report: &RunReport) -> Outputs {
+    pub fn from_report(report: &RunReport, clean: &Sanitizer) -> Outputs {
         let mut truncated = Vec::new();
         let acted = || {
             report
@@ -43,7 +45,7 @@ impl Outputs {
             .map(|(_, entry)| entry.version.id.to_string());
         let (failed_ids, failed_cut) = join_within_limit(failed);
         let left_count = report.totals().left;
-        let (json, json_cut) = json_within_limit(report);
+        let (json, json_cut) = json_within_limit(report, clean);
         for (cut, name) in [
             (ids_cut, "ids"),
             (failed_cut, "failed-ids"),
@@ -65,24 +67,24 @@ impl Outputs {
 
     /// The text appended to the GITHUB_OUTPUT file. `json` uses the heredoc form with a
     /// delimiter that does not occur in the value.
-    pub fn render(&self) -> String {
-        let mut delimiter = String::from("PACKAGE_JANITOR_EOF");
-        while self.json.contains(&delimiter) {
-            delimiter.push('_');
-        }
+    pub fn render(&self, clean: &Sanitizer) -> String {
         format!(
-            "ids={}\ncount={}\nfailed-ids={}\nleft-count={}\njson<<{delimiter}\n{}\n{delimiter}\n",
-            self.ids, self.count, self.failed_ids, self.left_count, self.json
+            "ids={}\ncount={}\nfailed-ids={}\nleft-count={}\n{}",
+            clean.output_value(&self.ids),
+            self.count,
+            clean.output_value(&self.failed_ids),
+            self.left_count,
+            clean.output_heredoc("json", &self.json)
         )
     }
 
-    pub fn append_to(&self, path: &Path) -> anyhow::Result<()> {
+    pub fn append_to(&self, path: &Path, clean: &Sanitizer) -> anyhow::Result<()> {
         let mut file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(path)
             .with_context(|| format!("cannot open GITHUB_OUTPUT file {}", path.display()))?;
-        file.write_all(self.render().as_bytes())
+        file.write_all(self.render(clean).as_bytes())
             .with_context(|| format!("cannot write GITHUB_OUTPUT file {}", path.display()))
     }
 }
@@ -103,20 +105,22 @@ fn join_within_limit(ids: impl Iterator<Item = String>) -> (String, bool) {
 }
 
 /// The `json` array, stopping at a whole entry before the size limit so it stays valid.
-fn json_within_limit(report: &RunReport) -> (String, bool) {
+/// Strings are redacted before they are serialized, so the array stays valid JSON.
+fn json_within_limit(report: &RunReport, clean: &Sanitizer) -> (String, bool) {
     let mut array = String::from("[");
     for (package, entry) in report.entries() {
         let version = &entry.version;
+        let tags: Vec<String> = version.tags.iter().map(|tag| clean.redact(tag)).collect();
         let item = json!({
-            "package": package,
+            "package": clean.redact(package),
             "id": version.id,
-            "name": version.name,
-            "tags": version.tags,
+            "name": clean.redact(&version.name),
+            "tags": tags,
             "created_at": timestamp(version.created_at),
             "updated_at": timestamp(version.updated_at),
             "deleted_at": version.deleted_at.map(timestamp),
-            "outcome": entry.outcome.to_string(),
-            "reason": entry.reason,
+            "outcome": clean.redact(&entry.outcome.to_string()),
+            "reason": clean.redact(&entry.reason),
             "rule": entry.rule,
             "parent_id": entry.relation.as_ref().and_then(|relation| relation.parents.first()),
             "role": entry.relation.as_ref().map(|relation| relation.role.to_string()),
@@ -177,19 +181,23 @@ mod tests {
             }],
             refusal: None,
             stopped: None,
+            interrupted: None,
             now: SystemTime::UNIX_EPOCH,
         }
     }
 
     #[test]
     fn ids_list_what_was_done_and_failed_ids_what_failed() {
-        let outputs = Outputs::from_report(&report(vec![
-            entry(1, Outcome::Deleted),
-            entry(2, Outcome::Skipped("last version".into())),
-            entry(3, Outcome::Failed("boom".into())),
-            entry(4, Outcome::Deleted),
-            entry(5, Outcome::Left("budget".into())),
-        ]));
+        let outputs = Outputs::from_report(
+            &report(vec![
+                entry(1, Outcome::Deleted),
+                entry(2, Outcome::Skipped("last version".into())),
+                entry(3, Outcome::Failed("boom".into())),
+                entry(4, Outcome::Deleted),
+                entry(5, Outcome::Left("budget".into())),
+            ]),
+            &Sanitizer::default(),
+        );
         assert_eq!(outputs.ids, "1,4");
         assert_eq!(outputs.count, 2);
         assert_eq!(outputs.failed_ids, "3");
@@ -206,8 +214,11 @@ mod tests {
 
     #[test]
     fn render_uses_the_heredoc_form_for_json() {
-        let outputs = Outputs::from_report(&report(vec![entry(7, Outcome::WouldDelete)]));
-        let text = outputs.render();
+        let outputs = Outputs::from_report(
+            &report(vec![entry(7, Outcome::WouldDelete)]),
+            &Sanitizer::default(),
+        );
+        let text = outputs.render(&Sanitizer::default());
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
             &lines[..4],
@@ -218,9 +229,29 @@ mod tests {
     }
 
     #[test]
+    fn the_token_is_redacted_from_every_output_and_json_stays_valid() {
+        let token = "ghp_outputs_secret_value";
+        let mut echoed = entry(9, Outcome::Failed(format!("denied for Bearer {token}")));
+        echoed.version.tags = vec![format!("tag-{token}\nPACKAGE_JANITOR_EOF")];
+        let clean = Sanitizer::new(token);
+        let outputs = Outputs::from_report(&report(vec![echoed]), &clean);
+        let text = outputs.render(&clean);
+        assert!(!text.contains(token), "{text}");
+        let json: serde_json::Value = serde_json::from_str(&outputs.json).unwrap();
+        assert_eq!(json[0]["outcome"], "failed: denied for Bearer ***");
+        assert_eq!(json[0]["tags"][0], "tag-***\nPACKAGE_JANITOR_EOF");
+        assert_eq!(
+            text.lines()
+                .filter(|line| line.starts_with("PACKAGE"))
+                .count(),
+            1
+        );
+    }
+
+    #[test]
     fn huge_runs_are_cut_to_valid_outputs_under_the_limit() {
         let entries = (1..=20_000).map(|id| entry(id, Outcome::Deleted)).collect();
-        let outputs = Outputs::from_report(&report(entries));
+        let outputs = Outputs::from_report(&report(entries), &Sanitizer::default());
         assert!(outputs.json.len() <= MAX_OUTPUT_BYTES);
         assert!(serde_json::from_str::<serde_json::Value>(&outputs.json).is_ok());
         assert_eq!(outputs.truncated, vec!["json"]);

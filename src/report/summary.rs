@@ -1,4 +1,7 @@
 //! The Markdown step summary: what was asked, totals, and a table per package.
+//!
+//! Every name, tag, pattern and message in it goes through the run's [`Sanitizer`], so
+//! outside text shows as text: it cannot add lines, cells, headings, HTML or the token.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
@@ -7,6 +10,7 @@ use std::path::Path;
 
 use anyhow::Context;
 
+use super::sanitize::Sanitizer;
 use super::{PackageReport, RunReport, age};
 use crate::config::{Config, PackageSelector, TagState};
 use crate::model::image::short_digest;
@@ -16,8 +20,9 @@ use crate::model::version::describe;
 /// GitHub drops a step summary over 1 MiB; rows stop well before that.
 const MAX_SUMMARY_BYTES: usize = 900_000;
 
-/// Render the summary. `owner` describes the resolved owner, e.g. "`acme` (organization)".
-pub fn render(config: &Config, owner: &str, report: &RunReport) -> String {
+/// Render the summary. `owner` is Markdown describing the resolved owner, e.g. "`acme`
+/// (organization)", built with `clean`.
+pub fn render(config: &Config, owner: &str, report: &RunReport, clean: &Sanitizer) -> String {
     let mut out = String::new();
     let mode = config.mode.as_str();
     let dry = if config.dry_run {
@@ -28,8 +33,8 @@ pub fn render(config: &Config, owner: &str, report: &RunReport) -> String {
     let _ = writeln!(out, "## package-janitor: {mode}{dry}\n");
     let _ = writeln!(out, "- **Owner:** {owner}");
     let _ = writeln!(out, "- **Package type:** {}", config.package_type);
-    let _ = writeln!(out, "- **Packages:** {}", packages(&config.packages));
-    let _ = writeln!(out, "- **Filters:** {}", filters(config));
+    let _ = writeln!(out, "- **Packages:** {}", packages(&config.packages, clean));
+    let _ = writeln!(out, "- **Filters:** {}", filters(config, clean));
     if let Some(max) = config.max_versions {
         let _ = writeln!(out, "- **max-versions:** {max}");
     }
@@ -45,15 +50,22 @@ pub fn render(config: &Config, owner: &str, report: &RunReport) -> String {
         totals.listed, totals.selected, totals.acted_on, totals.skipped, totals.failed, totals.left
     );
     if let Some(refusal) = &report.refusal {
-        let _ = writeln!(out, "> [!CAUTION]\n> {}\n", cell(refusal));
+        let _ = writeln!(out, "> [!CAUTION]\n> {}\n", clean.markdown(refusal));
+    }
+    if let Some(interrupted) = &report.interrupted {
+        let _ = writeln!(
+            out,
+            "> [!CAUTION]\n> This run was cut short: {}. What it did is listed below; versions not done are left for the next run.\n",
+            clean.markdown(interrupted)
+        );
     }
     if let Some(stopped) = &report.stopped {
         let _ = writeln!(
             out,
             "> [!WARNING]\n> Stopped before listing: {}. The next run carries on.\n",
-            cell(stopped)
+            clean.markdown(stopped)
         );
-    } else if report.cut_short() {
+    } else if report.cut_short() && report.interrupted.is_none() {
         let _ = writeln!(
             out,
             "> [!WARNING]\n> This run stopped early on GitHub's rate limits: {} versions and {} packages are left for the next run, oldest done first. Each one's outcome says why.\n",
@@ -63,7 +75,15 @@ pub fn render(config: &Config, owner: &str, report: &RunReport) -> String {
     let mut rows_left = report.entries().count();
     let rules = !config.policy.rules.is_empty();
     for package in &report.packages {
-        package_section(&mut out, package, report, rules, &done, &mut rows_left);
+        package_section(
+            &mut out,
+            package,
+            report,
+            rules,
+            &done,
+            &mut rows_left,
+            clean,
+        );
     }
     out
 }
@@ -89,14 +109,15 @@ fn package_section(
     rules: bool,
     done: &str,
     rows_left: &mut usize,
+    clean: &Sanitizer,
 ) {
-    let _ = writeln!(out, "### `{}`\n", package.name);
+    let _ = writeln!(out, "### {}\n", clean.code(&package.name));
     if let Some(error) = &package.error {
-        let _ = writeln!(out, "**Not processed:** {}\n", cell(error));
+        let _ = writeln!(out, "**Not processed:** {}\n", clean.markdown(error));
         return;
     }
     if let Some(left) = &package.left {
-        let _ = writeln!(out, "**Left for the next run:** {}\n", cell(left));
+        let _ = writeln!(out, "**Left for the next run:** {}\n", clean.markdown(left));
         return;
     }
     let kept: Vec<String> = package
@@ -116,7 +137,7 @@ fn package_section(
         package.entries.len()
     );
     if rules {
-        rules_section(out, package, report, done);
+        rules_section(out, package, report, done, clean);
     }
     if package.entries.is_empty() {
         return;
@@ -142,18 +163,18 @@ fn package_section(
             (Some(relation), 1..) => format!(
                 "{}└ {} · {}",
                 "&nbsp;&nbsp;".repeat(depth - 1),
-                relation.role.label(),
-                short_digest(&version.name)
+                clean.markdown(relation.role.label()),
+                clean.markdown(&short_digest(&version.name))
             ),
-            _ => describe(version),
+            _ => clean.markdown(&describe(version)),
         };
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} |",
             version.id,
-            cell(&label),
+            label,
             age(report.now, version.updated_at),
-            cell(&entry.outcome.to_string())
+            clean.markdown(&entry.outcome.to_string())
         );
         *rows_left -= 1;
     }
@@ -162,7 +183,13 @@ fn package_section(
 
 /// Per rule: matched, kept, selected (each rule's own ranking, before keeping wins) and
 /// what was done in the end; then the versions the rules kept, while the summary has room.
-fn rules_section(out: &mut String, package: &PackageReport, report: &RunReport, done: &str) {
+fn rules_section(
+    out: &mut String,
+    package: &PackageReport,
+    report: &RunReport,
+    done: &str,
+    clean: &Sanitizer,
+) {
     let _ = writeln!(
         out,
         "| rule | matched | kept | selected | {done} |\n|---|---:|---:|---:|---:|"
@@ -172,7 +199,7 @@ fn rules_section(out: &mut String, package: &PackageReport, report: &RunReport, 
             out,
             "| {} {} | {} | {} | {} | {} |",
             number + 1,
-            cell(&rule.label),
+            clean.markdown(&rule.label),
             rule.matched,
             rule.kept,
             rule.selected,
@@ -200,9 +227,9 @@ fn rules_section(out: &mut String, package: &PackageReport, report: &RunReport, 
             out,
             "| {} | {} | {} | {} |",
             version.id,
-            cell(&describe(version)),
+            clean.markdown(&describe(version)),
             age(report.now, version.updated_at),
-            cell(reason)
+            clean.markdown(reason)
         );
     }
     out.push('\n');
@@ -248,24 +275,24 @@ fn tree(entries: &[Entry]) -> Vec<(usize, &Entry)> {
     rows
 }
 
-fn packages(selectors: &[PackageSelector]) -> String {
+fn packages(selectors: &[PackageSelector], clean: &Sanitizer) -> String {
     selectors
         .iter()
         .map(|selector| match selector {
-            PackageSelector::Exact(name) | PackageSelector::Wildcard(name) => format!("`{name}`"),
+            PackageSelector::Exact(name) | PackageSelector::Wildcard(name) => clean.code(name),
         })
         .collect::<Vec<_>>()
         .join(", ")
 }
 
-fn filters(config: &Config) -> String {
+fn filters(config: &Config, clean: &Sanitizer) -> String {
     let policy = &config.policy;
     let mut parts = Vec::new();
     if let Some(regex) = &policy.tag_regex {
-        parts.push(format!("tag-regex `{}`", cell(regex.as_str())));
+        parts.push(format!("tag-regex {}", clean.code(regex.as_str())));
     }
     if let Some(regex) = &policy.exclude_tag_regex {
-        parts.push(format!("exclude-tag-regex `{}`", cell(regex.as_str())));
+        parts.push(format!("exclude-tag-regex {}", clean.code(regex.as_str())));
     }
     if let Some(duration) = policy.older_than {
         parts.push(format!(
@@ -286,7 +313,9 @@ fn filters(config: &Config) -> String {
             .rules
             .iter()
             .enumerate()
-            .map(|(index, rule)| format!("{} {}", index + 1, cell(&rule.label(index + 1))))
+            .map(|(index, rule)| {
+                format!("{} {}", index + 1, clean.markdown(&rule.label(index + 1)))
+            })
             .collect();
         parts.push(format!("rules: {}", labels.join(", ")));
     }
@@ -307,11 +336,6 @@ fn filters(config: &Config) -> String {
     } else {
         parts.join(" · ")
     }
-}
-
-/// Make text safe inside a Markdown table cell or a one-line quote.
-fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace(['\n', '\r'], " ")
 }
 
 #[cfg(test)]
@@ -364,9 +388,68 @@ mod tests {
     }
 
     #[test]
+    fn hostile_names_and_messages_add_no_line_and_an_interrupted_run_says_so() {
+        let config = Config::from_env(|name| match name {
+            "INPUT_TOKEN" => Some("ghp_summary_token".to_string()),
+            "INPUT_PACKAGES" => Some("app".to_string()),
+            "GITHUB_REPOSITORY_OWNER" => Some("acme".to_string()),
+            _ => None,
+        })
+        .expect("valid inputs");
+        let mut hostile = entry(1, &["v1\n**Totals:** 0 listed", "<!--"], None);
+        hostile.outcome = Outcome::Failed("# heading\n| fake | row |".to_string());
+        let report = RunReport {
+            packages: vec![PackageReport {
+                name: "app\n<!--\n## fake".to_string(),
+                listed: 1,
+                kept: Default::default(),
+                entries: vec![hostile],
+                error: None,
+                left: None,
+                rules: Vec::new(),
+                kept_by_rules: Vec::new(),
+            }],
+            refusal: None,
+            stopped: None,
+            interrupted: Some("cancelled\n<!--".to_string()),
+            now: SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000),
+        };
+        let markdown = render(
+            &config,
+            "`acme`",
+            &report,
+            &Sanitizer::new("ghp_summary_token"),
+        );
+        let lines: Vec<&str> = markdown.lines().collect();
+        assert_eq!(
+            lines
+                .iter()
+                .filter(|l| l.starts_with("**Totals:**"))
+                .count(),
+            1
+        );
+        assert!(!markdown.contains("<!--"), "{markdown}");
+        assert!(
+            !lines.iter().any(|l| l.starts_with("## fake")),
+            "{markdown}"
+        );
+        assert!(!lines.iter().any(|l| l.starts_with("| fake")), "{markdown}");
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("| 1 | v1\\\\n\\*\\*Totals")),
+            "{markdown}"
+        );
+        assert!(
+            markdown.contains("This run was cut short: cancelled"),
+            "{markdown}"
+        );
+    }
+
+    #[test]
     fn a_huge_run_is_cut_under_githubs_limit_with_a_note_counting_the_rest() {
         let config = Config::from_env(|name| match name {
-            "INPUT_TOKEN" => Some("t".to_string()),
+            "INPUT_TOKEN" => Some("ghp_summary_token".to_string()),
             "INPUT_PACKAGES" => Some("app".to_string()),
             "GITHUB_REPOSITORY_OWNER" => Some("acme".to_string()),
             _ => None,
@@ -387,9 +470,10 @@ mod tests {
             }],
             refusal: None,
             stopped: None,
+            interrupted: None,
             now: SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000),
         };
-        let markdown = render(&config, "`acme`", &report);
+        let markdown = render(&config, "`acme`", &report, &Sanitizer::default());
         assert!(markdown.len() < 1024 * 1024, "{} bytes", markdown.len());
         let shown = markdown
             .lines()

@@ -1,7 +1,10 @@
-//! What a run reads from the runner besides its inputs: file-command paths, the event, the clock.
+//! What a run reads from the runner besides its inputs: file-command paths, the event, the
+//! clock, and a cancel.
 
 use std::path::PathBuf;
 use std::time::SystemTime;
+
+use super::cancel::Cancel;
 
 /// What the run reads from the runner besides its inputs.
 #[derive(Debug, Clone)]
@@ -10,6 +13,8 @@ pub struct Environment {
     pub summary_path: Option<PathBuf>,
     pub event_path: Option<PathBuf>,
     pub now: SystemTime,
+    /// Set when the runner cancels the job (SIGTERM/SIGINT).
+    pub cancel: Cancel,
 }
 
 impl Environment {
@@ -24,6 +29,7 @@ impl Environment {
             summary_path: path("GITHUB_STEP_SUMMARY"),
             event_path: path("GITHUB_EVENT_PATH"),
             now: SystemTime::now(),
+            cancel: Cancel::default(),
         }
     }
 }

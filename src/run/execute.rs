@@ -23,6 +23,8 @@ use crate::registry::Registry;
 use crate::report::log::Log;
 use crate::report::timestamp;
 
+use super::cancel::{CANCELLED, Cancel};
+
 /// Progress lines appear at most this often on long runs.
 const PROGRESS_EVERY: Duration = Duration::from_secs(10);
 
@@ -160,14 +162,18 @@ fn wrong_state(mode: Mode, version: &Version) -> Option<String> {
 const THROTTLED: &str = "not tried: GitHub answered an earlier request with its secondary \
      rate limit on every try; run again later";
 
-/// Why the run stopped early: set once the primary budget is spent or a request gave up
-/// on the secondary limit, and shared by every package after.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Why the run stopped early: set once the primary budget is spent, a request gave up
+/// on the secondary limit or the job was cancelled, and shared by every package after.
+#[derive(Debug, Clone, Default)]
 pub struct Stop {
     pub reason: Option<String>,
+    /// Checked before every mutation: once requested, nothing more is sent.
+    pub cancel: Cancel,
 }
 
-/// Delete or restore every selected version in the plan's order, logging a line per version.
+/// Delete or restore every selected version in the plan's order, logging a line per version
+/// and recording each in `entries` as soon as it is settled (so a run cut short still knows
+/// what it did).
 /// `images` is given for container packages: restoring a version then also restores its
 /// image's deleted children and artifacts.
 ///
@@ -176,6 +182,7 @@ pub struct Stop {
 /// stops, leaving this version and every one after it for the next run. A request that
 /// GitHub refuses for the primary limit stops the run the same way; one that gives up on
 /// the secondary limit fails, and the rest are left untried.
+#[allow(clippy::too_many_arguments)] // `entries` is a sink so a cancelled run keeps them.
 pub async fn execute<W: std::io::Write>(
     github: &GitHub,
     target: &Target<'_>,
@@ -183,10 +190,10 @@ pub async fn execute<W: std::io::Write>(
     mode: Mode,
     images: Option<&Images<'_>>,
     stop: &mut Stop,
+    entries: &mut Vec<Entry>,
     log: &mut Log<W>,
-) -> Vec<Entry> {
+) {
     let total = plan.selected().count();
-    let mut entries = Vec::with_capacity(total);
     let mut last_progress = Instant::now();
     let mut seen = HashSet::new();
     let mut done = HashSet::new();
@@ -208,6 +215,9 @@ pub async fn execute<W: std::io::Write>(
                 .find(|parent| !done.contains(*parent));
             if stop.reason.is_none() {
                 check_budget(github, stop, log).await;
+            }
+            if stop.reason.is_none() && stop.cancel.is_requested() {
+                stop.reason = Some(CANCELLED.to_string());
             }
             let outcome = match (&stop.reason, waiting, wrong_state(mode, &version)) {
                 (Some(reason), _, _) => Outcome::Left(reason.clone()),
@@ -267,7 +277,6 @@ pub async fn execute<W: std::io::Write>(
             }
         }
     }
-    entries
 }
 
 /// Wait for the primary budget to reset when it is spent and the reset is near; set the stop
@@ -287,7 +296,11 @@ async fn check_budget<W: std::io::Write>(github: &GitHub, stop: &mut Stop, log: 
                 "the primary rate limit is spent; waiting {} for it to reset, until {until}",
                 humantime::format_duration(Duration::from_secs(wait.as_secs()))
             ));
-            tokio::time::sleep(wait).await;
+            // A cancel ends the wait: the executor then leaves the rest untried.
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = stop.cancel.requested() => {}
+            }
         }
         Budget::Spent(reason) => stop.reason = Some(reason),
     }

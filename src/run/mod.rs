@@ -1,9 +1,11 @@
 //! One run: resolve the owner and packages, list and plan each, act unless told not to, report.
 
+pub mod cancel;
 pub mod environment;
 pub mod execute;
 pub mod inspect;
 
+use std::collections::HashSet;
 use std::time::SystemTime;
 
 pub use environment::Environment;
@@ -22,65 +24,44 @@ use crate::report::{PackageReport, RunReport, summary, timestamp};
 use execute::{Images, Stop, Target};
 use inspect::images_plan;
 
-/// Run once and report. `Ok(false)` means the run finished but something failed or was
-/// refused (exit code 1); `Err` means it could not get as far as planning. Running out of
-/// the primary rate limit is not a failure: what is left is reported for the next run.
+/// Run once and report. `Ok(false)` means the run finished but something failed, was
+/// refused or was cut short (exit code 1); `Err` means it ended before anything was changed.
+/// Once changes may have been sent, every ending writes the outputs and the summary: a
+/// cancel, an error, a fatal answer. Running out of the primary rate limit is not a
+/// failure: what is left is reported for the next run.
 pub async fn run<W: std::io::Write>(
     config: &Config,
     env: &Environment,
     log: &mut Log<W>,
 ) -> anyhow::Result<bool> {
     let github = GitHub::new(&config.api_url, &config.token, config.pacing.clone())?;
-    let known_kind = owner::kind_from_event(env.event_path.as_deref(), &config.owner);
-    let found = match find_packages(&github, config, known_kind, log).await {
-        Ok(found) => found,
-        Err(err) => {
-            let Some(reason) = rate_limited(&err) else {
-                return Err(err);
-            };
+    // Nothing is changed while planning, so a cancel ends it at once.
+    let prepared = tokio::select! {
+        prepared = prepare(&github, config, env, log) => prepared?,
+        () = env.cancel.requested() => anyhow::bail!(
+            "cancelled (SIGTERM or SIGINT) before anything was changed"
+        ),
+    };
+    let Ready {
+        namespace,
+        kind,
+        registry,
+        plans,
+    } = match prepared {
+        Prepared::Ready(ready) => *ready,
+        Prepared::Stopped(reason) => {
             let report = RunReport {
                 packages: Vec::new(),
                 refusal: None,
                 stopped: Some(reason),
+                interrupted: None,
                 now: env.now,
             };
-            finish(
-                config,
-                env,
-                &format!("`{}`", config.owner),
-                &report,
-                &github,
-                log,
-            )?;
+            let owner = log.sanitizer().code(&config.owner);
+            finish(config, env, &owner, &report, &github, log)?;
             return Ok(report.succeeded());
         }
     };
-    let (namespace, kind, names) = found;
-    let registry = match config.package_type {
-        PackageType::Container => Some(Registry::new(
-            &config.registry_url,
-            &config.token,
-            Patience::from_pacing(&config.pacing),
-        )?),
-        _ => None,
-    };
-
-    let mut plans = Vec::with_capacity(names.len());
-    for name in &names {
-        let plan = match (
-            list_and_plan(&github, &namespace, config, env, name, log).await,
-            &registry,
-        ) {
-            (Ok(listed), Some(registry)) => {
-                let repository = registry::repository(&config.owner, name);
-                images_plan(registry, &repository, config, env, listed, log)
-                    .await
-                    .map(plan::carry_rules)
-            }
-            (plan, _) => plan,
-        };
-        plans.push((name, plan));
-    }
     let selected: usize = plans
         .iter()
         .filter_map(|(_, plan)| plan.as_ref().ok())
@@ -98,60 +79,195 @@ pub async fn run<W: std::io::Write>(
         announce_budget(&github, selected, log);
     }
 
-    let mut stop = Stop::default();
-    let mut packages = Vec::with_capacity(plans.len());
-    for (name, plan) in plans {
-        let plan = match plan {
-            Ok(plan) => plan,
-            Err(err) => {
-                packages.push(match rate_limited(&err) {
-                    Some(reason) => PackageReport::left(name, reason),
-                    None => PackageReport::failed(name, format!("{err:#}")),
-                });
-                continue;
+    let mut stop = Stop {
+        reason: None,
+        cancel: env.cancel.clone(),
+    };
+    let mut entries: Vec<Vec<Entry>> = plans.iter().map(|_| Vec::new()).collect();
+    let acting = Acting {
+        github: &github,
+        config,
+        namespace: &namespace,
+        registry: registry.as_ref(),
+        refusal: refusal.as_deref(),
+    };
+    let acted = act_all(&acting, env, &plans, &mut stop, &mut entries, log).await;
+    let interrupted = match acted {
+        Err(err) => Some(format!("{err:#}")),
+        Ok(()) if env.cancel.is_requested() => Some(CANCELLED_RUN.to_string()),
+        Ok(()) => None,
+    };
+    let packages = plans
+        .into_iter()
+        .zip(entries)
+        .map(|((name, plan), mut entries)| match plan {
+            Ok(plan) => {
+                if interrupted.is_some() {
+                    leave_the_rest(&plan, &mut entries, env.cancel.is_requested());
+                }
+                PackageReport::planned(&name, &plan, entries)
             }
-        };
-        let entries = if let Some(refusal) = &refusal {
-            refused(&plan, refusal)
-        } else {
-            let images = registry.as_ref().map(|registry| Images {
-                registry,
-                repository: registry::repository(&config.owner, name),
-            });
-            let target = Target {
-                namespace: &namespace,
-                package_type: config.package_type,
-                name,
-            };
-            act(
-                &github,
-                config,
-                &target,
-                &plan,
-                images.as_ref(),
-                &mut stop,
-                log,
-            )
-            .await
-        };
-        packages.push(PackageReport::planned(name, &plan, entries));
-    }
+            Err(err) => match rate_limited(&err) {
+                Some(reason) => PackageReport::left(&name, reason),
+                None => PackageReport::failed(&name, format!("{err:#}")),
+            },
+        })
+        .collect();
 
     let report = RunReport {
         packages,
         refusal,
         stopped: None,
+        interrupted,
         now: env.now,
     };
-    finish(
-        config,
-        env,
-        &owner_label(&config.owner, kind, &namespace),
-        &report,
-        &github,
-        log,
-    )?;
+    let owner = owner_label(&config.owner, kind, &namespace, log);
+    finish(config, env, &owner, &report, &github, log)?;
     Ok(report.succeeded())
+}
+
+/// Why a cancelled run failed, for the log and the summary.
+const CANCELLED_RUN: &str = "cancelled (SIGTERM or SIGINT: the job was cancelled or timed out); nothing was sent after the signal";
+
+/// What planning ends with: everything acting needs, or a stop before any package was found.
+enum Prepared {
+    Ready(Box<Ready>),
+    /// The primary budget ran out before the packages were found: the reason.
+    Stopped(String),
+}
+
+struct Ready {
+    namespace: Namespace,
+    kind: OwnerKind,
+    registry: Option<Registry>,
+    /// Each package with its plan, or why it could not be listed.
+    plans: Vec<(String, anyhow::Result<Plan>)>,
+}
+
+/// Find the owner and packages, then list and plan every package. Changes nothing.
+async fn prepare<W: std::io::Write>(
+    github: &GitHub,
+    config: &Config,
+    env: &Environment,
+    log: &mut Log<W>,
+) -> anyhow::Result<Prepared> {
+    let known_kind = owner::kind_from_event(env.event_path.as_deref(), &config.owner);
+    let (namespace, kind, names) = match find_packages(github, config, known_kind, log).await {
+        Ok(found) => found,
+        Err(err) => {
+            return match rate_limited(&err) {
+                Some(reason) => Ok(Prepared::Stopped(reason)),
+                None => Err(err),
+            };
+        }
+    };
+    let registry = match config.package_type {
+        PackageType::Container => Some(Registry::new(
+            &config.registry_url,
+            &config.token,
+            Patience::from_pacing(&config.pacing),
+        )?),
+        _ => None,
+    };
+    let mut plans = Vec::with_capacity(names.len());
+    for name in names {
+        let plan = match (
+            list_and_plan(github, &namespace, config, env, &name, log).await,
+            &registry,
+        ) {
+            (Ok(listed), Some(registry)) => {
+                let repository = registry::repository(&config.owner, &name);
+                images_plan(registry, &repository, config, env, listed, log)
+                    .await
+                    .map(plan::carry_rules)
+            }
+            (plan, _) => plan,
+        };
+        plans.push((name, plan));
+    }
+    Ok(Prepared::Ready(Box::new(Ready {
+        namespace,
+        kind,
+        registry,
+        plans,
+    })))
+}
+
+/// What every package's acting shares.
+struct Acting<'a> {
+    github: &'a GitHub,
+    config: &'a Config,
+    namespace: &'a Namespace,
+    registry: Option<&'a Registry>,
+    refusal: Option<&'a str>,
+}
+
+/// Act on every planned package in turn, recording each version's outcome in `entries` (one
+/// list per plan) as it is settled. After a cancel the executor sends nothing more; if the
+/// request in flight does not finish within the grace, it is abandoned and this fails, so
+/// the record is still written in time.
+async fn act_all<W: std::io::Write>(
+    acting: &Acting<'_>,
+    env: &Environment,
+    plans: &[(String, anyhow::Result<Plan>)],
+    stop: &mut Stop,
+    entries: &mut [Vec<Entry>],
+    log: &mut Log<W>,
+) -> anyhow::Result<()> {
+    let config = acting.config;
+    for ((name, plan), entries) in plans.iter().zip(entries.iter_mut()) {
+        let Ok(plan) = plan else {
+            continue;
+        };
+        if let Some(refusal) = acting.refusal {
+            *entries = refused(plan, refusal);
+            continue;
+        }
+        let images = acting.registry.map(|registry| Images {
+            registry,
+            repository: registry::repository(&config.owner, name),
+        });
+        let target = Target {
+            namespace: acting.namespace,
+            package_type: config.package_type,
+            name,
+        };
+        let finished = tokio::select! {
+            () = act(acting, &target, plan, images.as_ref(), stop, entries, log) => true,
+            () = env.cancel.grace_over() => false,
+        };
+        if !finished {
+            log.end_group();
+            anyhow::bail!(
+                "cancelled (SIGTERM or SIGINT), and the request in flight did not finish within {} s: the version it was for may have been {} all the same",
+                cancel::GRACE.as_secs(),
+                config.mode.past_tense()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// After an interruption, every selected version of `plan` without an outcome is left for the
+/// next run.
+fn leave_the_rest(plan: &Plan, entries: &mut Vec<Entry>, cancelled: bool) {
+    let reason = if cancelled {
+        cancel::CANCELLED
+    } else {
+        "not tried: the run stopped on an error"
+    };
+    let done: HashSet<u64> = entries.iter().map(|entry| entry.version.id).collect();
+    for planned in plan.selected() {
+        if !done.contains(&planned.version.id) {
+            entries.push(Entry {
+                version: planned.version.clone(),
+                outcome: Outcome::Left(reason.to_string()),
+                relation: planned.relation.clone(),
+                reason: planned.reason.to_string(),
+                rule: plan.rule_label(planned).map(str::to_owned),
+            });
+        }
+    }
 }
 
 /// The owner's namespace and kind, and the package names to work on.
@@ -356,17 +472,18 @@ fn listing_failed(
 }
 
 async fn act<W: std::io::Write>(
-    github: &GitHub,
-    config: &Config,
+    acting: &Acting<'_>,
     target: &Target<'_>,
     plan: &Plan,
     images: Option<&Images<'_>>,
     stop: &mut Stop,
+    entries: &mut Vec<Entry>,
     log: &mut Log<W>,
-) -> Vec<Entry> {
+) {
+    let (github, config) = (acting.github, acting.config);
     let count = plan.selected().count();
     if count == 0 {
-        return Vec::new();
+        return;
     }
     let verb = match (config.mode, config.dry_run) {
         (_, true) => format!("dry run, would {}", config.mode.as_str()),
@@ -377,13 +494,22 @@ async fn act<W: std::io::Write>(
         "{} package {}: {verb} {count} versions",
         config.package_type, target.name
     ));
-    let entries = if config.dry_run {
-        execute::dry_run(plan, config.mode, images.is_some(), target.name, log)
+    if config.dry_run {
+        *entries = execute::dry_run(plan, config.mode, images.is_some(), target.name, log);
     } else {
-        execute::execute(github, target, plan, config.mode, images, stop, log).await
-    };
+        execute::execute(
+            github,
+            target,
+            plan,
+            config.mode,
+            images,
+            stop,
+            entries,
+            log,
+        )
+        .await;
+    }
     log.end_group();
-    entries
 }
 
 /// Under a max-versions refusal every selected version is reported, and none is touched.
@@ -399,15 +525,28 @@ fn refused(plan: &Plan, refusal: &str) -> Vec<Entry> {
         .collect()
 }
 
-fn owner_label(owner: &str, kind: OwnerKind, namespace: &Namespace) -> String {
+/// The owner as the summary shows it, in Markdown.
+fn owner_label<W: std::io::Write>(
+    owner: &str,
+    kind: OwnerKind,
+    namespace: &Namespace,
+    log: &Log<W>,
+) -> String {
     let kind = match kind {
         OwnerKind::Organization => "organization",
         OwnerKind::User => "user",
     };
-    format!("`{owner}` ({kind}, through `{}`)", namespace.prefix())
+    let clean = log.sanitizer();
+    format!(
+        "{} ({kind}, through {})",
+        clean.code(owner),
+        clean.code(&namespace.prefix())
+    )
 }
 
 /// Write outputs and summary (to the log when run outside Actions) and the final total.
+/// Outputs and summary are each written even when the other cannot be; the first failure
+/// is returned after the log is complete.
 fn finish<W: std::io::Write>(
     config: &Config,
     env: &Environment,
@@ -416,28 +555,36 @@ fn finish<W: std::io::Write>(
     github: &GitHub,
     log: &mut Log<W>,
 ) -> anyhow::Result<()> {
-    let outputs = Outputs::from_report(report);
+    let clean = log.sanitizer().clone();
+    let outputs = Outputs::from_report(report, &clean);
     for name in &outputs.truncated {
         log.warning(&format!(
             "output `{name}` was cut short to stay under GitHub's 1 MB limit per output"
         ));
     }
-    let markdown = summary::render(config, owner, report);
-    match &env.output_path {
-        Some(path) => outputs.append_to(path)?,
+    let markdown = summary::render(config, owner, report, &clean);
+    let outputs_written = match &env.output_path {
+        Some(path) => outputs.append_to(path, &clean),
         None => {
             log.group("outputs (GITHUB_OUTPUT is not set)");
-            log.info(outputs.render().trim_end());
+            log.block(&outputs.render(&clean));
             log.end_group();
+            Ok(())
         }
-    }
-    match &env.summary_path {
-        Some(path) => summary::append_to(path, &markdown)?,
+    };
+    let summary_written = match &env.summary_path {
+        Some(path) => summary::append_to(path, &markdown),
         None => {
             log.group("summary (GITHUB_STEP_SUMMARY is not set)");
-            log.info(markdown.trim_end());
+            log.block(&markdown);
             log.end_group();
+            Ok(())
         }
+    };
+    if let Some(interrupted) = &report.interrupted {
+        log.error(&format!(
+            "the run was cut short: {interrupted}. What was done is in the outputs and the summary; run again for the rest."
+        ));
     }
     if let Some(refusal) = &report.refusal {
         log.error(&format!("input `max-versions`: {refusal}"));
@@ -467,7 +614,7 @@ fn finish<W: std::io::Write>(
         log.warning(&format!(
             "stopped before listing: {stopped}. Nothing was changed; the next run carries on."
         ));
-    } else if report.cut_short() {
+    } else if report.cut_short() && report.interrupted.is_none() {
         let reset = github
             .rate_limit()
             .map(|rate| format!(" It resets at {}.", timestamp(rate.reset)))
@@ -483,7 +630,10 @@ fn finish<W: std::io::Write>(
             totals.failed, totals.packages_failed
         ));
     }
-    Ok(())
+    if let (Err(_), Err(err)) = (&outputs_written, &summary_written) {
+        log.error(&format!("{err:#}"));
+    }
+    outputs_written.and(summary_written)
 }
 
 #[cfg(test)]

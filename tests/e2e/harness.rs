@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use fake_github::{FakeGitHub, OwnerSeed, PackageSeed, Seed, TokenSeed, VersionSeed, days};
@@ -84,6 +84,11 @@ impl Janitor {
     }
 
     pub fn run(self) -> Finished {
+        self.spawn().wait()
+    }
+
+    /// Start the binary without waiting for it, for tests that signal it while it runs.
+    pub fn spawn(self) -> Running {
         static RUNS: AtomicUsize = AtomicUsize::new(0);
         let dir = std::env::temp_dir().join(format!(
             "package-janitor-e2e-{}-{}",
@@ -91,24 +96,51 @@ impl Janitor {
             RUNS.fetch_add(1, Ordering::SeqCst)
         ));
         std::fs::create_dir_all(&dir).expect("temp dir");
-        let output_path = dir.join("output");
-        let summary_path = dir.join("summary");
-        let output = Command::new(env!("CARGO_BIN_EXE_package-janitor"))
+        let child = Command::new(env!("CARGO_BIN_EXE_package-janitor"))
             .env_clear()
             .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .env("GITHUB_OUTPUT", &output_path)
-            .env("GITHUB_STEP_SUMMARY", &summary_path)
-            .output()
+            .env("GITHUB_OUTPUT", dir.join("output"))
+            .env("GITHUB_STEP_SUMMARY", dir.join("summary"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
             .expect("the binary runs");
-        let read = |path: &PathBuf| std::fs::read_to_string(path).unwrap_or_default();
+        Running { child, dir }
+    }
+}
+
+/// A run in progress.
+pub struct Running {
+    child: Child,
+    dir: PathBuf,
+}
+
+impl Running {
+    /// Send SIGTERM, as the runner does when a job is cancelled.
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -TERM failed");
+    }
+
+    /// Whether the process has exited, without waiting.
+    pub fn has_exited(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(Some(_)))
+    }
+
+    pub fn wait(self) -> Finished {
+        let output = self.child.wait_with_output().expect("the binary runs");
+        let read = |name: &str| std::fs::read_to_string(self.dir.join(name)).unwrap_or_default();
         let finished = Finished {
             code: output.status.code(),
             log: String::from_utf8_lossy(&output.stdout).into_owned()
                 + &String::from_utf8_lossy(&output.stderr),
-            outputs: parse_outputs(&read(&output_path)),
-            summary: read(&summary_path),
+            outputs: parse_outputs(&read("output")),
+            summary: read("summary"),
         };
-        let _ = std::fs::remove_dir_all(&dir);
+        let _ = std::fs::remove_dir_all(&self.dir);
         finished
     }
 }

@@ -4,6 +4,7 @@ mod bad_inputs;
 mod filters;
 mod harness;
 mod hostile_client;
+mod hostile_output;
 mod hostile_registry;
 mod hostile_server;
 mod images;

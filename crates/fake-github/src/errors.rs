@@ -1,9 +1,12 @@
 //! GitHub-shaped error responses: `{"message", "documentation_url", "status"}`.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::header::AUTHORIZATION;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
+
+use crate::seed::AnswerSeed;
 
 const PACKAGES_DOCS: &str = "https://docs.github.com/rest/packages/packages";
 const REST_DOCS: &str = "https://docs.github.com/rest";
@@ -78,6 +81,34 @@ impl ApiError {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, message, PACKAGES_DOCS)
     }
 }
+
+impl ApiError {
+    /// A seeded answer; its status must be an error status.
+    pub fn seeded(answer: AnswerSeed) -> anyhow::Result<Self> {
+        let status = StatusCode::from_u16(answer.status)
+            .ok()
+            .filter(|status| status.is_client_error() || status.is_server_error())
+            .ok_or_else(|| anyhow::anyhow!("answer status {} is not an error", answer.status))?;
+        Ok(Self::new(status, answer.message, REST_DOCS))
+    }
+
+    /// The message with `{authorization}` replaced by the request's `Authorization` header.
+    pub fn echoing(mut self, headers: &HeaderMap) -> Self {
+        if self.message.contains(AUTHORIZATION_PLACEHOLDER) {
+            let authorization = headers
+                .get(AUTHORIZATION)
+                .and_then(|value| value.to_str().ok())
+                .unwrap_or_default();
+            self.message = self
+                .message
+                .replace(AUTHORIZATION_PLACEHOLDER, authorization);
+        }
+        self
+    }
+}
+
+/// Where a seeded answer echoes the request's `Authorization` header.
+const AUTHORIZATION_PLACEHOLDER: &str = "{authorization}";
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {

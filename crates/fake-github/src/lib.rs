@@ -48,7 +48,7 @@ pub use limits::{Counters, Faults, Limits, PrimaryLimit, RetryGap, SecondaryLimi
 pub use record::RecordedRequest;
 pub use scripted::{Heard, Scripted, ScriptedServer};
 pub use seed::{
-    ManifestKind, ManifestSeed, Outage, OwnerKind, OwnerSeed, PackageSeed, Seed, TokenKind,
-    TokenSeed, VersionSeed, Visibility, days,
+    AnswerSeed, ManifestKind, ManifestSeed, Outage, OwnerKind, OwnerSeed, PackageSeed, Seed,
+    TokenKind, TokenSeed, VersionSeed, Visibility, days,
 };
 pub use server::FakeGitHub;

@@ -10,7 +10,7 @@ use std::time::SystemTime;
 
 use axum::extract::{Path, Query, State};
 use axum::http::header::LINK;
-use axum::http::{HeaderValue, StatusCode, Uri};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router, middleware};
@@ -264,6 +264,7 @@ async fn get_version(
 async fn delete_version(
     caller: Caller,
     target: VersionRef,
+    headers: HeaderMap,
     State(shared): App,
 ) -> Result<StatusCode, ApiError> {
     mutate(
@@ -274,11 +275,13 @@ async fn delete_version(
         false,
         |package, now| package.delete_version(target.id, now),
     )
+    .map_err(|err| err.echoing(&headers))
 }
 
 async fn restore_version(
     caller: Caller,
     target: VersionRef,
+    headers: HeaderMap,
     State(shared): App,
 ) -> Result<StatusCode, ApiError> {
     mutate(
@@ -289,6 +292,7 @@ async fn restore_version(
         false,
         |package, now| package.restore_version(target.id, now),
     )
+    .map_err(|err| err.echoing(&headers))
 }
 
 fn paginated(items: Vec<Value>, link: Option<String>) -> Response {

@@ -287,6 +287,19 @@ pub struct VersionSeed {
     /// Container only: what the registry serves for this version.
     #[serde(default)]
     pub manifest: Option<ManifestSeed>,
+    /// A delete or restore of this version is answered with this error instead of being
+    /// done: a hostile or broken server.
+    #[serde(default)]
+    pub answer: Option<AnswerSeed>,
+}
+
+/// An error answer to a version's delete or restore. `{authorization}` in the message is
+/// replaced by the request's own `Authorization` header, as a server that echoes it would.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerSeed {
+    pub status: u16,
+    pub message: String,
 }
 
 impl VersionSeed {
@@ -301,7 +314,18 @@ impl VersionSeed {
             downloads: 0,
             deleted_concurrently: false,
             manifest: None,
+            answer: None,
         }
+    }
+
+    /// Answer this version's delete or restore with `status` and `message` (see
+    /// [`AnswerSeed`]) instead of doing it.
+    pub fn answers(mut self, status: u16, message: &str) -> Self {
+        self.answer = Some(AnswerSeed {
+            status,
+            message: message.to_owned(),
+        });
+        self
     }
 
     pub fn named(mut self, name: &str) -> Self {

@@ -70,6 +70,8 @@ pub struct Version {
     pub deleted_concurrently: bool,
     /// What the registry serves for this version (container versions without an explicit name).
     pub manifest: Option<Served>,
+    /// The seeded error its delete or restore is answered with instead.
+    pub answer: Option<ApiError>,
 }
 
 impl Version {
@@ -248,6 +250,9 @@ impl Package {
 
     /// Deletes an active version, with GitHub's refusals.
     pub fn delete_version(&mut self, id: u64, now: SystemTime) -> Result<(), ApiError> {
+        if let Some(answer) = self.version(id).and_then(|v| v.answer.clone()) {
+            return Err(answer);
+        }
         if let Some(version) = self
             .versions
             .iter_mut()
@@ -291,6 +296,9 @@ impl Package {
 
     /// Restores a deleted version within the restore window.
     pub fn restore_version(&mut self, id: u64, now: SystemTime) -> Result<(), ApiError> {
+        if let Some(answer) = self.version(id).and_then(|v| v.answer.clone()) {
+            return Err(answer);
+        }
         let version = self
             .version(id)
             .filter(|v| within_restore_window(v.deleted_at, now))
@@ -379,6 +387,7 @@ impl Version {
             downloads: seed.downloads,
             deleted_concurrently: seed.deleted_concurrently,
             manifest,
+            answer: seed.answer.map(ApiError::seeded).transpose()?,
         })
     }
 }

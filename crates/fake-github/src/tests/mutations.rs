@@ -238,3 +238,38 @@ fn every_request_is_recorded_in_order_with_its_status() {
         ]
     );
 }
+
+#[test]
+fn a_seeded_answer_replaces_the_change_and_can_echo_the_authorization_header() {
+    let fake = container(vec![
+        VersionSeed::new(1, days(5))
+            .tags(&["v1"])
+            .answers(500, "boom for {authorization}"),
+        VersionSeed::new(2, days(4))
+            .deleted(days(1))
+            .answers(401, "Bad credentials"),
+        VersionSeed::new(3, days(3)).tags(&["v3"]),
+    ]);
+
+    assert_error(
+        &call(&fake, "DELETE", &format!("{APP}/versions/1"), ALICE),
+        500,
+        &format!("boom for Bearer {ALICE}"),
+    );
+    assert_error(
+        &call(&fake, "POST", &format!("{APP}/versions/2/restore"), ALICE),
+        401,
+        "Bad credentials",
+    );
+    assert_eq!(fake.active_ids("acme", "container", "app"), vec![1, 3]);
+    assert_eq!(fake.deleted_ids("acme", "container", "app"), vec![2]);
+}
+
+#[test]
+fn a_seeded_answer_must_be_an_error_status() {
+    let seed = world().package(
+        PackageSeed::new("acme", "container", "app")
+            .version(VersionSeed::new(1, days(5)).answers(204, "fine")),
+    );
+    assert!(FakeGitHub::start(seed).is_err());
+}
