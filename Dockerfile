@@ -5,8 +5,8 @@ ARG BUILDARCH
 ARG TARGETARCH
 
 # The Rust standard library for the target, and for a foreign target Debian's cross gcc
-# and glibc (the static libc.a the binary links). Package versions come with the pinned
-# Debian release of the base image; Dependabot keeps the base image current.
+# and glibc (the static libc.a the binary links). Package versions follow the base image's
+# Debian release (bookworm, glibc 2.36, as on the CI machine); Dependabot keeps it current.
 # hadolint ignore=DL3008
 RUN set -eu; \
     case "$TARGETARCH" in \
@@ -31,11 +31,12 @@ COPY crates ./crates
 COPY src ./src
 COPY scripts/build-static ./scripts/build-static
 
-# The git commit `--version` prints; the release and CI workflows pass it.
+# The git commit `--version` prints; the release and CI workflows pass it. Like every
+# ARG, it is in the environment of the RUN below, where cargo compiles it in.
 ARG PACKAGE_JANITOR_COMMIT=""
 # scripts/build-static is the one cargo command, shared with .ci/run: a fully static
 # release binary (static glibc) for the target.
-RUN binary="$(PACKAGE_JANITOR_COMMIT="$PACKAGE_JANITOR_COMMIT" scripts/build-static "$(cat /target-triple)")" \
+RUN binary="$(scripts/build-static "$(cat /target-triple)")" \
     && cp "$binary" /package-janitor
 
 # Runtime stage: the static binary and the CA bundle, nothing else (no shell, no libc).
