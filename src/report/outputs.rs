@@ -8,7 +8,7 @@ use anyhow::Context;
 use serde_json::json;
 
 use super::{RunReport, timestamp};
-use crate::model::outcome::Outcome;
+use crate::model::outcome::{Entry, Outcome, PackageEntry};
 
 /// GitHub drops an output over 1 MB; the lists stop short of that with room to spare.
 const MAX_OUTPUT_BYTES: usize = 900_000;
@@ -105,22 +105,18 @@ fn join_within_limit(ids: impl Iterator<Item = String>) -> (String, bool) {
 /// The `json` array, stopping at a whole entry before the size limit so it stays valid.
 fn json_within_limit(report: &RunReport) -> (String, bool) {
     let mut array = String::from("[");
-    for (package, entry) in report.entries() {
-        let version = &entry.version;
-        let item = json!({
-            "package": package,
-            "id": version.id,
-            "name": version.name,
-            "tags": version.tags,
-            "created_at": timestamp(version.created_at),
-            "updated_at": timestamp(version.updated_at),
-            "deleted_at": version.deleted_at.map(timestamp),
-            "outcome": entry.outcome.to_string(),
-            "reason": entry.reason,
-            "parent_id": entry.relation.as_ref().and_then(|relation| relation.parents.first()),
-            "role": entry.relation.as_ref().map(|relation| relation.role.to_string()),
-        })
-        .to_string();
+    let items = report.packages.iter().flat_map(|package| {
+        let whole = package
+            .whole
+            .as_ref()
+            .map(|whole| package_item(&package.name, whole));
+        let versions = package
+            .entries
+            .iter()
+            .map(|entry| version_item(&package.name, entry));
+        whole.into_iter().chain(versions)
+    });
+    for item in items {
         if array.len() + item.len() + 2 > MAX_OUTPUT_BYTES {
             array.push(']');
             return (array, true);
@@ -134,10 +130,49 @@ fn json_within_limit(report: &RunReport) -> (String, bool) {
     (array, false)
 }
 
+/// A package acted on as a whole: `"scope": "package"`, the version fields null, and the
+/// ids of the versions that went or came back with it.
+fn package_item(package: &str, whole: &PackageEntry) -> String {
+    json!({
+        "package": package,
+        "scope": "package",
+        "id": null,
+        "name": package,
+        "tags": [],
+        "created_at": null,
+        "updated_at": null,
+        "deleted_at": null,
+        "outcome": whole.outcome.to_string(),
+        "reason": whole.reason,
+        "parent_id": null,
+        "role": null,
+        "version_ids": whole.version_ids,
+    })
+    .to_string()
+}
+
+fn version_item(package: &str, entry: &Entry) -> String {
+    let version = &entry.version;
+    json!({
+            "scope": "version",
+            "package": package,
+            "id": version.id,
+            "name": version.name,
+            "tags": version.tags,
+            "created_at": timestamp(version.created_at),
+            "updated_at": timestamp(version.updated_at),
+            "deleted_at": version.deleted_at.map(timestamp),
+            "outcome": entry.outcome.to_string(),
+            "reason": entry.reason,
+            "parent_id": entry.relation.as_ref().and_then(|relation| relation.parents.first()),
+            "role": entry.relation.as_ref().map(|relation| relation.role.to_string()),
+    })
+    .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::outcome::Entry;
     use crate::model::version::Version;
     use crate::report::PackageReport;
     use std::collections::BTreeMap;
@@ -169,6 +204,7 @@ mod tests {
                 entries,
                 error: None,
                 left: None,
+                whole: None,
             }],
             refusal: None,
             stopped: None,

@@ -10,7 +10,7 @@ use anyhow::Context;
 use super::{PackageReport, RunReport, age};
 use crate::config::{Config, PackageSelector, TagState};
 use crate::model::image::short_digest;
-use crate::model::outcome::Entry;
+use crate::model::outcome::{Entry, Outcome, PackageEntry};
 use crate::model::version::describe;
 
 /// GitHub drops a step summary over 1 MiB; rows stop well before that.
@@ -86,6 +86,9 @@ fn package_section(
     rows_left: &mut usize,
 ) {
     let _ = writeln!(out, "### `{}`\n", package.name);
+    if let Some(whole) = &package.whole {
+        let _ = writeln!(out, "{}\n", whole_line(whole));
+    }
     if let Some(error) = &package.error {
         let _ = writeln!(out, "**Not processed:** {}\n", cell(error));
         return;
@@ -150,6 +153,24 @@ fn package_section(
         *rows_left -= 1;
     }
     out.push('\n');
+}
+
+/// What happened to the package itself, when it was acted on as a whole.
+fn whole_line(whole: &PackageEntry) -> String {
+    let count = whole.version_ids.len();
+    let what = match &whole.outcome {
+        Outcome::Deleted => format!(
+            "deleted with its package: the policy selected all {count} active versions, so the package itself was deleted, in one request"
+        ),
+        Outcome::WouldDeletePackage => {
+            format!("would delete the package, with all {count} of its active versions")
+        }
+        Outcome::Restored => format!(
+            "the package had been deleted and was restored; {count} versions came back with it"
+        ),
+        other => format!("{other} ({})", whole.reason),
+    };
+    format!("**Whole package:** {}", cell(&what))
 }
 
 /// Entries with their depth in the image tree: an image, then what went with it (platform
@@ -255,7 +276,6 @@ mod tests {
 
     use super::*;
     use crate::model::image::{Relation, Role};
-    use crate::model::outcome::Outcome;
     use crate::model::version::Version;
 
     fn entry(id: u64, tags: &[&str], parent: Option<(u64, Role)>) -> Entry {
@@ -315,6 +335,7 @@ mod tests {
                 entries,
                 error: None,
                 left: None,
+                whole: None,
             }],
             refusal: None,
             stopped: None,

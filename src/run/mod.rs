@@ -3,6 +3,7 @@
 pub mod environment;
 pub mod execute;
 pub mod inspect;
+pub mod whole_package;
 
 use std::time::SystemTime;
 
@@ -63,6 +64,7 @@ pub async fn run<W: std::io::Write>(
 
     let mut plans = Vec::with_capacity(names.len());
     for name in &names {
+        let revived = whole_package::revive(&github, &namespace, config, name, log).await;
         let plan = match (
             list_and_plan(&github, &namespace, config, env, name, log).await,
             &registry,
@@ -73,11 +75,11 @@ pub async fn run<W: std::io::Write>(
             }
             (plan, _) => plan,
         };
-        plans.push((name, plan));
+        plans.push((name, plan, revived));
     }
     let selected: usize = plans
         .iter()
-        .filter_map(|(_, plan)| plan.as_ref().ok())
+        .filter_map(|(_, plan, _)| plan.as_ref().ok())
         .map(|plan| plan.selected().count())
         .sum();
     let refusal = config
@@ -92,16 +94,31 @@ pub async fn run<W: std::io::Write>(
         announce_budget(&github, selected, log);
     }
 
+    let deletable = whole_package::deletable(
+        config,
+        plans.iter().map(|(name, plan, _)| {
+            let full = plan.as_ref().is_ok_and(whole_package::fully_selected);
+            (name.as_str(), full)
+        }),
+        wildcard_matches,
+        log,
+    );
+
     let mut stop = Stop::default();
     let mut packages = Vec::with_capacity(plans.len());
-    for (name, plan) in plans {
+    for (name, plan, revived) in plans {
+        let (mut whole, came_back) = match revived {
+            Some(revived) => (Some(revived.entry), revived.versions),
+            None => (None, Vec::new()),
+        };
         let plan = match plan {
             Ok(plan) => plan,
             Err(err) => {
-                packages.push(match rate_limited(&err) {
+                let report = match rate_limited(&err) {
                     Some(reason) => PackageReport::left(name, reason),
                     None => PackageReport::failed(name, format!("{err:#}")),
-                });
+                };
+                packages.push(report.with_whole(whole));
                 continue;
             }
         };
@@ -117,18 +134,36 @@ pub async fn run<W: std::io::Write>(
                 package_type: config.package_type,
                 name,
             };
-            act(
-                &github,
-                config,
-                &target,
-                &plan,
-                images.as_ref(),
-                &mut stop,
-                log,
-            )
-            .await
+            let deleted = if deletable.contains(name) {
+                whole_package::delete(&github, &target, &plan, config.dry_run, &mut stop, log).await
+            } else {
+                None
+            };
+            match deleted {
+                Some(whole_package::WholeDelete {
+                    entry,
+                    versions: Some(versions),
+                }) => {
+                    whole = Some(entry);
+                    versions
+                }
+                deleted => {
+                    whole = deleted.map(|deleted| deleted.entry).or(whole);
+                    act(
+                        &github,
+                        config,
+                        &target,
+                        &plan,
+                        images.as_ref(),
+                        &mut stop,
+                        log,
+                    )
+                    .await
+                }
+            }
         };
-        packages.push(PackageReport::planned(name, &plan, entries));
+        let entries = came_back.into_iter().chain(entries).collect();
+        packages.push(PackageReport::planned(name, &plan, entries).with_whole(whole));
     }
 
     let report = RunReport {
@@ -320,11 +355,13 @@ fn listing_failed(
     name: &str,
 ) -> anyhow::Error {
     let advice = match err.kind {
-        ApiErrorKind::NotFound => format!(
-            "package `{name}` ({}) was not found under {}, or the token cannot see it. Check `owner`, `package-type` and the name. A GITHUB_TOKEN needs `permissions: packages: write` and the repository needs access to the package (package settings → Manage Actions access); a classic PAT needs read:packages (delete:packages to delete, write:packages to restore).",
-            config.package_type,
-            namespace.prefix()
-        ),
+        ApiErrorKind::NotFound => {
+            format!(
+                "package `{name}` ({}) was not found under {}, or the token cannot see it. Check `owner`, `package-type` and the name. A GITHUB_TOKEN needs `permissions: packages: write` and the repository needs access to the package (package settings → Manage Actions access); a classic PAT needs read:packages (delete:packages to delete, write:packages to restore).",
+                config.package_type,
+                namespace.prefix()
+            ) + restore_hint(config)
+        }
         ApiErrorKind::Forbidden => format!(
             "the token may not read package `{name}`: give the workflow `permissions: packages: write` and the repository access to the package, or use a classic PAT with read:packages"
         ),
@@ -335,6 +372,20 @@ fn listing_failed(
         _ => format!("listing the versions of package `{name}` failed"),
     };
     anyhow::Error::new(err).context(advice)
+}
+
+/// In restore mode a deleted package is restored before it is listed, so a listing that
+/// still answers 404 may be one of several deleted packages of that name.
+fn restore_hint(config: &Config) -> &'static str {
+    match (config.mode, config.dry_run) {
+        (Mode::Delete, _) => "",
+        (Mode::Restore, true) => {
+            " If the package itself was deleted, a run without `dry-run` restores it first."
+        }
+        (Mode::Restore, false) => {
+            " A package named exactly is restored first if it was deleted, and GitHub found no deleted package of that name to restore either; if several deleted packages share the name, set `package-restore-token` to pick one."
+        }
+    }
 }
 
 async fn act<W: std::io::Write>(
