@@ -216,6 +216,13 @@ pub struct PackageSeed {
     pub repository: Option<String>,
     #[serde(default)]
     pub versions: Vec<VersionSeed>,
+    /// `Some(ago)`: the whole package was deleted `ago` before the fake started. Several
+    /// deleted packages may share a name (and one live package with it).
+    #[serde(default, deserialize_with = "optional_duration")]
+    pub deleted_ago: Option<Duration>,
+    /// The `token` query parameter that picks this deleted package when restoring it.
+    #[serde(default)]
+    pub restore_token: Option<String>,
 }
 
 impl PackageSeed {
@@ -228,6 +235,8 @@ impl PackageSeed {
             visibility: Visibility::Private,
             repository: None,
             versions: Vec::new(),
+            deleted_ago: None,
+            restore_token: None,
         }
     }
 
@@ -248,6 +257,18 @@ impl PackageSeed {
 
     pub fn version(mut self, version: VersionSeed) -> Self {
         self.versions.push(version);
+        self
+    }
+
+    /// The whole package was deleted `ago` before the fake started.
+    pub fn deleted(mut self, ago: Duration) -> Self {
+        self.deleted_ago = Some(ago);
+        self
+    }
+
+    /// The `token` that picks this deleted package among others of its name on restore.
+    pub fn restore_token(mut self, token: &str) -> Self {
+        self.restore_token = Some(token.to_owned());
         self
     }
 }
