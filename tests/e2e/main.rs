@@ -6,5 +6,6 @@ mod harness;
 mod images;
 mod limits;
 mod owners;
+mod packages;
 mod refusals;
 mod restore;
