@@ -236,6 +236,31 @@ mod tests {
     }
 
     #[test]
+    fn a_package_acted_on_whole_has_one_package_entry_before_its_versions_and_no_id() {
+        let mut report = report(vec![
+            entry(1, Outcome::DeletedWithPackage),
+            entry(2, Outcome::DeletedWithPackage),
+        ]);
+        report.packages[0].whole = Some(PackageEntry {
+            outcome: Outcome::Deleted,
+            reason: "every version selected".to_string(),
+            version_ids: vec![1, 2],
+        });
+        let outputs = Outputs::from_report(&report);
+        assert_eq!(outputs.ids, "1,2");
+        assert_eq!(outputs.count, 2);
+        let json: serde_json::Value = serde_json::from_str(&outputs.json).unwrap();
+        assert_eq!(json.as_array().map(Vec::len), Some(3));
+        assert_eq!(json[0]["scope"], "package");
+        assert_eq!(json[0]["package"], "lib");
+        assert_eq!(json[0]["id"], serde_json::Value::Null);
+        assert_eq!(json[0]["outcome"], "deleted");
+        assert_eq!(json[0]["version_ids"], serde_json::json!([1, 2]));
+        assert_eq!(json[1]["scope"], "version");
+        assert_eq!(json[1]["outcome"], "deleted (with its package)");
+    }
+
+    #[test]
     fn render_uses_the_heredoc_form_for_json() {
         let outputs = Outputs::from_report(&report(vec![entry(7, Outcome::WouldDelete)]));
         let text = outputs.render();

@@ -351,6 +351,67 @@ mod tests {
         }
     }
 
+    fn config(packages: &str, delete_empty_packages: bool) -> Config {
+        Config::from_env(|name| match name {
+            "INPUT_TOKEN" => Some("t".to_string()),
+            "GITHUB_REPOSITORY_OWNER" => Some("acme".to_string()),
+            "INPUT_PACKAGES" => Some(packages.to_string()),
+            "INPUT_DELETE-EMPTY-PACKAGES" => Some(delete_empty_packages.to_string()),
+            _ => None,
+        })
+        .expect("valid inputs")
+    }
+
+    /// A stand-in for the run's matcher: `prefix*` matches names starting with `prefix`.
+    fn prefix_matches(pattern: &str, name: &str) -> bool {
+        pattern
+            .strip_suffix('*')
+            .is_some_and(|prefix| name.starts_with(prefix))
+    }
+
+    /// The `packages` input, whether `delete-empty-packages` is on, each package with
+    /// whether its plan selects every version, and the packages that may go whole.
+    type Case<'a> = (&'a str, bool, &'a [(&'a str, bool)], &'a [&'a str]);
+
+    #[test]
+    fn only_fully_selected_packages_go_whole_and_a_wildcard_goes_all_or_nothing() {
+        let cases: &[Case] = &[
+            ("lib", true, &[("lib", true)], &["lib"]),
+            ("lib", false, &[("lib", true)], &[]),
+            ("lib", true, &[("lib", false)], &[]),
+            ("lib-*", true, &[("lib-a", true), ("lib-b", false)], &[]),
+            (
+                "lib-*",
+                true,
+                &[("lib-a", true), ("lib-b", true)],
+                &["lib-a", "lib-b"],
+            ),
+            (
+                "lib-*, lib-a",
+                true,
+                &[("lib-a", true), ("lib-b", false)],
+                &["lib-a"],
+            ),
+            (
+                "lib-*, app-*",
+                true,
+                &[("lib-a", true), ("lib-b", false), ("app-x", true)],
+                &["app-x"],
+            ),
+        ];
+        for (packages, on, planned, expected) in cases {
+            let mut log = Log::new(Vec::new());
+            let got = deletable(
+                &config(packages, *on),
+                planned.iter().copied(),
+                prefix_matches,
+                &mut log,
+            );
+            let expected: HashSet<String> = expected.iter().map(|name| name.to_string()).collect();
+            assert_eq!(got, expected, "{packages} {planned:?}");
+        }
+    }
+
     #[test]
     fn a_409_to_a_package_restore_says_to_set_the_restore_token() {
         let conflict = refusal(409, "Multiple deleted packages match this name.");

@@ -1,7 +1,7 @@
 //! Whole packages: `delete-empty-packages` deletes a package the policy empties with one
 //! request, and restore mode brings back a deleted package before its versions.
 
-use fake_github::{FakeGitHub, PackageSeed, RecordedRequest, VersionSeed, days};
+use fake_github::{FakeGitHub, PackageSeed, RecordedRequest, days};
 use serde_json::Value;
 
 use crate::harness::*;
