@@ -280,7 +280,8 @@ impl GitHub {
 
     /// `POST {prefix}/packages/{type}/{name}/restore[?token=]`. GitHub wants its `token`
     /// query parameter when several deleted packages share the name. The token never
-    /// appears in an error: the route an error names has it replaced by `***`.
+    /// appears in an error: it is replaced by `***` in the route and in the message (a
+    /// transport error may quote the URL).
     pub async fn restore_package(
         &self,
         namespace: &Namespace,
@@ -292,12 +293,13 @@ impl GitHub {
         let Some(token) = token else {
             return self.send(Method::Post, &route).await.map(drop);
         };
-        let with_token = format!("{route}?token={}", super::percent_encode(token, b"-._~"));
-        self.send(Method::Post, &with_token)
+        let encoded = super::percent_encode(token, b"-._~");
+        self.send(Method::Post, &format!("{route}?token={encoded}"))
             .await
             .map(drop)
             .map_err(|mut err| {
                 err.route = format!("{route}?token=***");
+                err.message = err.message.replace(&encoded, "***").replace(token, "***");
                 err
             })
     }

@@ -1,7 +1,7 @@
 //! Whole packages: `delete-empty-packages` deletes a package the policy empties with one
 //! request, and restore mode brings back a deleted package before its versions.
 
-use fake_github::{FakeGitHub, PackageSeed, RecordedRequest, days};
+use fake_github::{FakeGitHub, PackageSeed, RecordedRequest, VersionSeed, days};
 use serde_json::Value;
 
 use crate::harness::*;
@@ -401,4 +401,63 @@ fn under_a_wildcard_a_package_goes_whole_only_when_every_package_it_matches_does
         .collect();
     assert_eq!(whole, vec!["app-x", "app-y"]);
     assert_eq!(run.ids(), vec![1, 3, 5, 6, 7]);
+}
+
+#[test]
+fn a_multi_arch_image_and_everything_that_goes_with_it_empty_the_package_for_a_workflow_token() {
+    let (amd64, arm64) = (2, 3);
+    let fake = start(vec![container(
+        "acme",
+        "app",
+        vec![
+            VersionSeed::new(amd64, days(10)).platform("linux/amd64"),
+            VersionSeed::new(arm64, days(10)).platform("linux/arm64"),
+            VersionSeed::new(4, days(10)).attestation_for(amd64),
+            VersionSeed::new(1, days(10))
+                .index(&[amd64, arm64, 4])
+                .tags(&["v1"]),
+        ],
+    )]);
+    let run = janitor(&fake, WORKFLOW_TOKEN)
+        .input("packages", "app")
+        .input("tag-regex", "^v1$")
+        .input("delete-empty-packages", "true")
+        .run();
+    run.assert_success();
+    assert!(fake.package_deleted("acme", "container", "app"));
+    assert_eq!(
+        mutations(&fake),
+        vec!["DELETE /orgs/acme/packages/container/app 204".to_string()]
+    );
+    assert_eq!(run.ids(), vec![1, 2, 3, 4]);
+    assert_eq!(run.outcome_of(2), "deleted (with its package)");
+    assert_eq!(
+        run.json()
+            .iter()
+            .find(|entry| entry["id"] == 2)
+            .map(|entry| entry["parent_id"].clone()),
+        Some(Value::from(1)),
+        "a platform manifest is still reported with its image"
+    );
+}
+
+#[test]
+fn a_restore_dry_run_does_not_restore_a_deleted_package_and_says_what_a_real_run_would_do() {
+    let fake = start(vec![npm("lib", &[(1, 30)]).deleted(days(1))]);
+    let run = janitor(&fake, ALICE)
+        .input("package-type", "npm")
+        .input("packages", "lib")
+        .input("mode", "restore")
+        .input("dry-run", "true")
+        .run();
+    run.assert_failure();
+    assert!(mutations(&fake).is_empty(), "{:?}", mutations(&fake));
+    assert!(fake.package_deleted("acme", "npm", "lib"));
+    assert!(
+        run.log.contains(
+            "If the package itself was deleted, a run without `dry-run` restores it first."
+        ),
+        "{}",
+        run.log
+    );
 }

@@ -128,7 +128,12 @@ async fn list_packages(
 }
 
 /// Scopes, owner, package, visibility and admin rights for `action` on the target package,
-/// which must be live (a deleted package answers 404 until it is restored).
+/// which must be live.
+///
+/// Guess: a deleted package answers 404 `Package not found.` on every route but its
+/// restore, exactly like a package the caller cannot see (reported for the versions
+/// listing), and the list-packages endpoint has no `state` to find deleted packages with.
+/// So a client learns that a package is deleted only by restoring it.
 fn locate<'w>(
     world: &'w World,
     caller: &Caller,
