@@ -11,7 +11,7 @@ use super::execute::{Stop, Target};
 use crate::config::{Config, Mode, PackageSelector};
 use crate::github::{ApiError, ApiErrorKind, GitHub, Namespace, VersionState};
 use crate::model::outcome::{Entry, Outcome, PackageEntry};
-use crate::model::version::{Version, describe};
+use crate::model::version::Version;
 use crate::policy::plan::{Decision, Plan};
 use crate::report::log::Log;
 
@@ -182,7 +182,7 @@ fn delete_outcome(result: Result<(), ApiError>, stop: &mut Stop) -> Outcome {
 /// A deleted package brought back, with the versions that came back with it.
 pub struct Revived {
     pub entry: PackageEntry,
-    /// `restored (with its package)` entries, in the order GitHub listed them.
+    /// `restored (with its package)` entries, oldest first like every report.
     pub versions: Vec<Entry>,
 }
 
@@ -253,7 +253,7 @@ pub async fn revive<W: std::io::Write>(
             versions: Vec::new(),
         });
     }
-    let back = github
+    let mut back = github
         .list_versions(namespace, config.package_type, name, VersionState::Active)
         .await
         .unwrap_or_else(|err| {
@@ -262,6 +262,7 @@ pub async fn revive<W: std::io::Write>(
             ));
             Vec::new()
         });
+    back.sort_by_key(|version| (version.created_at, version.id));
     entry.version_ids = back.iter().map(|version| version.id).collect();
     log.info(&format!(
         "package `{name}` was deleted: restored it, and {} versions came back with it",
@@ -272,12 +273,11 @@ pub async fn revive<W: std::io::Write>(
 }
 
 fn came_back(version: Version) -> Entry {
-    let reason = format!("came back with its package ({})", describe(&version));
     Entry {
         version,
         outcome: Outcome::RestoredWithPackage,
         relation: None,
-        reason,
+        reason: "came back with its package".to_string(),
     }
 }
 

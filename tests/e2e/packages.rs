@@ -190,7 +190,7 @@ fn the_ids_of_a_whole_package_delete_undo_it() {
     let whole = package_entries(&undo);
     assert_eq!(whole.len(), 1);
     assert_eq!(whole[0]["outcome"], "restored");
-    assert_eq!(whole[0]["version_ids"], serde_json::json!([2, 1]));
+    assert_eq!(whole[0]["version_ids"], serde_json::json!([1, 2]));
     let requests: Vec<String> = fake
         .requests()
         .iter()
