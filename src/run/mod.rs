@@ -139,16 +139,11 @@ pub async fn run<W: std::io::Write>(
             } else {
                 None
             };
-            match deleted {
-                Some(whole_package::WholeDelete {
-                    entry,
-                    versions: Some(versions),
-                }) => {
-                    whole = Some(entry);
-                    versions
-                }
-                deleted => {
-                    whole = deleted.map(|deleted| deleted.entry).or(whole);
+            let (entry, versions) = deleted.map_or((None, None), |d| (Some(d.entry), d.versions));
+            whole = entry.or(whole);
+            match versions {
+                Some(versions) => versions,
+                None => {
                     act(
                         &github,
                         config,
@@ -355,13 +350,12 @@ fn listing_failed(
     name: &str,
 ) -> anyhow::Error {
     let advice = match err.kind {
-        ApiErrorKind::NotFound => {
-            format!(
-                "package `{name}` ({}) was not found under {}, or the token cannot see it. Check `owner`, `package-type` and the name. A GITHUB_TOKEN needs `permissions: packages: write` and the repository needs access to the package (package settings → Manage Actions access); a classic PAT needs read:packages (delete:packages to delete, write:packages to restore).",
-                config.package_type,
-                namespace.prefix()
-            ) + restore_hint(config)
-        }
+        ApiErrorKind::NotFound => format!(
+            "package `{name}` ({}) was not found under {}, or the token cannot see it. Check `owner`, `package-type` and the name. A GITHUB_TOKEN needs `permissions: packages: write` and the repository needs access to the package (package settings → Manage Actions access); a classic PAT needs read:packages (delete:packages to delete, write:packages to restore).{}",
+            config.package_type,
+            namespace.prefix(),
+            restore_hint(config)
+        ),
         ApiErrorKind::Forbidden => format!(
             "the token may not read package `{name}`: give the workflow `permissions: packages: write` and the repository access to the package, or use a classic PAT with read:packages"
         ),
