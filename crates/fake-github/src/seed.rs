@@ -31,6 +31,8 @@
 //! ```
 //!
 //! Ages are relative to the moment the fake starts, so seeded worlds stay stable over time.
+//! A package can start deleted (`"deleted_ago": "1d"`); several deleted packages may share
+//! a name, each with the `"restore_token"` that picks it on restore.
 //!
 //! Container versions are also served by the fake's OCI registry (see `registry`): a
 //! `manifest` describes what the version's manifest is (see [`ManifestSeed`]), and the
