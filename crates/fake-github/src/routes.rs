@@ -196,6 +196,11 @@ async fn restore_package(
     access::require_scopes(&caller, Action::Restore, &target.package_type)?;
     let mut world = shared.world();
     let owner = access::resolve_owner(&world, &caller, &target.prefix)?.clone();
+    // Visibility and admin rights come before the restore's own rules (409 among several).
+    let named = world
+        .package(&owner.login, &target.package_type, &target.name)
+        .ok_or_else(ApiError::package_not_found)?;
+    access::authorize(&caller, &target.prefix, &owner, named, Action::Restore)?;
     let id = world.package_to_restore(
         &owner.login,
         &target.package_type,
