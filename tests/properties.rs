@@ -33,6 +33,8 @@ const VARIABLES: &[(&str, &str)] = &[
     ("INPUT_REGISTRY-URL", "registry-url"),
     ("INPUT_DELETE-ORPHANS", "delete-orphans"),
     ("INPUT_RULES", "rules"),
+    ("INPUT_DELETE-EMPTY-PACKAGES", "delete-empty-packages"),
+    ("INPUT_PACKAGE-RESTORE-TOKEN", "package-restore-token"),
     ("GITHUB_REPOSITORY_OWNER", "owner"),
     ("GITHUB_API_URL", "GITHUB_API_URL"),
     ("PACKAGE_JANITOR_RETRY_BASE", "PACKAGE_JANITOR_RETRY_BASE"),

@@ -135,6 +135,12 @@ pub struct Config {
     pub registry_url: String,
     /// `delete-orphans`: also delete untagged manifests and artifacts no kept image references.
     pub delete_orphans: bool,
+    /// `delete-empty-packages`: delete a package with one request when the plan selects every
+    /// active version of it, instead of its versions one by one (delete mode only).
+    pub delete_empty_packages: bool,
+    /// `package-restore-token`: GitHub's `token` query parameter for restoring a deleted
+    /// package whose name several deleted packages share. A secret: `Debug` hides it.
+    pub package_restore_token: Option<Token>,
     /// Request rate, retries and waits: `points-per-minute`, `mutation-interval`,
     /// `rate-limit-wait`, and `PACKAGE_JANITOR_RETRY_BASE` for tests.
     pub pacing: Pacing,
@@ -335,6 +341,13 @@ impl Config {
             Some(value) => parse_bool("delete-orphans", &value)?,
             None => false,
         };
+        let delete_empty_packages = match input("delete-empty-packages") {
+            Some(value) => parse_bool("delete-empty-packages", &value)?,
+            None => false,
+        };
+        let package_restore_token = input("package-restore-token")
+            .map(parse_package_restore_token)
+            .transpose()?;
         let pacing = parse_pacing(
             &input,
             var("PACKAGE_JANITOR_RETRY_BASE"),
@@ -382,6 +395,8 @@ impl Config {
             api_url,
             registry_url,
             delete_orphans,
+            delete_empty_packages,
+            package_restore_token,
             pacing,
         })
     }
@@ -446,6 +461,20 @@ fn parse_pacing(
             })?;
     }
     Ok(pacing)
+}
+
+/// One word sent as a query parameter; the error never repeats it, as it may be a secret.
+fn parse_package_restore_token(value: String) -> Result<Token, InputError> {
+    if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(InputError {
+            source: Source::Input("package-restore-token"),
+            value: None,
+            problem: "contains spaces or line breaks: it must be the single token GitHub \
+                      gives for one deleted package"
+                .to_owned(),
+        });
+    }
+    Ok(Token::new(value))
 }
 
 fn parse_bounded_duration(
@@ -790,6 +819,8 @@ mod tests {
         assert_eq!(config.api_url, "https://api.github.com");
         assert_eq!(config.registry_url, "https://ghcr.io");
         assert!(!config.delete_orphans);
+        assert!(!config.delete_empty_packages);
+        assert_eq!(config.package_restore_token, None);
     }
 
     #[test]
@@ -809,6 +840,8 @@ mod tests {
             ("GITHUB_API_URL", "https://ghes.example.com/api/v3/"),
             ("INPUT_REGISTRY-URL", "https://containers.ghes.example.com/"),
             ("INPUT_DELETE-ORPHANS", "true"),
+            ("INPUT_DELETE-EMPTY-PACKAGES", "true"),
+            ("INPUT_PACKAGE-RESTORE-TOKEN", "pkg-token-1"),
         ]);
         assert_eq!(config.owner, "someone-else");
         assert_eq!(config.package_type, PackageType::Npm);
@@ -836,6 +869,11 @@ mod tests {
         assert_eq!(config.api_url, "https://ghes.example.com/api/v3");
         assert_eq!(config.registry_url, "https://containers.ghes.example.com");
         assert!(config.delete_orphans);
+        assert!(config.delete_empty_packages);
+        assert_eq!(
+            config.package_restore_token.as_ref().map(Token::expose),
+            Some("pkg-token-1")
+        );
     }
 
     #[test]
@@ -864,6 +902,8 @@ mod tests {
                 ("GITHUB_API_URL", blank),
                 ("INPUT_REGISTRY-URL", blank),
                 ("INPUT_DELETE-ORPHANS", blank),
+                ("INPUT_DELETE-EMPTY-PACKAGES", blank),
+                ("INPUT_PACKAGE-RESTORE-TOKEN", blank),
             ]);
             assert_eq!(config.owner, "octo-org", "blank {blank:?}");
             assert_eq!(config.package_type, PackageType::Container);
@@ -879,6 +919,8 @@ mod tests {
             assert_eq!(config.api_url, "https://api.github.com");
             assert_eq!(config.registry_url, "https://ghcr.io");
             assert!(!config.delete_orphans);
+            assert!(!config.delete_empty_packages);
+            assert_eq!(config.package_restore_token, None);
         }
     }
 
@@ -1291,6 +1333,16 @@ mod tests {
             (&[("INPUT_DRY-RUN", "yes")], "dry-run", Some("yes")),
             (&[("INPUT_DRY-RUN", "1")], "dry-run", Some("1")),
             (
+                &[("INPUT_DELETE-EMPTY-PACKAGES", "yes")],
+                "delete-empty-packages",
+                Some("yes"),
+            ),
+            (
+                &[("INPUT_PACKAGE-RESTORE-TOKEN", "two words")],
+                "package-restore-token",
+                None,
+            ),
+            (
                 &[("INPUT_DELETE-ORPHANS", "yes")],
                 "delete-orphans",
                 Some("yes"),
@@ -1404,6 +1456,7 @@ mod tests {
             &[("GITHUB_API_URL", "nope")],
             &[("INPUT_REGISTRY-URL", "nope")],
             &[("INPUT_DELETE-ORPHANS", "maybe")],
+            &[("INPUT_DELETE-EMPTY-PACKAGES", "maybe")],
         ];
         for pairs in failures {
             let error = parse_err(pairs);
@@ -1418,7 +1471,7 @@ mod tests {
                 );
             }
         }
-        let config = parse_ok(&[]);
+        let config = parse_ok(&[("INPUT_PACKAGE-RESTORE-TOKEN", SECRET)]);
         for shown in [format!("{config:?}"), format!("{config:#?}")] {
             assert!(
                 !shown.contains(SECRET),
@@ -1427,5 +1480,8 @@ mod tests {
         }
         let missing = parse_err(&[("INPUT_TOKEN", "")]);
         assert_eq!(missing.value(), None);
+        let spaced = format!("{SECRET} {SECRET}");
+        let restore_token = parse_err(&[("INPUT_PACKAGE-RESTORE-TOKEN", &spaced)]);
+        assert!(!format!("{restore_token} {restore_token:?}").contains(SECRET));
     }
 }

@@ -358,6 +358,59 @@ fn with_page(route: &str, page: u32) -> String {
     format!("{path}?{}", pairs.join("&"))
 }
 
+/// Whole packages: probe, delete and restore. A package is deleted with one request when a
+/// run empties it, and a deleted package must be restored before its versions can be listed.
+impl GitHub {
+    /// `GET {prefix}/packages/{type}/{name}`: `Ok` when the package is live and visible.
+    /// A deleted package answers 404 `Package not found.`, like one the token cannot see.
+    pub async fn get_package(
+        &self,
+        namespace: &Namespace,
+        package_type: PackageType,
+        name: &str,
+    ) -> Result<(), ApiError> {
+        let route = package_route(namespace, package_type, name);
+        self.send(Method::Get, &route).await.map(drop)
+    }
+
+    /// `DELETE {prefix}/packages/{type}/{name}`: the package and every version it has.
+    pub async fn delete_package(
+        &self,
+        namespace: &Namespace,
+        package_type: PackageType,
+        name: &str,
+    ) -> Result<(), ApiError> {
+        let route = package_route(namespace, package_type, name);
+        self.send(Method::Delete, &route).await.map(drop)
+    }
+
+    /// `POST {prefix}/packages/{type}/{name}/restore[?token=]`. GitHub wants its `token`
+    /// query parameter when several deleted packages share the name. The token never
+    /// appears in an error: it is replaced by `***` in the route and in the message (a
+    /// transport error may quote the URL).
+    pub async fn restore_package(
+        &self,
+        namespace: &Namespace,
+        package_type: PackageType,
+        name: &str,
+        token: Option<&str>,
+    ) -> Result<(), ApiError> {
+        let route = format!("{}/restore", package_route(namespace, package_type, name));
+        let Some(token) = token else {
+            return self.send(Method::Post, &route).await.map(drop);
+        };
+        let encoded = super::percent_encode(token, b"-._~");
+        self.send(Method::Post, &format!("{route}?token={encoded}"))
+            .await
+            .map(drop)
+            .map_err(|mut err| {
+                err.route = format!("{route}?token=***");
+                err.message = err.message.replace(&encoded, "***").replace(token, "***");
+                err
+            })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;

@@ -11,6 +11,14 @@ pub enum Outcome {
     Restored,
     WouldDelete,
     WouldRestore,
+    /// Deleted by the one request that deleted its whole package (`delete-empty-packages`).
+    DeletedWithPackage,
+    /// Active again because its whole package was restored.
+    RestoredWithPackage,
+    /// A dry run: would go with its whole package.
+    WouldDeleteWithPackage,
+    /// A dry run's package entry: the whole package would be deleted.
+    WouldDeletePackage,
     /// Not done, for a reason that is not a failure (a refusal GitHub is known to give).
     Skipped(String),
     Failed(String),
@@ -23,7 +31,14 @@ impl Outcome {
     pub fn is_acted_on(&self) -> bool {
         matches!(
             self,
-            Outcome::Deleted | Outcome::Restored | Outcome::WouldDelete | Outcome::WouldRestore
+            Outcome::Deleted
+                | Outcome::Restored
+                | Outcome::WouldDelete
+                | Outcome::WouldRestore
+                | Outcome::DeletedWithPackage
+                | Outcome::RestoredWithPackage
+                | Outcome::WouldDeleteWithPackage
+                | Outcome::WouldDeletePackage
         )
     }
 }
@@ -35,6 +50,10 @@ impl std::fmt::Display for Outcome {
             Outcome::Restored => f.write_str("restored"),
             Outcome::WouldDelete => f.write_str("would delete"),
             Outcome::WouldRestore => f.write_str("would restore"),
+            Outcome::DeletedWithPackage => f.write_str("deleted (with its package)"),
+            Outcome::RestoredWithPackage => f.write_str("restored (with its package)"),
+            Outcome::WouldDeleteWithPackage => f.write_str("would delete (with its package)"),
+            Outcome::WouldDeletePackage => f.write_str("would delete the package"),
             Outcome::Skipped(reason) => write!(f, "skipped: {reason}"),
             Outcome::Failed(reason) => write!(f, "failed: {reason}"),
             Outcome::Left(reason) => write!(f, "left for the next run: {reason}"),
@@ -53,4 +72,16 @@ pub struct Entry {
     pub reason: String,
     /// The rule (its name, or `#N`) that selected it, or that selected its image.
     pub rule: Option<String>,
+}
+
+/// What happened to a package acted on as a whole: deleted because the plan selected every
+/// active version (`delete-empty-packages`), or restored because it was deleted. Reported
+/// next to its versions' entries, with `"scope": "package"` in the `json` output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackageEntry {
+    /// `Deleted`, `Restored`, `WouldDeletePackage`, or why not (`Skipped`, `Failed`, `Left`).
+    pub outcome: Outcome,
+    pub reason: String,
+    /// The versions that went, or came back, with it.
+    pub version_ids: Vec<u64>,
 }

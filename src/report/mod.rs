@@ -8,7 +8,7 @@ pub mod summary;
 use std::collections::{BTreeMap, HashSet};
 use std::time::SystemTime;
 
-use crate::model::outcome::{Entry, Outcome};
+use crate::model::outcome::{Entry, Outcome, PackageEntry};
 use crate::model::version::Version;
 use crate::policy::plan::{Decision, Plan, Reason};
 
@@ -32,6 +32,8 @@ pub struct PackageReport {
     /// Set when the package was not listed because the primary budget ran out; the next
     /// run lists it. Not a failure.
     pub left: Option<String>,
+    /// Set when the package itself was acted on: deleted whole, or restored.
+    pub whole: Option<PackageEntry>,
 }
 
 impl PackageReport {
@@ -73,7 +75,13 @@ impl PackageReport {
             entries,
             error: None,
             left: None,
+            whole: None,
         }
+    }
+
+    /// The same report, with what happened to the package itself.
+    pub fn with_whole(self, whole: Option<PackageEntry>) -> PackageReport {
+        PackageReport { whole, ..self }
     }
 
     pub fn failed(name: &str, error: String) -> PackageReport {
@@ -101,6 +109,7 @@ impl PackageReport {
             entries: Vec::new(),
             error: None,
             left: None,
+            whole: None,
         }
     }
 }
@@ -176,6 +185,11 @@ impl RunReport {
             totals.selected += package.entries.len();
             totals.packages_failed += usize::from(package.error.is_some());
             totals.packages_left += usize::from(package.left.is_some());
+            let whole_failed = package
+                .whole
+                .as_ref()
+                .is_some_and(|whole| matches!(whole.outcome, Outcome::Failed(_)));
+            totals.packages_failed += usize::from(whole_failed);
             for entry in &package.entries {
                 match entry.outcome {
                     Outcome::Skipped(_) => totals.skipped += 1,

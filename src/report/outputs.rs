@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::sanitize::Sanitizer;
 use super::{RunReport, timestamp};
-use crate::model::outcome::Outcome;
+use crate::model::outcome::{Entry, Outcome, PackageEntry};
 
 /// GitHub drops an output over 1 MB; the lists stop short of that with room to spare.
 const MAX_OUTPUT_BYTES: usize = 900_000;
@@ -108,24 +108,18 @@ fn join_within_limit(ids: impl Iterator<Item = String>) -> (String, bool) {
 /// Strings are redacted before they are serialized, so the array stays valid JSON.
 fn json_within_limit(report: &RunReport, clean: &Sanitizer) -> (String, bool) {
     let mut array = String::from("[");
-    for (package, entry) in report.entries() {
-        let version = &entry.version;
-        let tags: Vec<String> = version.tags.iter().map(|tag| clean.redact(tag)).collect();
-        let item = json!({
-            "package": clean.redact(package),
-            "id": version.id,
-            "name": clean.redact(&version.name),
-            "tags": tags,
-            "created_at": timestamp(version.created_at),
-            "updated_at": timestamp(version.updated_at),
-            "deleted_at": version.deleted_at.map(timestamp),
-            "outcome": clean.redact(&entry.outcome.to_string()),
-            "reason": clean.redact(&entry.reason),
-            "rule": entry.rule,
-            "parent_id": entry.relation.as_ref().and_then(|relation| relation.parents.first()),
-            "role": entry.relation.as_ref().map(|relation| relation.role.to_string()),
-        })
-        .to_string();
+    let items = report.packages.iter().flat_map(|package| {
+        let whole = package
+            .whole
+            .as_ref()
+            .map(|whole| package_item(&package.name, whole, clean));
+        let versions = package
+            .entries
+            .iter()
+            .map(|entry| version_item(&package.name, entry, clean));
+        whole.into_iter().chain(versions)
+    });
+    for item in items {
         if array.len() + item.len() + 2 > MAX_OUTPUT_BYTES {
             array.push(']');
             return (array, true);
@@ -139,10 +133,55 @@ fn json_within_limit(report: &RunReport, clean: &Sanitizer) -> (String, bool) {
     (array, false)
 }
 
+/// A package acted on as a whole: `"scope": "package"`, the version fields null, and the
+/// ids of the versions that went or came back with it.
+fn package_item(package: &str, whole: &PackageEntry, clean: &Sanitizer) -> String {
+    let package = clean.redact(package);
+    json!({
+        "scope": "package",
+        "package": package,
+        "id": null,
+        "name": package,
+        "tags": [],
+        "created_at": null,
+        "updated_at": null,
+        "deleted_at": null,
+        "outcome": clean.redact(&whole.outcome.to_string()),
+        "reason": clean.redact(&whole.reason),
+        "rule": null,
+        "parent_id": null,
+        "role": null,
+        "version_ids": whole.version_ids,
+    })
+    .to_string()
+}
+
+/// A selected version: `"scope": "version"`. Strings from the server or the policy are
+/// redacted before they are serialized, so the array stays valid JSON.
+fn version_item(package: &str, entry: &Entry, clean: &Sanitizer) -> String {
+    let version = &entry.version;
+    let tags: Vec<String> = version.tags.iter().map(|tag| clean.redact(tag)).collect();
+    json!({
+        "scope": "version",
+        "package": clean.redact(package),
+        "id": version.id,
+        "name": clean.redact(&version.name),
+        "tags": tags,
+        "created_at": timestamp(version.created_at),
+        "updated_at": timestamp(version.updated_at),
+        "deleted_at": version.deleted_at.map(timestamp),
+        "outcome": clean.redact(&entry.outcome.to_string()),
+        "reason": clean.redact(&entry.reason),
+        "rule": entry.rule,
+        "parent_id": entry.relation.as_ref().and_then(|relation| relation.parents.first()),
+        "role": entry.relation.as_ref().map(|relation| relation.role.to_string()),
+    })
+    .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::outcome::Entry;
     use crate::model::version::Version;
     use crate::report::PackageReport;
     use std::collections::BTreeMap;
@@ -178,6 +217,7 @@ mod tests {
                 entries,
                 error: None,
                 left: None,
+                whole: None,
             }],
             refusal: None,
             stopped: None,
@@ -210,6 +250,31 @@ mod tests {
         assert_eq!(json[1]["parent_id"], serde_json::Value::Null);
         assert_eq!(json[0]["created_at"], "2023-11-14T22:13:20Z");
         assert_eq!(json[0]["deleted_at"], serde_json::Value::Null);
+    }
+
+    #[test]
+    fn a_package_acted_on_whole_has_one_package_entry_before_its_versions_and_no_id() {
+        let mut report = report(vec![
+            entry(1, Outcome::DeletedWithPackage),
+            entry(2, Outcome::DeletedWithPackage),
+        ]);
+        report.packages[0].whole = Some(PackageEntry {
+            outcome: Outcome::Deleted,
+            reason: "every version selected".to_string(),
+            version_ids: vec![1, 2],
+        });
+        let outputs = Outputs::from_report(&report, &Sanitizer::default());
+        assert_eq!(outputs.ids, "1,2");
+        assert_eq!(outputs.count, 2);
+        let json: serde_json::Value = serde_json::from_str(&outputs.json).unwrap();
+        assert_eq!(json.as_array().map(Vec::len), Some(3));
+        assert_eq!(json[0]["scope"], "package");
+        assert_eq!(json[0]["package"], "lib");
+        assert_eq!(json[0]["id"], serde_json::Value::Null);
+        assert_eq!(json[0]["outcome"], "deleted");
+        assert_eq!(json[0]["version_ids"], serde_json::json!([1, 2]));
+        assert_eq!(json[1]["scope"], "version");
+        assert_eq!(json[1]["outcome"], "deleted (with its package)");
     }
 
     #[test]

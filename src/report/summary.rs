@@ -14,7 +14,7 @@ use super::sanitize::Sanitizer;
 use super::{PackageReport, RunReport, age};
 use crate::config::{Config, PackageSelector, TagState};
 use crate::model::image::short_digest;
-use crate::model::outcome::Entry;
+use crate::model::outcome::{Entry, Outcome, PackageEntry};
 use crate::model::version::describe;
 
 /// GitHub drops a step summary over 1 MiB; rows stop well before that.
@@ -112,6 +112,9 @@ fn package_section(
     clean: &Sanitizer,
 ) {
     let _ = writeln!(out, "### {}\n", clean.code(&package.name));
+    if let Some(whole) = &package.whole {
+        let _ = writeln!(out, "{}\n", whole_line(whole, clean));
+    }
     if let Some(error) = &package.error {
         let _ = writeln!(out, "**Not processed:** {}\n", clean.markdown(error));
         return;
@@ -235,6 +238,24 @@ fn rules_section(
     out.push('\n');
 }
 
+/// What happened to the package itself, when it was acted on as a whole.
+fn whole_line(whole: &PackageEntry, clean: &Sanitizer) -> String {
+    let count = whole.version_ids.len();
+    let what = match &whole.outcome {
+        Outcome::Deleted => format!(
+            "deleted with its package: the policy selected all {count} active versions, so the package itself was deleted, in one request"
+        ),
+        Outcome::WouldDeletePackage => {
+            format!("would delete the package, with all {count} of its active versions")
+        }
+        Outcome::Restored => format!(
+            "the package had been deleted and was restored; {count} versions came back with it"
+        ),
+        other => format!("{other} ({})", whole.reason),
+    };
+    format!("**Whole package:** {}", clean.markdown(&what))
+}
+
 /// Entries with their depth in the image tree: an image, then what went with it (platform
 /// manifests, attestations, signatures) beneath it, in entry order. An entry whose parent
 /// is not among the entries is shown at the top level.
@@ -344,7 +365,6 @@ mod tests {
 
     use super::*;
     use crate::model::image::{Relation, Role};
-    use crate::model::outcome::Outcome;
     use crate::model::version::Version;
 
     fn entry(id: u64, tags: &[&str], parent: Option<(u64, Role)>) -> Entry {
@@ -408,6 +428,7 @@ mod tests {
                 left: None,
                 rules: Vec::new(),
                 kept_by_rules: Vec::new(),
+                whole: None,
             }],
             refusal: None,
             stopped: None,
@@ -467,6 +488,7 @@ mod tests {
                 entries,
                 error: None,
                 left: None,
+                whole: None,
             }],
             refusal: None,
             stopped: None,

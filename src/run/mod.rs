@@ -4,6 +4,7 @@ pub mod cancel;
 pub mod environment;
 pub mod execute;
 pub mod inspect;
+pub mod whole_package;
 
 use std::collections::HashSet;
 use std::time::SystemTime;
@@ -13,7 +14,7 @@ pub use environment::Environment;
 use crate::config::{Config, Mode, PackageSelector};
 use crate::github::ratelimit::Cover;
 use crate::github::{ApiError, ApiErrorKind, GitHub, Namespace, OwnerKind, VersionState};
-use crate::model::outcome::{Entry, Outcome};
+use crate::model::outcome::{Entry, Outcome, PackageEntry};
 use crate::model::version::PackageType;
 use crate::owner;
 use crate::policy::plan::{self, Plan};
@@ -64,7 +65,7 @@ pub async fn run<W: std::io::Write>(
     };
     let selected: usize = plans
         .iter()
-        .filter_map(|(_, plan)| plan.as_ref().ok())
+        .filter_map(|(_, plan, _)| plan.as_ref().ok())
         .map(|plan| plan.selected().count())
         .sum();
     let refusal = config
@@ -78,20 +79,35 @@ pub async fn run<W: std::io::Write>(
     if refusal.is_none() && !config.dry_run {
         announce_budget(&github, selected, log);
     }
+    let deletable = whole_package::deletable(
+        config,
+        plans.iter().map(|(name, plan, _)| {
+            let full = plan.as_ref().is_ok_and(whole_package::fully_selected);
+            (name.as_str(), full)
+        }),
+        wildcard_matches,
+        log,
+    );
 
     let mut stop = Stop {
         reason: None,
         cancel: env.cancel.clone(),
     };
     let mut entries: Vec<Vec<Entry>> = plans.iter().map(|_| Vec::new()).collect();
+    let mut deleted_whole: Vec<Option<PackageEntry>> = plans.iter().map(|_| None).collect();
     let acting = Acting {
         github: &github,
         config,
         namespace: &namespace,
         registry: registry.as_ref(),
         refusal: refusal.as_deref(),
+        deletable: &deletable,
     };
-    let acted = act_all(&acting, env, &plans, &mut stop, &mut entries, log).await;
+    let mut sinks = Sinks {
+        entries: &mut entries,
+        deleted_whole: &mut deleted_whole,
+    };
+    let acted = act_all(&acting, env, &plans, &mut stop, &mut sinks, log).await;
     let interrupted = match acted {
         Err(err) => Some(format!("{err:#}")),
         Ok(()) if env.cancel.is_requested() => Some(CANCELLED_RUN.to_string()),
@@ -100,17 +116,27 @@ pub async fn run<W: std::io::Write>(
     let packages = plans
         .into_iter()
         .zip(entries)
-        .map(|((name, plan), mut entries)| match plan {
-            Ok(plan) => {
-                if interrupted.is_some() {
-                    leave_the_rest(&plan, &mut entries, env.cancel.is_requested());
+        .zip(deleted_whole)
+        .map(|(((name, plan, revived), mut entries), deleted)| {
+            let (revived, came_back) = match revived {
+                Some(revived) => (Some(revived.entry), revived.versions),
+                None => (None, Vec::new()),
+            };
+            let whole = deleted.or(revived);
+            match plan {
+                Ok(plan) => {
+                    if interrupted.is_some() {
+                        leave_the_rest(&plan, &mut entries, env.cancel.is_requested());
+                    }
+                    let entries = came_back.into_iter().chain(entries).collect();
+                    PackageReport::planned(&name, &plan, entries).with_whole(whole)
                 }
-                PackageReport::planned(&name, &plan, entries)
+                Err(err) => match rate_limited(&err) {
+                    Some(reason) => PackageReport::left(&name, reason),
+                    None => PackageReport::failed(&name, format!("{err:#}")),
+                }
+                .with_whole(whole),
             }
-            Err(err) => match rate_limited(&err) {
-                Some(reason) => PackageReport::left(&name, reason),
-                None => PackageReport::failed(&name, format!("{err:#}")),
-            },
         })
         .collect();
 
@@ -140,9 +166,12 @@ struct Ready {
     namespace: Namespace,
     kind: OwnerKind,
     registry: Option<Registry>,
-    /// Each package with its plan, or why it could not be listed.
-    plans: Vec<(String, anyhow::Result<Plan>)>,
+    /// Each package with its plan (or why it could not be listed), and, in restore mode,
+    /// the package itself when it had been deleted and was restored first.
+    plans: Vec<PackagePlan>,
 }
+
+type PackagePlan = (String, anyhow::Result<Plan>, Option<whole_package::Revived>);
 
 /// Find the owner and packages, then list and plan every package. Changes nothing.
 async fn prepare<W: std::io::Write>(
@@ -171,6 +200,7 @@ async fn prepare<W: std::io::Write>(
     };
     let mut plans = Vec::with_capacity(names.len());
     for name in names {
+        let revived = whole_package::revive(github, &namespace, config, &name, log).await;
         let plan = match (
             list_and_plan(github, &namespace, config, env, &name, log).await,
             &registry,
@@ -183,7 +213,7 @@ async fn prepare<W: std::io::Write>(
             }
             (plan, _) => plan,
         };
-        plans.push((name, plan));
+        plans.push((name, plan, revived));
     }
     Ok(Prepared::Ready(Box::new(Ready {
         namespace,
@@ -200,6 +230,15 @@ struct Acting<'a> {
     namespace: &'a Namespace,
     registry: Option<&'a Registry>,
     refusal: Option<&'a str>,
+    /// The packages `delete-empty-packages` may delete with one request.
+    deletable: &'a HashSet<String>,
+}
+
+/// Where acting records what it did, one slot per plan: each version's outcome, and the
+/// package itself when it was deleted whole.
+struct Sinks<'a> {
+    entries: &'a mut [Vec<Entry>],
+    deleted_whole: &'a mut [Option<PackageEntry>],
 }
 
 /// Act on every planned package in turn, recording each version's outcome in `entries` (one
@@ -209,13 +248,14 @@ struct Acting<'a> {
 async fn act_all<W: std::io::Write>(
     acting: &Acting<'_>,
     env: &Environment,
-    plans: &[(String, anyhow::Result<Plan>)],
+    plans: &[PackagePlan],
     stop: &mut Stop,
-    entries: &mut [Vec<Entry>],
+    sinks: &mut Sinks<'_>,
     log: &mut Log<W>,
 ) -> anyhow::Result<()> {
     let config = acting.config;
-    for ((name, plan), entries) in plans.iter().zip(entries.iter_mut()) {
+    let slots = sinks.entries.iter_mut().zip(sinks.deleted_whole.iter_mut());
+    for ((name, plan, _), (entries, deleted_whole)) in plans.iter().zip(slots) {
         let Ok(plan) = plan else {
             continue;
         };
@@ -232,6 +272,18 @@ async fn act_all<W: std::io::Write>(
             package_type: config.package_type,
             name,
         };
+        if acting.deletable.contains(name) {
+            let deleted =
+                whole_package::delete(acting.github, &target, plan, config.dry_run, stop, log)
+                    .await;
+            if let Some(deleted) = deleted {
+                *deleted_whole = Some(deleted.entry);
+                if let Some(versions) = deleted.versions {
+                    *entries = versions;
+                    continue;
+                }
+            }
+        }
         let finished = tokio::select! {
             () = act(acting, &target, plan, images.as_ref(), stop, entries, log) => true,
             () = env.cancel.grace_over() => false,
@@ -455,9 +507,10 @@ fn listing_failed(
 ) -> anyhow::Error {
     let advice = match err.kind {
         ApiErrorKind::NotFound => format!(
-            "package `{name}` ({}) was not found under {}, or the token cannot see it. Check `owner`, `package-type` and the name. A GITHUB_TOKEN needs `permissions: packages: write` and the repository needs access to the package (package settings → Manage Actions access); a classic PAT needs read:packages (delete:packages to delete, write:packages to restore).",
+            "package `{name}` ({}) was not found under {}, or the token cannot see it. Check `owner`, `package-type` and the name. A GITHUB_TOKEN needs `permissions: packages: write` and the repository needs access to the package (package settings → Manage Actions access); a classic PAT needs read:packages (delete:packages to delete, write:packages to restore).{}",
             config.package_type,
-            namespace.prefix()
+            namespace.prefix(),
+            restore_hint(config)
         ),
         ApiErrorKind::Forbidden => format!(
             "the token may not read package `{name}`: give the workflow `permissions: packages: write` and the repository access to the package, or use a classic PAT with read:packages"
@@ -469,6 +522,20 @@ fn listing_failed(
         _ => format!("listing the versions of package `{name}` failed"),
     };
     anyhow::Error::new(err).context(advice)
+}
+
+/// In restore mode a deleted package is restored before it is listed, so a listing that
+/// still answers 404 may be one of several deleted packages of that name.
+fn restore_hint(config: &Config) -> &'static str {
+    match (config.mode, config.dry_run) {
+        (Mode::Delete, _) => "",
+        (Mode::Restore, true) => {
+            " If the package itself was deleted, a run without `dry-run` restores it first."
+        }
+        (Mode::Restore, false) => {
+            " A package named exactly is restored first if it was deleted, and GitHub found no deleted package of that name to restore either; if several deleted packages share the name, set `package-restore-token` to pick one."
+        }
+    }
 }
 
 async fn act<W: std::io::Write>(

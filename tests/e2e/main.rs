@@ -10,6 +10,7 @@ mod hostile_server;
 mod images;
 mod limits;
 mod owners;
+mod packages;
 mod refusals;
 mod restore;
 mod rules;

@@ -128,19 +128,23 @@ async fn list_packages(
 }
 
 /// Scopes, owner, package, visibility and admin rights for `action` on the target package,
-/// which must be live, or deleted when `deleted_package` (to restore it).
+/// which must be live.
+///
+/// Guess: a deleted package answers 404 `Package not found.` on every route but its
+/// restore, exactly like a package the caller cannot see (reported for the versions
+/// listing), and the list-packages endpoint has no `state` to find deleted packages with.
+/// So a client learns that a package is deleted only by restoring it.
 fn locate<'w>(
     world: &'w World,
     caller: &Caller,
     target: &PackageRef,
     action: Action,
-    deleted_package: bool,
 ) -> Result<(&'w Owner, &'w Package), ApiError> {
     access::require_scopes(caller, action, &target.package_type)?;
     let owner = access::resolve_owner(world, caller, &target.prefix)?;
     let package = world
         .package(&owner.login, &target.package_type, &target.name)
-        .filter(|p| p.deleted_at.is_some() == deleted_package)
+        .filter(|p| p.deleted_at.is_none())
         .ok_or_else(ApiError::package_not_found)?;
     access::authorize(caller, &target.prefix, owner, package, action)?;
     Ok((owner, package))
@@ -152,13 +156,10 @@ fn mutate(
     caller: &Caller,
     target: &PackageRef,
     action: Action,
-    deleted_package: bool,
     change: impl FnOnce(&mut Package, SystemTime) -> Result<(), ApiError>,
 ) -> Result<StatusCode, ApiError> {
     let mut world = shared.world();
-    let id = locate(&world, caller, target, action, deleted_package)?
-        .1
-        .id;
+    let id = locate(&world, caller, target, action)?.1.id;
     let package = world
         .package_by_id_mut(id)
         .ok_or_else(ApiError::package_not_found)?;
@@ -172,7 +173,7 @@ async fn get_package(
     State(shared): App,
 ) -> Result<Json<Value>, ApiError> {
     let world = shared.world();
-    let (owner, package) = locate(&world, &caller, &target, Action::Read, false)?;
+    let (owner, package) = locate(&world, &caller, &target, Action::Read)?;
     Ok(Json(render::package(&shared.base_url, owner, package)))
 }
 
@@ -181,29 +182,37 @@ async fn delete_package(
     target: PackageRef,
     State(shared): App,
 ) -> Result<StatusCode, ApiError> {
-    mutate(
-        &shared,
-        &caller,
-        &target,
-        Action::Delete,
-        false,
-        Package::delete,
-    )
+    mutate(&shared, &caller, &target, Action::Delete, Package::delete)
 }
 
+/// Restores a deleted package; `token` picks one of several deleted packages of the name
+/// (see `World::package_to_restore` for what the fake guesses).
 async fn restore_package(
     caller: Caller,
     target: PackageRef,
     State(shared): App,
+    Query(query): Query<HashMap<String, String>>,
 ) -> Result<StatusCode, ApiError> {
-    mutate(
-        &shared,
-        &caller,
-        &target,
-        Action::Restore,
-        true,
-        Package::restore,
-    )
+    access::require_scopes(&caller, Action::Restore, &target.package_type)?;
+    let mut world = shared.world();
+    let owner = access::resolve_owner(&world, &caller, &target.prefix)?.clone();
+    // Visibility and admin rights come before the restore's own rules (409 among several).
+    let named = world
+        .package(&owner.login, &target.package_type, &target.name)
+        .ok_or_else(ApiError::package_not_found)?;
+    access::authorize(&caller, &target.prefix, &owner, named, Action::Restore)?;
+    let id = world.package_to_restore(
+        &owner.login,
+        &target.package_type,
+        &target.name,
+        query.get("token").map(String::as_str),
+    )?;
+    let package = world
+        .package_by_id_mut(id)
+        .ok_or_else(ApiError::package_not_found)?;
+    access::authorize(&caller, &target.prefix, &owner, package, Action::Restore)?;
+    package.restore(SystemTime::now())?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn list_versions(
@@ -226,7 +235,7 @@ async fn list_versions(
     };
     let page = Page::from_query(&query);
     let world = shared.world();
-    let (owner, package) = locate(&world, &caller, &target, action, false)?;
+    let (owner, package) = locate(&world, &caller, &target, action)?;
     // Versions are kept newest first from the start (see `World::from_seed`).
     let versions: Vec<&Version> = package
         .versions
@@ -249,7 +258,7 @@ async fn get_version(
     State(shared): App,
 ) -> Result<Json<Value>, ApiError> {
     let world = shared.world();
-    let (owner, package) = locate(&world, &caller, &target.package, Action::Read, false)?;
+    let (owner, package) = locate(&world, &caller, &target.package, Action::Read)?;
     let version = package
         .version(target.id)
         .ok_or_else(ApiError::package_not_found)?;
@@ -272,7 +281,6 @@ async fn delete_version(
         &caller,
         &target.package,
         Action::Delete,
-        false,
         |package, now| package.delete_version(target.id, now),
     )
     .map_err(|err| err.echoing(&headers))
@@ -289,7 +297,6 @@ async fn restore_version(
         &caller,
         &target.package,
         Action::Restore,
-        false,
         |package, now| package.restore_version(target.id, now),
     )
     .map_err(|err| err.echoing(&headers))

@@ -35,6 +35,8 @@
 //! ```
 //!
 //! Ages are relative to the moment the fake starts, so seeded worlds stay stable over time.
+//! A package can start deleted (`"deleted_ago": "1d"`); several deleted packages may share
+//! a name, each with the `"restore_token"` that picks it on restore.
 //!
 //! Container versions are also served by the fake's OCI registry (see `registry`): a
 //! `manifest` describes what the version's manifest is (see [`ManifestSeed`]), and the
@@ -220,6 +222,13 @@ pub struct PackageSeed {
     pub repository: Option<String>,
     #[serde(default)]
     pub versions: Vec<VersionSeed>,
+    /// `Some(ago)`: the whole package was deleted `ago` before the fake started. Several
+    /// deleted packages may share a name (and one live package with it).
+    #[serde(default, deserialize_with = "optional_duration")]
+    pub deleted_ago: Option<Duration>,
+    /// The `token` query parameter that picks this deleted package when restoring it.
+    #[serde(default)]
+    pub restore_token: Option<String>,
 }
 
 impl PackageSeed {
@@ -232,6 +241,8 @@ impl PackageSeed {
             visibility: Visibility::Private,
             repository: None,
             versions: Vec::new(),
+            deleted_ago: None,
+            restore_token: None,
         }
     }
 
@@ -252,6 +263,18 @@ impl PackageSeed {
 
     pub fn version(mut self, version: VersionSeed) -> Self {
         self.versions.push(version);
+        self
+    }
+
+    /// The whole package was deleted `ago` before the fake started.
+    pub fn deleted(mut self, ago: Duration) -> Self {
+        self.deleted_ago = Some(ago);
+        self
+    }
+
+    /// The `token` that picks this deleted package among others of its name on restore.
+    pub fn restore_token(mut self, token: &str) -> Self {
+        self.restore_token = Some(token.to_owned());
         self
     }
 }

@@ -54,6 +54,8 @@ pub struct Package {
     pub repository: Option<String>,
     pub created_at: SystemTime,
     pub deleted_at: Option<SystemTime>,
+    /// The `token` that picks this package on restore when deleted packages share its name.
+    pub restore_token: Option<String>,
     pub versions: Vec<Version>,
 }
 
@@ -138,10 +140,12 @@ impl World {
             )
             .with_context(|| what.clone())?;
             ensure!(
-                !packages.iter().any(|p| p.owner == package.owner
-                    && p.package_type == package.package_type
-                    && p.name == package.name),
-                "{what} is seeded twice"
+                package.deleted_at.is_some()
+                    || !packages.iter().any(|p| p.deleted_at.is_none()
+                        && p.owner == package.owner
+                        && p.package_type == package.package_type
+                        && p.name == package.name),
+                "{what} is seeded twice (only deleted packages may share a name)"
             );
             packages.push(package);
         }
@@ -161,11 +165,62 @@ impl World {
         self.owners.iter().find(|o| same_login(&o.login, login))
     }
 
-    /// The package `owner/package_type/name`, live or deleted.
+    /// The package `owner/package_type/name`: the live one, else the first deleted one.
     pub fn package(&self, owner: &str, package_type: &str, name: &str) -> Option<&Package> {
-        self.packages.iter().find(|p| {
+        let mut named = self.packages.iter().filter(|p| {
             same_login(&p.owner, owner) && p.package_type == package_type && p.name == name
-        })
+        });
+        let first = named.next()?;
+        Some(
+            std::iter::once(first)
+                .chain(named)
+                .find(|p| p.deleted_at.is_none())
+                .unwrap_or(first),
+        )
+    }
+
+    /// Which deleted package a restore of `owner/package_type/name` brings back.
+    ///
+    /// Guesses, where GitHub documents only that restoring a package whose name several
+    /// deleted packages share needs the `token` query parameter (a 409 is reported
+    /// without it):
+    /// - without `token`: the one deleted package of the name; 409 when there are several;
+    /// - with `token`: the deleted package it belongs to, even when it is the only one;
+    ///   a token of none of them answers 404;
+    /// - a live package of the same name (the name was reused) answers 409; with no deleted
+    ///   package of the name at all, 404.
+    pub fn package_to_restore(
+        &self,
+        owner: &str,
+        package_type: &str,
+        name: &str,
+        token: Option<&str>,
+    ) -> Result<u64, ApiError> {
+        let named = || {
+            self.packages.iter().filter(|p| {
+                same_login(&p.owner, owner) && p.package_type == package_type && p.name == name
+            })
+        };
+        let deleted: Vec<&Package> = named().filter(|p| p.deleted_at.is_some()).collect();
+        if !deleted.is_empty() && named().any(|p| p.deleted_at.is_none()) {
+            return Err(ApiError::conflict(format!(
+                "A package named {name} already exists: the name is in use by a new package."
+            )));
+        }
+        let chosen = match (token, deleted.as_slice()) {
+            (Some(token), _) => deleted
+                .iter()
+                .find(|p| p.restore_token.as_deref() == Some(token))
+                .ok_or_else(ApiError::package_not_found)?,
+            (None, [only]) => only,
+            (None, []) => return Err(ApiError::package_not_found()),
+            (None, _) => {
+                return Err(ApiError::conflict(
+                    "Multiple deleted packages match this name. Pass the token of the one to restore.",
+                ));
+            }
+        };
+        Ok(chosen.id)
     }
 
     pub fn package_by_id_mut(&mut self, id: u64) -> Option<&mut Package> {
@@ -209,6 +264,13 @@ impl Package {
         // Newest first, as GitHub lists them: sorted once here, so listing only slices.
         versions.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
         let created_at = versions.iter().map(|v| v.created_at).min().unwrap_or(now);
+        let deleted_at = seed
+            .deleted_ago
+            .map(|ago| {
+                now.checked_sub(ago)
+                    .context("deleted_ago reaches before 1970")
+            })
+            .transpose()?;
         Ok(Self {
             id,
             owner: owner.login.clone(),
@@ -217,7 +279,8 @@ impl Package {
             visibility: seed.visibility,
             repository: seed.repository,
             created_at,
-            deleted_at: None,
+            deleted_at,
+            restore_token: seed.restore_token,
             versions,
         })
     }

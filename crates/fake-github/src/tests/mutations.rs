@@ -273,3 +273,67 @@ fn a_seeded_answer_must_be_an_error_status() {
     );
     assert!(FakeGitHub::start(seed).is_err());
 }
+
+#[test]
+fn of_two_deleted_packages_with_one_name_the_token_picks_the_one_to_restore() {
+    let deleted = |id: u64, token: &str| {
+        PackageSeed::new("acme", "npm", "lib")
+            .version(VersionSeed::new(id, days(20)))
+            .deleted(days(id))
+            .restore_token(token)
+    };
+    let fake = start(
+        world()
+            .package(deleted(3, "tok-a"))
+            .package(deleted(4, "tok-b")),
+    );
+    let restore = "/orgs/acme/packages/npm/lib/restore";
+
+    assert_error(
+        &call(&fake, "GET", "/orgs/acme/packages/npm/lib/versions", ALICE),
+        404,
+        "Package not found.",
+    );
+    let without = call(&fake, "POST", restore, ALICE);
+    assert_eq!(without.status, 409, "{}", without.body);
+    assert!(fake.package_deleted("acme", "npm", "lib"));
+    assert_error(
+        &call(&fake, "POST", &format!("{restore}?token=nope"), ALICE),
+        404,
+        "Package not found.",
+    );
+
+    let picked = call(&fake, "POST", &format!("{restore}?token=tok-b"), ALICE);
+
+    assert_eq!(picked.status, 204, "{}", picked.body);
+    assert!(!fake.package_deleted("acme", "npm", "lib"));
+    assert_eq!(fake.active_ids("acme", "npm", "lib"), vec![4]);
+    let reused = call(&fake, "POST", &format!("{restore}?token=tok-a"), ALICE);
+    assert_eq!(
+        reused.status, 409,
+        "the name is in use again: {}",
+        reused.body
+    );
+}
+
+#[test]
+fn a_seeded_deleted_package_is_not_listed_until_restored_with_its_versions() {
+    let fake = start(
+        world().package(
+            PackageSeed::new("acme", "npm", "lib")
+                .versions(vec![
+                    VersionSeed::new(1, days(20)).deleted(days(10)),
+                    VersionSeed::new(2, days(15)),
+                ])
+                .deleted(days(2)),
+        ),
+    );
+    let listed = get(&fake, "/orgs/acme/packages?package_type=npm", ALICE);
+    assert!(listed.items().is_empty());
+
+    let restored = call(&fake, "POST", "/orgs/acme/packages/npm/lib/restore", ALICE);
+
+    assert_eq!(restored.status, 204, "{}", restored.body);
+    assert_eq!(fake.active_ids("acme", "npm", "lib"), vec![2]);
+    assert_eq!(fake.deleted_ids("acme", "npm", "lib"), vec![1]);
+}

@@ -1,0 +1,463 @@
+//! Whole packages: `delete-empty-packages` deletes a package the policy empties with one
+//! request, and restore mode brings back a deleted package before its versions.
+
+use fake_github::{FakeGitHub, PackageSeed, RecordedRequest, VersionSeed, days};
+use serde_json::Value;
+
+use crate::harness::*;
+
+const LIB: &str = "/orgs/acme/packages/npm/lib";
+
+/// An npm package `name` of `acme` with versions 1.0.`id`, `age` days old.
+fn npm(name: &str, versions: &[(u64, u64)]) -> PackageSeed {
+    PackageSeed::new("acme", "npm", name).versions(
+        versions
+            .iter()
+            .map(|&(id, age)| release(id, age, &format!("1.0.{id}")))
+            .collect(),
+    )
+}
+
+fn start(packages: Vec<PackageSeed>) -> FakeGitHub {
+    let seed = packages
+        .into_iter()
+        .fold(accounts(), |seed, package| seed.package(package));
+    FakeGitHub::start(seed).expect("fake starts")
+}
+
+/// A cleanup of every npm version older than a day of `packages`.
+fn cleanup(fake: &FakeGitHub, packages: &str) -> Janitor {
+    janitor(fake, ALICE)
+        .input("package-type", "npm")
+        .input("packages", packages)
+        .input("older-than", "1d")
+}
+
+/// The mutating requests the fake answered, as `METHOD path status`.
+fn mutations(fake: &FakeGitHub) -> Vec<String> {
+    fake.requests()
+        .iter()
+        .filter(|request| request.method != "GET")
+        .map(
+            |RecordedRequest {
+                 method,
+                 path,
+                 status,
+             }| format!("{method} {path} {status}"),
+        )
+        .collect()
+}
+
+/// The `json` entries with `"scope": "package"`.
+fn package_entries(run: &Finished) -> Vec<Value> {
+    run.json()
+        .into_iter()
+        .filter(|entry| entry["scope"] == "package")
+        .collect()
+}
+
+#[test]
+fn a_policy_that_selects_every_version_deletes_the_package_only_with_the_input() {
+    let versions = [(1, 30), (2, 20), (3, 10)];
+
+    let fake = start(vec![npm("lib", &versions)]);
+    let without = cleanup(&fake, "lib").run();
+    without.assert_success();
+    assert_eq!(without.ids(), vec![1, 2]);
+    assert!(
+        without
+            .outcome_of(3)
+            .starts_with("skipped: You cannot delete the last version"),
+        "{}",
+        without.outcome_of(3)
+    );
+    assert!(!fake.package_deleted("acme", "npm", "lib"));
+    assert!(package_entries(&without).is_empty());
+    assert!(
+        !mutations(&fake)
+            .iter()
+            .any(|m| m.starts_with(&format!("DELETE {LIB} ")))
+    );
+
+    let fake = start(vec![npm("lib", &versions)]);
+    let with = cleanup(&fake, "lib")
+        .input("delete-empty-packages", "true")
+        .run();
+    with.assert_success();
+    assert!(fake.package_deleted("acme", "npm", "lib"));
+    assert_eq!(mutations(&fake), vec![format!("DELETE {LIB} 204")]);
+    assert_eq!(with.ids(), vec![1, 2, 3], "the undo input stays the same");
+    assert_eq!(with.outputs["count"], "3");
+    for id in [1, 2, 3] {
+        assert_eq!(with.outcome_of(id), "deleted (with its package)");
+    }
+    let whole = package_entries(&with);
+    assert_eq!(whole.len(), 1, "{}", with.outputs["json"]);
+    assert_eq!(whole[0]["package"], "lib");
+    assert_eq!(whole[0]["outcome"], "deleted");
+    assert_eq!(whole[0]["id"], Value::Null);
+    assert_eq!(whole[0]["version_ids"], serde_json::json!([1, 2, 3]));
+    assert_eq!(with.json()[1]["scope"], "version");
+    assert!(
+        with.summary.contains("deleted with its package"),
+        "{}",
+        with.summary
+    );
+    assert!(with.summary.contains("3 deleted"), "{}", with.summary);
+}
+
+#[test]
+fn max_versions_counts_the_versions_of_a_package_deleted_whole() {
+    let fake = start(vec![npm("lib", &[(1, 30), (2, 20), (3, 10)])]);
+    let run = cleanup(&fake, "lib")
+        .input("delete-empty-packages", "true")
+        .input("max-versions", "2")
+        .run();
+    run.assert_failure();
+    assert!(
+        run.log.contains("3 versions would be affected"),
+        "{}",
+        run.log
+    );
+    assert!(mutations(&fake).is_empty(), "{:?}", mutations(&fake));
+    assert!(!fake.package_deleted("acme", "npm", "lib"));
+    assert_eq!(fake.active_ids("acme", "npm", "lib"), vec![1, 2, 3]);
+
+    let allowed = cleanup(&fake, "lib")
+        .input("delete-empty-packages", "true")
+        .input("max-versions", "3")
+        .run();
+    allowed.assert_success();
+    assert!(fake.package_deleted("acme", "npm", "lib"));
+}
+
+#[test]
+fn a_dry_run_says_it_would_delete_the_package_and_changes_nothing() {
+    let fake = start(vec![npm("lib", &[(1, 30), (2, 20)])]);
+    let run = cleanup(&fake, "lib")
+        .input("delete-empty-packages", "true")
+        .input("dry-run", "true")
+        .run();
+    run.assert_success();
+    assert!(mutations(&fake).is_empty(), "{:?}", mutations(&fake));
+    assert!(!fake.package_deleted("acme", "npm", "lib"));
+    assert_eq!(run.ids(), vec![1, 2]);
+    assert_eq!(run.outcome_of(1), "would delete (with its package)");
+    let whole = package_entries(&run);
+    assert_eq!(whole.len(), 1);
+    assert_eq!(whole[0]["outcome"], "would delete the package");
+    assert!(
+        run.summary.contains("would delete the package"),
+        "{}",
+        run.summary
+    );
+    assert!(
+        run.log.contains("lib: would delete the package"),
+        "{}",
+        run.log
+    );
+}
+
+#[test]
+fn the_ids_of_a_whole_package_delete_undo_it() {
+    let fake = start(vec![PackageSeed::new("acme", "npm", "lib").versions(vec![
+        release(1, 30, "1.0.1"),
+        release(2, 20, "1.0.2"),
+        release(9, 40, "0.9.0").deleted(days(5)),
+    ])]);
+    let cleanup = cleanup(&fake, "lib")
+        .input("delete-empty-packages", "true")
+        .run();
+    cleanup.assert_success();
+    assert!(fake.package_deleted("acme", "npm", "lib"));
+
+    let undo = janitor(&fake, ALICE)
+        .input("package-type", "npm")
+        .input("packages", "lib")
+        .input("mode", "restore")
+        .input("version-ids", &cleanup.outputs["ids"])
+        .run();
+    undo.assert_success();
+    assert!(!fake.package_deleted("acme", "npm", "lib"));
+    assert_eq!(fake.active_ids("acme", "npm", "lib"), vec![1, 2]);
+    assert_eq!(
+        fake.deleted_ids("acme", "npm", "lib"),
+        vec![9],
+        "a version deleted before the package stays deleted"
+    );
+    assert_eq!(undo.ids(), vec![1, 2]);
+    assert_eq!(undo.outcome_of(1), "restored (with its package)");
+    let whole = package_entries(&undo);
+    assert_eq!(whole.len(), 1);
+    assert_eq!(whole[0]["outcome"], "restored");
+    assert_eq!(whole[0]["version_ids"], serde_json::json!([1, 2]));
+    let requests: Vec<String> = fake
+        .requests()
+        .iter()
+        .skip_while(|request| request.method != "DELETE")
+        .skip(1)
+        .map(|request| format!("{} {} {}", request.method, request.path, request.status))
+        .collect();
+    let restore = requests
+        .iter()
+        .position(|request| *request == format!("POST {LIB}/restore 204"))
+        .unwrap_or_else(|| panic!("no package restore: {requests:#?}"));
+    assert_eq!(
+        requests[restore - 1],
+        format!("GET {LIB} 404"),
+        "{requests:#?}"
+    );
+    assert!(
+        requests[restore + 1..]
+            .iter()
+            .all(|request| request.starts_with("GET ")),
+        "the ids came back with the package: {requests:#?}"
+    );
+    assert!(
+        undo.summary
+            .contains("restored; 2 versions came back with it"),
+        "{}",
+        undo.summary
+    );
+}
+
+#[test]
+fn deleted_within_restores_a_deleted_package_and_its_recently_deleted_versions() {
+    let fake = start(vec![
+        PackageSeed::new("acme", "npm", "lib")
+            .versions(vec![
+                release(1, 60, "1.0.1"),
+                release(2, 50, "1.0.2").deleted(days(3)),
+                release(3, 40, "1.0.3").deleted(days(20)),
+            ])
+            .deleted(days(1)),
+    ]);
+    let run = janitor(&fake, ALICE)
+        .input("package-type", "npm")
+        .input("packages", "lib")
+        .input("mode", "restore")
+        .input("deleted-within", "7d")
+        .run();
+    run.assert_success();
+    assert!(!fake.package_deleted("acme", "npm", "lib"));
+    assert_eq!(fake.active_ids("acme", "npm", "lib"), vec![1, 2]);
+    assert_eq!(fake.deleted_ids("acme", "npm", "lib"), vec![3]);
+    assert_eq!(run.ids(), vec![1, 2]);
+    assert_eq!(run.outcome_of(1), "restored (with its package)");
+    assert_eq!(run.outcome_of(2), "restored");
+    assert_eq!(package_entries(&run)[0]["outcome"], "restored");
+    assert!(
+        mutations(&fake).contains(&format!("POST {LIB}/restore 204")),
+        "{:?}",
+        mutations(&fake)
+    );
+}
+
+#[test]
+fn several_deleted_packages_of_one_name_need_the_package_restore_token() {
+    let deleted = |id: u64, token: &str| {
+        PackageSeed::new("acme", "npm", "lib")
+            .version(release(id, 30, &format!("1.0.{id}")))
+            .deleted(days(id))
+            .restore_token(token)
+    };
+    let fake = start(vec![
+        deleted(1, "pkg-token-one"),
+        deleted(2, "pkg-token-two"),
+    ]);
+    let restore = || {
+        janitor(&fake, ALICE)
+            .input("package-type", "npm")
+            .input("packages", "lib")
+            .input("mode", "restore")
+    };
+
+    let without = restore().run();
+    without.assert_failure();
+    assert!(fake.package_deleted("acme", "npm", "lib"));
+    assert!(
+        without.log.contains("set `package-restore-token`"),
+        "{}",
+        without.log
+    );
+    assert!(
+        package_entries(&without)[0]["outcome"]
+            .as_str()
+            .is_some_and(|outcome| outcome
+                .starts_with("failed: POST /orgs/acme/packages/npm/lib/restore answered 409")),
+        "{}",
+        without.outputs["json"]
+    );
+
+    let with = restore()
+        .input("package-restore-token", "pkg-token-two")
+        .run();
+    with.assert_success();
+    assert!(!fake.package_deleted("acme", "npm", "lib"));
+    assert_eq!(fake.active_ids("acme", "npm", "lib"), vec![2]);
+    assert_eq!(with.ids(), vec![2]);
+    assert!(
+        mutations(&fake).contains(&format!("POST {LIB}/restore?token=pkg-token-two 204")),
+        "{:?}",
+        mutations(&fake)
+    );
+    let told = format!("{}{}{:?}", with.log, with.summary, with.outputs);
+    assert!(!told.contains("pkg-token-two"), "the token leaked: {told}");
+}
+
+#[test]
+fn a_package_with_a_kept_version_is_never_deleted_whole() {
+    let fake = start(vec![npm("lib", &[(1, 30), (2, 20), (3, 10)])]);
+    let run = cleanup(&fake, "lib")
+        .input("delete-empty-packages", "true")
+        .input("keep-latest", "1")
+        .run();
+    run.assert_success();
+    assert!(!fake.package_deleted("acme", "npm", "lib"));
+    assert_eq!(fake.active_ids("acme", "npm", "lib"), vec![3]);
+    assert_eq!(run.ids(), vec![1, 2]);
+    assert_eq!(run.outcome_of(1), "deleted");
+    assert!(package_entries(&run).is_empty());
+    assert_eq!(
+        mutations(&fake),
+        vec![
+            format!("DELETE {LIB}/versions/1 204"),
+            format!("DELETE {LIB}/versions/2 204"),
+        ]
+    );
+}
+
+#[test]
+fn a_refused_package_delete_is_skipped_with_a_warning_and_the_versions_go_one_by_one() {
+    let fake = start(vec![
+        PackageSeed::new("acme", "npm", "lib")
+            .public()
+            .versions(vec![
+                release(1, 30, "1.0.1").downloads(9_000),
+                release(2, 20, "1.0.2"),
+                release(3, 10, "1.0.3"),
+            ]),
+    ]);
+    let run = cleanup(&fake, "lib")
+        .input("delete-empty-packages", "true")
+        .run();
+    run.assert_success();
+    assert!(!fake.package_deleted("acme", "npm", "lib"));
+    let whole = package_entries(&run);
+    assert!(
+        whole[0]["outcome"]
+            .as_str()
+            .is_some_and(|outcome| outcome.starts_with("skipped: GitHub refused to delete the package: Publicly visible packages with more than 5000 downloads")),
+        "{}",
+        run.outputs["json"]
+    );
+    assert!(
+        run.log
+            .contains("::warning::lib: the package was not deleted whole"),
+        "{}",
+        run.log
+    );
+    assert_eq!(mutations(&fake)[0], format!("DELETE {LIB} 400"));
+    assert_eq!(run.ids(), vec![2, 3]);
+    assert!(
+        run.outcome_of(1)
+            .starts_with("skipped: Publicly visible package versions")
+    );
+    assert_eq!(fake.active_ids("acme", "npm", "lib"), vec![1]);
+}
+
+#[test]
+fn under_a_wildcard_a_package_goes_whole_only_when_every_package_it_matches_does() {
+    let fake = start(vec![
+        npm("lib-a", &[(1, 30), (2, 20)]),
+        npm("lib-b", &[(3, 30), (4, 0)]),
+        npm("app-x", &[(5, 30)]),
+        npm("app-y", &[(6, 30), (7, 20)]),
+    ]);
+    let run = cleanup(&fake, "lib-*, app-*")
+        .input("delete-empty-packages", "true")
+        .run();
+    run.assert_success();
+    assert!(fake.package_deleted("acme", "npm", "app-x"));
+    assert!(fake.package_deleted("acme", "npm", "app-y"));
+    assert!(!fake.package_deleted("acme", "npm", "lib-a"));
+    assert!(!fake.package_deleted("acme", "npm", "lib-b"));
+    assert_eq!(fake.active_ids("acme", "npm", "lib-a"), vec![2]);
+    assert!(
+        run.outcome_of(2)
+            .starts_with("skipped: You cannot delete the last version"),
+        "{}",
+        run.outcome_of(2)
+    );
+    assert_eq!(fake.active_ids("acme", "npm", "lib-b"), vec![4]);
+    assert!(
+        run.log.contains("the wildcard `lib-*` also found `lib-b`"),
+        "{}",
+        run.log
+    );
+    let whole: Vec<Value> = package_entries(&run)
+        .into_iter()
+        .map(|entry| entry["package"].clone())
+        .collect();
+    assert_eq!(whole, vec!["app-x", "app-y"]);
+    assert_eq!(run.ids(), vec![1, 3, 5, 6, 7]);
+}
+
+#[test]
+fn a_multi_arch_image_and_everything_that_goes_with_it_empty_the_package_for_a_workflow_token() {
+    let (amd64, arm64) = (2, 3);
+    let fake = start(vec![container(
+        "acme",
+        "app",
+        vec![
+            VersionSeed::new(amd64, days(10)).platform("linux/amd64"),
+            VersionSeed::new(arm64, days(10)).platform("linux/arm64"),
+            VersionSeed::new(4, days(10)).attestation_for(amd64),
+            VersionSeed::new(1, days(10))
+                .index(&[amd64, arm64, 4])
+                .tags(&["v1"]),
+        ],
+    )]);
+    let run = janitor(&fake, WORKFLOW_TOKEN)
+        .input("packages", "app")
+        .input("tag-regex", "^v1$")
+        .input("delete-empty-packages", "true")
+        .run();
+    run.assert_success();
+    assert!(fake.package_deleted("acme", "container", "app"));
+    assert_eq!(
+        mutations(&fake),
+        vec!["DELETE /orgs/acme/packages/container/app 204".to_string()]
+    );
+    assert_eq!(run.ids(), vec![1, 2, 3, 4]);
+    assert_eq!(run.outcome_of(2), "deleted (with its package)");
+    assert_eq!(
+        run.json()
+            .iter()
+            .find(|entry| entry["id"] == 2)
+            .map(|entry| entry["parent_id"].clone()),
+        Some(Value::from(1)),
+        "a platform manifest is still reported with its image"
+    );
+}
+
+#[test]
+fn a_restore_dry_run_does_not_restore_a_deleted_package_and_says_what_a_real_run_would_do() {
+    let fake = start(vec![npm("lib", &[(1, 30)]).deleted(days(1))]);
+    let run = janitor(&fake, ALICE)
+        .input("package-type", "npm")
+        .input("packages", "lib")
+        .input("mode", "restore")
+        .input("dry-run", "true")
+        .run();
+    run.assert_failure();
+    assert!(mutations(&fake).is_empty(), "{:?}", mutations(&fake));
+    assert!(fake.package_deleted("acme", "npm", "lib"));
+    assert!(
+        run.log.contains(
+            "If the package itself was deleted, a run without `dry-run` restores it first."
+        ),
+        "{}",
+        run.log
+    );
+}
