@@ -12,7 +12,7 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::config::Mode;
 use crate::github::pacing::Pacing;
 use crate::github::ratelimit::{Cover, RateLimit};
-use crate::github::{ApiError, ApiErrorKind, GitHub, Namespace};
+use crate::github::{ApiError, ApiErrorKind, GitHub, Namespace, WaitNotice};
 use crate::model::image::{Relation, describe_image};
 use crate::model::outcome::{Entry, Outcome};
 use crate::model::version::describe;
@@ -228,7 +228,6 @@ pub async fn execute<W: std::io::Write>(
                 (None, None, Some(reason)) => Outcome::Skipped(reason),
                 (None, None, None) => {
                     let result = act_on(github, target, mode, version.id).await;
-                    log_waits(github, log);
                     // A parent already deleted by someone else no longer needs its children.
                     if mode == Mode::Delete
                         && matches!(&result, Err(err) if err.kind == ApiErrorKind::NotFound)
@@ -306,18 +305,16 @@ async fn check_budget<W: std::io::Write>(github: &GitHub, stop: &mut Stop, log: 
     }
 }
 
-/// Log the client's waits of more than 10 s since the last call: how long, why, until when.
-pub fn log_waits<W: std::io::Write>(github: &GitHub, log: &mut Log<W>) {
-    for notice in github.take_wait_notices() {
-        let until = notice
-            .until
-            .map_or_else(|| "an unknown time".to_string(), timestamp);
-        log.info(&format!(
-            "waited {} for {}, until {until}",
-            humantime::format_duration(Duration::from_secs(notice.wait.as_secs())),
-            notice.reason
-        ));
-    }
+/// The line announcing a wait of the client as it starts: how long, why, until when.
+pub fn wait_line(notice: &WaitNotice) -> String {
+    let until = notice
+        .until
+        .map_or_else(|| "an unknown time".to_string(), timestamp);
+    format!(
+        "waiting {} for {}, until {until}",
+        humantime::format_duration(Duration::from_secs(notice.wait.as_secs())),
+        notice.reason
+    )
 }
 
 /// The outcome of a request; a rate-limit answer also stops the run.

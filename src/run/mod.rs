@@ -7,6 +7,7 @@ pub mod inspect;
 pub mod whole_package;
 
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 pub use environment::Environment;
@@ -30,12 +31,17 @@ use inspect::images_plan;
 /// Once changes may have been sent, every ending writes the outputs and the summary: a
 /// cancel, an error, a fatal answer. Running out of the primary rate limit is not a
 /// failure: what is left is reported for the next run.
-pub async fn run<W: std::io::Write>(
+pub async fn run<W: std::io::Write + Send + 'static>(
     config: &Config,
     env: &Environment,
     log: &mut Log<W>,
 ) -> anyhow::Result<bool> {
-    let github = GitHub::new(&config.api_url, &config.token, config.pacing.clone())?;
+    let mut github = GitHub::new(&config.api_url, &config.token, config.pacing.clone())?;
+    // A long wait is logged as it starts, while the run is busy awaiting the request.
+    let side = log.side();
+    github.announce_waits(Arc::new(move |notice| {
+        side.info(&execute::wait_line(notice))
+    }));
     // Nothing is changed while planning, so a cancel ends it at once.
     let prepared = tokio::select! {
         prepared = prepare(&github, config, env, log) => prepared?,
@@ -464,7 +470,6 @@ async fn list_and_plan<W: std::io::Write>(
         .list_versions(namespace, config.package_type, name, state)
         .await
         .map_err(|err| listing_failed(err, config, namespace, name));
-    execute::log_waits(github, log);
     let result = listed.map(|versions| {
         let count = versions.len();
         let plan = plan::plan(

@@ -445,7 +445,46 @@ fn a_wait_over_ten_seconds_is_logged_with_its_reason_and_end_time() {
     let noted = finished
         .log
         .lines()
-        .find(|line| line.contains("waited 11s for GitHub's secondary rate limit, until "));
+        .find(|line| line.contains("waiting 11s for GitHub's secondary rate limit, until "));
+    assert!(noted.is_some(), "{}", finished.log);
+}
+
+#[test]
+fn a_long_wait_is_logged_as_it_starts_so_a_job_cancelled_during_it_shows_why() {
+    let server = Hostile::start(|request| {
+        owner(request).unwrap_or_else(|| match (request.method.as_str(), request.path()) {
+            ("GET", VERSIONS) => Reply::json(200, &page(&[version(1, "1.0.0", "")])),
+            ("DELETE", _) => Reply::json(
+                403,
+                &format!(r#"{{"message":"{MARK} You have exceeded a secondary rate limit"}}"#),
+            )
+            .header("retry-after", "50"),
+            _ => not_found(),
+        })
+    });
+    let running = janitor_without_api()
+        .env("GITHUB_API_URL", &server.url())
+        .env("GITHUB_REPOSITORY_OWNER", "acme")
+        .input("token", TOKEN)
+        .input("package-type", "npm")
+        .input("packages", "app")
+        .input("rate-limit-wait", "5m")
+        .input("mutation-interval", "0s")
+        .spawn();
+    let started = std::time::Instant::now();
+    while server.sent("DELETE").is_empty() && started.elapsed() < HANG_GUARD {
+        thread::sleep(Duration::from_millis(20));
+    }
+    // The answer is read and the wait begins just after the request arrives.
+    thread::sleep(Duration::from_millis(500));
+    running.terminate();
+    let finished = running.wait();
+    assert_held(&finished, 1);
+    assert_eq!(server.sent("DELETE").len(), 1, "no retry after the cancel");
+    let noted = finished
+        .log
+        .lines()
+        .find(|line| line.contains("waiting 50s for GitHub's secondary rate limit, until "));
     assert!(noted.is_some(), "{}", finished.log);
 }
 
