@@ -212,8 +212,14 @@ impl GitHub {
                     return Err(error);
                 }
                 Next::Leave { wait, until } => {
+                    let asked = match failure.refusal {
+                        Some(Refusal::Secondary {
+                            retry_after: Some(_),
+                        }) => "GitHub asked to wait",
+                        _ => "the pause before the next try would be",
+                    };
                     error.message = format!(
-                        "{}; GitHub asked to wait {}s, longer than rate-limit-wait",
+                        "{}; {asked} {}s, longer than rate-limit-wait",
                         error.message,
                         wait.as_secs()
                     );

@@ -209,6 +209,50 @@ fn a_retry_after_longer_than_rate_limit_wait_leaves_the_rest_for_the_next_run() 
 }
 
 #[test]
+fn a_secondary_limit_without_retry_after_is_not_waited_past_rate_limit_wait() {
+    let server = Hostile::start(|request| {
+        owner(request).unwrap_or_else(|| match (request.method.as_str(), request.path()) {
+            ("GET", VERSIONS) => Reply::json(
+                200,
+                &page(&[version(1, "1.0.0", ""), version(2, "2.0.0", "")]),
+            ),
+            ("DELETE", _) => Reply::json(
+                403,
+                &format!(r#"{{"message":"{MARK} You have exceeded a secondary rate limit"}}"#),
+            ),
+            _ => not_found(),
+        })
+    });
+    // Without a test's shortened backoff, the first pause without retry-after is a
+    // minute: past a 30 s rate-limit-wait.
+    let finished = janitor_without_api()
+        .env("GITHUB_API_URL", &server.url())
+        .env("GITHUB_REPOSITORY_OWNER", "acme")
+        .input("token", TOKEN)
+        .input("package-type", "npm")
+        .input("packages", "app")
+        .input("mutation-interval", "0s")
+        .input("rate-limit-wait", "30s")
+        .run();
+    assert_held(&finished, 0);
+    assert_eq!(
+        server.sent("DELETE").len(),
+        1,
+        "no retry, no more mutations"
+    );
+    assert_eq!(finished.outputs["left-count"], "2", "{}", finished.log);
+    assert_eq!(finished.outputs["failed-ids"], "");
+    assert!(
+        finished
+            .outcome_of(1)
+            .contains("would be 60s, longer than rate-limit-wait"),
+        "{}",
+        finished.log
+    );
+    assert!(finished.log.contains("::warning::"), "{}", finished.log);
+}
+
+#[test]
 fn a_spent_budget_that_resets_past_year_9999_stops_cleanly() {
     for reset in ["253402300800", "18446744073709551615"] {
         let server = Hostile::start(move |request| {
