@@ -169,6 +169,8 @@ pub struct Stop {
     pub reason: Option<String>,
     /// Checked before every mutation: once requested, nothing more is sent.
     pub cancel: Cancel,
+    /// An error that ends the run: nothing more is sent, and the run fails with it.
+    pub fatal: Option<String>,
 }
 
 /// Delete or restore every selected version in the plan's order, logging a line per version
@@ -245,7 +247,20 @@ pub async fn execute<W: std::io::Write>(
                         .registry
                         .manifest(&images.repository, &version.name)
                         .await;
-                    if let Err(err) = &manifest {
+                    if let Some(host) = manifest
+                        .as_ref()
+                        .err()
+                        .and_then(|err| err.untrusted_realm())
+                    {
+                        // The realm moved after the check before the first restore.
+                        let message = format!(
+                            "{}: the registry asks for tokens at {host}, which is not its own host over https: the token was not sent, and nothing more is restored in this run",
+                            images.repository
+                        );
+                        log.error(&message);
+                        stop.reason = Some(format!("not tried: {message}"));
+                        stop.fatal = Some(message);
+                    } else if let Err(err) = &manifest {
                         log.info(&format!(
                             "{} {}: its manifest could not be read after restoring it, so only artifacts found by tag follow it ({err})",
                             version.id,

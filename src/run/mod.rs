@@ -98,6 +98,7 @@ pub async fn run<W: std::io::Write + Send + 'static>(
     let mut stop = Stop {
         reason: None,
         cancel: env.cancel.clone(),
+        fatal: None,
     };
     let mut entries: Vec<Vec<Entry>> = plans.iter().map(|_| Vec::new()).collect();
     let mut deleted_whole: Vec<Option<PackageEntry>> = plans.iter().map(|_| None).collect();
@@ -294,6 +295,9 @@ async fn act_all<W: std::io::Write>(
             () = act(acting, &target, plan, images.as_ref(), stop, entries, log) => true,
             () = env.cancel.grace_over() => false,
         };
+        if let Some(fatal) = stop.fatal.take() {
+            anyhow::bail!(fatal);
+        }
         if !finished {
             log.end_group();
             anyhow::bail!(
