@@ -42,13 +42,7 @@ pub async fn run<W: std::io::Write + Send + 'static>(
     github.announce_waits(Arc::new(move |notice| {
         side.info(&execute::wait_line(notice))
     }));
-    // Nothing is changed while planning, so a cancel ends it at once.
-    let prepared = tokio::select! {
-        prepared = prepare(&github, config, env, log) => prepared?,
-        () = env.cancel.requested() => anyhow::bail!(
-            "cancelled (SIGTERM or SIGINT) before anything was changed"
-        ),
-    };
+    let prepared = prepare(&github, config, env, log).await?;
     let Ready {
         namespace,
         kind,
@@ -180,7 +174,16 @@ struct Ready {
 
 type PackagePlan = (String, anyhow::Result<Plan>, Option<whole_package::Revived>);
 
-/// Find the owner and packages, then list and plan every package. Changes nothing.
+/// Why a run cancelled while planning failed, when nothing had been changed yet.
+const CANCELLED_PLANNING: &str = "cancelled (SIGTERM or SIGINT) before anything was changed";
+
+/// Find the owner and packages, then list and plan every package. Changes nothing, except
+/// that restore mode restores a deleted package (named exactly) before listing it again.
+///
+/// A cancel ends the reads at once. Once a package restore has been sent, it gets the grace
+/// to finish, and planning ends with the packages planned so far, so that the run still
+/// writes its record (with every version left for the next run); before that, a cancel
+/// is an error and nothing is written.
 async fn prepare<W: std::io::Write>(
     github: &GitHub,
     config: &Config,
@@ -188,7 +191,11 @@ async fn prepare<W: std::io::Write>(
     log: &mut Log<W>,
 ) -> anyhow::Result<Prepared> {
     let known_kind = owner::kind_from_event(env.event_path.as_deref(), &config.owner);
-    let (namespace, kind, names) = match find_packages(github, config, known_kind, log).await {
+    let found = tokio::select! {
+        found = find_packages(github, config, known_kind, log) => found,
+        () = env.cancel.requested() => anyhow::bail!(CANCELLED_PLANNING),
+    };
+    let (namespace, kind, names) = match found {
         Ok(found) => found,
         Err(err) => {
             return match rate_limited(&err) {
@@ -207,20 +214,20 @@ async fn prepare<W: std::io::Write>(
     };
     let mut plans = Vec::with_capacity(names.len());
     for name in names {
-        let revived = whole_package::revive(github, &namespace, config, &name, log).await;
-        let plan = match (
-            list_and_plan(github, &namespace, config, env, &name, log).await,
-            &registry,
-        ) {
-            (Ok(listed), Some(registry)) => {
-                let repository = registry::repository(&config.owner, &name);
-                images_plan(registry, &repository, config, env, listed, log)
-                    .await
-                    .map(plan::carry_rules)
-            }
-            (plan, _) => plan,
+        let scope = Scope {
+            github,
+            namespace: &namespace,
+            registry: registry.as_ref(),
+            config,
+            env,
         };
-        plans.push((name, plan, revived));
+        match plan_package(&scope, &name, log).await {
+            Some((plan, revived)) => plans.push((name, plan, revived)),
+            None => break,
+        }
+    }
+    if env.cancel.is_requested() && plans.iter().all(|(_, _, revived)| revived.is_none()) {
+        anyhow::bail!(CANCELLED_PLANNING);
     }
     Ok(Prepared::Ready(Box::new(Ready {
         namespace,
@@ -457,23 +464,96 @@ fn wildcard_matches(pattern: &str, name: &str) -> bool {
     pattern[p..].iter().all(|&ch| ch == '*')
 }
 
-async fn list_and_plan<W: std::io::Write>(
-    github: &GitHub,
-    namespace: &Namespace,
-    config: &Config,
-    env: &Environment,
+/// What planning one package reads from.
+struct Scope<'a> {
+    github: &'a GitHub,
+    namespace: &'a Namespace,
+    registry: Option<&'a Registry>,
+    config: &'a Config,
+    env: &'a Environment,
+}
+
+/// List and plan one package. In restore mode, a package named exactly whose listing
+/// answers 404 `Package not found.` may have been deleted as a whole: it is restored, then
+/// listed again. `None` when a cancel came before anything of this package was changed.
+async fn plan_package<W: std::io::Write>(
+    scope: &Scope<'_>,
+    name: &str,
+    log: &mut Log<W>,
+) -> Option<(anyhow::Result<Plan>, Option<whole_package::Revived>)> {
+    let Scope {
+        github,
+        namespace,
+        registry,
+        config,
+        env,
+    } = *scope;
+    let state = match config.mode {
+        Mode::Delete => VersionState::Active,
+        Mode::Restore => VersionState::Deleted,
+    };
+    let list = || github.list_versions(namespace, config.package_type, name, state);
+    let mut listed = tokio::select! {
+        listed = list() => listed,
+        () = env.cancel.requested() => return None,
+    };
+    let mut revived = None;
+    if let Err(err) = &listed
+        && whole_package::may_revive(config, name, err)
+    {
+        if env.cancel.is_requested() {
+            return None;
+        }
+        // The restore request is sent: let it finish within the grace, like any mutation.
+        revived = tokio::select! {
+            revived = whole_package::revive(github, namespace, config, name, log) => revived,
+            () = env.cancel.grace_over() => Some(whole_package::abandoned()),
+        };
+        if revived
+            .as_ref()
+            .is_some_and(whole_package::Revived::restored)
+        {
+            listed = tokio::select! {
+                listed = list() => listed,
+                () = env.cancel.requested() => {
+                    return Some((Err(anyhow::anyhow!(CANCELLED_RUN)), revived));
+                }
+            };
+        }
+    }
+    let plan = match (plan_listed(listed, scope, name, log), registry) {
+        (Ok(listed), Some(registry)) => {
+            let repository = registry::repository(&config.owner, name);
+            tokio::select! {
+                plan = images_plan(registry, &repository, config, env, listed, log) => {
+                    plan.map(plan::carry_rules)
+                }
+                () = env.cancel.requested() => {
+                    // Nothing of this package was changed unless it was restored whole.
+                    revived.as_ref()?;
+                    Err(anyhow::anyhow!(CANCELLED_RUN))
+                }
+            }
+        }
+        (plan, _) => plan,
+    };
+    Some((plan, revived))
+}
+
+/// Plan what the listing gave, or say why there is nothing to plan.
+fn plan_listed<W: std::io::Write>(
+    listed: Result<Vec<crate::model::version::Version>, ApiError>,
+    scope: &Scope<'_>,
     name: &str,
     log: &mut Log<W>,
 ) -> anyhow::Result<Plan> {
+    let (config, env, namespace) = (scope.config, scope.env, scope.namespace);
     log.group(&format!("{} package {name}: listing", config.package_type));
     let state = match config.mode {
         Mode::Delete => VersionState::Active,
         Mode::Restore => VersionState::Deleted,
     };
-    let listed = github
-        .list_versions(namespace, config.package_type, name, state)
-        .await
-        .map_err(|err| listing_failed(err, config, namespace, name));
+    let listed = listed.map_err(|err| listing_failed(err, config, namespace, name));
     let result = listed.map(|versions| {
         let count = versions.len();
         let plan = plan::plan(
@@ -533,8 +613,8 @@ fn listing_failed(
     anyhow::Error::new(err).context(advice)
 }
 
-/// In restore mode a deleted package is restored before it is listed, so a listing that
-/// still answers 404 may be one of several deleted packages of that name.
+/// In restore mode a package whose listing answers 404 is restored if it was deleted, so a
+/// listing that still answers 404 may be one of several deleted packages of that name.
 fn restore_hint(config: &Config) -> &'static str {
     match (config.mode, config.dry_run) {
         (Mode::Delete, _) => "",

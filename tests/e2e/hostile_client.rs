@@ -31,8 +31,8 @@ fn page(versions: &[String]) -> String {
     format!("[{}]", versions.join(","))
 }
 
-/// The owner lookup every run starts with, and the package itself (live: a restore run
-/// looks it up first); `None` for any other route.
+/// The owner lookup every run starts with, and the package itself (live); `None` for any
+/// other route.
 fn owner(request: &Request) -> Option<Reply> {
     let path = request.path();
     if path == "/users/acme" {
@@ -556,4 +556,83 @@ fn a_listing_told_to_wait_a_day_leaves_the_package_for_the_next_run() {
         "{}",
         finished.log
     );
+}
+
+const PACKAGE_RESTORE: &str = "/orgs/acme/packages/npm/app/restore";
+
+/// A server where package `app` looks deleted: its versions answer 404 `Package not
+/// found.` (after `listing_delay`), and its restore answers 204 after `restore_delay`.
+fn deleted_package(listing_delay: Duration, restore_delay: Duration) -> Hostile {
+    Hostile::start(move |request| {
+        owner(request).unwrap_or_else(|| match (request.method.as_str(), request.path()) {
+            ("GET", VERSIONS) => {
+                thread::sleep(listing_delay);
+                Reply::json(404, r#"{"message":"Package not found."}"#)
+            }
+            ("POST", PACKAGE_RESTORE) => {
+                thread::sleep(restore_delay);
+                Reply::json(204, "")
+            }
+            _ => not_found(),
+        })
+    })
+}
+
+/// A restore run of `app`, signalled with SIGTERM as soon as `method path` arrives.
+fn cancelled_restore(server: &Hostile, method: &str, path: &str) -> Finished {
+    let running = janitor_without_api()
+        .env("GITHUB_API_URL", &server.url())
+        .env("GITHUB_REPOSITORY_OWNER", "acme")
+        .input("token", TOKEN)
+        .input("package-type", "npm")
+        .input("packages", "app")
+        .input("mode", "restore")
+        .spawn();
+    let started = std::time::Instant::now();
+    let arrived = || {
+        server
+            .sent(method)
+            .iter()
+            .any(|request| request.path() == path)
+    };
+    while !arrived() && started.elapsed() < HANG_GUARD {
+        thread::sleep(Duration::from_millis(20));
+    }
+    running.terminate();
+    running.wait()
+}
+
+#[test]
+fn a_cancel_while_a_deleted_package_is_listed_sends_no_package_restore() {
+    let server = deleted_package(Duration::from_secs(3), Duration::ZERO);
+    let finished = cancelled_restore(&server, "GET", VERSIONS);
+    assert_eq!(finished.code, Some(1), "{}", finished.log);
+    assert!(server.sent("POST").is_empty(), "{:?}", server.sent("POST"));
+    assert!(
+        finished.log.contains("before anything was changed"),
+        "{}",
+        finished.log
+    );
+}
+
+#[test]
+fn a_cancel_during_a_package_restore_lets_it_finish_and_writes_the_record() {
+    let server = deleted_package(Duration::ZERO, Duration::from_secs(2));
+    let finished = cancelled_restore(&server, "POST", PACKAGE_RESTORE);
+    assert_held(&finished, 1);
+    assert_eq!(server.sent("POST").len(), 1);
+    let deleted_listings = server
+        .sent("GET")
+        .iter()
+        .filter(|request| request.path() == VERSIONS && request.target.contains("state=deleted"))
+        .count();
+    assert_eq!(deleted_listings, 1, "not listed again after the cancel");
+    let json: Vec<serde_json::Value> =
+        serde_json::from_str(&finished.outputs["json"]).expect("json output");
+    assert!(
+        json.iter()
+            .any(|entry| entry["scope"] == "package" && entry["outcome"] == "restored"),
+        "{json:?}"
+    );
+    assert!(finished.log.contains("cancelled"), "{}", finished.log);
 }
