@@ -107,13 +107,14 @@ fn json_within_limit(report: &RunReport) -> (String, bool) {
     let mut array = String::from("[");
     for (package, entry) in report.entries() {
         let version = &entry.version;
+        let listed = entry.outcome.is_listed(version);
         let item = json!({
             "package": package,
             "id": version.id,
             "name": version.name,
             "tags": version.tags,
-            "created_at": timestamp(version.created_at),
-            "updated_at": timestamp(version.updated_at),
+            "created_at": listed.then(|| timestamp(version.created_at)),
+            "updated_at": listed.then(|| timestamp(version.updated_at)),
             "deleted_at": version.deleted_at.map(timestamp),
             "outcome": entry.outcome.to_string(),
             "reason": entry.reason,

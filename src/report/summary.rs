@@ -144,7 +144,11 @@ fn package_section(
             "| {} | {} | {} | {} |",
             version.id,
             cell(&label),
-            age(report.now, version.updated_at),
+            if entry.outcome.is_listed(version) {
+                age(report.now, version.updated_at)
+            } else {
+                "—".to_owned()
+            },
             cell(&entry.outcome.to_string())
         );
         *rows_left -= 1;

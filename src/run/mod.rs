@@ -3,6 +3,7 @@
 pub mod environment;
 pub mod execute;
 pub mod inspect;
+pub mod requested;
 
 use std::time::SystemTime;
 
@@ -94,11 +95,11 @@ pub async fn run<W: std::io::Write>(
 
     let mut stop = Stop::default();
     let mut packages = Vec::with_capacity(plans.len());
-    for (name, plan) in plans {
+    for (name, plan) in &plans {
         let plan = match plan {
             Ok(plan) => plan,
             Err(err) => {
-                packages.push(match rate_limited(&err) {
+                packages.push(match rate_limited(err) {
                     Some(reason) => PackageReport::left(name, reason),
                     None => PackageReport::failed(name, format!("{err:#}")),
                 });
@@ -106,7 +107,7 @@ pub async fn run<W: std::io::Write>(
             }
         };
         let entries = if let Some(refusal) = &refusal {
-            refused(&plan, refusal)
+            refused(plan, refusal)
         } else {
             let images = registry.as_ref().map(|registry| Images {
                 registry,
@@ -121,15 +122,16 @@ pub async fn run<W: std::io::Write>(
                 &github,
                 config,
                 &target,
-                &plan,
+                plan,
                 images.as_ref(),
                 &mut stop,
                 log,
             )
             .await
         };
-        packages.push(PackageReport::planned(name, &plan, entries));
+        packages.push(PackageReport::planned(name, plan, entries));
     }
+    report_not_found(config, &plans, &mut packages, log);
 
     let report = RunReport {
         packages,
@@ -368,6 +370,40 @@ async fn act<W: std::io::Write>(
     entries
 }
 
+/// Ids of `version-ids` that no listing returned become `not found` entries of the first
+/// package, each with a warning. Only when every package was listed: otherwise the id may
+/// be in the one that was not.
+fn report_not_found<W: std::io::Write>(
+    config: &Config,
+    plans: &[(&String, anyhow::Result<Plan>)],
+    packages: &mut [PackageReport],
+    log: &mut Log<W>,
+) {
+    let Some(asked) = &config.policy.version_ids else {
+        return;
+    };
+    let listed: Option<Vec<(&str, &Plan)>> = plans
+        .iter()
+        .map(|(name, plan)| Some((name.as_str(), plan.as_ref().ok()?)))
+        .collect();
+    let (Some(listed), Some(first)) = (listed, packages.first()) else {
+        return;
+    };
+    if first.error.is_some() || first.left.is_some() {
+        return;
+    }
+    let missing = requested::not_found(asked, config.mode, listed);
+    for entry in &missing {
+        log.warning(&format!(
+            "input `version-ids`: {}: {}",
+            entry.version.id, entry.outcome
+        ));
+    }
+    if let Some(first) = packages.first_mut() {
+        first.entries.extend(missing);
+    }
+}
+
 /// Under a max-versions refusal every selected version is reported, and none is touched.
 fn refused(plan: &Plan, refusal: &str) -> Vec<Entry> {
     plan.selected()
@@ -456,6 +492,13 @@ fn finish<W: std::io::Write>(
         log.warning(&format!(
             "this run stopped early on GitHub's rate limits: {} selected versions and {} packages are left for the next run (the oldest were done first).{reset}",
             totals.left, totals.packages_left
+        ));
+    }
+    if totals.not_found > 0 {
+        log.error(&format!(
+            "{} of the ids in `version-ids` were not found among the versions `mode: {}` acts on, so they were neither {done} nor skipped (see the warnings above). Check the ids and `mode`.",
+            totals.not_found,
+            config.mode.as_str()
         ));
     }
     if totals.failed > 0 || totals.packages_failed > 0 {
