@@ -4,6 +4,7 @@ pub mod environment;
 pub mod execute;
 pub mod inspect;
 pub mod requested;
+pub mod scopes;
 
 use std::time::SystemTime;
 
@@ -89,6 +90,9 @@ pub async fn run<W: std::io::Write>(
                 "{selected} versions would be affected, more than max-versions ({max}): nothing was changed. Narrow the filters or raise max-versions."
             )
         });
+    if refusal.is_none() && selected > 0 {
+        check_scopes(&github, config, log)?;
+    }
     if refusal.is_none() && !config.dry_run {
         announce_budget(&github, selected, log);
     }
@@ -175,6 +179,49 @@ fn rate_limited(err: &anyhow::Error) -> Option<String> {
         ),
         None => format!("GitHub's primary rate limit is spent ({})", api.message),
     })
+}
+
+/// With a classic PAT, stop a real run before its first change when the token lacks the
+/// scope the mode needs (a dry run warns); warn when a repository-scoped registry's token
+/// lacks `repo`.
+fn check_scopes<W: std::io::Write>(
+    github: &GitHub,
+    config: &Config,
+    log: &mut Log<W>,
+) -> anyhow::Result<()> {
+    let Some(held) = github.scopes() else {
+        return Ok(());
+    };
+    let Some(lacking) = scopes::lacking(&held, config.mode, config.package_type) else {
+        return Ok(());
+    };
+    if lacking.repo {
+        log.warning(&format!(
+            "input `token`: this classic PAT lacks the `repo` scope, which {} packages need to be {}: GitHub may refuse each one",
+            config.package_type,
+            config.mode.past_tense()
+        ));
+    }
+    let Some(needed) = lacking.needed else {
+        return Ok(());
+    };
+    let problem = format!(
+        "input `token`: this classic PAT lacks the `{needed}` scope, which `mode: {}` needs (its scopes: {}). Add `{needed}` to the token",
+        config.mode.as_str(),
+        if held.is_empty() {
+            "none".to_owned()
+        } else {
+            held.join(", ")
+        }
+    );
+    if config.dry_run {
+        log.warning(&format!(
+            "{problem}: the real run would stop before its first change."
+        ));
+        Ok(())
+    } else {
+        anyhow::bail!("{problem}; nothing was changed.")
+    }
 }
 
 /// Say up front when the primary budget cannot cover every selected version.
@@ -424,6 +471,10 @@ fn owner_label(owner: &str, kind: OwnerKind, namespace: &Namespace) -> String {
     format!("`{owner}` ({kind}, through `{}`)", namespace.prefix())
 }
 
+/// Said once in the summary when the token named no scopes (a `GITHUB_TOKEN`), so they
+/// could not be checked.
+const PERMISSIONS_NOTE: &str = "\n> **Permissions:** the token did not name its scopes (a `GITHUB_TOKEN` does not), so they were not checked before the first change. The job needs `permissions: packages: write`, and the repository needs Admin access to each package (package settings → Manage Actions access).\n";
+
 /// Write outputs and summary (to the log when run outside Actions) and the final total.
 fn finish<W: std::io::Write>(
     config: &Config,
@@ -439,7 +490,10 @@ fn finish<W: std::io::Write>(
             "output `{name}` was cut short to stay under GitHub's 1 MB limit per output"
         ));
     }
-    let markdown = summary::render(config, owner, report);
+    let mut markdown = summary::render(config, owner, report);
+    if github.scopes().is_none() && report.stopped.is_none() {
+        markdown.push_str(PERMISSIONS_NOTE);
+    }
     match &env.output_path {
         Some(path) => outputs.append_to(path)?,
         None => {

@@ -9,3 +9,4 @@ mod limits;
 mod owners;
 mod refusals;
 mod restore;
+mod scopes;
