@@ -3,6 +3,7 @@
 pub mod log;
 pub mod outputs;
 pub mod summary;
+pub mod terminal;
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::SystemTime;

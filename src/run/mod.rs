@@ -64,6 +64,7 @@ pub async fn run<W: std::io::Write>(
     };
 
     let mut plans = Vec::with_capacity(names.len());
+    log.progress("listing packages", names.len());
     for name in &names {
         let plan = match (
             list_and_plan(&github, &namespace, config, env, name, log).await,
@@ -76,7 +77,9 @@ pub async fn run<W: std::io::Write>(
             (plan, _) => plan,
         };
         plans.push((name, plan));
+        log.advance();
     }
+    log.progress_done();
     let selected: usize = plans
         .iter()
         .filter_map(|(_, plan)| plan.as_ref().ok())
@@ -411,7 +414,10 @@ async fn act<W: std::io::Write>(
     let entries = if config.dry_run {
         execute::dry_run(plan, config.mode, images.is_some(), target.name, log)
     } else {
-        execute::execute(github, target, plan, config.mode, images, stop, log).await
+        log.progress(&verb, count);
+        let entries = execute::execute(github, target, plan, config.mode, images, stop, log).await;
+        log.progress_done();
+        entries
     };
     log.end_group();
     entries
