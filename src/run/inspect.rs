@@ -28,7 +28,9 @@ pub async fn images_plan<W: std::io::Write>(
     if config.mode != Mode::Delete || (plan.order.is_empty() && !config.delete_orphans) {
         return plan;
     }
-    let manifests = read_manifests(registry, repository, &plan).await;
+    log.progress("reading manifests", plan.versions.len());
+    let manifests = read_manifests(registry, repository, &plan, log).await;
+    log.progress_done();
     let unreadable = manifests.values().filter(|read| read.is_err()).count();
     log.info(&format!(
         "{} manifests read from {}/{repository}, {unreadable} unreadable",
@@ -64,8 +66,14 @@ pub async fn images_plan<W: std::io::Write>(
     plan
 }
 
-/// The manifest of every listed version, read by digest, at most [`READS_AT_ONCE`] at a time.
-async fn read_manifests(registry: &Registry, repository: &str, plan: &Plan) -> Manifests {
+/// The manifest of every listed version, read by digest, at most [`READS_AT_ONCE`] at a time;
+/// each read done advances the log's progress bar.
+async fn read_manifests<W: std::io::Write>(
+    registry: &Registry,
+    repository: &str,
+    plan: &Plan,
+    log: &mut Log<W>,
+) -> Manifests {
     let reads = plan.versions.iter().map(|planned| async move {
         let read = registry
             .manifest(repository, &planned.version.name)
@@ -75,6 +83,7 @@ async fn read_manifests(registry: &Registry, repository: &str, plan: &Plan) -> M
     });
     futures_util::stream::iter(reads)
         .buffer_unordered(READS_AT_ONCE)
+        .inspect(|_| log.advance())
         .collect()
         .await
 }

@@ -555,9 +555,12 @@ fn finish<W: std::io::Write>(
         ));
     }
     if totals.not_found > 0 {
+        let (ids, were) = match totals.not_found {
+            1 => ("1 id".to_owned(), "was"),
+            n => (format!("{n} ids"), "were"),
+        };
         log.error(&format!(
-            "{} of the ids in `version-ids` were not found among the versions `mode: {}` acts on, so they were neither {done} nor skipped (see the warnings above). Check the ids and `mode`.",
-            totals.not_found,
+            "{ids} in `version-ids` {were} not found among the versions `mode: {}` acts on, so neither {done} nor skipped (see the warnings above). Check the ids and `mode`.",
             config.mode.as_str()
         ));
     }
