@@ -636,3 +636,43 @@ fn a_cancel_during_a_package_restore_lets_it_finish_and_writes_the_record() {
     );
     assert!(finished.log.contains("cancelled"), "{}", finished.log);
 }
+
+#[test]
+fn a_version_name_that_would_bend_the_registry_url_is_never_sent_and_the_version_is_kept() {
+    const CONTAINER: &str = "/orgs/acme/packages/container/app/versions";
+    let untagged = r#","metadata":{"package_type":"container","container":{"tags":[]}}"#;
+    let server = Hostile::start(move |request| {
+        owner(request).unwrap_or_else(|| match (request.method.as_str(), request.path()) {
+            ("GET", CONTAINER) => Reply::json(
+                200,
+                &page(&[version(5, "../../../../token?scope=x#", untagged)]),
+            ),
+            ("DELETE", path) if path.starts_with(CONTAINER) => Reply::json(204, ""),
+            _ => not_found(),
+        })
+    });
+    let finished = run(&server, "container", &[("tag-state", "untagged")]);
+    assert_held(&finished, 0);
+    assert!(server.sent("DELETE").is_empty(), "{}", finished.log);
+    let registry_reads: Vec<String> = server
+        .requests()
+        .into_iter()
+        .filter(|request| {
+            !["/orgs/", "/users/"]
+                .iter()
+                .any(|api| request.path().starts_with(api))
+        })
+        .map(|request| request.target)
+        .collect();
+    assert_eq!(registry_reads, Vec::<String>::new());
+    assert!(
+        finished
+            .log
+            .lines()
+            .any(|line| line.starts_with("::warning::")
+                && line.contains("version 5")
+                && line.contains("neither a sha256 digest nor a tag")),
+        "{}",
+        finished.log
+    );
+}
