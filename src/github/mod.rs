@@ -430,7 +430,12 @@ fn link_with_rel(header: &str, rel: &str) -> Option<String> {
 }
 
 /// Percent-encode one path segment (package names may contain `/`, which must be `%2F`).
+/// A segment of dots only (`.`, `..`) is encoded whole, so that no name from the server
+/// can become a dot segment that moves the request to another route.
 pub fn encode_segment(segment: &str) -> String {
+    if !segment.is_empty() && segment.bytes().all(|byte| byte == b'.') {
+        return percent_encode(segment, b"");
+    }
     percent_encode(segment, b"-._~")
 }
 
@@ -542,6 +547,9 @@ mod tests {
             ("team/app", "team%2Fapp"),
             ("a b", "a%20b"),
             ("x.y_z-1", "x.y_z-1"),
+            ("..", "%2E%2E"),
+            (".", "%2E"),
+            ("...x", "...x"),
         ];
         for (name, expected) in cases {
             assert_eq!(encode_segment(name), expected);
