@@ -47,7 +47,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    log.redacting(Sanitizer::new(config.token.expose()));
+    let clean = Sanitizer::new(config.token.expose());
+    log.redacting(match &config.package_restore_token {
+        Some(restore) => clean.also(restore.expose()),
+        None => clean,
+    });
     for warning in &config.warnings {
         log.warning(warning);
     }

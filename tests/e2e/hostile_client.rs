@@ -676,3 +676,43 @@ fn a_version_name_that_would_bend_the_registry_url_is_never_sent_and_the_version
         finished.log
     );
 }
+
+#[test]
+fn a_server_echoing_the_package_restore_token_later_never_gets_it_printed() {
+    const RESTORE_TOKEN: &str = "pkg-restore-secret-value";
+    let heard = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let server = Hostile::start(move |request| {
+        let mut heard = heard.lock().expect("heard");
+        owner(request).unwrap_or_else(|| match (request.method.as_str(), request.path()) {
+            ("GET", VERSIONS) if heard.is_empty() => {
+                Reply::json(404, r#"{"message":"Package not found."}"#)
+            }
+            // Every answer after the restore echoes the URL it was given.
+            ("GET", VERSIONS) => Reply::json(
+                500,
+                &format!(r#"{{"message":"{MARK} after {}: boom"}}"#, heard),
+            ),
+            ("POST", PACKAGE_RESTORE) => {
+                heard.clone_from(&request.target);
+                Reply::json(204, "")
+            }
+            _ => not_found(),
+        })
+    });
+    let finished = run(
+        &server,
+        "npm",
+        &[
+            ("mode", "restore"),
+            ("package-restore-token", RESTORE_TOKEN),
+        ],
+    );
+    assert_held(&finished, 1);
+    assert_eq!(server.sent("POST").len(), 1);
+    let told = format!("{}{}{:?}", finished.log, finished.summary, finished.outputs);
+    assert!(
+        !told.contains(RESTORE_TOKEN),
+        "the restore token leaked: {told}"
+    );
+    assert!(told.contains("restore?token=***"), "{told}");
+}
