@@ -81,9 +81,6 @@ pub async fn run<W: std::io::Write + Send + 'static>(
     if refusal.is_none() && selected > 0 {
         check_scopes(&github, config, log)?;
     }
-    if refusal.is_none() && selected > 0 {
-        check_scopes(&github, config, log)?;
-    }
     if refusal.is_none() && !config.dry_run {
         announce_budget(&github, selected, log);
     }

@@ -110,11 +110,17 @@ fn a_missing_repo_scope_warns_only_for_repository_scoped_registries() {
             .input("dry-run", "true")
             .run();
         run.assert_success();
-        let repo_warning = run
+        let repo_warnings = run
             .log
             .lines()
-            .any(|line| line.starts_with("::warning::") && line.contains("`repo`"));
-        assert_eq!(repo_warning, warned, "{package_type}:\n{}", run.log);
+            .filter(|line| line.starts_with("::warning::") && line.contains("`repo`"))
+            .count();
+        assert_eq!(
+            repo_warnings,
+            usize::from(warned),
+            "{package_type}, once:\n{}",
+            run.log
+        );
     }
 }
 
