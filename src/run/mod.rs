@@ -389,6 +389,12 @@ fn rate_limited(err: &anyhow::Error) -> Option<String> {
     })
 }
 
+/// The scope a classic PAT lacks for the mode, if the answers so far name its scopes.
+fn lacking_scope(github: &GitHub, config: &Config) -> Option<&'static str> {
+    let held = github.scopes()?;
+    scopes::lacking(&held, config.mode, config.package_type)?.needed
+}
+
 /// With a classic PAT, stop a real run before its first change when the token lacks the
 /// scope the mode needs (a dry run warns); warn when a repository-scoped registry's token
 /// lacks `repo`.
@@ -566,6 +572,13 @@ async fn plan_package<W: std::io::Write>(
     {
         if env.cancel.is_requested() {
             return None;
+        }
+        if let Some(needed) = lacking_scope(github, config) {
+            // The scopes check stops a real run before its first change; this is one.
+            log.info(&format!(
+                "package `{name}` may have been deleted as a whole, but this classic PAT lacks `{needed}`, so it is not restored"
+            ));
+            return Some((plan_listed(listed, scope, name, log), None));
         }
         // The restore request is sent: let it finish within the grace, like any mutation.
         revived = tokio::select! {

@@ -140,3 +140,30 @@ fn without_scopes_the_summary_says_once_which_permissions_the_job_needs() {
     );
     assert!(run.summary.contains("packages: write"), "{}", run.summary);
 }
+
+#[test]
+fn a_token_without_write_packages_never_restores_a_deleted_package() {
+    let fake = FakeGitHub::start(
+        accounts()
+            .token(TokenSeed::pat(
+                DELETER,
+                "alice",
+                &["read:packages", "delete:packages"],
+            ))
+            .package(
+                PackageSeed::new("acme", "npm", "lib")
+                    .versions(vec![release(7, 40, "1.0")])
+                    .deleted(fake_github::days(1)),
+            ),
+    )
+    .expect("fake starts");
+    let run = janitor(&fake, DELETER)
+        .input("package-type", "npm")
+        .input("packages", "lib")
+        .input("mode", "restore")
+        .run();
+    run.assert_failure();
+    assert_eq!(mutations(&fake), Vec::<String>::new());
+    assert!(fake.package_deleted("acme", "npm", "lib"));
+    assert!(run.log.contains("lacks `write:packages`"), "{}", run.log);
+}
