@@ -45,6 +45,8 @@ pub fn container(owner: &str, name: &str, versions: Vec<VersionSeed>) -> Package
 /// One invocation of the binary, built up input by input.
 pub struct Janitor {
     env: Vec<(String, String)>,
+    /// The working directory (the workspace), for relative paths such as `state-file`.
+    dir: Option<PathBuf>,
 }
 
 /// A run against `fake` with `token`, pointed at it for both the REST API and the container
@@ -62,12 +64,16 @@ pub fn janitor(fake: &FakeGitHub, token: &str) -> Janitor {
             ("INPUT_MUTATION-INTERVAL".into(), "0s".into()),
             ("PACKAGE_JANITOR_RETRY_BASE".into(), "10ms".into()),
         ],
+        dir: None,
     }
 }
 
 /// A binary run with nothing but the given variables, as the runner would start it.
 pub fn janitor_without_api() -> Janitor {
-    Janitor { env: Vec::new() }
+    Janitor {
+        env: Vec::new(),
+        dir: None,
+    }
 }
 
 impl Janitor {
@@ -83,6 +89,12 @@ impl Janitor {
         self
     }
 
+    /// Run in `dir`, as the runner runs a container action in the workspace.
+    pub fn in_dir(mut self, dir: &std::path::Path) -> Self {
+        self.dir = Some(dir.to_path_buf());
+        self
+    }
+
     pub fn run(self) -> Finished {
         static RUNS: AtomicUsize = AtomicUsize::new(0);
         let dir = std::env::temp_dir().join(format!(
@@ -93,7 +105,11 @@ impl Janitor {
         std::fs::create_dir_all(&dir).expect("temp dir");
         let output_path = dir.join("output");
         let summary_path = dir.join("summary");
-        let output = Command::new(env!("CARGO_BIN_EXE_package-janitor"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_package-janitor"));
+        if let Some(workspace) = &self.dir {
+            command.current_dir(workspace);
+        }
+        let output = command
             .env_clear()
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .env("GITHUB_OUTPUT", &output_path)
