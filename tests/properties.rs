@@ -31,6 +31,7 @@ const VARIABLES: &[(&str, &str)] = &[
     ("INPUT_RATE-LIMIT-WAIT", "rate-limit-wait"),
     ("INPUT_REGISTRY-URL", "registry-url"),
     ("INPUT_DELETE-ORPHANS", "delete-orphans"),
+    ("INPUT_STATE-FILE", "state-file"),
     ("GITHUB_REPOSITORY_OWNER", "owner"),
     ("GITHUB_API_URL", "GITHUB_API_URL"),
     ("PACKAGE_JANITOR_RETRY_BASE", "PACKAGE_JANITOR_RETRY_BASE"),

@@ -19,7 +19,7 @@ use anyhow::Context;
 use octocrab::Octocrab;
 
 pub use error::{ApiError, ApiErrorKind};
-pub use packages::{OwnerKind, VersionState};
+pub use packages::{OwnerKind, PER_PAGE, VersionState};
 pub use retry::Stats;
 
 use pacing::{Pacer, Pacing};

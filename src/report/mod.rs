@@ -25,6 +25,9 @@ pub struct PackageReport {
     /// Set when the package was not listed because the primary budget ran out; the next
     /// run lists it. Not a failure.
     pub left: Option<String>,
+    /// Versions not yet decided because the listing spans runs (`state-file`): counted in
+    /// `left-count`, so that it is never 0 while work is left.
+    pub undecided: usize,
 }
 
 impl PackageReport {
@@ -45,6 +48,7 @@ impl PackageReport {
             entries,
             error: None,
             left: None,
+            undecided: 0,
         }
     }
 
@@ -71,6 +75,7 @@ impl PackageReport {
             entries: Vec::new(),
             error: None,
             left: None,
+            undecided: 0,
         }
     }
 }
@@ -100,7 +105,8 @@ pub struct Totals {
     pub acted_on: usize,
     pub skipped: usize,
     pub failed: usize,
-    /// Selected versions not tried because the primary budget ran out.
+    /// Selected versions not tried because the primary budget ran out, and versions not yet
+    /// decided because their listing spans runs.
     pub left: usize,
     pub packages_failed: usize,
     /// Packages not listed because the primary budget ran out.
@@ -127,6 +133,7 @@ impl RunReport {
             totals.selected += package.entries.len();
             totals.packages_failed += usize::from(package.error.is_some());
             totals.packages_left += usize::from(package.left.is_some());
+            totals.left += package.undecided;
             for entry in &package.entries {
                 match entry.outcome {
                     Outcome::Skipped(_) => totals.skipped += 1,

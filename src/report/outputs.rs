@@ -169,6 +169,7 @@ mod tests {
                 entries,
                 error: None,
                 left: None,
+                undecided: 0,
             }],
             refusal: None,
             stopped: None,

@@ -315,6 +315,7 @@ mod tests {
                 entries,
                 error: None,
                 left: None,
+                undecided: 0,
             }],
             refusal: None,
             stopped: None,

@@ -3,7 +3,9 @@
 pub mod environment;
 pub mod execute;
 pub mod inspect;
+pub mod resume;
 
+use std::collections::HashSet;
 use std::time::SystemTime;
 
 pub use environment::Environment;
@@ -19,6 +21,7 @@ use crate::registry::{self, Registry};
 use crate::report::log::Log;
 use crate::report::outputs::Outputs;
 use crate::report::{PackageReport, RunReport, summary, timestamp};
+use crate::state::{PackageState, RunState};
 use execute::{Images, Stop, Target};
 use inspect::images_plan;
 
@@ -31,6 +34,13 @@ pub async fn run<W: std::io::Write>(
     log: &mut Log<W>,
 ) -> anyhow::Result<bool> {
     let github = GitHub::new(&config.api_url, &config.token, config.pacing.clone())?;
+    let mut state = config.state_file.as_ref().map(|path| {
+        let loaded = RunState::load(path, &config.api_url, &config.owner);
+        if let Some(warning) = &loaded.warning {
+            log.warning(warning);
+        }
+        loaded.state
+    });
     let known_kind = owner::kind_from_event(env.event_path.as_deref(), &config.owner);
     let found = match find_packages(&github, config, known_kind, log).await {
         Ok(found) => found,
@@ -55,7 +65,10 @@ pub async fn run<W: std::io::Write>(
             return Ok(report.succeeded());
         }
     };
-    let (namespace, kind, names) = found;
+    let (namespace, kind, mut names) = found;
+    if let Some(state) = &state {
+        names = state.resume_order(config.package_type, &names);
+    }
     let registry = match config.package_type {
         PackageType::Container => Some(Registry::new(&config.registry_url, &config.token)?),
         _ => None,
@@ -63,13 +76,26 @@ pub async fn run<W: std::io::Write>(
 
     let mut plans = Vec::with_capacity(names.len());
     for name in &names {
+        let mut saved = state
+            .as_mut()
+            .map(|state| state.package_mut(config.package_type, name));
         let plan = match (
-            list_and_plan(&github, &namespace, config, env, name, log).await,
+            list_and_plan(
+                &github,
+                &namespace,
+                config,
+                env,
+                name,
+                saved.as_deref_mut(),
+                log,
+            )
+            .await,
             &registry,
         ) {
             (Ok(listed), Some(registry)) => {
                 let repository = registry::repository(&config.owner, name);
-                Ok(images_plan(registry, &repository, config, env, listed, log).await)
+                let known = saved.map(|saved| &mut saved.manifests);
+                Ok(images_plan(registry, &repository, config, env, listed, known, log).await)
             }
             (plan, _) => plan,
         };
@@ -98,9 +124,14 @@ pub async fn run<W: std::io::Write>(
         let plan = match plan {
             Ok(plan) => plan,
             Err(err) => {
-                packages.push(match rate_limited(&err) {
-                    Some(reason) => PackageReport::left(name, reason),
-                    None => PackageReport::failed(name, format!("{err:#}")),
+                let unfinished = err.downcast_ref::<resume::Unfinished>();
+                packages.push(match (unfinished, rate_limited(&err)) {
+                    (Some(unfinished), _) => PackageReport {
+                        undecided: unfinished.undecided,
+                        ..PackageReport::left(name, unfinished.to_string())
+                    },
+                    (None, Some(reason)) => PackageReport::left(name, reason),
+                    (None, None) => PackageReport::failed(name, format!("{err:#}")),
                 });
                 continue;
             }
@@ -128,7 +159,35 @@ pub async fn run<W: std::io::Write>(
             )
             .await
         };
+        if let Some(state) = state.as_mut() {
+            let deleted: HashSet<u64> = entries
+                .iter()
+                .filter(|entry| entry.outcome == Outcome::Deleted)
+                .map(|entry| entry.version.id)
+                .collect();
+            resume::forget(state.package_mut(config.package_type, name), &deleted);
+        }
         packages.push(PackageReport::planned(name, &plan, entries));
+    }
+    if let (Some(state), Some(path)) = (state.as_mut(), &config.state_file) {
+        let done: Vec<String> = packages
+            .iter()
+            .filter(|package| {
+                package.left.is_none()
+                    && package.error.is_none()
+                    && !package
+                        .entries
+                        .iter()
+                        .any(|entry| matches!(entry.outcome, Outcome::Left(_)))
+            })
+            .map(|package| package.name.clone())
+            .collect();
+        state.record_finished(config.package_type, &names, &done);
+        if let Err(err) = state.save(path) {
+            log.warning(&format!(
+                "input `state-file`: the run state was not saved, so the next run starts afresh: {err:#}"
+            ));
+        }
     }
 
     let report = RunReport {
@@ -276,6 +335,7 @@ async fn list_and_plan<W: std::io::Write>(
     config: &Config,
     env: &Environment,
     name: &str,
+    saved: Option<&mut PackageState>,
     log: &mut Log<W>,
 ) -> anyhow::Result<Plan> {
     log.group(&format!("{} package {name}: listing", config.package_type));
@@ -283,10 +343,13 @@ async fn list_and_plan<W: std::io::Write>(
         Mode::Delete => VersionState::Active,
         Mode::Restore => VersionState::Deleted,
     };
-    let listed = github
-        .list_versions(namespace, config.package_type, name, state)
-        .await
-        .map_err(|err| listing_failed(err, config, namespace, name));
+    let listed = match saved.filter(|_| config.mode == Mode::Delete) {
+        Some(saved) => list_across_runs(github, namespace, config, name, saved, log).await,
+        None => github
+            .list_versions(namespace, config.package_type, name, state)
+            .await
+            .map_err(|err| listing_failed(err, config, namespace, name)),
+    };
     let result = listed.map(|versions| {
         let count = versions.len();
         let plan = plan::plan(
@@ -305,12 +368,46 @@ async fn list_and_plan<W: std::io::Write>(
     });
     if let Err(err) = &result {
         match rate_limited(err) {
+            _ if err.is::<resume::Unfinished>() => {}
             Some(reason) => log.warning(&format!("package `{name}` not listed: {reason}")),
             None => log.error(&format!("{err:#}")),
         }
     }
     log.end_group();
     result
+}
+
+/// The listing of a package with a state file: carried on from the last run. An unfinished
+/// listing is an [`resume::Unfinished`] error, reported as work left for the next run.
+async fn list_across_runs<W: std::io::Write>(
+    github: &GitHub,
+    namespace: &Namespace,
+    config: &Config,
+    name: &str,
+    saved: &mut PackageState,
+    log: &mut Log<W>,
+) -> anyhow::Result<Vec<crate::model::version::Version>> {
+    let listing = resume::list(github, namespace, config.package_type, name, saved)
+        .await
+        .map_err(|err| listing_failed(err, config, namespace, name))?;
+    if let Some(why) = &listing.relisted {
+        log.warning(&format!(
+            "package `{name}`: {why}: a version was restored or deleted outside this action, so the listing starts again from page 1 before anything is deleted"
+        ));
+    }
+    if listing.complete {
+        return Ok(listing.versions);
+    }
+    let unfinished = resume::Unfinished {
+        pages_listed: listing.pages_listed,
+        pages_total: listing.pages_total,
+        undecided: usize::try_from(listing.total).unwrap_or(usize::MAX).max(1),
+    };
+    log.warning(&format!(
+        "package `{name}`: left for the next run: {unfinished} ({} versions seen, none decided yet; the listing carries on next run)",
+        listing.total
+    ));
+    Err(anyhow::Error::new(unfinished))
 }
 
 fn listing_failed(

@@ -8,3 +8,4 @@ mod limits;
 mod owners;
 mod refusals;
 mod restore;
+mod state;
