@@ -5,9 +5,18 @@
 # oldest of each with the default pacing. Prints a Markdown table; takes about 7 minutes,
 # most of it the 300 deletes at GitHub's advised one per second.
 # Arguments are passed on: --sizes 1000,10000 --deletes 50
+# `bench/run.sh hourly [--versions 100000 --old 10000 --budget 1000 --unchanged 20000]` runs
+# the hourly scenario instead (crates/fake-github/examples/hourly.rs): a state-file kept
+# between runs, the budget refilled between them.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+target="${CARGO_TARGET_DIR:-target}"
+example=bench
+if [ "${1:-}" = hourly ]; then
+  example=hourly
+  shift
+fi
 cargo build --quiet --release --locked --bin package-janitor
-cargo run --quiet --release --locked -p fake-github --example bench -- \
-  target/release/package-janitor "$@"
+cargo run --quiet --release --locked -p fake-github --example "$example" -- \
+  "$target/release/package-janitor" "$@"

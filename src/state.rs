@@ -151,11 +151,12 @@ impl RunState {
 
     /// The state in its on-disk form.
     pub fn encode(&self) -> anyhow::Result<Vec<u8>> {
+        // Borrowed, so that writing 100k versions does not copy them.
         let stored = Stored {
             format: FORMAT,
-            api: self.api_url.clone(),
-            owner: self.owner.clone(),
-            finished: self.finished.clone(),
+            api: self.api_url.as_str(),
+            owner: self.owner.as_str(),
+            finished: self.finished.iter().map(String::as_str).collect(),
             packages: self
                 .packages
                 .iter()
@@ -188,8 +189,9 @@ impl RunState {
                 api_url: header.api,
             });
         }
-        let stored: Stored = serde_json::from_slice(&json)
+        let stored: Stored<String> = serde_json::from_slice(&json)
             .map_err(|err| Rejected::Unreadable(format!("not a run state: {err}")))?;
+        drop(json);
         let mut state = wanted;
         state.finished = stored.finished;
         for package in stored.packages {
@@ -280,76 +282,75 @@ struct Header {
     owner: String,
 }
 
+/// The file's shape: `S` is `&str` when writing (nothing copied), `String` when reading.
 #[derive(Serialize, Deserialize)]
-struct Stored {
+struct Stored<S> {
     format: u32,
-    api: String,
-    owner: String,
-    finished: Vec<String>,
-    packages: Vec<StoredPackage>,
+    api: S,
+    owner: S,
+    finished: Vec<S>,
+    packages: Vec<StoredPackage<S>>,
 }
 
 #[derive(Serialize, Deserialize)]
-struct StoredPackage {
+struct StoredPackage<S> {
     #[serde(rename = "type")]
-    package_type: String,
-    name: String,
+    package_type: S,
+    name: S,
     total: u64,
     /// Pages listed, pages in all.
     pages: (u32, u32),
-    versions: Vec<StoredVersion>,
-    manifests: Vec<StoredManifest>,
+    versions: Vec<StoredVersion<S>>,
+    manifests: Vec<StoredManifest<S>>,
 }
 
 /// id, name, tags, created, updated (epoch seconds).
 #[derive(Serialize, Deserialize)]
-struct StoredVersion(u64, String, Vec<String>, u64, u64);
+struct StoredVersion<S>(u64, S, Vec<S>, u64, u64);
 
 /// digest, is an index, children, artifact type, subject.
 #[derive(Serialize, Deserialize)]
-struct StoredManifest(
-    String,
-    bool,
-    Vec<StoredChild>,
-    Option<String>,
-    Option<String>,
-);
+struct StoredManifest<S>(S, bool, Vec<StoredChild<S>>, Option<S>, Option<S>);
 
 /// digest, platform, attests, artifact type.
 #[derive(Serialize, Deserialize)]
-struct StoredChild(String, Option<String>, Option<String>, Option<String>);
+struct StoredChild<S>(S, Option<S>, Option<S>, Option<S>);
 
-impl StoredPackage {
-    fn from_state(package_type: &str, name: &str, package: &PackageState) -> StoredPackage {
-        let mut manifests: Vec<StoredManifest> = package
+impl<'a> StoredPackage<&'a str> {
+    fn from_state(
+        package_type: &'a str,
+        name: &'a str,
+        package: &'a PackageState,
+    ) -> StoredPackage<&'a str> {
+        let mut manifests: Vec<StoredManifest<&str>> = package
             .manifests
             .iter()
             .map(|(digest, manifest)| {
                 StoredManifest(
-                    digest.clone(),
+                    digest.as_str(),
                     manifest.is_index,
                     manifest
                         .children
                         .iter()
                         .map(|child| {
                             StoredChild(
-                                child.digest.clone(),
-                                child.platform.clone(),
-                                child.attests.clone(),
-                                child.artifact_type.clone(),
+                                child.digest.as_str(),
+                                child.platform.as_deref(),
+                                child.attests.as_deref(),
+                                child.artifact_type.as_deref(),
                             )
                         })
                         .collect(),
-                    manifest.artifact_type.clone(),
-                    manifest.subject.clone(),
+                    manifest.artifact_type.as_deref(),
+                    manifest.subject.as_deref(),
                 )
             })
             .collect();
         // A stable order, so an unchanged state writes the same bytes.
-        manifests.sort_by(|a, b| a.0.cmp(&b.0));
+        manifests.sort_by(|a, b| a.0.cmp(b.0));
         StoredPackage {
-            package_type: package_type.to_string(),
-            name: name.to_string(),
+            package_type,
+            name,
             total: package.total,
             pages: (package.pages_listed, package.pages_total),
             versions: package
@@ -358,8 +359,8 @@ impl StoredPackage {
                 .map(|version| {
                     StoredVersion(
                         version.id,
-                        version.name.clone(),
-                        version.tags.clone(),
+                        version.name.as_str(),
+                        version.tags.iter().map(String::as_str).collect(),
                         epoch_seconds(version.created_at),
                         epoch_seconds(version.updated_at),
                     )
@@ -368,7 +369,9 @@ impl StoredPackage {
             manifests,
         }
     }
+}
 
+impl StoredPackage<String> {
     fn into_state(self) -> Result<PackageState, Rejected> {
         let (pages_listed, pages_total) = self.pages;
         if pages_listed > pages_total {

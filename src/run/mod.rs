@@ -159,15 +159,20 @@ pub async fn run<W: std::io::Write>(
             )
             .await
         };
-        if let Some(state) = state.as_mut() {
-            let deleted: HashSet<u64> = entries
-                .iter()
-                .filter(|entry| entry.outcome == Outcome::Deleted)
-                .map(|entry| entry.version.id)
-                .collect();
-            resume::forget(state.package_mut(config.package_type, name), &deleted);
-        }
+        let deleted: HashSet<u64> = entries
+            .iter()
+            .filter(|entry| entry.outcome == Outcome::Deleted)
+            .map(|entry| entry.version.id)
+            .collect();
         packages.push(PackageReport::planned(name, &plan, entries));
+        if let Some(state) = state.as_mut().filter(|_| config.mode == Mode::Delete) {
+            let versions = plan.versions.into_iter().map(|planned| planned.version);
+            resume::remember(
+                state.package_mut(config.package_type, name),
+                versions,
+                &deleted,
+            );
+        }
     }
     if let (Some(state), Some(path)) = (state.as_mut(), &config.state_file) {
         let done: Vec<String> = packages
@@ -398,6 +403,7 @@ async fn list_across_runs<W: std::io::Write>(
     if listing.complete {
         return Ok(listing.versions);
     }
+    saved.versions = listing.versions;
     let unfinished = resume::Unfinished {
         pages_listed: listing.pages_listed,
         pages_total: listing.pages_total,

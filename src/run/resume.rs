@@ -15,7 +15,8 @@ use crate::state::PackageState;
 /// Requests kept back for the next run's refresh: page 1, the last page and one more.
 const REFRESH_RESERVE: u32 = 3;
 
-/// What this run's listing reached.
+/// What this run's listing reached. The saved versions move here: put them back with
+/// [`remember`] once planned, or as they are when the listing is not complete.
 #[derive(Debug)]
 pub struct Listing {
     /// Every version known, newest first; the whole package when `complete`.
@@ -121,7 +122,7 @@ pub async fn list(
             // The budget ran out before the refresh met a known version: keep what is
             // saved and try again next run.
             return Ok(Listing {
-                versions: Vec::new(),
+                versions: std::mem::take(&mut saved.versions),
                 complete: false,
                 pages_listed: saved.pages_listed,
                 pages_total: saved.pages_total.max(pages),
@@ -179,7 +180,8 @@ pub async fn list(
             .unwrap_or(u32::MAX)
             .min(pages)
     };
-    saved.versions = versions.clone();
+    // The versions move to the plan, or back with an unfinished listing: one copy in memory.
+    saved.versions.clear();
     saved.total = total;
     saved.pages_listed = pages_listed;
     saved.pages_total = pages;
@@ -193,14 +195,17 @@ pub async fn list(
     })
 }
 
-/// Forgets the versions this run deleted, so the next refresh's total adds up.
-pub fn forget(saved: &mut PackageState, deleted: &HashSet<u64>) {
-    let before = saved.versions.len();
-    saved
-        .versions
-        .retain(|version| !deleted.contains(&version.id));
-    let gone = (before - saved.versions.len()) as u64;
-    saved.total = saved.total.saturating_sub(gone);
+/// Keeps the versions of this run's plan for the next run, less the ones it deleted, so
+/// that the next refresh's total adds up; manifests of versions gone are dropped.
+pub fn remember(
+    saved: &mut PackageState,
+    versions: impl Iterator<Item = Version>,
+    deleted: &HashSet<u64>,
+) {
+    saved.versions = versions
+        .filter(|version| !deleted.contains(&version.id))
+        .collect();
+    saved.total = saved.total.saturating_sub(deleted.len() as u64);
     let names: HashSet<&str> = saved
         .versions
         .iter()
