@@ -13,8 +13,23 @@ use crate::harness::{ALICE, Finished, accounts, container, image, janitor, range
 
 const STATE: &str = ".package-janitor/state";
 
-/// A fresh workspace directory for one test.
-fn workspace() -> PathBuf {
+/// A fresh workspace directory for one test, removed when the test ends.
+struct Workspace(PathBuf);
+
+impl std::ops::Deref for Workspace {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for Workspace {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn workspace() -> Workspace {
     static N: AtomicUsize = AtomicUsize::new(0);
     let dir = std::env::temp_dir().join(format!(
         "pj-state-e2e-{}-{}",
@@ -22,7 +37,7 @@ fn workspace() -> PathBuf {
         N.fetch_add(1, Ordering::SeqCst)
     ));
     std::fs::create_dir_all(&dir).expect("workspace");
-    dir
+    Workspace(dir)
 }
 
 /// An npm package of `count` versions, ids ascending with age (id 1 the oldest); the
