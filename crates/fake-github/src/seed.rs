@@ -43,6 +43,10 @@
 //! version's name is the sha256 of the exact bytes served. A container version with neither
 //! `manifest` nor `name` gets a plain image manifest; one with an explicit `name` (which is
 //! not the hash of anything) is not in the registry at all.
+//!
+//! A container package can instead `"mirror"` a repository of a real registry on 127.0.0.1
+//! (`{"registry": "http://127.0.0.1:5000", "repository": "acme/app"}`, see [`MirrorSeed`]):
+//! its versions are then that repository's manifests, and deleting one deletes it there.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
