@@ -249,15 +249,15 @@ impl Lab {
         if missing.is_empty() {
             return Some(Lab::start(deletes));
         }
-        let message = format!(
-            "SKIPPED: real_registry: {} not installed (apt-get install -y docker-registry skopeo buildah)",
+        let missing = format!(
+            "real_registry: {} not installed (apt-get install -y docker-registry skopeo buildah)",
             missing.join(", ")
         );
         let apt_missing = std::env::var_os("PACKAGE_JANITOR_NO_APT").is_some();
         if std::env::var("CI").as_deref() == Ok("true") && !apt_missing {
-            panic!("{message}: under CI=true they are required (.ci/run installs them)");
+            panic!("{missing}: under CI=true they are required (.ci/run installs them)");
         }
-        eprintln!("{message}");
+        eprintln!("SKIPPED: {missing}");
         None
     }
 
