@@ -2,14 +2,37 @@
 
 use std::process::ExitCode;
 
-use package_janitor::config::Config;
+use package_janitor::config::inputs::Variables;
+use package_janitor::config::{Config, InputError, cli};
 use package_janitor::report::log::Log;
 use package_janitor::report::sanitize::Sanitizer;
 use package_janitor::run::{Environment, cancel, run};
 
 fn main() -> ExitCode {
+    let flags = match cli::parse(std::env::args_os()) {
+        Ok(flags) => flags,
+        // Help and the version go to stdout and succeed; a usage error names the closest flag.
+        Err(err) => {
+            let _ = err.print();
+            return if err.use_stderr() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     let mut log = Log::stdout();
-    let config = match Config::from_env(|name| std::env::var(name).ok()) {
+    let variables = match Variables::collect(std::env::vars_os(), flags) {
+        Ok(variables) => variables,
+        Err(err) => {
+            log.error(&InputError::not_unicode(&err.name).to_string());
+            return ExitCode::FAILURE;
+        }
+    };
+    for warning in &variables.warnings {
+        log.warning(warning);
+    }
+    let config = match Config::from_env(|name| variables.get(name)) {
         Ok(config) => config,
         Err(err) => {
             log.error(&err.to_string());
@@ -17,6 +40,9 @@ fn main() -> ExitCode {
         }
     };
     log.redacting(Sanitizer::new(config.token.expose()));
+    for warning in &config.warnings {
+        log.warning(warning);
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -447,6 +447,37 @@ fn shows_token(text: &str, token: &str) -> bool {
     })
 }
 
+/// Variables as the process gives them: any bytes, under input names, near misses and
+/// the token variables.
+#[cfg(unix)]
+fn raw_environment() -> impl Strategy<Value = Vec<(std::ffi::OsString, std::ffi::OsString)>> {
+    use std::os::unix::ffi::OsStringExt;
+    let names = prop::sample::select(vec![
+        "INPUT_DRY-RUN",
+        "INPUT_DRY_RUN",
+        "INPUT_TAG-REGEX",
+        "INPUT_TAGREGEX",
+        "INPUT_VERSION-IDS",
+        "INPUT_PACKAGES",
+        "INPUT_TOKEN",
+        "INPUT_",
+        "INPUT_ZZZ",
+        "GITHUB_TOKEN",
+        "GH_TOKEN",
+        "GITHUB_REPOSITORY",
+        "HOME",
+    ]);
+    prop::collection::vec((names, prop::collection::vec(any::<u8>(), 0..12)), 0..10).prop_map(
+        |pairs| {
+            pairs
+                .into_iter()
+                .map(|(name, bytes)| (name.into(), std::ffi::OsString::from_vec(bytes)))
+                .collect()
+        },
+    )
+}
+
+#[cfg(unix)]
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
@@ -798,5 +829,49 @@ proptest! {
         let value = clean.output_value(&text);
         prop_assert!(!value.contains(['\n', '\r']), "{value:?}");
         prop_assert!(!shows_token(&value, &token), "{value:?}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn any_bytes_in_any_variable_parse_or_fail_naming_an_input_and_never_show_a_token(
+        environment in raw_environment(),
+    ) {
+        use package_janitor::config::InputError;
+        use package_janitor::config::inputs::{INPUTS, Variables};
+        let known = |name: &str| {
+            INPUTS.iter().any(|input| input.name == name)
+                || ["GITHUB_TOKEN", "GH_TOKEN", "GITHUB_REPOSITORY", "GITHUB_API_URL"]
+                    .contains(&name)
+        };
+        let tokens: Vec<String> = environment
+            .iter()
+            .filter(|(name, _)| name.to_str().is_some_and(|name| name.ends_with("TOKEN")))
+            .filter_map(|(_, value)| value.to_str().map(str::trim).map(str::to_owned))
+            .filter(|token| token.len() >= 4)
+            .collect();
+        let shown = match Variables::collect(environment, []) {
+            Err(error) => {
+                prop_assert!(known(&error.name), "{}", error.name);
+                InputError::not_unicode(&error.name).to_string()
+            }
+            Ok(variables) => {
+                for warning in &variables.warnings {
+                    prop_assert!(warning.starts_with("`INPUT_"), "{warning}");
+                }
+                match Config::from_env(|name| variables.get(name)) {
+                    Ok(_) => String::new(),
+                    Err(error) => {
+                        prop_assert!(known(error.input()), "{}", error.input());
+                        error.to_string()
+                    }
+                }
+            }
+        };
+        for token in tokens {
+            prop_assert!(!shown.contains(&token), "a token leaked: {shown}");
+        }
     }
 }

@@ -1,5 +1,7 @@
 //! Action inputs, parsed once into a typed configuration.
 
+pub mod cli;
+pub mod inputs;
 pub mod rules;
 
 use std::borrow::Cow;
@@ -144,6 +146,9 @@ pub struct Config {
     /// Request rate, retries and waits: `points-per-minute`, `mutation-interval`,
     /// `rate-limit-wait`, and `PACKAGE_JANITOR_RETRY_BASE` for tests.
     pub pacing: Pacing,
+    /// Inputs that parsed but are probably not what was meant (a glob in a regex input),
+    /// for the run to log as warnings.
+    pub warnings: Vec<String>,
 }
 
 /// A bad action input (or runner environment variable), found before any API call.
@@ -193,6 +198,25 @@ impl InputError {
             source: Source::Input(input),
             value: None,
             problem: problem.into(),
+        }
+    }
+
+    /// A value that is not UTF-8, in an input (`dry-run`) or a runner variable (`GITHUB_TOKEN`).
+    pub fn not_unicode(name: &str) -> Self {
+        let problem = "is not valid UTF-8 text: set it again as plain text; no request was sent";
+        match inputs::INPUTS.iter().find(|input| input.name == name) {
+            Some(input) => InputError::missing(input.name, problem),
+            None => InputError {
+                source: Source::Runner(
+                    inputs::RUNNER_VARIABLES
+                        .iter()
+                        .find(|variable| **variable == name)
+                        .copied()
+                        .unwrap_or("an environment variable"),
+                ),
+                value: None,
+                problem: problem.to_owned(),
+            },
         }
     }
 
@@ -270,14 +294,19 @@ impl Config {
         };
         let input = |name: &str| var(&format!("INPUT_{}", name.to_ascii_uppercase()));
 
-        let token = input("token").map(Token::new).ok_or_else(|| {
-            InputError::missing(
-                "token",
-                "is empty: it needs a token that can read and delete the packages, \
-                 e.g. `${{ github.token }}` (the default) or `${{ secrets.PACKAGES_TOKEN }}`",
-            )
-        })?;
-        let owner = parse_owner(input("owner").or_else(|| var("GITHUB_REPOSITORY_OWNER")))?;
+        let token = parse_token(
+            input("token")
+                .or_else(|| var("GITHUB_TOKEN"))
+                .or_else(|| var("GH_TOKEN")),
+        )?;
+        let owner = parse_owner(
+            input("owner")
+                .or_else(|| var("GITHUB_REPOSITORY_OWNER"))
+                .or_else(|| {
+                    var("GITHUB_REPOSITORY")
+                        .and_then(|repository| Some(repository.split_once('/')?.0.to_owned()))
+                }),
+        )?;
         let package_type = match input("package-type") {
             Some(value) => parse_package_type(&value)?,
             None => PackageType::Container,
@@ -373,6 +402,13 @@ impl Config {
             }
             None => Vec::new(),
         };
+        let warnings = [
+            ("tag-regex", &tag_regex),
+            ("exclude-tag-regex", &exclude_tag_regex),
+        ]
+        .into_iter()
+        .filter_map(|(name, regex)| glob_warning(name, regex.as_ref()?.as_str()))
+        .collect();
 
         Ok(Config {
             token,
@@ -398,6 +434,7 @@ impl Config {
             delete_empty_packages,
             package_restore_token,
             pacing,
+            warnings,
         })
     }
 }
@@ -496,6 +533,27 @@ fn parse_bounded_duration(
     Ok(duration)
 }
 
+/// The token, which must be a valid HTTP header value: a control character (a pasted line
+/// break, say) is an error that never shows the value.
+fn parse_token(value: Option<String>) -> Result<Token, InputError> {
+    let token = value.ok_or_else(|| {
+        InputError::missing(
+            "token",
+            "is empty: it needs a token that can read and delete the packages, \
+             e.g. `${{ github.token }}` (the default) or `${{ secrets.PACKAGES_TOKEN }}`; \
+             by hand, `--token`, `GITHUB_TOKEN` or `GH_TOKEN`",
+        )
+    })?;
+    if token.chars().any(char::is_control) {
+        return Err(InputError::missing(
+            "token",
+            "holds a control character (such as a line break inside the secret): \
+             store the token again as one line",
+        ));
+    }
+    Ok(Token::new(token))
+}
+
 fn parse_owner(value: Option<String>) -> Result<String, InputError> {
     let owner = value.ok_or_else(|| {
         InputError::missing(
@@ -587,6 +645,17 @@ fn parse_mode(value: &str) -> Result<Mode, InputError> {
 }
 
 fn parse_regex(input: &'static str, value: &str) -> Result<Regex, InputError> {
+    if value.starts_with('*') {
+        return Err(InputError::invalid(
+            input,
+            value,
+            format!(
+                "is not a valid regular expression: a leading `*` repeats nothing. It looks \
+                 like a glob; you probably meant `{}`",
+                glob_to_regex(value)
+            ),
+        ));
+    }
     Regex::new(value).map_err(|error| {
         InputError::invalid(
             input,
@@ -597,6 +666,60 @@ fn parse_regex(input: &'static str, value: &str) -> Result<Regex, InputError> {
             ),
         )
     })
+}
+
+/// A warning when a valid regex looks like a glob: a `*` right after a literal character
+/// or a separator (`pr-*`, `v1*`), which repeats that character instead of matching
+/// anything.
+fn glob_warning(input: &str, value: &str) -> Option<String> {
+    glob_stars(value).next()?;
+    Some(format!(
+        "input `{input}`: `{value}` looks like a glob, but it is a regular expression, matched \
+         unanchored, where `*` repeats the character before it; you probably meant `{}`",
+        glob_to_regex(value)
+    ))
+}
+
+/// Byte offsets of the `*`s that read as glob wildcards: leading, or right after an
+/// unescaped letter, digit or separator.
+fn glob_stars(value: &str) -> impl Iterator<Item = usize> + '_ {
+    let bytes = value.as_bytes();
+    bytes.iter().enumerate().filter_map(move |(at, byte)| {
+        if *byte != b'*' {
+            return None;
+        }
+        let Some(before) = at.checked_sub(1).map(|i| bytes[i]) else {
+            return Some(at);
+        };
+        let escaped = at >= 2 && bytes[at - 2] == b'\\';
+        let literal = before.is_ascii_alphanumeric() || matches!(before, b'-' | b'_' | b'/' | b':');
+        (literal && !escaped).then_some(at)
+    })
+}
+
+/// The anchored regex a glob-like value probably meant: glob `*`s become `.*`, anchored at
+/// both ends unless it starts or ends with a wildcard (`pr-*` → `^pr-.*`, `*-rc` → `.*-rc$`).
+fn glob_to_regex(value: &str) -> String {
+    let stars: Vec<usize> = glob_stars(value).collect();
+    let mut body = String::with_capacity(value.len() + stars.len() + 2);
+    for (at, ch) in value.char_indices() {
+        if stars.contains(&at) {
+            body.push_str(".*");
+        } else {
+            body.push(ch);
+        }
+    }
+    let start = if body.starts_with('^') || body.starts_with(".*") {
+        ""
+    } else {
+        "^"
+    };
+    let end = if body.ends_with('$') || body.ends_with(".*") {
+        ""
+    } else {
+        "$"
+    };
+    format!("{start}{body}{end}")
 }
 
 fn parse_duration(input: &'static str, value: &str) -> Result<Duration, InputError> {
@@ -1434,6 +1557,119 @@ mod tests {
                 "{pairs:?}:\n{shown}\ndoes not start with\n{start}"
             );
         }
+    }
+
+    #[test]
+    fn the_token_falls_back_to_github_token_then_gh_token() {
+        let cases: &[(Env, &str)] = &[
+            (
+                &[("GITHUB_TOKEN", "from-github"), ("GH_TOKEN", "from-gh")],
+                SECRET,
+            ),
+            (
+                &[
+                    ("INPUT_TOKEN", ""),
+                    ("GITHUB_TOKEN", "from-github"),
+                    ("GH_TOKEN", "from-gh"),
+                ],
+                "from-github",
+            ),
+            (&[("INPUT_TOKEN", ""), ("GH_TOKEN", "from-gh")], "from-gh"),
+        ];
+        for (pairs, expected) in cases {
+            assert_eq!(parse_ok(pairs).token.expose(), *expected, "{pairs:?}");
+        }
+    }
+
+    #[test]
+    fn a_token_holding_a_control_character_is_rejected_without_its_value() {
+        for token in [
+            "ghp_abc\ndef",
+            "ghp_abc\rdef",
+            "ghp_\u{7f}x",
+            "a\u{0}b",
+            "a\tb",
+        ] {
+            let error = parse_err(&[("INPUT_TOKEN", token)]);
+            assert_eq!(error.input(), "token", "{token:?}");
+            assert_eq!(error.value(), None, "{token:?}");
+            assert!(!error.to_string().contains("abc"), "{error}");
+            assert!(error.problem().contains("control character"), "{error}");
+        }
+    }
+
+    #[test]
+    fn the_owner_falls_back_to_the_repository_owner_then_the_repository() {
+        let config = parse_ok(&[
+            ("GITHUB_REPOSITORY_OWNER", ""),
+            ("GITHUB_REPOSITORY", "someone/app"),
+        ]);
+        assert_eq!(config.owner, "someone");
+    }
+
+    #[test]
+    fn a_regex_that_looks_like_a_glob_warns_with_the_anchored_regex_it_probably_meant() {
+        let cases = [
+            ("pr-*", Some("^pr-.*")),
+            ("v1*", Some("^v1.*")),
+            ("^pr-*", Some("^pr-.*")),
+            ("release/*", Some("^release/.*")),
+            ("a*b", Some("^a.*b$")),
+            ("^pr-\\d+$", None),
+            ("^v\\d.*", None),
+            ("[a-z]*", None),
+            ("\\d*", None),
+            ("(rc)*", None),
+            ("latest", None),
+        ];
+        for (value, expected) in cases {
+            for input in ["tag-regex", "exclude-tag-regex"] {
+                let variable = format!("INPUT_{}", input.to_uppercase());
+                let config = parse_ok(&[(variable.as_str(), value)]);
+                match expected {
+                    Some(meant) => {
+                        assert_eq!(config.warnings.len(), 1, "{value}");
+                        let warning = &config.warnings[0];
+                        assert!(warning.contains(&format!("`{input}`")), "{warning}");
+                        assert!(
+                            warning.contains(&format!("probably meant `{meant}`")),
+                            "{warning}"
+                        );
+                    }
+                    None => assert_eq!(config.warnings, Vec::<String>::new(), "{value}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_leading_star_is_an_error_showing_the_regex_it_probably_meant() {
+        let cases = [("*-rc", ".*-rc$"), ("*", ".*"), ("*pr-*", ".*pr-.*")];
+        for (value, meant) in cases {
+            let error = parse_err(&[("INPUT_TAG-REGEX", value)]);
+            assert_eq!(error.input(), "tag-regex");
+            assert_eq!(error.value(), Some(value));
+            assert!(
+                error
+                    .problem()
+                    .contains(&format!("probably meant `{meant}`")),
+                "{error}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_value_that_is_not_utf8_names_its_input_or_variable() {
+        let input = InputError::not_unicode("dry-run");
+        assert_eq!(input.input(), "dry-run");
+        assert!(input.to_string().starts_with("input `dry-run`"), "{input}");
+        let runner = InputError::not_unicode("GITHUB_TOKEN");
+        assert!(
+            runner
+                .to_string()
+                .starts_with("environment variable `GITHUB_TOKEN`"),
+            "{runner}"
+        );
     }
 
     #[test]

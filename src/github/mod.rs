@@ -110,9 +110,13 @@ pub struct GitHub {
     api_url: String,
     pacer: Pacer,
     rate: Mutex<Option<RateLimit>>,
+    scopes: Mutex<Option<Vec<String>>>,
     stats: Mutex<Stats>,
     notices: Mutex<Vec<WaitNotice>>,
 }
+
+/// At most this many scopes are kept from `x-oauth-scopes`: GitHub has a few dozen.
+const MAX_SCOPES: usize = 64;
 
 impl GitHub {
     pub fn new(api_url: &str, token: &Token, pacing: Pacing) -> anyhow::Result<GitHub> {
@@ -129,6 +133,7 @@ impl GitHub {
             api_url: api_url.trim_end_matches('/').to_string(),
             pacer: Pacer::new(pacing),
             rate: Mutex::new(None),
+            scopes: Mutex::new(None),
             stats: Mutex::new(Stats::default()),
             notices: Mutex::new(Vec::new()),
         })
@@ -142,6 +147,12 @@ impl GitHub {
     /// or when GitHub sends no rate-limit headers (some GHES setups).
     pub fn rate_limit(&self) -> Option<RateLimit> {
         lock(&self.rate).clone()
+    }
+
+    /// The token's scopes as the latest `x-oauth-scopes` header named them; `None` when no
+    /// answer carried one (a `GITHUB_TOKEN`, a fine-grained or GitHub App token).
+    pub fn scopes(&self) -> Option<Vec<String>> {
+        lock(&self.scopes).clone()
     }
 
     /// What the client has sent and waited for so far.
@@ -303,6 +314,17 @@ impl GitHub {
         };
         if let Some(rate) = &rate {
             *lock(&self.rate) = Some(rate.clone());
+        }
+        if let Some(scopes) = header("x-oauth-scopes") {
+            *lock(&self.scopes) = Some(
+                scopes
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|scope| !scope.is_empty())
+                    .take(MAX_SCOPES)
+                    .map(str::to_owned)
+                    .collect(),
+            );
         }
         let body = read_body(response.into_body(), self.pacing().max_body)
             .await

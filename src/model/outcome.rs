@@ -24,9 +24,18 @@ pub enum Outcome {
     Failed(String),
     /// Not tried: the primary budget ran out first. The next run picks it up.
     Left(String),
+    /// An id from `version-ids` that is not among the versions the mode acts on (not
+    /// listed, active in restore mode, deleted in delete mode), or that the policy keeps.
+    NotFound(String),
 }
 
 impl Outcome {
+    /// Whether the version was seen in a listing: an id from `version-ids` that no listing
+    /// returned has no name, tags or times to report.
+    pub fn is_listed(&self, version: &Version) -> bool {
+        !(matches!(self, Outcome::NotFound(_)) && version.name.is_empty())
+    }
+
     /// Whether the version is counted in the `ids` output (done, or would be in a dry run).
     pub fn is_acted_on(&self) -> bool {
         matches!(
@@ -57,11 +66,12 @@ impl std::fmt::Display for Outcome {
             Outcome::Skipped(reason) => write!(f, "skipped: {reason}"),
             Outcome::Failed(reason) => write!(f, "failed: {reason}"),
             Outcome::Left(reason) => write!(f, "left for the next run: {reason}"),
+            Outcome::NotFound(reason) => write!(f, "not found: {reason}"),
         }
     }
 }
 
-/// A selected version and what happened to it.
+/// A selected version (or an id asked for in `version-ids`) and what happened to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     pub version: Version,

@@ -6,22 +6,27 @@
 use std::io::Write;
 
 use super::sanitize::Sanitizer;
+use super::terminal::{Look, Terminal};
 
 /// Annotations past this many per kind become plain log lines: GitHub shows only a handful
 /// per step, and thousands of identical ones bury the first, useful one.
 const MAX_ANNOTATIONS: usize = 10;
 
-/// Writes the run's log. Plain text only: no ANSI colour, as CI logs are read raw.
+/// Writes the run's log. Plain text, no ANSI colour, as CI logs are read raw, except at a
+/// terminal outside Actions, where [`Terminal`] adds progress bars and colour.
 pub struct Log<W: Write> {
     out: W,
     clean: Sanitizer,
     warnings: usize,
     errors: usize,
+    terminal: Option<Terminal>,
 }
 
 impl Log<std::io::Stdout> {
     pub fn stdout() -> Self {
-        Log::new(std::io::stdout())
+        let mut log = Log::new(std::io::stdout());
+        log.terminal = Look::detect().map(Terminal::new);
+        log
     }
 }
 
@@ -33,6 +38,27 @@ impl<W: Write> Log<W> {
             clean: Sanitizer::default(),
             warnings: 0,
             errors: 0,
+            terminal: None,
+        }
+    }
+
+    /// Start a progress bar of `len` steps (at a terminal only; otherwise nothing).
+    pub fn progress(&mut self, label: &str, len: usize) {
+        if let Some(terminal) = &mut self.terminal {
+            terminal.start(label, len);
+        }
+    }
+
+    /// One step of the current progress bar done.
+    pub fn advance(&mut self) {
+        if let Some(terminal) = &self.terminal {
+            terminal.advance();
+        }
+    }
+
+    pub fn progress_done(&mut self) {
+        if let Some(terminal) = &mut self.terminal {
+            terminal.finish();
         }
     }
 
@@ -93,7 +119,12 @@ impl<W: Write> Log<W> {
 
     /// A log that cannot be written to is not worth failing the cleanup for.
     fn line(&mut self, text: &str) {
-        let _ = writeln!(self.out, "{text}");
+        match &self.terminal {
+            Some(terminal) => terminal.write(&mut self.out, text),
+            None => {
+                let _ = writeln!(self.out, "{text}");
+            }
+        }
     }
 }
 

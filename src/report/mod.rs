@@ -4,6 +4,7 @@ pub mod log;
 pub mod outputs;
 pub mod sanitize;
 pub mod summary;
+pub mod terminal;
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::SystemTime;
@@ -157,6 +158,8 @@ pub struct Totals {
     pub failed: usize,
     /// Selected versions not tried because the primary budget ran out.
     pub left: usize,
+    /// Ids in `version-ids` neither acted on nor skipped: not found, or kept by the policy.
+    pub not_found: usize,
     pub packages_failed: usize,
     /// Packages not listed because the primary budget ran out.
     pub packages_left: usize,
@@ -195,6 +198,7 @@ impl RunReport {
                     Outcome::Skipped(_) => totals.skipped += 1,
                     Outcome::Failed(_) => totals.failed += 1,
                     Outcome::Left(_) => totals.left += 1,
+                    Outcome::NotFound(_) => totals.not_found += 1,
                     _ => totals.acted_on += 1,
                 }
             }
@@ -208,14 +212,15 @@ impl RunReport {
         self.stopped.is_some() || totals.left > 0 || totals.packages_left > 0
     }
 
-    /// A run succeeds when nothing failed, nothing was refused and it was not interrupted;
-    /// work left for the next run on the rate limits is not a failure.
+    /// A run succeeds when nothing failed, nothing was refused, it was not interrupted and
+    /// every id asked for was found; work left for the next run is not a failure.
     pub fn succeeded(&self) -> bool {
         let totals = self.totals();
         self.refusal.is_none()
             && self.interrupted.is_none()
             && totals.failed == 0
             && totals.packages_failed == 0
+            && totals.not_found == 0
     }
 
     /// Every entry with the package it belongs to, in report order.

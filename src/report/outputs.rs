@@ -160,6 +160,7 @@ fn package_item(package: &str, whole: &PackageEntry, clean: &Sanitizer) -> Strin
 /// redacted before they are serialized, so the array stays valid JSON.
 fn version_item(package: &str, entry: &Entry, clean: &Sanitizer) -> String {
     let version = &entry.version;
+    let listed = entry.outcome.is_listed(version);
     let tags: Vec<String> = version.tags.iter().map(|tag| clean.redact(tag)).collect();
     json!({
         "scope": "version",
@@ -167,8 +168,8 @@ fn version_item(package: &str, entry: &Entry, clean: &Sanitizer) -> String {
         "id": version.id,
         "name": clean.redact(&version.name),
         "tags": tags,
-        "created_at": timestamp(version.created_at),
-        "updated_at": timestamp(version.updated_at),
+        "created_at": listed.then(|| timestamp(version.created_at)),
+        "updated_at": listed.then(|| timestamp(version.updated_at)),
         "deleted_at": version.deleted_at.map(timestamp),
         "outcome": clean.redact(&entry.outcome.to_string()),
         "reason": clean.redact(&entry.reason),

@@ -176,7 +176,11 @@ fn package_section(
             "| {} | {} | {} | {} |",
             version.id,
             label,
-            age(report.now, version.updated_at),
+            if entry.outcome.is_listed(version) {
+                age(report.now, version.updated_at)
+            } else {
+                "—".to_owned()
+            },
             clean.markdown(&entry.outcome.to_string())
         );
         *rows_left -= 1;

@@ -365,6 +365,7 @@ fn log_outcome<W: std::io::Write>(
     relation: Option<&Relation>,
     outcome: &Outcome,
 ) {
+    log.advance();
     let with = relation
         .and_then(|relation| {
             let parent = relation.parents.first()?;

@@ -38,7 +38,9 @@ pub async fn images_plan<W: std::io::Write>(
     if config.mode != Mode::Delete || (plan.order.is_empty() && !config.delete_orphans) {
         return Ok(plan);
     }
-    let read = read_manifests(registry, repository, &plan).await;
+    log.progress("reading manifests", plan.versions.len());
+    let read = read_manifests(registry, repository, &plan, log).await;
+    log.progress_done();
     if let Some(host) = read
         .values()
         .find_map(|read| read.as_ref().err()?.untrusted_realm())
@@ -138,11 +140,13 @@ fn warn_unreadable<W: std::io::Write>(
     }
 }
 
-/// The manifest of every listed version, read by digest, at most [`READS_AT_ONCE`] at a time.
-async fn read_manifests(
+/// The manifest of every listed version, read by digest, at most [`READS_AT_ONCE`] at a time;
+/// each read done advances the log's progress bar.
+async fn read_manifests<W: std::io::Write>(
     registry: &Registry,
     repository: &str,
     plan: &Plan,
+    log: &mut Log<W>,
 ) -> HashMap<u64, Result<Manifest, RegistryError>> {
     let reads = plan.versions.iter().map(|planned| async move {
         let read = registry.manifest(repository, &planned.version.name).await;
@@ -150,6 +154,7 @@ async fn read_manifests(
     });
     futures_util::stream::iter(reads)
         .buffer_unordered(READS_AT_ONCE)
+        .inspect(|_| log.advance())
         .collect()
         .await
 }

@@ -4,9 +4,11 @@ pub mod cancel;
 pub mod environment;
 pub mod execute;
 pub mod inspect;
+pub mod requested;
+pub mod scopes;
 pub mod whole_package;
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::time::SystemTime;
 
 pub use environment::Environment;
@@ -76,6 +78,12 @@ pub async fn run<W: std::io::Write>(
                 "{selected} versions would be affected, more than max-versions ({max}): nothing was changed. Narrow the filters or raise max-versions."
             )
         });
+    if refusal.is_none() && selected > 0 {
+        check_scopes(&github, config, log)?;
+    }
+    if refusal.is_none() && selected > 0 {
+        check_scopes(&github, config, log)?;
+    }
     if refusal.is_none() && !config.dry_run {
         announce_budget(&github, selected, log);
     }
@@ -113,7 +121,8 @@ pub async fn run<W: std::io::Write>(
         Ok(()) if env.cancel.is_requested() => Some(CANCELLED_RUN.to_string()),
         Ok(()) => None,
     };
-    let packages = plans
+    let not_found = not_found_entries(config, &plans, log);
+    let mut packages = plans
         .into_iter()
         .zip(entries)
         .zip(deleted_whole)
@@ -138,7 +147,10 @@ pub async fn run<W: std::io::Write>(
                 .with_whole(whole),
             }
         })
-        .collect();
+        .collect::<Vec<PackageReport>>();
+    if let Some(first) = packages.first_mut() {
+        first.entries.extend(not_found);
+    }
 
     let report = RunReport {
         packages,
@@ -199,6 +211,7 @@ async fn prepare<W: std::io::Write>(
         _ => None,
     };
     let mut plans = Vec::with_capacity(names.len());
+    log.progress("listing packages", names.len());
     for name in names {
         let revived = whole_package::revive(github, &namespace, config, &name, log).await;
         let plan = match (
@@ -214,7 +227,9 @@ async fn prepare<W: std::io::Write>(
             (plan, _) => plan,
         };
         plans.push((name, plan, revived));
+        log.advance();
     }
+    log.progress_done();
     Ok(Prepared::Ready(Box::new(Ready {
         namespace,
         kind,
@@ -350,6 +365,49 @@ fn rate_limited(err: &anyhow::Error) -> Option<String> {
         ),
         None => format!("GitHub's primary rate limit is spent ({})", api.message),
     })
+}
+
+/// With a classic PAT, stop a real run before its first change when the token lacks the
+/// scope the mode needs (a dry run warns); warn when a repository-scoped registry's token
+/// lacks `repo`.
+fn check_scopes<W: std::io::Write>(
+    github: &GitHub,
+    config: &Config,
+    log: &mut Log<W>,
+) -> anyhow::Result<()> {
+    let Some(held) = github.scopes() else {
+        return Ok(());
+    };
+    let Some(lacking) = scopes::lacking(&held, config.mode, config.package_type) else {
+        return Ok(());
+    };
+    if lacking.repo {
+        log.warning(&format!(
+            "input `token`: this classic PAT lacks the `repo` scope, which {} packages need to be {}: GitHub may refuse each one",
+            config.package_type,
+            config.mode.past_tense()
+        ));
+    }
+    let Some(needed) = lacking.needed else {
+        return Ok(());
+    };
+    let problem = format!(
+        "input `token`: this classic PAT lacks the `{needed}` scope, which `mode: {}` needs (its scopes: {}). Add `{needed}` to the token",
+        config.mode.as_str(),
+        if held.is_empty() {
+            "none".to_owned()
+        } else {
+            held.join(", ")
+        }
+    );
+    if config.dry_run {
+        log.warning(&format!(
+            "{problem}: the real run would stop before its first change."
+        ));
+        Ok(())
+    } else {
+        anyhow::bail!("{problem}; nothing was changed.")
+    }
 }
 
 /// Say up front when the primary budget cannot cover every selected version.
@@ -564,6 +622,7 @@ async fn act<W: std::io::Write>(
     if config.dry_run {
         *entries = execute::dry_run(plan, config.mode, images.is_some(), target.name, log);
     } else {
+        log.progress(&verb, count);
         execute::execute(
             github,
             target,
@@ -575,8 +634,42 @@ async fn act<W: std::io::Write>(
             log,
         )
         .await;
+        log.progress_done();
     }
     log.end_group();
+}
+
+/// Ids of `version-ids` that no listing returned, as `not found` entries for the first
+/// package, each with a warning. Only when every package was listed: otherwise the id may
+/// be in the one that was not. Versions that came back with a restored package were found.
+fn not_found_entries<W: std::io::Write>(
+    config: &Config,
+    plans: &[PackagePlan],
+    log: &mut Log<W>,
+) -> Vec<Entry> {
+    let Some(asked) = &config.policy.version_ids else {
+        return Vec::new();
+    };
+    let listed: Option<Vec<(&str, &Plan)>> = plans
+        .iter()
+        .map(|(name, plan, _)| Some((name.as_str(), plan.as_ref().ok()?)))
+        .collect();
+    let Some(listed) = listed else {
+        return Vec::new();
+    };
+    let came_back: BTreeSet<u64> = plans
+        .iter()
+        .filter_map(|(_, _, revived)| revived.as_ref())
+        .flat_map(|revived| revived.versions.iter().map(|entry| entry.version.id))
+        .collect();
+    let missing = requested::not_found(asked, config.mode, listed, &came_back);
+    for entry in &missing {
+        log.warning(&format!(
+            "input `version-ids`: {}: {}",
+            entry.version.id, entry.outcome
+        ));
+    }
+    missing
 }
 
 /// Under a max-versions refusal every selected version is reported, and none is touched.
@@ -611,6 +704,10 @@ fn owner_label<W: std::io::Write>(
     )
 }
 
+/// Said once in the summary when the token named no scopes (a `GITHUB_TOKEN`), so they
+/// could not be checked.
+const PERMISSIONS_NOTE: &str = "\n> **Permissions:** the token did not name its scopes (a `GITHUB_TOKEN` does not), so they were not checked before the first change. The job needs `permissions: packages: write`, and the repository needs Admin access to each package (package settings → Manage Actions access).\n";
+
 /// Write outputs and summary (to the log when run outside Actions) and the final total.
 /// Outputs and summary are each written even when the other cannot be; the first failure
 /// is returned after the log is complete.
@@ -629,7 +726,10 @@ fn finish<W: std::io::Write>(
             "output `{name}` was cut short to stay under GitHub's 1 MB limit per output"
         ));
     }
-    let markdown = summary::render(config, owner, report, &clean);
+    let mut markdown = summary::render(config, owner, report, &clean);
+    if github.scopes().is_none() && report.stopped.is_none() {
+        markdown.push_str(PERMISSIONS_NOTE);
+    }
     let outputs_written = match &env.output_path {
         Some(path) => outputs.append_to(path, &clean),
         None => {
@@ -689,6 +789,16 @@ fn finish<W: std::io::Write>(
         log.warning(&format!(
             "this run stopped early on GitHub's rate limits: {} selected versions and {} packages are left for the next run (the oldest were done first).{reset}",
             totals.left, totals.packages_left
+        ));
+    }
+    if totals.not_found > 0 {
+        let (ids, were) = match totals.not_found {
+            1 => ("1 id".to_owned(), "was"),
+            n => (format!("{n} ids"), "were"),
+        };
+        log.error(&format!(
+            "{ids} in `version-ids` {were} not found among the versions `mode: {}` acts on, so neither {done} nor skipped (see the warnings above). Check the ids and `mode`.",
+            config.mode.as_str()
         ));
     }
     if totals.failed > 0 || totals.packages_failed > 0 {

@@ -1,6 +1,7 @@
 //! Runs the real binary against the fake API and reads back its outputs and summary.
 
 use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -44,7 +45,8 @@ pub fn container(owner: &str, name: &str, versions: Vec<VersionSeed>) -> Package
 
 /// One invocation of the binary, built up input by input.
 pub struct Janitor {
-    env: Vec<(String, String)>,
+    env: Vec<(OsString, OsString)>,
+    args: Vec<OsString>,
 }
 
 /// A run against `fake` with `token`, pointed at it for both the REST API and the container
@@ -54,32 +56,49 @@ pub struct Janitor {
 pub fn janitor(fake: &FakeGitHub, token: &str) -> Janitor {
     Janitor {
         env: vec![
-            ("GITHUB_API_URL".into(), fake.url()),
-            ("INPUT_REGISTRY-URL".into(), fake.url()),
+            ("GITHUB_API_URL".into(), fake.url().into()),
+            ("INPUT_REGISTRY-URL".into(), fake.url().into()),
             ("GITHUB_REPOSITORY_OWNER".into(), "acme".into()),
             ("INPUT_TOKEN".into(), token.into()),
             ("INPUT_POINTS-PER-MINUTE".into(), "1000000".into()),
             ("INPUT_MUTATION-INTERVAL".into(), "0s".into()),
             ("PACKAGE_JANITOR_RETRY_BASE".into(), "10ms".into()),
         ],
+        args: Vec::new(),
     }
 }
 
 /// A binary run with nothing but the given variables, as the runner would start it.
 pub fn janitor_without_api() -> Janitor {
-    Janitor { env: Vec::new() }
+    Janitor {
+        env: Vec::new(),
+        args: Vec::new(),
+    }
 }
 
 impl Janitor {
     /// Set an input the way the runner does: `INPUT_` + upper-cased name, hyphens kept.
     pub fn input(mut self, name: &str, value: &str) -> Self {
-        self.env
-            .push((format!("INPUT_{}", name.to_uppercase()), value.to_string()));
+        self.env.push((
+            format!("INPUT_{}", name.to_uppercase()).into(),
+            value.into(),
+        ));
         self
     }
 
-    pub fn env(mut self, name: &str, value: &str) -> Self {
-        self.env.push((name.to_string(), value.to_string()));
+    pub fn env(self, name: &str, value: &str) -> Self {
+        self.env_os(name, value)
+    }
+
+    /// A variable whose value need not be UTF-8.
+    pub fn env_os(mut self, name: &str, value: impl Into<OsString>) -> Self {
+        self.env.push((name.into(), value.into()));
+        self
+    }
+
+    /// A command-line argument, such as `--dry-run`.
+    pub fn arg(mut self, arg: impl Into<OsString>) -> Self {
+        self.args.push(arg.into());
         self
     }
 
@@ -99,6 +118,7 @@ impl Janitor {
         let child = Command::new(env!("CARGO_BIN_EXE_package-janitor"))
             .env_clear()
             .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .args(&self.args)
             .env("GITHUB_OUTPUT", dir.join("output"))
             .env("GITHUB_STEP_SUMMARY", dir.join("summary"))
             .stdout(Stdio::piped())

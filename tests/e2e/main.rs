@@ -1,6 +1,7 @@
 //! End-to-end tests: the real binary against the stateful fake GitHub API.
 
 mod bad_inputs;
+mod cli;
 mod filters;
 mod harness;
 mod hostile_client;
@@ -15,3 +16,4 @@ mod real_registry;
 mod refusals;
 mod restore;
 mod rules;
+mod scopes;

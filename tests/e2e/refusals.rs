@@ -115,15 +115,24 @@ fn a_version_deleted_by_someone_else_after_listing_is_skipped_as_already_gone() 
 
 #[test]
 fn a_forbidden_delete_fails_that_version_and_the_run_exits_1_after_trying_the_rest() {
+    // Bob's token has every scope (so the scope check lets it start) but bob does not
+    // administer acme's public package: GitHub refuses each delete with 403.
     let seed = accounts()
-        .token(TokenSeed::pat("ghp_readonly", "alice", &["read:packages"]))
-        .package(container(
-            "acme",
-            "app",
-            vec![image(1, 50, &[]), image(2, 40, &[]), image(3, 30, &["v3"])],
-        ));
+        .token(TokenSeed::pat(
+            "ghp_bob",
+            "bob",
+            &["read:packages", "write:packages", "delete:packages"],
+        ))
+        .package(
+            container(
+                "acme",
+                "app",
+                vec![image(1, 50, &[]), image(2, 40, &[]), image(3, 30, &["v3"])],
+            )
+            .public(),
+        );
     let fake = FakeGitHub::start(seed).expect("fake starts");
-    let run = janitor(&fake, "ghp_readonly")
+    let run = janitor(&fake, "ghp_bob")
         .input("packages", "app")
         .input("tag-state", "untagged")
         .run();

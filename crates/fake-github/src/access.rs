@@ -27,11 +27,23 @@
 //!   404, so a client that picks the wrong prefix notices.
 //! - A missing scope answers 403 naming the scope; scopes are checked before the package is
 //!   looked up, so a token lacking a scope learns that even for a package that does not exist.
+//! - Every REST answer to a classic PAT carries `x-oauth-scopes: a, b` (its scopes, as
+//!   GitHub sends them); answers to a `GITHUB_TOKEN` carry none.
+//! - Only Maven and the legacy docker registry are scoped to a repository on github.com
+//!   (npm, NuGet and RubyGems have granular permissions), so only they need `repo` to
+//!   delete or restore.
 
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
 use axum::http::HeaderValue;
+use axum::http::header::AUTHORIZATION;
+use axum::middleware::Next;
+use axum::response::Response;
 
 use crate::errors::ApiError;
 use crate::seed::{OwnerKind, TokenKind, Visibility};
+use crate::server::Shared;
 use crate::state::{Owner, Package, World, same_login};
 
 /// The authenticated token behind a request.
@@ -86,6 +98,25 @@ pub fn authenticate(world: &World, header: Option<&HeaderValue>) -> Result<Calle
         .ok_or_else(ApiError::bad_credentials)
 }
 
+/// The middleware that adds `x-oauth-scopes` to every REST answer to a classic PAT.
+pub async fn oauth_scopes(
+    State(shared): State<Arc<Shared>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let scopes = authenticate(&shared.world(), request.headers().get(AUTHORIZATION))
+        .ok()
+        .and_then(|caller| match caller.kind {
+            TokenKind::Pat { scopes } => HeaderValue::from_str(&scopes.join(", ")).ok(),
+            TokenKind::GithubToken { .. } => None,
+        });
+    let mut response = next.run(request).await;
+    if let Some(scopes) = scopes {
+        response.headers_mut().insert("x-oauth-scopes", scopes);
+    }
+    response
+}
+
 /// For what only a user's own token may do: `GET /user`, listing an owner's packages.
 pub fn require_user_token(caller: &Caller) -> Result<(), ApiError> {
     match caller.kind {
@@ -103,7 +134,7 @@ pub fn require_scopes(caller: &Caller, action: Action, package_type: &str) -> Re
         scopes.iter().any(|s| s == scope)
             || (scope == "read:packages" && scopes.iter().any(|s| s == "write:packages"))
     };
-    let repository_scoped = package_type != "container";
+    let repository_scoped = matches!(package_type, "maven" | "docker");
     let needed: &[&str] = match action {
         Action::Read => &["read:packages"],
         Action::ListDeleted => &["read:packages", "delete:packages"],

@@ -55,6 +55,10 @@ pub fn router(shared: Arc<Shared>) -> Router {
             shared.clone(),
             limits::enforce,
         ))
+        .route_layer(middleware::from_fn_with_state(
+            shared.clone(),
+            access::oauth_scopes,
+        ))
         .merge(crate::registry::routes())
         .fallback(|| async { ApiError::not_found() })
         .layer(middleware::from_fn_with_state(

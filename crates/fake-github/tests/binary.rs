@@ -74,3 +74,41 @@ fn the_binary_rejects_a_missing_seed_argument() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("usage: fake-github --seed FILE"));
 }
+
+#[cfg(unix)]
+#[test]
+fn the_url_file_appears_whole_once_the_fake_accepts_connections() {
+    let dir = std::env::temp_dir().join(format!("fake-github-url-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let seed = dir.join("seed.json");
+    let url_file = dir.join("url");
+    std::fs::write(&seed, SEED).expect("write the seed");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fake-github"))
+        .arg("--seed")
+        .arg(&seed)
+        .arg("--url-file")
+        .arg(&url_file)
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start the binary");
+    let mut url = String::new();
+    for _ in 0..600 {
+        if let Ok(text) = std::fs::read_to_string(&url_file) {
+            url = text;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(
+        url.ends_with('\n'),
+        "the file holds one whole line: {url:?}"
+    );
+    let answer = get(
+        url.trim().trim_start_matches("http://"),
+        "/orgs/acme/packages/container/app/versions",
+    );
+    child.kill().expect("stop the binary");
+    child.wait().expect("the binary exits");
+    std::fs::remove_dir_all(&dir).expect("remove the temp dir");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}

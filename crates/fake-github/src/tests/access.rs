@@ -217,6 +217,10 @@ fn each_operation_needs_its_scopes() {
             .package(PackageSeed::new("acme", "npm", "lib").versions(vec![
                 VersionSeed::new(3, days(3)),
                 VersionSeed::new(4, days(2)),
+            ]))
+            .package(PackageSeed::new("acme", "maven", "jar").versions(vec![
+                VersionSeed::new(5, days(3)),
+                VersionSeed::new(6, days(2)),
             ])),
     );
     let app = "/orgs/acme/packages/container/app";
@@ -261,9 +265,16 @@ fn each_operation_needs_its_scopes() {
         (
             "ghp_delete",
             "DELETE",
-            "/orgs/acme/packages/npm/lib/versions/3".into(),
+            "/orgs/acme/packages/maven/jar/versions/5".into(),
             403,
             "repo",
+        ),
+        (
+            "ghp_delete",
+            "DELETE",
+            "/orgs/acme/packages/npm/lib/versions/3".into(),
+            204,
+            "",
         ),
         ("ghp_delete", "DELETE", format!("{app}/versions/1"), 204, ""),
         (
@@ -293,5 +304,38 @@ fn each_operation_needs_its_scopes() {
             "{}",
             reply.body
         );
+    }
+}
+
+#[test]
+fn answers_to_a_classic_pat_name_its_scopes_and_to_a_github_token_none() {
+    let fake = start(
+        world()
+            .token(TokenSeed::pat(
+                "ghp_scoped",
+                "alice",
+                &["read:packages", "delete:packages"],
+            ))
+            .token(TokenSeed::github_token("ghs_workflow", "acme/app"))
+            .package(PackageSeed::new("acme", "container", "app").versions(two_versions(1))),
+    );
+    let path = "/orgs/acme/packages/container/app/versions";
+    let cases = [
+        ("ghp_scoped", path, Some("read:packages, delete:packages")),
+        (
+            "ghp_scoped",
+            "/orgs/acme/packages/container/nope",
+            Some("read:packages, delete:packages"),
+        ),
+        ("ghs_workflow", path, None),
+    ];
+    for (token, path, expected) in cases {
+        let reply = get(&fake, path, token);
+        let scopes = reply
+            .headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("x-oauth-scopes"))
+            .map(|(_, value)| value.as_str());
+        assert_eq!(scopes, expected, "{token} {path}");
     }
 }
