@@ -106,8 +106,13 @@ fn a_cleanup_of_a_real_registry_deletes_exactly_the_reported_manifests_and_every
     lab.assert_gone(&ghost_and_partial);
     lab.assert_registry_holds(&fake, &everything - &ghost_and_partial);
 
-    // The old release by tag: its index, platform manifests and their signatures.
-    let second = lab.janitor(&fake).input("tag-regex", r"^v0\.").finish();
+    // Releases older than 30 days (v0.1.0 is seeded 90 days old, v1.0.0 an hour): the old
+    // index, its platform manifests and their signatures.
+    let second = lab
+        .janitor(&fake)
+        .input("tag-regex", r"^v\d")
+        .input("older-than", "30d")
+        .finish();
     second.assert_success();
     let old_release: BTreeSet<String> = old.all().into_iter().collect();
     assert_eq!(
@@ -118,7 +123,7 @@ fn a_cleanup_of_a_real_registry_deletes_exactly_the_reported_manifests_and_every
     );
     lab.assert_gone(&old_release);
     let kept = &(&everything - &ghost_and_partial) - &old_release;
-    lab.assert_registry_holds(&fake, kept.clone());
+    lab.assert_registry_holds(&fake, kept);
 
     let signature_tags = |release: &Release| -> Vec<String> {
         release
