@@ -12,6 +12,7 @@ mod images;
 mod limits;
 mod owners;
 mod packages;
+mod real_registry;
 mod refusals;
 mod restore;
 mod rules;
