@@ -5,6 +5,7 @@ pub mod environment;
 pub mod execute;
 pub mod inspect;
 pub mod requested;
+pub mod resume;
 pub mod scopes;
 pub mod whole_package;
 
@@ -25,6 +26,7 @@ use crate::registry::{self, Patience, Registry};
 use crate::report::log::Log;
 use crate::report::outputs::Outputs;
 use crate::report::{PackageReport, RunReport, summary, timestamp};
+use crate::state::{PackageState, RunState};
 use execute::{Images, Stop, Target};
 use inspect::images_plan;
 
@@ -44,7 +46,14 @@ pub async fn run<W: std::io::Write + Send + 'static>(
     github.announce_waits(Arc::new(move |notice| {
         side.info(&execute::wait_line(notice))
     }));
-    let prepared = prepare(&github, config, env, log).await?;
+    let mut state = config.state_file.as_ref().map(|path| {
+        let loaded = RunState::load(path, &config.api_url, &config.owner);
+        if let Some(warning) = &loaded.warning {
+            log.warning(warning);
+        }
+        loaded.state
+    });
+    let prepared = prepare(&github, config, env, state.as_mut(), log).await?;
     let Ready {
         namespace,
         kind,
@@ -135,19 +144,37 @@ pub async fn run<W: std::io::Write + Send + 'static>(
                     if interrupted.is_some() {
                         leave_the_rest(&plan, &mut entries, env.cancel.is_requested());
                     }
-                    let entries = came_back.into_iter().chain(entries).collect();
-                    PackageReport::planned(&name, &plan, entries).with_whole(whole)
+                    let entries: Vec<Entry> = came_back.into_iter().chain(entries).collect();
+                    let report = PackageReport::planned(&name, &plan, entries).with_whole(whole);
+                    if let Some(state) = state.as_mut().filter(|_| config.mode == Mode::Delete) {
+                        resume::remember(
+                            state.package_mut(config.package_type, &name),
+                            plan.versions.into_iter().map(|planned| planned.version),
+                            &deleted_ids(&report),
+                        );
+                    }
+                    report
                 }
-                Err(err) => match rate_limited(&err) {
-                    Some(reason) => PackageReport::left(&name, reason),
-                    None => PackageReport::failed(&name, format!("{err:#}")),
+                Err(err) => {
+                    let unfinished = err.downcast_ref::<resume::Unfinished>();
+                    match (unfinished, rate_limited(&err)) {
+                        (Some(unfinished), _) => PackageReport {
+                            undecided: unfinished.undecided,
+                            ..PackageReport::left(&name, unfinished.to_string())
+                        },
+                        (None, Some(reason)) => PackageReport::left(&name, reason),
+                        (None, None) => PackageReport::failed(&name, format!("{err:#}")),
+                    }
+                    .with_whole(whole)
                 }
-                .with_whole(whole),
             }
         })
         .collect::<Vec<PackageReport>>();
     if let Some(first) = packages.first_mut() {
         first.entries.extend(not_found);
+    }
+    if let (Some(state), Some(path)) = (state.as_mut(), &config.state_file) {
+        save_state(state, path, config.package_type, &packages, log);
     }
 
     let report = RunReport {
@@ -197,6 +224,7 @@ async fn prepare<W: std::io::Write>(
     github: &GitHub,
     config: &Config,
     env: &Environment,
+    mut state: Option<&mut RunState>,
     log: &mut Log<W>,
 ) -> anyhow::Result<Prepared> {
     let known_kind = owner::kind_from_event(env.event_path.as_deref(), &config.owner);
@@ -204,7 +232,7 @@ async fn prepare<W: std::io::Write>(
         found = find_packages(github, config, known_kind, log) => found,
         () = env.cancel.requested() => anyhow::bail!(CANCELLED_PLANNING),
     };
-    let (namespace, kind, names) = match found {
+    let (namespace, kind, mut names) = match found {
         Ok(found) => found,
         Err(err) => {
             return match rate_limited(&err) {
@@ -221,6 +249,9 @@ async fn prepare<W: std::io::Write>(
         )?),
         _ => None,
     };
+    if let Some(state) = &state {
+        names = state.resume_order(config.package_type, &names);
+    }
     let mut plans = Vec::with_capacity(names.len());
     log.progress("listing packages", names.len());
     let mut names = names.into_iter();
@@ -232,7 +263,10 @@ async fn prepare<W: std::io::Write>(
             config,
             env,
         };
-        match plan_package(&scope, &name, log).await {
+        let saved = state
+            .as_deref_mut()
+            .map(|state| state.package_mut(config.package_type, &name));
+        match plan_package(&scope, &name, saved, log).await {
             Some((plan, revived)) => plans.push((name, plan, revived)),
             None => {
                 // Not listed: say so, rather than let the record look complete.
@@ -548,19 +582,28 @@ struct Scope<'a> {
 async fn plan_package<W: std::io::Write>(
     scope: &Scope<'_>,
     name: &str,
+    mut saved: Option<&mut PackageState>,
     log: &mut Log<W>,
 ) -> Option<(anyhow::Result<Plan>, Option<whole_package::Revived>)> {
     let Scope {
         github,
         namespace,
-        registry,
         config,
         env,
+        ..
     } = *scope;
     let state = match config.mode {
         Mode::Delete => VersionState::Active,
         Mode::Restore => VersionState::Deleted,
     };
+    if let Some(saved) = saved.as_deref_mut().filter(|_| config.mode == Mode::Delete) {
+        let listed = tokio::select! {
+            listed = list_across_runs(github, namespace, config, name, saved, log) => listed,
+            () = env.cancel.requested() => return None,
+        };
+        let plan = plan_listed(listed, scope, name, log);
+        return images_planned(scope, name, plan, Some(saved), None, log).await;
+    }
     let list = || github.list_versions(namespace, config.package_type, name, state);
     let mut listed = tokio::select! {
         listed = list() => listed,
@@ -578,6 +621,7 @@ async fn plan_package<W: std::io::Write>(
             log.info(&format!(
                 "package `{name}` may have been deleted as a whole, but this classic PAT lacks `{needed}`, so it is not restored"
             ));
+            let listed = listed.map_err(|err| listing_failed(err, config, namespace, name));
             return Some((plan_listed(listed, scope, name, log), None));
         }
         // The restore request is sent: let it finish within the grace, like any mutation.
@@ -597,11 +641,29 @@ async fn plan_package<W: std::io::Write>(
             };
         }
     }
-    let plan = match (plan_listed(listed, scope, name, log), registry) {
+    let listed = listed.map_err(|err| listing_failed(err, config, namespace, name));
+    let plan = plan_listed(listed, scope, name, log);
+    images_planned(scope, name, plan, saved, revived, log).await
+}
+
+/// For container packages, make the plan safe for its images (see [`images_plan`]); a
+/// cancel ends the reads at once. `None` when a cancel came before anything of this
+/// package was changed (it was not `revived`).
+async fn images_planned<W: std::io::Write>(
+    scope: &Scope<'_>,
+    name: &str,
+    plan: anyhow::Result<Plan>,
+    saved: Option<&mut PackageState>,
+    revived: Option<whole_package::Revived>,
+    log: &mut Log<W>,
+) -> Option<(anyhow::Result<Plan>, Option<whole_package::Revived>)> {
+    let (config, env) = (scope.config, scope.env);
+    let plan = match (plan, scope.registry) {
         (Ok(listed), Some(registry)) => {
             let repository = registry::repository(&config.owner, name);
+            let known = saved.map(|saved| &mut saved.manifests);
             tokio::select! {
-                plan = images_plan(registry, &repository, config, env, listed, log) => {
+                plan = images_plan(registry, &repository, config, env, listed, known, log) => {
                     plan.map(plan::carry_rules)
                 }
                 () = env.cancel.requested() => {
@@ -618,18 +680,17 @@ async fn plan_package<W: std::io::Write>(
 
 /// Plan what the listing gave, or say why there is nothing to plan.
 fn plan_listed<W: std::io::Write>(
-    listed: Result<Vec<crate::model::version::Version>, ApiError>,
+    listed: anyhow::Result<Vec<crate::model::version::Version>>,
     scope: &Scope<'_>,
     name: &str,
     log: &mut Log<W>,
 ) -> anyhow::Result<Plan> {
-    let (config, env, namespace) = (scope.config, scope.env, scope.namespace);
+    let (config, env) = (scope.config, scope.env);
     log.group(&format!("{} package {name}: listing", config.package_type));
     let state = match config.mode {
         Mode::Delete => VersionState::Active,
         Mode::Restore => VersionState::Deleted,
     };
-    let listed = listed.map_err(|err| listing_failed(err, config, namespace, name));
     let result = listed.map(|versions| {
         let count = versions.len();
         let plan = plan::plan(
@@ -656,12 +717,95 @@ fn plan_listed<W: std::io::Write>(
     });
     if let Err(err) = &result {
         match rate_limited(err) {
+            _ if err.is::<resume::Unfinished>() => {}
             Some(reason) => log.warning(&format!("package `{name}` not listed: {reason}")),
             None => log.error(&format!("{err:#}")),
         }
     }
     log.end_group();
     result
+}
+
+/// The listing of a package with a state file: carried on from the last run. An unfinished
+/// listing is an [`resume::Unfinished`] error, reported as work left for the next run.
+async fn list_across_runs<W: std::io::Write>(
+    github: &GitHub,
+    namespace: &Namespace,
+    config: &Config,
+    name: &str,
+    saved: &mut PackageState,
+    log: &mut Log<W>,
+) -> anyhow::Result<Vec<crate::model::version::Version>> {
+    let listing = resume::list(github, namespace, config.package_type, name, saved)
+        .await
+        .map_err(|err| listing_failed(err, config, namespace, name))?;
+    if let Some(why) = &listing.relisted {
+        log.warning(&format!(
+            "package `{name}`: {why}: a version was restored or deleted outside this action, so the listing starts again from page 1 before anything is deleted"
+        ));
+    }
+    if listing.complete {
+        return Ok(listing.versions);
+    }
+    saved.versions = listing.versions;
+    let unfinished = resume::Unfinished {
+        pages_listed: listing.pages_listed,
+        pages_total: listing.pages_total,
+        undecided: usize::try_from(listing.total).unwrap_or(usize::MAX).max(1),
+    };
+    log.warning(&format!(
+        "package `{name}`: left for the next run: {unfinished} ({} versions seen, none decided yet; the listing carries on next run)",
+        listing.total
+    ));
+    Err(anyhow::Error::new(unfinished))
+}
+
+/// The ids a package report says were deleted (one by one, or with the package).
+fn deleted_ids(report: &PackageReport) -> HashSet<u64> {
+    report
+        .entries
+        .iter()
+        .filter(|entry| {
+            matches!(
+                entry.outcome,
+                Outcome::Deleted | Outcome::DeletedWithPackage
+            )
+        })
+        .map(|entry| entry.version.id)
+        .collect()
+}
+
+/// Record which packages this run finished, and write the state for the next run. A
+/// state that cannot be written only costs the next run a fresh start.
+fn save_state<W: std::io::Write>(
+    state: &mut RunState,
+    path: &std::path::Path,
+    package_type: PackageType,
+    packages: &[PackageReport],
+    log: &mut Log<W>,
+) {
+    let names: Vec<String> = packages
+        .iter()
+        .map(|package| package.name.clone())
+        .collect();
+    let done: Vec<String> = packages
+        .iter()
+        .filter(|package| {
+            package.left.is_none()
+                && package.error.is_none()
+                && !package
+                    .entries
+                    .iter()
+                    .any(|entry| matches!(entry.outcome, Outcome::Left(_)))
+        })
+        .map(|package| package.name.clone())
+        .collect();
+    state.record_finished(package_type, &names, &done);
+    if let Err(err) = state.save(path) {
+        log.warning(&format!(
+            "input `state-file`: the run state was not saved, so the next run starts afresh: {err:#}"
+        ));
+    }
 }
 
 fn listing_failed(
