@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use package_janitor::config::inputs::Variables;
-use package_janitor::config::{Config, InputError, cli};
+use package_janitor::config::{Config, InputError, TOKEN_VARIABLES, cli};
 use package_janitor::report::log::Log;
 use package_janitor::report::sanitize::Sanitizer;
 use package_janitor::run::{Environment, cancel, run};
@@ -35,11 +35,23 @@ fn main() -> ExitCode {
     let config = match Config::from_env(|name| variables.get(name)) {
         Ok(config) => config,
         Err(err) => {
-            log.error(&err.to_string());
+            // The error may quote a value that holds the token by mistake (a token pasted
+            // into the wrong input): redact every token the run could have read.
+            let message = TOKEN_VARIABLES
+                .iter()
+                .filter_map(|name| variables.get(name))
+                .fold(err.to_string(), |message, token| {
+                    Sanitizer::new(token.trim()).redact(&message)
+                });
+            log.error(&message);
             return ExitCode::FAILURE;
         }
     };
-    log.redacting(Sanitizer::new(config.token.expose()));
+    let clean = Sanitizer::new(config.token.expose());
+    log.redacting(match &config.package_restore_token {
+        Some(restore) => clean.also(restore.expose()),
+        None => clean,
+    });
     for warning in &config.warnings {
         log.warning(warning);
     }

@@ -297,11 +297,7 @@ impl Config {
         };
         let input = |name: &str| var(&format!("INPUT_{}", name.to_ascii_uppercase()));
 
-        let token = parse_token(
-            input("token")
-                .or_else(|| var("GITHUB_TOKEN"))
-                .or_else(|| var("GH_TOKEN")),
-        )?;
+        let token = parse_token(TOKEN_VARIABLES.iter().find_map(|name| var(name)))?;
         let owner = parse_owner(
             input("owner")
                 .or_else(|| var("GITHUB_REPOSITORY_OWNER"))
@@ -558,6 +554,10 @@ fn parse_bounded_duration(
     }
     Ok(duration)
 }
+
+/// Where the token is read from, first found first: an input error may quote a value that
+/// holds one of them by mistake, so each is redacted from it.
+pub const TOKEN_VARIABLES: [&str; 3] = ["INPUT_TOKEN", "GITHUB_TOKEN", "GH_TOKEN"];
 
 /// The token, which must be a valid HTTP header value: a control character (a pasted line
 /// break, say) is an error that never shows the value.

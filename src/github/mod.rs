@@ -12,7 +12,7 @@ mod packages;
 pub mod ratelimit;
 mod retry;
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use anyhow::Context;
@@ -84,7 +84,7 @@ pub struct Response {
     pub last: Option<String>,
 }
 
-/// Waits longer than this are reported through [`GitHub::take_wait_notices`].
+/// Waits longer than this are announced through the [`WaitSink`] as they start.
 const NOTABLE_WAIT: Duration = Duration::from_secs(10);
 
 /// A wait of the client longer than [`NOTABLE_WAIT`], for the run to log: the client has no
@@ -97,6 +97,11 @@ pub struct WaitNotice {
     /// Why, in plain words (e.g. "GitHub's secondary rate limit (retry-after)").
     pub reason: String,
 }
+
+/// Where the client announces a long wait just before it starts, so that whoever watches
+/// the log sees why nothing happens, and until when, while it lasts. Set by the run; the
+/// client knows nothing of the log behind it.
+pub type WaitSink = Arc<dyn Fn(&WaitNotice) + Send + Sync>;
 
 /// One try that did not give a 2xx answer, with the limit that refused it, if any.
 struct Failure {
@@ -112,7 +117,7 @@ pub struct GitHub {
     rate: Mutex<Option<RateLimit>>,
     scopes: Mutex<Option<Vec<String>>>,
     stats: Mutex<Stats>,
-    notices: Mutex<Vec<WaitNotice>>,
+    waits: Option<WaitSink>,
 }
 
 /// At most this many scopes are kept from `x-oauth-scopes`: GitHub has a few dozen.
@@ -135,7 +140,7 @@ impl GitHub {
             rate: Mutex::new(None),
             scopes: Mutex::new(None),
             stats: Mutex::new(Stats::default()),
-            notices: Mutex::new(Vec::new()),
+            waits: None,
         })
     }
 
@@ -160,15 +165,15 @@ impl GitHub {
         *lock(&self.stats)
     }
 
-    /// The long waits since the last call, oldest first, for the run to log.
-    pub fn take_wait_notices(&self) -> Vec<WaitNotice> {
-        std::mem::take(&mut *lock(&self.notices))
+    /// Announce every wait over 10 s to `sink` before it starts.
+    pub fn announce_waits(&mut self, sink: WaitSink) {
+        self.waits = Some(sink);
     }
 
-    /// Remember a wait worth logging.
+    /// Announce a wait worth logging, before it starts.
     fn notice(&self, wait: Duration, reason: &str) {
-        if wait > NOTABLE_WAIT {
-            lock(&self.notices).push(WaitNotice {
+        if let Some(sink) = self.waits.as_ref().filter(|_| wait > NOTABLE_WAIT) {
+            sink(&WaitNotice {
                 wait,
                 until: SystemTime::now().checked_add(wait),
                 reason: reason.to_string(),
@@ -183,8 +188,8 @@ impl GitHub {
     /// backoff; secondary-limit answers pause every request for `retry-after` (else at least
     /// a minute, doubling) and retry; a spent primary budget is waited out only when it
     /// resets within `rate_limit_wait`, and is otherwise a [`ApiErrorKind::RateLimited`], as
-    /// is a `retry-after` longer than `rate_limit_wait`. Waits over 10 s are noted (see
-    /// [`GitHub::take_wait_notices`]).
+    /// is a `retry-after` longer than `rate_limit_wait`. Waits over 10 s are announced as they
+    /// start (see [`GitHub::announce_waits`]).
     pub async fn send(&self, method: Method, route: &str) -> Result<Response, ApiError> {
         let mut uncertain = false;
         let mut tries = 0;
@@ -218,8 +223,14 @@ impl GitHub {
                     return Err(error);
                 }
                 Next::Leave { wait, until } => {
+                    let asked = match failure.refusal {
+                        Some(Refusal::Secondary {
+                            retry_after: Some(_),
+                        }) => "GitHub asked to wait",
+                        _ => "the pause before the next try would be",
+                    };
                     error.message = format!(
-                        "{}; GitHub asked to wait {}s, longer than rate-limit-wait",
+                        "{}; {asked} {}s, longer than rate-limit-wait",
                         error.message,
                         wait.as_secs()
                     );
@@ -419,7 +430,12 @@ fn link_with_rel(header: &str, rel: &str) -> Option<String> {
 }
 
 /// Percent-encode one path segment (package names may contain `/`, which must be `%2F`).
+/// A segment of dots only (`.`, `..`) is encoded whole, so that no name from the server
+/// can become a dot segment that moves the request to another route.
 pub fn encode_segment(segment: &str) -> String {
+    if !segment.is_empty() && segment.bytes().all(|byte| byte == b'.') {
+        return percent_encode(segment, b"");
+    }
     percent_encode(segment, b"-._~")
 }
 
@@ -455,10 +471,15 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn only_waits_over_ten_seconds_are_noted_and_each_is_taken_once() {
+    async fn only_waits_over_ten_seconds_are_announced_each_once_as_it_starts() {
         let token = Token::new("t".to_string());
-        let github =
+        let mut github =
             GitHub::new("http://127.0.0.1:9", &token, Pacing::default()).expect("a client");
+        let heard: Arc<Mutex<Vec<WaitNotice>>> = Arc::default();
+        let sink = Arc::clone(&heard);
+        github.announce_waits(Arc::new(move |notice: &WaitNotice| {
+            lock(&sink).push(notice.clone());
+        }));
         let cases = [
             (Duration::from_secs(10), false),
             (Duration::from_secs(11), true),
@@ -466,13 +487,12 @@ mod tests {
         ];
         for (wait, noted) in cases {
             github.notice(wait, "a reason");
-            let notices = github.take_wait_notices();
+            let notices = std::mem::take(&mut *lock(&heard));
             assert_eq!(notices.len(), usize::from(noted), "{wait:?}");
             if let Some(notice) = notices.first() {
                 assert_eq!(notice.reason, "a reason");
                 assert_eq!(notice.until.is_some(), wait != Duration::MAX, "{wait:?}");
             }
-            assert!(github.take_wait_notices().is_empty());
         }
     }
 
@@ -527,6 +547,9 @@ mod tests {
             ("team/app", "team%2Fapp"),
             ("a b", "a%20b"),
             ("x.y_z-1", "x.y_z-1"),
+            ("..", "%2E%2E"),
+            (".", "%2E"),
+            ("...x", "...x"),
         ];
         for (name, expected) in cases {
             assert_eq!(encode_segment(name), expected);

@@ -399,18 +399,6 @@ fn with_page(route: &str, page: u32) -> String {
 /// Whole packages: probe, delete and restore. A package is deleted with one request when a
 /// run empties it, and a deleted package must be restored before its versions can be listed.
 impl GitHub {
-    /// `GET {prefix}/packages/{type}/{name}`: `Ok` when the package is live and visible.
-    /// A deleted package answers 404 `Package not found.`, like one the token cannot see.
-    pub async fn get_package(
-        &self,
-        namespace: &Namespace,
-        package_type: PackageType,
-        name: &str,
-    ) -> Result<(), ApiError> {
-        let route = package_route(namespace, package_type, name);
-        self.send(Method::Get, &route).await.map(drop)
-    }
-
     /// `DELETE {prefix}/packages/{type}/{name}`: the package and every version it has.
     pub async fn delete_package(
         &self,

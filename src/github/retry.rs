@@ -50,16 +50,25 @@ pub fn next(
     now: SystemTime,
 ) -> Next {
     let more_tries = tries < pacing.max_tries;
+    // Without `retry-after` the pause is at least a minute, doubling: bounded by the tries,
+    // but it may pass `rate-limit-wait` too, and is then left for the next run all the same.
+    let secondary_wait = |retry_after: &Option<Duration>| {
+        retry_after.unwrap_or_else(|| Pacing::backoff(pacing.secondary_wait, tries))
+    };
     match refusal {
-        Some(Refusal::Secondary {
-            retry_after: Some(wait),
-        }) if *wait > pacing.rate_limit_wait => Next::Leave {
-            wait: *wait,
-            until: now.checked_add(*wait),
-        },
-        Some(Refusal::Secondary { retry_after }) if more_tries => Next::Pause(
-            retry_after.unwrap_or_else(|| Pacing::backoff(pacing.secondary_wait, tries)),
-        ),
+        Some(Refusal::Secondary { retry_after })
+            if secondary_wait(retry_after) > pacing.rate_limit_wait
+                && (more_tries || retry_after.is_some()) =>
+        {
+            let wait = secondary_wait(retry_after);
+            Next::Leave {
+                wait,
+                until: now.checked_add(wait),
+            }
+        }
+        Some(Refusal::Secondary { retry_after }) if more_tries => {
+            Next::Pause(secondary_wait(retry_after))
+        }
         Some(Refusal::Secondary { .. }) => Next::Stop(Some(ApiErrorKind::Throttled)),
         Some(Refusal::Primary { reset: Some(reset) }) if more_tries => {
             let wait = reset.duration_since(now).unwrap_or_default() + RESET_MARGIN;
@@ -214,6 +223,37 @@ mod tests {
                 next(&pacing, &error(status), refusal.as_ref(), tries, now),
                 expected,
                 "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_secondary_backoff_without_retry_after_is_never_slept_past_rate_limit_wait() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let pacing = Pacing {
+            max_tries: 5,
+            secondary_wait: Duration::from_secs(60),
+            rate_limit_wait: Duration::from_secs(100),
+            ..Pacing::default()
+        };
+        let refusal = Refusal::Secondary { retry_after: None };
+        let secs = Duration::from_secs;
+        let cases = [
+            (1, Next::Pause(secs(60))),
+            (
+                2,
+                Next::Leave {
+                    wait: secs(120),
+                    until: Some(now + secs(120)),
+                },
+            ),
+            (5, Next::Stop(Some(ApiErrorKind::Throttled))),
+        ];
+        for (tries, expected) in cases {
+            assert_eq!(
+                next(&pacing, &error(Some(403)), Some(&refusal), tries, now),
+                expected,
+                "try {tries}"
             );
         }
     }

@@ -210,6 +210,9 @@ impl Registry {
         reference: &str,
     ) -> Result<Manifest, RegistryError> {
         let url = format!("{}/v2/{repository}/manifests/{reference}", self.base);
+        if let Err(problem) = check_names(repository, reference) {
+            return Err(RegistryError::new(&url, ErrorKind::Malformed, problem));
+        }
         let cached = self
             .bearer
             .lock()
@@ -413,6 +416,44 @@ impl Registry {
             retry_after,
             body: bytes,
         })
+    }
+}
+
+/// Package and version names come from the API, so they are checked before they become a
+/// URL path: a repository of lower-case components (no `.` or `..`), and a reference that
+/// is a `sha256:` digest or an OCI tag. Anything else (`../`, `?`, `#`, spaces) is never
+/// sent, and the manifest counts as unreadable.
+fn check_names(repository: &str, reference: &str) -> Result<(), String> {
+    let component = |part: &str| {
+        let bytes = part.as_bytes();
+        bytes.first().is_some_and(u8::is_ascii_alphanumeric)
+            && bytes.last().is_some_and(u8::is_ascii_alphanumeric)
+            && bytes.iter().all(|&byte| {
+                byte.is_ascii_digit() || byte.is_ascii_lowercase() || b"._-".contains(&byte)
+            })
+    };
+    if !repository.split('/').all(component) {
+        return Err(format!(
+            "`{repository}` is not a valid repository name; not read"
+        ));
+    }
+    let digest = reference
+        .strip_prefix("sha256:")
+        .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|byte| byte.is_ascii_hexdigit()));
+    let tag = reference.len() <= 128
+        && reference
+            .as_bytes()
+            .first()
+            .is_some_and(|&byte| byte.is_ascii_alphanumeric() || byte == b'_')
+        && reference
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || b"._-".contains(&byte));
+    if digest || tag {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{reference}` is neither a sha256 digest nor a tag; not read"
+        ))
     }
 }
 
@@ -825,6 +866,40 @@ mod tests {
             assert_eq!(patience.deadline, Duration::from_secs(60));
             assert_eq!(patience.body_cap, 4 << 20);
         }
+    }
+
+    #[tokio::test]
+    async fn names_that_would_bend_the_url_are_never_sent() {
+        let digest = format!("sha256:{}", "a".repeat(64));
+        let cases = [
+            ("acme/app", digest.as_str(), true),
+            ("acme/team/app-1.x_y", "v1.0.0", true),
+            ("acme/app", "../../../token", false),
+            ("acme/..", digest.as_str(), false),
+            ("acme/./app", digest.as_str(), false),
+            ("acme//app", digest.as_str(), false),
+            ("acme/app?x=1", digest.as_str(), false),
+            ("acme/app", "v1#frag", false),
+            ("acme/app", "v1?x", false),
+            ("acme/app", "sha256:abc", false),
+            ("acme/app", "sha512:abc", false),
+            ("acme/app", "", false),
+            ("acme/app", ".hidden", false),
+        ];
+        for (repository, reference, valid) in cases {
+            assert_eq!(
+                check_names(repository, reference).is_ok(),
+                valid,
+                "{repository} {reference}"
+            );
+        }
+        // Nothing listens on port 9: a name that is sent fails to connect instead.
+        let registry = client("http://127.0.0.1:9", patience());
+        let err = registry
+            .manifest("acme/app", "../../../token")
+            .await
+            .expect_err("refused");
+        assert_eq!(err.kind, ErrorKind::Malformed, "{err}");
     }
 
     #[test]

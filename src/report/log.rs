@@ -4,6 +4,7 @@
 //! and none of it may add a line, start a workflow command or show the token.
 
 use std::io::Write;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::sanitize::Sanitizer;
 use super::terminal::{Look, Terminal};
@@ -15,7 +16,8 @@ const MAX_ANNOTATIONS: usize = 10;
 /// Writes the run's log. Plain text, no ANSI colour, as CI logs are read raw, except at a
 /// terminal outside Actions, where [`Terminal`] adds progress bars and colour.
 pub struct Log<W: Write> {
-    out: W,
+    /// Shared with [`Side`] handles, which write whole lines to it while the run awaits.
+    out: Arc<Mutex<W>>,
     clean: Sanitizer,
     warnings: usize,
     errors: usize,
@@ -34,7 +36,7 @@ impl<W: Write> Log<W> {
     /// A log that escapes but redacts nothing until [`Log::redacting`] gives it the token.
     pub fn new(out: W) -> Self {
         Log {
-            out,
+            out: Arc::new(Mutex::new(out)),
             clean: Sanitizer::default(),
             warnings: 0,
             errors: 0,
@@ -105,8 +107,21 @@ impl<W: Write> Log<W> {
         self.line(&line);
     }
 
-    pub fn into_inner(self) -> W {
-        self.out
+    /// A handle that writes plain lines to this log from elsewhere, with the sanitizer this
+    /// log uses now: for what must be seen while the run is busy awaiting something else.
+    pub fn side(&self) -> Side<W> {
+        Side {
+            out: Arc::clone(&self.out),
+            clean: self.clean.clone(),
+        }
+    }
+
+    /// What was written, for tests.
+    pub fn into_inner(self) -> W
+    where
+        W: Default,
+    {
+        std::mem::take(&mut *lock(&self.out))
     }
 
     fn annotation(&self, kind: &str, nth: usize, message: &str) -> String {
@@ -119,12 +134,34 @@ impl<W: Write> Log<W> {
 
     /// A log that cannot be written to is not worth failing the cleanup for.
     fn line(&mut self, text: &str) {
+        let mut out = lock(&self.out);
         match &self.terminal {
-            Some(terminal) => terminal.write(&mut self.out, text),
+            Some(terminal) => terminal.write(&mut *out, text),
             None => {
-                let _ = writeln!(self.out, "{text}");
+                let _ = writeln!(out, "{text}");
             }
         }
+    }
+}
+
+/// Writes plain, sanitized lines to a [`Log`] from outside the code that holds it.
+pub struct Side<W: Write> {
+    out: Arc<Mutex<W>>,
+    clean: Sanitizer,
+}
+
+impl<W: Write> Side<W> {
+    pub fn info(&self, message: &str) {
+        let line = self.clean.log_line(message);
+        let _ = writeln!(lock(&self.out), "{line}");
+    }
+}
+
+/// A poisoned lock only means a writer panicked mid-line; the log is still worth writing.
+fn lock<W>(out: &Mutex<W>) -> MutexGuard<'_, W> {
+    match out.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
     }
 }
 
@@ -183,6 +220,17 @@ mod tests {
     fn a_block_is_written_line_by_line() {
         let text = logged(|log| log.block("## summary\n| a | b |\n::x"));
         assert_eq!(text, "## summary\n| a | b |\n\\::x\n");
+    }
+
+    #[test]
+    fn a_side_handle_writes_redacted_lines_between_the_logs_own() {
+        let text = logged(|log| {
+            log.info("first");
+            let side = log.side();
+            side.info("waiting\n::error::ghp_token_value");
+            log.info("last");
+        });
+        assert_eq!(text, "first\nwaiting\\n::error::***\nlast\n");
     }
 
     #[test]

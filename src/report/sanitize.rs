@@ -82,6 +82,25 @@ impl Sanitizer {
         }
     }
 
+    /// A sanitizer that also redacts `other` (another secret of the run, such as
+    /// `package-restore-token`), in every form [`Sanitizer::new`] knows.
+    pub fn also(&self, other: &str) -> Sanitizer {
+        let other = Sanitizer::new(other);
+        let mut literal = self.secret.literal.clone();
+        literal.extend(other.secret.literal.iter().cloned());
+        literal.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        literal.dedup();
+        let mut base64 = self.secret.base64.clone();
+        for core in &other.secret.base64 {
+            if !base64.contains(core) {
+                base64.push(core.clone());
+            }
+        }
+        Sanitizer {
+            secret: Arc::new(Secret { literal, base64 }),
+        }
+    }
+
     /// The text with every form of the token replaced by `***`.
     pub fn redact(&self, text: &str) -> String {
         let mut text = text.to_string();
@@ -287,6 +306,17 @@ mod tests {
 
     fn basic(user: &str) -> String {
         format!("Basic {}", STANDARD.encode(format!("{user}:{TOKEN}")))
+    }
+
+    #[test]
+    fn a_second_secret_is_redacted_as_well_as_the_token() {
+        let clean = Sanitizer::new(TOKEN).also("pkg-restore-secret-1");
+        let echoed = format!(
+            "{TOKEN} ?token=pkg-restore-secret-1 {}",
+            STANDARD.encode("x:pkg-restore-secret-1")
+        );
+        assert_eq!(clean.redact(&echoed), "*** ?token=*** ***");
+        assert_eq!(Sanitizer::new(TOKEN).also("").redact(TOKEN), "***");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::config::Mode;
 use crate::github::pacing::Pacing;
 use crate::github::ratelimit::{Cover, RateLimit};
-use crate::github::{ApiError, ApiErrorKind, GitHub, Namespace};
+use crate::github::{ApiError, ApiErrorKind, GitHub, Namespace, WaitNotice};
 use crate::model::image::{Relation, describe_image};
 use crate::model::outcome::{Entry, Outcome};
 use crate::model::version::describe;
@@ -169,6 +169,8 @@ pub struct Stop {
     pub reason: Option<String>,
     /// Checked before every mutation: once requested, nothing more is sent.
     pub cancel: Cancel,
+    /// An error that ends the run: nothing more is sent, and the run fails with it.
+    pub fatal: Option<String>,
 }
 
 /// Delete or restore every selected version in the plan's order, logging a line per version
@@ -228,7 +230,6 @@ pub async fn execute<W: std::io::Write>(
                 (None, None, Some(reason)) => Outcome::Skipped(reason),
                 (None, None, None) => {
                     let result = act_on(github, target, mode, version.id).await;
-                    log_waits(github, log);
                     // A parent already deleted by someone else no longer needs its children.
                     if mode == Mode::Delete
                         && matches!(&result, Err(err) if err.kind == ApiErrorKind::NotFound)
@@ -246,7 +247,20 @@ pub async fn execute<W: std::io::Write>(
                         .registry
                         .manifest(&images.repository, &version.name)
                         .await;
-                    if let Err(err) = &manifest {
+                    if let Some(host) = manifest
+                        .as_ref()
+                        .err()
+                        .and_then(|err| err.untrusted_realm())
+                    {
+                        // The realm moved after the check before the first restore.
+                        let message = format!(
+                            "{}: the registry asks for tokens at {host}, which is not its own host over https: the token was not sent, and nothing more is restored in this run",
+                            images.repository
+                        );
+                        log.error(&message);
+                        stop.reason = Some(format!("not tried: {message}"));
+                        stop.fatal = Some(message);
+                    } else if let Err(err) = &manifest {
                         log.info(&format!(
                             "{} {}: its manifest could not be read after restoring it, so only artifacts found by tag follow it ({err})",
                             version.id,
@@ -306,18 +320,16 @@ async fn check_budget<W: std::io::Write>(github: &GitHub, stop: &mut Stop, log: 
     }
 }
 
-/// Log the client's waits of more than 10 s since the last call: how long, why, until when.
-pub fn log_waits<W: std::io::Write>(github: &GitHub, log: &mut Log<W>) {
-    for notice in github.take_wait_notices() {
-        let until = notice
-            .until
-            .map_or_else(|| "an unknown time".to_string(), timestamp);
-        log.info(&format!(
-            "waited {} for {}, until {until}",
-            humantime::format_duration(Duration::from_secs(notice.wait.as_secs())),
-            notice.reason
-        ));
-    }
+/// The line announcing a wait of the client as it starts: how long, why, until when.
+pub fn wait_line(notice: &WaitNotice) -> String {
+    let until = notice
+        .until
+        .map_or_else(|| "an unknown time".to_string(), timestamp);
+    format!(
+        "waiting {} for {}, until {until}",
+        humantime::format_duration(Duration::from_secs(notice.wait.as_secs())),
+        notice.reason
+    )
 }
 
 /// The outcome of a request; a rate-limit answer also stops the run.

@@ -29,6 +29,9 @@ const READS_AT_ONCE: usize = 8;
 /// fails (an error naming the realm's host): nothing in it is deleted. With a state file,
 /// `known` holds the manifests read before by digest: those are not read again, and new
 /// reads are added to it.
+///
+/// In restore mode the plan stays as it is, but before anything is restored one manifest
+/// read checks the registry's token realm, with the same failure when it is elsewhere.
 pub async fn images_plan<W: std::io::Write>(
     registry: &Registry,
     repository: &str,
@@ -38,7 +41,26 @@ pub async fn images_plan<W: std::io::Write>(
     known: Option<&mut HashMap<String, Manifest>>,
     log: &mut Log<W>,
 ) -> anyhow::Result<Plan> {
-    if config.mode != Mode::Delete || (plan.order.is_empty() && !config.delete_orphans) {
+    if config.mode == Mode::Restore {
+        if !config.dry_run
+            && let Some(first) = plan.selected().next()
+        {
+            // A restore reads manifests after each version, to bring back its image: first
+            // make sure the registry's realm may have the token at all.
+            let probe = registry.manifest(repository, &first.version.name).await;
+            if let Some(host) = probe
+                .as_ref()
+                .err()
+                .and_then(RegistryError::untrusted_realm)
+            {
+                let message = untrusted_realm(repository, config, host);
+                log.error(&message);
+                anyhow::bail!(message);
+            }
+        }
+        return Ok(plan);
+    }
+    if plan.order.is_empty() && !config.delete_orphans {
         return Ok(plan);
     }
     let mut empty = HashMap::new();
@@ -50,10 +72,7 @@ pub async fn images_plan<W: std::io::Write>(
         .values()
         .find_map(|read| read.as_ref().err()?.untrusted_realm())
     {
-        let message = format!(
-            "{repository}: the registry {} asks for tokens at {host}, which is not its own host over https: the token was not sent, and nothing in this package was deleted. Check input `registry-url` (it must be the registry the package lives in, such as https://ghcr.io).",
-            config.registry_url
-        );
+        let message = untrusted_realm(repository, config, host);
         log.error(&message);
         anyhow::bail!(message);
     }
@@ -117,6 +136,16 @@ pub async fn images_plan<W: std::io::Write>(
         ));
     }
     Ok(plan)
+}
+
+/// The error for a registry whose token realm is not on its own host: the token was not
+/// sent, and nothing in the package was changed.
+pub fn untrusted_realm(repository: &str, config: &Config, host: &str) -> String {
+    format!(
+        "{repository}: the registry {} asks for tokens at {host}, which is not its own host over https: the token was not sent, and nothing in this package was {}. Check input `registry-url` (it must be the registry the package lives in, such as https://ghcr.io).",
+        config.registry_url,
+        config.mode.past_tense()
+    )
 }
 
 /// A warning for every version whose manifest could not be read, newest first, and one

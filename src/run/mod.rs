@@ -10,6 +10,7 @@ pub mod scopes;
 pub mod whole_package;
 
 use std::collections::{BTreeSet, HashSet};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 pub use environment::Environment;
@@ -34,12 +35,17 @@ use inspect::images_plan;
 /// Once changes may have been sent, every ending writes the outputs and the summary: a
 /// cancel, an error, a fatal answer. Running out of the primary rate limit is not a
 /// failure: what is left is reported for the next run.
-pub async fn run<W: std::io::Write>(
+pub async fn run<W: std::io::Write + Send + 'static>(
     config: &Config,
     env: &Environment,
     log: &mut Log<W>,
 ) -> anyhow::Result<bool> {
-    let github = GitHub::new(&config.api_url, &config.token, config.pacing.clone())?;
+    let mut github = GitHub::new(&config.api_url, &config.token, config.pacing.clone())?;
+    // A long wait is logged as it starts, while the run is busy awaiting the request.
+    let side = log.side();
+    github.announce_waits(Arc::new(move |notice| {
+        side.info(&execute::wait_line(notice))
+    }));
     let mut state = config.state_file.as_ref().map(|path| {
         let loaded = RunState::load(path, &config.api_url, &config.owner);
         if let Some(warning) = &loaded.warning {
@@ -47,13 +53,7 @@ pub async fn run<W: std::io::Write>(
         }
         loaded.state
     });
-    // Nothing is changed while planning, so a cancel ends it at once.
-    let prepared = tokio::select! {
-        prepared = prepare(&github, config, env, state.as_mut(), log) => prepared?,
-        () = env.cancel.requested() => anyhow::bail!(
-            "cancelled (SIGTERM or SIGINT) before anything was changed"
-        ),
-    };
+    let prepared = prepare(&github, config, env, state.as_mut(), log).await?;
     let Ready {
         namespace,
         kind,
@@ -90,9 +90,6 @@ pub async fn run<W: std::io::Write>(
     if refusal.is_none() && selected > 0 {
         check_scopes(&github, config, log)?;
     }
-    if refusal.is_none() && selected > 0 {
-        check_scopes(&github, config, log)?;
-    }
     if refusal.is_none() && !config.dry_run {
         announce_budget(&github, selected, log);
     }
@@ -109,6 +106,7 @@ pub async fn run<W: std::io::Write>(
     let mut stop = Stop {
         reason: None,
         cancel: env.cancel.clone(),
+        fatal: None,
     };
     let mut entries: Vec<Vec<Entry>> = plans.iter().map(|_| Vec::new()).collect();
     let mut deleted_whole: Vec<Option<PackageEntry>> = plans.iter().map(|_| None).collect();
@@ -212,7 +210,16 @@ struct Ready {
 
 type PackagePlan = (String, anyhow::Result<Plan>, Option<whole_package::Revived>);
 
-/// Find the owner and packages, then list and plan every package. Changes nothing.
+/// Why a run cancelled while planning failed, when nothing had been changed yet.
+const CANCELLED_PLANNING: &str = "cancelled (SIGTERM or SIGINT) before anything was changed";
+
+/// Find the owner and packages, then list and plan every package. Changes nothing, except
+/// that restore mode restores a deleted package (named exactly) before listing it again.
+///
+/// A cancel ends the reads at once. Once a package restore has been sent, it gets the grace
+/// to finish, and planning ends with the packages planned so far, so that the run still
+/// writes its record (with every version left for the next run); before that, a cancel
+/// is an error and nothing is written.
 async fn prepare<W: std::io::Write>(
     github: &GitHub,
     config: &Config,
@@ -221,7 +228,11 @@ async fn prepare<W: std::io::Write>(
     log: &mut Log<W>,
 ) -> anyhow::Result<Prepared> {
     let known_kind = owner::kind_from_event(env.event_path.as_deref(), &config.owner);
-    let (namespace, kind, mut names) = match find_packages(github, config, known_kind, log).await {
+    let found = tokio::select! {
+        found = find_packages(github, config, known_kind, log) => found,
+        () = env.cancel.requested() => anyhow::bail!(CANCELLED_PLANNING),
+    };
+    let (namespace, kind, mut names) = match found {
         Ok(found) => found,
         Err(err) => {
             return match rate_limited(&err) {
@@ -243,37 +254,35 @@ async fn prepare<W: std::io::Write>(
     }
     let mut plans = Vec::with_capacity(names.len());
     log.progress("listing packages", names.len());
-    for name in names {
-        let revived = whole_package::revive(github, &namespace, config, &name, log).await;
-        let mut saved = state
+    let mut names = names.into_iter();
+    while let Some(name) = names.next() {
+        let scope = Scope {
+            github,
+            namespace: &namespace,
+            registry: registry.as_ref(),
+            config,
+            env,
+        };
+        let saved = state
             .as_deref_mut()
             .map(|state| state.package_mut(config.package_type, &name));
-        let plan = match (
-            list_and_plan(
-                github,
-                &namespace,
-                config,
-                env,
-                &name,
-                saved.as_deref_mut(),
-                log,
-            )
-            .await,
-            &registry,
-        ) {
-            (Ok(listed), Some(registry)) => {
-                let repository = registry::repository(&config.owner, &name);
-                let known = saved.map(|saved| &mut saved.manifests);
-                images_plan(registry, &repository, config, env, listed, known, log)
-                    .await
-                    .map(plan::carry_rules)
+        match plan_package(&scope, &name, saved, log).await {
+            Some((plan, revived)) => plans.push((name, plan, revived)),
+            None => {
+                // Not listed: say so, rather than let the record look complete.
+                let not_listed = std::iter::once(name).chain(names.by_ref());
+                plans.extend(not_listed.map(|name| {
+                    let err = anyhow::anyhow!("not listed: cancelled (SIGTERM or SIGINT)");
+                    (name, Err(err), None)
+                }));
             }
-            (plan, _) => plan,
-        };
-        plans.push((name, plan, revived));
+        }
         log.advance();
     }
     log.progress_done();
+    if env.cancel.is_requested() && plans.iter().all(|(_, _, revived)| revived.is_none()) {
+        anyhow::bail!(CANCELLED_PLANNING);
+    }
     Ok(Prepared::Ready(Box::new(Ready {
         namespace,
         kind,
@@ -347,6 +356,9 @@ async fn act_all<W: std::io::Write>(
             () = act(acting, &target, plan, images.as_ref(), stop, entries, log) => true,
             () = env.cancel.grace_over() => false,
         };
+        if let Some(fatal) = stop.fatal.take() {
+            anyhow::bail!(fatal);
+        }
         if !finished {
             log.end_group();
             anyhow::bail!(
@@ -409,6 +421,12 @@ fn rate_limited(err: &anyhow::Error) -> Option<String> {
         ),
         None => format!("GitHub's primary rate limit is spent ({})", api.message),
     })
+}
+
+/// The scope a classic PAT lacks for the mode, if the answers so far name its scopes.
+fn lacking_scope(github: &GitHub, config: &Config) -> Option<&'static str> {
+    let held = github.scopes()?;
+    scopes::lacking(&held, config.mode, config.package_type)?.needed
 }
 
 /// With a classic PAT, stop a real run before its first change when the token lacks the
@@ -549,28 +567,130 @@ fn wildcard_matches(pattern: &str, name: &str) -> bool {
     pattern[p..].iter().all(|&ch| ch == '*')
 }
 
-async fn list_and_plan<W: std::io::Write>(
-    github: &GitHub,
-    namespace: &Namespace,
-    config: &Config,
-    env: &Environment,
+/// What planning one package reads from.
+struct Scope<'a> {
+    github: &'a GitHub,
+    namespace: &'a Namespace,
+    registry: Option<&'a Registry>,
+    config: &'a Config,
+    env: &'a Environment,
+}
+
+/// List and plan one package. In restore mode, a package named exactly whose listing
+/// answers 404 `Package not found.` may have been deleted as a whole: it is restored, then
+/// listed again. `None` when a cancel came before anything of this package was changed.
+async fn plan_package<W: std::io::Write>(
+    scope: &Scope<'_>,
     name: &str,
+    mut saved: Option<&mut PackageState>,
+    log: &mut Log<W>,
+) -> Option<(anyhow::Result<Plan>, Option<whole_package::Revived>)> {
+    let Scope {
+        github,
+        namespace,
+        config,
+        env,
+        ..
+    } = *scope;
+    let state = match config.mode {
+        Mode::Delete => VersionState::Active,
+        Mode::Restore => VersionState::Deleted,
+    };
+    if let Some(saved) = saved.as_deref_mut().filter(|_| config.mode == Mode::Delete) {
+        let listed = tokio::select! {
+            listed = list_across_runs(github, namespace, config, name, saved, log) => listed,
+            () = env.cancel.requested() => return None,
+        };
+        let plan = plan_listed(listed, scope, name, log);
+        return images_planned(scope, name, plan, Some(saved), None, log).await;
+    }
+    let list = || github.list_versions(namespace, config.package_type, name, state);
+    let mut listed = tokio::select! {
+        listed = list() => listed,
+        () = env.cancel.requested() => return None,
+    };
+    let mut revived = None;
+    if let Err(err) = &listed
+        && whole_package::may_revive(config, name, err)
+    {
+        if env.cancel.is_requested() {
+            return None;
+        }
+        if let Some(needed) = lacking_scope(github, config) {
+            // The scopes check stops a real run before its first change; this is one.
+            log.info(&format!(
+                "package `{name}` may have been deleted as a whole, but this classic PAT lacks `{needed}`, so it is not restored"
+            ));
+            let listed = listed.map_err(|err| listing_failed(err, config, namespace, name));
+            return Some((plan_listed(listed, scope, name, log), None));
+        }
+        // The restore request is sent: let it finish within the grace, like any mutation.
+        revived = tokio::select! {
+            revived = whole_package::revive(github, namespace, config, name, log) => revived,
+            () = env.cancel.grace_over() => Some(whole_package::abandoned()),
+        };
+        if revived
+            .as_ref()
+            .is_some_and(whole_package::Revived::restored)
+        {
+            listed = tokio::select! {
+                listed = list() => listed,
+                () = env.cancel.requested() => {
+                    return Some((Err(anyhow::anyhow!(CANCELLED_RUN)), revived));
+                }
+            };
+        }
+    }
+    let listed = listed.map_err(|err| listing_failed(err, config, namespace, name));
+    let plan = plan_listed(listed, scope, name, log);
+    images_planned(scope, name, plan, saved, revived, log).await
+}
+
+/// For container packages, make the plan safe for its images (see [`images_plan`]); a
+/// cancel ends the reads at once. `None` when a cancel came before anything of this
+/// package was changed (it was not `revived`).
+async fn images_planned<W: std::io::Write>(
+    scope: &Scope<'_>,
+    name: &str,
+    plan: anyhow::Result<Plan>,
     saved: Option<&mut PackageState>,
+    revived: Option<whole_package::Revived>,
+    log: &mut Log<W>,
+) -> Option<(anyhow::Result<Plan>, Option<whole_package::Revived>)> {
+    let (config, env) = (scope.config, scope.env);
+    let plan = match (plan, scope.registry) {
+        (Ok(listed), Some(registry)) => {
+            let repository = registry::repository(&config.owner, name);
+            let known = saved.map(|saved| &mut saved.manifests);
+            tokio::select! {
+                plan = images_plan(registry, &repository, config, env, listed, known, log) => {
+                    plan.map(plan::carry_rules)
+                }
+                () = env.cancel.requested() => {
+                    // Nothing of this package was changed unless it was restored whole.
+                    revived.as_ref()?;
+                    Err(anyhow::anyhow!(CANCELLED_RUN))
+                }
+            }
+        }
+        (plan, _) => plan,
+    };
+    Some((plan, revived))
+}
+
+/// Plan what the listing gave, or say why there is nothing to plan.
+fn plan_listed<W: std::io::Write>(
+    listed: anyhow::Result<Vec<crate::model::version::Version>>,
+    scope: &Scope<'_>,
+    name: &str,
     log: &mut Log<W>,
 ) -> anyhow::Result<Plan> {
+    let (config, env) = (scope.config, scope.env);
     log.group(&format!("{} package {name}: listing", config.package_type));
     let state = match config.mode {
         Mode::Delete => VersionState::Active,
         Mode::Restore => VersionState::Deleted,
     };
-    let listed = match saved.filter(|_| config.mode == Mode::Delete) {
-        Some(saved) => list_across_runs(github, namespace, config, name, saved, log).await,
-        None => github
-            .list_versions(namespace, config.package_type, name, state)
-            .await
-            .map_err(|err| listing_failed(err, config, namespace, name)),
-    };
-    execute::log_waits(github, log);
     let result = listed.map(|versions| {
         let count = versions.len();
         let plan = plan::plan(
@@ -713,8 +833,8 @@ fn listing_failed(
     anyhow::Error::new(err).context(advice)
 }
 
-/// In restore mode a deleted package is restored before it is listed, so a listing that
-/// still answers 404 may be one of several deleted packages of that name.
+/// In restore mode a package whose listing answers 404 is restored if it was deleted, so a
+/// listing that still answers 404 may be one of several deleted packages of that name.
 fn restore_hint(config: &Config) -> &'static str {
     match (config.mode, config.dry_run) {
         (Mode::Delete, _) => "",

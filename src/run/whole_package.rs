@@ -187,16 +187,55 @@ pub struct Revived {
     pub versions: Vec<Entry>,
 }
 
-/// Restore mode: when a package named exactly is not live, restore it as a whole, so that
-/// its versions can be listed and restored as usual.
-///
-/// GitHub answers a deleted package with 404 `Package not found.`, exactly as it answers a
-/// package the token cannot see, and offers no way to list deleted packages to a
-/// `GITHUB_TOKEN`. So a 404 to `GET` the package is followed by the restore request itself;
-/// its 404 means there is no deleted package this token can restore (or GitHub wants
-/// `package-restore-token` to pick one of several), and the listing then reports the
-/// package as not found. `None` when nothing was done: a live package, a dry run, a
-/// wildcard name (found live), or that 404.
+impl Revived {
+    /// Whether the package is back, so that its deleted versions can be listed.
+    pub fn restored(&self) -> bool {
+        self.entry.outcome == Outcome::Restored
+    }
+}
+
+/// Restore mode: whether a listing that failed with `err` may be a package deleted as a
+/// whole, worth one restore request. GitHub answers the versions of a deleted package with
+/// 404 `Package not found.`, exactly as it answers a package the token cannot see, and
+/// offers no way to list deleted packages to a `GITHUB_TOKEN`. Only a package named
+/// exactly (a wildcard finds live packages), and never in a dry run.
+pub fn may_revive(config: &Config, name: &str, err: &ApiError) -> bool {
+    let exact = config
+        .packages
+        .iter()
+        .any(|selector| matches!(selector, PackageSelector::Exact(exact) if exact == name));
+    config.mode == Mode::Restore
+        && !config.dry_run
+        && exact
+        && err.kind == ApiErrorKind::NotFound
+        && err
+            .message
+            .to_ascii_lowercase()
+            .starts_with("package not found")
+}
+
+/// A package restore that a cancel cut off before its answer: it may have been done.
+pub fn abandoned() -> Revived {
+    Revived {
+        entry: PackageEntry {
+            outcome: Outcome::Failed(format!(
+                "cancelled (SIGTERM or SIGINT) while the package restore was in flight, and it did not finish within {} s: the package may have been restored all the same",
+                super::cancel::GRACE.as_secs()
+            )),
+            reason: REVIVE_REASON.to_string(),
+            version_ids: Vec::new(),
+        },
+        versions: Vec::new(),
+    }
+}
+
+/// Why a package is restored as a whole.
+const REVIVE_REASON: &str = "the package was deleted, so its versions could not be listed";
+
+/// Restore a package whose listing answered as a deleted package would (see
+/// [`may_revive`]) with one request. Its 404 means there is no deleted package this token
+/// can restore (or GitHub wants `package-restore-token` to pick one of several): `None`,
+/// and the listing then reports the package as not found.
 pub async fn revive<W: std::io::Write>(
     github: &GitHub,
     namespace: &Namespace,
@@ -204,19 +243,6 @@ pub async fn revive<W: std::io::Write>(
     name: &str,
     log: &mut Log<W>,
 ) -> Option<Revived> {
-    let exact = config
-        .packages
-        .iter()
-        .any(|selector| matches!(selector, PackageSelector::Exact(exact) if exact == name));
-    if config.mode != Mode::Restore || config.dry_run || !exact {
-        return None;
-    }
-    let probe = github
-        .get_package(namespace, config.package_type, name)
-        .await;
-    if !matches!(&probe, Err(err) if err.kind == ApiErrorKind::NotFound) {
-        return None;
-    }
     let token = config.package_restore_token.as_ref().map(|t| t.expose());
     let restored = github
         .restore_package(namespace, config.package_type, name, token)
@@ -240,7 +266,7 @@ pub async fn revive<W: std::io::Write>(
     };
     let mut entry = PackageEntry {
         outcome,
-        reason: "the package was deleted, so its versions could not be listed".to_string(),
+        reason: REVIVE_REASON.to_string(),
         version_ids: Vec::new(),
     };
     if entry.outcome != Outcome::Restored {

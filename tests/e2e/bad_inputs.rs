@@ -96,3 +96,28 @@ fn a_missing_token_or_owner_fails_with_the_input_named() {
         assert!(run.log.contains(named), "{}", run.log);
     }
 }
+
+#[test]
+fn a_token_pasted_into_another_input_is_redacted_from_its_error() {
+    let fake = FakeGitHub::start(accounts()).expect("fake starts");
+    let as_input = janitor(&fake, ALICE)
+        .input("packages", "app")
+        .input("older-than", ALICE);
+    let from_the_runner = janitor_without_api()
+        .env("GITHUB_API_URL", &fake.url())
+        .env("GITHUB_REPOSITORY_OWNER", "acme")
+        .env("GH_TOKEN", ALICE)
+        .input("packages", "app")
+        .input("keep-latest", &format!("x{ALICE}"));
+    for janitor in [as_input, from_the_runner] {
+        let run = janitor.run();
+        run.assert_failure();
+        assert!(!run.log.contains(ALICE), "the token leaked: {}", run.log);
+        assert!(
+            run.log.starts_with("::error::") && run.log.contains("***"),
+            "{}",
+            run.log
+        );
+    }
+    assert_eq!(fake.requests(), vec![], "no API call was made");
+}

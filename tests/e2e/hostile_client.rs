@@ -31,8 +31,8 @@ fn page(versions: &[String]) -> String {
     format!("[{}]", versions.join(","))
 }
 
-/// The owner lookup every run starts with, and the package itself (live: a restore run
-/// looks it up first); `None` for any other route.
+/// The owner lookup every run starts with, and the package itself (live); `None` for any
+/// other route.
 fn owner(request: &Request) -> Option<Reply> {
     let path = request.path();
     if path == "/users/acme" {
@@ -206,6 +206,50 @@ fn a_retry_after_longer_than_rate_limit_wait_leaves_the_rest_for_the_next_run() 
             finished.log
         );
     }
+}
+
+#[test]
+fn a_secondary_limit_without_retry_after_is_not_waited_past_rate_limit_wait() {
+    let server = Hostile::start(|request| {
+        owner(request).unwrap_or_else(|| match (request.method.as_str(), request.path()) {
+            ("GET", VERSIONS) => Reply::json(
+                200,
+                &page(&[version(1, "1.0.0", ""), version(2, "2.0.0", "")]),
+            ),
+            ("DELETE", _) => Reply::json(
+                403,
+                &format!(r#"{{"message":"{MARK} You have exceeded a secondary rate limit"}}"#),
+            ),
+            _ => not_found(),
+        })
+    });
+    // Without a test's shortened backoff, the first pause without retry-after is a
+    // minute: past a 30 s rate-limit-wait.
+    let finished = janitor_without_api()
+        .env("GITHUB_API_URL", &server.url())
+        .env("GITHUB_REPOSITORY_OWNER", "acme")
+        .input("token", TOKEN)
+        .input("package-type", "npm")
+        .input("packages", "app")
+        .input("mutation-interval", "0s")
+        .input("rate-limit-wait", "30s")
+        .run();
+    assert_held(&finished, 0);
+    assert_eq!(
+        server.sent("DELETE").len(),
+        1,
+        "no retry, no more mutations"
+    );
+    assert_eq!(finished.outputs["left-count"], "2", "{}", finished.log);
+    assert_eq!(finished.outputs["failed-ids"], "");
+    assert!(
+        finished
+            .outcome_of(1)
+            .contains("would be 60s, longer than rate-limit-wait"),
+        "{}",
+        finished.log
+    );
+    assert!(finished.log.contains("::warning::"), "{}", finished.log);
 }
 
 #[test]
@@ -445,7 +489,46 @@ fn a_wait_over_ten_seconds_is_logged_with_its_reason_and_end_time() {
     let noted = finished
         .log
         .lines()
-        .find(|line| line.contains("waited 11s for GitHub's secondary rate limit, until "));
+        .find(|line| line.contains("waiting 11s for GitHub's secondary rate limit, until "));
+    assert!(noted.is_some(), "{}", finished.log);
+}
+
+#[test]
+fn a_long_wait_is_logged_as_it_starts_so_a_job_cancelled_during_it_shows_why() {
+    let server = Hostile::start(|request| {
+        owner(request).unwrap_or_else(|| match (request.method.as_str(), request.path()) {
+            ("GET", VERSIONS) => Reply::json(200, &page(&[version(1, "1.0.0", "")])),
+            ("DELETE", _) => Reply::json(
+                403,
+                &format!(r#"{{"message":"{MARK} You have exceeded a secondary rate limit"}}"#),
+            )
+            .header("retry-after", "50"),
+            _ => not_found(),
+        })
+    });
+    let running = janitor_without_api()
+        .env("GITHUB_API_URL", &server.url())
+        .env("GITHUB_REPOSITORY_OWNER", "acme")
+        .input("token", TOKEN)
+        .input("package-type", "npm")
+        .input("packages", "app")
+        .input("rate-limit-wait", "5m")
+        .input("mutation-interval", "0s")
+        .spawn();
+    let started = std::time::Instant::now();
+    while server.sent("DELETE").is_empty() && started.elapsed() < HANG_GUARD {
+        thread::sleep(Duration::from_millis(20));
+    }
+    // The answer is read and the wait begins just after the request arrives.
+    thread::sleep(Duration::from_millis(500));
+    running.terminate();
+    let finished = running.wait();
+    assert_held(&finished, 1);
+    assert_eq!(server.sent("DELETE").len(), 1, "no retry after the cancel");
+    let noted = finished
+        .log
+        .lines()
+        .find(|line| line.contains("waiting 50s for GitHub's secondary rate limit, until "));
     assert!(noted.is_some(), "{}", finished.log);
 }
 
@@ -473,4 +556,163 @@ fn a_listing_told_to_wait_a_day_leaves_the_package_for_the_next_run() {
         "{}",
         finished.log
     );
+}
+
+const PACKAGE_RESTORE: &str = "/orgs/acme/packages/npm/app/restore";
+
+/// A server where package `app` looks deleted: its versions answer 404 `Package not
+/// found.` (after `listing_delay`), and its restore answers 204 after `restore_delay`.
+fn deleted_package(listing_delay: Duration, restore_delay: Duration) -> Hostile {
+    Hostile::start(move |request| {
+        owner(request).unwrap_or_else(|| match (request.method.as_str(), request.path()) {
+            ("GET", VERSIONS) => {
+                thread::sleep(listing_delay);
+                Reply::json(404, r#"{"message":"Package not found."}"#)
+            }
+            ("POST", PACKAGE_RESTORE) => {
+                thread::sleep(restore_delay);
+                Reply::json(204, "")
+            }
+            _ => not_found(),
+        })
+    })
+}
+
+/// A restore run of `app`, signalled with SIGTERM as soon as `method path` arrives.
+fn cancelled_restore(server: &Hostile, method: &str, path: &str) -> Finished {
+    let running = janitor_without_api()
+        .env("GITHUB_API_URL", &server.url())
+        .env("GITHUB_REPOSITORY_OWNER", "acme")
+        .input("token", TOKEN)
+        .input("package-type", "npm")
+        .input("packages", "app")
+        .input("mode", "restore")
+        .spawn();
+    let started = std::time::Instant::now();
+    let arrived = || {
+        server
+            .sent(method)
+            .iter()
+            .any(|request| request.path() == path)
+    };
+    while !arrived() && started.elapsed() < HANG_GUARD {
+        thread::sleep(Duration::from_millis(20));
+    }
+    running.terminate();
+    running.wait()
+}
+
+#[test]
+fn a_cancel_while_a_deleted_package_is_listed_sends_no_package_restore() {
+    let server = deleted_package(Duration::from_secs(3), Duration::ZERO);
+    let finished = cancelled_restore(&server, "GET", VERSIONS);
+    assert_eq!(finished.code, Some(1), "{}", finished.log);
+    assert!(server.sent("POST").is_empty(), "{:?}", server.sent("POST"));
+    assert!(
+        finished.log.contains("before anything was changed"),
+        "{}",
+        finished.log
+    );
+}
+
+#[test]
+fn a_cancel_during_a_package_restore_lets_it_finish_and_writes_the_record() {
+    let server = deleted_package(Duration::ZERO, Duration::from_secs(2));
+    let finished = cancelled_restore(&server, "POST", PACKAGE_RESTORE);
+    assert_held(&finished, 1);
+    assert_eq!(server.sent("POST").len(), 1);
+    let deleted_listings = server
+        .sent("GET")
+        .iter()
+        .filter(|request| request.path() == VERSIONS && request.target.contains("state=deleted"))
+        .count();
+    assert_eq!(deleted_listings, 1, "not listed again after the cancel");
+    let json: Vec<serde_json::Value> =
+        serde_json::from_str(&finished.outputs["json"]).expect("json output");
+    assert!(
+        json.iter()
+            .any(|entry| entry["scope"] == "package" && entry["outcome"] == "restored"),
+        "{json:?}"
+    );
+    assert!(finished.log.contains("cancelled"), "{}", finished.log);
+}
+
+#[test]
+fn a_version_name_that_would_bend_the_registry_url_is_never_sent_and_the_version_is_kept() {
+    const CONTAINER: &str = "/orgs/acme/packages/container/app/versions";
+    let untagged = r#","metadata":{"package_type":"container","container":{"tags":[]}}"#;
+    let server = Hostile::start(move |request| {
+        owner(request).unwrap_or_else(|| match (request.method.as_str(), request.path()) {
+            ("GET", CONTAINER) => Reply::json(
+                200,
+                &page(&[version(5, "../../../../token?scope=x#", untagged)]),
+            ),
+            ("DELETE", path) if path.starts_with(CONTAINER) => Reply::json(204, ""),
+            _ => not_found(),
+        })
+    });
+    let finished = run(&server, "container", &[("tag-state", "untagged")]);
+    assert_held(&finished, 0);
+    assert!(server.sent("DELETE").is_empty(), "{}", finished.log);
+    let registry_reads: Vec<String> = server
+        .requests()
+        .into_iter()
+        .filter(|request| {
+            !["/orgs/", "/users/"]
+                .iter()
+                .any(|api| request.path().starts_with(api))
+        })
+        .map(|request| request.target)
+        .collect();
+    assert_eq!(registry_reads, Vec::<String>::new());
+    assert!(
+        finished
+            .log
+            .lines()
+            .any(|line| line.starts_with("::warning::")
+                && line.contains("version 5")
+                && line.contains("neither a sha256 digest nor a tag")),
+        "{}",
+        finished.log
+    );
+}
+
+#[test]
+fn a_server_echoing_the_package_restore_token_later_never_gets_it_printed() {
+    const RESTORE_TOKEN: &str = "pkg-restore-secret-value";
+    let heard = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let server = Hostile::start(move |request| {
+        let mut heard = heard.lock().expect("heard");
+        owner(request).unwrap_or_else(|| match (request.method.as_str(), request.path()) {
+            ("GET", VERSIONS) if heard.is_empty() => {
+                Reply::json(404, r#"{"message":"Package not found."}"#)
+            }
+            // Every answer after the restore echoes the URL it was given.
+            ("GET", VERSIONS) => Reply::json(
+                500,
+                &format!(r#"{{"message":"{MARK} after {}: boom"}}"#, heard),
+            ),
+            ("POST", PACKAGE_RESTORE) => {
+                heard.clone_from(&request.target);
+                Reply::json(204, "")
+            }
+            _ => not_found(),
+        })
+    });
+    let finished = run(
+        &server,
+        "npm",
+        &[
+            ("mode", "restore"),
+            ("package-restore-token", RESTORE_TOKEN),
+        ],
+    );
+    assert_held(&finished, 1);
+    assert_eq!(server.sent("POST").len(), 1);
+    let told = format!("{}{}{:?}", finished.log, finished.summary, finished.outputs);
+    assert!(
+        !told.contains(RESTORE_TOKEN),
+        "the restore token leaked: {told}"
+    );
+    assert!(told.contains("restore?token=***"), "{told}");
 }

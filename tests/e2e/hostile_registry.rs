@@ -360,3 +360,114 @@ fn only_version_ids_lets_a_version_with_an_unreadable_manifest_go() {
     assert_recorded_without_token(&run);
     assert_whole(&fake);
 }
+
+/// Two deleted images and a live one, for restore runs against a hostile registry.
+fn start_deleted() -> FakeGitHub {
+    start(vec![
+        v(1, 30).tags(&["v1"]).deleted(days(2)),
+        v(2, 20).tags(&["v2"]).deleted(days(2)),
+        v(3, 10).tags(&["v3"]),
+    ])
+}
+
+fn restores(fake: &FakeGitHub) -> usize {
+    fake.requests()
+        .iter()
+        .filter(|request| request.method == "POST")
+        .count()
+}
+
+/// `Bearer realm=…` on `host` (of another server), for a `www-authenticate` header.
+fn challenge_at(host: &str) -> String {
+    format!("Bearer realm=\"http://{host}/token\",service=\"r\",scope=\"repository:acme/app:pull\"")
+}
+
+#[test]
+fn a_restore_fails_closed_before_restoring_anything_when_the_realm_is_elsewhere() {
+    let fake = start_deleted();
+    let realm = ScriptedServer::start("127.0.0.2", |_, _| {
+        Scripted::new(200).body(r#"{"token":"t"}"#)
+    })
+    .expect("realm starts");
+    let elsewhere = challenge_at(realm.url().trim_start_matches("http://"));
+    let registry = ScriptedServer::start("127.0.0.1", move |_, _| {
+        Scripted::new(401).header("www-authenticate", &elsewhere)
+    })
+    .expect("registry starts");
+    let run = janitor(&fake, ALICE)
+        .input("registry-url", &registry.url())
+        .input("packages", "app")
+        .input("mode", "restore")
+        .run();
+    run.assert_failure();
+    assert!(
+        logged(
+            &run,
+            &["::error::", "acme/app", "127.0.0.2", "token was not sent"]
+        ),
+        "{}",
+        run.log
+    );
+    assert_eq!(
+        realm.heard(),
+        Vec::<Heard>::new(),
+        "the realm heard nothing"
+    );
+    assert_eq!(restores(&fake), 0, "nothing restored");
+    assert_eq!(active(&fake), vec![3]);
+    assert_recorded_without_token(&run);
+}
+
+#[test]
+fn a_restore_stops_and_fails_when_the_realm_moves_elsewhere_mid_run() {
+    let fake = start_deleted();
+    let realm = ScriptedServer::start("127.0.0.2", |_, _| {
+        Scripted::new(200).body(r#"{"token":"t"}"#)
+    })
+    .expect("realm starts");
+    let elsewhere = challenge_at(realm.url().trim_start_matches("http://"));
+    let bearer_reads = std::sync::atomic::AtomicUsize::new(0);
+    let registry = ScriptedServer::start("127.0.0.1", move |_, heard| {
+        let host = heard.header("host").unwrap_or_default().to_string();
+        if heard.path.starts_with("/token") {
+            return Scripted::new(200).body(r#"{"token":"registry-token"}"#);
+        }
+        let first_with_bearer = heard.header("authorization").is_some()
+            && bearer_reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0;
+        match (heard.header("authorization"), first_with_bearer) {
+            (None, _) => Scripted::new(401).header("www-authenticate", &challenge_at(&host)),
+            (Some(_), true) => Scripted::new(404)
+                .body(r#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"gone"}]}"#),
+            (Some(_), false) => Scripted::new(401).header("www-authenticate", &elsewhere),
+        }
+    })
+    .expect("registry starts");
+    let run = janitor(&fake, ALICE)
+        .input("registry-url", &registry.url())
+        .input("packages", "app")
+        .input("mode", "restore")
+        .run();
+    run.assert_failure();
+    assert!(
+        logged(
+            &run,
+            &["::error::", "acme/app", "127.0.0.2", "token was not sent"]
+        ),
+        "{}",
+        run.log
+    );
+    assert_eq!(
+        realm.heard(),
+        Vec::<Heard>::new(),
+        "the realm heard nothing"
+    );
+    assert_eq!(restores(&fake), 1, "only the version before the move");
+    assert_eq!(active(&fake), vec![1, 3]);
+    assert_eq!(run.ids(), vec![1]);
+    assert!(
+        run.outcome_of(2).starts_with("left for the next run"),
+        "{}",
+        run.outcome_of(2)
+    );
+    assert_recorded_without_token(&run);
+}

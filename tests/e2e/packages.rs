@@ -202,10 +202,10 @@ fn the_ids_of_a_whole_package_delete_undo_it() {
         .iter()
         .position(|request| *request == format!("POST {LIB}/restore 204"))
         .unwrap_or_else(|| panic!("no package restore: {requests:#?}"));
-    assert_eq!(
-        requests[restore - 1],
-        format!("GET {LIB} 404"),
-        "{requests:#?}"
+    assert!(
+        requests[restore - 1].starts_with(&format!("GET {LIB}/versions?"))
+            && requests[restore - 1].ends_with(" 404"),
+        "the restore follows a listing that found no package: {requests:#?}"
     );
     assert!(
         requests[restore + 1..]
@@ -459,5 +459,34 @@ fn a_restore_dry_run_does_not_restore_a_deleted_package_and_says_what_a_real_run
         ),
         "{}",
         run.log
+    );
+}
+
+#[test]
+fn a_restore_of_a_live_package_neither_looks_the_package_up_nor_restores_it() {
+    let fake = start(vec![npm("lib", &[(1, 30), (2, 20)])]);
+    let deleted = janitor(&fake, ALICE)
+        .input("package-type", "npm")
+        .input("packages", "lib")
+        .input("version-ids", "1")
+        .run();
+    deleted.assert_success();
+    let run = janitor(&fake, ALICE)
+        .input("package-type", "npm")
+        .input("packages", "lib")
+        .input("mode", "restore")
+        .run();
+    run.assert_success();
+    assert_eq!(run.ids(), vec![1]);
+    assert!(package_entries(&run).is_empty());
+    let sent: Vec<String> = fake
+        .requests()
+        .iter()
+        .map(|request| format!("{} {}", request.method, request.path))
+        .collect();
+    assert!(
+        !sent.contains(&format!("GET {LIB}"))
+            && !sent.iter().any(|request| request.ends_with("/lib/restore")),
+        "no package lookup, no package restore: {sent:#?}"
     );
 }

@@ -110,11 +110,17 @@ fn a_missing_repo_scope_warns_only_for_repository_scoped_registries() {
             .input("dry-run", "true")
             .run();
         run.assert_success();
-        let repo_warning = run
+        let repo_warnings = run
             .log
             .lines()
-            .any(|line| line.starts_with("::warning::") && line.contains("`repo`"));
-        assert_eq!(repo_warning, warned, "{package_type}:\n{}", run.log);
+            .filter(|line| line.starts_with("::warning::") && line.contains("`repo`"))
+            .count();
+        assert_eq!(
+            repo_warnings,
+            usize::from(warned),
+            "{package_type}, once:\n{}",
+            run.log
+        );
     }
 }
 
@@ -133,4 +139,31 @@ fn without_scopes_the_summary_says_once_which_permissions_the_job_needs() {
         run.summary
     );
     assert!(run.summary.contains("packages: write"), "{}", run.summary);
+}
+
+#[test]
+fn a_token_without_write_packages_never_restores_a_deleted_package() {
+    let fake = FakeGitHub::start(
+        accounts()
+            .token(TokenSeed::pat(
+                DELETER,
+                "alice",
+                &["read:packages", "delete:packages"],
+            ))
+            .package(
+                PackageSeed::new("acme", "npm", "lib")
+                    .versions(vec![release(7, 40, "1.0")])
+                    .deleted(fake_github::days(1)),
+            ),
+    )
+    .expect("fake starts");
+    let run = janitor(&fake, DELETER)
+        .input("package-type", "npm")
+        .input("packages", "lib")
+        .input("mode", "restore")
+        .run();
+    run.assert_failure();
+    assert_eq!(mutations(&fake), Vec::<String>::new());
+    assert!(fake.package_deleted("acme", "npm", "lib"));
+    assert!(run.log.contains("lacks `write:packages`"), "{}", run.log);
 }
