@@ -142,7 +142,7 @@ fn warn_unreadable<W: std::io::Write>(
 
 /// The manifest of every listed version, read by digest, at most [`READS_AT_ONCE`] at a time;
 /// each read done advances the log's progress bar.
-async fn read_manifests<W: std::io::Write>(
+pub(super) async fn read_manifests<W: std::io::Write>(
     registry: &Registry,
     repository: &str,
     plan: &Plan,

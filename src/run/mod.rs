@@ -515,7 +515,7 @@ async fn list_and_plan<W: std::io::Write>(
 ) -> anyhow::Result<Plan> {
     log.group(&format!("{} package {name}: listing", config.package_type));
     let state = match config.mode {
-        Mode::Delete => VersionState::Active,
+        Mode::Delete | Mode::Audit => VersionState::Active,
         Mode::Restore => VersionState::Deleted,
     };
     let listed = github
@@ -586,7 +586,7 @@ fn listing_failed(
 /// still answers 404 may be one of several deleted packages of that name.
 fn restore_hint(config: &Config) -> &'static str {
     match (config.mode, config.dry_run) {
-        (Mode::Delete, _) => "",
+        (Mode::Delete | Mode::Audit, _) => "",
         (Mode::Restore, true) => {
             " If the package itself was deleted, a run without `dry-run` restores it first."
         }
@@ -612,7 +612,7 @@ async fn act<W: std::io::Write>(
     }
     let verb = match (config.mode, config.dry_run) {
         (_, true) => format!("dry run, would {}", config.mode.as_str()),
-        (Mode::Delete, false) => "deleting".to_string(),
+        (Mode::Delete | Mode::Audit, false) => "deleting".to_string(),
         (Mode::Restore, false) => "restoring".to_string(),
     };
     log.group(&format!(
