@@ -1114,6 +1114,9 @@ mod tests {
             }),
             ("INPUT_MODE", "DELETE", |c| c.mode == Mode::Delete),
             ("INPUT_MODE", "Restore", |c| c.mode == Mode::Restore),
+            ("INPUT_MODE", "AUDIT", |c| c.mode == Mode::Audit),
+            ("INPUT_FAIL-ON-BROKEN", "True", |c| c.fail_on_broken),
+            ("INPUT_VERIFY", "TRUE", |c| c.verify),
             ("INPUT_TAG-STATE", "ANY", |c| {
                 c.policy.tag_state == TagState::Any
             }),
@@ -1549,7 +1552,7 @@ mod tests {
             ),
             (
                 &[("INPUT_MODE", "purge")],
-                "input `mode`: `purge` is not a mode (expected `delete` or `restore`)",
+                "input `mode`: `purge` is not a mode (expected `delete`, `restore` or `audit`)",
             ),
             (
                 &[("INPUT_TOKEN", "")],

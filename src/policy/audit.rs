@@ -303,13 +303,19 @@ impl<'a> Walker<'a> {
                 .and_then(|read| read.as_ref().ok())
                 .map(|manifest| manifest.children.as_slice())
                 .unwrap_or_default();
-            let mut targets: HashSet<usize> = HashSet::new();
             for child in listed {
                 if !self.by_digest.contains_key(child.digest.as_str()) {
+                    let role = match &child.platform {
+                        Some(platform) => {
+                            platforms.push(format!("{platform} (missing)"));
+                            Role::Platform(platform.clone())
+                        }
+                        None => Role::Child,
+                    };
                     edges.push(Edge {
                         from,
                         to: Target::Missing(child.digest.clone()),
-                        role: Role::Child,
+                        role,
                     });
                 }
             }
@@ -320,7 +326,6 @@ impl<'a> Walker<'a> {
                 else {
                     continue;
                 };
-                targets.insert(child);
                 match role {
                     Role::Platform(platform) => platforms.push(platform.clone()),
                     Role::Signature | Role::ArtifactAttestation => signed = true,

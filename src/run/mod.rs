@@ -1,5 +1,6 @@
 //! One run: resolve the owner and packages, list and plan each, act unless told not to, report.
 
+pub mod audit;
 pub mod cancel;
 pub mod environment;
 pub mod execute;
@@ -37,6 +38,9 @@ pub async fn run<W: std::io::Write>(
     env: &Environment,
     log: &mut Log<W>,
 ) -> anyhow::Result<bool> {
+    if config.mode == Mode::Audit {
+        return audit::run(config, env, log).await;
+    }
     let github = GitHub::new(&config.api_url, &config.token, config.pacing.clone())?;
     // Nothing is changed while planning, so a cancel ends it at once.
     let prepared = tokio::select! {
