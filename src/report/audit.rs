@@ -139,6 +139,30 @@ pub fn broken_json(broken: &[(&str, &Broken)], clean: &Sanitizer) -> String {
     serde_json::Value::Array(items).to_string()
 }
 
+/// The summary's last lines after `verify`: how many kept tags pull whole, or which do not.
+pub fn verified_summary(tags: usize, broken: &[(&str, &Broken)], clean: &Sanitizer) -> String {
+    if broken.is_empty() {
+        return format!("\nverified: {tags} tags pull whole\n");
+    }
+    let mut out = format!(
+        "\n> [!CAUTION]\n> verify: {} of {tags} kept tags no longer pull whole:\n",
+        broken.len()
+    );
+    for (package, broken) in broken {
+        let missing: Vec<String> = broken.missing.iter().map(|d| clean.code(d)).collect();
+        let _ = writeln!(
+            out,
+            "> - {} {} (version {}): missing {}: {}",
+            clean.code(package),
+            clean.code(&broken.tag),
+            broken.id,
+            missing.join(", "),
+            clean.markdown(&broken.reason)
+        );
+    }
+    out
+}
+
 fn version_items(package: &PackageAudit, clean: &Sanitizer) -> Vec<serde_json::Value> {
     let item = |version: &Version, role: &str, parents: &[u64], reachable: bool| {
         json!({

@@ -196,7 +196,7 @@ async fn audit_package<W: std::io::Write>(
 }
 
 /// Append the rendered outputs to the GITHUB_OUTPUT file.
-fn append(path: &std::path::Path, outputs: &str) -> anyhow::Result<()> {
+pub(super) fn append(path: &std::path::Path, outputs: &str) -> anyhow::Result<()> {
     use std::io::Write;
     let mut file = std::fs::OpenOptions::new()
         .create(true)

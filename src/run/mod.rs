@@ -7,6 +7,7 @@ pub mod execute;
 pub mod inspect;
 pub mod requested;
 pub mod scopes;
+pub mod verify;
 pub mod whole_package;
 
 use std::collections::{BTreeSet, HashSet};
@@ -125,6 +126,15 @@ pub async fn run<W: std::io::Write>(
         Ok(()) if env.cancel.is_requested() => Some(CANCELLED_RUN.to_string()),
         Ok(()) => None,
     };
+    let verified = verify_kept(
+        config,
+        registry.as_ref(),
+        &plans,
+        &entries,
+        &deleted_whole,
+        log,
+    )
+    .await;
     let not_found = not_found_entries(config, &plans, log);
     let mut packages = plans
         .into_iter()
@@ -165,7 +175,45 @@ pub async fn run<W: std::io::Write>(
     };
     let owner = owner_label(&config.owner, kind, &namespace, log);
     finish(config, env, &owner, &report, &github, log)?;
-    Ok(report.succeeded())
+    let whole = match &verified {
+        Some(verified) => verify::report(env, verified, log)?,
+        None => true,
+    };
+    Ok(report.succeeded() && whole)
+}
+
+/// With `verify: true` in delete mode, re-read the kept tags of every container package that
+/// was not deleted whole.
+async fn verify_kept<W: std::io::Write>(
+    config: &Config,
+    registry: Option<&Registry>,
+    plans: &[PackagePlan],
+    entries: &[Vec<Entry>],
+    deleted_whole: &[Option<PackageEntry>],
+    log: &mut Log<W>,
+) -> Option<verify::Verified> {
+    if !config.verify || config.mode != Mode::Delete {
+        return None;
+    }
+    let Some(registry) = registry else {
+        log.warning("input `verify` applies to container packages only: nothing was verified");
+        return None;
+    };
+    let kept = plans
+        .iter()
+        .zip(entries)
+        .zip(deleted_whole)
+        .filter(|(_, whole)| whole.is_none())
+        .filter_map(|(((name, plan, _), entries), _)| {
+            Some(verify::Kept {
+                name,
+                repository: registry::repository(&config.owner, name),
+                plan: plan.as_ref().ok()?,
+                entries,
+            })
+        })
+        .collect();
+    Some(verify::verify(registry, kept, log).await)
 }
 
 /// Why a cancelled run failed, for the log and the summary.

@@ -267,3 +267,66 @@ fn a_non_container_audit_counts_versions_and_notes_docker_conflicts() {
         run.summary
     );
 }
+
+/// A healthy signed buildx image `v1` (1–6), a single-platform `v3` (7) and a ghost (20).
+fn healthy() -> Vec<VersionSeed> {
+    let mut versions: Vec<VersionSeed> = sick().into_iter().filter(|v| v.id <= 6).collect();
+    versions.push(v(7, 3).tags(&["v3"]));
+    versions.push(v(20, 30));
+    versions
+}
+
+fn verified_cleanup(fake: &FakeGitHub) -> Finished {
+    janitor(fake, ALICE)
+        .input("packages", "app")
+        .input("tag-state", "untagged")
+        .input("verify", "true")
+        .run()
+}
+
+#[test]
+fn verify_after_a_clean_run_reports_every_kept_tag_whole() {
+    let fake = start(healthy());
+    let run = verified_cleanup(&fake);
+    run.assert_success();
+    assert_eq!(run.ids(), vec![20]);
+    assert_eq!(run.outputs["broken"], "[]");
+    assert!(
+        run.summary.ends_with("\nverified: 2 tags pull whole\n"),
+        "{}",
+        run.summary
+    );
+}
+
+#[test]
+fn verify_after_a_tag_was_broken_behind_its_back_reports_exactly_that_tag_and_fails() {
+    let mut versions = healthy();
+    versions.extend(sick().into_iter().filter(|v| [10, 11, 12].contains(&v.id)));
+    let fake = start(versions);
+    let run = verified_cleanup(&fake);
+    run.assert_failure();
+    assert_eq!(run.ids(), vec![20], "the cleanup itself went through");
+    let broken = broken(&run);
+    assert_eq!(broken.len(), 1, "{broken:?}");
+    assert_eq!(broken[0]["tag"], "v2");
+    assert_eq!(broken[0]["id"], 10);
+    assert_eq!(broken[0]["missing"].as_array().map(Vec::len), Some(1));
+    assert!(
+        run.log.contains(
+            "::error::verify: package `app`: kept tag `v2` (version 10) no longer pulls whole"
+        ),
+        "{}",
+        run.log
+    );
+    assert!(
+        run.summary
+            .contains("verify: 1 of 3 kept tags no longer pull whole"),
+        "{}",
+        run.summary
+    );
+    assert!(
+        !run.summary.contains("tags pull whole\n"),
+        "{}",
+        run.summary
+    );
+}
