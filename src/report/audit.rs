@@ -398,3 +398,75 @@ fn conflicts_section(conflicts: &Conflicts, clean: &Sanitizer) -> String {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use super::*;
+    use crate::policy::audit::audit;
+    use crate::policy::images::Manifests;
+    use crate::registry::manifest::{Child, Manifest};
+
+    fn version(id: u64, tags: &[&str]) -> Version {
+        let at = UNIX_EPOCH + Duration::from_secs(1_000_000 - id);
+        Version {
+            id,
+            name: format!("sha256:{id:064x}"),
+            tags: tags.iter().map(|tag| tag.to_string()).collect(),
+            tags_known: true,
+            created_at: at,
+            updated_at: at,
+            deleted_at: None,
+        }
+    }
+
+    #[test]
+    fn the_mermaid_graph_uses_generated_ids_and_escaped_labels_for_hostile_tags() {
+        let hostile = "x\"]; click n0 call alert() %%";
+        let versions = vec![version(1, &[hostile]), version(2, &[])];
+        let mut manifests: Manifests = versions
+            .iter()
+            .map(|v| (v.id, Ok(Manifest::default())))
+            .collect();
+        let index = Manifest {
+            is_index: true,
+            children: vec![
+                Child {
+                    digest: versions[1].name.clone(),
+                    platform: Some("linux/<b>amd64</b>".into()),
+                    ..Child::default()
+                },
+                Child {
+                    digest: format!("sha256:{:064x}", 9),
+                    platform: Some("linux/arm64".into()),
+                    ..Child::default()
+                },
+            ],
+            ..Manifest::default()
+        };
+        manifests.insert(1, Ok(index));
+        let now = UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let graph = mermaid(&audit(versions, &manifests, now), &Sanitizer::new("token"));
+        let cases = [
+            (
+                "  n0[\"x#34;#93;#59; click n0 call alert#40;#41; #37;#37;\"]",
+                true,
+            ),
+            ("-->|\"linux/#60;b#62;amd64#60;/b#62;\"|", true),
+            ("-.->|\"broken: linux/arm64\"|", true),
+            ("alert()", false),
+            ("<b>", false),
+        ];
+        for (text, present) in cases {
+            assert_eq!(graph.contains(text), present, "{text}:\n{graph}");
+        }
+        for line in graph.lines().filter(|line| line.contains('[')) {
+            let id = line.trim_start().split('[').next().unwrap_or_default();
+            assert!(
+                id.starts_with('n') && id[1..].chars().all(|c| c.is_ascii_digit()),
+                "{line}"
+            );
+        }
+    }
+}

@@ -129,6 +129,18 @@ fn an_audit_finds_exactly_the_seeded_broken_tags_and_orphans_and_changes_nothing
         .filter(|request| request.method != "GET" && request.method != "HEAD")
         .collect();
     assert!(mutations.is_empty(), "{mutations:?}");
+    let rest: Vec<String> = fake
+        .requests()
+        .into_iter()
+        .filter(|request| !request.path.starts_with("/v2/") && !request.path.starts_with("/token"))
+        .map(|request| request.path)
+        .collect();
+    assert!(
+        rest.iter().all(|path| path.contains("/versions?")
+            || path.ends_with("/docker/conflicts")
+            || !path.contains("/packages")),
+        "only listing spends the REST budget: {rest:?}"
+    );
 }
 
 #[test]
