@@ -17,6 +17,12 @@ use crate::policy::audit::{Audit, Broken, Counts, Image, Target};
 /// A package with at most this many images gets a Mermaid graph: more would not read.
 pub const MAX_GRAPHED_IMAGES: usize = 30;
 
+/// GitHub drops an output over 1 MB: lists and arrays stop short of it at a whole entry.
+const MAX_OUTPUT_BYTES: usize = 900_000;
+
+/// Rows per summary table, so that a huge package keeps the summary under GitHub's limit.
+const MAX_ROWS: usize = 500;
+
 /// What one package's audit found.
 #[derive(Debug, Clone)]
 pub enum Found {
@@ -75,23 +81,35 @@ impl AuditReport {
             .collect()
     }
 
-    /// The lines appended to GITHUB_OUTPUT: `broken`, `orphans`, `count` and `json`.
-    pub fn outputs(&self, clean: &Sanitizer) -> String {
+    /// The lines appended to GITHUB_OUTPUT (`broken`, `orphans`, `count` and `json`), and
+    /// the names of those cut short to stay under GitHub's size limit.
+    pub fn outputs(&self, clean: &Sanitizer) -> (String, Vec<&'static str>) {
         let orphans = self.orphan_ids();
-        let ids: Vec<String> = orphans.iter().map(u64::to_string).collect();
-        let versions: Vec<serde_json::Value> = self
+        let (ids, ids_cut) = within_limit(orphans.iter().map(u64::to_string), "", ",", "");
+        let versions = self
             .packages
             .iter()
             .flat_map(|package| version_items(package, clean))
-            .collect();
-        let versions = serde_json::Value::Array(versions).to_string();
-        format!(
+            .map(|item| item.to_string());
+        let (json, json_cut) = within_limit(versions, "[", ",", "]");
+        let (broken, broken_cut) = broken_json(&self.broken(), clean);
+        let truncated = [
+            (broken_cut, "broken"),
+            (ids_cut, "orphans"),
+            (json_cut, "json"),
+        ]
+        .into_iter()
+        .filter(|(cut, _)| *cut)
+        .map(|(_, name)| name)
+        .collect();
+        let text = format!(
             "{}orphans={}\ncount={}\n{}",
-            clean.output_heredoc("broken", &broken_json(&self.broken(), clean)),
-            clean.output_value(&ids.join(",")),
+            clean.output_heredoc("broken", &broken),
+            clean.output_value(&ids),
             orphans.len(),
-            clean.output_heredoc("json", &versions)
-        )
+            clean.output_heredoc("json", &json)
+        );
+        (text, truncated)
     }
 
     /// The step summary.
@@ -122,21 +140,45 @@ impl AuditReport {
     }
 }
 
-/// The `broken` output: a JSON array of `{package, tag, id, missing, reason}`.
-pub fn broken_json(broken: &[(&str, &Broken)], clean: &Sanitizer) -> String {
-    let items: Vec<serde_json::Value> = broken
-        .iter()
-        .map(|(package, broken)| {
-            json!({
-                "package": clean.redact(package),
-                "tag": clean.redact(&broken.tag),
-                "id": broken.id,
-                "missing": broken.missing.iter().map(|d| clean.redact(d)).collect::<Vec<_>>(),
-                "reason": clean.redact(&broken.reason),
-            })
+/// The `broken` output: a JSON array of `{package, tag, id, missing, reason}`, and whether
+/// it was cut short at a whole entry to stay under the size limit.
+pub fn broken_json(broken: &[(&str, &Broken)], clean: &Sanitizer) -> (String, bool) {
+    let items = broken.iter().map(|(package, broken)| {
+        json!({
+            "package": clean.redact(package),
+            "tag": clean.redact(&broken.tag),
+            "id": broken.id,
+            "missing": broken.missing.iter().map(|d| clean.redact(d)).collect::<Vec<_>>(),
+            "reason": clean.redact(&broken.reason),
         })
-        .collect();
-    serde_json::Value::Array(items).to_string()
+        .to_string()
+    });
+    within_limit(items, "[", ",", "]")
+}
+
+/// `items` joined by `separator` between `open` and `close`, stopping at a whole item before
+/// the output size limit; whether some were left out.
+fn within_limit(
+    items: impl Iterator<Item = String>,
+    open: &str,
+    separator: &str,
+    close: &str,
+) -> (String, bool) {
+    let mut out = String::from(open);
+    let mut first = true;
+    for item in items {
+        if out.len() + item.len() + separator.len() + close.len() > MAX_OUTPUT_BYTES {
+            out.push_str(close);
+            return (out, true);
+        }
+        if !first {
+            out.push_str(separator);
+        }
+        first = false;
+        out.push_str(&item);
+    }
+    out.push_str(close);
+    (out, false)
 }
 
 /// The summary's last lines after `verify`: how many kept tags pull whole, or which do not.
@@ -273,7 +315,7 @@ fn package_section(package: &PackageAudit, now: SystemTime, clean: &Sanitizer) -
     out.push_str("\n| Tag | Age | Platforms | Signed | Attested |\n|---|---|---|---|---|\n");
     let mut images: Vec<&Image> = audit.images.iter().collect();
     images.sort_by_key(|image| !image.broken);
-    for image in &images {
+    for image in images.iter().take(MAX_ROWS) {
         let tags: Vec<String> = image.tags.iter().map(|t| clean.code(t)).collect();
         let platforms: Vec<String> = image.platforms.iter().map(|p| clean.markdown(p)).collect();
         let yes = |flag: bool| if flag { "yes" } else { "no" };
@@ -292,6 +334,9 @@ fn package_section(package: &PackageAudit, now: SystemTime, clean: &Sanitizer) -
             yes(image.attested)
         );
     }
+    if images.len() > MAX_ROWS {
+        let _ = writeln!(out, "\n… and {} more images.", images.len() - MAX_ROWS);
+    }
     if !audit.orphans.is_empty() {
         let _ = writeln!(
             out,
@@ -299,7 +344,7 @@ fn package_section(package: &PackageAudit, now: SystemTime, clean: &Sanitizer) -
             audit.orphans.len()
         );
         let by_id: HashMap<u64, _> = audit.versions.iter().map(|v| (v.version.id, v)).collect();
-        for id in &audit.orphans {
+        for id in audit.orphans.iter().take(MAX_ROWS) {
             let Some(audited) = by_id.get(id) else {
                 continue;
             };
@@ -310,6 +355,13 @@ fn package_section(package: &PackageAudit, now: SystemTime, clean: &Sanitizer) -
                 clean.code(&short_digest(&audited.version.name)),
                 tags.join(", "),
                 clean.markdown(&audited.role)
+            );
+        }
+        if audit.orphans.len() > MAX_ROWS {
+            let _ = writeln!(
+                out,
+                "\n… and {} more: the `orphans` output lists them all.",
+                audit.orphans.len() - MAX_ROWS
             );
         }
         out.push_str("\n</details>\n");
@@ -419,6 +471,19 @@ mod tests {
             updated_at: at,
             deleted_at: None,
         }
+    }
+
+    #[test]
+    fn lists_stop_at_a_whole_item_before_the_output_limit() {
+        let small = ["1", "2"].map(String::from).into_iter();
+        assert_eq!(
+            within_limit(small, "[", ",", "]"),
+            ("[1,2]".to_string(), false)
+        );
+        let big = "x".repeat(MAX_OUTPUT_BYTES / 3);
+        let (joined, cut) = within_limit(std::iter::repeat_n(big.clone(), 4), "[", ",", "]");
+        assert!(cut);
+        assert_eq!(joined, format!("[{big},{big}]"));
     }
 
     #[test]

@@ -6,13 +6,12 @@ use anyhow::Context;
 
 use super::environment::Environment;
 use super::inspect::read_manifests;
-use crate::config::{Config, Mode, Policy, TagState};
+use crate::config::{Config, Policy, TagState};
 use crate::github::{GitHub, VersionState};
 use crate::model::version::PackageType;
 use crate::owner;
 use crate::policy::audit;
 use crate::policy::images::Manifests;
-use crate::policy::plan;
 use crate::registry::{self, Patience, Registry};
 use crate::report::audit::{AuditReport, Conflicts, Found, PackageAudit};
 use crate::report::log::Log;
@@ -75,7 +74,12 @@ pub async fn run<W: std::io::Write>(
         now: env.now,
     };
     let clean = log.sanitizer().clone();
-    let outputs = report.outputs(&clean);
+    let (outputs, truncated) = report.outputs(&clean);
+    for name in truncated {
+        log.warning(&format!(
+            "output `{name}` was cut short to stay under GitHub's 1 MB limit per output"
+        ));
+    }
     let markdown = report.summary(&clean);
     let outputs_written = match &env.output_path {
         Some(path) => append(path, &outputs),
@@ -161,15 +165,8 @@ async fn audit_package<W: std::io::Write>(
         return Ok(Found::Versions(versions));
     };
     let repository = registry::repository(&config.owner, name);
-    let listed = plan::plan(
-        versions.clone(),
-        &Policy::default(),
-        config.package_type,
-        Mode::Delete,
-        env.now,
-    );
-    log.progress("reading manifests", listed.versions.len());
-    let read = read_manifests(registry, &repository, &listed, log).await;
+    log.progress("reading manifests", versions.len());
+    let read = read_manifests(registry, &repository, versions.iter(), log).await;
     log.progress_done();
     if let Some(host) = read
         .values()

@@ -10,6 +10,7 @@ use futures_util::StreamExt;
 use super::environment::Environment;
 use crate::config::{Config, Mode};
 use crate::model::image::describe_image;
+use crate::model::version::Version;
 use crate::policy::images::{self, Manifests, Rules};
 use crate::policy::plan::{self, Decision, Plan, Reason};
 use crate::registry::{Manifest, Registry, RegistryError};
@@ -39,7 +40,8 @@ pub async fn images_plan<W: std::io::Write>(
         return Ok(plan);
     }
     log.progress("reading manifests", plan.versions.len());
-    let read = read_manifests(registry, repository, &plan, log).await;
+    let versions = plan.versions.iter().map(|planned| &planned.version);
+    let read = read_manifests(registry, repository, versions, log).await;
     log.progress_done();
     if let Some(host) = read
         .values()
@@ -142,15 +144,15 @@ fn warn_unreadable<W: std::io::Write>(
 
 /// The manifest of every listed version, read by digest, at most [`READS_AT_ONCE`] at a time;
 /// each read done advances the log's progress bar.
-pub(super) async fn read_manifests<W: std::io::Write>(
+pub(super) async fn read_manifests<'a, W: std::io::Write>(
     registry: &Registry,
     repository: &str,
-    plan: &Plan,
+    versions: impl Iterator<Item = &'a Version>,
     log: &mut Log<W>,
 ) -> HashMap<u64, Result<Manifest, RegistryError>> {
-    let reads = plan.versions.iter().map(|planned| async move {
-        let read = registry.manifest(repository, &planned.version.name).await;
-        (planned.version.id, read)
+    let reads = versions.map(|version| async move {
+        let read = registry.manifest(repository, &version.name).await;
+        (version.id, read)
     });
     futures_util::stream::iter(reads)
         .buffer_unordered(READS_AT_ONCE)

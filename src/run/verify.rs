@@ -104,7 +104,11 @@ pub fn report<W: std::io::Write>(
         .iter()
         .map(|(package, broken)| (package.as_str(), broken))
         .collect();
-    let output = clean.output_heredoc("broken", &broken_json(&broken, &clean));
+    let (json, cut) = broken_json(&broken, &clean);
+    if cut {
+        log.warning("output `broken` was cut short to stay under GitHub's 1 MB limit per output");
+    }
+    let output = clean.output_heredoc("broken", &json);
     let markdown = verified_summary(verified.tags, &broken, &clean);
     for (package, broken) in &broken {
         log.error(&format!(
