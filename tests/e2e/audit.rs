@@ -342,3 +342,24 @@ fn verify_after_a_tag_was_broken_behind_its_back_reports_exactly_that_tag_and_fa
         run.summary
     );
 }
+
+#[test]
+fn hostile_tags_reach_the_audit_summary_and_graph_as_inert_text() {
+    let hostile = "v1<img src=x>\"]-->n0";
+    let fake = start(vec![
+        v(11, 8).platform("linux/amd64"),
+        v(12, 8).platform("linux/arm64").gone(),
+        v(10, 8).index(&[11, 12]).tags(&[hostile]),
+    ]);
+    let run = audit(&fake).run();
+    run.assert_success();
+    assert!(!run.summary.contains("<img"), "{}", run.summary);
+    assert!(!run.summary.contains("\"]-->n0"), "{}", run.summary);
+    assert!(
+        run.summary
+            .contains("[\"v1#60;img src=x#62;#34;#93;--#62;n0\"]"),
+        "{}",
+        run.summary
+    );
+    assert_eq!(broken(&run)[0]["tag"], hostile);
+}
