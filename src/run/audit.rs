@@ -2,6 +2,8 @@
 //! (the cleanup's hardened, bounded reads), audit each package over the image graph, and
 //! report. Sends no mutating request, and spends no REST budget beyond listing.
 
+use std::collections::HashMap;
+
 use anyhow::Context;
 
 use super::environment::Environment;
@@ -166,7 +168,7 @@ async fn audit_package<W: std::io::Write>(
     };
     let repository = registry::repository(&config.owner, name);
     log.progress("reading manifests", versions.len());
-    let read = read_manifests(registry, &repository, versions.iter(), log).await;
+    let read = read_manifests(registry, &repository, versions.iter(), &HashMap::new(), log).await;
     log.progress_done();
     if let Some(host) = read
         .values()

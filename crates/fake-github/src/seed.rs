@@ -43,12 +43,18 @@
 //! version's name is the sha256 of the exact bytes served. A container version with neither
 //! `manifest` nor `name` gets a plain image manifest; one with an explicit `name` (which is
 //! not the hash of anything) is not in the registry at all.
+//!
+//! A container package can instead `"mirror"` a repository of a real registry on 127.0.0.1
+//! (`{"registry": "http://127.0.0.1:5000", "repository": "acme/app"}`, see [`MirrorSeed`]):
+//! its versions are then that repository's manifests, and deleting one deletes it there.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
 
 use crate::limits::{Faults, Limits};
+use crate::mirror::MirrorSeed;
 
 /// Everything the fake knows when it starts.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -232,6 +238,10 @@ pub struct PackageSeed {
     /// Listed by `GET {prefix}/docker/conflicts`: it conflicts with the Docker migration.
     #[serde(default)]
     pub docker_conflict: bool,
+    /// Container only, instead of `versions`: the versions are the manifests of a
+    /// repository in a real registry (see `mirror`).
+    #[serde(default)]
+    pub mirror: Option<MirrorSeed>,
 }
 
 impl PackageSeed {
@@ -247,12 +257,19 @@ impl PackageSeed {
             deleted_ago: None,
             restore_token: None,
             docker_conflict: false,
+            mirror: None,
         }
     }
 
     /// The package conflicts with the Docker-to-Container migration.
     pub fn docker_conflict(mut self) -> Self {
         self.docker_conflict = true;
+        self
+    }
+
+    /// The versions are the manifests of a repository in a real registry (see `mirror`).
+    pub fn mirror(mut self, mirror: MirrorSeed) -> Self {
+        self.mirror = Some(mirror);
         self
     }
 
@@ -549,6 +566,20 @@ pub const fn days(n: u64) -> Duration {
 pub(crate) fn duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
     let text = String::deserialize(deserializer)?;
     humantime::parse_duration(&text).map_err(serde::de::Error::custom)
+}
+
+/// A map of humantime durations (`{"v1": "40d"}`) in a JSON seed.
+pub(crate) fn duration_map<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<BTreeMap<String, Duration>, D::Error> {
+    BTreeMap::<String, String>::deserialize(deserializer)?
+        .into_iter()
+        .map(|(key, text)| {
+            humantime::parse_duration(&text)
+                .map(|duration| (key, duration))
+                .map_err(serde::de::Error::custom)
+        })
+        .collect()
 }
 
 pub(crate) fn optional_duration<'de, D: Deserializer<'de>>(

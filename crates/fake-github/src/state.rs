@@ -8,6 +8,7 @@ use anyhow::{Context, bail, ensure};
 use crate::access::Caller;
 use crate::errors::ApiError;
 use crate::manifests::{self, Served};
+use crate::mirror::{self, Remote};
 use crate::seed::{OwnerKind, PackageSeed, Seed, TokenKind, VersionSeed, Visibility, days};
 
 /// The package types GitHub Packages knows (Gradle packages are `maven`).
@@ -59,6 +60,8 @@ pub struct Package {
     /// Listed by the docker-conflicts endpoint.
     pub docker_conflict: bool,
     pub versions: Vec<Version>,
+    /// Where the manifests live when the package mirrors a real registry.
+    pub mirror: Option<Remote>,
 }
 
 #[derive(Debug)]
@@ -232,7 +235,7 @@ impl World {
 
 impl Package {
     fn from_seed(
-        seed: PackageSeed,
+        mut seed: PackageSeed,
         owners: &[Owner],
         version_ids: &mut HashSet<u64>,
         now: SystemTime,
@@ -245,7 +248,22 @@ impl Package {
             PACKAGE_TYPES.contains(&seed.package_type.as_str()),
             "unknown package type (expected one of {PACKAGE_TYPES:?})"
         );
-        let mut served = if seed.package_type == "container" {
+        let mut remote = None;
+        let mut served = if let Some(mirror_seed) = &seed.mirror {
+            ensure!(
+                seed.package_type == "container" && seed.versions.is_empty(),
+                "only a container package without seeded versions can mirror a registry"
+            );
+            let expected = format!("{}/{}", seed.owner, seed.name).to_ascii_lowercase();
+            ensure!(
+                mirror_seed.repository == expected,
+                "a mirrored repository must be {expected}, where clients look for it"
+            );
+            let mirrored = mirror::read(mirror_seed)?;
+            seed.versions = mirrored.versions;
+            remote = Some(mirrored.remote);
+            mirrored.manifests
+        } else if seed.package_type == "container" {
             manifests::build(&seed.versions)?
         } else {
             HashMap::new()
@@ -288,6 +306,7 @@ impl Package {
             restore_token: seed.restore_token,
             docker_conflict: seed.docker_conflict,
             versions,
+            mirror: remote,
         })
     }
 
