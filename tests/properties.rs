@@ -563,6 +563,7 @@ mod registry {
     use package_janitor::config::{Mode, Policy, TagState};
     use package_janitor::model::image::may_be_artifact;
     use package_janitor::model::version::{PackageType, Version};
+    use package_janitor::policy::audit;
     use package_janitor::policy::images::{self, Manifests, Rules};
     use package_janitor::policy::plan::{self, Decision};
     use package_janitor::registry::challenge;
@@ -767,6 +768,38 @@ mod registry {
                         }
                     }
                 }
+            }
+        }
+
+        /// The audit never panics on any graph, its orphans are exactly what a cleanup that
+        /// keeps every image by `keep-latest` deletes with `delete-orphans`, no tag reaches
+        /// an orphan, and every broken entry names a tag of its version.
+        #[test]
+        fn the_audit_never_panics_and_its_orphans_are_what_delete_orphans_deletes(
+            (versions, manifests) in package(),
+        ) {
+            let now = UNIX_EPOCH + Duration::from_secs(1_000_000);
+            let found = audit::audit(versions.clone(), &manifests, now);
+            let policy = Policy { keep_latest: 100, ..Policy::default() };
+            let planned = plan::plan(versions.clone(), &policy, PackageType::Container, Mode::Delete, now);
+            let rules = Rules { policy: &policy, now, delete_orphans: true };
+            let cleanup: BTreeSet<u64> = images::adjust(planned, &manifests, &rules)
+                .selected()
+                .map(|p| p.version.id)
+                .collect();
+            let orphans: BTreeSet<u64> = found.orphans.iter().copied().collect();
+            prop_assert_eq!(&orphans, &cleanup);
+            prop_assert_eq!(found.counts.orphans, orphans.len());
+            prop_assert_eq!(found.versions.len(), versions.len());
+            for audited in &found.versions {
+                if orphans.contains(&audited.version.id) {
+                    prop_assert!(!audited.reachable, "orphan {} reached by a tag", audited.version.id);
+                }
+            }
+            for broken in &found.broken {
+                let version = versions.iter().find(|v| v.id == broken.id);
+                prop_assert!(version.is_some_and(|v| v.tags.contains(&broken.tag)));
+                prop_assert!(!broken.missing.is_empty());
             }
         }
     }

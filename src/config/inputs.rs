@@ -79,7 +79,7 @@ pub const INPUTS: &[Input] = &[
     input(
         "mode",
         "delete",
-        "delete active versions, or restore deleted ones",
+        "delete active versions, restore deleted ones, or audit a package (changes nothing)",
         "restore",
     ),
     input(
@@ -146,6 +146,14 @@ pub const INPUTS: &[Input] = &[
     switch(
         "delete-orphans",
         "container: also delete untagged manifests and artifacts no kept image references",
+    ),
+    switch(
+        "fail-on-broken",
+        "audit mode: exit 1 when an image cannot be pulled whole",
+    ),
+    switch(
+        "verify",
+        "delete mode: after the cleanup, re-read every kept tag and fail if one no longer pulls whole",
     ),
     switch(
         "delete-empty-packages",

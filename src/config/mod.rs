@@ -15,11 +15,13 @@ use crate::github::pacing::Pacing;
 use crate::model::version::PackageType;
 pub use rules::Rule;
 
-/// Whether the run deletes active versions or restores deleted ones.
+/// Whether the run deletes active versions, restores deleted ones, or audits the active ones
+/// (changing nothing).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     Delete,
     Restore,
+    Audit,
 }
 
 impl Mode {
@@ -28,6 +30,7 @@ impl Mode {
         match self {
             Mode::Delete => "delete",
             Mode::Restore => "restore",
+            Mode::Audit => "audit",
         }
     }
 
@@ -36,6 +39,7 @@ impl Mode {
         match self {
             Mode::Delete => "deleted",
             Mode::Restore => "restored",
+            Mode::Audit => "audited",
         }
     }
 }
@@ -137,6 +141,10 @@ pub struct Config {
     pub registry_url: String,
     /// `delete-orphans`: also delete untagged manifests and artifacts no kept image references.
     pub delete_orphans: bool,
+    /// `fail-on-broken`: an audit that finds a broken image exits 1.
+    pub fail_on_broken: bool,
+    /// `verify`: after a delete-mode cleanup, re-read every kept tag's tree from the registry.
+    pub verify: bool,
     /// `delete-empty-packages`: delete a package with one request when the plan selects every
     /// active version of it, instead of its versions one by one (delete mode only).
     pub delete_empty_packages: bool,
@@ -336,12 +344,15 @@ impl Config {
             .map(|value| parse_version_ids(&value))
             .transpose()?;
         let deleted_within = match input("deleted-within") {
-            Some(value) if mode == Mode::Delete => {
+            Some(value) if mode != Mode::Restore => {
                 return Err(InputError::invalid(
                     "deleted-within",
                     &value,
-                    "only applies when `mode` is `restore`, and `mode` is `delete`: \
-                     remove it, or set `mode: restore`",
+                    format!(
+                        "only applies when `mode` is `restore`, and `mode` is `{}`: \
+                         remove it, or set `mode: restore`",
+                        mode.as_str()
+                    ),
                 ));
             }
             Some(value) => Some(parse_duration("deleted-within", &value)?),
@@ -367,6 +378,14 @@ impl Config {
         };
         let delete_orphans = match input("delete-orphans") {
             Some(value) => parse_bool("delete-orphans", &value)?,
+            None => false,
+        };
+        let fail_on_broken = match input("fail-on-broken") {
+            Some(value) => parse_bool("fail-on-broken", &value)?,
+            None => false,
+        };
+        let verify = match input("verify") {
+            Some(value) => parse_bool("verify", &value)?,
             None => false,
         };
         let delete_empty_packages = match input("delete-empty-packages") {
@@ -433,6 +452,8 @@ impl Config {
             api_url,
             registry_url,
             delete_orphans,
+            fail_on_broken,
+            verify,
             delete_empty_packages,
             package_restore_token,
             pacing,
@@ -661,11 +682,13 @@ fn parse_mode(value: &str) -> Result<Mode, InputError> {
         Ok(Mode::Delete)
     } else if value.eq_ignore_ascii_case("restore") {
         Ok(Mode::Restore)
+    } else if value.eq_ignore_ascii_case("audit") {
+        Ok(Mode::Audit)
     } else {
         Err(InputError::invalid(
             "mode",
             value,
-            "is not a mode (expected `delete` or `restore`)",
+            "is not a mode (expected `delete`, `restore` or `audit`)",
         ))
     }
 }
@@ -1117,6 +1140,9 @@ mod tests {
             }),
             ("INPUT_MODE", "DELETE", |c| c.mode == Mode::Delete),
             ("INPUT_MODE", "Restore", |c| c.mode == Mode::Restore),
+            ("INPUT_MODE", "AUDIT", |c| c.mode == Mode::Audit),
+            ("INPUT_FAIL-ON-BROKEN", "True", |c| c.fail_on_broken),
+            ("INPUT_VERIFY", "TRUE", |c| c.verify),
             ("INPUT_TAG-STATE", "ANY", |c| {
                 c.policy.tag_state == TagState::Any
             }),
@@ -1572,7 +1598,7 @@ mod tests {
             ),
             (
                 &[("INPUT_MODE", "purge")],
-                "input `mode`: `purge` is not a mode (expected `delete` or `restore`)",
+                "input `mode`: `purge` is not a mode (expected `delete`, `restore` or `audit`)",
             ),
             (
                 &[("INPUT_TOKEN", "")],

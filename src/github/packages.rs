@@ -224,6 +224,14 @@ impl GitHub {
         Ok(names)
     }
 
+    /// The names of the owner's packages that conflict with the Docker-to-Container
+    /// migration (`GET {prefix}/docker/conflicts`), for an audit.
+    pub async fn docker_conflicts(&self, namespace: &Namespace) -> Result<Vec<String>, ApiError> {
+        let route = format!("{}/docker/conflicts", namespace.prefix());
+        let (listed, _): (Vec<PackageName>, _) = self.get_json(&route).await?;
+        Ok(listed.into_iter().map(|package| package.name).collect())
+    }
+
     pub async fn delete_version(
         &self,
         namespace: &Namespace,

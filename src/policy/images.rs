@@ -43,15 +43,16 @@ pub type Manifests = HashMap<u64, Result<Manifest, String>>;
 
 /// The graph of one package: for every version (by plan index), its parents with the role
 /// it has under each, and, for an artifact whose subject is not in the package, that subject.
-struct Graph {
-    parents: Vec<Vec<(usize, Role)>>,
-    children: Vec<Vec<usize>>,
-    artifact: Vec<bool>,
-    missing_subject: Vec<Option<String>>,
+/// The cleanup, the restore and the audit ([`super::audit`]) all read this one graph.
+pub(crate) struct Graph {
+    pub(crate) parents: Vec<Vec<(usize, Role)>>,
+    pub(crate) children: Vec<Vec<usize>>,
+    pub(crate) artifact: Vec<bool>,
+    pub(crate) missing_subject: Vec<Option<String>>,
 }
 
 impl Graph {
-    fn new(versions: &[PlannedVersion], manifests: &Manifests) -> Graph {
+    pub(crate) fn new(versions: &[PlannedVersion], manifests: &Manifests) -> Graph {
         let n = versions.len();
         let by_digest: HashMap<&str, usize> = versions
             .iter()
@@ -104,7 +105,7 @@ impl Graph {
     }
 
     /// Every version reachable from `roots` (included).
-    fn reachable(&self, roots: impl Iterator<Item = usize>) -> Vec<bool> {
+    pub(crate) fn reachable(&self, roots: impl Iterator<Item = usize>) -> Vec<bool> {
         let mut kept = vec![false; self.parents.len()];
         let mut queue: Vec<usize> = roots.collect();
         while let Some(index) = queue.pop() {

@@ -1,5 +1,6 @@
 //! What a run did, and the three ways it is told: log, outputs and step summary.
 
+pub mod audit;
 pub mod log;
 pub mod outputs;
 pub mod sanitize;

@@ -215,6 +215,24 @@ impl Sanitizer {
         out
     }
 
+    /// A quoted Mermaid node or edge label showing the text as is: redacted, on one line, and
+    /// every character Mermaid or Markdown could read as syntax written as a Mermaid entity
+    /// code (`#quot;`). Node ids are never built from data: the caller generates them.
+    pub fn mermaid_label(&self, text: &str) -> String {
+        let visible = self.visible(text);
+        let mut out = String::with_capacity(visible.len() + 2);
+        out.push('"');
+        for ch in visible.chars() {
+            match ch {
+                '"' | '<' | '>' | '`' | '#' | '&' | ';' | '|' | '%' | '\\' | '[' | ']' | '{'
+                | '}' | '(' | ')' => out.push_str(&format!("#{};", u32::from(ch))),
+                ch => out.push(ch),
+            }
+        }
+        out.push('"');
+        out
+    }
+
     /// A value for a `name=value` line of GITHUB_OUTPUT: redacted, on one line.
     pub fn output_value(&self, text: &str) -> String {
         self.visible(text)
@@ -302,6 +320,25 @@ mod tests {
 
     fn clean() -> Sanitizer {
         Sanitizer::new(TOKEN)
+    }
+
+    #[test]
+    fn mermaid_labels_are_quoted_one_line_and_inert() {
+        let cases = [
+            ("v1.0.0", "\"v1.0.0\""),
+            ("a\"]-->b", "\"a#34;#93;--#62;b\""),
+            ("<img src=x>", "\"#60;img src=x#62;\""),
+            ("`code`", "\"#96;code#96;\""),
+            ("line\nbreak", "\"line#92;nbreak\""),
+            ("x;click a call y()", "\"x#59;click a call y#40;#41;\""),
+            ("%%{init}%%", "\"#37;#37;#123;init#125;#37;#37;\""),
+            ("#quot;", "\"#35;quot#59;\""),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(clean().mermaid_label(text), expected, "{text:?}");
+        }
+        let leaked = clean().mermaid_label(&format!("tag {TOKEN}"));
+        assert!(!leaked.contains("s3cr3t"), "{leaked}");
     }
 
     fn basic(user: &str) -> String {

@@ -31,7 +31,7 @@ const PROGRESS_EVERY: Duration = Duration::from_secs(10);
 /// The dry-run outcome: what the mode would do.
 fn would(mode: Mode) -> Outcome {
     match mode {
-        Mode::Delete => Outcome::WouldDelete,
+        Mode::Delete | Mode::Audit => Outcome::WouldDelete,
         Mode::Restore => Outcome::WouldRestore,
     }
 }
@@ -367,6 +367,13 @@ async fn act_on(github: &GitHub, target: &Target<'_>, mode: Mode, id: u64) -> Re
                 .restore_version(namespace, package_type, name, id)
                 .await
         }
+        // An audit never acts (it does not reach the executor); if it did, nothing is sent.
+        Mode::Audit => Err(ApiError::new(
+            crate::github::Method::Delete,
+            "",
+            None,
+            "an audit sends no mutating request".to_string(),
+        )),
     }
 }
 
@@ -449,7 +456,7 @@ fn spent(reset: Option<SystemTime>, left: Option<(u32, u32)>) -> String {
 /// means that try did the work: it counts as done.
 fn classify(mode: Mode, result: Result<(), ApiError>) -> Outcome {
     let done = match mode {
-        Mode::Delete => Outcome::Deleted,
+        Mode::Delete | Mode::Audit => Outcome::Deleted,
         Mode::Restore => Outcome::Restored,
     };
     let err = match result {

@@ -10,6 +10,7 @@ use futures_util::StreamExt;
 use super::environment::Environment;
 use crate::config::{Config, Mode};
 use crate::model::image::describe_image;
+use crate::model::version::Version;
 use crate::policy::images::{self, Manifests, Rules};
 use crate::policy::plan::{self, Decision, Plan, Reason};
 use crate::registry::{Manifest, Registry, RegistryError};
@@ -66,7 +67,8 @@ pub async fn images_plan<W: std::io::Write>(
     let mut empty = HashMap::new();
     let known = known.unwrap_or(&mut empty);
     log.progress("reading manifests", plan.versions.len());
-    let read = read_manifests(registry, repository, &plan, known, log).await;
+    let versions = plan.versions.iter().map(|planned| &planned.version);
+    let read = read_manifests(registry, repository, versions, known, log).await;
     log.progress_done();
     if let Some(host) = read
         .values()
@@ -189,19 +191,19 @@ fn warn_unreadable<W: std::io::Write>(
 /// The manifest of every listed version, read by digest, at most [`READS_AT_ONCE`] at a time;
 /// digests in `known` are taken from there (content-addressed, so they cannot have
 /// changed). Each read done advances the log's progress bar.
-async fn read_manifests<W: std::io::Write>(
+pub(super) async fn read_manifests<'a, W: std::io::Write>(
     registry: &Registry,
     repository: &str,
-    plan: &Plan,
+    versions: impl Iterator<Item = &'a Version>,
     known: &HashMap<String, Manifest>,
     log: &mut Log<W>,
 ) -> HashMap<u64, Result<Manifest, RegistryError>> {
-    let reads = plan.versions.iter().map(|planned| async move {
-        let read = match known.get(&planned.version.name) {
+    let reads = versions.map(|version| async move {
+        let read = match known.get(&version.name) {
             Some(manifest) => Ok(manifest.clone()),
-            None => registry.manifest(repository, &planned.version.name).await,
+            None => registry.manifest(repository, &version.name).await,
         };
-        (planned.version.id, read)
+        (version.id, read)
     });
     futures_util::stream::iter(reads)
         .buffer_unordered(READS_AT_ONCE)

@@ -1,5 +1,6 @@
 //! One run: resolve the owner and packages, list and plan each, act unless told not to, report.
 
+pub mod audit;
 pub mod cancel;
 pub mod environment;
 pub mod execute;
@@ -7,6 +8,7 @@ pub mod inspect;
 pub mod requested;
 pub mod resume;
 pub mod scopes;
+pub mod verify;
 pub mod whole_package;
 
 use std::collections::{BTreeSet, HashSet};
@@ -46,6 +48,9 @@ pub async fn run<W: std::io::Write + Send + 'static>(
     github.announce_waits(Arc::new(move |notice| {
         side.info(&execute::wait_line(notice))
     }));
+    if config.mode == Mode::Audit {
+        return audit::run(&github, config, env, log).await;
+    }
     let mut state = config.state_file.as_ref().map(|path| {
         let loaded = RunState::load(path, &config.api_url, &config.owner);
         if let Some(warning) = &loaded.warning {
@@ -128,6 +133,15 @@ pub async fn run<W: std::io::Write + Send + 'static>(
         Ok(()) if env.cancel.is_requested() => Some(CANCELLED_RUN.to_string()),
         Ok(()) => None,
     };
+    let verified = verify_kept(
+        config,
+        registry.as_ref(),
+        &plans,
+        &entries,
+        &deleted_whole,
+        log,
+    )
+    .await;
     let not_found = not_found_entries(config, &plans, log);
     let mut packages = plans
         .into_iter()
@@ -186,7 +200,45 @@ pub async fn run<W: std::io::Write + Send + 'static>(
     };
     let owner = owner_label(&config.owner, kind, &namespace, log);
     finish(config, env, &owner, &report, &github, log)?;
-    Ok(report.succeeded())
+    let whole = match &verified {
+        Some(verified) => verify::report(env, verified, log)?,
+        None => true,
+    };
+    Ok(report.succeeded() && whole)
+}
+
+/// With `verify: true` in delete mode, re-read the kept tags of every container package that
+/// was not deleted whole.
+async fn verify_kept<W: std::io::Write>(
+    config: &Config,
+    registry: Option<&Registry>,
+    plans: &[PackagePlan],
+    entries: &[Vec<Entry>],
+    deleted_whole: &[Option<PackageEntry>],
+    log: &mut Log<W>,
+) -> Option<verify::Verified> {
+    if !config.verify || config.mode != Mode::Delete {
+        return None;
+    }
+    let Some(registry) = registry else {
+        log.warning("input `verify` applies to container packages only: nothing was verified");
+        return None;
+    };
+    let kept = plans
+        .iter()
+        .zip(entries)
+        .zip(deleted_whole)
+        .filter(|(_, whole)| whole.is_none())
+        .filter_map(|(((name, plan, _), entries), _)| {
+            Some(verify::Kept {
+                name,
+                repository: registry::repository(&config.owner, name),
+                plan: plan.as_ref().ok()?,
+                entries,
+            })
+        })
+        .collect();
+    Some(verify::verify(registry, kept, log).await)
 }
 
 /// Why a cancelled run failed, for the log and the summary.
@@ -593,7 +645,7 @@ async fn plan_package<W: std::io::Write>(
         ..
     } = *scope;
     let state = match config.mode {
-        Mode::Delete => VersionState::Active,
+        Mode::Delete | Mode::Audit => VersionState::Active,
         Mode::Restore => VersionState::Deleted,
     };
     if let Some(saved) = saved.as_deref_mut().filter(|_| config.mode == Mode::Delete) {
@@ -688,7 +740,7 @@ fn plan_listed<W: std::io::Write>(
     let (config, env) = (scope.config, scope.env);
     log.group(&format!("{} package {name}: listing", config.package_type));
     let state = match config.mode {
-        Mode::Delete => VersionState::Active,
+        Mode::Delete | Mode::Audit => VersionState::Active,
         Mode::Restore => VersionState::Deleted,
     };
     let result = listed.map(|versions| {
@@ -837,7 +889,7 @@ fn listing_failed(
 /// listing that still answers 404 may be one of several deleted packages of that name.
 fn restore_hint(config: &Config) -> &'static str {
     match (config.mode, config.dry_run) {
-        (Mode::Delete, _) => "",
+        (Mode::Delete | Mode::Audit, _) => "",
         (Mode::Restore, true) => {
             " If the package itself was deleted, a run without `dry-run` restores it first."
         }
@@ -863,7 +915,7 @@ async fn act<W: std::io::Write>(
     }
     let verb = match (config.mode, config.dry_run) {
         (_, true) => format!("dry run, would {}", config.mode.as_str()),
-        (Mode::Delete, false) => "deleting".to_string(),
+        (Mode::Delete | Mode::Audit, false) => "deleting".to_string(),
         (Mode::Restore, false) => "restoring".to_string(),
     };
     log.group(&format!(

@@ -26,7 +26,7 @@ pub fn not_found<'p>(
         listed.extend(plan.versions.iter().map(|planned| planned.version.id));
     }
     let (state, why) = match mode {
-        Mode::Delete => ("active", "already deleted, or never existed"),
+        Mode::Delete | Mode::Audit => ("active", "already deleted, or never existed"),
         Mode::Restore => (
             "deleted",
             "still active, deleted more than 30 days ago, or never existed",

@@ -22,6 +22,7 @@ pub fn lacking(scopes: &[String], mode: Mode, package_type: PackageType) -> Opti
     let scope = match mode {
         Mode::Delete => "delete:packages",
         Mode::Restore => "write:packages",
+        Mode::Audit => "read:packages",
     };
     let repository_scoped = matches!(package_type, PackageType::Maven | PackageType::Docker);
     let lacking = Lacking {

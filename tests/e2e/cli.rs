@@ -39,6 +39,8 @@ const BAD_FLAGS: &[(&str, &str)] = &[
     ("dry-run", "maybe"),
     ("registry-url", "nope"),
     ("delete-orphans", "maybe"),
+    ("fail-on-broken", "maybe"),
+    ("verify", "maybe"),
     ("delete-empty-packages", "maybe"),
     ("package-restore-token", "a b"),
     ("state-file", "../outside"),

@@ -1,5 +1,6 @@
 //! End-to-end tests: the real binary against the stateful fake GitHub API.
 
+mod audit;
 mod bad_inputs;
 mod cli;
 mod filters;

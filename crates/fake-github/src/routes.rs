@@ -42,6 +42,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         let version = format!("{package}/versions/{{version_id}}");
         router = router
             .route(&format!("{prefix}/packages"), get(list_packages))
+            .route(&format!("{prefix}/docker/conflicts"), get(docker_conflicts))
             .route(&package, get(get_package).delete(delete_package))
             .route(&format!("{package}/restore"), post(restore_package))
             .route(&format!("{package}/versions"), get(list_versions))
@@ -130,6 +131,27 @@ async fn list_packages(
         .collect();
     let link = page.link_header(packages.len(), &shared.base_url, uri.path(), uri.query());
     Ok(paginated(items, link))
+}
+
+/// The owner's packages that conflict with the Docker migration. Guess: like listing
+/// packages, a GITHUB_TOKEN may not call it (403) and a PAT needs `read:packages`.
+async fn docker_conflicts(
+    caller: Caller,
+    prefix: Prefix,
+    State(shared): App,
+) -> Result<Response, ApiError> {
+    access::require_user_token(&caller)?;
+    access::require_scopes(&caller, Action::Read, "docker")?;
+    let world = shared.world();
+    let owner = access::resolve_owner(&world, &caller, &prefix)?;
+    let items: Vec<Value> = world
+        .packages
+        .iter()
+        .filter(|p| same_login(&p.owner, &owner.login) && p.docker_conflict)
+        .filter(|p| p.deleted_at.is_none() && access::can_see(&caller, &prefix, owner, p))
+        .map(|p| render::package(&shared.base_url, owner, p))
+        .collect();
+    Ok(Json(Value::Array(items)).into_response())
 }
 
 /// Scopes, owner, package, visibility and admin rights for `action` on the target package,

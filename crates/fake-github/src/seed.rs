@@ -235,6 +235,9 @@ pub struct PackageSeed {
     /// The `token` query parameter that picks this deleted package when restoring it.
     #[serde(default)]
     pub restore_token: Option<String>,
+    /// Listed by `GET {prefix}/docker/conflicts`: it conflicts with the Docker migration.
+    #[serde(default)]
+    pub docker_conflict: bool,
     /// Container only, instead of `versions`: the versions are the manifests of a
     /// repository in a real registry (see `mirror`).
     #[serde(default)]
@@ -253,8 +256,15 @@ impl PackageSeed {
             versions: Vec::new(),
             deleted_ago: None,
             restore_token: None,
+            docker_conflict: false,
             mirror: None,
         }
+    }
+
+    /// The package conflicts with the Docker-to-Container migration.
+    pub fn docker_conflict(mut self) -> Self {
+        self.docker_conflict = true;
+        self
     }
 
     /// The versions are the manifests of a repository in a real registry (see `mirror`).
@@ -327,6 +337,11 @@ pub struct VersionSeed {
     /// Container only: what the registry serves for this version.
     #[serde(default)]
     pub manifest: Option<ManifestSeed>,
+    /// Deleted behind the API's back: its manifest is built (so what references it names
+    /// its digest), but it is neither listed nor served. Seeds broken images (a tag whose
+    /// child is gone), orphaned signatures and referrers (of a gone subject).
+    #[serde(default)]
+    pub gone: bool,
     /// A delete or restore of this version is answered with this error instead of being
     /// done: a hostile or broken server.
     #[serde(default)]
@@ -355,7 +370,14 @@ impl VersionSeed {
             deleted_concurrently: false,
             manifest: None,
             answer: None,
+            gone: false,
         }
+    }
+
+    /// Deleted behind the API's back (see [`VersionSeed::gone`]).
+    pub fn gone(mut self) -> Self {
+        self.gone = true;
+        self
     }
 
     /// Answer this version's delete or restore with `status` and `message` (see

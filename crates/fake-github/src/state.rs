@@ -57,6 +57,8 @@ pub struct Package {
     pub deleted_at: Option<SystemTime>,
     /// The `token` that picks this package on restore when deleted packages share its name.
     pub restore_token: Option<String>,
+    /// Listed by the docker-conflicts endpoint.
+    pub docker_conflict: bool,
     pub versions: Vec<Version>,
     /// Where the manifests live when the package mirrors a real registry.
     pub mirror: Option<Remote>,
@@ -274,6 +276,9 @@ impl Package {
                 version.id
             );
             let manifest = served.remove(&version.id);
+            if version.gone {
+                continue;
+            }
             versions.push(
                 Version::from_seed(version, &seed.package_type, manifest, now)
                     .with_context(|| format!("version {}", versions.len() + 1))?,
@@ -299,6 +304,7 @@ impl Package {
             created_at,
             deleted_at,
             restore_token: seed.restore_token,
+            docker_conflict: seed.docker_conflict,
             versions,
             mirror: remote,
         })

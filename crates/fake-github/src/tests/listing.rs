@@ -385,3 +385,21 @@ fn users_are_described_with_their_type() {
     assert!(me["id"].is_u64());
     assert_error(&get(&fake, "/users/nobody", ALICE), 404, "Not Found");
 }
+
+#[test]
+fn docker_conflicts_list_the_seeded_conflicts_to_a_pat_and_refuse_a_github_token() {
+    let fake = start(
+        world()
+            .package(PackageSeed::new("acme", "docker", "legacy").docker_conflict())
+            .package(PackageSeed::new("acme", "docker", "fine")),
+    );
+    let reply = get(&fake, "/orgs/acme/docker/conflicts", ALICE);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let listed = reply.json();
+    let names: Vec<&str> = listed
+        .as_array()
+        .map(|items| items.iter().filter_map(|p| p["name"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(names, vec!["legacy"]);
+    assert_eq!(get(&fake, "/orgs/acme/docker/conflicts", CI).status, 403);
+}

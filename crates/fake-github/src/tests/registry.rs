@@ -263,3 +263,29 @@ fn a_wrong_digest_body_lists_other_manifests_under_the_real_digest() {
     assert_eq!(listed, fake.version_name("acme", "container", "app", 2));
     assert_eq!(fake.broken_images("acme", "app"), Vec::<String>::new());
 }
+
+#[test]
+fn a_version_gone_behind_the_apis_back_is_neither_listed_nor_served_and_breaks_its_index() {
+    let fake = registry(vec![
+        VersionSeed::new(1, days(3)).platform("linux/amd64"),
+        VersionSeed::new(2, days(3)).platform("linux/arm64").gone(),
+        VersionSeed::new(3, days(3)).index(&[1, 2]).tags(&["v1"]),
+        VersionSeed::new(4, days(3)).cosign_signature_of(2),
+    ]);
+    assert_eq!(fake.active_ids("acme", "container", "app"), vec![1, 3, 4]);
+    let broken = fake.broken_images("acme", "app");
+    assert_eq!(broken.len(), 1, "{broken:?}");
+    assert!(
+        broken[0].starts_with("tag v1 (version 3): sha256:"),
+        "{broken:?}"
+    );
+    let missing = broken[0]
+        .split(' ')
+        .find(|word| word.starts_with("sha256:"))
+        .unwrap_or_default()
+        .to_owned();
+    let token = registry_token(&fake, ALICE);
+    assert_eq!(fetch(&fake, "GET", &missing, &token).status, 404);
+    let signature = fake.version_name("acme", "container", "app", 4);
+    assert_eq!(fetch(&fake, "GET", &signature, &token).status, 200);
+}

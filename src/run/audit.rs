@@ -1,0 +1,207 @@
+//! `mode: audit`: list every package's active versions, read every container manifest once
+//! (the cleanup's hardened, bounded reads), audit each package over the image graph, and
+//! report. Sends no mutating request, and spends no REST budget beyond listing.
+
+use std::collections::HashMap;
+
+use anyhow::Context;
+
+use super::environment::Environment;
+use super::inspect::read_manifests;
+use crate::config::{Config, Policy, TagState};
+use crate::github::{GitHub, VersionState};
+use crate::model::version::PackageType;
+use crate::owner;
+use crate::policy::audit;
+use crate::policy::images::Manifests;
+use crate::registry::{self, Patience, Registry};
+use crate::report::audit::{AuditReport, Conflicts, Found, PackageAudit};
+use crate::report::log::Log;
+use crate::report::summary;
+
+/// Audit every package and report. `Ok(false)`: a package could not be audited, or
+/// `fail-on-broken` is set and an image is broken (exit code 1).
+pub async fn run<W: std::io::Write>(
+    github: &GitHub,
+    config: &Config,
+    env: &Environment,
+    log: &mut Log<W>,
+) -> anyhow::Result<bool> {
+    let ignored = ignored_inputs(config);
+    for name in &ignored {
+        log.warning(&format!(
+            "input `{name}` does not apply to `mode: audit` and is ignored: an audit reads every active version"
+        ));
+    }
+    let known_kind = owner::kind_from_event(env.event_path.as_deref(), &config.owner);
+    let (namespace, _, names) = super::find_packages(github, config, known_kind, log).await?;
+    let registry = match config.package_type {
+        PackageType::Container => Some(Registry::new(
+            &config.registry_url,
+            &config.token,
+            Patience::from_pacing(&config.pacing),
+        )?),
+        _ => None,
+    };
+    let mut packages = Vec::with_capacity(names.len());
+    for name in names {
+        log.group(&format!("{} package {name}: audit", config.package_type));
+        let found = audit_package(
+            github,
+            &namespace,
+            registry.as_ref(),
+            config,
+            env,
+            &name,
+            log,
+        )
+        .await
+        .map_err(|err| format!("{err:#}"));
+        if let Err(err) = &found {
+            log.error(err);
+        }
+        packages.push(PackageAudit { name, found });
+        log.end_group();
+    }
+    let conflicts = match github.docker_conflicts(&namespace).await {
+        Ok(names) => Conflicts::Read(names),
+        Err(err) => Conflicts::Unreadable(err.to_string()),
+    };
+    let report = AuditReport {
+        owner: config.owner.clone(),
+        package_type: config.package_type,
+        packages,
+        conflicts,
+        ignored,
+        now: env.now,
+    };
+    let clean = log.sanitizer().clone();
+    let (outputs, truncated) = report.outputs(&clean);
+    for name in truncated {
+        log.warning(&format!(
+            "output `{name}` was cut short to stay under GitHub's 1 MB limit per output"
+        ));
+    }
+    let markdown = report.summary(&clean);
+    let outputs_written = match &env.output_path {
+        Some(path) => append(path, &outputs),
+        None => {
+            log.group("outputs (GITHUB_OUTPUT is not set)");
+            log.block(&outputs);
+            log.end_group();
+            Ok(())
+        }
+    };
+    let summary_written = match &env.summary_path {
+        Some(path) => summary::append_to(path, &markdown),
+        None => {
+            log.group("summary (GITHUB_STEP_SUMMARY is not set)");
+            log.block(&markdown);
+            log.end_group();
+            Ok(())
+        }
+    };
+    let broken = report.broken();
+    for (package, broken) in &broken {
+        let message = format!(
+            "package `{package}`: tag `{}` (version {}) cannot be pulled whole: {}",
+            broken.tag, broken.id, broken.reason
+        );
+        if config.fail_on_broken {
+            log.error(&message);
+        } else {
+            log.warning(&message);
+        }
+    }
+    let failed = report.packages.iter().filter(|p| p.found.is_err()).count();
+    log.info(&format!(
+        "package-janitor: audited {} packages: {} broken tags, {} orphans, {failed} packages failed; nothing was changed",
+        report.packages.len(),
+        broken.len(),
+        report.orphan_ids().len()
+    ));
+    outputs_written.and(summary_written)?;
+    let broken_fails = config.fail_on_broken && !broken.is_empty();
+    Ok(failed == 0 && !broken_fails)
+}
+
+/// Filter and cleanup inputs set to something other than their default: an audit ignores them.
+fn ignored_inputs(config: &Config) -> Vec<&'static str> {
+    let policy: &Policy = &config.policy;
+    [
+        ("tag-regex", policy.tag_regex.is_some()),
+        ("exclude-tag-regex", policy.exclude_tag_regex.is_some()),
+        ("older-than", policy.older_than.is_some()),
+        ("tag-state", policy.tag_state != TagState::Any),
+        ("keep-latest", policy.keep_latest != 0),
+        ("rules", !policy.rules.is_empty()),
+        ("version-ids", policy.version_ids.is_some()),
+        ("max-versions", config.max_versions.is_some()),
+        ("dry-run", config.dry_run),
+        ("delete-orphans", config.delete_orphans),
+        ("delete-empty-packages", config.delete_empty_packages),
+        ("verify", config.verify),
+    ]
+    .into_iter()
+    .filter(|(_, set)| *set)
+    .map(|(name, _)| name)
+    .collect()
+}
+
+/// List one package and, for a container package, read its manifests and audit it.
+async fn audit_package<W: std::io::Write>(
+    github: &GitHub,
+    namespace: &crate::github::Namespace,
+    registry: Option<&Registry>,
+    config: &Config,
+    env: &Environment,
+    name: &str,
+    log: &mut Log<W>,
+) -> anyhow::Result<Found> {
+    let versions = github
+        .list_versions(namespace, config.package_type, name, VersionState::Active)
+        .await
+        .map_err(|err| super::listing_failed(err, config, namespace, name))?;
+    log.info(&format!("{} active versions listed", versions.len()));
+    let Some(registry) = registry else {
+        return Ok(Found::Versions(versions));
+    };
+    let repository = registry::repository(&config.owner, name);
+    log.progress("reading manifests", versions.len());
+    let read = read_manifests(registry, &repository, versions.iter(), &HashMap::new(), log).await;
+    log.progress_done();
+    if let Some(host) = read
+        .values()
+        .find_map(|read| read.as_ref().err()?.untrusted_realm())
+    {
+        anyhow::bail!(
+            "{repository}: the registry {} asks for tokens at {host}, which is not its own host over https: the token was not sent, and the package was not audited. Check input `registry-url`.",
+            config.registry_url
+        );
+    }
+    let manifests: Manifests = read
+        .iter()
+        .map(|(id, read)| (*id, read.clone().map_err(|err| err.reason())))
+        .collect();
+    log.info(&format!(
+        "{} manifests read from {}/{repository}, {} unreadable",
+        read.len(),
+        config.registry_url,
+        read.values().filter(|read| read.is_err()).count()
+    ));
+    Ok(Found::Container(audit::audit(
+        versions, &manifests, env.now,
+    )))
+}
+
+/// Append the rendered outputs to the GITHUB_OUTPUT file.
+pub(super) fn append(path: &std::path::Path, outputs: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("cannot open GITHUB_OUTPUT file {}", path.display()))?;
+    file.write_all(outputs.as_bytes())
+        .with_context(|| format!("cannot write GITHUB_OUTPUT file {}", path.display()))
+}
