@@ -14,6 +14,7 @@ use crate::policy::images::{self, Manifests, Rules};
 use crate::policy::plan::{self, Decision, Plan, Reason};
 use crate::registry::{Manifest, Registry, RegistryError};
 use crate::report::log::Log;
+use crate::report::plural;
 
 /// Manifest reads in flight at once: quick for big packages, gentle on the registry.
 const READS_AT_ONCE: usize = 8;
@@ -53,11 +54,14 @@ pub async fn images_plan<W: std::io::Write>(
         anyhow::bail!(message);
     }
     let unreadable = read.values().filter(|read| read.is_err()).count();
-    log.info(&format!(
-        "{} manifests read from {}/{repository}, {unreadable} unreadable",
-        read.len(),
-        config.registry_url
-    ));
+    if unreadable < read.len() {
+        log.info(&format!(
+            "{} of {} read from {}/{repository}, {unreadable} unreadable",
+            read.len() - unreadable,
+            plural(read.len(), "manifest"),
+            config.registry_url
+        ));
+    }
     let manifests: Manifests = read
         .iter()
         .map(|(id, read)| (*id, read.clone().map_err(|err| err.reason())))
@@ -82,7 +86,7 @@ pub async fn images_plan<W: std::io::Write>(
         "{} selected after following the images (the policy selected {by_policy})",
         plan.order.len()
     ));
-    warn_unreadable(repository, &plan, &read, log);
+    warn_unreadable(repository, &config.registry_url, &plan, &read, log);
     let closed_by = plan
         .versions
         .iter()
@@ -102,15 +106,29 @@ pub async fn images_plan<W: std::io::Write>(
     Ok(plan)
 }
 
-/// A warning for every version whose manifest could not be read, newest first, and one
-/// more when none could be read at all.
+/// A warning for every version whose manifest could not be read, newest first; when none
+/// could be read at all, one warning instead that says so and what to check (a wrong
+/// `registry-url` makes every read fail the same way).
 fn warn_unreadable<W: std::io::Write>(
     repository: &str,
+    registry_url: &str,
     plan: &Plan,
     read: &HashMap<u64, Result<Manifest, RegistryError>>,
     log: &mut Log<W>,
 ) {
-    let mut first = None;
+    if !read.is_empty() && read.values().all(Result::is_err) {
+        let first = plan
+            .versions
+            .iter()
+            .find_map(|planned| read.get(&planned.version.id)?.as_ref().err())
+            .map(RegistryError::reason)
+            .unwrap_or_default();
+        log.warning(&format!(
+            "{repository}: no manifest could be read from {registry_url} ({} tried; the first: {first}), so no version is deleted by the policy in this run. Check input `registry-url`: it must be the registry this package lives in (https://ghcr.io on github.com), reachable from the runner, and the token must be able to read the package.",
+            plural(read.len(), "manifest")
+        ));
+        return;
+    }
     for planned in &plan.versions {
         let id = planned.version.id;
         let why = match read.get(&id) {
@@ -127,15 +145,6 @@ fn warn_unreadable<W: std::io::Write>(
         log.warning(&format!(
             "{repository}: the manifest of version {id} ({}) could not be read ({why}): {fate}",
             describe_image(&planned.version)
-        ));
-        first.get_or_insert(why);
-    }
-    if let Some(why) = first
-        && read.values().all(Result::is_err)
-    {
-        log.warning(&format!(
-            "{repository}: none of the {} manifests could be read (the first: {why}), so no version is deleted by the policy in this run. Check input `registry-url` and that the token may read this package.",
-            read.len()
         ));
     }
 }
