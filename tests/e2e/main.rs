@@ -16,3 +16,4 @@ mod refusals;
 mod restore;
 mod rules;
 mod scopes;
+mod summary;
