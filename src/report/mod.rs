@@ -443,7 +443,7 @@ mod tests {
                 "0 selected, 0 deleted (0 versions listed in 1 package)",
             ),
             (
-                run(1, &[deleted.clone()], 0),
+                run(1, &[Outcome::Deleted], 0),
                 Mode::Delete,
                 false,
                 "1 selected, 1 deleted (1 version listed in 1 package)",
