@@ -27,8 +27,15 @@ const FOLD_ROWS: usize = 50;
 
 /// Render the summary. `owner` is Markdown describing the resolved owner, e.g. "`acme`
 /// (organization)", built with `clean`. First the heading and one line of totals, then
-/// what stopped or refused the run (said once), what was asked, and a section per package.
-pub fn render(config: &Config, owner: &str, report: &RunReport, clean: &Sanitizer) -> String {
+/// what stopped or refused the run and the log's `notes` (each said once), what was asked,
+/// and a section per package.
+pub fn render(
+    config: &Config,
+    owner: &str,
+    report: &RunReport,
+    notes: &[String],
+    clean: &Sanitizer,
+) -> String {
     let mut out = String::new();
     let mode = config.mode.as_str();
     let dry = if config.dry_run {
@@ -66,6 +73,9 @@ pub fn render(config: &Config, owner: &str, report: &RunReport, clean: &Sanitize
             plural(totals.left, "version"),
             plural(totals.packages_left, "package")
         );
+    }
+    for note in notes {
+        let _ = writeln!(out, "> [!WARNING]\n> {}\n", clean.markdown(note));
     }
     let _ = writeln!(out, "- **Owner:** {owner}");
     let _ = writeln!(out, "- **Package type:** {}", config.package_type);
@@ -522,6 +532,7 @@ mod tests {
             config,
             "`acme`",
             report,
+            &[],
             &Sanitizer::new("ghp_summary_token"),
         )
     }
@@ -656,6 +667,24 @@ mod tests {
                 "{row}"
             );
         }
+    }
+
+    #[test]
+    fn a_note_from_the_log_is_said_once_above_the_tables_as_text() {
+        let report = run(vec![package("app", vec![entry(1, &[], None)], vec![])]);
+        let note =
+            "acme/app: no manifest could be read from https://ghcr.io\n# not a heading".to_string();
+        let markdown = render(
+            &config(&[]),
+            "`acme`",
+            &report,
+            &[note],
+            &Sanitizer::default(),
+        );
+        let warning = "> [!WARNING]\n> acme/app: no manifest could be read from https://ghcr.io\\\\n\\# not a heading\n";
+        assert_eq!(markdown.matches(warning).count(), 1, "{markdown}");
+        let table = markdown.find("| id |").expect("table shown");
+        assert!(markdown.find(warning).is_some_and(|at| at < table));
     }
 
     #[test]

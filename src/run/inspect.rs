@@ -123,8 +123,8 @@ fn warn_unreadable<W: std::io::Write>(
             .find_map(|planned| read.get(&planned.version.id)?.as_ref().err())
             .map(RegistryError::reason)
             .unwrap_or_default();
-        log.warning(&format!(
-            "{repository}: no manifest could be read from {registry_url} ({} tried; the first: {first}), so no version is deleted by the policy in this run. Check input `registry-url`: it must be the registry this package lives in (https://ghcr.io on github.com), reachable from the runner, and the token must be able to read the package.",
+        log.summary_warning(&format!(
+            "{repository}: no manifest could be read from {registry_url} ({} tried; the first: {first}), so no version is deleted by the policy in this run. Check input `registry-url`: it must be the container registry of the server the package is on (https://ghcr.io for github.com; set it too when `GITHUB_API_URL` points at GitHub Enterprise Server or a test server), reachable from the runner, and the token must be able to read the package.",
             plural(read.len(), "manifest")
         ));
         return;

@@ -730,7 +730,7 @@ fn finish<W: std::io::Write>(
             "output `{name}` was cut short to stay under GitHub's 1 MB limit per output"
         ));
     }
-    let mut markdown = summary::render(config, owner, report, &clean);
+    let mut markdown = summary::render(config, owner, report, log.notes(), &clean);
     if github.scopes().is_none() && report.stopped.is_none() {
         markdown.push_str(PERMISSIONS_NOTE);
     }

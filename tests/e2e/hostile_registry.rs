@@ -291,6 +291,14 @@ fn when_no_manifest_can_be_read_the_run_says_so_and_deletes_nothing() {
         run.log
     );
     assert!(!run.log.contains("manifests read from"), "{}", run.log);
+    assert_eq!(
+        run.summary
+            .matches("no manifest could be read from http://")
+            .count(),
+        1,
+        "the summary says it once, above the tables:\n{}",
+        run.summary
+    );
     assert_recorded_without_token(&run);
 }
 
