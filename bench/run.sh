@@ -6,8 +6,16 @@
 # default pacing. Prints a Markdown table; takes about 7 minutes, most of it the 300 deletes
 # at GitHub's advised one per second.
 # Arguments are passed on: --sizes 1000,10000 --deletes 50
+# `bench/run.sh hourly [--versions 100000 --old 10000 --budget 1000 --unchanged 20000]` runs
+# the hourly scenario instead (crates/fake-github/examples/hourly.rs): a state-file kept
+# between runs, the budget refilled between them.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+example=bench
+if [ "${1:-}" = hourly ]; then
+  example=hourly
+  shift
+fi
 binary="$(scripts/build-static)"
-cargo run --quiet --release --locked -p fake-github --example bench -- "$binary" "$@"
+cargo run --quiet --release --locked -p fake-github --example "$example" -- "$binary" "$@"

@@ -11,3 +11,4 @@ pub mod policy;
 pub mod registry;
 pub mod report;
 pub mod run;
+pub mod state;

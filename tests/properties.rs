@@ -9,6 +9,7 @@ use package_janitor::model::version::{PackageType, Version};
 use package_janitor::policy::plan::{self, Decision, Reason};
 use package_janitor::report::log::Log;
 use package_janitor::report::sanitize::Sanitizer;
+use package_janitor::state::RunState;
 use proptest::prelude::*;
 use regex::Regex;
 
@@ -35,6 +36,7 @@ const VARIABLES: &[(&str, &str)] = &[
     ("INPUT_RULES", "rules"),
     ("INPUT_DELETE-EMPTY-PACKAGES", "delete-empty-packages"),
     ("INPUT_PACKAGE-RESTORE-TOKEN", "package-restore-token"),
+    ("INPUT_STATE-FILE", "state-file"),
     ("GITHUB_REPOSITORY_OWNER", "owner"),
     ("GITHUB_API_URL", "GITHUB_API_URL"),
     ("PACKAGE_JANITOR_RETRY_BASE", "PACKAGE_JANITOR_RETRY_BASE"),
@@ -872,6 +874,52 @@ proptest! {
         };
         for token in tokens {
             prop_assert!(!shown.contains(&token), "a token leaked: {shown}");
+        }
+    }
+}
+
+/// `bytes` gzip-compressed, so the state parser gets past the gzip layer to the JSON.
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(bytes).expect("writing to a Vec");
+    encoder.finish().expect("writing to a Vec")
+}
+
+/// JSON that looks almost like a run state, so decoding reaches the inner checks.
+fn state_like() -> impl Strategy<Value = String> {
+    let number = prop_oneof![
+        Just("0".to_string()),
+        Just("1".to_string()),
+        "[0-9]{1,20}",
+        "-1"
+    ];
+    (number.clone(), number.clone(), number, "[a-z:/\\.]{0,12}", any::<bool>()).prop_map(
+        |(format, id, pages, text, tagged)| {
+            let tags = if tagged { r#"["v1"]"# } else { "[]" };
+            format!(
+                r#"{{"format":{format},"api":"https://api.github.com","owner":"acme","finished":["{text}"],
+                   "packages":[{{"type":"container","name":"{text}","total":{id},"pages":[{pages},{pages}],
+                   "versions":[[{id},"{text}",{tags},{id},{pages}]],
+                   "manifests":[["{text}",true,[["{text}",null,"{text}",null]],null,"{text}"]]}}]}}"#
+            )
+        },
+    )
+}
+
+proptest! {
+    #[test]
+    fn the_state_parser_never_panics_on_arbitrary_bytes(
+        bytes in proptest::collection::vec(any::<u8>(), 0..512),
+        json in state_like(),
+    ) {
+        let api = "https://api.github.com";
+        for input in [bytes.clone(), gzip(&bytes), gzip(json.as_bytes())] {
+            if let Ok(state) = RunState::decode(&input, api, "acme") {
+                prop_assert_eq!(state.owner.as_str(), "acme");
+                let again = state.encode().expect("encoding a decoded state");
+                prop_assert_eq!(RunState::decode(&again, api, "acme").ok(), Some(state));
+            }
         }
     }
 }

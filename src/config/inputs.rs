@@ -158,6 +158,12 @@ pub const INPUTS: &[Input] = &[
         "abc123",
     ),
     input(
+        "state-file",
+        "",
+        "a path inside the workspace for the run state kept between runs (listings that span runs, manifests read once)",
+        ".package-janitor/state",
+    ),
+    input(
         "points-per-minute",
         "800",
         "secondary rate-limit points per minute (GET 1, DELETE/POST 5)",

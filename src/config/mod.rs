@@ -149,6 +149,9 @@ pub struct Config {
     /// Inputs that parsed but are probably not what was meant (a glob in a regex input),
     /// for the run to log as warnings.
     pub warnings: Vec<String>,
+    /// `state-file`: where the run state is kept between runs (a relative path inside the
+    /// workspace), or `None` for runs that start from nothing.
+    pub state_file: Option<std::path::PathBuf>,
 }
 
 /// A bad action input (or runner environment variable), found before any API call.
@@ -409,6 +412,9 @@ impl Config {
         .into_iter()
         .filter_map(|(name, regex)| glob_warning(name, regex.as_ref()?.as_str()))
         .collect();
+        let state_file = input("state-file")
+            .map(|value| parse_state_file(&value))
+            .transpose()?;
 
         Ok(Config {
             token,
@@ -435,7 +441,27 @@ impl Config {
             package_restore_token,
             pacing,
             warnings,
+            state_file,
         })
+    }
+}
+
+/// A relative path that stays inside the workspace (no `..`), e.g. `.package-janitor/state`.
+fn parse_state_file(value: &str) -> Result<std::path::PathBuf, InputError> {
+    use std::path::{Component, Path};
+    let path = Path::new(value);
+    let inside = path
+        .components()
+        .all(|component| matches!(component, Component::Normal(_) | Component::CurDir));
+    if inside && path.file_name().is_some() {
+        Ok(path.to_path_buf())
+    } else {
+        Err(InputError::invalid(
+            "state-file",
+            value,
+            "must be a file path relative to the workspace, without `..`, e.g. \
+             `.package-janitor/state.json.gz`",
+        ))
     }
 }
 
@@ -1116,6 +1142,16 @@ mod tests {
     }
 
     #[test]
+    fn a_state_file_is_a_relative_path_inside_the_workspace() {
+        assert_eq!(parse_ok(&[]).state_file, None);
+        let cases = [".package-janitor/state", "./state.gz", "a/b/c"];
+        for path in cases {
+            let config = parse_ok(&[("INPUT_STATE-FILE", path)]);
+            assert_eq!(config.state_file, Some(std::path::PathBuf::from(path)));
+        }
+    }
+
+    #[test]
     fn pacing_inputs_override_githubs_documented_defaults() {
         let secs = Duration::from_secs;
         let defaults = parse_ok(&[]).pacing;
@@ -1317,6 +1353,16 @@ mod tests {
             (&[("INPUT_PACKAGES", " , \n,")], "packages", None),
             (&[("INPUT_PACKAGES", "a b")], "packages", Some("a b")),
             (&[("INPUT_MODE", "purge")], "mode", Some("purge")),
+            (
+                &[("INPUT_STATE-FILE", "../outside")],
+                "state-file",
+                Some("../outside"),
+            ),
+            (
+                &[("INPUT_STATE-FILE", "/tmp/state")],
+                "state-file",
+                Some("/tmp/state"),
+            ),
             (
                 &[("INPUT_TAG-REGEX", "(unclosed")],
                 "tag-regex",

@@ -1,6 +1,7 @@
 //! How fast the client may go: every pacing figure in one struct, and the pacer that spaces
 //! requests by it (github-facts.md, "Rate limits").
 
+use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -71,22 +72,12 @@ impl Default for Pacing {
 }
 
 impl Pacing {
-    /// The time a request's points take out of the per-minute budget.
-    fn points_time(&self, mutation: bool) -> Duration {
-        let cost = if mutation {
+    /// The points a request costs.
+    fn cost(&self, mutation: bool) -> u32 {
+        if mutation {
             self.mutation_cost
         } else {
             self.get_cost
-        };
-        Duration::from_secs(60) * cost / self.points_per_minute.max(1)
-    }
-
-    /// The least time between the starts of two requests of the same kind.
-    pub fn spacing(&self, mutation: bool) -> Duration {
-        if mutation {
-            self.points_time(true).max(self.mutation_interval)
-        } else {
-            self.points_time(false)
         }
     }
 
@@ -97,8 +88,13 @@ impl Pacing {
     }
 }
 
-/// Spaces request starts by their points, keeps mutations apart, holds everything during a
-/// secondary-limit pause, and bounds concurrency.
+/// Spends the minute's points as a budget (a token bucket over the rolling minute), keeps
+/// mutations apart, holds everything during a secondary-limit pause, and bounds concurrency.
+///
+/// Reads go as soon as a concurrency slot is free while the last 60 s have spent fewer than
+/// `points_per_minute` points; then the next start waits until the oldest spend leaves the
+/// window. Starts are booked in order, so the window's spend is a ring of (start, points)
+/// sorted by start: no 60-s window ever holds more than `points_per_minute` points.
 #[derive(Debug)]
 pub struct Pacer {
     pacing: Pacing,
@@ -106,10 +102,18 @@ pub struct Pacer {
     schedule: Mutex<Schedule>,
 }
 
+/// The rolling window GitHub's points limit is counted over.
+const WINDOW: Duration = Duration::from_secs(60);
+
 #[derive(Debug)]
 struct Schedule {
-    /// When the next request may start, as far as the points budget goes.
-    next_start: Instant,
+    /// Booked starts of the last minute with their points, oldest first. At most one entry
+    /// per request booked within a minute, so bounded by `points_per_minute`.
+    spent: VecDeque<(Instant, u32)>,
+    /// The sum of the points in `spent`.
+    total: u32,
+    /// The latest start booked so far: starts are booked in order.
+    last_start: Instant,
     /// When the next mutation may start.
     next_mutation: Instant,
     /// No request starts before this: a secondary-limit pause.
@@ -123,7 +127,9 @@ impl Pacer {
             slots: Semaphore::new(pacing.max_concurrency.max(1)),
             pacing,
             schedule: Mutex::new(Schedule {
-                next_start: now,
+                spent: VecDeque::new(),
+                total: 0,
+                last_start: now,
                 next_mutation: now,
                 paused_until: now,
             }),
@@ -152,15 +158,39 @@ impl Pacer {
         super::lock(&self.schedule)
     }
 
-    /// Books the next start for a request asked for at `now`.
+    /// Books the next start for a request asked for at `now`: the earliest moment, not
+    /// before the last booked start, a pause's end or (for a mutation) the mutation
+    /// interval, at which the 60 s before it have room for this request's points.
     fn reserve(&self, mutation: bool, now: Instant) -> Instant {
+        let cost = self.pacing.cost(mutation);
+        let budget = self.pacing.points_per_minute.max(1);
         let mut schedule = self.lock();
-        let mut start = schedule.next_start.max(now).max(schedule.paused_until);
+        let mut start = now.max(schedule.last_start).max(schedule.paused_until);
         if mutation {
             start = start.max(schedule.next_mutation);
-            schedule.next_mutation = start + self.pacing.spacing(true);
         }
-        schedule.next_start = start + self.pacing.points_time(mutation);
+        loop {
+            while let Some(&(at, points)) = schedule.spent.front() {
+                if at + WINDOW > start {
+                    break;
+                }
+                schedule.spent.pop_front();
+                schedule.total -= points;
+            }
+            // A request dearer than the whole budget goes alone, into an empty window.
+            if schedule.total.saturating_add(cost) <= budget || schedule.spent.is_empty() {
+                break;
+            }
+            if let Some(&(oldest, _)) = schedule.spent.front() {
+                start = start.max(oldest + WINDOW);
+            }
+        }
+        schedule.spent.push_back((start, cost));
+        schedule.total += cost;
+        schedule.last_start = start;
+        if mutation {
+            schedule.next_mutation = start + self.pacing.mutation_interval;
+        }
         start
     }
 
@@ -181,55 +211,159 @@ impl Pacer {
 mod tests {
     use super::*;
 
-    #[test]
-    fn default_spacing_stays_inside_githubs_documented_budget() {
-        let pacing = Pacing::default();
-        let per_minute = |spacing: Duration| 60.0 / spacing.as_secs_f64();
-        let gets_per_minute = per_minute(pacing.spacing(false));
-        let mutations_per_minute = per_minute(pacing.spacing(true));
-        assert!(
-            gets_per_minute * 1.0 <= 900.0 * 0.9 + 0.01,
-            "{gets_per_minute}"
-        );
-        assert!(
-            mutations_per_minute * 5.0 <= 900.0,
-            "{mutations_per_minute}"
-        );
-        assert_eq!(
-            pacing.spacing(true),
-            Duration::from_secs(1),
-            "one second apart"
-        );
-        assert!(pacing.max_concurrency < 100);
+    fn pacer(points_per_minute: u32, mutation_interval: Duration) -> Pacer {
+        Pacer::new(Pacing {
+            points_per_minute,
+            mutation_interval,
+            ..Pacing::default()
+        })
+    }
+
+    /// The most points any 60-s window of the booked starts holds.
+    fn busiest_minute(booked: &[(Instant, u32)]) -> u32 {
+        booked
+            .iter()
+            .map(|&(from, _)| {
+                booked
+                    .iter()
+                    .filter(|&&(at, _)| at >= from && at < from + WINDOW)
+                    .map(|&(_, points)| points)
+                    .sum()
+            })
+            .max()
+            .unwrap_or(0)
     }
 
     #[test]
-    fn spacing_follows_points_unless_the_mutation_interval_is_longer() {
+    fn default_pacing_stays_inside_githubs_documented_limits() {
+        let pacing = Pacing::default();
+        assert!(pacing.points_per_minute <= 900 * 9 / 10);
+        assert_eq!(pacing.mutation_interval, Duration::from_secs(1));
+        assert!(pacing.max_concurrency < 100);
+        assert_eq!((pacing.get_cost, pacing.mutation_cost), (1, 5));
+    }
+
+    #[test]
+    fn reads_go_at_once_while_the_minutes_points_last_then_wait_for_the_oldest_to_leave() {
+        let pacer = pacer(10, Duration::from_secs(1));
+        let now = Instant::now();
+        let starts: Vec<Instant> = (0..12).map(|_| pacer.reserve(false, now)).collect();
+        assert!(
+            starts[..10].iter().all(|&start| start == now),
+            "a burst of 10"
+        );
+        assert_eq!(
+            starts[10],
+            now + WINDOW,
+            "the 11th waits for the first to leave"
+        );
+        assert_eq!(
+            starts[11],
+            now + WINDOW,
+            "so does the 12th: the second left too"
+        );
+    }
+
+    #[test]
+    fn points_freed_by_time_are_spent_again_without_waiting() {
+        let pacer = pacer(3, Duration::ZERO);
+        let now = Instant::now();
+        for _ in 0..3 {
+            assert_eq!(pacer.reserve(false, now), now);
+        }
+        let later = now + Duration::from_secs(61);
+        assert_eq!(pacer.reserve(false, later), later);
+    }
+
+    #[test]
+    fn mutations_keep_their_interval_and_spend_five_points() {
         let cases = [
-            (900, Duration::ZERO, false, Duration::from_millis(66)),
-            (900, Duration::ZERO, true, Duration::from_millis(333)),
-            (60, Duration::ZERO, true, Duration::from_secs(5)),
-            (900, Duration::from_secs(2), true, Duration::from_secs(2)),
-            (
-                900,
-                Duration::from_secs(2),
-                false,
-                Duration::from_millis(66),
-            ),
+            // (points a minute, mutation interval, expected gaps between 4 mutations in s)
+            (800, Duration::from_secs(1), [1, 1, 1]),
+            (800, Duration::ZERO, [0, 0, 0]),
+            (10, Duration::ZERO, [0, 60, 0]),
+            (10, Duration::from_secs(2), [2, 58, 2]),
         ];
-        for (points_per_minute, mutation_interval, mutation, expected) in cases {
-            let pacing = Pacing {
-                points_per_minute,
-                mutation_interval,
-                ..Pacing::default()
-            };
-            let spacing = pacing.spacing(mutation);
+        for (points_per_minute, interval, gaps) in cases {
+            let pacer = pacer(points_per_minute, interval);
+            let now = Instant::now();
+            let starts: Vec<Instant> = (0..4).map(|_| pacer.reserve(true, now)).collect();
+            let seconds: Vec<u64> = starts
+                .windows(2)
+                .map(|pair| (pair[1] - pair[0]).as_secs())
+                .collect();
             assert_eq!(
-                spacing.as_millis(),
-                expected.as_millis(),
-                "{points_per_minute}/min, interval {mutation_interval:?}, mutation {mutation}"
+                seconds, gaps,
+                "{points_per_minute}/min, interval {interval:?}"
             );
         }
+    }
+
+    #[test]
+    fn no_sixty_second_window_holds_more_than_the_points_a_minute() {
+        let cases = [
+            (800, Duration::from_secs(1)),
+            (50, Duration::ZERO),
+            (7, Duration::ZERO),
+        ];
+        for (points_per_minute, interval) in cases {
+            let pacer = pacer(points_per_minute, interval);
+            let origin = Instant::now();
+            let mut booked = Vec::new();
+            // Reads and mutations mixed, asked for at uneven moments.
+            for step in 0u64..2_000 {
+                let mutation = step % 7 == 3;
+                let asked = origin + Duration::from_millis(step * step % 9_000 + step * 20);
+                let start = pacer.reserve(mutation, asked);
+                assert!(start >= asked);
+                booked.push((start, pacer.pacing.cost(mutation)));
+            }
+            let busiest = busiest_minute(&booked);
+            assert!(
+                busiest <= points_per_minute,
+                "{busiest} > {points_per_minute}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_pause_holds_requests_until_it_ends() {
+        let pacer = pacer(800, Duration::ZERO);
+        let now = Instant::now();
+        pacer.pause(Duration::from_secs(30));
+        assert!(pacer.reserve(false, now) >= now + Duration::from_secs(30));
+    }
+
+    #[test]
+    fn a_request_dearer_than_the_whole_budget_still_goes_into_an_empty_window() {
+        let pacer = pacer(3, Duration::ZERO);
+        let now = Instant::now();
+        assert_eq!(pacer.reserve(true, now), now);
+        assert_eq!(pacer.reserve(true, now), now + WINDOW);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn reads_run_up_to_the_concurrency_cap_and_stop_when_the_points_are_spent() {
+        let pacer = Pacer::new(Pacing {
+            points_per_minute: 8,
+            max_concurrency: 4,
+            ..Pacing::default()
+        });
+        let origin = Instant::now();
+        let request = || async {
+            let permit = pacer.acquire(false).await;
+            let started = Instant::now() - origin;
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            drop(permit);
+            started
+        };
+        let starts = futures_util::future::join_all((0..10).map(|_| request())).await;
+        let millis: Vec<u128> = starts.iter().map(Duration::as_millis).collect();
+        assert_eq!(
+            millis,
+            [0, 0, 0, 0, 50, 50, 50, 50, 60_000, 60_000],
+            "four at once, the next four as slots free, then the minute"
+        );
     }
 
     #[test]
@@ -243,32 +377,5 @@ mod tests {
                 "{tries}"
             );
         }
-    }
-
-    #[test]
-    fn the_pacer_books_starts_one_spacing_apart_and_honours_pauses() {
-        let pacer = Pacer::new(Pacing {
-            points_per_minute: 600,
-            mutation_interval: Duration::from_secs(1),
-            ..Pacing::default()
-        });
-        let now = Instant::now();
-        let get = Duration::from_millis(100);
-        let first = pacer.reserve(false, now);
-        let second = pacer.reserve(false, now);
-        let mutation = pacer.reserve(true, now);
-        let next_mutation = pacer.reserve(true, now);
-        assert_eq!(first, now);
-        assert_eq!(second - first, get);
-        assert_eq!(mutation - second, get);
-        assert_eq!(next_mutation - mutation, Duration::from_secs(1));
-        let get_after = pacer.reserve(false, now);
-        assert_eq!(
-            get_after - next_mutation,
-            Duration::from_millis(500),
-            "5 points"
-        );
-        pacer.pause(Duration::from_secs(30));
-        assert!(pacer.reserve(false, now) >= now + Duration::from_secs(30));
     }
 }

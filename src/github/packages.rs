@@ -11,7 +11,7 @@ use super::{ApiError, GitHub, Method, Namespace, decode, encode_segment};
 use crate::model::version::{PackageType, Version};
 
 /// GitHub caps `per_page` at 100; asking for the maximum keeps the request count low.
-const PER_PAGE: u32 = 100;
+pub const PER_PAGE: u32 = 100;
 
 /// Listing packages answers 400 past `page × per_page` = 10000, so it stops there.
 const MAX_PACKAGE_PAGES: u32 = 10_000 / PER_PAGE;
@@ -143,6 +143,44 @@ impl GitHub {
         versions.retain(|version| seen.insert(version.id));
         versions.shrink_to_fit();
         Ok(versions)
+    }
+
+    /// One page of a package's versions (`page` from 1) and the page count its `last` link
+    /// gives (the page itself when there is none): for listings that span runs.
+    pub async fn list_page(
+        &self,
+        namespace: &Namespace,
+        package_type: PackageType,
+        name: &str,
+        state: VersionState,
+        page: u32,
+    ) -> Result<(Vec<Version>, u32), ApiError> {
+        let route = format!(
+            "{}/versions?per_page={PER_PAGE}&state={}&page={page}",
+            package_route(namespace, package_type, name),
+            state.as_str()
+        );
+        let response = self.send(Method::Get, &route).await?;
+        let pages = match response.last.as_deref().and_then(page_number) {
+            Some(last) => last.max(page),
+            None if response.next.is_some() => page.saturating_add(1),
+            None => page,
+        };
+        if pages > MAX_VERSION_PAGES {
+            return Err(ApiError::new(
+                Method::Get,
+                &route,
+                Some(200),
+                format!(
+                    "the answer says the listing has {pages} pages, more than any plausible \
+                     package ({MAX_VERSION_PAGES}); the listing was not trusted"
+                ),
+            ));
+        }
+        Ok((
+            decode_versions(&route, &response.body, package_type)?,
+            pages,
+        ))
     }
 
     /// Fails as rate limited when the primary budget, less the reserve, cannot cover

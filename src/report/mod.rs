@@ -41,6 +41,9 @@ pub struct PackageReport {
     pub left: Option<String>,
     /// Set when the package itself was acted on: deleted whole, or restored.
     pub whole: Option<PackageEntry>,
+    /// Versions not yet decided because the listing spans runs (`state-file`): counted in
+    /// `left-count`, so that it is never 0 while work is left.
+    pub undecided: usize,
 }
 
 impl PackageReport {
@@ -91,6 +94,7 @@ impl PackageReport {
             error: None,
             left: None,
             whole: None,
+            undecided: 0,
         }
     }
 
@@ -130,6 +134,7 @@ impl PackageReport {
             error: None,
             left: None,
             whole: None,
+            undecided: 0,
         }
     }
 }
@@ -204,7 +209,8 @@ pub struct Totals {
     pub acted_on: usize,
     pub skipped: usize,
     pub failed: usize,
-    /// Selected versions not tried because the primary budget ran out.
+    /// Selected versions not tried because the primary budget ran out, and versions not yet
+    /// decided because their listing spans runs.
     pub left: usize,
     /// Ids in `version-ids` neither acted on nor skipped: not found, or kept by the policy.
     pub not_found: usize,
@@ -244,6 +250,7 @@ impl RunReport {
                 .as_ref()
                 .is_some_and(|whole| matches!(whole.outcome, Outcome::Failed(_)));
             totals.packages_failed += usize::from(whole_failed);
+            totals.left += package.undecided;
             for entry in &package.entries {
                 match entry.outcome {
                     Outcome::Skipped(_) => totals.skipped += 1,

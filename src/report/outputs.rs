@@ -219,6 +219,7 @@ mod tests {
                 error: None,
                 left: None,
                 whole: None,
+                undecided: 0,
             }],
             refusal: None,
             stopped: None,

@@ -422,7 +422,7 @@ fn filters(config: &Config, clean: &Sanitizer) -> String {
         parts.push(format!("rules: {}", labels.join(", ")));
     }
     if let Some(ids) = &policy.version_ids {
-        parts.push(format!("version-ids ({} ids)", ids.len()));
+        parts.push(format!("version-ids ({})", plural(ids.len(), "id")));
     }
     if config.delete_orphans {
         parts.push("delete-orphans".to_string());
@@ -501,6 +501,7 @@ mod tests {
             error: None,
             left: None,
             whole: None,
+            undecided: 0,
         }
     }
 

@@ -27,20 +27,25 @@ const READS_AT_ONCE: usize = 8;
 ///
 /// Every unreadable manifest gets a warning naming its version and the reason. When the
 /// registry's token realm is not on its own host, the token is not sent and the package
-/// fails (an error naming the realm's host): nothing in it is deleted.
+/// fails (an error naming the realm's host): nothing in it is deleted. With a state file,
+/// `known` holds the manifests read before by digest: those are not read again, and new
+/// reads are added to it.
 pub async fn images_plan<W: std::io::Write>(
     registry: &Registry,
     repository: &str,
     config: &Config,
     env: &Environment,
     plan: Plan,
+    known: Option<&mut HashMap<String, Manifest>>,
     log: &mut Log<W>,
 ) -> anyhow::Result<Plan> {
     if config.mode != Mode::Delete || (plan.order.is_empty() && !config.delete_orphans) {
         return Ok(plan);
     }
+    let mut empty = HashMap::new();
+    let known = known.unwrap_or(&mut empty);
     log.progress("reading manifests", plan.versions.len());
-    let read = read_manifests(registry, repository, &plan, log).await;
+    let read = read_manifests(registry, repository, &plan, known, log).await;
     log.progress_done();
     if let Some(host) = read
         .values()
@@ -54,13 +59,24 @@ pub async fn images_plan<W: std::io::Write>(
         anyhow::bail!(message);
     }
     let unreadable = read.values().filter(|read| read.is_err()).count();
+    let from_state = plan
+        .versions
+        .iter()
+        .filter(|planned| known.contains_key(&planned.version.name))
+        .count();
     if unreadable < read.len() {
         log.info(&format!(
-            "{} of {} read from {}/{repository}, {unreadable} unreadable",
-            read.len() - unreadable,
-            plural(read.len(), "manifest"),
+            "{} read from {}/{repository}, {unreadable} unreadable, {from_state} known from the state file",
+            plural(read.len().saturating_sub(from_state), "manifest"),
             config.registry_url
         ));
+    }
+    for planned in &plan.versions {
+        if let Some(Ok(manifest)) = read.get(&planned.version.id) {
+            known
+                .entry(planned.version.name.clone())
+                .or_insert_with(|| manifest.clone());
+        }
     }
     let manifests: Manifests = read
         .iter()
@@ -150,15 +166,20 @@ fn warn_unreadable<W: std::io::Write>(
 }
 
 /// The manifest of every listed version, read by digest, at most [`READS_AT_ONCE`] at a time;
-/// each read done advances the log's progress bar.
+/// digests in `known` are taken from there (content-addressed, so they cannot have
+/// changed). Each read done advances the log's progress bar.
 async fn read_manifests<W: std::io::Write>(
     registry: &Registry,
     repository: &str,
     plan: &Plan,
+    known: &HashMap<String, Manifest>,
     log: &mut Log<W>,
 ) -> HashMap<u64, Result<Manifest, RegistryError>> {
     let reads = plan.versions.iter().map(|planned| async move {
-        let read = registry.manifest(repository, &planned.version.name).await;
+        let read = match known.get(&planned.version.name) {
+            Some(manifest) => Ok(manifest.clone()),
+            None => registry.manifest(repository, &planned.version.name).await,
+        };
         (planned.version.id, read)
     });
     futures_util::stream::iter(reads)

@@ -5,6 +5,7 @@ pub mod environment;
 pub mod execute;
 pub mod inspect;
 pub mod requested;
+pub mod resume;
 pub mod scopes;
 pub mod whole_package;
 
@@ -25,6 +26,7 @@ use crate::registry::{self, Patience, Registry};
 use crate::report::log::Log;
 use crate::report::outputs::Outputs;
 use crate::report::{PackageReport, RunReport, plural, summary, timestamp};
+use crate::state::{PackageState, RunState};
 use execute::{Images, Stop, Target};
 use inspect::images_plan;
 
@@ -39,9 +41,16 @@ pub async fn run<W: std::io::Write>(
     log: &mut Log<W>,
 ) -> anyhow::Result<bool> {
     let github = GitHub::new(&config.api_url, &config.token, config.pacing.clone())?;
+    let mut state = config.state_file.as_ref().map(|path| {
+        let loaded = RunState::load(path, &config.api_url, &config.owner);
+        if let Some(warning) = &loaded.warning {
+            log.warning(warning);
+        }
+        loaded.state
+    });
     // Nothing is changed while planning, so a cancel ends it at once.
     let prepared = tokio::select! {
-        prepared = prepare(&github, config, env, log) => prepared?,
+        prepared = prepare(&github, config, env, state.as_mut(), log) => prepared?,
         () = env.cancel.requested() => anyhow::bail!(
             "cancelled (SIGTERM or SIGINT) before anything was changed"
         ),
@@ -139,19 +148,37 @@ pub async fn run<W: std::io::Write>(
                     if interrupted.is_some() {
                         leave_the_rest(&plan, &mut entries, env.cancel.is_requested());
                     }
-                    let entries = came_back.into_iter().chain(entries).collect();
-                    PackageReport::planned(&name, &plan, entries).with_whole(whole)
+                    let entries: Vec<Entry> = came_back.into_iter().chain(entries).collect();
+                    let report = PackageReport::planned(&name, &plan, entries).with_whole(whole);
+                    if let Some(state) = state.as_mut().filter(|_| config.mode == Mode::Delete) {
+                        resume::remember(
+                            state.package_mut(config.package_type, &name),
+                            plan.versions.into_iter().map(|planned| planned.version),
+                            &deleted_ids(&report),
+                        );
+                    }
+                    report
                 }
-                Err(err) => match rate_limited(&err) {
-                    Some(reason) => PackageReport::left(&name, reason),
-                    None => PackageReport::failed(&name, format!("{err:#}")),
+                Err(err) => {
+                    let unfinished = err.downcast_ref::<resume::Unfinished>();
+                    match (unfinished, rate_limited(&err)) {
+                        (Some(unfinished), _) => PackageReport {
+                            undecided: unfinished.undecided,
+                            ..PackageReport::left(&name, unfinished.to_string())
+                        },
+                        (None, Some(reason)) => PackageReport::left(&name, reason),
+                        (None, None) => PackageReport::failed(&name, format!("{err:#}")),
+                    }
+                    .with_whole(whole)
                 }
-                .with_whole(whole),
             }
         })
         .collect::<Vec<PackageReport>>();
     if let Some(first) = packages.first_mut() {
         first.entries.extend(not_found);
+    }
+    if let (Some(state), Some(path)) = (state.as_mut(), &config.state_file) {
+        save_state(state, path, config.package_type, &packages, log);
     }
 
     let report = RunReport {
@@ -192,10 +219,11 @@ async fn prepare<W: std::io::Write>(
     github: &GitHub,
     config: &Config,
     env: &Environment,
+    mut state: Option<&mut RunState>,
     log: &mut Log<W>,
 ) -> anyhow::Result<Prepared> {
     let known_kind = owner::kind_from_event(env.event_path.as_deref(), &config.owner);
-    let (namespace, kind, names) = match find_packages(github, config, known_kind, log).await {
+    let (namespace, kind, mut names) = match find_packages(github, config, known_kind, log).await {
         Ok(found) => found,
         Err(err) => {
             return match rate_limited(&err) {
@@ -212,17 +240,33 @@ async fn prepare<W: std::io::Write>(
         )?),
         _ => None,
     };
+    if let Some(state) = &state {
+        names = state.resume_order(config.package_type, &names);
+    }
     let mut plans = Vec::with_capacity(names.len());
     log.progress("listing packages", names.len());
     for name in names {
         let revived = whole_package::revive(github, &namespace, config, &name, log).await;
+        let mut saved = state
+            .as_deref_mut()
+            .map(|state| state.package_mut(config.package_type, &name));
         let plan = match (
-            list_and_plan(github, &namespace, config, env, &name, log).await,
+            list_and_plan(
+                github,
+                &namespace,
+                config,
+                env,
+                &name,
+                saved.as_deref_mut(),
+                log,
+            )
+            .await,
             &registry,
         ) {
             (Ok(listed), Some(registry)) => {
                 let repository = registry::repository(&config.owner, &name);
-                images_plan(registry, &repository, config, env, listed, log)
+                let known = saved.map(|saved| &mut saved.manifests);
+                images_plan(registry, &repository, config, env, listed, known, log)
                     .await
                     .map(plan::carry_rules)
             }
@@ -513,6 +557,7 @@ async fn list_and_plan<W: std::io::Write>(
     config: &Config,
     env: &Environment,
     name: &str,
+    saved: Option<&mut PackageState>,
     log: &mut Log<W>,
 ) -> anyhow::Result<Plan> {
     log.group(&format!("{} package {name}: listing", config.package_type));
@@ -520,10 +565,13 @@ async fn list_and_plan<W: std::io::Write>(
         Mode::Delete => VersionState::Active,
         Mode::Restore => VersionState::Deleted,
     };
-    let listed = github
-        .list_versions(namespace, config.package_type, name, state)
-        .await
-        .map_err(|err| listing_failed(err, config, namespace, name));
+    let listed = match saved.filter(|_| config.mode == Mode::Delete) {
+        Some(saved) => list_across_runs(github, namespace, config, name, saved, log).await,
+        None => github
+            .list_versions(namespace, config.package_type, name, state)
+            .await
+            .map_err(|err| listing_failed(err, config, namespace, name)),
+    };
     execute::log_waits(github, log);
     let result = listed.map(|versions| {
         let count = versions.len();
@@ -551,12 +599,95 @@ async fn list_and_plan<W: std::io::Write>(
     });
     if let Err(err) = &result {
         match rate_limited(err) {
+            _ if err.is::<resume::Unfinished>() => {}
             Some(reason) => log.warning(&format!("package `{name}` not listed: {reason}")),
             None => log.error(&format!("{err:#}")),
         }
     }
     log.end_group();
     result
+}
+
+/// The listing of a package with a state file: carried on from the last run. An unfinished
+/// listing is an [`resume::Unfinished`] error, reported as work left for the next run.
+async fn list_across_runs<W: std::io::Write>(
+    github: &GitHub,
+    namespace: &Namespace,
+    config: &Config,
+    name: &str,
+    saved: &mut PackageState,
+    log: &mut Log<W>,
+) -> anyhow::Result<Vec<crate::model::version::Version>> {
+    let listing = resume::list(github, namespace, config.package_type, name, saved)
+        .await
+        .map_err(|err| listing_failed(err, config, namespace, name))?;
+    if let Some(why) = &listing.relisted {
+        log.warning(&format!(
+            "package `{name}`: {why}: a version was restored or deleted outside this action, so the listing starts again from page 1 before anything is deleted"
+        ));
+    }
+    if listing.complete {
+        return Ok(listing.versions);
+    }
+    saved.versions = listing.versions;
+    let unfinished = resume::Unfinished {
+        pages_listed: listing.pages_listed,
+        pages_total: listing.pages_total,
+        undecided: usize::try_from(listing.total).unwrap_or(usize::MAX).max(1),
+    };
+    log.warning(&format!(
+        "package `{name}`: left for the next run: {unfinished} ({} versions seen, none decided yet; the listing carries on next run)",
+        listing.total
+    ));
+    Err(anyhow::Error::new(unfinished))
+}
+
+/// The ids a package report says were deleted (one by one, or with the package).
+fn deleted_ids(report: &PackageReport) -> HashSet<u64> {
+    report
+        .entries
+        .iter()
+        .filter(|entry| {
+            matches!(
+                entry.outcome,
+                Outcome::Deleted | Outcome::DeletedWithPackage
+            )
+        })
+        .map(|entry| entry.version.id)
+        .collect()
+}
+
+/// Record which packages this run finished, and write the state for the next run. A
+/// state that cannot be written only costs the next run a fresh start.
+fn save_state<W: std::io::Write>(
+    state: &mut RunState,
+    path: &std::path::Path,
+    package_type: PackageType,
+    packages: &[PackageReport],
+    log: &mut Log<W>,
+) {
+    let names: Vec<String> = packages
+        .iter()
+        .map(|package| package.name.clone())
+        .collect();
+    let done: Vec<String> = packages
+        .iter()
+        .filter(|package| {
+            package.left.is_none()
+                && package.error.is_none()
+                && !package
+                    .entries
+                    .iter()
+                    .any(|entry| matches!(entry.outcome, Outcome::Left(_)))
+        })
+        .map(|package| package.name.clone())
+        .collect();
+    state.record_finished(package_type, &names, &done);
+    if let Err(err) = state.save(path) {
+        log.warning(&format!(
+            "input `state-file`: the run state was not saved, so the next run starts afresh: {err:#}"
+        ));
+    }
 }
 
 fn listing_failed(

@@ -41,6 +41,7 @@ const BAD_FLAGS: &[(&str, &str)] = &[
     ("delete-orphans", "maybe"),
     ("delete-empty-packages", "maybe"),
     ("package-restore-token", "a b"),
+    ("state-file", "../outside"),
     ("points-per-minute", "0"),
     ("mutation-interval", "2m"),
     ("rate-limit-wait", "2h"),

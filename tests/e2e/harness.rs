@@ -47,6 +47,8 @@ pub fn container(owner: &str, name: &str, versions: Vec<VersionSeed>) -> Package
 pub struct Janitor {
     env: Vec<(OsString, OsString)>,
     args: Vec<OsString>,
+    /// The working directory (the workspace), for relative paths such as `state-file`.
+    dir: Option<PathBuf>,
 }
 
 /// A run against `fake` with `token`, pointed at it for both the REST API and the container
@@ -65,6 +67,7 @@ pub fn janitor(fake: &FakeGitHub, token: &str) -> Janitor {
             ("PACKAGE_JANITOR_RETRY_BASE".into(), "10ms".into()),
         ],
         args: Vec::new(),
+        dir: None,
     }
 }
 
@@ -73,6 +76,7 @@ pub fn janitor_without_api() -> Janitor {
     Janitor {
         env: Vec::new(),
         args: Vec::new(),
+        dir: None,
     }
 }
 
@@ -102,6 +106,12 @@ impl Janitor {
         self
     }
 
+    /// Run in `dir`, as the runner runs a container action in the workspace.
+    pub fn in_dir(mut self, dir: &std::path::Path) -> Self {
+        self.dir = Some(dir.to_path_buf());
+        self
+    }
+
     pub fn run(self) -> Finished {
         self.spawn().wait()
     }
@@ -115,7 +125,11 @@ impl Janitor {
             RUNS.fetch_add(1, Ordering::SeqCst)
         ));
         std::fs::create_dir_all(&dir).expect("temp dir");
-        let child = Command::new(env!("CARGO_BIN_EXE_package-janitor"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_package-janitor"));
+        if let Some(workspace) = &self.dir {
+            command.current_dir(workspace);
+        }
+        let child = command
             .env_clear()
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .args(&self.args)

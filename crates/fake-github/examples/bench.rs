@@ -7,10 +7,11 @@
 //! `1.0.N`); the janitor runs with `tag-regex: ^0\.0\.` and default pacing. npm rather than
 //! container, because this measures the REST API budget: a container package also reads
 //! each manifest once from the registry, which does not spend that budget. The
-//! budget minimum is the earliest the default pacing lets the run's last request start:
-//! the owner lookup and every page at 60/800 s per GET (800 points a minute), then the
-//! deletes one second apart (the first right after the listing). Wall time, which adds
-//! process start, the last answer's latency and the reports, is compared with it.
+//! budget minimum is the earliest the default pacing lets the run's last request start
+//! ([`minimum`]): the owner lookup, then the first page, then the other pages 4 at a time
+//! (one latency per round) while the minute's 800 points last, then the deletes one second
+//! apart (5 points each). Wall time, which adds process start, the last answer's latency
+//! and the reports, is compared with it. `--deletes 0` measures the listing alone.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -22,10 +23,12 @@ use fake_github::{
 };
 
 const TOKEN: &str = "ghp_bench";
-/// The default pacing (src/github/pacing.rs): 800 points a minute, GET 1 point, one
-/// second between mutations.
-const GET_SPACING: Duration = Duration::from_millis(75);
+/// The default pacing (src/github/pacing.rs): 800 points a minute over a rolling minute,
+/// GET 1 point, DELETE 5, one second between mutations, 4 requests in flight.
+const POINTS_PER_MINUTE: u32 = 800;
 const MUTATION_SPACING: Duration = Duration::from_secs(1);
+const CONCURRENCY: u64 = 4;
+const LATENCY: Duration = Duration::from_millis(50);
 
 struct Row {
     versions: u64,
@@ -101,7 +104,7 @@ fn seed(versions: u64, deletes: u64) -> Seed {
             secondary: Some(SecondaryLimit::default()),
         })
         .faults(Faults {
-            latency: Duration::from_millis(50),
+            latency: LATENCY,
             ..Faults::default()
         })
 }
@@ -152,8 +155,7 @@ fn run(binary: &str, versions: u64, deletes: u64) -> anyhow::Result<Row> {
         versions,
         deletes,
         wall,
-        minimum: GET_SPACING * (1 + pages) as u32
-            + MUTATION_SPACING * deletes.saturating_sub(1) as u32,
+        minimum: minimum(pages, deletes),
         first_request: counters
             .first_request
             .map(|at| at.duration_since(started))
@@ -173,6 +175,48 @@ fn run(binary: &str, versions: u64, deletes: u64) -> anyhow::Result<Row> {
     };
     std::fs::remove_dir_all(&dir)?;
     Ok(row)
+}
+
+/// When the run's last request may start at the earliest under the default pacing: each
+/// request waits for its turn (latency and concurrency) and for room in the rolling minute.
+fn minimum(pages: u64, deletes: u64) -> Duration {
+    let mut spent: Vec<(Duration, u32)> = Vec::new();
+    let mut book = |earliest: Duration, points: u32| {
+        let mut start = earliest;
+        loop {
+            let in_window: u32 = spent
+                .iter()
+                .filter(|(at, _)| *at + Duration::from_secs(60) > start)
+                .map(|(_, points)| points)
+                .sum();
+            if in_window + points <= POINTS_PER_MINUTE {
+                break;
+            }
+            start = spent
+                .iter()
+                .map(|(at, _)| *at + Duration::from_secs(60))
+                .filter(|end| *end > start)
+                .min()
+                .unwrap_or(start);
+        }
+        spent.push((start, points));
+        start
+    };
+    let owner = book(Duration::ZERO, 1);
+    let mut last = book(owner + LATENCY, 1);
+    let mut round_start = last + LATENCY;
+    for page in 0..pages.saturating_sub(1) {
+        last = book(round_start, 1);
+        if page % CONCURRENCY == CONCURRENCY - 1 {
+            round_start = last + LATENCY;
+        }
+    }
+    let mut next = last + LATENCY;
+    for _ in 0..deletes {
+        last = book(next, 5);
+        next = last + MUTATION_SPACING;
+    }
+    last
 }
 
 /// Waits for the child and returns its exit status and peak RSS (KiB), from wait4.

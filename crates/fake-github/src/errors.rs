@@ -80,6 +80,12 @@ impl ApiError {
     pub fn unprocessable(message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, message, PACKAGES_DOCS)
     }
+
+    /// Something the fake itself cannot do (a mirrored registry refused, or a feature the
+    /// fake lacks): never an answer GitHub is known to give.
+    pub fn fake_failure(status: StatusCode, message: impl Into<String>) -> Self {
+        Self::new(status, message, REST_DOCS)
+    }
 }
 
 impl ApiError {

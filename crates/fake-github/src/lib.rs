@@ -24,13 +24,15 @@
 //! `errors`, `record` (the request log middleware), `limits` (rate limits, injected latency
 //! and faults, counters), `server` (threads and shutdown), `manifests` (the manifest bytes
 //! each container version stands for) and `registry` (the OCI registry routes and their
-//! token exchange). `scripted` is a separate tiny server for hostile-server tests.
+//! token exchange). `mirror` makes a package of a real registry's manifests. `scripted` is a
+//! separate tiny server for hostile-server tests.
 
 mod access;
 mod errors;
 mod extract;
 mod limits;
 mod manifests;
+mod mirror;
 mod pagination;
 mod record;
 mod registry;
@@ -45,6 +47,7 @@ mod state;
 mod tests;
 
 pub use limits::{Counters, Faults, Limits, PrimaryLimit, RetryGap, SecondaryLimit};
+pub use mirror::{MirrorSeed, version_id as mirrored_version_id};
 pub use record::RecordedRequest;
 pub use scripted::{Heard, Scripted, ScriptedServer};
 pub use seed::{

@@ -20,6 +20,7 @@ use crate::access::{self, Action, Caller, Prefix};
 use crate::errors::ApiError;
 use crate::extract::{PackageRef, VersionRef};
 use crate::limits;
+use crate::mirror;
 use crate::pagination::Page;
 use crate::record;
 use crate::render;
@@ -274,22 +275,52 @@ async fn get_version(
     )))
 }
 
+/// Deletes the version; in a mirrored package, then its manifest in the registry (undone
+/// when the registry refuses: see `mirror`).
 async fn delete_version(
     caller: Caller,
     target: VersionRef,
     headers: HeaderMap,
     State(shared): App,
 ) -> Result<StatusCode, ApiError> {
-    mutate(
+    let mut remote = None;
+    let status = mutate(
         &shared,
         &caller,
         &target.package,
         Action::Delete,
-        |package, now| package.delete_version(target.id, now),
+        |package, now| {
+            package.delete_version(target.id, now)?;
+            remote = package
+                .mirror
+                .clone()
+                .zip(package.version(target.id).map(|v| v.name.clone()));
+            Ok(())
+        },
     )
-    .map_err(|err| err.echoing(&headers))
+    .map_err(|err| err.echoing(&headers))?;
+    let Some((remote, digest)) = remote else {
+        return Ok(status);
+    };
+    if let Err(error) = mirror::delete(&remote, &digest).await {
+        if let Some(version) = shared
+            .world()
+            .packages
+            .iter_mut()
+            .flat_map(|package| package.versions.iter_mut())
+            .find(|version| version.id == target.id)
+        {
+            version.deleted_at = None;
+        }
+        return Err(ApiError::fake_failure(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the mirrored registry did not delete {digest}: {error:#}"),
+        ));
+    }
+    Ok(status)
 }
 
+/// Guess (see `mirror`): a mirrored package's versions cannot be restored.
 async fn restore_version(
     caller: Caller,
     target: VersionRef,
@@ -301,7 +332,15 @@ async fn restore_version(
         &caller,
         &target.package,
         Action::Restore,
-        |package, now| package.restore_version(target.id, now),
+        |package, now| {
+            if package.mirror.is_some() {
+                return Err(ApiError::fake_failure(
+                    StatusCode::NOT_IMPLEMENTED,
+                    "the fake cannot restore a version of a mirrored registry",
+                ));
+            }
+            package.restore_version(target.id, now)
+        },
     )
     .map_err(|err| err.echoing(&headers))
 }

@@ -43,12 +43,18 @@
 //! version's name is the sha256 of the exact bytes served. A container version with neither
 //! `manifest` nor `name` gets a plain image manifest; one with an explicit `name` (which is
 //! not the hash of anything) is not in the registry at all.
+//!
+//! A container package can instead `"mirror"` a repository of a real registry on 127.0.0.1
+//! (`{"registry": "http://127.0.0.1:5000", "repository": "acme/app"}`, see [`MirrorSeed`]):
+//! its versions are then that repository's manifests, and deleting one deletes it there.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
 
 use crate::limits::{Faults, Limits};
+use crate::mirror::MirrorSeed;
 
 /// Everything the fake knows when it starts.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -229,6 +235,10 @@ pub struct PackageSeed {
     /// The `token` query parameter that picks this deleted package when restoring it.
     #[serde(default)]
     pub restore_token: Option<String>,
+    /// Container only, instead of `versions`: the versions are the manifests of a
+    /// repository in a real registry (see `mirror`).
+    #[serde(default)]
+    pub mirror: Option<MirrorSeed>,
 }
 
 impl PackageSeed {
@@ -243,7 +253,14 @@ impl PackageSeed {
             versions: Vec::new(),
             deleted_ago: None,
             restore_token: None,
+            mirror: None,
         }
+    }
+
+    /// The versions are the manifests of a repository in a real registry (see `mirror`).
+    pub fn mirror(mut self, mirror: MirrorSeed) -> Self {
+        self.mirror = Some(mirror);
+        self
     }
 
     pub fn public(mut self) -> Self {
@@ -527,6 +544,20 @@ pub const fn days(n: u64) -> Duration {
 pub(crate) fn duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
     let text = String::deserialize(deserializer)?;
     humantime::parse_duration(&text).map_err(serde::de::Error::custom)
+}
+
+/// A map of humantime durations (`{"v1": "40d"}`) in a JSON seed.
+pub(crate) fn duration_map<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<BTreeMap<String, Duration>, D::Error> {
+    BTreeMap::<String, String>::deserialize(deserializer)?
+        .into_iter()
+        .map(|(key, text)| {
+            humantime::parse_duration(&text)
+                .map(|duration| (key, duration))
+                .map_err(serde::de::Error::custom)
+        })
+        .collect()
 }
 
 pub(crate) fn optional_duration<'de, D: Deserializer<'de>>(

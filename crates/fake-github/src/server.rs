@@ -222,6 +222,54 @@ impl FakeGitHub {
         self.shared.limit_state().counters.clone()
     }
 
+    /// Publishes a new version `id` named `version` of an existing package, as a push
+    /// between two runs would: the newest of all, first in listings.
+    pub fn publish(&self, owner: &str, package_type: &str, name: &str, id: u64, version: &str) {
+        let now = std::time::SystemTime::now();
+        let mut world = self.shared.world();
+        let package = world
+            .packages
+            .iter_mut()
+            .find(|p| {
+                crate::state::same_login(&p.owner, owner)
+                    && p.package_type == package_type
+                    && p.name == name
+            })
+            .expect("publish into a seeded package");
+        package.versions.insert(
+            0,
+            crate::state::Version {
+                id,
+                name: version.to_string(),
+                tags: Vec::new(),
+                created_at: now,
+                updated_at: now,
+                deleted_at: None,
+                downloads: 0,
+                deleted_concurrently: false,
+                manifest: None,
+                answer: None,
+            },
+        );
+    }
+
+    /// Restores version `id` behind the client's back, as someone in the web UI would.
+    pub fn restore_behind(&self, owner: &str, package_type: &str, name: &str, id: u64) {
+        let mut world = self.shared.world();
+        let package = world
+            .packages
+            .iter_mut()
+            .find(|p| {
+                crate::state::same_login(&p.owner, owner)
+                    && p.package_type == package_type
+                    && p.name == name
+            })
+            .expect("restore in a seeded package");
+        package
+            .restore_version(id, std::time::SystemTime::now())
+            .expect("the version can be restored");
+    }
+
     /// Refills every token's primary budget, as if its reset time had come.
     pub fn reset_budgets(&self) {
         self.shared.limit_state().reset_budgets();

@@ -8,6 +8,7 @@ use anyhow::{Context, bail, ensure};
 use crate::access::Caller;
 use crate::errors::ApiError;
 use crate::manifests::{self, Served};
+use crate::mirror::{self, Remote};
 use crate::seed::{OwnerKind, PackageSeed, Seed, TokenKind, VersionSeed, Visibility, days};
 
 /// The package types GitHub Packages knows (Gradle packages are `maven`).
@@ -57,6 +58,8 @@ pub struct Package {
     /// The `token` that picks this package on restore when deleted packages share its name.
     pub restore_token: Option<String>,
     pub versions: Vec<Version>,
+    /// Where the manifests live when the package mirrors a real registry.
+    pub mirror: Option<Remote>,
 }
 
 #[derive(Debug)]
@@ -230,7 +233,7 @@ impl World {
 
 impl Package {
     fn from_seed(
-        seed: PackageSeed,
+        mut seed: PackageSeed,
         owners: &[Owner],
         version_ids: &mut HashSet<u64>,
         now: SystemTime,
@@ -243,7 +246,22 @@ impl Package {
             PACKAGE_TYPES.contains(&seed.package_type.as_str()),
             "unknown package type (expected one of {PACKAGE_TYPES:?})"
         );
-        let mut served = if seed.package_type == "container" {
+        let mut remote = None;
+        let mut served = if let Some(mirror_seed) = &seed.mirror {
+            ensure!(
+                seed.package_type == "container" && seed.versions.is_empty(),
+                "only a container package without seeded versions can mirror a registry"
+            );
+            let expected = format!("{}/{}", seed.owner, seed.name).to_ascii_lowercase();
+            ensure!(
+                mirror_seed.repository == expected,
+                "a mirrored repository must be {expected}, where clients look for it"
+            );
+            let mirrored = mirror::read(mirror_seed)?;
+            seed.versions = mirrored.versions;
+            remote = Some(mirrored.remote);
+            mirrored.manifests
+        } else if seed.package_type == "container" {
             manifests::build(&seed.versions)?
         } else {
             HashMap::new()
@@ -282,6 +300,7 @@ impl Package {
             deleted_at,
             restore_token: seed.restore_token,
             versions,
+            mirror: remote,
         })
     }
 

@@ -1,0 +1,300 @@
+//! Benchmark (not a test): hourly runs with a `state-file` against the fake, the budget
+//! refilled between runs as if an hour had passed. See bench/run.sh (`hourly`).
+//!
+//! Usage: `hourly PATH/TO/package-janitor [--versions 100000] [--old 10000] [--budget 1000]
+//! [--unchanged 20000]`
+//!
+//! Scenario 1: a container package of `versions` versions, of which the `old` oldest are
+//! untagged and older than 30 days; `tag-state: untagged`, `older-than: 30d`, a primary
+//! budget of `budget` requests an hour. Runs until `left-count` is 0 and prints runs to
+//! finish (against ⌈(pages + deletions) / (95% of the budget)⌉ + 2), REST requests, registry reads,
+//! deletions and peak RSS per run; checks oldest first, no primary-limit refusal, no
+//! broken image. Pacing is opened up (mutation-interval 0s), since this measures runs and
+//! requests, not speed.
+//!
+//! Scenario 2: a dry run twice on an unchanged container package of `unchanged` versions:
+//! the registry reads of each.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{Context, bail, ensure};
+use fake_github::{
+    FakeGitHub, Limits, OwnerSeed, PackageSeed, PrimaryLimit, Seed, TokenSeed, VersionSeed, days,
+};
+
+const TOKEN: &str = "ghp_bench";
+
+struct Run {
+    rest: usize,
+    registry: usize,
+    deleted: Vec<u64>,
+    left: u64,
+    peak_rss_kib: i64,
+}
+
+fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let binary = args.next().context(
+        "usage: hourly PATH/TO/package-janitor [--versions n] [--old n] [--budget n] [--unchanged n]",
+    )?;
+    let (mut versions, mut old, mut budget, mut unchanged) =
+        (100_000u64, 10_000u64, 1_000u32, 20_000u64);
+    while let Some(flag) = args.next() {
+        let value: u64 = args
+            .next()
+            .with_context(|| format!("{flag} needs a value"))?
+            .parse()
+            .context("values are numbers")?;
+        match flag.as_str() {
+            "--versions" => versions = value,
+            "--old" => old = value,
+            "--budget" => budget = u32::try_from(value)?,
+            "--unchanged" => unchanged = value,
+            other => bail!("unknown argument {other}"),
+        }
+    }
+    hourly(&binary, versions, old, budget)?;
+    if unchanged > 0 {
+        manifests_once(&binary, unchanged)?;
+    }
+    Ok(())
+}
+
+/// A container package: the `old` oldest untagged and 60+ days old, the rest tagged.
+fn package(versions: u64, old: u64) -> PackageSeed {
+    PackageSeed::new("acme", "container", "app").versions(
+        (1..=versions)
+            .map(|id| {
+                // Older ids are older; minutes apart keep 100k versions within a year.
+                let version = VersionSeed::new(id, days(400) - Duration::from_secs(id * 60));
+                if id <= old {
+                    version
+                } else {
+                    version.tags(&[&format!("v{id}")])
+                }
+            })
+            .collect(),
+    )
+}
+
+fn fake(package: PackageSeed, budget: u32) -> anyhow::Result<FakeGitHub> {
+    FakeGitHub::start(
+        Seed::new()
+            .token(TokenSeed::pat(
+                TOKEN,
+                "alice",
+                &["read:packages", "delete:packages", "repo"],
+            ))
+            .owner(OwnerSeed::org("acme").members(&["alice"]))
+            .package(package)
+            .limits(Limits {
+                primary: PrimaryLimit::new(budget, budget, Duration::from_secs(3_600)),
+                secondary: None,
+            }),
+    )
+}
+
+fn hourly(binary: &str, versions: u64, old: u64, budget: u32) -> anyhow::Result<()> {
+    let fake = fake(package(versions, old), budget)?;
+    let dir = workspace("hourly")?;
+    let pages = versions.div_ceil(100);
+    // 950 of GitHub's 1,000 an hour: the yardstick, scaled with the budget.
+    let target = (pages + old).div_ceil(u64::from(budget) * 95 / 100) + 2;
+    let mut runs = Vec::new();
+    let mut seen = 0;
+    let mut newest_deleted = 0;
+    loop {
+        let run = run_once(binary, &fake, &dir, &[], &mut seen)?;
+        ensure!(
+            run.deleted.iter().all(|id| *id > newest_deleted),
+            "run {} deleted out of order",
+            runs.len() + 1
+        );
+        newest_deleted = run.deleted.iter().copied().max().unwrap_or(newest_deleted);
+        let left = run.left;
+        let progress = !run.deleted.is_empty() || runs.len() < 2;
+        runs.push(run);
+        eprintln!("run {}: left-count {left}", runs.len());
+        if left == 0 {
+            break;
+        }
+        ensure!(
+            progress || runs.len() < 4,
+            "run {} made no progress",
+            runs.len()
+        );
+        ensure!(
+            runs.len() < 3 * target as usize,
+            "more than {} runs",
+            3 * target
+        );
+        fake.reset_budgets();
+    }
+    let counters = fake.counters();
+    ensure!(counters.primary_answers == 0, "a primary-limit refusal");
+    ensure!(
+        fake.broken_images("acme", "app").is_empty(),
+        "broken images"
+    );
+    ensure!(
+        fake.deleted_ids("acme", "container", "app") == (1..=old).collect::<Vec<_>>(),
+        "not exactly the {old} old untagged versions deleted"
+    );
+    println!(
+        "{versions} versions, {old} to delete, {budget} requests an hour: {} runs to finish (target {target})\n",
+        runs.len()
+    );
+    println!("| run | REST requests | registry reads | deleted | left-count | peak RSS |");
+    println!("|---:|---:|---:|---:|---:|---:|");
+    for (n, run) in runs.iter().enumerate() {
+        println!(
+            "| {} | {} | {} | {} | {} | {:.1} MiB |",
+            n + 1,
+            run.rest,
+            run.registry,
+            run.deleted.len(),
+            run.left,
+            run.peak_rss_kib as f64 / 1024.0
+        );
+    }
+    println!();
+    std::fs::remove_dir_all(&dir)?;
+    Ok(())
+}
+
+fn manifests_once(binary: &str, versions: u64) -> anyhow::Result<()> {
+    let fake = fake(package(versions, 100), 5_000)?;
+    let dir = workspace("unchanged")?;
+    let mut seen = 0;
+    let dry = [("INPUT_DRY-RUN", "true")];
+    let first = run_once(binary, &fake, &dir, &dry, &mut seen)?;
+    let second = run_once(binary, &fake, &dir, &dry, &mut seen)?;
+    println!(
+        "unchanged {versions}-version container package, dry run twice: registry reads {} then {} ({:.2}%)",
+        first.registry,
+        second.registry,
+        100.0 * second.registry as f64 / first.registry.max(1) as f64
+    );
+    std::fs::remove_dir_all(&dir)?;
+    Ok(())
+}
+
+fn workspace(name: &str) -> anyhow::Result<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(format!("pj-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+/// One run in `dir`; `seen` is how many of the fake's recorded requests earlier runs made.
+fn run_once(
+    binary: &str,
+    fake: &FakeGitHub,
+    dir: &Path,
+    extra: &[(&str, &str)],
+    seen: &mut usize,
+) -> anyhow::Result<Run> {
+    let output = dir.join("output");
+    std::fs::write(&output, "")?;
+    let child = Command::new(binary)
+        .current_dir(dir)
+        .env_clear()
+        .env("GITHUB_API_URL", fake.url())
+        .env("GITHUB_REPOSITORY_OWNER", "acme")
+        .env("GITHUB_OUTPUT", &output)
+        .env("GITHUB_STEP_SUMMARY", dir.join("summary"))
+        .env("INPUT_TOKEN", TOKEN)
+        .env("INPUT_REGISTRY-URL", fake.url())
+        .env("INPUT_PACKAGES", "app")
+        .env("INPUT_TAG-STATE", "untagged")
+        .env("INPUT_OLDER-THAN", "30d")
+        .env("INPUT_STATE-FILE", ".package-janitor/state")
+        .env("INPUT_RATE-LIMIT-WAIT", "0s")
+        .env("INPUT_POINTS-PER-MINUTE", "1000000")
+        .env("INPUT_MUTATION-INTERVAL", "0s")
+        .envs(extra.iter().copied())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .with_context(|| format!("cannot start {binary}"))?;
+    let pid = child.id();
+    let watcher = std::thread::spawn(move || peak_rss(pid));
+    let (status, _) = wait_with_rusage(pid)?;
+    let peak_rss_kib = watcher.join().unwrap_or(0);
+    ensure!(status == 0, "{binary} exited with status {status}");
+    let requests = fake.requests();
+    let new = &requests[*seen..];
+    *seen = requests.len();
+    let registry = new
+        .iter()
+        .filter(|request| request.path.contains("/manifests/"))
+        .count();
+    let rest = new
+        .iter()
+        .filter(|request| !request.path.starts_with("/v2/") && !request.path.starts_with("/token"))
+        .count();
+    let written = std::fs::read_to_string(&output)?;
+    let value = |name: &str| {
+        written
+            .lines()
+            .find_map(|line| line.strip_prefix(&format!("{name}=")))
+            .unwrap_or_default()
+            .to_string()
+    };
+    let deleted = value("ids")
+        .split(',')
+        .filter(|id| !id.is_empty())
+        .map(|id| id.parse().context("ids are numbers"))
+        .collect::<anyhow::Result<Vec<u64>>>()?;
+    Ok(Run {
+        rest,
+        registry,
+        deleted,
+        left: value("left-count").parse().context("left-count")?,
+        peak_rss_kib,
+    })
+}
+
+/// The child's peak RSS (KiB), from `VmHWM` in /proc, read every 2 ms until it exits.
+/// Not wait4's `ru_maxrss`: Linux carries the spawning process's high-water mark over
+/// `exec` (the fake in this process holds 100k versions and every request), so that
+/// figure is the bench's, not the janitor's.
+fn peak_rss(pid: u32) -> i64 {
+    let path = format!("/proc/{pid}/status");
+    let mut peak = 0;
+    while let Ok(status) = std::fs::read_to_string(&path) {
+        let hwm = status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok());
+        match hwm {
+            Some(kib) => peak = peak.max(kib),
+            // A zombie has no memory lines any more: it has exited.
+            None if peak > 0 => break,
+            None => {}
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    peak
+}
+
+/// Waits for the child and returns its exit status and peak RSS (KiB), from wait4.
+fn wait_with_rusage(pid: u32) -> anyhow::Result<(i32, i64)> {
+    let pid = libc::pid_t::try_from(pid)?;
+    let mut status = 0;
+    // SAFETY: zeroed rusage is a valid value; wait4 only writes into the two pointers,
+    // which live for the whole call.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    ensure!(
+        waited == pid,
+        "wait4 failed: {}",
+        std::io::Error::last_os_error()
+    );
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    Ok((code, usage.ru_maxrss))
+}

@@ -1,0 +1,683 @@
+//! The run state kept between runs (input `state-file`): how far each package's listing got,
+//! the versions listed so far, the manifests learned by digest, and which packages a
+//! multi-package run finished. Pure encoding and checking, with file I/O at the edges.
+//!
+//! On disk: gzip of compact JSON (versions and manifests as arrays, dates as epoch
+//! seconds), so that a 100k-version package stays well under 200 bytes a version. The
+//! file is ours but comes back through a cache, so it is checked: one that does not
+//! decode, has another format version, or was written for another owner or API host is
+//! ignored with a warning and never trusted.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{Read, Write};
+use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+
+use crate::model::version::{PackageType, Version};
+use crate::registry::manifest::{Child, Manifest};
+
+/// The format this build reads and writes; any other is ignored.
+pub const FORMAT: u32 = 1;
+
+/// The largest state file read (compressed); larger is not ours.
+const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The most bytes decompressed from a state file, so a crafted file cannot fill memory.
+const MAX_JSON_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Everything kept between runs for one owner on one API host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunState {
+    pub api_url: String,
+    pub owner: String,
+    /// Per package, keyed by (type, name).
+    pub packages: BTreeMap<(String, String), PackageState>,
+    /// Packages (`type/name`) a multi-package run finished in the current round.
+    pub finished: Vec<String>,
+}
+
+/// One package's listing progress and what was learned of its manifests.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PackageState {
+    /// The versions listed so far, newest first as the API lists them.
+    pub versions: Vec<Version>,
+    /// How many versions the listing saw: pages before the last × per page + the last
+    /// page's length (the total the next refresh is checked against).
+    pub total: u64,
+    /// Pages listed so far, and how many the listing had when it last asked.
+    pub pages_listed: u32,
+    pub pages_total: u32,
+    /// Manifests read before, by digest: content-addressed, so they never change.
+    pub manifests: HashMap<String, Manifest>,
+}
+
+impl PackageState {
+    /// Whether every page has been listed.
+    pub fn complete(&self) -> bool {
+        self.pages_total > 0 && self.pages_listed >= self.pages_total
+    }
+}
+
+/// Why a state file was not used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rejected {
+    /// Not gzip, not JSON, or not our shape.
+    Unreadable(String),
+    /// Written by a build with another format.
+    Format(u32),
+    /// Written for another owner or API host.
+    Foreign { owner: String, api_url: String },
+}
+
+impl std::fmt::Display for Rejected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Rejected::Unreadable(why) => write!(f, "it cannot be read ({why})"),
+            Rejected::Format(found) => {
+                write!(
+                    f,
+                    "it has format {found}, and this version reads format {FORMAT}"
+                )
+            }
+            Rejected::Foreign { owner, api_url } => {
+                write!(f, "it was written for owner `{owner}` at {api_url}")
+            }
+        }
+    }
+}
+
+/// A state as loaded: the one to use, and a warning when the file was ignored.
+#[derive(Debug)]
+pub struct Loaded {
+    pub state: RunState,
+    pub warning: Option<String>,
+}
+
+impl RunState {
+    pub fn new(api_url: &str, owner: &str) -> RunState {
+        RunState {
+            api_url: api_url.trim_end_matches('/').to_string(),
+            owner: owner.to_string(),
+            packages: BTreeMap::new(),
+            finished: Vec::new(),
+        }
+    }
+
+    pub fn package(&self, package_type: PackageType, name: &str) -> Option<&PackageState> {
+        self.packages.get(&key(package_type, name))
+    }
+
+    /// The package's entry, created empty when there is none.
+    pub fn package_mut(&mut self, package_type: PackageType, name: &str) -> &mut PackageState {
+        self.packages.entry(key(package_type, name)).or_default()
+    }
+
+    /// `names` with the packages not finished in the current round first, each group in
+    /// the given order: a run that stops on the budget carries on where the last stopped.
+    pub fn resume_order(&self, package_type: PackageType, names: &[String]) -> Vec<String> {
+        let done = |name: &String| self.finished.contains(&label(package_type, name));
+        let (finished, open): (Vec<&String>, Vec<&String>) = names.iter().partition(|n| done(n));
+        open.into_iter().chain(finished).cloned().collect()
+    }
+
+    /// Records that this run finished `done` of `names`; when every one of `names` is
+    /// finished, the round is over and the next run starts from the first again.
+    pub fn record_finished(
+        &mut self,
+        package_type: PackageType,
+        names: &[String],
+        done: &[String],
+    ) {
+        for name in done {
+            let label = label(package_type, name);
+            if !self.finished.contains(&label) {
+                self.finished.push(label);
+            }
+        }
+        let all = names
+            .iter()
+            .all(|name| self.finished.contains(&label(package_type, name)));
+        if all {
+            self.finished.retain(|label| {
+                !names
+                    .iter()
+                    .any(|name| *label == self::label(package_type, name))
+            });
+        }
+    }
+
+    /// The state in its on-disk form.
+    pub fn encode(&self) -> anyhow::Result<Vec<u8>> {
+        // Borrowed, so that writing 100k versions does not copy them.
+        let stored = Stored {
+            format: FORMAT,
+            api: self.api_url.as_str(),
+            owner: self.owner.as_str(),
+            finished: self.finished.iter().map(String::as_str).collect(),
+            packages: self
+                .packages
+                .iter()
+                .map(|((package_type, name), package)| {
+                    StoredPackage::from_state(package_type, name, package)
+                })
+                .collect(),
+        };
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        serde_json::to_writer(&mut encoder, &stored).context("could not encode the run state")?;
+        encoder.finish().context("could not compress the run state")
+    }
+
+    /// Reads an on-disk state, checking that it is ours and for this owner and API host.
+    pub fn decode(bytes: &[u8], api_url: &str, owner: &str) -> Result<RunState, Rejected> {
+        let mut json = Vec::new();
+        flate2::read::GzDecoder::new(bytes)
+            .take(MAX_JSON_BYTES)
+            .read_to_end(&mut json)
+            .map_err(|err| Rejected::Unreadable(format!("not a gzip file: {err}")))?;
+        let header: Header = serde_json::from_slice(&json)
+            .map_err(|err| Rejected::Unreadable(format!("not a run state: {err}")))?;
+        if header.format != FORMAT {
+            return Err(Rejected::Format(header.format));
+        }
+        let wanted = RunState::new(api_url, owner);
+        if header.owner != wanted.owner || header.api != wanted.api_url {
+            return Err(Rejected::Foreign {
+                owner: header.owner,
+                api_url: header.api,
+            });
+        }
+        let stored: Stored<String> = serde_json::from_slice(&json)
+            .map_err(|err| Rejected::Unreadable(format!("not a run state: {err}")))?;
+        drop(json);
+        let mut state = wanted;
+        state.finished = stored.finished;
+        for package in stored.packages {
+            let key = (package.package_type.clone(), package.name.clone());
+            state.packages.insert(key, package.into_state()?);
+        }
+        Ok(state)
+    }
+
+    /// Loads the state file at `path`: a missing file is a first run; a file that cannot
+    /// be used gives a fresh state and a warning saying why.
+    pub fn load(path: &Path, api_url: &str, owner: &str) -> Loaded {
+        let fresh = RunState::new(api_url, owner);
+        let bytes = match std::fs::File::open(path) {
+            Ok(file) => {
+                let mut bytes = Vec::new();
+                match file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes) {
+                    Ok(_) if bytes.len() as u64 > MAX_FILE_BYTES => Err(format!(
+                        "it is larger than {} MiB",
+                        MAX_FILE_BYTES / 1024 / 1024
+                    )),
+                    Ok(_) => Ok(bytes),
+                    Err(err) => Err(format!("it cannot be read ({err})")),
+                }
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                return Loaded {
+                    state: fresh,
+                    warning: None,
+                };
+            }
+            Err(err) => Err(format!("it cannot be opened ({err})")),
+        };
+        let decoded = bytes.and_then(|bytes| {
+            RunState::decode(&bytes, api_url, owner).map_err(|why| why.to_string())
+        });
+        match decoded {
+            Ok(state) => Loaded {
+                state,
+                warning: None,
+            },
+            Err(why) => Loaded {
+                state: fresh,
+                warning: Some(format!(
+                    "input `state-file`: `{}` is ignored and the run starts afresh: {why}",
+                    path.display()
+                )),
+            },
+        }
+    }
+
+    /// Writes the state to `path` atomically: a temporary file beside it, then a rename.
+    pub fn save(&self, path: &Path) -> anyhow::Result<()> {
+        let bytes = self.encode()?;
+        if let Some(parent) = path
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("could not create {}", parent.display()))?;
+        }
+        let mut temporary = path.as_os_str().to_owned();
+        temporary.push(".tmp");
+        let temporary = std::path::PathBuf::from(temporary);
+        let mut file = std::fs::File::create(&temporary)
+            .with_context(|| format!("could not write {}", temporary.display()))?;
+        file.write_all(&bytes)
+            .and_then(|()| file.sync_all())
+            .with_context(|| format!("could not write {}", temporary.display()))?;
+        std::fs::rename(&temporary, path)
+            .with_context(|| format!("could not replace {}", path.display()))
+    }
+}
+
+fn key(package_type: PackageType, name: &str) -> (String, String) {
+    (package_type.as_str().to_string(), name.to_string())
+}
+
+fn label(package_type: PackageType, name: &str) -> String {
+    format!("{package_type}/{name}")
+}
+
+/// The fields checked before the rest is decoded.
+#[derive(Deserialize)]
+struct Header {
+    format: u32,
+    api: String,
+    owner: String,
+}
+
+/// The file's shape: `S` is `&str` when writing (nothing copied), `String` when reading.
+#[derive(Serialize, Deserialize)]
+struct Stored<S> {
+    format: u32,
+    api: S,
+    owner: S,
+    finished: Vec<S>,
+    packages: Vec<StoredPackage<S>>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredPackage<S> {
+    #[serde(rename = "type")]
+    package_type: S,
+    name: S,
+    total: u64,
+    /// Pages listed, pages in all.
+    pages: (u32, u32),
+    versions: Vec<StoredVersion<S>>,
+    manifests: Vec<StoredManifest<S>>,
+}
+
+/// The last second of the year 9999: a stored date past it is not ours.
+const LAST_SECOND: u64 = 253_402_300_799;
+
+/// id, name, tags (`null` when the listing gave none: unknown, which means keep),
+/// created, updated (epoch seconds).
+#[derive(Serialize, Deserialize)]
+struct StoredVersion<S>(u64, S, Option<Vec<S>>, u64, u64);
+
+/// digest, is an index, children, artifact type, subject.
+#[derive(Serialize, Deserialize)]
+struct StoredManifest<S>(S, bool, Vec<StoredChild<S>>, Option<S>, Option<S>);
+
+/// digest, platform, attests, artifact type.
+#[derive(Serialize, Deserialize)]
+struct StoredChild<S>(S, Option<S>, Option<S>, Option<S>);
+
+impl<'a> StoredPackage<&'a str> {
+    fn from_state(
+        package_type: &'a str,
+        name: &'a str,
+        package: &'a PackageState,
+    ) -> StoredPackage<&'a str> {
+        let mut manifests: Vec<StoredManifest<&str>> = package
+            .manifests
+            .iter()
+            .map(|(digest, manifest)| {
+                StoredManifest(
+                    digest.as_str(),
+                    manifest.is_index,
+                    manifest
+                        .children
+                        .iter()
+                        .map(|child| {
+                            StoredChild(
+                                child.digest.as_str(),
+                                child.platform.as_deref(),
+                                child.attests.as_deref(),
+                                child.artifact_type.as_deref(),
+                            )
+                        })
+                        .collect(),
+                    manifest.artifact_type.as_deref(),
+                    manifest.subject.as_deref(),
+                )
+            })
+            .collect();
+        // A stable order, so an unchanged state writes the same bytes.
+        manifests.sort_by(|a, b| a.0.cmp(b.0));
+        StoredPackage {
+            package_type,
+            name,
+            total: package.total,
+            pages: (package.pages_listed, package.pages_total),
+            versions: package
+                .versions
+                .iter()
+                .map(|version| {
+                    StoredVersion(
+                        version.id,
+                        version.name.as_str(),
+                        version
+                            .tags_known
+                            .then(|| version.tags.iter().map(String::as_str).collect()),
+                        epoch_seconds(version.created_at),
+                        epoch_seconds(version.updated_at),
+                    )
+                })
+                .collect(),
+            manifests,
+        }
+    }
+}
+
+impl StoredPackage<String> {
+    fn into_state(self) -> Result<PackageState, Rejected> {
+        let (pages_listed, pages_total) = self.pages;
+        if pages_listed > pages_total {
+            return Err(Rejected::Unreadable(format!(
+                "package `{}` lists {pages_listed} of {pages_total} pages",
+                self.name
+            )));
+        }
+        let package = self.name;
+        let time = |seconds: u64| {
+            (seconds <= LAST_SECOND)
+                .then(|| UNIX_EPOCH + Duration::from_secs(seconds))
+                .ok_or_else(|| {
+                    Rejected::Unreadable(format!(
+                        "package `{package}` has a date {seconds} s after 1970, past the year 9999"
+                    ))
+                })
+        };
+        let versions = self
+            .versions
+            .into_iter()
+            .map(|StoredVersion(id, name, tags, created, updated)| {
+                Ok(Version {
+                    id,
+                    name,
+                    tags_known: tags.is_some(),
+                    tags: tags.unwrap_or_default(),
+                    created_at: time(created)?,
+                    updated_at: time(updated)?,
+                    deleted_at: None,
+                })
+            })
+            .collect::<Result<Vec<Version>, Rejected>>()?;
+        Ok(PackageState {
+            versions,
+            total: self.total,
+            pages_listed,
+            pages_total,
+            manifests: self
+                .manifests
+                .into_iter()
+                .map(
+                    |StoredManifest(digest, is_index, children, artifact_type, subject)| {
+                        let children = children
+                            .into_iter()
+                            .map(
+                                |StoredChild(digest, platform, attests, artifact_type)| Child {
+                                    digest,
+                                    platform,
+                                    attests,
+                                    artifact_type,
+                                },
+                            )
+                            .collect();
+                        let manifest = Manifest {
+                            is_index,
+                            children,
+                            artifact_type,
+                            subject,
+                        };
+                        (digest, manifest)
+                    },
+                )
+                .collect(),
+        })
+    }
+}
+
+fn epoch_seconds(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH)
+        .map(|since| since.as_secs())
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const API: &str = "https://api.github.com";
+
+    fn digest(n: u64) -> String {
+        // 64 hex digits that look random, as real digests do.
+        let mut hex = String::with_capacity(71);
+        hex.push_str("sha256:");
+        let mut x = n.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        for _ in 0..4 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            hex.push_str(&format!("{x:016x}"));
+        }
+        hex
+    }
+
+    fn version(id: u64, tags: &[&str]) -> Version {
+        let at = UNIX_EPOCH + Duration::from_secs(1_700_000_000 + id * 60);
+        Version {
+            id,
+            name: digest(id),
+            tags: tags.iter().map(|tag| tag.to_string()).collect(),
+            tags_known: true,
+            created_at: at,
+            updated_at: at,
+            deleted_at: None,
+        }
+    }
+
+    /// A container package of `count` versions, every fifth a tagged index of the four
+    /// before it, each with its manifest learned.
+    fn package(count: u64) -> PackageState {
+        let versions: Vec<Version> = (1..=count)
+            .rev()
+            .map(|id| {
+                if id % 5 == 0 {
+                    version(id, &[&format!("v{id}")])
+                } else {
+                    version(id, &[])
+                }
+            })
+            .collect();
+        let manifests = versions
+            .iter()
+            .map(|version| {
+                let manifest = if version.id % 5 == 0 {
+                    Manifest {
+                        is_index: true,
+                        children: (1..5)
+                            .map(|back| Child {
+                                digest: digest(version.id - back),
+                                platform: Some("linux/amd64".to_string()),
+                                ..Child::default()
+                            })
+                            .collect(),
+                        ..Manifest::default()
+                    }
+                } else {
+                    Manifest::default()
+                };
+                (version.name.clone(), manifest)
+            })
+            .collect();
+        let pages_total = count.div_ceil(100) as u32;
+        PackageState {
+            versions,
+            total: count,
+            pages_listed: pages_total.min(2),
+            pages_total,
+            manifests,
+        }
+    }
+
+    fn state(count: u64) -> RunState {
+        let mut state = RunState::new(API, "acme");
+        *state.package_mut(PackageType::Container, "app") = package(count);
+        state.package_mut(PackageType::Npm, "lib").total = 7;
+        state.finished.push("container/app".to_string());
+        state
+    }
+
+    #[test]
+    fn a_state_comes_back_exactly_as_it_was_written() {
+        let state = state(250);
+        let bytes = state.encode().unwrap();
+        assert_eq!(RunState::decode(&bytes, API, "acme").unwrap(), state);
+        assert_eq!(
+            RunState::decode(&bytes, "https://api.github.com/", "acme").unwrap(),
+            state,
+            "a trailing slash names the same host"
+        );
+    }
+
+    #[test]
+    fn unknown_tags_come_back_unknown_not_untagged() {
+        let mut state = state(3);
+        let package = state.package_mut(PackageType::Container, "app");
+        package.versions[0].tags_known = false;
+        let bytes = state.encode().unwrap();
+        let back = RunState::decode(&bytes, API, "acme").unwrap();
+        assert_eq!(back, state);
+        let versions = &back
+            .package(PackageType::Container, "app")
+            .unwrap()
+            .versions;
+        assert!(
+            !versions[0].tags_known,
+            "unknown tags mean keep, never untagged"
+        );
+        assert!(versions[1].tags_known);
+    }
+
+    #[test]
+    fn a_date_past_the_year_9999_is_not_ours() {
+        let json = r#"{"format":1,"api":"https://api.github.com","owner":"acme","finished":[],
+            "packages":[{"type":"container","name":"app","total":1,"pages":[1,1],
+            "versions":[[1,"sha256:x",[],18446744073709551615,0]],"manifests":[]}]}"#;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, json.as_bytes()).unwrap();
+        let bytes = gz.finish().unwrap();
+        assert!(matches!(
+            RunState::decode(&bytes, API, "acme"),
+            Err(Rejected::Unreadable(_))
+        ));
+    }
+
+    #[test]
+    fn files_that_are_not_ours_for_this_owner_and_host_are_rejected() {
+        let ours = state(3).encode().unwrap();
+        let plain_json = br#"{"format":1,"api":"https://api.github.com","owner":"acme"}"#;
+        let gzip = |json: &str| {
+            let mut encoder =
+                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            encoder.write_all(json.as_bytes()).unwrap();
+            encoder.finish().unwrap()
+        };
+        let old =
+            gzip(r#"{"format":0,"api":"https://api.github.com","owner":"acme","packages":{}}"#);
+        let wrong_shape =
+            gzip(r#"{"format":1,"api":"https://api.github.com","owner":"acme","packages":7}"#);
+        let bad_pages = gzip(
+            r#"{"format":1,"api":"https://api.github.com","owner":"acme","finished":[],
+               "packages":[{"type":"npm","name":"a","total":0,"pages":[5,2],"versions":[],"manifests":[]}]}"#,
+        );
+        let cut = &ours[..ours.len() / 2];
+        let cases: [(&[u8], &str, &str, &str); 8] = [
+            (b"", API, "acme", "cannot be read"),
+            (plain_json, API, "acme", "not a gzip file"),
+            (cut, API, "acme", "cannot be read"),
+            (&old, API, "acme", "format 0"),
+            (&wrong_shape, API, "acme", "not a run state"),
+            (&bad_pages, API, "acme", "5 of 2 pages"),
+            (&ours, API, "other", "written for owner `acme`"),
+            (
+                &ours,
+                "https://ghes.example/api/v3",
+                "acme",
+                "at https://api.github.com",
+            ),
+        ];
+        for (bytes, api, owner, expected) in cases {
+            let why = RunState::decode(bytes, api, owner).unwrap_err().to_string();
+            assert!(why.contains(expected), "{expected}: {why}");
+        }
+    }
+
+    #[test]
+    fn a_hundred_thousand_versions_take_under_200_bytes_each_on_disk() {
+        let bytes = state(100_000).encode().unwrap();
+        let per_version = bytes.len() as f64 / 100_000.0;
+        assert!(per_version < 200.0, "{per_version} bytes a version");
+    }
+
+    #[test]
+    fn loading_a_missing_file_starts_afresh_quietly_and_a_bad_one_with_a_warning() {
+        let dir = std::env::temp_dir().join(format!("pj-state-{}", std::process::id()));
+        let path = dir.join("nested").join("state.json");
+        let missing = RunState::load(&path, API, "acme");
+        assert_eq!(missing.state, RunState::new(API, "acme"));
+        assert_eq!(missing.warning, None);
+
+        let state = state(10);
+        state.save(&path).unwrap();
+        let loaded = RunState::load(&path, API, "acme");
+        assert_eq!((loaded.state, loaded.warning), (state, None));
+        assert!(!dir.join("nested").join("state.json.tmp").exists());
+
+        std::fs::write(&path, b"{not gzip").unwrap();
+        let corrupt = RunState::load(&path, API, "acme");
+        assert_eq!(corrupt.state, RunState::new(API, "acme"));
+        let warning = corrupt.warning.unwrap();
+        assert!(
+            warning.contains("is ignored") && warning.contains("not a gzip file"),
+            "{warning}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn unfinished_packages_come_first_and_a_finished_round_starts_over() {
+        let names: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
+        let mut state = RunState::new(API, "acme");
+        let order = |state: &RunState| state.resume_order(PackageType::Npm, &names).join(",");
+        assert_eq!(order(&state), "a,b,c");
+        state.record_finished(PackageType::Npm, &names, &["a".to_string()]);
+        assert_eq!(order(&state), "b,c,a");
+        state.record_finished(PackageType::Npm, &names, &["b".to_string()]);
+        assert_eq!(order(&state), "c,a,b");
+        state.record_finished(PackageType::Npm, &names, &["c".to_string()]);
+        assert_eq!(order(&state), "a,b,c");
+        assert!(state.finished.is_empty());
+    }
+
+    #[test]
+    fn entries_of_packages_this_run_does_not_touch_are_kept() {
+        let mut state = state(3);
+        state.package_mut(PackageType::Container, "app").total = 4;
+        let bytes = state.encode().unwrap();
+        let back = RunState::decode(&bytes, API, "acme").unwrap();
+        assert_eq!(
+            back.package(PackageType::Npm, "lib").map(|p| p.total),
+            Some(7)
+        );
+    }
+}
