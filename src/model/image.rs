@@ -65,12 +65,45 @@ pub struct Relation {
     pub role: Role,
 }
 
-/// `sha256:0123456789ab…`: a digest short enough for a reason or a table cell.
+/// Hex digits a digest or an artifact tag is shortened to: enough to tell versions apart.
+const SHORT_HEX: usize = 12;
+
+/// `sha256:0123456789ab…`: the one form every row, reason and log line shows a digest in
+/// (the full digest stays in the `json` output). Anything that is not an
+/// `algorithm:hex` digest longer than that, such as an npm version `1.2.3`, is unchanged.
 pub fn short_digest(digest: &str) -> String {
-    match digest.get(..19) {
-        Some(short) if digest.len() > 19 => format!("{short}…"),
+    match digest.split_once(':') {
+        Some((algorithm, hex)) if is_hex(hex) && hex.len() > SHORT_HEX => {
+            format!("{algorithm}:{}…", &hex[..SHORT_HEX])
+        }
         _ => digest.to_string(),
     }
+}
+
+/// A cosign or referrers tag shortened like a digest: `sha256-0123456789ab….sig`. Other
+/// tags are unchanged.
+pub fn short_tag(tag: &str) -> String {
+    if tag_subject(tag).is_none() {
+        return tag.to_string();
+    }
+    match tag.split_once('.') {
+        Some((name, suffix)) => format!("{}.{suffix}", short_tag_name(name)),
+        None => short_tag_name(tag),
+    }
+}
+
+/// `sha256-<hex>` with its hex cut to [`SHORT_HEX`] digits; the caller checked the form.
+fn short_tag_name(name: &str) -> String {
+    match name.split_once('-') {
+        Some((algorithm, hex)) if is_hex(hex) && hex.len() > SHORT_HEX => {
+            format!("{algorithm}-{}…", &hex[..SHORT_HEX])
+        }
+        _ => name.to_string(),
+    }
+}
+
+fn is_hex(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|byte| byte.is_ascii_hexdigit())
 }
 
 /// How reasons name an image: its short digest and its tags.
@@ -79,8 +112,26 @@ pub fn describe_image(version: &Version) -> String {
     if version.tags.is_empty() {
         digest
     } else {
-        format!("{digest} ({})", version.tags.join(", "))
+        format!("{digest} ({})", short_tags(&version.tags))
     }
+}
+
+/// How rows and log lines name a version: its tags (artifact tags shortened), else its
+/// name, a digest in its short form. Npm, Maven and other names are shown whole.
+pub fn describe(version: &Version) -> String {
+    if version.tags.is_empty() {
+        short_digest(&version.name)
+    } else {
+        short_tags(&version.tags)
+    }
+}
+
+/// Tags for a row or a line, artifact tags shortened ([`short_tag`]).
+pub fn short_tags(tags: &[String]) -> String {
+    tags.iter()
+        .map(|tag| short_tag(tag))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The subject digest and role a cosign or referrers tag names: `sha256-<hex>.sig` →
@@ -106,4 +157,39 @@ pub fn tag_subject(tag: &str) -> Option<(String, Role)> {
 /// `sha256-<digest>.sig` to a release and have it deleted with that digest's image.
 pub fn may_be_artifact(tags: &[String]) -> bool {
     tags.iter().all(|tag| tag_subject(tag).is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digests_and_artifact_tags_are_shortened_one_way_and_other_names_are_not() {
+        let hex = "0123456789abcdef".repeat(4);
+        let cases = [
+            (
+                short_digest(&format!("sha256:{hex}")),
+                "sha256:0123456789ab…",
+            ),
+            (short_digest("sha256:0123456789ab"), "sha256:0123456789ab"),
+            (
+                short_digest("1.2.3-beta.20240101123456789"),
+                "1.2.3-beta.20240101123456789",
+            ),
+            (
+                short_digest("a:long-version-name-not-hex"),
+                "a:long-version-name-not-hex",
+            ),
+            (
+                short_tag(&format!("sha256-{hex}.sig")),
+                "sha256-0123456789ab….sig",
+            ),
+            (short_tag(&format!("sha256-{hex}")), "sha256-0123456789ab…"),
+            (short_tag("v1.2.0"), "v1.2.0"),
+            (short_tag("sha256-abc.sig"), "sha256-abc.sig"),
+        ];
+        for (shown, expected) in cases {
+            assert_eq!(shown, expected);
+        }
+    }
 }

@@ -83,12 +83,3 @@ impl Version {
         self.tags_known && self.tags.is_empty()
     }
 }
-
-/// Tags for container/docker versions, the name otherwise, for log lines.
-pub fn describe(version: &Version) -> String {
-    if version.tags.is_empty() {
-        version.name.clone()
-    } else {
-        version.tags.join(", ")
-    }
-}

@@ -291,6 +291,7 @@ impl Verdict {
                     .map(|(parent, role)| Reason::PartOfKept {
                         role: role.clone(),
                         image: describe_image(&versions[*parent].version),
+                        parent: versions[*parent].version.id,
                     }),
             };
             return (Decision::Keep, reason, None);

@@ -52,8 +52,13 @@ pub enum Reason {
         keep: usize,
         group: Option<String>,
     },
-    /// Container: part of an image the plan keeps (`image` describes that image).
-    PartOfKept { role: Role, image: String },
+    /// Container: part of an image the plan keeps (`image` describes that image, `parent`
+    /// is its version id, for the report's tree of kept versions).
+    PartOfKept {
+        role: Role,
+        image: String,
+        parent: u64,
+    },
     /// Container: goes with an image the plan deletes.
     PartOfDeleted { role: Role, image: String },
     /// Container, `delete-orphans`: untagged or an artifact, and no kept image references it;
@@ -92,7 +97,7 @@ impl fmt::Display for Reason {
                     None => Ok(()),
                 }
             }
-            Reason::PartOfKept { role, image } => write!(f, "{role} of kept image {image}"),
+            Reason::PartOfKept { role, image, .. } => write!(f, "{role} of kept image {image}"),
             Reason::PartOfDeleted { role, image } => write!(f, "{role} of deleted image {image}"),
             Reason::Orphan(None) => f.write_str("orphan: no kept image references it"),
             Reason::Orphan(Some(subject)) => write!(

@@ -13,6 +13,9 @@ use super::terminal::{Look, Terminal};
 /// per step, and thousands of identical ones bury the first, useful one.
 const MAX_ANNOTATIONS: usize = 10;
 
+/// Warnings kept for the step summary, at most: each is about the whole run or a package.
+const MAX_NOTES: usize = 20;
+
 /// Writes the run's log. Plain text, no ANSI colour, as CI logs are read raw, except at a
 /// terminal outside Actions, where [`Terminal`] adds progress bars and colour.
 pub struct Log<W: Write> {
@@ -22,6 +25,8 @@ pub struct Log<W: Write> {
     warnings: usize,
     errors: usize,
     terminal: Option<Terminal>,
+    /// Warnings the step summary repeats, unescaped: the summary escapes them its own way.
+    notes: Vec<String>,
 }
 
 impl Log<std::io::Stdout> {
@@ -41,6 +46,7 @@ impl<W: Write> Log<W> {
             warnings: 0,
             errors: 0,
             terminal: None,
+            notes: Vec::new(),
         }
     }
 
@@ -99,6 +105,20 @@ impl<W: Write> Log<W> {
         self.warnings += 1;
         let line = self.annotation("warning", self.warnings, message);
         self.line(&line);
+    }
+
+    /// A warning that the step summary says too, above its tables: for what a reader must
+    /// not miss, such as a registry that read nothing.
+    pub fn summary_warning(&mut self, message: &str) {
+        self.warning(message);
+        if self.notes.len() < MAX_NOTES {
+            self.notes.push(message.to_string());
+        }
+    }
+
+    /// The warnings for the step summary, in the order they were given.
+    pub fn notes(&self) -> &[String] {
+        &self.notes
     }
 
     pub fn error(&mut self, message: &str) {
@@ -231,6 +251,19 @@ mod tests {
             log.info("last");
         });
         assert_eq!(text, "first\nwaiting\\n::error::***\nlast\n");
+    }
+
+    #[test]
+    fn a_summary_warning_is_logged_and_kept_for_the_summary() {
+        let mut log = Log::new(Vec::new());
+        log.summary_warning("no manifest could be read");
+        log.warning("only in the log");
+        assert_eq!(log.notes(), ["no manifest could be read"]);
+        let text = String::from_utf8(log.into_inner()).unwrap_or_default();
+        assert_eq!(
+            text,
+            "::warning::no manifest could be read\n::warning::only in the log\n"
+        );
     }
 
     #[test]

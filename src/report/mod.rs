@@ -10,9 +10,15 @@ pub mod terminal;
 use std::collections::{BTreeMap, HashSet};
 use std::time::SystemTime;
 
+use crate::config::Mode;
+use crate::model::image::Role;
 use crate::model::outcome::{Entry, Outcome, PackageEntry};
 use crate::model::version::Version;
 use crate::policy::plan::{Decision, Plan, Reason};
+
+/// Kept versions listed per package, newest first; the rest are only counted. A package
+/// may keep 100k versions, and the summary shows far fewer rows than this anyway.
+const MAX_KEPT_LISTED: usize = 1_000;
 
 /// One package's result.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,9 +30,9 @@ pub struct PackageReport {
     pub kept: BTreeMap<&'static str, usize>,
     /// What each rule did, numbered from 1.
     pub rules: Vec<RuleReport>,
-    /// `rules`: the versions a rule's `keep-latest` kept, newest first, each with its reason
-    /// ("kept by rule releases: among the 30 newest").
-    pub kept_by_rules: Vec<(Version, String)>,
+    /// The kept versions, newest first, each with why (the first [`MAX_KEPT_LISTED`]; `kept`
+    /// counts them all). The same list for the flat inputs and for `rules`.
+    pub kept_versions: Vec<KeptVersion>,
     /// The selected versions, oldest first, with what happened to each.
     pub entries: Vec<Entry>,
     /// Set when the package could not be listed; then there are no entries.
@@ -47,12 +53,20 @@ impl PackageReport {
     pub fn planned(name: &str, plan: &Plan, entries: Vec<Entry>) -> PackageReport {
         let acted: HashSet<u64> = entries.iter().map(|entry| entry.version.id).collect();
         let mut kept = BTreeMap::new();
-        let mut kept_by_rules = Vec::new();
+        let mut kept_versions = Vec::new();
         for planned in &plan.versions {
             if planned.decision == Decision::Keep && !acted.contains(&planned.version.id) {
                 *kept.entry(kept_by(&planned.reason)).or_insert(0) += 1;
-                if let Reason::KeptBy { .. } = planned.reason {
-                    kept_by_rules.push((planned.version.clone(), planned.reason.to_string()));
+                if kept_versions.len() < MAX_KEPT_LISTED {
+                    let image = match &planned.reason {
+                        Reason::PartOfKept { role, parent, .. } => Some((*parent, role.clone())),
+                        _ => None,
+                    };
+                    kept_versions.push(KeptVersion {
+                        version: planned.version.clone(),
+                        reason: planned.reason.to_string(),
+                        image,
+                    });
                 }
             }
         }
@@ -76,13 +90,18 @@ impl PackageReport {
             listed: plan.versions.len(),
             kept,
             rules,
-            kept_by_rules,
+            kept_versions,
             entries,
             error: None,
             left: None,
             whole: None,
             undecided: 0,
         }
+    }
+
+    /// How many versions were kept, listed in `kept_versions` or not.
+    pub fn kept_count(&self) -> usize {
+        self.kept.values().sum()
     }
 
     /// The same report, with what happened to the package itself.
@@ -111,7 +130,7 @@ impl PackageReport {
             listed: 0,
             kept: BTreeMap::new(),
             rules: Vec::new(),
-            kept_by_rules: Vec::new(),
+            kept_versions: Vec::new(),
             entries: Vec::new(),
             error: None,
             left: None,
@@ -119,6 +138,16 @@ impl PackageReport {
             undecided: 0,
         }
     }
+}
+
+/// A version the plan kept, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptVersion {
+    pub version: Version,
+    /// The plan's reason ("updated more recently than older-than").
+    pub reason: String,
+    /// When it is kept as part of a kept image: that image's id, and what it is to it.
+    pub image: Option<(u64, Role)>,
 }
 
 /// One rule's counts for a package. `kept` and `selected` are the rule's own ranking, before
@@ -134,24 +163,43 @@ pub struct RuleReport {
     pub acted_on: usize,
 }
 
-/// The input whose rule kept a version.
+/// What kept a version, as it reads after "kept because of": an input's name, or a cause.
 fn kept_by(reason: &Reason) -> &'static str {
     match reason {
         Reason::Selected | Reason::SelectedBy(_) => "selected",
-        Reason::NoRuleMatches => "no rule matches",
+        Reason::NoRuleMatches => "no rule matching",
         Reason::NotInVersionIds => "version-ids",
-        Reason::TagsUnknown => "tags unknown",
+        Reason::TagsUnknown => "unknown tags",
         Reason::Excluded(_) => "exclude-tag-regex",
         Reason::TagState(_) => "tag-state",
         Reason::NoTagMatch => "tag-regex",
         Reason::TooRecent => "older-than",
         Reason::DeletedTooLongAgo => "deleted-within",
         Reason::KeptLatest(_) | Reason::KeptBy { .. } => "keep-latest",
-        Reason::PartOfKept { .. } => "part of a kept image",
+        Reason::PartOfKept { .. } => "a kept image",
         Reason::FailClosed(_) => "fail closed",
-        Reason::Unreadable(_) => "manifest unreadable",
+        Reason::Unreadable(_) => "an unreadable manifest",
         Reason::PartOfDeleted { .. } | Reason::Orphan(_) => "selected",
     }
+}
+
+/// `1 version`, `2 versions`, `0 versions`: a count with its noun in correct English. Every
+/// count the log and the summary show goes through here.
+pub fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}
+
+/// `kept because of older-than: 2, tag-state: 7`: each cause of keeping with its count.
+pub fn kept_because(kept: &BTreeMap<&'static str, usize>) -> String {
+    let causes: Vec<String> = kept
+        .iter()
+        .map(|(cause, count)| format!("{cause}: {count}"))
+        .collect();
+    format!("kept because of {}", causes.join(", "))
 }
 
 /// Totals over every package of a run.
@@ -167,6 +215,8 @@ pub struct Totals {
     pub left: usize,
     /// Ids in `version-ids` neither acted on nor skipped: not found, or kept by the policy.
     pub not_found: usize,
+    /// Listed versions the plan kept.
+    pub kept: usize,
     pub packages_failed: usize,
     /// Packages not listed because the primary budget ran out.
     pub packages_left: usize,
@@ -193,6 +243,7 @@ impl RunReport {
         for package in &self.packages {
             totals.listed += package.listed;
             totals.selected += package.entries.len();
+            totals.kept += package.kept_count();
             totals.packages_failed += usize::from(package.error.is_some());
             totals.packages_left += usize::from(package.left.is_some());
             let whole_failed = package
@@ -229,6 +280,60 @@ impl RunReport {
             && totals.failed == 0
             && totals.packages_failed == 0
             && totals.not_found == 0
+    }
+
+    /// The one line with the numbers that matter, first in the summary and last in the log
+    /// alike: `6 selected, 6 deleted, 12 kept (18 versions listed in 1 package)`. Selected
+    /// and done are always said; the other counts only when they are not zero.
+    pub fn headline(&self, mode: Mode, dry_run: bool) -> String {
+        let totals = self.totals();
+        let selected = totals.selected - totals.not_found;
+        let done = if dry_run {
+            format!("{} would be {}", totals.acted_on, mode.past_tense())
+        } else {
+            format!("{} {}", totals.acted_on, mode.past_tense())
+        };
+        let mut parts = vec![format!("{selected} selected"), done];
+        let counts = [
+            (totals.skipped, "skipped".to_string()),
+            (totals.failed, "failed".to_string()),
+            (totals.left, "left for the next run".to_string()),
+            (
+                totals.not_found,
+                format!(
+                    "{} not found",
+                    if totals.not_found == 1 { "id" } else { "ids" }
+                ),
+            ),
+            (totals.kept, "kept".to_string()),
+        ];
+        for (count, what) in counts {
+            if count > 0 {
+                parts.push(format!("{count} {what}"));
+            }
+        }
+        if totals.packages_failed > 0 {
+            parts.push(format!(
+                "{} failed",
+                plural(totals.packages_failed, "package")
+            ));
+        }
+        if totals.packages_left > 0 {
+            parts.push(format!(
+                "{} left for the next run",
+                plural(totals.packages_left, "package")
+            ));
+        }
+        let listed = match mode {
+            Mode::Delete | Mode::Audit => "version",
+            Mode::Restore => "deleted version",
+        };
+        format!(
+            "{} ({} listed in {})",
+            parts.join(", "),
+            plural(totals.listed, listed),
+            plural(self.packages.len(), "package")
+        )
     }
 
     /// Every entry with the package it belongs to, in report order.
@@ -273,6 +378,143 @@ pub fn age(now: SystemTime, then: SystemTime) -> String {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    fn version(id: u64) -> Version {
+        Version {
+            id,
+            name: format!("sha256:{id:064x}"),
+            tags: Vec::new(),
+            tags_known: true,
+            created_at: SystemTime::UNIX_EPOCH,
+            updated_at: SystemTime::UNIX_EPOCH,
+            deleted_at: None,
+        }
+    }
+
+    /// A run over `packages` packages, the first with one entry per outcome and `kept`
+    /// versions kept by older-than.
+    fn run(packages: usize, outcomes: &[Outcome], kept: usize) -> RunReport {
+        let entries: Vec<Entry> = (1..)
+            .zip(outcomes)
+            .map(|(id, outcome)| Entry {
+                version: version(id),
+                outcome: outcome.clone(),
+                relation: None,
+                reason: "matches the policy".to_string(),
+                rule: None,
+            })
+            .collect();
+        let mut first = PackageReport::empty("app");
+        first.listed = entries.len() + kept;
+        first.entries = entries;
+        if kept > 0 {
+            first.kept.insert("older-than", kept);
+        }
+        let mut packages: Vec<PackageReport> = (1..packages)
+            .map(|n| PackageReport::empty(&format!("lib{n}")))
+            .collect();
+        packages.insert(0, first);
+        RunReport {
+            packages,
+            refusal: None,
+            stopped: None,
+            interrupted: None,
+            now: SystemTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn plurals_read_as_english_for_zero_one_and_two() {
+        let cases = [
+            (0, "version", "0 versions"),
+            (1, "version", "1 version"),
+            (2, "version", "2 versions"),
+            (1, "package", "1 package"),
+            (2, "package", "2 packages"),
+        ];
+        for (count, noun, expected) in cases {
+            assert_eq!(plural(count, noun), expected);
+        }
+    }
+
+    #[test]
+    fn the_headline_says_the_numbers_that_matter_in_correct_english() {
+        let deleted = Outcome::Deleted;
+        let skipped = Outcome::Skipped("last version".to_string());
+        let failed = Outcome::Failed("500".to_string());
+        let left = Outcome::Left("rate limit".to_string());
+        let cases = [
+            (
+                run(1, &[], 0),
+                Mode::Delete,
+                false,
+                "0 selected, 0 deleted (0 versions listed in 1 package)",
+            ),
+            (
+                run(1, &[Outcome::Deleted], 0),
+                Mode::Delete,
+                false,
+                "1 selected, 1 deleted (1 version listed in 1 package)",
+            ),
+            (
+                run(2, &[Outcome::WouldDelete, Outcome::WouldDelete], 12),
+                Mode::Delete,
+                true,
+                "2 selected, 2 would be deleted, 12 kept (14 versions listed in 2 packages)",
+            ),
+            (
+                run(1, &[Outcome::Restored], 1),
+                Mode::Restore,
+                false,
+                "1 selected, 1 restored, 1 kept (2 deleted versions listed in 1 package)",
+            ),
+            (
+                run(1, &[Outcome::WouldRestore], 0),
+                Mode::Restore,
+                true,
+                "1 selected, 1 would be restored (1 deleted version listed in 1 package)",
+            ),
+            (
+                run(
+                    1,
+                    &[
+                        deleted,
+                        skipped,
+                        failed,
+                        left,
+                        Outcome::NotFound("x".into()),
+                    ],
+                    2,
+                ),
+                Mode::Delete,
+                false,
+                "4 selected, 1 deleted, 1 skipped, 1 failed, 1 left for the next run, 1 id not found, 2 kept (7 versions listed in 1 package)",
+            ),
+        ];
+        for (report, mode, dry_run, expected) in cases {
+            assert_eq!(report.headline(mode, dry_run), expected);
+        }
+    }
+
+    #[test]
+    fn failed_and_unlisted_packages_are_counted_in_the_headline() {
+        let mut report = run(3, &[], 0);
+        report.packages[1].error = Some("404".to_string());
+        report.packages[2].left = Some("rate limit".to_string());
+        assert_eq!(
+            report.headline(Mode::Delete, false),
+            "0 selected, 0 deleted, 1 package failed, 1 package left for the next run (0 versions listed in 3 packages)"
+        );
+    }
+
+    #[test]
+    fn kept_counts_read_as_kept_because_of_the_input() {
+        let kept = BTreeMap::from([("older-than", 2), ("a kept image", 3)]);
+        assert_eq!(
+            kept_because(&kept),
+            "kept because of a kept image: 3, older-than: 2"
+        );
+    }
 
     #[test]
     fn timestamps_outside_rfc_3339_are_named_instead_of_panicking() {

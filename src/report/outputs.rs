@@ -214,7 +214,7 @@ mod tests {
                 listed: entries.len(),
                 kept: BTreeMap::new(),
                 rules: Vec::new(),
-                kept_by_rules: Vec::new(),
+                kept_versions: Vec::new(),
                 entries,
                 error: None,
                 left: None,

@@ -1,4 +1,5 @@
-//! The Markdown step summary: what was asked, totals, and a table per package.
+//! The Markdown step summary: one line of totals, what was asked, and per package its
+//! counts, the selected versions and, collapsed, the kept ones with why.
 //!
 //! Every name, tag, pattern and message in it goes through the run's [`Sanitizer`], so
 //! outside text shows as text: it cannot add lines, cells, headings, HTML or the token.
@@ -11,18 +12,30 @@ use std::path::Path;
 use anyhow::Context;
 
 use super::sanitize::Sanitizer;
-use super::{PackageReport, RunReport, age};
+use super::{PackageReport, RunReport, age, kept_because, plural};
 use crate::config::{Config, PackageSelector, TagState};
-use crate::model::image::short_digest;
-use crate::model::outcome::{Entry, Outcome, PackageEntry};
-use crate::model::version::describe;
+use crate::model::image::{Role, describe};
+use crate::model::outcome::{Outcome, PackageEntry};
+use crate::model::version::Version;
 
 /// GitHub drops a step summary over 1 MiB; rows stop well before that.
 const MAX_SUMMARY_BYTES: usize = 900_000;
 
+/// Tables longer than this fold into a collapsed `<details>`, so the summary's top (the
+/// headline, the warnings, each package's counts) stays on one screen.
+const FOLD_ROWS: usize = 50;
+
 /// Render the summary. `owner` is Markdown describing the resolved owner, e.g. "`acme`
-/// (organization)", built with `clean`.
-pub fn render(config: &Config, owner: &str, report: &RunReport, clean: &Sanitizer) -> String {
+/// (organization)", built with `clean`. First the heading and one line of totals, then
+/// what stopped or refused the run and the log's `notes` (each said once), what was asked,
+/// and a section per package.
+pub fn render(
+    config: &Config,
+    owner: &str,
+    report: &RunReport,
+    notes: &[String],
+    clean: &Sanitizer,
+) -> String {
     let mut out = String::new();
     let mode = config.mode.as_str();
     let dry = if config.dry_run {
@@ -31,24 +44,12 @@ pub fn render(config: &Config, owner: &str, report: &RunReport, clean: &Sanitize
         ""
     };
     let _ = writeln!(out, "## package-janitor: {mode}{dry}\n");
-    let _ = writeln!(out, "- **Owner:** {owner}");
-    let _ = writeln!(out, "- **Package type:** {}", config.package_type);
-    let _ = writeln!(out, "- **Packages:** {}", packages(&config.packages, clean));
-    let _ = writeln!(out, "- **Filters:** {}", filters(config, clean));
-    if let Some(max) = config.max_versions {
-        let _ = writeln!(out, "- **max-versions:** {max}");
-    }
-    let totals = report.totals();
-    let done = if config.dry_run {
-        format!("would {mode}")
-    } else {
-        config.mode.past_tense().to_string()
-    };
     let _ = writeln!(
         out,
-        "\n**Totals:** {} listed · {} selected · {} {done} · {} skipped · {} failed · {} left for the next run\n",
-        totals.listed, totals.selected, totals.acted_on, totals.skipped, totals.failed, totals.left
+        "**{}**\n",
+        report.headline(config.mode, config.dry_run)
     );
+    let totals = report.totals();
     if let Some(refusal) = &report.refusal {
         let _ = writeln!(out, "> [!CAUTION]\n> {}\n", clean.markdown(refusal));
     }
@@ -68,10 +69,27 @@ pub fn render(config: &Config, owner: &str, report: &RunReport, clean: &Sanitize
     } else if report.cut_short() && report.interrupted.is_none() {
         let _ = writeln!(
             out,
-            "> [!WARNING]\n> This run stopped early on GitHub's rate limits: {} versions and {} packages are left for the next run, oldest done first. Each one's outcome says why.\n",
-            totals.left, totals.packages_left
+            "> [!WARNING]\n> This run stopped early on GitHub's rate limits: {} and {} are left for the next run, oldest done first. Each one's outcome says why.\n",
+            plural(totals.left, "version"),
+            plural(totals.packages_left, "package")
         );
     }
+    for note in notes {
+        let _ = writeln!(out, "> [!WARNING]\n> {}\n", clean.markdown(note));
+    }
+    let _ = writeln!(out, "- **Owner:** {owner}");
+    let _ = writeln!(out, "- **Package type:** {}", config.package_type);
+    let _ = writeln!(out, "- **Packages:** {}", packages(&config.packages, clean));
+    let _ = writeln!(out, "- **Filters:** {}", filters(config, clean));
+    if let Some(max) = config.max_versions {
+        let _ = writeln!(out, "- **max-versions:** {max}");
+    }
+    out.push('\n');
+    let done = if config.dry_run {
+        format!("would {mode}")
+    } else {
+        config.mode.past_tense().to_string()
+    };
     let mut rows_left = report.entries().count();
     let rules = !config.policy.rules.is_empty();
     for package in &report.packages {
@@ -98,10 +116,10 @@ pub fn append_to(path: &Path, markdown: &str) -> anyhow::Result<()> {
         .with_context(|| format!("cannot write GITHUB_STEP_SUMMARY file {}", path.display()))
 }
 
-/// `rows_left` counts the table rows still to write over all packages; it drops to zero
-/// once the summary is full, and later packages then get their headline only. With
-/// `rules`, a table per rule and the versions the rules kept come first; `done` names what
-/// was done (`deleted`, `would delete`).
+/// `rows_left` counts the table rows of selected versions still to write over all
+/// packages; it drops to zero once the summary is full, and later packages then get their
+/// counts only. With `rules`, a table per rule comes first; `done` names what was done
+/// (`deleted`, `would delete`). The kept versions follow, collapsed.
 fn package_section(
     out: &mut String,
     package: &PackageReport,
@@ -123,80 +141,166 @@ fn package_section(
         let _ = writeln!(out, "**Left for the next run:** {}\n", clean.markdown(left));
         return;
     }
-    let kept: Vec<String> = package
-        .kept
-        .iter()
-        .map(|(input, count)| format!("{input} {count}"))
-        .collect();
-    let kept = if kept.is_empty() {
-        "none".to_string()
+    let kept = if package.kept.is_empty() {
+        "none kept".to_string()
     } else {
-        kept.join(", ")
+        kept_because(&package.kept)
     };
     let _ = writeln!(
         out,
-        "{} listed · {} selected · kept: {kept}\n",
+        "{} listed · {} selected · {kept}\n",
         package.listed,
         package.entries.len()
     );
     if rules {
-        rules_section(out, package, report, done, clean);
+        rules_section(out, package, done, clean);
     }
-    if package.entries.is_empty() {
-        return;
+    if !package.entries.is_empty() && *rows_left > 0 {
+        selected_table(out, package, report, rows_left, clean);
     }
-    if *rows_left == 0 {
-        return;
+    kept_table(out, package, report, clean);
+}
+
+/// The selected versions, images with what went with them beneath; folded when long.
+fn selected_table(
+    out: &mut String,
+    package: &PackageReport,
+    report: &RunReport,
+    rows_left: &mut usize,
+    clean: &Sanitizer,
+) {
+    let count = package.entries.len();
+    let folded = count > FOLD_ROWS;
+    if folded {
+        let _ = writeln!(
+            out,
+            "<details><summary>{} selected</summary>\n",
+            plural(count, "version")
+        );
     }
     let _ = writeln!(
         out,
         "| id | tags / version | age | outcome |\n|---:|---|---|---|"
     );
-    for (depth, entry) in tree(&package.entries) {
+    let rows = tree(
+        &package.entries,
+        |entry| entry.version.id,
+        |entry| {
+            entry
+                .relation
+                .as_ref()
+                .and_then(|r| r.parents.first().copied())
+        },
+    );
+    for (depth, entry) in rows {
         if out.len() > MAX_SUMMARY_BYTES {
             let _ = writeln!(
                 out,
-                "\n_{rows_left} more rows are not shown, to keep the summary under GitHub's 1 MiB limit; the `json` output lists every version._\n"
+                "\n_{rows_left} more rows are not shown, to keep the summary under GitHub's 1 MiB limit; the `json` output lists every version._"
             );
             *rows_left = 0;
-            return;
+            break;
         }
         let version = &entry.version;
-        let label = match (&entry.relation, depth) {
-            (Some(relation), 1..) => format!(
-                "{}└ {} · {}",
-                "&nbsp;&nbsp;".repeat(depth - 1),
-                clean.markdown(relation.role.label()),
-                clean.markdown(&short_digest(&version.name))
-            ),
-            _ => clean.markdown(&describe(version)),
-        };
+        let role = entry.relation.as_ref().map(|relation| &relation.role);
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} |",
             version.id,
-            label,
+            row_label(version, role, depth, clean),
             if entry.outcome.is_listed(version) {
                 age(report.now, version.updated_at)
             } else {
                 "—".to_owned()
             },
-            clean.markdown(&entry.outcome.to_string())
+            outcome_cell(&entry.outcome, report, clean)
         );
         *rows_left -= 1;
     }
     out.push('\n');
+    if folded {
+        out.push_str("</details>\n\n");
+    }
+}
+
+/// Every kept version with why, in a collapsed `<details>`: a kept image with its
+/// platform manifests and artifacts beneath it.
+fn kept_table(out: &mut String, package: &PackageReport, report: &RunReport, clean: &Sanitizer) {
+    let count = package.kept_count();
+    if count == 0 {
+        return;
+    }
+    if out.len() > MAX_SUMMARY_BYTES {
+        let _ = writeln!(
+            out,
+            "_{} are not listed, to keep the summary under GitHub's 1 MiB limit._\n",
+            plural(count, "kept version")
+        );
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "<details><summary>{}, and why</summary>\n\n| id | tags / version | age | kept because |\n|---:|---|---|---|",
+        plural(count, "kept version")
+    );
+    let kept = &package.kept_versions;
+    let rows = tree(
+        kept,
+        |kept| kept.version.id,
+        |kept| kept.image.as_ref().map(|(parent, _)| *parent),
+    );
+    let mut shown = 0;
+    for (depth, kept) in rows {
+        if out.len() > MAX_SUMMARY_BYTES {
+            break;
+        }
+        let role = kept.image.as_ref().map(|(_, role)| role);
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            kept.version.id,
+            row_label(&kept.version, role, depth, clean),
+            age(report.now, kept.version.updated_at),
+            clean.markdown(&kept.reason)
+        );
+        shown += 1;
+    }
+    if shown < count {
+        let _ = writeln!(
+            out,
+            "\n_{} more are not listed._",
+            plural(count - shown, "kept version")
+        );
+    }
+    out.push_str("\n</details>\n\n");
+}
+
+/// A row's name: tags or short digest, and beneath an image, what the version is to it.
+fn row_label(version: &Version, role: Option<&Role>, depth: usize, clean: &Sanitizer) -> String {
+    match (role, depth) {
+        (Some(role), 1..) => format!(
+            "{}└ {} · {}",
+            "&nbsp;&nbsp;".repeat(depth - 1),
+            clean.markdown(role.label()),
+            clean.markdown(&describe(version))
+        ),
+        _ => clean.markdown(&describe(version)),
+    }
+}
+
+/// An outcome cell; a refusal is said once above the tables, so its rows point there.
+fn outcome_cell(outcome: &Outcome, report: &RunReport, clean: &Sanitizer) -> String {
+    match (outcome, &report.refusal) {
+        (Outcome::Skipped(reason), Some(refusal)) if reason == refusal => {
+            "skipped: max-versions refused the run (see above)".to_string()
+        }
+        _ => clean.markdown(&outcome.to_string()),
+    }
 }
 
 /// Per rule: matched, kept, selected (each rule's own ranking, before keeping wins) and
-/// what was done in the end; then the versions the rules kept, while the summary has room.
-fn rules_section(
-    out: &mut String,
-    package: &PackageReport,
-    report: &RunReport,
-    done: &str,
-    clean: &Sanitizer,
-) {
+/// what was done in the end.
+fn rules_section(out: &mut String, package: &PackageReport, done: &str, clean: &Sanitizer) {
     let _ = writeln!(
         out,
         "| rule | matched | kept | selected | {done} |\n|---|---:|---:|---:|---:|"
@@ -214,88 +318,61 @@ fn rules_section(
         );
     }
     out.push('\n');
-    if package.kept_by_rules.is_empty() {
-        return;
-    }
-    let _ = writeln!(
-        out,
-        "Kept by the rules:\n\n| id | tags / version | age | kept |\n|---:|---|---|---|"
-    );
-    for (shown, (version, reason)) in package.kept_by_rules.iter().enumerate() {
-        if out.len() > MAX_SUMMARY_BYTES {
-            let _ = writeln!(
-                out,
-                "\n_{} more kept versions are not shown, to keep the summary under GitHub's 1 MiB limit._",
-                package.kept_by_rules.len() - shown
-            );
-            break;
-        }
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} |",
-            version.id,
-            clean.markdown(&describe(version)),
-            age(report.now, version.updated_at),
-            clean.markdown(reason)
-        );
-    }
-    out.push('\n');
 }
 
 /// What happened to the package itself, when it was acted on as a whole.
 fn whole_line(whole: &PackageEntry, clean: &Sanitizer) -> String {
-    let count = whole.version_ids.len();
+    let versions = plural(whole.version_ids.len(), "version");
     let what = match &whole.outcome {
         Outcome::Deleted => format!(
-            "deleted with its package: the policy selected all {count} active versions, so the package itself was deleted, in one request"
+            "deleted with its package: the policy selected every active version ({versions}), so the package itself was deleted, in one request"
         ),
         Outcome::WouldDeletePackage => {
-            format!("would delete the package, with all {count} of its active versions")
+            format!("would delete the package, with every active version ({versions})")
         }
-        Outcome::Restored => format!(
-            "the package had been deleted and was restored; {count} versions came back with it"
-        ),
+        Outcome::Restored => {
+            format!("the package had been deleted and was restored; {versions} came back with it")
+        }
         other => format!("{other} ({})", whole.reason),
     };
     format!("**Whole package:** {}", clean.markdown(&what))
 }
 
-/// Entries with their depth in the image tree: an image, then what went with it (platform
-/// manifests, attestations, signatures) beneath it, in entry order. An entry whose parent
-/// is not among the entries is shown at the top level.
-fn tree(entries: &[Entry]) -> Vec<(usize, &Entry)> {
-    let ids: HashSet<u64> = entries.iter().map(|entry| entry.version.id).collect();
-    let mut children: HashMap<u64, Vec<&Entry>> = HashMap::new();
+/// Items with their depth in the image tree: an image, then what goes with it (platform
+/// manifests, attestations, signatures) beneath it, in the items' order. An item whose
+/// parent is not among the items is shown at the top level.
+fn tree<T>(
+    items: &[T],
+    id: impl Fn(&T) -> u64,
+    parent: impl Fn(&T) -> Option<u64>,
+) -> Vec<(usize, &T)> {
+    let ids: HashSet<u64> = items.iter().map(&id).collect();
+    let mut children: HashMap<u64, Vec<&T>> = HashMap::new();
     let mut roots = Vec::new();
-    for entry in entries {
-        let parent = entry
-            .relation
-            .as_ref()
-            .and_then(|relation| relation.parents.first())
-            .filter(|parent| ids.contains(parent) && **parent != entry.version.id);
-        match parent {
-            Some(parent) => children.entry(*parent).or_default().push(entry),
-            None => roots.push(entry),
+    for item in items {
+        match parent(item).filter(|parent| ids.contains(parent) && *parent != id(item)) {
+            Some(parent) => children.entry(parent).or_default().push(item),
+            None => roots.push(item),
         }
     }
     let mut shown = HashSet::new();
-    let mut rows = Vec::with_capacity(entries.len());
-    let mut stack: Vec<(usize, &Entry)> = roots.into_iter().rev().map(|e| (0, e)).collect();
-    while let Some((depth, entry)) = stack.pop() {
-        if !shown.insert(entry.version.id) {
+    let mut rows = Vec::with_capacity(items.len());
+    let mut stack: Vec<(usize, &T)> = roots.into_iter().rev().map(|item| (0, item)).collect();
+    while let Some((depth, item)) = stack.pop() {
+        if !shown.insert(id(item)) {
             continue;
         }
-        rows.push((depth, entry));
-        for child in children.get(&entry.version.id).into_iter().flatten().rev() {
+        rows.push((depth, item));
+        for child in children.get(&id(item)).into_iter().flatten().rev() {
             stack.push((depth + 1, child));
         }
     }
-    // Entries only reachable through a reference cycle (never from a real registry).
+    // Items only reachable through a reference cycle (never from a real registry).
     rows.extend(
-        entries
+        items
             .iter()
-            .filter(|entry| !shown.contains(&entry.version.id))
-            .map(|entry| (0, entry)),
+            .filter(|item| !shown.contains(&id(item)))
+            .map(|item| (0, item)),
     );
     rows
 }
@@ -345,7 +422,7 @@ fn filters(config: &Config, clean: &Sanitizer) -> String {
         parts.push(format!("rules: {}", labels.join(", ")));
     }
     if let Some(ids) = &policy.version_ids {
-        parts.push(format!("version-ids ({} ids)", ids.len()));
+        parts.push(format!("version-ids ({})", plural(ids.len(), "id")));
     }
     if config.delete_orphans {
         parts.push("delete-orphans".to_string());
@@ -365,24 +442,32 @@ fn filters(config: &Config, clean: &Sanitizer) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
     use std::time::{Duration, SystemTime};
 
     use super::*;
-    use crate::model::image::{Relation, Role};
-    use crate::model::version::Version;
+    use crate::model::image::Relation;
+    use crate::model::outcome::Entry;
+    use crate::report::KeptVersion;
+
+    const HEX: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    fn version(id: u64, tags: &[&str]) -> Version {
+        let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        Version {
+            id,
+            name: format!("sha256:{id:064x}"),
+            tags: tags.iter().map(|tag| tag.to_string()).collect(),
+            tags_known: true,
+            created_at: at,
+            updated_at: at,
+            deleted_at: None,
+        }
+    }
 
     fn entry(id: u64, tags: &[&str], parent: Option<(u64, Role)>) -> Entry {
-        let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         Entry {
-            version: Version {
-                id,
-                name: format!("sha256:{id:064x}"),
-                tags: tags.iter().map(|tag| tag.to_string()).collect(),
-                tags_known: true,
-                created_at: at,
-                updated_at: at,
-                deleted_at: None,
-            },
+            version: version(id, tags),
             outcome: Outcome::Deleted,
             relation: parent.map(|(parent, role)| Relation {
                 parents: vec![parent],
@@ -391,6 +476,74 @@ mod tests {
             reason: "matches the policy".to_string(),
             rule: Some("#1".to_string()),
         }
+    }
+
+    fn kept(id: u64, tags: &[&str], reason: &str, image: Option<(u64, Role)>) -> KeptVersion {
+        KeptVersion {
+            version: version(id, tags),
+            reason: reason.to_string(),
+            image,
+        }
+    }
+
+    fn package(name: &str, entries: Vec<Entry>, kept_versions: Vec<KeptVersion>) -> PackageReport {
+        let mut kept = BTreeMap::new();
+        if !kept_versions.is_empty() {
+            kept.insert("older-than", kept_versions.len());
+        }
+        PackageReport {
+            name: name.to_string(),
+            listed: entries.len() + kept_versions.len(),
+            kept,
+            rules: Vec::new(),
+            kept_versions,
+            entries,
+            error: None,
+            left: None,
+            whole: None,
+            undecided: 0,
+        }
+    }
+
+    fn run(packages: Vec<PackageReport>) -> RunReport {
+        RunReport {
+            packages,
+            refusal: None,
+            stopped: None,
+            interrupted: None,
+            now: SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000),
+        }
+    }
+
+    fn config(inputs: &[(&str, &str)]) -> Config {
+        Config::from_env(|name| match name {
+            "INPUT_TOKEN" => Some("ghp_summary_token".to_string()),
+            "INPUT_PACKAGES" => Some("app".to_string()),
+            "GITHUB_REPOSITORY_OWNER" => Some("acme".to_string()),
+            _ => inputs
+                .iter()
+                .find(|(input, _)| *input == name)
+                .map(|(_, value)| value.to_string()),
+        })
+        .expect("valid inputs")
+    }
+
+    fn rendered(config: &Config, report: &RunReport) -> String {
+        render(
+            config,
+            "`acme`",
+            report,
+            &[],
+            &Sanitizer::new("ghp_summary_token"),
+        )
+    }
+
+    /// Rows of the tables, header rows left out.
+    fn rows(markdown: &str) -> Vec<&str> {
+        markdown
+            .lines()
+            .filter(|line| line.starts_with("| ") && !line.starts_with("| id"))
+            .collect()
     }
 
     #[test]
@@ -404,55 +557,177 @@ mod tests {
             entry(4, &[], Some((7, amd64))),
             entry(5, &[], Some((3, Role::Signature))),
         ];
-        let rows: Vec<(usize, u64)> = tree(&entries)
-            .into_iter()
-            .map(|(depth, entry)| (depth, entry.version.id))
-            .collect();
+        let rows: Vec<(usize, u64)> = tree(
+            &entries,
+            |entry| entry.version.id,
+            |entry| entry.relation.as_ref().map(|r| r.parents[0]),
+        )
+        .into_iter()
+        .map(|(depth, entry)| (depth, entry.version.id))
+        .collect();
         assert_eq!(rows, vec![(0, 9), (0, 1), (1, 3), (2, 5), (1, 2), (0, 4)]);
     }
 
     #[test]
+    fn the_first_line_after_the_heading_is_the_headline_in_each_mode() {
+        let one = run(vec![package("app", vec![entry(1, &["v1"], None)], vec![])]);
+        let cases = [
+            (
+                config(&[]),
+                "## package-janitor: delete",
+                "**1 selected, 1 deleted (1 version listed in 1 package)**",
+            ),
+            (
+                config(&[("INPUT_DRY-RUN", "true")]),
+                "## package-janitor: delete (dry run: nothing was changed)",
+                "**1 selected, 1 would be deleted (1 version listed in 1 package)**",
+            ),
+            (
+                config(&[("INPUT_MODE", "restore")]),
+                "## package-janitor: restore",
+                "**1 selected, 1 restored (1 deleted version listed in 1 package)**",
+            ),
+        ];
+        for (config, heading, headline) in cases {
+            let markdown = rendered(&config, &one);
+            let lines: Vec<&str> = markdown.lines().filter(|l| !l.is_empty()).collect();
+            assert_eq!(lines[..2], [heading, headline], "{markdown}");
+        }
+    }
+
+    #[test]
+    fn kept_versions_are_listed_collapsed_with_why_and_kept_images_with_their_children() {
+        let amd64 = Role::Platform("linux/amd64".into());
+        let report = run(vec![package(
+            "app",
+            vec![entry(1, &[], None)],
+            vec![
+                kept(10, &["v1.2.0"], "kept by keep-latest (#1 newest)", None),
+                kept(12, &[], "linux/amd64 of kept image", Some((10, amd64))),
+                kept(11, &["edge"], "updated more recently than older-than", None),
+            ],
+        )]);
+        let markdown = rendered(&config(&[]), &report);
+        let details = markdown
+            .find("<details><summary>3 kept versions, and why</summary>")
+            .unwrap_or_else(|| panic!("no kept list in\n{markdown}"));
+        let kept_rows: Vec<&str> = rows(&markdown[details..]);
+        assert_eq!(
+            kept_rows,
+            [
+                "| 10 | v1.2.0 | 1157d | kept by keep-latest (\\#1 newest) |",
+                "| 12 | └ linux/amd64 · sha256:000000000000… | 1157d | linux/amd64 of kept image |",
+                "| 11 | edge | 1157d | updated more recently than older-than |",
+            ],
+            "{markdown}"
+        );
+        assert!(markdown[details..].contains("</details>"), "{markdown}");
+        assert!(
+            markdown.contains("4 listed · 1 selected · kept because of older-than: 3"),
+            "{markdown}"
+        );
+    }
+
+    #[test]
+    fn tables_longer_than_fifty_rows_fold_and_shorter_ones_do_not() {
+        for (count, folded) in [(FOLD_ROWS, false), (FOLD_ROWS + 1, true)] {
+            let entries = (1..=count as u64).map(|id| entry(id, &[], None)).collect();
+            let markdown = rendered(&config(&[]), &run(vec![package("app", entries, vec![])]));
+            let fold = format!("<details><summary>{count} versions selected</summary>");
+            assert_eq!(
+                markdown.contains(&fold),
+                folded,
+                "{count} rows:\n{markdown}"
+            );
+            assert_eq!(markdown.contains("</details>"), folded, "{markdown}");
+            assert_eq!(rows(&markdown).len(), count);
+        }
+    }
+
+    #[test]
+    fn a_refusal_is_said_once_above_the_table_and_its_rows_point_there() {
+        let refusal = "3 versions would be affected, more than max-versions (2): nothing was changed. Narrow the filters or raise max-versions.";
+        let entries = (1..=3)
+            .map(|id| Entry {
+                outcome: Outcome::Skipped(refusal.to_string()),
+                ..entry(id, &[], None)
+            })
+            .collect();
+        let report = RunReport {
+            refusal: Some(refusal.to_string()),
+            ..run(vec![package("app", entries, vec![])])
+        };
+        let markdown = rendered(&config(&[("INPUT_MAX-VERSIONS", "2")]), &report);
+        assert_eq!(markdown.matches("more than max-versions (2)").count(), 1);
+        let caution = markdown.find("[!CAUTION]").expect("refusal shown");
+        let table = markdown.find("| id |").expect("table shown");
+        assert!(caution < table, "{markdown}");
+        for row in rows(&markdown) {
+            assert!(
+                row.ends_with("| skipped: max-versions refused the run (see above) |"),
+                "{row}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_note_from_the_log_is_said_once_above_the_tables_as_text() {
+        let report = run(vec![package("app", vec![entry(1, &[], None)], vec![])]);
+        let note =
+            "acme/app: no manifest could be read from https://ghcr.io\n# not a heading".to_string();
+        let markdown = render(
+            &config(&[]),
+            "`acme`",
+            &report,
+            &[note],
+            &Sanitizer::default(),
+        );
+        let warning = "> [!WARNING]\n> acme/app: no manifest could be read from https://ghcr.io\\\\n\\# not a heading\n";
+        assert_eq!(markdown.matches(warning).count(), 1, "{markdown}");
+        let table = markdown.find("| id |").expect("table shown");
+        assert!(markdown.find(warning).is_some_and(|at| at < table));
+    }
+
+    #[test]
+    fn digests_are_short_everywhere_and_an_artifact_row_shows_its_tag() {
+        let signature = format!("sha256-{HEX}.sig");
+        let mut image = entry(1, &[], None);
+        image.version.name = format!("sha256:{HEX}");
+        let report = run(vec![package(
+            "app",
+            vec![
+                image,
+                entry(2, &[&signature], Some((1, Role::Signature))),
+                entry(3, &[], Some((1, Role::Attestation))),
+            ],
+            vec![],
+        )]);
+        let markdown = rendered(&config(&[]), &report);
+        assert_eq!(
+            rows(&markdown),
+            [
+                "| 1 | sha256:0123456789ab… | 1157d | deleted |",
+                "| 2 | └ signature · sha256-0123456789ab….sig | 1157d | deleted |",
+                "| 3 | └ attestation · sha256:000000000000… | 1157d | deleted |",
+            ],
+            "{markdown}"
+        );
+        assert!(!markdown.contains(HEX), "a full digest in\n{markdown}");
+    }
+
+    #[test]
     fn hostile_names_and_messages_add_no_line_and_an_interrupted_run_says_so() {
-        let config = Config::from_env(|name| match name {
-            "INPUT_TOKEN" => Some("ghp_summary_token".to_string()),
-            "INPUT_PACKAGES" => Some("app".to_string()),
-            "GITHUB_REPOSITORY_OWNER" => Some("acme".to_string()),
-            _ => None,
-        })
-        .expect("valid inputs");
         let mut hostile = entry(1, &["v1\n**Totals:** 0 listed", "<!--"], None);
         hostile.outcome = Outcome::Failed("# heading\n| fake | row |".to_string());
         let report = RunReport {
-            packages: vec![PackageReport {
-                name: "app\n<!--\n## fake".to_string(),
-                listed: 1,
-                kept: Default::default(),
-                entries: vec![hostile],
-                error: None,
-                left: None,
-                rules: Vec::new(),
-                kept_by_rules: Vec::new(),
-                whole: None,
-                undecided: 0,
-            }],
-            refusal: None,
-            stopped: None,
             interrupted: Some("cancelled\n<!--".to_string()),
-            now: SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000),
+            ..run(vec![package("app\n<!--\n## fake", vec![hostile], vec![])])
         };
-        let markdown = render(
-            &config,
-            "`acme`",
-            &report,
-            &Sanitizer::new("ghp_summary_token"),
-        );
+        let markdown = rendered(&config(&[]), &report);
         let lines: Vec<&str> = markdown.lines().collect();
-        assert_eq!(
-            lines
-                .iter()
-                .filter(|l| l.starts_with("**Totals:**"))
-                .count(),
-            1
+        assert!(
+            !lines.iter().any(|l| l.starts_with("**Totals:**")),
+            "{markdown}"
         );
         assert!(!markdown.contains("<!--"), "{markdown}");
         assert!(
@@ -474,41 +749,14 @@ mod tests {
 
     #[test]
     fn a_huge_run_is_cut_under_githubs_limit_with_a_note_counting_the_rest() {
-        let config = Config::from_env(|name| match name {
-            "INPUT_TOKEN" => Some("ghp_summary_token".to_string()),
-            "INPUT_PACKAGES" => Some("app".to_string()),
-            "GITHUB_REPOSITORY_OWNER" => Some("acme".to_string()),
-            _ => None,
-        })
-        .expect("valid inputs");
         let total = 30_000;
         let entries: Vec<Entry> = (1..=total).map(|id| entry(id, &[], None)).collect();
-        let report = RunReport {
-            packages: vec![PackageReport {
-                name: "app".to_string(),
-                listed: entries.len(),
-                kept: Default::default(),
-                rules: Vec::new(),
-                kept_by_rules: Vec::new(),
-                entries,
-                error: None,
-                left: None,
-                whole: None,
-                undecided: 0,
-            }],
-            refusal: None,
-            stopped: None,
-            interrupted: None,
-            now: SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000),
-        };
-        let markdown = render(&config, "`acme`", &report, &Sanitizer::default());
+        let markdown = rendered(&config(&[]), &run(vec![package("app", entries, vec![])]));
         assert!(markdown.len() < 1024 * 1024, "{} bytes", markdown.len());
-        let shown = markdown
-            .lines()
-            .filter(|line| line.starts_with("| ") && !line.starts_with("| id"))
-            .count() as u64;
+        let shown = rows(&markdown).len() as u64;
         let note = format!("_{} more rows are not shown", total - shown);
         assert!(markdown.contains(&note), "expected {note}");
+        assert!(markdown.contains("</details>"), "the fold is closed");
         assert!(
             shown > 1_000,
             "the table is cut late, not early: {shown} rows"

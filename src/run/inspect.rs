@@ -15,6 +15,7 @@ use crate::policy::images::{self, Manifests, Rules};
 use crate::policy::plan::{self, Decision, Plan, Reason};
 use crate::registry::{Manifest, Registry, RegistryError};
 use crate::report::log::Log;
+use crate::report::plural;
 
 /// Manifest reads in flight at once: quick for big packages, gentle on the registry.
 const READS_AT_ONCE: usize = 8;
@@ -84,11 +85,13 @@ pub async fn images_plan<W: std::io::Write>(
         .iter()
         .filter(|planned| known.contains_key(&planned.version.name))
         .count();
-    log.info(&format!(
-        "{} manifests read from {}/{repository}, {unreadable} unreadable, {from_state} known from the state file",
-        read.len().saturating_sub(from_state),
-        config.registry_url
-    ));
+    if unreadable < read.len() {
+        log.info(&format!(
+            "{} read from {}/{repository}, {unreadable} unreadable, {from_state} known from the state file",
+            plural(read.len().saturating_sub(from_state), "manifest"),
+            config.registry_url
+        ));
+    }
     for planned in &plan.versions {
         if let Some(Ok(manifest)) = read.get(&planned.version.id) {
             known
@@ -120,7 +123,7 @@ pub async fn images_plan<W: std::io::Write>(
         "{} selected after following the images (the policy selected {by_policy})",
         plan.order.len()
     ));
-    warn_unreadable(repository, &plan, &read, log);
+    warn_unreadable(repository, &config.registry_url, &plan, &read, log);
     let closed_by = plan
         .versions
         .iter()
@@ -150,15 +153,31 @@ pub fn untrusted_realm(repository: &str, config: &Config, host: &str) -> String 
     )
 }
 
-/// A warning for every version whose manifest could not be read, newest first, and one
-/// more when none could be read at all.
+/// A warning for every version whose manifest could not be read, newest first; when none
+/// could be read at all, one warning instead that says so and what to check (a wrong
+/// `registry-url` makes every read fail the same way).
 fn warn_unreadable<W: std::io::Write>(
     repository: &str,
+    registry_url: &str,
     plan: &Plan,
     read: &HashMap<u64, Result<Manifest, RegistryError>>,
     log: &mut Log<W>,
 ) {
-    let mut first = None;
+    if !read.is_empty() && read.values().all(Result::is_err) {
+        let first = plan
+            .versions
+            .iter()
+            .find_map(|planned| {
+                let err = read.get(&planned.version.id)?.as_ref().err()?;
+                Some(format!("version {}: {}", planned.version.id, err.reason()))
+            })
+            .unwrap_or_default();
+        log.summary_warning(&format!(
+            "{repository}: no manifest could be read from {registry_url} ({} tried; the first: {first}), so no version is deleted by the policy in this run. Check input `registry-url`: it must be the container registry of the server the package is on (https://ghcr.io for github.com; set it too when `GITHUB_API_URL` points at GitHub Enterprise Server or a test server), reachable from the runner, and the token must be able to read the package.",
+            plural(read.len(), "manifest")
+        ));
+        return;
+    }
     for planned in &plan.versions {
         let id = planned.version.id;
         let why = match read.get(&id) {
@@ -175,15 +194,6 @@ fn warn_unreadable<W: std::io::Write>(
         log.warning(&format!(
             "{repository}: the manifest of version {id} ({}) could not be read ({why}): {fate}",
             describe_image(&planned.version)
-        ));
-        first.get_or_insert(why);
-    }
-    if let Some(why) = first
-        && read.values().all(Result::is_err)
-    {
-        log.warning(&format!(
-            "{repository}: none of the {} manifests could be read (the first: {why}), so no version is deleted by the policy in this run. Check input `registry-url` and that the token may read this package.",
-            read.len()
         ));
     }
 }

@@ -20,6 +20,7 @@ pub use environment::Environment;
 use crate::config::{Config, Mode, PackageSelector};
 use crate::github::ratelimit::Cover;
 use crate::github::{ApiError, ApiErrorKind, GitHub, Namespace, OwnerKind, VersionState};
+use crate::model::image::describe;
 use crate::model::outcome::{Entry, Outcome, PackageEntry};
 use crate::model::version::PackageType;
 use crate::owner;
@@ -27,7 +28,7 @@ use crate::policy::plan::{self, Plan};
 use crate::registry::{self, Patience, Registry};
 use crate::report::log::Log;
 use crate::report::outputs::Outputs;
-use crate::report::{PackageReport, RunReport, summary, timestamp};
+use crate::report::{PackageReport, RunReport, plural, summary, timestamp};
 use crate::state::{PackageState, RunState};
 use execute::{Images, Stop, Target};
 use inspect::images_plan;
@@ -89,7 +90,8 @@ pub async fn run<W: std::io::Write + Send + 'static>(
         .filter(|max| selected > *max)
         .map(|max| {
             format!(
-                "{selected} versions would be affected, more than max-versions ({max}): nothing was changed. Narrow the filters or raise max-versions."
+                "{} would be affected, more than max-versions ({max}): nothing was changed. Narrow the filters or raise max-versions.",
+                plural(selected, "version")
             )
         });
     if refusal.is_none() && selected > 0 {
@@ -753,15 +755,15 @@ fn plan_listed<W: std::io::Write>(
             env.now,
         );
         log.info(&format!(
-            "{count} {} versions listed, {} selected by the policy",
-            state.as_str(),
+            "{} listed, {} selected by the policy",
+            plural(count, &format!("{} version", state.as_str())),
             plan.selected().count()
         ));
         for planned in &plan.versions {
             if planned.reason == plan::Reason::TagsUnknown {
                 log.warning(&format!(
                     "package `{name}`: version {} ({}) was listed without its {} tag metadata, so its tags are unknown: it is kept (only version-ids can select it)",
-                    planned.version.id, planned.version.name, config.package_type
+                    planned.version.id, describe(&planned.version), config.package_type
                 ));
             }
         }
@@ -919,8 +921,10 @@ async fn act<W: std::io::Write>(
         (Mode::Restore, false) => "restoring".to_string(),
     };
     log.group(&format!(
-        "{} package {}: {verb} {count} versions",
-        config.package_type, target.name
+        "{} package {}: {verb} {}",
+        config.package_type,
+        target.name,
+        plural(count, "version")
     ));
     if config.dry_run {
         *entries = execute::dry_run(plan, config.mode, images.is_some(), target.name, log);
@@ -1029,7 +1033,7 @@ fn finish<W: std::io::Write>(
             "output `{name}` was cut short to stay under GitHub's 1 MB limit per output"
         ));
     }
-    let mut markdown = summary::render(config, owner, report, &clean);
+    let mut markdown = summary::render(config, owner, report, log.notes(), &clean);
     if github.scopes().is_none() && report.stopped.is_none() {
         markdown.push_str(PERMISSIONS_NOTE);
     }
@@ -1061,19 +1065,10 @@ fn finish<W: std::io::Write>(
     }
     let totals = report.totals();
     let done = config.mode.past_tense();
-    let mode = if config.dry_run {
-        format!("would be {done} (dry run)")
-    } else {
-        done.to_string()
-    };
+    let dry = if config.dry_run { " (dry run)" } else { "" };
     log.info(&format!(
-        "package-janitor: {} {mode}, {} skipped, {} failed, {} left for the next run, in {} packages ({} versions listed)",
-        totals.acted_on,
-        totals.skipped,
-        totals.failed,
-        totals.left,
-        report.packages.len(),
-        totals.listed
+        "package-janitor{dry}: {}",
+        report.headline(config.mode, config.dry_run)
     ));
     let stats = github.stats();
     log.info(&format!(
@@ -1090,15 +1085,14 @@ fn finish<W: std::io::Write>(
             .map(|rate| format!(" It resets at {}.", timestamp(rate.reset)))
             .unwrap_or_default();
         log.warning(&format!(
-            "this run stopped early on GitHub's rate limits: {} selected versions and {} packages are left for the next run (the oldest were done first).{reset}",
-            totals.left, totals.packages_left
+            "this run stopped early on GitHub's rate limits: {} and {} are left for the next run (the oldest were done first).{reset}",
+            plural(totals.left, "selected version"),
+            plural(totals.packages_left, "package")
         ));
     }
     if totals.not_found > 0 {
-        let (ids, were) = match totals.not_found {
-            1 => ("1 id".to_owned(), "was"),
-            n => (format!("{n} ids"), "were"),
-        };
+        let ids = plural(totals.not_found, "id");
+        let were = if totals.not_found == 1 { "was" } else { "were" };
         log.error(&format!(
             "{ids} in `version-ids` {were} not found among the versions `mode: {}` acts on, so neither {done} nor skipped (see the warnings above). Check the ids and `mode`.",
             config.mode.as_str()
@@ -1106,8 +1100,9 @@ fn finish<W: std::io::Write>(
     }
     if totals.failed > 0 || totals.packages_failed > 0 {
         log.error(&format!(
-            "{} versions and {} packages failed; see the errors above. Versions that were done stay done; run again to retry the rest.",
-            totals.failed, totals.packages_failed
+            "{} and {} failed; see the errors above. Versions that were done stay done; run again to retry the rest.",
+            plural(totals.failed, "version"),
+            plural(totals.packages_failed, "package")
         ));
     }
     if let (Err(_), Err(err)) = (&outputs_written, &summary_written) {

@@ -66,10 +66,15 @@ fn assert_summary_is_safe(summary: &str, shown: &[&str]) {
         }
         assert!(!line.contains("<!--"), "raw comment in {line:?}");
     }
+    let headline = summary.lines().filter(|line| !line.is_empty()).nth(1);
+    assert!(
+        headline.is_some_and(|line| line.starts_with("**") && line.contains(" selected, ")),
+        "the totals come first:\n{summary}"
+    );
     assert_eq!(
         summary
             .lines()
-            .filter(|line| line.starts_with("**Totals:**"))
+            .filter(|line| line.contains(" selected, ") && line.contains(" listed in "))
             .count(),
         1,
         "{summary}"

@@ -274,18 +274,31 @@ fn when_no_manifest_can_be_read_the_run_says_so_and_deletes_nothing() {
     assert!(
         logged(
             &run,
-            &["::warning::", "none of the 2 manifests could be read"]
+            &[
+                "::warning::",
+                "no manifest could be read from http://",
+                "(2 manifests tried; the first: ",
+                "Check input `registry-url`",
+            ]
         ),
         "{}",
         run.log
     );
-    for id in ["version 1 ", "version 2 "] {
-        assert!(
-            logged(&run, &[id, "could not be read"]),
-            "{id}:\n{}",
-            run.log
-        );
-    }
+    assert_eq!(
+        run.log.matches("could be read").count() + run.log.matches("could not be read").count(),
+        1,
+        "said once, not once per manifest:\n{}",
+        run.log
+    );
+    assert!(!run.log.contains("manifests read from"), "{}", run.log);
+    assert_eq!(
+        run.summary
+            .matches("no manifest could be read from http://")
+            .count(),
+        1,
+        "the summary says it once, above the tables:\n{}",
+        run.summary
+    );
     assert_recorded_without_token(&run);
 }
 

@@ -65,7 +65,7 @@ fn an_untagged_cleanup_keeps_the_platform_and_attestation_manifests_of_a_buildx_
     assert_eq!(active(&fake), range(1, 5));
     assert_whole(&fake);
     assert!(
-        run.summary.contains("part of a kept image 4"),
+        run.summary.contains("kept because of a kept image: 4"),
         "{}",
         run.summary
     );
@@ -230,7 +230,7 @@ fn an_unreadable_kept_manifest_fails_closed_for_every_untagged_version() {
         "{}",
         run.log
     );
-    assert!(run.summary.contains("fail closed 2"), "{}", run.summary);
+    assert!(run.summary.contains("fail closed: 2"), "{}", run.summary);
     assert_whole(&fake);
 }
 
@@ -258,7 +258,7 @@ fn restoring_an_index_restores_its_children_and_signature() {
     assert_eq!(run.outcome_of(3), "restored");
     assert!(run.summary.contains("└ linux/arm64"), "{}", run.summary);
     assert!(
-        run.summary.contains("6 listed · 6 selected · kept: none"),
+        run.summary.contains("6 listed · 6 selected · none kept"),
         "what came back with the index is not counted as kept: {}",
         run.summary
     );

@@ -319,6 +319,6 @@ fn a_listing_the_budget_cannot_finish_is_left_for_the_next_run_without_spending_
     );
     assert!(
         run.log
-            .contains("0 selected versions and 1 packages are left for the next run")
+            .contains("0 selected versions and 1 package are left for the next run")
     );
 }

@@ -19,3 +19,4 @@ mod restore;
 mod rules;
 mod scopes;
 mod state;
+mod summary;
