@@ -86,8 +86,13 @@ pub async fn images_plan<W: std::io::Write>(
         .filter(|planned| known.contains_key(&planned.version.name))
         .count();
     if unreadable < read.len() {
+        let cached = if config.state_file.is_some() {
+            format!(", {from_state} known from the state file")
+        } else {
+            String::new()
+        };
         log.info(&format!(
-            "{} read from {}/{repository}, {unreadable} unreadable, {from_state} known from the state file",
+            "{} read from {}/{repository}, {unreadable} unreadable{cached}",
             plural(read.len().saturating_sub(from_state), "manifest"),
             config.registry_url
         ));
