@@ -9,7 +9,7 @@ use std::time::SystemTime;
 use serde_json::json;
 
 use super::sanitize::Sanitizer;
-use super::{age, timestamp};
+use super::{age, plural, timestamp};
 use crate::model::image::short_digest;
 use crate::model::version::{PackageType, Version};
 use crate::policy::audit::{Audit, Broken, Counts, Image, Target};
@@ -115,9 +115,11 @@ impl AuditReport {
     /// The step summary.
     pub fn summary(&self, clean: &Sanitizer) -> String {
         let mut out = format!(
-            "## package-janitor audit: {} {} packages of {}\n\nNothing was changed.\n",
-            self.packages.len(),
-            self.package_type,
+            "## package-janitor audit: {} of {}\n\nNothing was changed.\n",
+            plural(
+                self.packages.len(),
+                &format!("{} package", self.package_type)
+            ),
             clean.code(&self.owner)
         );
         if !self.ignored.is_empty() {
@@ -243,14 +245,14 @@ fn counts_line(counts: &Counts, now: SystemTime) -> String {
         _ => String::new(),
     };
     format!(
-        "{} versions ({} tagged, {} untagged): {} images, {} platform manifests, {} artifacts, {} orphans, {} broken{span}\n",
-        counts.versions,
+        "{} ({} tagged, {} untagged): {}, {}, {}, {}, {} broken{span}\n",
+        plural(counts.versions, "version"),
         counts.tagged,
         counts.untagged,
-        counts.images,
-        counts.platforms,
-        counts.artifacts,
-        counts.orphans,
+        plural(counts.images, "image"),
+        plural(counts.platforms, "platform manifest"),
+        plural(counts.artifacts, "artifact"),
+        plural(counts.orphans, "orphan"),
         counts.broken
     )
 }
@@ -271,7 +273,7 @@ fn package_section(package: &PackageAudit, now: SystemTime, clean: &Sanitizer) -
                 newest: versions.iter().map(|v| v.created_at).max(),
                 ..Counts::default()
             };
-            let _ = write!(out, "{} versions", counts.versions);
+            let _ = write!(out, "{}", plural(counts.versions, "version"));
             if let (Some(oldest), Some(newest)) = (counts.oldest, counts.newest) {
                 let _ = write!(
                     out,
@@ -459,6 +461,38 @@ mod tests {
     use crate::policy::audit::audit;
     use crate::policy::images::Manifests;
     use crate::registry::manifest::{Child, Manifest};
+
+    #[test]
+    fn the_counts_line_says_one_of_each_in_the_singular_and_more_in_the_plural() {
+        let each = |n: usize| Counts {
+            versions: n,
+            tagged: n,
+            untagged: n,
+            images: n,
+            platforms: n,
+            artifacts: n,
+            orphans: n,
+            broken: n,
+            oldest: None,
+            newest: None,
+        };
+        for (n, expected) in [
+            (
+                1,
+                "1 version (1 tagged, 1 untagged): 1 image, 1 platform manifest, 1 artifact, 1 orphan, 1 broken\n",
+            ),
+            (
+                2,
+                "2 versions (2 tagged, 2 untagged): 2 images, 2 platform manifests, 2 artifacts, 2 orphans, 2 broken\n",
+            ),
+            (
+                0,
+                "0 versions (0 tagged, 0 untagged): 0 images, 0 platform manifests, 0 artifacts, 0 orphans, 0 broken\n",
+            ),
+        ] {
+            assert_eq!(counts_line(&each(n), UNIX_EPOCH), expected, "{n} of each");
+        }
+    }
 
     fn version(id: u64, tags: &[&str]) -> Version {
         let at = UNIX_EPOCH + Duration::from_secs(1_000_000 - id);

@@ -17,7 +17,7 @@ use crate::policy::images::Manifests;
 use crate::registry::{self, Patience, Registry};
 use crate::report::audit::{AuditReport, Conflicts, Found, PackageAudit};
 use crate::report::log::Log;
-use crate::report::summary;
+use crate::report::{plural, summary};
 
 /// Audit every package and report. `Ok(false)`: a package could not be audited, or
 /// `fail-on-broken` is set and an image is broken (exit code 1).
@@ -115,10 +115,11 @@ pub async fn run<W: std::io::Write>(
     }
     let failed = report.packages.iter().filter(|p| p.found.is_err()).count();
     log.info(&format!(
-        "package-janitor: audited {} packages: {} broken tags, {} orphans, {failed} packages failed; nothing was changed",
-        report.packages.len(),
-        broken.len(),
-        report.orphan_ids().len()
+        "package-janitor: audited {}: {}, {}, {} failed; nothing was changed",
+        plural(report.packages.len(), "package"),
+        plural(broken.len(), "broken tag"),
+        plural(report.orphan_ids().len(), "orphan"),
+        plural(failed, "package")
     ));
     outputs_written.and(summary_written)?;
     let broken_fails = config.fail_on_broken && !broken.is_empty();

@@ -20,7 +20,7 @@ use crate::policy::images;
 use crate::policy::plan::{Plan, PlannedVersion};
 use crate::registry::Registry;
 use crate::report::log::Log;
-use crate::report::timestamp;
+use crate::report::{plural, timestamp};
 
 use super::cancel::{CANCELLED, Cancel};
 
@@ -285,7 +285,11 @@ pub async fn execute<W: std::io::Write>(
                 rule,
             });
             if last_progress.elapsed() >= PROGRESS_EVERY {
-                log.info(&format!("progress: {}/{total} versions", entries.len()));
+                log.info(&format!(
+                    "progress: {}/{}",
+                    entries.len(),
+                    plural(total, "version")
+                ));
                 last_progress = Instant::now();
             }
         }

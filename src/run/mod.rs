@@ -808,8 +808,11 @@ async fn list_across_runs<W: std::io::Write>(
         undecided: usize::try_from(listing.total).unwrap_or(usize::MAX).max(1),
     };
     log.warning(&format!(
-        "package `{name}`: left for the next run: {unfinished} ({} versions seen, none decided yet; the listing carries on next run)",
-        listing.total
+        "package `{name}`: left for the next run: {unfinished} ({} seen, none decided yet; the listing carries on next run)",
+        plural(
+            usize::try_from(listing.total).unwrap_or(usize::MAX),
+            "version"
+        )
     ));
     Err(anyhow::Error::new(unfinished))
 }

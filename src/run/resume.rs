@@ -10,6 +10,7 @@ use futures_util::StreamExt;
 
 use crate::github::{ApiError, GitHub, Namespace, PER_PAGE, VersionState};
 use crate::model::version::{PackageType, Version};
+use crate::report::plural;
 use crate::state::PackageState;
 
 /// Requests kept back for the next run's refresh: page 1, the last page and one more.
@@ -136,8 +137,9 @@ pub async fn list(
             versions.append(&mut saved.versions);
         } else {
             relisted = Some(format!(
-                "the package has {total} versions, and the state file expected {expected} \
+                "the package has {}, and the state file expected {expected} \
                  ({} known, {} new)",
+                plural(usize::try_from(total).unwrap_or(usize::MAX), "version"),
                 saved.total,
                 new.len()
             ));

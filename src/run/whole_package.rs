@@ -14,6 +14,7 @@ use crate::model::outcome::{Entry, Outcome, PackageEntry};
 use crate::model::version::Version;
 use crate::policy::plan::{Decision, Plan};
 use crate::report::log::Log;
+use crate::report::plural;
 
 /// Whether the plan selects every active version it listed, and at least one.
 pub fn fully_selected(plan: &Plan) -> bool {
@@ -109,8 +110,9 @@ pub async fn delete<W: std::io::Write>(
     };
     if dry_run {
         log.info(&format!(
-            "{}: would delete the package, with its {count} versions",
-            target.name
+            "{}: would delete the package, with its {}",
+            target.name,
+            plural(count, "version")
         ));
         return Some(WholeDelete {
             entry: PackageEntry {
@@ -128,8 +130,9 @@ pub async fn delete<W: std::io::Write>(
     let versions = match &outcome {
         Outcome::Deleted => {
             log.info(&format!(
-                "{}: deleted the package, with its {count} versions",
-                target.name
+                "{}: deleted the package, with its {}",
+                target.name,
+                plural(count, "version")
             ));
             Some(with_package(Outcome::DeletedWithPackage))
         }
@@ -292,8 +295,8 @@ pub async fn revive<W: std::io::Write>(
     back.sort_by_key(|version| (version.created_at, version.id));
     entry.version_ids = back.iter().map(|version| version.id).collect();
     log.info(&format!(
-        "package `{name}` was deleted: restored it, and {} versions came back with it",
-        back.len()
+        "package `{name}` was deleted: restored it, and {} came back with it",
+        plural(back.len(), "version")
     ));
     let versions = back.into_iter().map(came_back).collect();
     Some(Revived { entry, versions })

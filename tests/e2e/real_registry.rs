@@ -2,7 +2,11 @@
 //! images built `FROM scratch` with buildah and signed with skopeo; the fake serves that
 //! repository's manifests as package versions and deletes there; the real binary cleans up;
 //! `skopeo copy --all` proves every kept tag still pulls whole and the registry lost exactly
-//! what the run reported.
+//! what the run reported. An audit before the cleanup finds nothing broken, sends no
+//! mutating request and names as orphans exactly what the cleanup deletes; each cleanup runs
+//! with `verify: true`; and once a platform manifest of `legacy` is deleted in the registry
+//! behind the fake's back, an audit reports exactly `legacy` broken and a verified cleanup
+//! fails naming it.
 //!
 //! Needs `docker-registry`, `skopeo` and `buildah` (Debian packages of those names; `.ci/run`
 //! installs them). Without them the test prints `SKIPPED: …` and passes, except under
@@ -85,14 +89,38 @@ fn a_cleanup_of_a_real_registry_deletes_exactly_the_reported_manifests_and_every
         "the fake lists every manifest in the registry, tagged or not"
     );
 
+    // An audit first: nothing is broken, and its orphans are what the cleanup below deletes.
+    let audited = lab.janitor(&fake).input("mode", "audit").finish();
+    audited.assert_success();
+    assert_eq!(audited.outputs["broken"], "[]", "{}", audited.summary);
+    let mutations: Vec<String> = fake
+        .requests()
+        .into_iter()
+        .filter(|request| request.method != "GET" && request.method != "HEAD")
+        .map(|request| format!("{} {}", request.method, request.path))
+        .collect();
+    assert!(
+        mutations.is_empty(),
+        "an audit changes nothing: {mutations:?}"
+    );
+    lab.assert_registry_holds(&fake, everything.clone());
+
     // Untagged manifests no kept image needs: the ghost with its signature and SBOM, and
     // the partial push. Platform manifests of kept indexes and the SBOM of v1.0.0 stay.
     let first = lab
         .janitor(&fake)
         .input("tag-state", "untagged")
         .input("delete-orphans", "true")
+        .input("verify", "true")
         .finish();
     first.assert_success();
+    assert_eq!(
+        orphans(&audited),
+        first.ids().into_iter().collect::<BTreeSet<u64>>(),
+        "the audit's orphans are the cleanup's deletions"
+    );
+    // v0.1.0, v1.0.0, legacy, latest; the `sha256-….sig` tags are artifacts, not counted.
+    assert_verified(&first, 4);
     let ghost_and_partial: BTreeSet<String> = [ghost.all(), vec![ghost_sbom], partial.all()]
         .concat()
         .into_iter()
@@ -112,8 +140,10 @@ fn a_cleanup_of_a_real_registry_deletes_exactly_the_reported_manifests_and_every
         .janitor(&fake)
         .input("tag-regex", r"^v\d")
         .input("older-than", "30d")
+        .input("verify", "true")
         .finish();
     second.assert_success();
+    assert_verified(&second, 3);
     let old_release: BTreeSet<String> = old.all().into_iter().collect();
     assert_eq!(
         names(&fake, &second.ids()),
@@ -149,6 +179,78 @@ fn a_cleanup_of_a_real_registry_deletes_exactly_the_reported_manifests_and_every
         "the SBOM of v1.0.0 stays"
     );
     assert_eq!(fake.broken_images("acme", "app"), Vec::<String>::new());
+
+    // A platform manifest of `legacy` deleted in the registry, behind the fake's back.
+    let lost = &legacy.platforms[0];
+    lab.skopeo(&[
+        "delete",
+        "--tls-verify=false",
+        &format!("docker://{}@{lost}", lab.repository),
+    ])
+    .unwrap_or_else(|error| panic!("{error}"));
+    let requests_before = fake.requests().len();
+    let audited = lab.janitor(&fake).input("mode", "audit").finish();
+    audited.assert_success();
+    let broken: Vec<Value> =
+        serde_json::from_str(&audited.outputs["broken"]).expect("broken is a JSON array");
+    assert_eq!(broken.len(), 1, "{broken:?}");
+    assert_eq!(broken[0]["tag"], "legacy");
+    assert_eq!(
+        broken[0]["id"].as_u64(),
+        mirrored_version_id(&legacy.index),
+        "{broken:?}"
+    );
+    assert_eq!(broken[0]["missing"], json!([lost]), "{broken:?}");
+    let mutations: Vec<String> = fake.requests()[requests_before..]
+        .iter()
+        .filter(|request| request.method != "GET" && request.method != "HEAD")
+        .map(|request| format!("{} {}", request.method, request.path))
+        .collect();
+    assert!(
+        mutations.is_empty(),
+        "an audit changes nothing: {mutations:?}"
+    );
+
+    let third = lab
+        .janitor(&fake)
+        .input("tag-regex", r"^v\d")
+        .input("older-than", "30d")
+        .input("verify", "true")
+        .finish();
+    third.assert_failure();
+    let broken: Vec<Value> =
+        serde_json::from_str(&third.outputs["broken"]).expect("broken is a JSON array");
+    let tags: Vec<&Value> = broken.iter().map(|entry| &entry["tag"]).collect();
+    assert_eq!(tags, vec!["legacy"], "{broken:?}");
+    assert!(
+        third
+            .log
+            .lines()
+            .any(|line| line.starts_with("::error::") && line.contains("`legacy`")),
+        "{}",
+        third.log
+    );
+}
+
+/// The ids an audit's `orphans` output lists.
+fn orphans(audit: &Finished) -> BTreeSet<u64> {
+    audit.outputs["orphans"]
+        .split(',')
+        .filter(|id| !id.is_empty())
+        .map(|id| id.parse().expect("an id"))
+        .collect()
+}
+
+/// A `verify: true` run found every one of its `kept` tags whole.
+#[track_caller]
+fn assert_verified(run: &Finished, kept: usize) {
+    assert_eq!(run.outputs["broken"], "[]", "{}", run.summary);
+    assert!(
+        run.summary
+            .ends_with(&format!("\nverified: {kept} tags pull whole\n")),
+        "{}",
+        run.summary
+    );
 }
 
 #[test]
