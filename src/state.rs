@@ -11,6 +11,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Write};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
@@ -50,8 +51,9 @@ pub struct PackageState {
     /// Pages listed so far, and how many the listing had when it last asked.
     pub pages_listed: u32,
     pub pages_total: u32,
-    /// Manifests read before, by digest: content-addressed, so they never change.
-    pub manifests: HashMap<String, Manifest>,
+    /// Manifests read before, by digest: content-addressed, so they never change. Shared
+    /// with the run's image graph rather than copied (100k manifests at the largest).
+    pub manifests: HashMap<String, Arc<Manifest>>,
 }
 
 impl PackageState {
@@ -438,7 +440,7 @@ impl StoredPackage<String> {
                             artifact_type,
                             subject,
                         };
-                        (digest, manifest)
+                        (digest, Arc::new(manifest))
                     },
                 )
                 .collect(),
@@ -516,7 +518,7 @@ mod tests {
                 } else {
                     Manifest::default()
                 };
-                (version.name.clone(), manifest)
+                (version.name.clone(), Arc::new(manifest))
             })
             .collect();
         let pages_total = count.div_ceil(100) as u32;
