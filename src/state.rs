@@ -11,7 +11,6 @@
 use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Write};
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
@@ -51,9 +50,8 @@ pub struct PackageState {
     /// Pages listed so far, and how many the listing had when it last asked.
     pub pages_listed: u32,
     pub pages_total: u32,
-    /// Manifests read before, by digest: content-addressed, so they never change. Shared
-    /// with the run's image graph rather than copied (100k manifests at the largest).
-    pub manifests: HashMap<String, Arc<Manifest>>,
+    /// Manifests read before, by digest: content-addressed, so they never change.
+    pub manifests: HashMap<String, Manifest>,
 }
 
 impl PackageState {
@@ -440,7 +438,7 @@ impl StoredPackage<String> {
                             artifact_type,
                             subject,
                         };
-                        (digest, Arc::new(manifest))
+                        (digest, manifest)
                     },
                 )
                 .collect(),
@@ -518,7 +516,7 @@ mod tests {
                 } else {
                     Manifest::default()
                 };
-                (version.name.clone(), Arc::new(manifest))
+                (version.name.clone(), manifest)
             })
             .collect();
         let pages_total = count.div_ceil(100) as u32;

@@ -667,11 +667,7 @@ mod registry {
                 .collect::<Vec<_>>();
             let reads = prop::collection::vec(read(n), n as usize);
             (versions, reads).prop_map(|(versions, reads)| {
-                let manifests = versions
-                    .iter()
-                    .map(|v| v.id)
-                    .zip(reads.into_iter().map(|read| read.map(Into::into)))
-                    .collect();
+                let manifests = versions.iter().map(|v| v.id).zip(reads).collect();
                 (versions, manifests)
             })
         })

@@ -27,7 +27,6 @@
 //!   unknown, so no untagged version is deleted (nor anything that depends on one).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::config::Policy;
@@ -39,9 +38,8 @@ use crate::registry::manifest::{Child, Manifest};
 /// Artifact types of GitHub artifact attestations start with this.
 const SIGSTORE_BUNDLE: &str = "application/vnd.dev.sigstore.bundle";
 
-/// What reading a version's manifest gave: the manifest (shared with the run state's cache,
-/// not copied), or why it could not be read.
-pub type Manifests = HashMap<u64, Result<Arc<Manifest>, String>>;
+/// What reading a version's manifest gave: the manifest, or why it could not be read.
+pub type Manifests = HashMap<u64, Result<Manifest, String>>;
 
 /// The graph of one package: for every version (by plan index), its parents with the role
 /// it has under each, and, for an artifact whose subject is not in the package, that subject.
@@ -513,13 +511,9 @@ mod tests {
     }
 
     fn run(case: &Case) -> Plan {
-        let mut manifests: Manifests = case
-            .versions
-            .iter()
-            .map(|v| (v.id, Ok(image().into())))
-            .collect();
+        let mut manifests: Manifests = case.versions.iter().map(|v| (v.id, Ok(image()))).collect();
         for (id, manifest) in &case.manifests {
-            manifests.insert(*id, Ok(manifest.clone().into()));
+            manifests.insert(*id, Ok(manifest.clone()));
         }
         for id in &case.unreadable {
             manifests.insert(*id, Err("GET … answered 500".into()));
@@ -1097,16 +1091,16 @@ mod tests {
         let mut manifests: Manifests = plan
             .versions
             .iter()
-            .map(|planned| (planned.version.id, Ok(image().into())))
+            .map(|planned| (planned.version.id, Ok(image())))
             .collect();
         let v1 = with_attestation(
             index(&[(2, Some("linux/amd64")), (3, Some("linux/arm64"))]),
             4,
             2,
         );
-        manifests.insert(1, Ok(v1.into()));
+        manifests.insert(1, Ok(v1));
         manifests.insert(7, Err("500".into()));
-        manifests.insert(9, Ok(github_attestation(1).into()));
+        manifests.insert(9, Ok(github_attestation(1)));
         let mut images: Vec<u64> = top_level_images(&plan, &manifests).into_iter().collect();
         images.sort_unstable();
         assert_eq!(images, vec![1, 6, 7, 8]);

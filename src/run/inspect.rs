@@ -4,7 +4,6 @@
 //! not be read.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use futures_util::StreamExt;
 
@@ -36,7 +35,7 @@ pub async fn images_plan<W: std::io::Write>(
     config: &Config,
     env: &Environment,
     plan: Plan,
-    known: Option<&mut HashMap<String, Arc<Manifest>>>,
+    known: Option<&mut HashMap<String, Manifest>>,
     log: &mut Log<W>,
 ) -> anyhow::Result<Plan> {
     if config.mode != Mode::Delete || (plan.order.is_empty() && !config.delete_orphans) {
@@ -73,14 +72,12 @@ pub async fn images_plan<W: std::io::Write>(
         if let Some(Ok(manifest)) = read.get(&planned.version.id) {
             known
                 .entry(planned.version.name.clone())
-                .or_insert_with(|| Arc::clone(manifest));
+                .or_insert_with(|| manifest.clone());
         }
     }
-    // One map for the graph, sharing the manifests with the state's cache: at 100k
-    // versions a second copy of every manifest is what pushed the run past 100 MB.
     let manifests: Manifests = read
-        .into_iter()
-        .map(|(id, read)| (id, read.map_err(|err| err.reason())))
+        .iter()
+        .map(|(id, read)| (*id, read.clone().map_err(|err| err.reason())))
         .collect();
     let rules = Rules {
         policy: &config.policy,
@@ -102,7 +99,7 @@ pub async fn images_plan<W: std::io::Write>(
         "{} selected after following the images (the policy selected {by_policy})",
         plan.order.len()
     ));
-    warn_unreadable(repository, &plan, &manifests, log);
+    warn_unreadable(repository, &plan, &read, log);
     let closed_by = plan
         .versions
         .iter()
@@ -111,8 +108,8 @@ pub async fn images_plan<W: std::io::Write>(
             _ => None,
         });
     if let Some(id) = closed_by {
-        let why = match manifests.get(&id) {
-            Some(Err(why)) => why.clone(),
+        let why = match read.get(&id) {
+            Some(Err(err)) => err.reason(),
             _ => "it was not read".to_string(),
         };
         log.warning(&format!(
@@ -127,15 +124,15 @@ pub async fn images_plan<W: std::io::Write>(
 fn warn_unreadable<W: std::io::Write>(
     repository: &str,
     plan: &Plan,
-    manifests: &Manifests,
+    read: &HashMap<u64, Result<Manifest, RegistryError>>,
     log: &mut Log<W>,
 ) {
     let mut first = None;
     for planned in &plan.versions {
         let id = planned.version.id;
-        let why = match manifests.get(&id) {
+        let why = match read.get(&id) {
             Some(Ok(_)) => continue,
-            Some(Err(why)) => why.clone(),
+            Some(Err(err)) => err.reason(),
             None => "it was not read".to_string(),
         };
         let fate = match planned.decision {
@@ -151,32 +148,29 @@ fn warn_unreadable<W: std::io::Write>(
         first.get_or_insert(why);
     }
     if let Some(why) = first
-        && manifests.values().all(Result::is_err)
+        && read.values().all(Result::is_err)
     {
         log.warning(&format!(
             "{repository}: none of the {} manifests could be read (the first: {why}), so no version is deleted by the policy in this run. Check input `registry-url` and that the token may read this package.",
-            manifests.len()
+            read.len()
         ));
     }
 }
 
 /// The manifest of every listed version, read by digest, at most [`READS_AT_ONCE`] at a time;
 /// digests in `known` are taken from there (content-addressed, so they cannot have
-/// changed) and shared, not copied. Each read done advances the log's progress bar.
+/// changed). Each read done advances the log's progress bar.
 async fn read_manifests<W: std::io::Write>(
     registry: &Registry,
     repository: &str,
     plan: &Plan,
-    known: &HashMap<String, Arc<Manifest>>,
+    known: &HashMap<String, Manifest>,
     log: &mut Log<W>,
-) -> HashMap<u64, Result<Arc<Manifest>, RegistryError>> {
+) -> HashMap<u64, Result<Manifest, RegistryError>> {
     let reads = plan.versions.iter().map(|planned| async move {
         let read = match known.get(&planned.version.name) {
-            Some(manifest) => Ok(Arc::clone(manifest)),
-            None => registry
-                .manifest(repository, &planned.version.name)
-                .await
-                .map(Arc::new),
+            Some(manifest) => Ok(manifest.clone()),
+            None => registry.manifest(repository, &planned.version.name).await,
         };
         (planned.version.id, read)
     });
