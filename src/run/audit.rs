@@ -17,7 +17,7 @@ use crate::policy::images::Manifests;
 use crate::registry::{self, Patience, Registry};
 use crate::report::audit::{AuditReport, Conflicts, Found, PackageAudit};
 use crate::report::log::Log;
-use crate::report::{plural, summary};
+use crate::report::plural;
 
 /// Audit every package and report. `Ok(false)`: a package could not be audited, or
 /// `fail-on-broken` is set and an image is broken (exit code 1).
@@ -92,15 +92,7 @@ pub async fn run<W: std::io::Write>(
             Ok(())
         }
     };
-    let summary_written = match &env.summary_path {
-        Some(path) => summary::append_to(path, &markdown),
-        None => {
-            log.group("summary (GITHUB_STEP_SUMMARY is not set)");
-            log.block(&markdown);
-            log.end_group();
-            Ok(())
-        }
-    };
+    let summary_written = super::write_summary(env, &markdown, log);
     let broken = report.broken();
     for (package, broken) in &broken {
         let message = format!(

@@ -1049,15 +1049,7 @@ fn finish<W: std::io::Write>(
             Ok(())
         }
     };
-    let summary_written = match &env.summary_path {
-        Some(path) => summary::append_to(path, &markdown),
-        None => {
-            log.group("summary (GITHUB_STEP_SUMMARY is not set)");
-            log.block(&markdown);
-            log.end_group();
-            Ok(())
-        }
-    };
+    let summary_written = write_summary(env, &markdown, log);
     if let Some(interrupted) = &report.interrupted {
         log.error(&format!(
             "the run was cut short: {interrupted}. What was done is in the outputs and the summary; run again for the rest."
@@ -1112,6 +1104,24 @@ fn finish<W: std::io::Write>(
         log.error(&format!("{err:#}"));
     }
     outputs_written.and(summary_written)
+}
+
+/// Append the summary to `GITHUB_STEP_SUMMARY`, or print it to the log when the run is
+/// not under Actions.
+fn write_summary<W: std::io::Write>(
+    env: &Environment,
+    markdown: &str,
+    log: &mut Log<W>,
+) -> anyhow::Result<()> {
+    match &env.summary_path {
+        Some(path) => summary::append_to(path, markdown),
+        None => {
+            log.group("summary (GITHUB_STEP_SUMMARY is not set)");
+            log.block(markdown);
+            log.end_group();
+            Ok(())
+        }
+    }
 }
 
 #[cfg(test)]
