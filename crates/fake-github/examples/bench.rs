@@ -13,6 +13,8 @@
 //! apart (5 points each). Wall time, which adds process start, the last answer's latency
 //! and the reports, is compared with it. `--deletes 0` measures the listing alone.
 
+mod measure;
+
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -139,10 +141,7 @@ fn run(binary: &str, versions: u64, deletes: u64) -> anyhow::Result<Row> {
         .stdout(std::process::Stdio::null())
         .spawn()
         .with_context(|| format!("cannot start {binary}"))?;
-    let pid = child.id();
-    let watcher = std::thread::spawn(move || peak_rss(pid));
-    let status = wait_with_rusage(pid)?.0;
-    let peak_rss_kib = watcher.join().unwrap_or(0);
+    let (status, peak_rss_kib) = measure::wait_measured(child)?;
     let wall = started.elapsed();
     ensure!(status == 0, "{binary} exited with status {status}");
     let written = std::fs::read_to_string(&output)?;
@@ -220,51 +219,6 @@ fn minimum(pages: u64, deletes: u64) -> Duration {
         next = last + MUTATION_SPACING;
     }
     last
-}
-
-/// The child's peak RSS (KiB), from `VmHWM` in /proc, read every 2 ms until it exits.
-/// Not wait4's `ru_maxrss`: Linux carries the spawning process's high-water mark over
-/// `exec` (the fake in this process holds every version and request), so that figure is
-/// the bench's, not the janitor's.
-fn peak_rss(pid: u32) -> i64 {
-    let path = format!("/proc/{pid}/status");
-    let mut peak = 0;
-    while let Ok(status) = std::fs::read_to_string(&path) {
-        let hwm = status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmHWM:"))
-            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok());
-        match hwm {
-            Some(kib) => peak = peak.max(kib),
-            // A zombie has no memory lines any more: it has exited.
-            None if peak > 0 => break,
-            None => {}
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    peak
-}
-
-/// Waits for the child and returns its exit status and its `ru_maxrss` (KiB, see
-/// [`peak_rss`] for why that is not the janitor's own figure).
-fn wait_with_rusage(pid: u32) -> anyhow::Result<(i32, i64)> {
-    let pid = libc::pid_t::try_from(pid)?;
-    let mut status = 0;
-    // SAFETY: zeroed rusage is a valid value; wait4 only writes into the two pointers,
-    // which live for the whole call.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    ensure!(
-        waited == pid,
-        "wait4 failed: {}",
-        std::io::Error::last_os_error()
-    );
-    let code = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        -1
-    };
-    Ok((code, usage.ru_maxrss))
 }
 
 fn print_table(rows: &[Row]) {

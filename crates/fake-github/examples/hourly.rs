@@ -15,6 +15,8 @@
 //! Scenario 2: a dry run twice on an unchanged container package of `unchanged` versions:
 //! the registry reads of each.
 
+mod measure;
+
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
@@ -217,10 +219,7 @@ fn run_once(
         .stdout(std::process::Stdio::null())
         .spawn()
         .with_context(|| format!("cannot start {binary}"))?;
-    let pid = child.id();
-    let watcher = std::thread::spawn(move || peak_rss(pid));
-    let (status, _) = wait_with_rusage(pid)?;
-    let peak_rss_kib = watcher.join().unwrap_or(0);
+    let (status, peak_rss_kib) = measure::wait_measured(child)?;
     ensure!(status == 0, "{binary} exited with status {status}");
     let requests = fake.requests();
     let new = &requests[*seen..];
@@ -253,48 +252,4 @@ fn run_once(
         left: value("left-count").parse().context("left-count")?,
         peak_rss_kib,
     })
-}
-
-/// The child's peak RSS (KiB), from `VmHWM` in /proc, read every 2 ms until it exits.
-/// Not wait4's `ru_maxrss`: Linux carries the spawning process's high-water mark over
-/// `exec` (the fake in this process holds 100k versions and every request), so that
-/// figure is the bench's, not the janitor's.
-fn peak_rss(pid: u32) -> i64 {
-    let path = format!("/proc/{pid}/status");
-    let mut peak = 0;
-    while let Ok(status) = std::fs::read_to_string(&path) {
-        let hwm = status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmHWM:"))
-            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok());
-        match hwm {
-            Some(kib) => peak = peak.max(kib),
-            // A zombie has no memory lines any more: it has exited.
-            None if peak > 0 => break,
-            None => {}
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    peak
-}
-
-/// Waits for the child and returns its exit status and peak RSS (KiB), from wait4.
-fn wait_with_rusage(pid: u32) -> anyhow::Result<(i32, i64)> {
-    let pid = libc::pid_t::try_from(pid)?;
-    let mut status = 0;
-    // SAFETY: zeroed rusage is a valid value; wait4 only writes into the two pointers,
-    // which live for the whole call.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    ensure!(
-        waited == pid,
-        "wait4 failed: {}",
-        std::io::Error::last_os_error()
-    );
-    let code = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        -1
-    };
-    Ok((code, usage.ru_maxrss))
 }
