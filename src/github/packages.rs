@@ -94,17 +94,7 @@ impl GitHub {
             None => None,
         };
         if let Some((last, count)) = pages {
-            if count > MAX_VERSION_PAGES {
-                return Err(ApiError::new(
-                    Method::Get,
-                    &first,
-                    Some(200),
-                    format!(
-                        "the last page link claims {count} pages of versions, more than any \
-                         plausible package ({MAX_VERSION_PAGES}); the listing was not trusted"
-                    ),
-                ));
-            }
+            plausible_pages(&first, count)?;
             self.ensure_budget_for(count.saturating_sub(1), &first)?;
             // Sized once from the bounded page count, so the list never over-allocates.
             let more = usize::try_from(count.saturating_sub(1)).unwrap_or(0);
@@ -166,17 +156,7 @@ impl GitHub {
             None if response.next.is_some() => page.saturating_add(1),
             None => page,
         };
-        if pages > MAX_VERSION_PAGES {
-            return Err(ApiError::new(
-                Method::Get,
-                &route,
-                Some(200),
-                format!(
-                    "the answer says the listing has {pages} pages, more than any plausible \
-                     package ({MAX_VERSION_PAGES}); the listing was not trusted"
-                ),
-            ));
-        }
+        plausible_pages(&route, pages)?;
         Ok((
             decode_versions(&route, &response.body, package_type)?,
             pages,
@@ -312,6 +292,22 @@ struct DockerMetadata {
     tag: Option<Vec<String>>,
     #[serde(default)]
     tags: Option<Vec<String>>,
+}
+
+/// Refuse a page count beyond any plausible package before anything is reserved for it.
+fn plausible_pages(route: &str, count: u32) -> Result<(), ApiError> {
+    if count <= MAX_VERSION_PAGES {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        Method::Get,
+        route,
+        Some(200),
+        format!(
+            "the last page link claims {count} pages of versions, more than any plausible \
+             package ({MAX_VERSION_PAGES}); the listing was not trusted"
+        ),
+    ))
 }
 
 /// A page of versions, decoded and reduced at once so no response body outlives its page.

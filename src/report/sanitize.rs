@@ -14,6 +14,8 @@ use std::sync::Arc;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE};
 
+use crate::github::percent_encode;
+
 /// What a redacted secret is replaced with, as the runner's own masking shows it.
 pub const REDACTED: &str = "***";
 
@@ -297,19 +299,6 @@ fn is_blank(ch: char) -> bool {
 
 fn is_base64(ch: char) -> bool {
     ch.is_ascii_alphanumeric() || matches!(ch, '+' | '/' | '-' | '_' | '=')
-}
-
-/// Percent-encode every byte but ASCII letters, digits and `keep`.
-fn percent_encode(text: &str, keep: &[u8]) -> String {
-    let mut encoded = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || keep.contains(&byte) {
-            encoded.push(char::from(byte));
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    encoded
 }
 
 #[cfg(test)]

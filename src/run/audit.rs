@@ -10,11 +10,10 @@ use super::environment::Environment;
 use super::inspect::read_manifests;
 use crate::config::{Config, Policy, TagState};
 use crate::github::{GitHub, VersionState};
-use crate::model::version::PackageType;
 use crate::owner;
 use crate::policy::audit;
 use crate::policy::images::Manifests;
-use crate::registry::{self, Patience, Registry};
+use crate::registry::{self, Registry};
 use crate::report::audit::{AuditReport, Conflicts, Found, PackageAudit};
 use crate::report::log::Log;
 use crate::report::plural;
@@ -35,14 +34,7 @@ pub async fn run<W: std::io::Write>(
     }
     let known_kind = owner::kind_from_event(env.event_path.as_deref(), &config.owner);
     let (namespace, _, names) = super::find_packages(github, config, known_kind, log).await?;
-    let registry = match config.package_type {
-        PackageType::Container => Some(Registry::new(
-            &config.registry_url,
-            &config.token,
-            Patience::from_pacing(&config.pacing),
-        )?),
-        _ => None,
-    };
+    let registry = super::registry_for(config)?;
     let mut packages = Vec::with_capacity(names.len());
     for name in names {
         log.group(&format!("{} package {name}: audit", config.package_type));

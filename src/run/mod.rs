@@ -295,14 +295,7 @@ async fn prepare<W: std::io::Write>(
             };
         }
     };
-    let registry = match config.package_type {
-        PackageType::Container => Some(Registry::new(
-            &config.registry_url,
-            &config.token,
-            Patience::from_pacing(&config.pacing),
-        )?),
-        _ => None,
-    };
+    let registry = registry_for(config)?;
     if let Some(state) = &state {
         names = state.resume_order(config.package_type, &names);
     }
@@ -1104,6 +1097,18 @@ fn finish<W: std::io::Write>(
         log.error(&format!("{err:#}"));
     }
     outputs_written.and(summary_written)
+}
+
+/// The registry client of a container package's manifests; other types have none.
+fn registry_for(config: &Config) -> anyhow::Result<Option<Registry>> {
+    Ok(match config.package_type {
+        PackageType::Container => Some(Registry::new(
+            &config.registry_url,
+            &config.token,
+            Patience::from_pacing(&config.pacing),
+        )?),
+        _ => None,
+    })
 }
 
 /// Append the summary to `GITHUB_STEP_SUMMARY`, or print it to the log when the run is
