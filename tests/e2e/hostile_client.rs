@@ -31,20 +31,10 @@ fn page(versions: &[String]) -> String {
     format!("[{}]", versions.join(","))
 }
 
-/// The owner lookup every run starts with, and the package itself (live); `None` for any
-/// other route.
+/// The owner lookup every run starts with; `None` for any other route.
 fn owner(request: &Request) -> Option<Reply> {
-    let path = request.path();
-    if path == "/users/acme" {
-        return Some(Reply::json(
-            200,
-            r#"{"login":"acme","type":"Organization"}"#,
-        ));
-    }
-    let package = path
-        .strip_prefix("/orgs/acme/packages/")
-        .is_some_and(|rest| rest.split('/').count() == 2 && rest.ends_with("/app"));
-    (request.method == "GET" && package).then(|| Reply::json(200, r#"{"name":"app"}"#))
+    (request.path() == "/users/acme")
+        .then(|| Reply::json(200, r#"{"login":"acme","type":"Organization"}"#))
 }
 
 fn not_found() -> Reply {
