@@ -134,7 +134,8 @@ pub async fn list(
         let expected = saved.total.saturating_add(new.len() as u64);
         if reached && total == expected {
             versions = new;
-            versions.append(&mut saved.versions);
+            // Taken, so that the saved buffer is freed rather than kept empty.
+            versions.append(&mut std::mem::take(&mut saved.versions));
         } else {
             relisted = Some(format!(
                 "the package has {}, and the state file expected {expected} \
@@ -182,8 +183,9 @@ pub async fn list(
             .unwrap_or(u32::MAX)
             .min(pages)
     };
-    // The versions move to the plan, or back with an unfinished listing: one copy in memory.
-    saved.versions.clear();
+    // The versions move to the plan, or back with an unfinished listing: one copy in memory
+    // (a relisting drops the saved ones, buffer and all).
+    saved.versions = Vec::new();
     saved.total = total;
     saved.pages_listed = pages_listed;
     saved.pages_total = pages;
@@ -207,6 +209,8 @@ pub fn remember(
     saved.versions = versions
         .filter(|version| !deleted.contains(&version.id))
         .collect();
+    // Collected in the plan's buffer, which is twice the size the versions need.
+    saved.versions.shrink_to_fit();
     saved.total = saved.total.saturating_sub(deleted.len() as u64);
     let names: HashSet<&str> = saved
         .versions
