@@ -41,6 +41,36 @@ const SIGSTORE_BUNDLE: &str = "application/vnd.dev.sigstore.bundle";
 /// What reading a version's manifest gave: the manifest, or why it could not be read.
 pub type Manifests = HashMap<u64, Result<Manifest, String>>;
 
+/// Where the graph finds what was read of a version's manifest: the manifest, or why it
+/// could not be read; `None` when it was not read at all (which counts as unreadable).
+pub trait ManifestLookup {
+    fn lookup(&self, version: &Version) -> Option<Result<&Manifest, &str>>;
+}
+
+impl ManifestLookup for Manifests {
+    fn lookup(&self, version: &Version) -> Option<Result<&Manifest, &str>> {
+        self.get(&version.id)
+            .map(|read| read.as_ref().map_err(String::as_str))
+    }
+}
+
+/// The manifests of a run with a state file, held once: those known or read, by digest
+/// (content-addressed, so one entry serves every version of that digest), and why the
+/// others could not be read, by version id.
+pub struct ByDigest<'a> {
+    pub known: &'a HashMap<String, Manifest>,
+    pub unreadable: &'a HashMap<u64, String>,
+}
+
+impl ManifestLookup for ByDigest<'_> {
+    fn lookup(&self, version: &Version) -> Option<Result<&Manifest, &str>> {
+        match self.unreadable.get(&version.id) {
+            Some(why) => Some(Err(why.as_str())),
+            None => self.known.get(&version.name).map(Ok),
+        }
+    }
+}
+
 /// The graph of one package: for every version (by plan index), its parents with the role
 /// it has under each, and, for an artifact whose subject is not in the package, that subject.
 /// The cleanup, the restore and the audit ([`super::audit`]) all read this one graph.
@@ -52,7 +82,7 @@ pub(crate) struct Graph {
 }
 
 impl Graph {
-    pub(crate) fn new(versions: &[PlannedVersion], manifests: &Manifests) -> Graph {
+    pub(crate) fn new(versions: &[PlannedVersion], manifests: &impl ManifestLookup) -> Graph {
         let n = versions.len();
         let by_digest: HashMap<&str, usize> = versions
             .iter()
@@ -66,9 +96,7 @@ impl Graph {
             missing_subject: vec![None; n],
         };
         for (index, planned) in versions.iter().enumerate() {
-            let manifest = manifests
-                .get(&planned.version.id)
-                .and_then(|m| m.as_ref().ok());
+            let manifest = manifests.lookup(&planned.version).and_then(Result::ok);
             for child in manifest.iter().flat_map(|m| &m.children) {
                 if let Some(&child_index) = by_digest.get(child.digest.as_str()) {
                     graph.link(index, child_index, child_role(child));
@@ -152,13 +180,14 @@ pub struct Rules<'a> {
 /// `manifests` holds what was read for each version; a version missing from it counts as
 /// unreadable. Returns the plan with every version decided and a reason for each, the
 /// parents of everything that goes with an image, and parents ordered before children.
-pub fn adjust(mut plan: Plan, manifests: &Manifests, rules: &Rules<'_>) -> Plan {
+pub fn adjust(mut plan: Plan, manifests: &impl ManifestLookup, rules: &Rules<'_>) -> Plan {
     let graph = Graph::new(&plan.versions, manifests);
     let verdict = Verdict::new(&plan.versions, &graph, manifests, rules);
-    let decisions: Vec<_> = (0..plan.versions.len())
-        .map(|index| verdict.decide(index, &plan.versions, &graph, manifests))
-        .collect();
-    for (planned, (decision, reason, relation)) in plan.versions.iter_mut().zip(decisions) {
+    // Decided in place, one at a time: `decide` reads only the versions' records and the
+    // version's own decision, never another's, and a vector of 100k decisions is 12 MB.
+    for index in 0..plan.versions.len() {
+        let (decision, reason, relation) = verdict.decide(index, &plan.versions, &graph, manifests);
+        let planned = &mut plan.versions[index];
         planned.decision = decision;
         if let Some(reason) = reason {
             planned.reason = reason;
@@ -175,7 +204,7 @@ pub fn adjust(mut plan: Plan, manifests: &Manifests, rules: &Rules<'_>) -> Plan 
 /// attestation manifests and artifacts take none: they follow their image. An unreadable
 /// manifest hides what it references, so its children then count as images (as when every
 /// version took a slot).
-pub fn top_level_images(plan: &Plan, manifests: &Manifests) -> HashSet<u64> {
+pub fn top_level_images(plan: &Plan, manifests: &impl ManifestLookup) -> HashSet<u64> {
     let graph = Graph::new(&plan.versions, manifests);
     plan.versions
         .iter()
@@ -188,11 +217,11 @@ pub fn top_level_images(plan: &Plan, manifests: &Manifests) -> HashSet<u64> {
         .collect()
 }
 
-/// Why `id`'s manifest is missing from `manifests`, if it is.
-fn unreadable_reason(manifests: &Manifests, id: u64) -> Option<String> {
-    match manifests.get(&id) {
+/// Why `version`'s manifest is missing from `manifests`, if it is.
+fn unreadable_reason(manifests: &impl ManifestLookup, version: &Version) -> Option<String> {
+    match manifests.lookup(version) {
         Some(Ok(_)) => None,
-        Some(Err(why)) => Some(why.clone()),
+        Some(Err(why)) => Some(why.to_string()),
         None => Some("not read".to_string()),
     }
 }
@@ -215,7 +244,7 @@ impl Verdict {
     fn new(
         versions: &[PlannedVersion],
         graph: &Graph,
-        manifests: &Manifests,
+        manifests: &impl ManifestLookup,
         rules: &Rules<'_>,
     ) -> Verdict {
         let n = versions.len();
@@ -243,12 +272,12 @@ impl Verdict {
                     .version_ids
                     .as_ref()
                     .is_some_and(|ids| ids.contains(&id));
-                !named && unreadable_reason(manifests, id).is_some()
+                !named && unreadable_reason(manifests, &planned.version).is_some()
             })
             .collect();
         let mut kept = graph.reachable((0..n).filter(|&index| by_policy[index] || pinned[index]));
         let unreadable = (0..n).find(|&index| {
-            kept[index] && unreadable_reason(manifests, versions[index].version.id).is_some()
+            kept[index] && unreadable_reason(manifests, &versions[index].version).is_some()
         });
         let mut closed = vec![false; n];
         if unreadable.is_some() {
@@ -275,7 +304,7 @@ impl Verdict {
         index: usize,
         versions: &[PlannedVersion],
         graph: &Graph,
-        manifests: &Manifests,
+        manifests: &impl ManifestLookup,
     ) -> (Decision, Option<Reason>, Option<Relation>) {
         let parents = &graph.parents[index];
         if self.kept[index] {
@@ -283,7 +312,7 @@ impl Verdict {
                 (true, Some(id)) => Some(Reason::FailClosed(id)),
                 _ if self.by_policy[index] => None,
                 _ if self.pinned[index] => {
-                    unreadable_reason(manifests, versions[index].version.id).map(Reason::Unreadable)
+                    unreadable_reason(manifests, &versions[index].version).map(Reason::Unreadable)
                 }
                 _ => parents
                     .iter()
@@ -969,6 +998,69 @@ mod tests {
                 let planned = find(&plan, *id).expect("listed");
                 assert_eq!(planned.reason.to_string(), *reason, "{}: {id}", case.name);
             }
+        }
+    }
+
+    #[test]
+    fn manifests_held_once_by_digest_decide_every_case_as_manifests_by_id_do() {
+        for case in cases() {
+            let by_id = run(&case);
+            let mut known = HashMap::new();
+            let mut unreadable = HashMap::new();
+            for version in &case.versions {
+                if case.unreadable.contains(&version.id) {
+                    unreadable.insert(version.id, "GET … answered 500".to_string());
+                    continue;
+                }
+                let manifest = case
+                    .manifests
+                    .iter()
+                    .find(|(id, _)| *id == version.id)
+                    .map_or_else(image, |(_, manifest)| manifest.clone());
+                known.insert(version.name.clone(), manifest);
+            }
+            let manifests = ByDigest {
+                known: &known,
+                unreadable: &unreadable,
+            };
+            let planned = plan::plan(
+                case.versions.clone(),
+                &case.policy,
+                PackageType::Container,
+                Mode::Delete,
+                now(),
+            );
+            let rules = Rules {
+                policy: &case.policy,
+                now: now(),
+                delete_orphans: case.delete_orphans,
+            };
+            let by_digest = adjust(planned, &manifests, &rules);
+            assert_eq!(by_digest.versions, by_id.versions, "{}", case.name);
+            assert_eq!(by_digest.order, by_id.order, "{}", case.name);
+        }
+    }
+
+    #[test]
+    fn by_digest_an_unreadable_version_keeps_its_reason_and_an_unknown_one_was_not_read() {
+        let known = HashMap::from([(digest(1), image())]);
+        let unreadable = HashMap::from([(2, "GET … answered 500".to_string())]);
+        let manifests = ByDigest {
+            known: &known,
+            unreadable: &unreadable,
+        };
+        let same_digest = Version {
+            id: 9,
+            ..version(1, &[])
+        };
+        let table = [
+            (version(1, &[]), Some(Ok(&image()))),
+            (same_digest, Some(Ok(&image()))),
+            (version(2, &[]), Some(Err("GET … answered 500"))),
+            (version(3, &[]), None),
+        ];
+        for (version, expected) in table {
+            assert_eq!(manifests.lookup(&version), expected, "version {}", version.id);
         }
     }
 

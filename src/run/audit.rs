@@ -2,8 +2,6 @@
 //! (the cleanup's hardened, bounded reads), audit each package over the image graph, and
 //! report. Sends no mutating request, and spends no REST budget beyond listing.
 
-use std::collections::HashMap;
-
 use anyhow::Context;
 
 use super::environment::Environment;
@@ -12,7 +10,6 @@ use crate::config::{Config, Policy, TagState};
 use crate::github::{GitHub, VersionState};
 use crate::owner;
 use crate::policy::audit;
-use crate::policy::images::Manifests;
 use crate::registry::{self, Registry};
 use crate::report::audit::{AuditReport, Conflicts, Found, PackageAudit};
 use crate::report::log::Log;
@@ -153,26 +150,20 @@ async fn audit_package<W: std::io::Write>(
     };
     let repository = registry::repository(&config.owner, name);
     log.progress("reading manifests", versions.len());
-    let read = read_manifests(registry, &repository, versions.iter(), &HashMap::new(), log).await;
+    let read = read_manifests(registry, &repository, versions.iter(), log).await;
     log.progress_done();
-    if let Some(host) = read
-        .values()
-        .find_map(|read| read.as_ref().err()?.untrusted_realm())
-    {
+    if let Some(host) = &read.untrusted_realm {
         anyhow::bail!(
             "{repository}: the registry {} asks for tokens at {host}, which is not its own host over https: the token was not sent, and the package was not audited. Check input `registry-url`.",
             config.registry_url
         );
     }
-    let manifests: Manifests = read
-        .iter()
-        .map(|(id, read)| (*id, read.clone().map_err(|err| err.reason())))
-        .collect();
+    let manifests = read.manifests;
     log.info(&format!(
         "{} manifests read from {}/{repository}, {} unreadable",
-        read.len(),
+        manifests.len(),
         config.registry_url,
-        read.values().filter(|read| read.is_err()).count()
+        manifests.values().filter(|read| read.is_err()).count()
     ));
     Ok(Found::Container(audit::audit(
         versions, &manifests, env.now,

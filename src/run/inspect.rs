@@ -11,7 +11,7 @@ use super::environment::Environment;
 use crate::config::{Config, Mode};
 use crate::model::image::describe_image;
 use crate::model::version::Version;
-use crate::policy::images::{self, Manifests, Rules};
+use crate::policy::images::{self, ByDigest, ManifestLookup, Manifests, Rules};
 use crate::policy::plan::{self, Decision, Plan, Reason};
 use crate::registry::{Manifest, Registry, RegistryError};
 use crate::report::log::Log;
@@ -67,47 +67,61 @@ pub async fn images_plan<W: std::io::Write>(
     }
     let mut empty = HashMap::new();
     let known = known.unwrap_or(&mut empty);
-    log.progress("reading manifests", plan.versions.len());
-    let versions = plan.versions.iter().map(|planned| &planned.version);
-    let read = read_manifests(registry, repository, versions, known, log).await;
-    log.progress_done();
-    if let Some(host) = read
-        .values()
-        .find_map(|read| read.as_ref().err()?.untrusted_realm())
-    {
-        let message = untrusted_realm(repository, config, host);
-        log.error(&message);
-        anyhow::bail!(message);
-    }
-    let unreadable = read.values().filter(|read| read.is_err()).count();
     let from_state = plan
         .versions
         .iter()
         .filter(|planned| known.contains_key(&planned.version.name))
         .count();
-    if unreadable < read.len() {
+    let to_read: Vec<&Version> = plan
+        .versions
+        .iter()
+        .map(|planned| &planned.version)
+        .filter(|version| !known.contains_key(&version.name))
+        .collect();
+    log.progress("reading manifests", to_read.len());
+    let read = read_manifests(registry, repository, to_read.into_iter(), log).await;
+    log.progress_done();
+    if let Some(host) = &read.untrusted_realm {
+        let message = untrusted_realm(repository, config, host);
+        log.error(&message);
+        anyhow::bail!(message);
+    }
+    // What was read joins what was known, moved rather than copied: every manifest is held
+    // once, by digest. Only the reasons of the unreadable ones stay by version id.
+    let mut manifests = read.manifests;
+    let mut unreadable = HashMap::new();
+    for planned in &plan.versions {
+        match manifests.remove(&planned.version.id) {
+            Some(Ok(manifest)) => {
+                known
+                    .entry(planned.version.name.clone())
+                    .or_insert(manifest);
+            }
+            Some(Err(why)) => {
+                unreadable.insert(planned.version.id, why);
+            }
+            None => {}
+        }
+    }
+    drop(manifests);
+    let read_count = plan.versions.len().saturating_sub(from_state);
+    if unreadable.len() < plan.versions.len() {
         let cached = if config.state_file.is_some() {
             format!(", {from_state} known from the state file")
         } else {
             String::new()
         };
         log.info(&format!(
-            "{} read from {}/{repository}, {unreadable} unreadable{cached}",
-            plural(read.len().saturating_sub(from_state), "manifest"),
-            config.registry_url
+            "{} read from {}/{repository}, {} unreadable{cached}",
+            plural(read_count, "manifest"),
+            config.registry_url,
+            unreadable.len()
         ));
     }
-    for planned in &plan.versions {
-        if let Some(Ok(manifest)) = read.get(&planned.version.id) {
-            known
-                .entry(planned.version.name.clone())
-                .or_insert_with(|| manifest.clone());
-        }
-    }
-    let manifests: Manifests = read
-        .iter()
-        .map(|(id, read)| (*id, read.clone().map_err(|err| err.reason())))
-        .collect();
+    let manifests = ByDigest {
+        known,
+        unreadable: &unreadable,
+    };
     let rules = Rules {
         policy: &config.policy,
         now: env.now,
@@ -128,7 +142,7 @@ pub async fn images_plan<W: std::io::Write>(
         "{} selected after following the images (the policy selected {by_policy})",
         plan.order.len()
     ));
-    warn_unreadable(repository, &config.registry_url, &plan, &read, log);
+    warn_unreadable(repository, &config.registry_url, &plan, &manifests, log);
     let closed_by = plan
         .versions
         .iter()
@@ -137,10 +151,9 @@ pub async fn images_plan<W: std::io::Write>(
             _ => None,
         });
     if let Some(id) = closed_by {
-        let why = match read.get(&id) {
-            Some(Err(err)) => err.reason(),
-            _ => "it was not read".to_string(),
-        };
+        let why = unreadable
+            .get(&id)
+            .map_or("it was not read", String::as_str);
         log.warning(&format!(
             "{repository}: fail closed: the manifest of kept version {id} could not be read ({why}), so what it references is unknown and no untagged version is deleted in this run"
         ));
@@ -165,30 +178,35 @@ fn warn_unreadable<W: std::io::Write>(
     repository: &str,
     registry_url: &str,
     plan: &Plan,
-    read: &HashMap<u64, Result<Manifest, RegistryError>>,
+    read: &impl ManifestLookup,
     log: &mut Log<W>,
 ) {
-    if !read.is_empty() && read.values().all(Result::is_err) {
+    let none_read = !plan.versions.is_empty()
+        && plan
+            .versions
+            .iter()
+            .all(|planned| !matches!(read.lookup(&planned.version), Some(Ok(_))));
+    if none_read {
         let first = plan
             .versions
             .iter()
             .find_map(|planned| {
-                let err = read.get(&planned.version.id)?.as_ref().err()?;
-                Some(format!("version {}: {}", planned.version.id, err.reason()))
+                let why = read.lookup(&planned.version)?.err()?;
+                Some(format!("version {}: {why}", planned.version.id))
             })
             .unwrap_or_default();
         log.summary_warning(&format!(
             "{repository}: no manifest could be read from {registry_url} ({} tried; the first: {first}), so no version is deleted by the policy in this run. Check input `registry-url`: it must be the container registry of the server the package is on (https://ghcr.io for github.com; set it too when `GITHUB_API_URL` points at GitHub Enterprise Server or a test server), reachable from the runner, and the token must be able to read the package.",
-            plural(read.len(), "manifest")
+            plural(plan.versions.len(), "manifest")
         ));
         return;
     }
     for planned in &plan.versions {
         let id = planned.version.id;
-        let why = match read.get(&id) {
+        let why = match read.lookup(&planned.version) {
             Some(Ok(_)) => continue,
-            Some(Err(err)) => err.reason(),
-            None => "it was not read".to_string(),
+            Some(Err(why)) => why,
+            None => "it was not read",
         };
         let fate = match planned.decision {
             Decision::Keep => "kept in this run",
@@ -203,26 +221,45 @@ fn warn_unreadable<W: std::io::Write>(
     }
 }
 
-/// The manifest of every listed version, read by digest, at most [`READS_AT_ONCE`] at a time;
-/// digests in `known` are taken from there (content-addressed, so they cannot have
-/// changed). Each read done advances the log's progress bar.
+/// What [`read_manifests`] gave: every version's manifest or why it could not be read,
+/// and the host of a token realm the token was withheld from, if the registry named one.
+pub(super) struct ManifestReads {
+    pub manifests: Manifests,
+    pub untrusted_realm: Option<String>,
+}
+
+/// The manifest of each of `versions`, read by digest, at most [`READS_AT_ONCE`] at a time.
+/// Each read done advances the log's progress bar. Errors are kept as their reasons as
+/// they arrive.
 pub(super) async fn read_manifests<'a, W: std::io::Write>(
     registry: &Registry,
     repository: &str,
     versions: impl Iterator<Item = &'a Version>,
-    known: &HashMap<String, Manifest>,
     log: &mut Log<W>,
-) -> HashMap<u64, Result<Manifest, RegistryError>> {
+) -> ManifestReads {
     let reads = versions.map(|version| async move {
-        let read = match known.get(&version.name) {
-            Some(manifest) => Ok(manifest.clone()),
-            None => registry.manifest(repository, &version.name).await,
-        };
-        (version.id, read)
+        (
+            version.id,
+            registry.manifest(repository, &version.name).await,
+        )
     });
-    futures_util::stream::iter(reads)
+    let mut untrusted_realm = None;
+    let manifests = futures_util::stream::iter(reads)
         .buffer_unordered(READS_AT_ONCE)
-        .inspect(|_| log.advance())
+        .map(|(id, read)| {
+            log.advance();
+            let read = read.map_err(|err| {
+                if let Some(host) = err.untrusted_realm() {
+                    untrusted_realm.get_or_insert_with(|| host.to_string());
+                }
+                err.reason()
+            });
+            (id, read)
+        })
         .collect()
-        .await
+        .await;
+    ManifestReads {
+        manifests,
+        untrusted_realm,
+    }
 }
