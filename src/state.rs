@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 use serde::de::{DeserializeOwned, Deserializer, Error as _, SeqAccess, Visitor};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
 
 use crate::model::version::{PackageType, Version};
 use crate::registry::manifest::{Child, Manifest};
@@ -152,7 +152,13 @@ impl RunState {
 
     /// The state in its on-disk form.
     pub fn encode(&self) -> anyhow::Result<Vec<u8>> {
-        // Borrowed, so that writing 100k versions does not copy them.
+        self.write_to(Vec::new())
+    }
+
+    /// Writes the on-disk form to `out` and gives it back. Records are serialized as they
+    /// are written, borrowed from the state: nothing is copied, and a 100k-version state
+    /// is never held whole, neither as records nor as bytes.
+    fn write_to<Out: Write>(&self, out: Out) -> anyhow::Result<Out> {
         let stored = Stored {
             format: FORMAT,
             api: self.api_url.as_str(),
@@ -166,8 +172,11 @@ impl RunState {
                 })
                 .collect(),
         };
-        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        serde_json::to_writer(&mut encoder, &stored).context("could not encode the run state")?;
+        let mut encoder = flate2::write::GzEncoder::new(out, flate2::Compression::default());
+        let mut json = std::io::BufWriter::new(&mut encoder);
+        serde_json::to_writer(&mut json, &stored).context("could not encode the run state")?;
+        json.flush().context("could not compress the run state")?;
+        drop(json);
         encoder.finish().context("could not compress the run state")
     }
 
@@ -246,7 +255,6 @@ impl RunState {
 
     /// Writes the state to `path` atomically: a temporary file beside it, then a rename.
     pub fn save(&self, path: &Path) -> anyhow::Result<()> {
-        let bytes = self.encode()?;
         if let Some(parent) = path
             .parent()
             .filter(|parent| !parent.as_os_str().is_empty())
@@ -257,10 +265,13 @@ impl RunState {
         let mut temporary = path.as_os_str().to_owned();
         temporary.push(".tmp");
         let temporary = std::path::PathBuf::from(temporary);
-        let mut file = std::fs::File::create(&temporary)
+        let file = std::fs::File::create(&temporary)
             .with_context(|| format!("could not write {}", temporary.display()))?;
-        file.write_all(&bytes)
-            .and_then(|()| file.sync_all())
+        let written = self.write_to(std::io::BufWriter::new(file))?;
+        written
+            .into_inner()
+            .map_err(std::io::IntoInnerError::into_error)
+            .and_then(|file| file.sync_all())
             .with_context(|| format!("could not write {}", temporary.display()))?;
         std::fs::rename(&temporary, path)
             .with_context(|| format!("could not replace {}", path.display()))
@@ -305,7 +316,7 @@ struct Stored<'a> {
     api: &'a str,
     owner: &'a str,
     finished: Vec<&'a str>,
-    packages: Vec<StoredPackage<&'a str>>,
+    packages: Vec<StoredPackage<&'a str, VersionsOut<'a>, ManifestsOut<'a>>>,
 }
 
 /// The file's shape as read, after the [`Header`] was checked: versions and manifests are
@@ -313,20 +324,20 @@ struct Stored<'a> {
 #[derive(Deserialize)]
 struct Loading {
     finished: Vec<String>,
-    packages: Vec<StoredPackage<String, VersionIn, ManifestsIn>>,
+    packages: Vec<StoredPackage<String, Vec<VersionIn>, ManifestsIn>>,
 }
 
 /// One package as stored: `S` is `&str` when writing and `String` when reading; `V` and `M`
 /// are what its versions and manifests are written from or read into.
 #[derive(Serialize, Deserialize)]
-struct StoredPackage<S, V = StoredVersion<S>, M = Vec<StoredManifest<S>>> {
+struct StoredPackage<S, V, M> {
     #[serde(rename = "type")]
     package_type: S,
     name: S,
     total: u64,
     /// Pages listed, pages in all.
     pages: (u32, u32),
-    versions: Vec<V>,
+    versions: V,
     manifests: M,
 }
 
@@ -419,64 +430,75 @@ impl<'de> Deserialize<'de> for ManifestsIn {
     }
 }
 
-impl<'a> StoredPackage<&'a str> {
-    fn from_state(
-        package_type: &'a str,
-        name: &'a str,
-        package: &'a PackageState,
-    ) -> StoredPackage<&'a str> {
-        let mut manifests: Vec<StoredManifest<&str>> = package
+/// A package's versions, serialized one record at a time as they are written.
+struct VersionsOut<'a>(&'a [Version]);
+
+impl Serialize for VersionsOut<'_> {
+    fn serialize<Z: Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
+        serializer.collect_seq(self.0.iter().map(|version| {
+            StoredVersion(
+                version.id,
+                version.name.as_str(),
+                version
+                    .tags_known
+                    .then(|| version.tags.iter().map(String::as_str).collect()),
+                epoch_seconds(version.created_at),
+                epoch_seconds(version.updated_at),
+            )
+        }))
+    }
+}
+
+/// A package's manifests by digest, in digest order (so that an unchanged state writes the
+/// same bytes), serialized one record at a time as they are written.
+struct ManifestsOut<'a>(Vec<(&'a str, &'a Manifest)>);
+
+impl Serialize for ManifestsOut<'_> {
+    fn serialize<Z: Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
+        serializer.collect_seq(self.0.iter().map(|(digest, manifest)| {
+            let children = manifest
+                .children
+                .iter()
+                .map(|child| {
+                    StoredChild(
+                        child.digest.as_str(),
+                        child.platform.as_deref(),
+                        child.attests.as_deref(),
+                        child.artifact_type.as_deref(),
+                    )
+                })
+                .collect();
+            StoredManifest(
+                *digest,
+                manifest.is_index,
+                children,
+                manifest.artifact_type.as_deref(),
+                manifest.subject.as_deref(),
+            )
+        }))
+    }
+}
+
+impl<'a> StoredPackage<&'a str, VersionsOut<'a>, ManifestsOut<'a>> {
+    fn from_state(package_type: &'a str, name: &'a str, package: &'a PackageState) -> Self {
+        let mut manifests: Vec<(&str, &Manifest)> = package
             .manifests
             .iter()
-            .map(|(digest, manifest)| {
-                StoredManifest(
-                    digest.as_str(),
-                    manifest.is_index,
-                    manifest
-                        .children
-                        .iter()
-                        .map(|child| {
-                            StoredChild(
-                                child.digest.as_str(),
-                                child.platform.as_deref(),
-                                child.attests.as_deref(),
-                                child.artifact_type.as_deref(),
-                            )
-                        })
-                        .collect(),
-                    manifest.artifact_type.as_deref(),
-                    manifest.subject.as_deref(),
-                )
-            })
+            .map(|(digest, manifest)| (digest.as_str(), manifest))
             .collect();
-        // A stable order, so an unchanged state writes the same bytes.
-        manifests.sort_by(|a, b| a.0.cmp(b.0));
+        manifests.sort_unstable_by(|a, b| a.0.cmp(b.0));
         StoredPackage {
             package_type,
             name,
             total: package.total,
             pages: (package.pages_listed, package.pages_total),
-            versions: package
-                .versions
-                .iter()
-                .map(|version| {
-                    StoredVersion(
-                        version.id,
-                        version.name.as_str(),
-                        version
-                            .tags_known
-                            .then(|| version.tags.iter().map(String::as_str).collect()),
-                        epoch_seconds(version.created_at),
-                        epoch_seconds(version.updated_at),
-                    )
-                })
-                .collect(),
-            manifests,
+            versions: VersionsOut(&package.versions),
+            manifests: ManifestsOut(manifests),
         }
     }
 }
 
-impl StoredPackage<String, VersionIn, ManifestsIn> {
+impl StoredPackage<String, Vec<VersionIn>, ManifestsIn> {
     fn into_state(self) -> Result<PackageState, Rejected> {
         let (pages_listed, pages_total) = self.pages;
         if pages_listed > pages_total {
@@ -597,7 +619,13 @@ mod tests {
     fn a_state_comes_back_exactly_as_it_was_written() {
         let state = state(250);
         let bytes = state.encode().unwrap();
-        assert_eq!(RunState::decode(&bytes, API, "acme").unwrap(), state);
+        let back = RunState::decode(&bytes, API, "acme").unwrap();
+        assert_eq!(back, state);
+        assert_eq!(
+            back.encode().unwrap(),
+            bytes,
+            "an unchanged state writes the same bytes"
+        );
         assert_eq!(
             RunState::decode(&bytes, "https://api.github.com/", "acme").unwrap(),
             state,

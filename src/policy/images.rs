@@ -1060,7 +1060,12 @@ mod tests {
             (version(3, &[]), None),
         ];
         for (version, expected) in table {
-            assert_eq!(manifests.lookup(&version), expected, "version {}", version.id);
+            assert_eq!(
+                manifests.lookup(&version),
+                expected,
+                "version {}",
+                version.id
+            );
         }
     }
 
