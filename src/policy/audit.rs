@@ -11,7 +11,7 @@ use std::time::SystemTime;
 use crate::config::{Mode, Policy, TagState};
 use crate::model::image::{Role, may_be_artifact, short_digest};
 use crate::model::version::{PackageType, Version};
-use crate::policy::images::{self, Graph, Manifests, Rules};
+use crate::policy::images::{self, Graph, ManifestLookup, Rules};
 use crate::policy::plan::{self, Plan, Reason};
 
 /// A tag whose image cannot be pulled whole.
@@ -102,7 +102,11 @@ pub struct Audit {
 /// The plan of the cleanup that keeps every image and deletes only orphans: `tag-state:
 /// untagged` (no tagged image is selected; untagged versions follow the graph) with
 /// `delete-orphans`, adjusted to the graph like every cleanup.
-pub fn orphan_plan(versions: Vec<Version>, manifests: &Manifests, now: SystemTime) -> Plan {
+pub fn orphan_plan(
+    versions: Vec<Version>,
+    manifests: &impl ManifestLookup,
+    now: SystemTime,
+) -> Plan {
     let policy = Policy {
         tag_state: TagState::Untagged,
         ..Policy::default()
@@ -117,7 +121,7 @@ pub fn orphan_plan(versions: Vec<Version>, manifests: &Manifests, now: SystemTim
 }
 
 /// Audit one container package (see the module documentation).
-pub fn audit(versions: Vec<Version>, manifests: &Manifests, now: SystemTime) -> Audit {
+pub fn audit(versions: Vec<Version>, manifests: &impl ManifestLookup, now: SystemTime) -> Audit {
     let plan = orphan_plan(versions, manifests, now);
     let orphans: Vec<u64> = plan.selected().map(|planned| planned.version.id).collect();
     let fail_closed = plan
@@ -203,15 +207,15 @@ fn role_of(index: usize, versions: &[Version], graph: &Graph) -> String {
 }
 
 /// Walks an image's tree over the manifests read.
-struct Walker<'a> {
+struct Walker<'a, M> {
     versions: &'a [Version],
-    manifests: &'a Manifests,
+    manifests: &'a M,
     graph: &'a Graph,
     by_digest: HashMap<&'a str, usize>,
 }
 
-impl<'a> Walker<'a> {
-    fn new(versions: &'a [Version], manifests: &'a Manifests, graph: &'a Graph) -> Self {
+impl<'a, M: ManifestLookup> Walker<'a, M> {
+    fn new(versions: &'a [Version], manifests: &'a M, graph: &'a Graph) -> Self {
         let by_digest = versions
             .iter()
             .enumerate()
@@ -227,7 +231,7 @@ impl<'a> Walker<'a> {
 
     /// Why `index`'s manifest cannot be used, if it cannot.
     fn unreadable(&self, index: usize) -> Option<String> {
-        match self.manifests.get(&self.versions[index].id) {
+        match self.manifests.lookup(&self.versions[index]) {
             Some(Ok(_)) => None,
             Some(Err(why)) => Some(format!("manifest unreadable: {why}")),
             None => Some("manifest not read".to_string()),
@@ -256,8 +260,8 @@ impl<'a> Walker<'a> {
             }
             let children = self
                 .manifests
-                .get(&self.versions[current].id)
-                .and_then(|read| read.as_ref().ok())
+                .lookup(&self.versions[current])
+                .and_then(Result::ok)
                 .map(|manifest| manifest.children.as_slice())
                 .unwrap_or_default();
             for child in children.iter().rev() {
@@ -299,8 +303,8 @@ impl<'a> Walker<'a> {
             let from = self.versions[current].id;
             let listed = self
                 .manifests
-                .get(&from)
-                .and_then(|read| read.as_ref().ok())
+                .lookup(&self.versions[current])
+                .and_then(Result::ok)
                 .map(|manifest| manifest.children.as_slice())
                 .unwrap_or_default();
             for child in listed {
@@ -365,6 +369,7 @@ mod tests {
     use std::time::{Duration, UNIX_EPOCH};
 
     use super::*;
+    use crate::policy::images::Manifests;
     use crate::registry::manifest::{Child, Manifest};
 
     const DAY: u64 = 86_400;

@@ -38,7 +38,8 @@ use crate::registry::manifest::{Child, Manifest};
 /// Artifact types of GitHub artifact attestations start with this.
 const SIGSTORE_BUNDLE: &str = "application/vnd.dev.sigstore.bundle";
 
-/// What reading a version's manifest gave: the manifest, or why it could not be read.
+/// What reading each version's manifest gave, by version id: the manifest, or why it could
+/// not be read. The simple form of [`ManifestLookup`]; a run holds [`ByDigest`] instead.
 pub type Manifests = HashMap<u64, Result<Manifest, String>>;
 
 /// Where the graph finds what was read of a version's manifest: the manifest, or why it

@@ -2,6 +2,8 @@
 //! (the cleanup's hardened, bounded reads), audit each package over the image graph, and
 //! report. Sends no mutating request, and spends no REST budget beyond listing.
 
+use std::collections::HashMap;
+
 use anyhow::Context;
 
 use super::environment::Environment;
@@ -10,6 +12,7 @@ use crate::config::{Config, Policy, TagState};
 use crate::github::{GitHub, VersionState};
 use crate::owner;
 use crate::policy::audit;
+use crate::policy::images::ByDigest;
 use crate::registry::{self, Registry};
 use crate::report::audit::{AuditReport, Conflicts, Found, PackageAudit};
 use crate::report::log::Log;
@@ -150,7 +153,8 @@ async fn audit_package<W: std::io::Write>(
     };
     let repository = registry::repository(&config.owner, name);
     log.progress("reading manifests", versions.len());
-    let read = read_manifests(registry, &repository, versions.iter(), log).await;
+    let mut known = HashMap::new();
+    let read = read_manifests(registry, &repository, versions.iter(), &mut known, log).await;
     log.progress_done();
     if let Some(host) = &read.untrusted_realm {
         anyhow::bail!(
@@ -158,13 +162,16 @@ async fn audit_package<W: std::io::Write>(
             config.registry_url
         );
     }
-    let manifests = read.manifests;
     log.info(&format!(
         "{} manifests read from {}/{repository}, {} unreadable",
-        manifests.len(),
+        versions.len(),
         config.registry_url,
-        manifests.values().filter(|read| read.is_err()).count()
+        read.unreadable.len()
     ));
+    let manifests = ByDigest {
+        known: &known,
+        unreadable: &read.unreadable,
+    };
     Ok(Found::Container(audit::audit(
         versions, &manifests, env.now,
     )))

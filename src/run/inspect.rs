@@ -11,7 +11,7 @@ use super::environment::Environment;
 use crate::config::{Config, Mode};
 use crate::model::image::describe_image;
 use crate::model::version::Version;
-use crate::policy::images::{self, ByDigest, ManifestLookup, Manifests, Rules};
+use crate::policy::images::{self, ByDigest, ManifestLookup, Rules};
 use crate::policy::plan::{self, Decision, Plan, Reason};
 use crate::registry::{Manifest, Registry, RegistryError};
 use crate::report::log::Log;
@@ -79,31 +79,14 @@ pub async fn images_plan<W: std::io::Write>(
         .filter(|version| !known.contains_key(&version.name))
         .collect();
     log.progress("reading manifests", to_read.len());
-    let read = read_manifests(registry, repository, to_read.into_iter(), log).await;
+    let read = read_manifests(registry, repository, to_read.into_iter(), known, log).await;
     log.progress_done();
     if let Some(host) = &read.untrusted_realm {
         let message = untrusted_realm(repository, config, host);
         log.error(&message);
         anyhow::bail!(message);
     }
-    // What was read joins what was known, moved rather than copied: every manifest is held
-    // once, by digest. Only the reasons of the unreadable ones stay by version id.
-    let mut manifests = read.manifests;
-    let mut unreadable = HashMap::new();
-    for planned in &plan.versions {
-        match manifests.remove(&planned.version.id) {
-            Some(Ok(manifest)) => {
-                known
-                    .entry(planned.version.name.clone())
-                    .or_insert(manifest);
-            }
-            Some(Err(why)) => {
-                unreadable.insert(planned.version.id, why);
-            }
-            None => {}
-        }
-    }
-    drop(manifests);
+    let unreadable = read.unreadable;
     let read_count = plan.versions.len().saturating_sub(from_state);
     if unreadable.len() < plan.versions.len() {
         let cached = if config.state_file.is_some() {
@@ -221,45 +204,47 @@ fn warn_unreadable<W: std::io::Write>(
     }
 }
 
-/// What [`read_manifests`] gave: every version's manifest or why it could not be read,
-/// and the host of a token realm the token was withheld from, if the registry named one.
+/// What [`read_manifests`] found besides the manifests: why each unreadable one could not
+/// be read, by version id, and the host of a token realm the token was withheld from, if
+/// the registry named one.
 pub(super) struct ManifestReads {
-    pub manifests: Manifests,
+    pub unreadable: HashMap<u64, String>,
     pub untrusted_realm: Option<String>,
 }
 
-/// The manifest of each of `versions`, read by digest, at most [`READS_AT_ONCE`] at a time.
-/// Each read done advances the log's progress bar. Errors are kept as their reasons as
-/// they arrive.
+/// Reads the manifest of each of `versions` by digest, at most [`READS_AT_ONCE`] at a time,
+/// into `known` as each arrives (so every manifest is held once, by digest); the reasons of
+/// those that cannot be read are returned. Each read done advances the log's progress bar.
 pub(super) async fn read_manifests<'a, W: std::io::Write>(
     registry: &Registry,
     repository: &str,
     versions: impl Iterator<Item = &'a Version>,
+    known: &mut HashMap<String, Manifest>,
     log: &mut Log<W>,
 ) -> ManifestReads {
     let reads = versions.map(|version| async move {
-        (
-            version.id,
-            registry.manifest(repository, &version.name).await,
-        )
+        (version, registry.manifest(repository, &version.name).await)
     });
-    let mut untrusted_realm = None;
-    let manifests = futures_util::stream::iter(reads)
-        .buffer_unordered(READS_AT_ONCE)
-        .map(|(id, read)| {
-            log.advance();
-            let read = read.map_err(|err| {
+    let mut reads = futures_util::stream::iter(reads).buffer_unordered(READS_AT_ONCE);
+    let mut found = ManifestReads {
+        unreadable: HashMap::new(),
+        untrusted_realm: None,
+    };
+    while let Some((version, read)) = reads.next().await {
+        log.advance();
+        match read {
+            Ok(manifest) => {
+                known.entry(version.name.clone()).or_insert(manifest);
+            }
+            Err(err) => {
                 if let Some(host) = err.untrusted_realm() {
-                    untrusted_realm.get_or_insert_with(|| host.to_string());
+                    found
+                        .untrusted_realm
+                        .get_or_insert_with(|| host.to_string());
                 }
-                err.reason()
-            });
-            (id, read)
-        })
-        .collect()
-        .await;
-    ManifestReads {
-        manifests,
-        untrusted_realm,
+                found.unreadable.insert(version.id, err.reason());
+            }
+        }
     }
+    found
 }
