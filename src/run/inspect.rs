@@ -67,18 +67,15 @@ pub async fn images_plan<W: std::io::Write>(
     }
     let mut empty = HashMap::new();
     let known = known.unwrap_or(&mut empty);
-    let from_state = plan
-        .versions
-        .iter()
-        .filter(|planned| known.contains_key(&planned.version.name))
-        .count();
     let to_read: Vec<&Version> = plan
         .versions
         .iter()
         .map(|planned| &planned.version)
         .filter(|version| !known.contains_key(&version.name))
         .collect();
-    log.progress("reading manifests", to_read.len());
+    let read_count = to_read.len();
+    let from_state = plan.versions.len() - read_count;
+    log.progress("reading manifests", read_count);
     let read = read_manifests(registry, repository, to_read.into_iter(), known, log).await;
     log.progress_done();
     if let Some(host) = &read.untrusted_realm {
@@ -87,7 +84,6 @@ pub async fn images_plan<W: std::io::Write>(
         anyhow::bail!(message);
     }
     let unreadable = read.unreadable;
-    let read_count = plan.versions.len().saturating_sub(from_state);
     if unreadable.len() < plan.versions.len() {
         let cached = if config.state_file.is_some() {
             format!(", {from_state} known from the state file")
