@@ -384,15 +384,7 @@ mod tests {
 
     fn version(id: u64, tags: &[&str]) -> Version {
         let at = now() - Duration::from_secs(id * DAY);
-        Version {
-            id,
-            name: digest(id),
-            tags: tags.iter().map(|tag| tag.to_string()).collect(),
-            tags_known: true,
-            created_at: at,
-            updated_at: at,
-            deleted_at: None,
-        }
+        Version::image_at(id, tags, at)
     }
 
     fn index(children: &[(u64, &str)]) -> Manifest {

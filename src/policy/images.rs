@@ -454,15 +454,7 @@ mod tests {
     /// A version `id` days old (so higher ids are older), with tags.
     fn version(id: u64, tags: &[&str]) -> Version {
         let at = now() - Duration::from_secs(id * DAY);
-        Version {
-            id,
-            name: digest(id),
-            tags: tags.iter().map(|tag| tag.to_string()).collect(),
-            tags_known: true,
-            created_at: at,
-            updated_at: at,
-            deleted_at: None,
-        }
+        Version::image_at(id, tags, at)
     }
 
     /// A version listed without tag metadata.

@@ -496,15 +496,7 @@ mod tests {
 
     fn version(id: u64, tags: &[&str]) -> Version {
         let at = UNIX_EPOCH + Duration::from_secs(1_000_000 - id);
-        Version {
-            id,
-            name: format!("sha256:{id:064x}"),
-            tags: tags.iter().map(|tag| tag.to_string()).collect(),
-            tags_known: true,
-            created_at: at,
-            updated_at: at,
-            deleted_at: None,
-        }
+        Version::image_at(id, tags, at)
     }
 
     #[test]

@@ -454,15 +454,7 @@ mod tests {
 
     fn version(id: u64, tags: &[&str]) -> Version {
         let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        Version {
-            id,
-            name: format!("sha256:{id:064x}"),
-            tags: tags.iter().map(|tag| tag.to_string()).collect(),
-            tags_known: true,
-            created_at: at,
-            updated_at: at,
-            deleted_at: None,
-        }
+        Version::image_at(id, tags, at)
     }
 
     fn entry(id: u64, tags: &[&str], parent: Option<(u64, Role)>) -> Entry {

@@ -72,15 +72,7 @@ mod tests {
 
     fn listed(id: u64, tags: &[&str]) -> Version {
         let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
-        Version {
-            id,
-            name: format!("sha256:{id:064x}"),
-            tags: tags.iter().map(|tag| tag.to_string()).collect(),
-            tags_known: true,
-            created_at: at,
-            updated_at: at,
-            deleted_at: None,
-        }
+        Version::image_at(id, tags, at)
     }
 
     #[test]
