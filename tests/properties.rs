@@ -4,7 +4,8 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use package_janitor::config::{Config, Mode, Policy, Rule, TagState};
+use package_janitor::config::{Config, Policy, Rule, TagState};
+use package_janitor::model::mode::Mode;
 use package_janitor::model::version::{PackageType, Version};
 use package_janitor::policy::plan::{self, Decision, Reason};
 use package_janitor::report::log::Log;
@@ -560,8 +561,9 @@ mod registry {
     use std::collections::{BTreeSet, HashMap};
     use std::time::{Duration, UNIX_EPOCH};
 
-    use package_janitor::config::{Mode, Policy, TagState};
+    use package_janitor::config::{Policy, TagState};
     use package_janitor::model::image::may_be_artifact;
+    use package_janitor::model::mode::Mode;
     use package_janitor::model::version::{PackageType, Version};
     use package_janitor::policy::audit;
     use package_janitor::policy::images::{self, Manifests, Rules};

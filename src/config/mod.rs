@@ -12,37 +12,9 @@ use std::time::Duration;
 use regex::Regex;
 
 use crate::github::pacing::Pacing;
+use crate::model::mode::Mode;
 use crate::model::version::PackageType;
 pub use rules::Rule;
-
-/// Whether the run deletes active versions, restores deleted ones, or audits the active ones
-/// (changing nothing).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    Delete,
-    Restore,
-    Audit,
-}
-
-impl Mode {
-    /// The `mode` input's value: `delete` or `restore`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Delete => "delete",
-            Mode::Restore => "restore",
-            Mode::Audit => "audit",
-        }
-    }
-
-    /// What was done to a version: `deleted` or `restored`.
-    pub fn past_tense(self) -> &'static str {
-        match self {
-            Mode::Delete => "deleted",
-            Mode::Restore => "restored",
-            Mode::Audit => "audited",
-        }
-    }
-}
 
 /// Which versions the `tag-state` input lets through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -8,8 +8,9 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::SystemTime;
 
-use crate::config::{Mode, Policy, TagState};
+use crate::config::{Policy, TagState};
 use crate::model::image::{Role, may_be_artifact, short_digest};
+use crate::model::mode::Mode;
 use crate::model::version::{PackageType, Version};
 use crate::policy::images::{self, Graph, ManifestLookup, Rules};
 use crate::policy::plan::{self, Plan, Reason};

@@ -438,7 +438,8 @@ mod tests {
     use regex::Regex;
 
     use super::*;
-    use crate::config::{Mode, TagState};
+    use crate::config::TagState;
+    use crate::model::mode::Mode;
     use crate::model::version::PackageType;
 
     const DAY: u64 = 86_400;

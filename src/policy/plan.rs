@@ -4,8 +4,9 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use crate::config::{Mode, Policy, Rule, TagState};
+use crate::config::{Policy, Rule, TagState};
 use crate::model::image::{Relation, Role, short_digest};
+use crate::model::mode::Mode;
 use crate::model::version::{PackageType, Version};
 
 /// What the run will do with a version.

@@ -10,8 +10,8 @@ pub mod terminal;
 use std::collections::{BTreeMap, HashSet};
 use std::time::SystemTime;
 
-use crate::config::Mode;
 use crate::model::image::Role;
+use crate::model::mode::Mode;
 use crate::model::outcome::{Entry, Outcome, PackageEntry};
 use crate::model::version::Version;
 use crate::policy::plan::{Decision, Plan, Reason};

@@ -9,11 +9,11 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::config::Mode;
 use crate::github::pacing::Pacing;
 use crate::github::ratelimit::{Cover, RateLimit};
 use crate::github::{ApiError, ApiErrorKind, GitHub, Namespace, WaitNotice};
 use crate::model::image::{Relation, describe, describe_image};
+use crate::model::mode::Mode;
 use crate::model::outcome::{Entry, Outcome};
 use crate::model::version::{PackageType, Version};
 use crate::policy::images;

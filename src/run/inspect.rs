@@ -8,8 +8,9 @@ use std::collections::HashMap;
 use futures_util::StreamExt;
 
 use super::environment::Environment;
-use crate::config::{Config, Mode};
+use crate::config::Config;
 use crate::model::image::describe_image;
+use crate::model::mode::Mode;
 use crate::model::version::Version;
 use crate::policy::images::{self, ByDigest, ManifestLookup, Rules};
 use crate::policy::plan::{self, Decision, Plan, Reason};

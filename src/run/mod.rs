@@ -17,10 +17,11 @@ use std::time::SystemTime;
 
 pub use environment::Environment;
 
-use crate::config::{Config, Mode, PackageSelector};
+use crate::config::{Config, PackageSelector};
 use crate::github::ratelimit::Cover;
 use crate::github::{ApiError, ApiErrorKind, GitHub, Namespace, OwnerKind, VersionState};
 use crate::model::image::describe;
+use crate::model::mode::Mode;
 use crate::model::outcome::{Entry, Outcome, PackageEntry};
 use crate::model::version::PackageType;
 use crate::owner;

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::time::SystemTime;
 
-use crate::config::Mode;
+use crate::model::mode::Mode;
 use crate::model::outcome::{Entry, Outcome};
 use crate::model::version::Version;
 use crate::policy::plan::Plan;

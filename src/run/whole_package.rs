@@ -8,8 +8,9 @@
 use std::collections::HashSet;
 
 use super::execute::{Stop, Target};
-use crate::config::{Config, Mode, PackageSelector};
+use crate::config::{Config, PackageSelector};
 use crate::github::{ApiError, ApiErrorKind, GitHub, Namespace, VersionState};
+use crate::model::mode::Mode;
 use crate::model::outcome::{Entry, Outcome, PackageEntry};
 use crate::model::version::Version;
 use crate::policy::plan::{Decision, Plan};
