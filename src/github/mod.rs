@@ -22,7 +22,7 @@ use http_body_util::combinators::BoxBody;
 use octocrab::Octocrab;
 
 pub use error::{ApiError, ApiErrorKind};
-pub use packages::{OwnerKind, PER_PAGE, VersionState};
+pub use packages::{OwnerKind, PER_PAGE};
 pub use retry::Stats;
 
 use pacing::{Pacer, Pacing};

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::ratelimit::Cover;
 use super::{ApiError, GitHub, Method, Namespace, decode, encode_segment};
-use crate::model::version::{PackageType, Version};
+use crate::model::version::{PackageType, Version, VersionState};
 
 /// GitHub caps `per_page` at 100; asking for the maximum keeps the request count low.
 pub const PER_PAGE: u32 = 100;
@@ -19,23 +19,6 @@ const MAX_PACKAGE_PAGES: u32 = 10_000 / PER_PAGE;
 /// More pages of versions than any plausible package has (a million versions): a listing
 /// that claims more is refused before anything is reserved for it.
 pub const MAX_VERSION_PAGES: u32 = 10_000;
-
-/// Which versions a listing returns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum VersionState {
-    Active,
-    Deleted,
-}
-
-impl VersionState {
-    /// The `state` query value, also how logs name the versions listed.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            VersionState::Active => "active",
-            VersionState::Deleted => "deleted",
-        }
-    }
-}
 
 /// Whether an account is a user or an organization: it decides the route prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,4 +1,5 @@
-//! The compact record of one package version that the planner and reports work on.
+//! The compact record of one package version that the planner and reports work on, and
+//! which versions (active or deleted) a listing returns.
 
 use std::fmt;
 use std::time::SystemTime;
@@ -45,6 +46,23 @@ impl PackageType {
 impl fmt::Display for PackageType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// Which versions a listing returns: the active ones, or those deleted (and restorable).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VersionState {
+    Active,
+    Deleted,
+}
+
+impl VersionState {
+    /// The `state` query value, also how logs name the versions listed.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VersionState::Active => "active",
+            VersionState::Deleted => "deleted",
+        }
     }
 }
 

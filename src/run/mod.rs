@@ -19,11 +19,11 @@ pub use environment::Environment;
 
 use crate::config::{Config, PackageSelector};
 use crate::github::ratelimit::Cover;
-use crate::github::{ApiError, ApiErrorKind, GitHub, Namespace, OwnerKind, VersionState};
+use crate::github::{ApiError, ApiErrorKind, GitHub, Namespace, OwnerKind};
 use crate::model::image::describe;
 use crate::model::mode::Mode;
 use crate::model::outcome::{Entry, Outcome, PackageEntry};
-use crate::model::version::PackageType;
+use crate::model::version::{PackageType, VersionState};
 use crate::owner;
 use crate::policy::plan::{self, Plan};
 use crate::registry::{self, Patience, Registry};

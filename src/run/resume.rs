@@ -8,8 +8,8 @@ use std::time::SystemTime;
 
 use futures_util::StreamExt;
 
-use crate::github::{ApiError, GitHub, Namespace, PER_PAGE, VersionState};
-use crate::model::version::{PackageType, Version};
+use crate::github::{ApiError, GitHub, Namespace, PER_PAGE};
+use crate::model::version::{PackageType, Version, VersionState};
 use crate::report::plural;
 use crate::state::PackageState;
 

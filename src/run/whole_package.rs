@@ -9,10 +9,10 @@ use std::collections::HashSet;
 
 use super::execute::{Stop, Target};
 use crate::config::{Config, PackageSelector};
-use crate::github::{ApiError, ApiErrorKind, GitHub, Namespace, VersionState};
+use crate::github::{ApiError, ApiErrorKind, GitHub, Namespace};
 use crate::model::mode::Mode;
 use crate::model::outcome::{Entry, Outcome, PackageEntry};
-use crate::model::version::Version;
+use crate::model::version::{Version, VersionState};
 use crate::policy::plan::{Decision, Plan};
 use crate::report::log::Log;
 use crate::report::plural;
