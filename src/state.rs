@@ -17,8 +17,8 @@ use anyhow::Context;
 use serde::de::{DeserializeOwned, Deserializer, Error as _, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
+use crate::model::manifest::{Child, Manifest};
 use crate::model::version::{PackageType, Version};
-use crate::registry::manifest::{Child, Manifest};
 
 /// The format this build reads and writes; any other is ignored.
 pub const FORMAT: u32 = 1;

@@ -563,13 +563,14 @@ mod registry {
 
     use package_janitor::config::{Policy, TagState};
     use package_janitor::model::image::may_be_artifact;
+    use package_janitor::model::manifest::{Child, Manifest};
     use package_janitor::model::mode::Mode;
     use package_janitor::model::version::{PackageType, Version};
     use package_janitor::policy::audit;
     use package_janitor::policy::images::{self, Manifests, Rules};
     use package_janitor::policy::plan::{self, Decision};
     use package_janitor::registry::challenge;
-    use package_janitor::registry::manifest::{self, Child, Manifest};
+    use package_janitor::registry::manifest;
     use proptest::prelude::*;
 
     fn digest(id: u64) -> String {

@@ -370,8 +370,8 @@ mod tests {
     use std::time::{Duration, UNIX_EPOCH};
 
     use super::*;
+    use crate::model::manifest::{Child, Manifest};
     use crate::policy::images::Manifests;
-    use crate::registry::manifest::{Child, Manifest};
 
     const DAY: u64 = 86_400;
 

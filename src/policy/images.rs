@@ -31,9 +31,9 @@ use std::time::SystemTime;
 
 use crate::config::Policy;
 use crate::model::image::{Relation, Role, describe_image, may_be_artifact, tag_subject};
+use crate::model::manifest::{Child, Manifest};
 use crate::model::version::Version;
 use crate::policy::plan::{self, Decision, Plan, PlannedVersion, Reason};
-use crate::registry::manifest::{Child, Manifest};
 
 /// Artifact types of GitHub artifact attestations start with this.
 const SIGSTORE_BUNDLE: &str = "application/vnd.dev.sigstore.bundle";

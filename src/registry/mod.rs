@@ -31,7 +31,7 @@ use octocrab::Octocrab;
 use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
 
-pub use manifest::Manifest;
+use crate::model::manifest::Manifest;
 
 use crate::config::Token;
 use crate::github::pacing::Pacing;

@@ -458,9 +458,9 @@ mod tests {
     use std::time::{Duration, UNIX_EPOCH};
 
     use super::*;
+    use crate::model::manifest::{Child, Manifest};
     use crate::policy::audit::audit;
     use crate::policy::images::Manifests;
-    use crate::registry::manifest::{Child, Manifest};
 
     #[test]
     fn the_counts_line_says_one_of_each_in_the_singular_and_more_in_the_plural() {

@@ -120,7 +120,7 @@ fn push_followers(
     stack: &mut Vec<Work>,
     version: &Version,
     rule: Option<&str>,
-    manifest: Option<&crate::registry::Manifest>,
+    manifest: Option<&crate::model::manifest::Manifest>,
     plan: &Plan,
     seen: &HashSet<u64>,
 ) {

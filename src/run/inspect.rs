@@ -10,11 +10,12 @@ use futures_util::StreamExt;
 use super::environment::Environment;
 use crate::config::Config;
 use crate::model::image::describe_image;
+use crate::model::manifest::Manifest;
 use crate::model::mode::Mode;
 use crate::model::version::Version;
 use crate::policy::images::{self, ByDigest, ManifestLookup, Rules};
 use crate::policy::plan::{self, Decision, Plan, Reason};
-use crate::registry::{Manifest, Registry, RegistryError};
+use crate::registry::{Registry, RegistryError};
 use crate::report::log::Log;
 use crate::report::plural;
 

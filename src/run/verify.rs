@@ -8,10 +8,11 @@ use futures_util::StreamExt;
 
 use super::environment::Environment;
 use crate::model::image::{short_digest, tag_subject};
+use crate::model::manifest::Manifest;
 use crate::model::outcome::Entry;
 use crate::policy::audit::Broken;
 use crate::policy::plan::Plan;
-use crate::registry::{Manifest, Registry};
+use crate::registry::Registry;
 use crate::report::audit::{broken_json, verified_summary};
 use crate::report::log::Log;
 use crate::report::summary;
