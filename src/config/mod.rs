@@ -14,6 +14,7 @@ use regex::Regex;
 use crate::github::pacing::Pacing;
 use crate::model::mode::Mode;
 use crate::model::version::PackageType;
+use crate::transport::token::Token;
 pub use rules::Rule;
 
 /// Which versions the `tag-state` input lets through.
@@ -23,26 +24,6 @@ pub enum TagState {
     Any,
     Tagged,
     Untagged,
-}
-
-/// The API token. Its `Debug` never shows the secret, so it cannot leak through error chains.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Token(String);
-
-impl Token {
-    pub fn new(secret: String) -> Self {
-        Token(secret)
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Token {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Token(***)")
-    }
 }
 
 /// A name from the `packages` input: exact, or a pattern with `*`/`?` wildcards that is

@@ -29,7 +29,7 @@ use pacing::{Pacer, Pacing};
 use ratelimit::{RateLimit, Refusal};
 use retry::Next;
 
-use crate::config::Token;
+use crate::transport::token::Token;
 
 /// Where a package lives: the route prefix of its owner.
 #[derive(Debug, Clone, PartialEq, Eq)]
