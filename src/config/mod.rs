@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use regex::Regex;
 
-use crate::github::pacing::Pacing;
 use crate::model::mode::Mode;
 use crate::model::version::PackageType;
+use crate::transport::pacing::Pacing;
 use crate::transport::token::Token;
 pub use rules::Rule;
 

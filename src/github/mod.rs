@@ -25,10 +25,11 @@ pub use error::{ApiError, ApiErrorKind};
 pub use packages::{OwnerKind, PER_PAGE};
 pub use retry::Stats;
 
-use pacing::{Pacer, Pacing};
+use pacing::Pacer;
 use ratelimit::{RateLimit, Refusal};
 use retry::Next;
 
+use crate::transport::pacing::Pacing;
 use crate::transport::token::Token;
 
 /// Where a package lives: the route prefix of its owner.

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::pacing::Pacing;
+use crate::transport::pacing::Pacing;
 
 /// The primary budget as the last response told it (`x-ratelimit-*`).
 #[derive(Debug, Clone, PartialEq, Eq)]

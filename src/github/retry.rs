@@ -2,9 +2,9 @@
 
 use std::time::{Duration, SystemTime};
 
-use super::pacing::Pacing;
 use super::ratelimit::Refusal;
 use super::{ApiError, ApiErrorKind};
+use crate::transport::pacing::Pacing;
 
 /// GitHub's reset time is in whole seconds; waiting a second past it avoids a retry that
 /// lands just before the budget refills.

@@ -33,9 +33,9 @@ use tokio::sync::Mutex;
 
 use crate::model::manifest::Manifest;
 
-use crate::github::pacing::Pacing;
 use crate::github::percent_encode;
 use crate::github::ratelimit;
+use crate::transport::pacing::Pacing;
 use crate::transport::token::Token;
 
 /// Username sent with the token exchange's Basic auth; registries ignore it.

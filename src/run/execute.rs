@@ -9,7 +9,6 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::github::pacing::Pacing;
 use crate::github::ratelimit::{Cover, RateLimit};
 use crate::github::{ApiError, ApiErrorKind, GitHub, Namespace, WaitNotice};
 use crate::model::image::{Relation, describe, describe_image};
@@ -21,6 +20,7 @@ use crate::policy::plan::{Plan, PlannedVersion};
 use crate::registry::Registry;
 use crate::report::log::Log;
 use crate::report::{plural, timestamp};
+use crate::transport::pacing::Pacing;
 
 use super::cancel::{CANCELLED, Cancel};
 
