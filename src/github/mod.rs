@@ -308,7 +308,7 @@ impl GitHub {
         let headers = response.headers();
         let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
         let rate = RateLimit::from_headers(header);
-        let retry_after = ratelimit::retry_after(header);
+        let retry_after = crate::transport::pacing::retry_after(header);
         let links = header("link").unwrap_or_default();
         let link = |rel: &str| {
             link_with_rel(links, rel)

@@ -74,14 +74,6 @@ pub enum Cover {
     },
 }
 
-/// `retry-after` in its delay-seconds form. The HTTP-date form is not used by GitHub and is
-/// read as absent, which falls back to the documented "wait at least a minute".
-pub fn retry_after<'a>(header: impl Fn(&str) -> Option<&'a str>) -> Option<Duration> {
-    header("retry-after")
-        .and_then(|value| value.trim().parse::<u64>().ok())
-        .map(Duration::from_secs)
-}
-
 /// Which limit refused a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
@@ -135,6 +127,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::transport::pacing::retry_after;
 
     /// (case, headers, expected reading)
     type HeaderCase = (
@@ -245,24 +238,6 @@ mod tests {
             let map = headers(&pairs);
             let parsed = RateLimit::from_headers(|key| map.get(key).map(String::as_str));
             assert_eq!(parsed, expected, "{name}");
-        }
-    }
-
-    #[test]
-    fn retry_after_is_read_in_seconds_only() {
-        let cases = [
-            ("7", Some(Duration::from_secs(7))),
-            (" 60 ", Some(Duration::from_secs(60))),
-            ("Wed, 21 Oct 2026 07:28:00 GMT", None),
-            ("-1", None),
-        ];
-        for (value, expected) in cases {
-            let map = headers(&[("retry-after", value)]);
-            assert_eq!(
-                retry_after(|key| map.get(key).map(String::as_str)),
-                expected,
-                "{value}"
-            );
         }
     }
 

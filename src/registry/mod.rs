@@ -34,8 +34,7 @@ use tokio::sync::Mutex;
 use crate::model::manifest::Manifest;
 
 use crate::github::percent_encode;
-use crate::github::ratelimit;
-use crate::transport::pacing::Pacing;
+use crate::transport::pacing::{self, Pacing};
 use crate::transport::token::Token;
 
 /// Username sent with the token exchange's Basic auth; registries ignore it.
@@ -386,7 +385,7 @@ impl Registry {
         };
         let content_type = header(CONTENT_TYPE);
         let challenge = header(WWW_AUTHENTICATE);
-        let retry_after = ratelimit::retry_after(|name| {
+        let retry_after = pacing::retry_after(|name| {
             response
                 .headers()
                 .get(name)

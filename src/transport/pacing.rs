@@ -1,5 +1,5 @@
-//! How fast the clients may go: every pacing figure in one struct, and the backoff between
-//! tries (github-facts.md, "Rate limits").
+//! How fast the clients may go: every pacing figure in one struct, the backoff between tries,
+//! and the wait a server asks for in `retry-after` (github-facts.md, "Rate limits").
 
 use std::time::Duration;
 
@@ -85,6 +85,14 @@ impl Pacing {
     }
 }
 
+/// `retry-after` in its delay-seconds form. The HTTP-date form is not used by GitHub and is
+/// read as absent, which falls back to the documented "wait at least a minute".
+pub fn retry_after<'a>(header: impl Fn(&str) -> Option<&'a str>) -> Option<Duration> {
+    header("retry-after")
+        .and_then(|value| value.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,6 +115,23 @@ mod tests {
                 Pacing::backoff(base, tries),
                 Duration::from_secs(seconds),
                 "{tries}"
+            );
+        }
+    }
+
+    #[test]
+    fn retry_after_is_read_in_seconds_only() {
+        let cases = [
+            ("7", Some(Duration::from_secs(7))),
+            (" 60 ", Some(Duration::from_secs(60))),
+            ("Wed, 21 Oct 2026 07:28:00 GMT", None),
+            ("-1", None),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(
+                retry_after(|key| (key == "retry-after").then_some(value)),
+                expected,
+                "{value}"
             );
         }
     }
