@@ -7,8 +7,9 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 
 use super::ratelimit::Cover;
-use super::{ApiError, GitHub, Method, Namespace, decode, encode_segment};
+use super::{ApiError, GitHub, Method, Namespace, decode};
 use crate::model::version::{PackageType, Version, VersionState};
+use crate::transport::encode::{encode_segment, percent_encode};
 
 /// GitHub caps `per_page` at 100; asking for the maximum keeps the request count low.
 pub const PER_PAGE: u32 = 100;
@@ -412,7 +413,7 @@ impl GitHub {
         let Some(token) = token else {
             return self.send(Method::Post, &route).await.map(drop);
         };
-        let encoded = super::percent_encode(token, b"-._~");
+        let encoded = percent_encode(token, b"-._~");
         self.send(Method::Post, &format!("{route}?token={encoded}"))
             .await
             .map(drop)

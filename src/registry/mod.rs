@@ -33,7 +33,7 @@ use tokio::sync::Mutex;
 
 use crate::model::manifest::Manifest;
 
-use crate::github::percent_encode;
+use crate::transport::encode::percent_encode;
 use crate::transport::pacing::{self, Pacing};
 use crate::transport::token::Token;
 

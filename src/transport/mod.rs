@@ -1,6 +1,7 @@
-//! What both HTTP clients (the REST API's and the registry's) share: the token they send and
-//! how fast they may go. It imports nothing else of ours, so both clients and the
-//! configuration can import it.
+//! What both HTTP clients (the REST API's and the registry's) share: the token they send, how
+//! fast they may go, and how names are encoded into URLs. It imports nothing else of ours, so
+//! both clients, the configuration and the reports can import it.
 
+pub mod encode;
 pub mod pacing;
 pub mod token;
