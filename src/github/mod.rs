@@ -16,9 +16,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use anyhow::Context;
-use bytes::Bytes;
-use http_body_util::BodyExt;
-use http_body_util::combinators::BoxBody;
 use octocrab::Octocrab;
 
 pub use error::{ApiError, ApiErrorKind};
@@ -29,6 +26,7 @@ use pacing::Pacer;
 use ratelimit::{RateLimit, Refusal};
 use retry::Next;
 
+use crate::transport::body::{BodyError, read_capped};
 use crate::transport::encode::encode_segment;
 use crate::transport::pacing::Pacing;
 use crate::transport::token::Token;
@@ -339,11 +337,11 @@ impl GitHub {
                     .collect(),
             );
         }
-        let body = read_body(response.into_body(), self.pacing().max_body)
+        let body = read_capped(response.into_body(), self.pacing().max_body)
             .await
             .map_err(|problem| match problem {
-                BodyProblem::Transport(source) => transport(source),
-                BodyProblem::TooLarge(cap) => Failure {
+                BodyError::Transport(source) => transport(source),
+                BodyError::TooLarge(cap) => Failure {
                     error: ApiError::new(
                         method,
                         route,
@@ -353,6 +351,9 @@ impl GitHub {
                     refusal: None,
                 },
             })?;
+        // Bytes that are not UTF-8 are replaced: a body GitHub sends is UTF-8 JSON, so the
+        // decode then fails.
+        let body = String::from_utf8_lossy(&body).into_owned();
         if !(200..300).contains(&status) {
             let error = ApiError::from_body(method, route, status, &body);
             let refusal = ratelimit::classify(status, rate.as_ref(), retry_after, &error.message);
@@ -369,32 +370,6 @@ impl GitHub {
         let response = self.send(Method::Get, route).await?;
         Ok((decode(route, &response.body)?, response.next))
     }
-}
-
-/// Why an answer body was not read.
-enum BodyProblem {
-    Transport(octocrab::Error),
-    /// Longer than this many bytes.
-    TooLarge(usize),
-}
-
-/// Read a body frame by frame, stopping as soon as it passes `cap` bytes. Bytes that are
-/// not UTF-8 are replaced: a body GitHub sends is UTF-8 JSON, so the decode then fails.
-async fn read_body(
-    mut body: BoxBody<Bytes, octocrab::Error>,
-    cap: usize,
-) -> Result<String, BodyProblem> {
-    let mut bytes: Vec<u8> = Vec::new();
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(BodyProblem::Transport)?;
-        if let Ok(data) = frame.into_data() {
-            if data.len() > cap.saturating_sub(bytes.len()) {
-                return Err(BodyProblem::TooLarge(cap));
-            }
-            bytes.extend_from_slice(&data);
-        }
-    }
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// A poisoned lock only means another request panicked; the numbers inside are still right.
