@@ -4,10 +4,11 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use package_janitor::config::{Config, Policy, Rule, TagState};
+use package_janitor::config::Config;
 use package_janitor::model::mode::Mode;
 use package_janitor::model::version::{PackageType, Version};
 use package_janitor::policy::plan::{self, Decision, Reason};
+use package_janitor::policy::rules::{Policy, Rule, TagState};
 use package_janitor::report::log::Log;
 use package_janitor::report::sanitize::Sanitizer;
 use package_janitor::state::RunState;
@@ -561,7 +562,6 @@ mod registry {
     use std::collections::{BTreeSet, HashMap};
     use std::time::{Duration, UNIX_EPOCH};
 
-    use package_janitor::config::{Policy, TagState};
     use package_janitor::model::image::may_be_artifact;
     use package_janitor::model::manifest::{Child, Manifest};
     use package_janitor::model::mode::Mode;
@@ -569,6 +569,7 @@ mod registry {
     use package_janitor::policy::audit;
     use package_janitor::policy::images::{self, Manifests, Rules};
     use package_janitor::policy::plan::{self, Decision};
+    use package_janitor::policy::rules::{Policy, TagState};
     use package_janitor::registry::challenge;
     use package_janitor::registry::manifest;
     use proptest::prelude::*;

@@ -4,7 +4,6 @@ pub mod cli;
 pub mod inputs;
 pub mod rules;
 
-use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::fmt;
 use std::time::Duration;
@@ -13,18 +12,9 @@ use regex::Regex;
 
 use crate::model::mode::Mode;
 use crate::model::version::PackageType;
+use crate::policy::rules::{Policy, TagState};
 use crate::transport::pacing::Pacing;
 use crate::transport::token::Token;
-pub use rules::Rule;
-
-/// Which versions the `tag-state` input lets through.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum TagState {
-    #[default]
-    Any,
-    Tagged,
-    Untagged,
-}
 
 /// A name from the `packages` input: exact, or a pattern with `*`/`?` wildcards that is
 /// expanded through the list-packages endpoint.
@@ -32,47 +22,6 @@ pub enum TagState {
 pub enum PackageSelector {
     Exact(String),
     Wildcard(String),
-}
-
-/// The selection rules. Pure data: the planner applies them.
-///
-/// `exclude_tag_regex`, `version_ids` and `deleted_within` apply to every rule. The rules
-/// are those of the `rules` input; without it, `tag_regex`, `older_than`, `tag_state` and
-/// `keep_latest` (the flat inputs) are the one rule (see [`Policy::rules`]).
-///
-/// The default selects every version: no filter, `tag-state: any`, `keep-latest: 0`.
-/// Regexes are matched unanchored (`Regex::is_match`).
-#[derive(Debug, Clone, Default)]
-pub struct Policy {
-    pub tag_regex: Option<Regex>,
-    pub exclude_tag_regex: Option<Regex>,
-    pub older_than: Option<Duration>,
-    pub tag_state: TagState,
-    pub keep_latest: usize,
-    pub version_ids: Option<BTreeSet<u64>>,
-    pub deleted_within: Option<Duration>,
-    /// The `rules` input; empty when it is not given.
-    pub rules: Vec<Rule>,
-}
-
-impl Policy {
-    /// The rules the planner applies: the `rules` input's, or else the one unnamed rule the
-    /// flat inputs make.
-    pub fn rules(&self) -> Cow<'_, [Rule]> {
-        if self.rules.is_empty() {
-            Cow::Owned(vec![Rule {
-                name: None,
-                tag_regex: self.tag_regex.clone(),
-                exclude_tag_regex: None,
-                tag_state: self.tag_state,
-                older_than: self.older_than,
-                keep_latest: self.keep_latest,
-                group_by: None,
-            }])
-        } else {
-            Cow::Borrowed(&self.rules)
-        }
-    }
 }
 
 /// Everything the run needs, validated before any API call.

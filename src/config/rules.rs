@@ -1,37 +1,12 @@
 //! The `rules` input: a YAML list of retention rules, each key validated exactly like the flat
 //! input of the same name, and every error naming the rule and the key.
 
-use std::time::Duration;
-
 use regex::Regex;
 use serde_yaml_ng::Value;
 
-use super::{InputError, Source, TagState, parse_count, parse_duration, parse_regex};
+use super::{InputError, Source, parse_count, parse_duration, parse_regex};
 use crate::model::version::PackageType;
-
-/// One retention rule. Its filters AND together; of the versions that pass them (its
-/// matches), the `keep_latest` newest images of each group are kept by it, and the rest are
-/// selected by it. The planner applies them (see `policy::plan`).
-#[derive(Debug, Clone, Default)]
-pub struct Rule {
-    /// The `name` key; an unnamed rule is called `#N`, numbered from 1 (see [`Rule::label`]).
-    pub name: Option<String>,
-    pub tag_regex: Option<Regex>,
-    pub exclude_tag_regex: Option<Regex>,
-    pub tag_state: TagState,
-    pub older_than: Option<Duration>,
-    pub keep_latest: usize,
-    /// A regex with exactly one capture group: `keep_latest` then applies within each group
-    /// of equal captures, and a version none of whose labels match is not a match.
-    pub group_by: Option<Regex>,
-}
-
-impl Rule {
-    /// How reports name the rule: its name, or `#N` for rule `number` (from 1).
-    pub fn label(&self, number: usize) -> String {
-        self.name.clone().unwrap_or_else(|| format!("#{number}"))
-    }
-}
+use crate::policy::rules::{Rule, TagState};
 
 /// The keys a rule may have.
 const KEYS: [&str; 7] = [

@@ -8,12 +8,12 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::SystemTime;
 
-use crate::config::{Policy, TagState};
 use crate::model::image::{Role, may_be_artifact, short_digest};
 use crate::model::mode::Mode;
 use crate::model::version::{PackageType, Version};
 use crate::policy::images::{self, Graph, ManifestLookup, Rules};
 use crate::policy::plan::{self, Plan, Reason};
+use crate::policy::rules::{Policy, TagState};
 
 /// A tag whose image cannot be pulled whole.
 #[derive(Debug, Clone, PartialEq, Eq)]

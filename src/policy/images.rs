@@ -29,11 +29,11 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::SystemTime;
 
-use crate::config::Policy;
 use crate::model::image::{Relation, Role, describe_image, may_be_artifact, tag_subject};
 use crate::model::manifest::{Child, Manifest};
 use crate::model::version::Version;
 use crate::policy::plan::{self, Decision, Plan, PlannedVersion, Reason};
+use crate::policy::rules::Policy;
 
 /// Artifact types of GitHub artifact attestations start with this.
 const SIGSTORE_BUNDLE: &str = "application/vnd.dev.sigstore.bundle";
@@ -438,9 +438,9 @@ mod tests {
     use regex::Regex;
 
     use super::*;
-    use crate::config::TagState;
     use crate::model::mode::Mode;
     use crate::model::version::PackageType;
+    use crate::policy::rules::TagState;
 
     const DAY: u64 = 86_400;
 

@@ -4,10 +4,10 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use crate::config::{Policy, Rule, TagState};
 use crate::model::image::{Relation, Role, short_digest};
 use crate::model::mode::Mode;
 use crate::model::version::{PackageType, Version};
+use crate::policy::rules::{Policy, Rule, TagState};
 
 /// What the run will do with a version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,10 +13,11 @@ use anyhow::Context;
 
 use super::sanitize::Sanitizer;
 use super::{PackageReport, RunReport, age, kept_because, plural};
-use crate::config::{Config, PackageSelector, TagState};
+use crate::config::{Config, PackageSelector};
 use crate::model::image::{Role, describe};
 use crate::model::outcome::{Outcome, PackageEntry};
 use crate::model::version::Version;
+use crate::policy::rules::TagState;
 
 /// GitHub drops a step summary over 1 MiB; rows stop well before that.
 const MAX_SUMMARY_BYTES: usize = 900_000;

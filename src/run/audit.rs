@@ -8,12 +8,13 @@ use anyhow::Context;
 
 use super::environment::Environment;
 use super::inspect::read_manifests;
-use crate::config::{Config, Policy, TagState};
+use crate::config::Config;
 use crate::github::GitHub;
 use crate::model::version::VersionState;
 use crate::owner;
 use crate::policy::audit;
 use crate::policy::images::ByDigest;
+use crate::policy::rules::{Policy, TagState};
 use crate::registry::{self, Registry};
 use crate::report::audit::{AuditReport, Conflicts, Found, PackageAudit};
 use crate::report::log::Log;

@@ -697,9 +697,9 @@ mod tests {
             deleted_version(2, &[&signature]),
             deleted_version(3, &["v3"]),
         ];
-        let policy = crate::config::Policy {
+        let policy = crate::policy::rules::Policy {
             version_ids: Some([1].into_iter().collect()),
-            ..crate::config::Policy::default()
+            ..crate::policy::rules::Policy::default()
         };
         let plan = crate::policy::plan::plan(
             versions,

@@ -66,9 +66,9 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::config::Policy;
     use crate::model::version::PackageType;
     use crate::policy::plan;
+    use crate::policy::rules::Policy;
 
     fn listed(id: u64, tags: &[&str]) -> Version {
         let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
