@@ -8,6 +8,7 @@ use std::time::SystemTime;
 
 use serde_json::json;
 
+use super::publish::MAX_OUTPUT_BYTES;
 use super::sanitize::Sanitizer;
 use super::{age, plural, timestamp};
 use crate::model::image::short_digest;
@@ -16,9 +17,6 @@ use crate::policy::audit::{Audit, Broken, Counts, Image, Target};
 
 /// A package with at most this many images gets a Mermaid graph: more would not read.
 pub const MAX_GRAPHED_IMAGES: usize = 30;
-
-/// GitHub drops an output over 1 MB: lists and arrays stop short of it at a whole entry.
-const MAX_OUTPUT_BYTES: usize = 900_000;
 
 /// Rows per summary table, so that a huge package keeps the summary under GitHub's limit.
 const MAX_ROWS: usize = 500;

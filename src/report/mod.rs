@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod log;
 pub mod outputs;
+pub mod publish;
 pub mod sanitize;
 pub mod summary;
 pub mod terminal;

@@ -6,10 +6,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
-use std::io::Write as _;
-use std::path::Path;
-
-use anyhow::Context;
 
 use super::sanitize::Sanitizer;
 use super::{PackageReport, RunReport, age, kept_because, plural};
@@ -105,16 +101,6 @@ pub fn render(
         );
     }
     out
-}
-
-pub fn append_to(path: &Path, markdown: &str) -> anyhow::Result<()> {
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .with_context(|| format!("cannot open GITHUB_STEP_SUMMARY file {}", path.display()))?;
-    file.write_all(markdown.as_bytes())
-        .with_context(|| format!("cannot write GITHUB_STEP_SUMMARY file {}", path.display()))
 }
 
 /// `rows_left` counts the table rows of selected versions still to write over all
