@@ -12,4 +12,6 @@ pub mod registry;
 pub mod report;
 pub mod run;
 pub mod state;
+#[cfg(test)]
+mod testing;
 pub mod transport;

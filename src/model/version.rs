@@ -85,24 +85,6 @@ pub struct Version {
     pub deleted_at: Option<SystemTime>,
 }
 
-/// Test fixtures shared by the modules that plan, report and audit versions.
-#[cfg(test)]
-impl Version {
-    /// A container version for tests: named `sha256:` + its id as 64 hex digits, with known
-    /// `tags`, created and updated at `at`.
-    pub fn image_at(id: u64, tags: &[&str], at: SystemTime) -> Version {
-        Version {
-            id,
-            name: format!("sha256:{id:064x}"),
-            tags: tags.iter().map(|tag| tag.to_string()).collect(),
-            tags_known: true,
-            created_at: at,
-            updated_at: at,
-            deleted_at: None,
-        }
-    }
-}
-
 impl Version {
     /// The strings that tag filters are matched against: the tags for container/docker
     /// packages (never the digest), the version name for every other type.

@@ -459,6 +459,7 @@ mod tests {
     use crate::model::manifest::{Child, Manifest};
     use crate::policy::audit::audit;
     use crate::policy::images::Manifests;
+    use crate::testing::image_at;
 
     #[test]
     fn the_counts_line_says_one_of_each_in_the_singular_and_more_in_the_plural() {
@@ -494,7 +495,7 @@ mod tests {
 
     fn version(id: u64, tags: &[&str]) -> Version {
         let at = UNIX_EPOCH + Duration::from_secs(1_000_000 - id);
-        Version::image_at(id, tags, at)
+        image_at(id, tags, at)
     }
 
     #[test]

@@ -378,18 +378,11 @@ pub fn age(now: SystemTime, then: SystemTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::image_at;
     use std::time::Duration;
 
     fn version(id: u64) -> Version {
-        Version {
-            id,
-            name: format!("sha256:{id:064x}"),
-            tags: Vec::new(),
-            tags_known: true,
-            created_at: SystemTime::UNIX_EPOCH,
-            updated_at: SystemTime::UNIX_EPOCH,
-            deleted_at: None,
-        }
+        image_at(id, &[], SystemTime::UNIX_EPOCH)
     }
 
     /// A run over `packages` packages, the first with one entry per outcome and `kept`

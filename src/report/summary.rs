@@ -436,12 +436,13 @@ mod tests {
     use crate::model::image::Relation;
     use crate::model::outcome::Entry;
     use crate::report::KeptVersion;
+    use crate::testing::image_at;
 
     const HEX: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
     fn version(id: u64, tags: &[&str]) -> Version {
         let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        Version::image_at(id, tags, at)
+        image_at(id, tags, at)
     }
 
     fn entry(id: u64, tags: &[&str], parent: Option<(u64, Role)>) -> Entry {

@@ -69,10 +69,11 @@ mod tests {
     use crate::model::version::PackageType;
     use crate::policy::plan;
     use crate::policy::rules::Policy;
+    use crate::testing::image_at;
 
     fn listed(id: u64, tags: &[&str]) -> Version {
         let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
-        Version::image_at(id, tags, at)
+        image_at(id, tags, at)
     }
 
     #[test]

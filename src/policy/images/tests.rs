@@ -1,6 +1,6 @@
 //! Tests of the image graph: what each manifest shape keeps, deletes and orders, case by case.
 
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
 use regex::Regex;
 
@@ -8,22 +8,7 @@ use super::*;
 use crate::model::mode::Mode;
 use crate::model::version::PackageType;
 use crate::policy::rules::TagState;
-
-const DAY: u64 = 86_400;
-
-fn now() -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(1_000 * DAY)
-}
-
-fn digest(id: u64) -> String {
-    format!("sha256:{id:064x}")
-}
-
-/// A version `id` days old (so higher ids are older), with tags.
-fn version(id: u64, tags: &[&str]) -> Version {
-    let at = now() - Duration::from_secs(id * DAY);
-    Version::image_at(id, tags, at)
-}
+use crate::testing::{DAY, digest, now, signature_tag, version};
 
 /// A version listed without tag metadata.
 fn unknown_tags(id: u64) -> Version {
@@ -31,10 +16,6 @@ fn unknown_tags(id: u64) -> Version {
         tags_known: false,
         ..version(id, &[])
     }
-}
-
-fn signature_tag(subject: u64) -> String {
-    format!("sha256-{id:064x}.sig", id = subject)
 }
 
 fn image() -> Manifest {

@@ -1,18 +1,12 @@
 //! Tests of the planner: every filter, rule and reason, table by table.
 
 use std::collections::BTreeSet;
-use std::time::UNIX_EPOCH;
 
 use regex::Regex;
 
 use super::*;
 use crate::model::image::Role;
-
-const DAY: u64 = 86_400;
-
-fn now() -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(1_000 * DAY)
-}
+use crate::testing::{DAY, digest, now};
 
 /// `seconds` before `now()`; negative is in the future.
 fn ago(seconds: i64) -> SystemTime {
@@ -73,10 +67,6 @@ fn decide_one(
     let mut planned = plan(vec![version], policy, package_type, mode, now()).versions;
     assert_eq!(planned.len(), 1);
     planned.remove(0)
-}
-
-fn digest(id: u64) -> String {
-    format!("sha256:{id:064x}")
 }
 
 #[test]
