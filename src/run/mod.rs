@@ -190,7 +190,7 @@ pub async fn run<W: std::io::Write + Send + 'static>(
         first.entries.extend(not_found);
     }
     if let (Some(state), Some(path)) = (state.as_mut(), &config.state_file) {
-        save_state(state, path, config.package_type, &packages, log);
+        save_state(state, path, env, config.package_type, &packages, log);
     }
 
     let report = RunReport {
@@ -825,11 +825,13 @@ fn deleted_ids(report: &PackageReport) -> HashSet<u64> {
         .collect()
 }
 
-/// Record which packages this run finished, and write the state for the next run. A
-/// state that cannot be written only costs the next run a fresh start.
+/// Record which packages this run finished, and write the state for the next run, inside
+/// the workspace only. A state that cannot be written only costs the next run this run's
+/// progress.
 fn save_state<W: std::io::Write>(
     state: &mut RunState,
     path: &std::path::Path,
+    env: &Environment,
     package_type: PackageType,
     packages: &[PackageReport],
     log: &mut Log<W>,
@@ -851,9 +853,9 @@ fn save_state<W: std::io::Write>(
         .map(|package| package.name.clone())
         .collect();
     state.record_finished(package_type, &names, &done);
-    if let Err(err) = state.save(path) {
+    if let Err(err) = state.save(path, &env.workspace) {
         log.warning(&format!(
-            "input `state-file`: the run state was not saved, so the next run starts afresh: {err:#}"
+            "input `state-file`: this run's state was not saved, so the next run cannot carry on from it: {err:#}"
         ));
     }
 }
