@@ -663,4 +663,91 @@ mod tests {
             "{forbidden}"
         );
     }
+
+    /// The settled ids with the start of their outcome, and the ids left to go one by one
+    /// (`None`: nothing is left).
+    type Settling<'a> = (&'a [(u64, &'a str)], Option<&'a [u64]>);
+
+    #[test]
+    fn a_differing_listing_settles_what_changed_and_hands_on_the_rest_unless_an_image_may_need_it()
+    {
+        use std::time::{Duration, UNIX_EPOCH};
+        let at = |id: u64| UNIX_EPOCH + Duration::from_secs(1_600_000_000 + id * 60);
+        let versions: Vec<Version> = (1..=4)
+            .map(|id| Version::image_at(id, &[], at(id)))
+            .collect();
+        let now = at(10_000);
+        let gone = "skipped: already gone";
+        let changed = "skipped: changed since it was planned";
+        let pushed = "skipped: a version was pushed or changed in its container package";
+        let difference = |new: &[u64], gone: &[u64], changed: &[u64]| Difference {
+            new: new.to_vec(),
+            gone: gone.to_vec(),
+            changed: changed.to_vec(),
+        };
+        let cases: [(PackageType, Difference, Settling); 4] = [
+            (
+                PackageType::Npm,
+                difference(&[9], &[1], &[2]),
+                (&[(1, gone), (2, changed)], Some(&[3, 4])),
+            ),
+            (
+                PackageType::Container,
+                difference(&[], &[1], &[]),
+                (&[(1, gone)], Some(&[2, 3, 4])),
+            ),
+            (
+                PackageType::Container,
+                difference(&[9], &[1], &[]),
+                (&[(1, gone), (2, pushed), (3, pushed), (4, pushed)], None),
+            ),
+            (
+                PackageType::Container,
+                difference(&[], &[], &[3]),
+                (&[(1, pushed), (2, pushed), (3, changed), (4, pushed)], None),
+            ),
+        ];
+        let namespace = Namespace::Org("acme".to_string());
+        for (package_type, difference, (settled, rest)) in cases {
+            let plan = crate::policy::plan::plan(
+                versions.clone(),
+                &crate::config::Policy::default(),
+                package_type,
+                Mode::Delete,
+                now,
+            );
+            assert!(fully_selected(&plan));
+            let target = Target {
+                namespace: &namespace,
+                package_type,
+                name: "lib",
+            };
+            let mut log = Log::new(Vec::new());
+            let (outcome, entries, left) = differs(&target, &plan, &difference, &mut log);
+            let case = format!("{package_type} {difference}");
+            assert!(
+                outcome
+                    .to_string()
+                    .starts_with("skipped: not deleted whole: "),
+                "{case}: {outcome}"
+            );
+            let got: Vec<(u64, String)> = entries
+                .iter()
+                .map(|entry| (entry.version.id, entry.outcome.to_string()))
+                .collect();
+            assert_eq!(got.len(), settled.len(), "{case}: {got:?}");
+            for ((id, outcome), (expected_id, expected)) in got.iter().zip(settled) {
+                assert_eq!(id, expected_id, "{case}");
+                assert!(outcome.starts_with(expected), "{case}: {outcome}");
+            }
+            let left: Option<Vec<u64>> = match left {
+                Rest::Settled => None,
+                Rest::All => Some(plan.selected().map(|p| p.version.id).collect()),
+                Rest::Narrowed(narrowed) => {
+                    Some(narrowed.selected().map(|p| p.version.id).collect())
+                }
+            };
+            assert_eq!(left.as_deref(), rest, "{case}");
+        }
+    }
 }

@@ -577,6 +577,64 @@ fn a_version_published_while_earlier_packages_are_deleted_never_goes_with_its_pa
 }
 
 #[test]
+fn a_container_package_that_gains_a_version_during_the_run_is_left_alone() {
+    for state_file in [true, false] {
+        let fake = start(vec![
+            container("acme", "app", vec![image(1, 30, &[]), image(2, 1, &["v1"])]),
+            container(
+                "acme",
+                "tools",
+                vec![image(11, 30, &[]), image(12, 20, &[])],
+            ),
+        ]);
+        // A push to `tools` lands while `app` is being cleaned.
+        fake.publish_after_deletes(1, "acme", "container", "tools", 19, "sha256:new");
+        let dir = workspace();
+        let cleanup = janitor(&fake, ALICE)
+            .input("packages", "app, tools")
+            .input("tag-state", "untagged")
+            .input("delete-empty-packages", "true");
+        let run = with_state(cleanup, state_file.then_some(&*dir)).run();
+        run.assert_success();
+        let case = if state_file { "with" } else { "without" };
+
+        assert_eq!(fake.deleted_ids("acme", "container", "app"), vec![1]);
+        assert!(
+            !fake.package_deleted("acme", "container", "tools"),
+            "{case}"
+        );
+        assert_eq!(
+            fake.active_ids("acme", "container", "tools"),
+            vec![11, 12, 19],
+            "{case}: nothing in it is deleted in this run"
+        );
+        assert!(
+            !mutations(&fake)
+                .iter()
+                .any(|m| m.contains("/container/tools")),
+            "{case}: {:?}",
+            mutations(&fake)
+        );
+        assert_eq!(run.ids(), vec![1], "{case}");
+        for id in [11, 12] {
+            assert!(
+                run.outcome_of(id)
+                    .starts_with("skipped: a version was pushed or changed in its container package during the run"),
+                "{case}: {}",
+                run.outcome_of(id)
+            );
+        }
+        let whole = package_entries(&run);
+        let outcome = whole[0]["outcome"].as_str().unwrap_or_default();
+        assert!(
+            outcome.contains("1 version new since it was planned (19)")
+                && outcome.contains("nothing in the package is deleted in this run"),
+            "{case}: {outcome}"
+        );
+    }
+}
+
+#[test]
 fn a_package_deleted_whole_is_reported_with_exactly_the_versions_listed_again() {
     let fake = start(vec![npm("lib", &[(1, 30), (2, 20), (3, 10)])]);
     let run = cleanup(&fake, "lib")
