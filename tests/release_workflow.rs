@@ -1,8 +1,8 @@
 //! Rules the release must keep, read from `.github/workflows/release.yml` (and the Dockerfiles
 //! it and CI build): every source fetch pins the run's commit, no job that can push packages
 //! or sign attestations runs an installer fetched at run time, every image is pinned by
-//! digest, and tags move with the release App's token. Each rule also runs on small bad
-//! workflows, to prove it can fail.
+//! digest, tags move with the release App's token, and the workflow's own tag move does not
+//! start another release. Each rule also runs on small bad workflows, to prove it can fail.
 
 use std::fs;
 use std::path::Path;
@@ -320,6 +320,17 @@ fn tags_moved_without_app_token(workflow: &Value) -> Vec<String> {
     violations
 }
 
+/// Rule 5. Only a tag's creation starts a release: the workflow's own tag move, pushed with the
+/// App's token, starts workflows too. Every job that needs no other carries the condition.
+fn starts_on_its_own_tag_move(workflow: &Value) -> Vec<String> {
+    jobs(workflow)
+        .into_iter()
+        .filter(|(_, job)| job.get("needs").is_none())
+        .filter(|(_, job)| !text(job, "if").is_some_and(|c| c.contains("github.event.created")))
+        .map(|(id, _)| format!("job `{id}` also runs when a push moves an existing tag (no `if: github.event.created`)"))
+        .collect()
+}
+
 #[test]
 fn the_release_workflow_pins_every_source_to_the_runs_commit() {
     let workflow = parse(&repository_file(".github/workflows/release.yml"));
@@ -369,6 +380,22 @@ fn the_release_moves_its_tags_with_the_release_app_token() {
     assert_eq!(
         tags_moved_without_app_token(&workflow),
         Vec::<String>::new()
+    );
+}
+
+#[test]
+fn only_a_created_tag_starts_the_release() {
+    let workflow = parse(&repository_file(".github/workflows/release.yml"));
+    assert_eq!(starts_on_its_own_tag_move(&workflow), Vec::<String>::new());
+    let without = parse(
+        "on: push\njobs:\n  validate:\n    runs-on: x\n    steps: []\n  build:\n    needs: validate\n    runs-on: x\n    steps: []\n  lint:\n    if: github.ref_type == 'tag'\n    runs-on: x\n    steps: []\n",
+    );
+    assert_eq!(
+        starts_on_its_own_tag_move(&without),
+        [
+            "job `validate` also runs when a push moves an existing tag (no `if: github.event.created`)",
+            "job `lint` also runs when a push moves an existing tag (no `if: github.event.created`)",
+        ]
     );
 }
 
