@@ -17,3 +17,4 @@ pub mod state;
 #[cfg(test)]
 mod testing;
 pub mod transport;
+pub mod workspace_file;

@@ -253,28 +253,15 @@ impl RunState {
         }
     }
 
-    /// Writes the state to `path` atomically: a temporary file beside it, then a rename.
-    pub fn save(&self, path: &Path) -> anyhow::Result<()> {
-        if let Some(parent) = path
-            .parent()
-            .filter(|parent| !parent.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("could not create {}", parent.display()))?;
-        }
-        let mut temporary = path.as_os_str().to_owned();
-        temporary.push(".tmp");
-        let temporary = std::path::PathBuf::from(temporary);
-        let file = std::fs::File::create(&temporary)
-            .with_context(|| format!("could not write {}", temporary.display()))?;
-        let written = self.write_to(std::io::BufWriter::new(file))?;
-        written
-            .into_inner()
-            .map_err(std::io::IntoInnerError::into_error)
-            .and_then(|file| file.sync_all())
-            .with_context(|| format!("could not write {}", temporary.display()))?;
-        std::fs::rename(&temporary, path)
-            .with_context(|| format!("could not replace {}", path.display()))
+    /// Writes the state to `path` atomically, and only inside `workspace`: see
+    /// [`crate::workspace_file`] for what is refused, and why.
+    pub fn save(&self, path: &Path, workspace: &Path) -> anyhow::Result<()> {
+        crate::workspace_file::write_inside(path, workspace, |file| {
+            self.write_to(std::io::BufWriter::new(file))?
+                .into_inner()
+                .map_err(std::io::IntoInnerError::into_error)
+                .context("could not write the run state")
+        })
     }
 }
 
@@ -722,10 +709,15 @@ mod tests {
         assert_eq!(missing.warning, None);
 
         let state = state(10);
-        state.save(&path).unwrap();
+        std::fs::create_dir_all(&dir).unwrap();
+        state.save(&path, &dir).unwrap();
         let loaded = RunState::load(&path, API, "acme");
         assert_eq!((loaded.state, loaded.warning), (state, None));
-        assert!(!dir.join("nested").join("state.json.tmp").exists());
+        let files: Vec<_> = std::fs::read_dir(dir.join("nested"))
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .collect();
+        assert_eq!(files, ["state.json"], "no temporary file is left");
 
         std::fs::write(&path, b"{not gzip").unwrap();
         let corrupt = RunState::load(&path, API, "acme");

@@ -29,6 +29,9 @@ pub struct Listing {
     pub total: u64,
     /// Set when the saved listing disagreed with the refreshed total, and why.
     pub relisted: Option<String>,
+    /// Whether any version came from the state file rather than from this run's reads: a
+    /// package is then never deleted whole (see `whole_package`).
+    pub from_state: bool,
 }
 
 /// A listing not finished in this run: the package is left for the next run, with every
@@ -98,6 +101,7 @@ pub async fn list(
     };
 
     let mut relisted = None;
+    let mut from_state = false;
     let mut versions = Vec::new();
     if !saved.versions.is_empty() {
         let known: HashSet<u64> = saved.versions.iter().map(|version| version.id).collect();
@@ -129,10 +133,12 @@ pub async fn list(
                 pages_total: saved.pages_total.max(pages),
                 total,
                 relisted: None,
+                from_state: true,
             });
         };
         let expected = saved.total.saturating_add(new.len() as u64);
         if reached && total == expected {
+            from_state = true;
             versions = new;
             // Taken, so that the saved buffer is freed rather than kept empty.
             versions.append(&mut std::mem::take(&mut saved.versions));
@@ -196,6 +202,7 @@ pub async fn list(
         pages_total: pages,
         total,
         relisted,
+        from_state,
     })
 }
 
