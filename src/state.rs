@@ -17,11 +17,14 @@ use anyhow::Context;
 use serde::de::{DeserializeOwned, Deserializer, Error as _, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::model::manifest::{Child, Manifest};
+use crate::model::manifest::{Blobs, Child, Manifest};
 use crate::model::version::{PackageType, Version};
 
 /// The format this build reads and writes; any other is ignored.
 pub const FORMAT: u32 = 1;
+
+/// Why the blobs of a manifest from the state file are not counted: it does not keep them.
+const UNSIZED: &str = "its manifest came from the state file, which does not keep sizes";
 
 /// The largest state file read (compressed); larger is not ours.
 const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
@@ -407,6 +410,7 @@ impl<'de> Deserialize<'de> for ManifestsIn {
                         children,
                         artifact_type,
                         subject,
+                        blobs: Blobs::Unsized(UNSIZED.to_string()),
                     };
                     manifests.insert(digest, manifest);
                 }

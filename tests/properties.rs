@@ -546,7 +546,7 @@ mod registry {
     use std::time::{Duration, UNIX_EPOCH};
 
     use package_janitor::model::image::may_be_artifact;
-    use package_janitor::model::manifest::{Child, Manifest};
+    use package_janitor::model::manifest::{Blobs, Child, MAX_BYTES, Manifest};
     use package_janitor::model::mode::Mode;
     use package_janitor::model::version::{PackageType, Version};
     use package_janitor::policy::audit;
@@ -594,6 +594,36 @@ mod registry {
         )
             .prop_map(|(media_type, manifests, subject)| {
                 serde_json::json!({"mediaType": media_type, "manifests": manifests, "subject": subject})
+                    .to_string()
+            })
+    }
+
+    /// An image manifest whose config and layers have digests and sizes of every kind: the
+    /// sha256 form and others, sizes as integers of any sign and width, fractions, huge
+    /// numbers, strings and nothing.
+    fn image_json() -> impl Strategy<Value = String> {
+        let size = prop_oneof![
+            any::<u64>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            (0u64..=(1 << 53)).prop_map(serde_json::Value::from),
+            any::<f64>().prop_map(serde_json::Value::from),
+            Just(serde_json::json!(1e300)),
+            Just(serde_json::json!("12")),
+            Just(serde_json::Value::Null),
+        ];
+        let digest = prop_oneof![
+            "sha256:[0-9a-f]{64}",
+            "sha256:[0-9a-fA-F]{60,66}",
+            any::<String>()
+        ];
+        let descriptor = (digest, size)
+            .prop_map(|(digest, size)| serde_json::json!({"digest": digest, "size": size}));
+        (
+            prop::option::of(descriptor.clone()),
+            prop::collection::vec(descriptor, 0..6),
+        )
+            .prop_map(|(config, layers)| {
+                serde_json::json!({"schemaVersion": 2, "config": config, "layers": layers})
                     .to_string()
             })
     }
@@ -676,6 +706,25 @@ mod registry {
         fn the_manifest_parser_never_panics_on_manifest_shaped_json(body in manifest_json()) {
             if let Ok(parsed) = manifest::parse(None, body.as_bytes()) {
                 prop_assert!(parsed.is_index || parsed.children.is_empty());
+            }
+        }
+
+        #[test]
+        fn every_size_the_manifest_parser_keeps_is_a_whole_number_of_at_most_2_pow_53_bytes(
+            body in image_json(),
+        ) {
+            let parsed = manifest::parse(None, body.as_bytes());
+            prop_assert!(parsed.is_ok(), "sizes never make a manifest unreadable: {body}");
+            let json: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+            let listed = json["layers"].as_array().map_or(0, Vec::len)
+                + usize::from(!json["config"].is_null());
+            match parsed.map(|manifest| manifest.blobs) {
+                Ok(Blobs::Sized(blobs)) => {
+                    prop_assert_eq!(blobs.len(), listed);
+                    prop_assert!(blobs.iter().all(|blob| blob.size <= MAX_BYTES));
+                }
+                Ok(Blobs::Unsized(why)) => prop_assert!(!why.is_empty()),
+                Err(_) => {}
             }
         }
 
