@@ -17,14 +17,11 @@ use anyhow::Context;
 use serde::de::{DeserializeOwned, Deserializer, Error as _, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::model::manifest::{Blobs, Child, Manifest};
+use crate::model::manifest::{Blob, Blobs, Child, MAX_BYTES, Manifest};
 use crate::model::version::{PackageType, Version};
 
 /// The format this build reads and writes; any other is ignored.
 pub const FORMAT: u32 = 1;
-
-/// Why the blobs of a manifest from the state file are not counted: it does not keep them.
-const UNSIZED: &str = "its manifest came from the state file, which does not keep sizes";
 
 /// The largest state file read (compressed); larger is not ours.
 const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
@@ -339,9 +336,78 @@ const LAST_SECOND: u64 = 253_402_300_799;
 #[derive(Serialize, Deserialize)]
 struct StoredVersion<S>(u64, S, Option<Vec<S>>, u64, u64);
 
-/// digest, is an index, children, artifact type, subject.
+/// digest, is an index, children, artifact type, subject, blobs (`[[hex, size], …]`, or
+/// why they are not counted). A record without blobs was written before sizes were kept:
+/// it is left out on reading, so that the manifest is read again.
 #[derive(Serialize, Deserialize)]
-struct StoredManifest<S>(S, bool, Vec<StoredChild<S>>, Option<S>, Option<S>);
+#[serde(bound(deserialize = "S: Deserialize<'de>, B: Deserialize<'de>"))]
+struct StoredManifest<S, B>(
+    S,
+    bool,
+    Vec<StoredChild<S>>,
+    Option<S>,
+    Option<S>,
+    #[serde(default)] Option<B>,
+);
+
+/// A manifest's blobs as read back.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum BlobsIn {
+    Sized(Vec<(String, u64)>),
+    Unsized(String),
+}
+
+impl BlobsIn {
+    fn into_blobs(self) -> Result<Blobs, String> {
+        let sized = match self {
+            BlobsIn::Unsized(why) => return Ok(Blobs::Unsized(why)),
+            BlobsIn::Sized(sized) => sized,
+        };
+        let blobs = sized
+            .into_iter()
+            .map(|(hex, size)| {
+                let sha256 = Blob::sha256_of(&format!("sha256:{hex}"))
+                    .ok_or_else(|| format!("a blob digest `{hex}` is not 64 hex digits"))?;
+                if size > MAX_BYTES {
+                    return Err(format!("a blob of {size} bytes is past 2^53"));
+                }
+                Ok(Blob { sha256, size })
+            })
+            .collect::<Result<_, String>>()?;
+        Ok(Blobs::Sized(blobs))
+    }
+}
+
+/// A manifest's blobs as written, borrowed: each digest written as hex straight from its
+/// 32 bytes.
+struct BlobsOut<'a>(&'a Blobs);
+
+impl Serialize for BlobsOut<'_> {
+    fn serialize<Z: Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
+        match self.0 {
+            Blobs::Sized(blobs) => {
+                serializer.collect_seq(blobs.iter().map(|blob| (Hex(&blob.sha256), blob.size)))
+            }
+            Blobs::Unsized(why) => serializer.serialize_str(why),
+        }
+    }
+}
+
+/// 32 bytes as 64 lowercase hex digits.
+struct Hex<'a>(&'a [u8; 32]);
+
+impl Serialize for Hex<'_> {
+    fn serialize<Z: Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl std::fmt::Display for Hex<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.iter().try_for_each(|byte| write!(f, "{byte:02x}"))
+    }
+}
 
 /// digest, platform, attests, artifact type.
 #[derive(Serialize, Deserialize)]
@@ -391,9 +457,21 @@ impl<'de> Deserialize<'de> for ManifestsIn {
 
             fn visit_seq<A: SeqAccess<'de>>(self, mut records: A) -> Result<ManifestsIn, A::Error> {
                 let mut manifests = HashMap::new();
-                while let Some(StoredManifest(digest, is_index, children, artifact_type, subject)) =
-                    records.next_element::<StoredManifest<String>>()?
+                while let Some(StoredManifest(
+                    digest,
+                    is_index,
+                    children,
+                    artifact_type,
+                    subject,
+                    blobs,
+                )) = records.next_element::<StoredManifest<String, BlobsIn>>()?
                 {
+                    let Some(blobs) = blobs else {
+                        continue;
+                    };
+                    let blobs = blobs
+                        .into_blobs()
+                        .map_err(|why| A::Error::custom(format!("the manifest {digest}: {why}")))?;
                     let children = children
                         .into_iter()
                         .map(
@@ -410,7 +488,7 @@ impl<'de> Deserialize<'de> for ManifestsIn {
                         children,
                         artifact_type,
                         subject,
-                        blobs: Blobs::Unsized(UNSIZED.to_string()),
+                        blobs,
                     };
                     manifests.insert(digest, manifest);
                 }
@@ -465,6 +543,7 @@ impl Serialize for ManifestsOut<'_> {
                 children,
                 manifest.artifact_type.as_deref(),
                 manifest.subject.as_deref(),
+                Some(BlobsOut(&manifest.blobs)),
             )
         }))
     }
@@ -554,8 +633,28 @@ mod tests {
         }
     }
 
+    fn blob(n: u64, size: u64) -> Blob {
+        let sha256 = Blob::sha256_of(&digest(n)).expect("a sha256 digest");
+        Blob { sha256, size }
+    }
+
+    /// A platform manifest as buildx pushes one: its own config and top layer over two
+    /// base layers every image shares.
+    fn image(id: u64) -> Manifest {
+        Manifest {
+            blobs: Blobs::Sized(vec![
+                blob(1_000_000 + id, 1_469),
+                blob(7, 29_126_484),
+                blob(8, 3_620_000),
+                blob(2_000_000 + id, 10 * id),
+            ]),
+            ..Manifest::default()
+        }
+    }
+
     /// A container package of `count` versions, every fifth a tagged index of the four
-    /// before it, each with its manifest learned.
+    /// before it, each with its manifest learned: the platform manifests with their blobs
+    /// (see [`image`]).
     fn package(count: u64) -> PackageState {
         let versions: Vec<Version> = (1..=count)
             .rev()
@@ -583,7 +682,7 @@ mod tests {
                         ..Manifest::default()
                     }
                 } else {
-                    Manifest::default()
+                    image(version.id)
                 };
                 (version.name.clone(), manifest)
             })
@@ -622,6 +721,71 @@ mod tests {
             state,
             "a trailing slash names the same host"
         );
+    }
+
+    #[test]
+    fn blob_sizes_come_back_as_they_were_and_so_does_why_they_were_not_counted() {
+        let mut state = state(12);
+        let package = state.package_mut(PackageType::Container, "app");
+        let uncounted = Blobs::Unsized("its layer sha256:222222222222… claims -1 bytes".into());
+        package.manifests.insert(
+            digest(99),
+            Manifest {
+                blobs: uncounted.clone(),
+                ..image(99)
+            },
+        );
+        let back = RunState::decode(&state.encode().unwrap(), API, "acme").unwrap();
+        let manifests = &back
+            .package(PackageType::Container, "app")
+            .unwrap()
+            .manifests;
+        assert_eq!(manifests[&digest(3)].blobs, image(3).blobs);
+        assert_eq!(manifests[&digest(99)].blobs, uncounted);
+        assert_eq!(back, state);
+    }
+
+    /// A format-1 file of one container package whose one manifest record is `record`.
+    fn with_manifest(record: &str) -> Vec<u8> {
+        let json = format!(
+            r#"{{"format":1,"api":"https://api.github.com","owner":"acme","finished":[],
+            "packages":[{{"type":"container","name":"app","total":1,"pages":[1,1],
+            "versions":[[1,"{}",[],1700000000,1700000000]],"manifests":[{record}]}}]}}"#,
+            digest(1)
+        );
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(json.as_bytes()).unwrap();
+        gz.finish().unwrap()
+    }
+
+    #[test]
+    fn a_manifest_kept_before_sizes_were_is_left_out_so_that_it_is_read_again() {
+        let old = with_manifest(&format!(r#"["{}",false,[],null,null]"#, digest(1)));
+        let back = RunState::decode(&old, API, "acme").expect("still a state of format 1");
+        let package = back.package(PackageType::Container, "app").unwrap();
+        assert_eq!(package.versions.len(), 1, "the listing is kept");
+        assert!(package.manifests.is_empty(), "{:?}", package.manifests);
+    }
+
+    #[test]
+    fn a_stored_blob_that_is_not_a_digest_or_is_past_2_pow_53_bytes_is_not_ours() {
+        let hex = "ab".repeat(32);
+        let cases = [
+            (format!(r#"[["{hex}",9007199254740993]]"#), "past 2^53"),
+            (format!(r#"[["{}",1]]"#, &hex[..62]), "is not 64 hex digits"),
+            (
+                format!(r#"[["{}",1]]"#, hex.to_uppercase()),
+                "is not 64 hex digits",
+            ),
+            (format!(r#"[["{hex}",-1]]"#), "not a run state"),
+        ];
+        for (blobs, expected) in cases {
+            let record = format!(r#"["{}",false,[],null,null,{blobs}]"#, digest(1));
+            let why = RunState::decode(&with_manifest(&record), API, "acme")
+                .unwrap_err()
+                .to_string();
+            assert!(why.contains(expected), "{blobs}: {why}");
+        }
     }
 
     #[test]
