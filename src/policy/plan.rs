@@ -8,6 +8,7 @@ use crate::model::image::{Relation, Role, short_digest};
 use crate::model::mode::Mode;
 use crate::model::version::{PackageType, Version};
 use crate::policy::rules::{Policy, Rule, TagState};
+use crate::policy::storage::Held;
 
 /// What the run will do with a version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,6 +151,10 @@ pub struct Plan {
     pub order: Vec<usize>,
     /// One tally per rule, numbered from 1 in this order.
     pub rules: Vec<RuleTally>,
+    /// Container packages whose manifests were read: the blobs each version lists, from
+    /// which the run tells what the plan frees ([`crate::policy::storage`]). Boxed, so that
+    /// a plan without them stays small.
+    pub blobs: Option<Box<Held>>,
 }
 
 impl Plan {
@@ -336,6 +341,7 @@ fn rank(
         versions,
         order,
         rules: tallies,
+        blobs: None,
     }
 }
 

@@ -24,7 +24,8 @@ const MAX_ROWS: usize = 500;
 /// What one package's audit found.
 #[derive(Debug, Clone)]
 pub enum Found {
-    Container(Audit),
+    /// Boxed: an audit is large beside a list of versions.
+    Container(Box<Audit>),
     /// A package without images: its versions.
     Versions(Vec<Version>),
 }
@@ -60,7 +61,7 @@ impl AuditReport {
         self.packages
             .iter()
             .filter_map(|package| match &package.found {
-                Ok(Found::Container(audit)) => Some((package.name.as_str(), audit)),
+                Ok(Found::Container(audit)) => Some((package.name.as_str(), &**audit)),
                 _ => None,
             })
     }

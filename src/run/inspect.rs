@@ -1,7 +1,7 @@
 //! Container packages: read the manifests the image graph needs from the registry, with
 //! bounded concurrency, plan again with `keep-latest` counting images
-//! ([`plan::plan_images`]), adjust the plan with [`images::adjust`], and say what could
-//! not be read.
+//! ([`plan::plan_images`]), adjust the plan with [`images::adjust`], keep the blobs each
+//! version lists for the storage figures, and say what could not be read.
 
 use std::collections::HashMap;
 
@@ -15,6 +15,7 @@ use crate::model::mode::Mode;
 use crate::model::version::Version;
 use crate::policy::images::{self, ByDigest, ManifestLookup, Rules};
 use crate::policy::plan::{self, Decision, Plan, Reason};
+use crate::policy::storage::Held;
 use crate::registry::{Registry, RegistryError};
 use crate::report::log::Log;
 use crate::report::plural;
@@ -118,7 +119,9 @@ pub async fn images_plan<W: std::io::Write>(
         &top_level,
     );
     let by_policy = plan.order.len();
-    let plan = images::adjust(plan, &manifests, &rules);
+    let mut plan = images::adjust(plan, &manifests, &rules);
+    let versions = plan.versions.iter().map(|planned| &planned.version);
+    plan.blobs = Some(Box::new(Held::new(versions, &manifests)));
     log.info(&format!(
         "{} selected after following the images (the policy selected {by_policy})",
         plan.order.len()
