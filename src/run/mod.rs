@@ -27,6 +27,7 @@ use crate::model::outcome::{Entry, Outcome, PackageEntry};
 use crate::model::version::{PackageType, VersionState};
 use crate::owner;
 use crate::policy::plan::{self, Plan};
+use crate::policy::storage;
 use crate::registry::{self, Patience, Registry};
 use crate::report::log::Log;
 use crate::report::outputs::Outputs;
@@ -174,6 +175,11 @@ pub async fn run<W: std::io::Write + Send + 'static>(
                     }
                     let entries: Vec<Entry> = came_back.into_iter().chain(entries).collect();
                     let report = PackageReport::planned(&name, &plan, entries).with_whole(whole);
+                    let freed = report.acted_on();
+                    let storage = (config.mode == Mode::Delete).then(|| {
+                        storage::cleanup(config.package_type, plan.blobs.as_deref(), &freed)
+                    });
+                    let report = PackageReport { storage, ..report };
                     if let Some(state) = state.as_mut().filter(|_| config.mode == Mode::Delete) {
                         resume::remember(
                             state.package_mut(config.package_type, &name),

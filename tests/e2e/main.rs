@@ -19,4 +19,5 @@ mod restore;
 mod rules;
 mod scopes;
 mod state;
+mod storage;
 mod summary;
