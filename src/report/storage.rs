@@ -11,6 +11,10 @@ use crate::model::version::PackageType;
 use crate::policy::audit::Audit;
 use crate::policy::storage::{Holdings, Note, Size, Storage};
 
+/// Packages past this many fold their storage rows into a collapsed `<details>`, so that
+/// the summary's top stays on one screen; the total stays in sight.
+const FOLD_PACKAGES: usize = 50;
+
 /// What the figures are, said once under each storage table.
 const WHAT_THEY_ARE: &str = "_Each blob (config or layer) is counted once per package, however many images list it. These are the bytes the package no longer references: GitHub may keep deleted blobs for 30 days so that versions can be restored, and billing is GitHub's. More in package-janitor's `docs/storage.md`._";
 
@@ -36,7 +40,30 @@ pub fn cleanup_section(report: &RunReport, dry_run: bool, clean: &Sanitizer) -> 
         return String::new();
     }
     let freed = if dry_run { "would free" } else { "freed" };
-    let mut out = format!("| package | {freed} | kept |\n|---|---:|---:|\n");
+    let total = report
+        .storage()
+        .filter(|_| report.packages.len() > 1)
+        .map(|(freed, kept)| format!("| **all packages** | {} | {} |\n", size(freed), size(kept)));
+    let header = format!("| package | {freed} | kept |\n|---|---:|---:|\n");
+    let folded = measured.len() > FOLD_PACKAGES;
+    let mut out = String::new();
+    if let (true, Some(total)) = (folded, &total) {
+        // The total stays in sight above the fold.
+        let _ = writeln!(out, "{header}{total}");
+    }
+    if folded {
+        let _ = writeln!(
+            out,
+            "<details><summary>{} of {} packages</summary>\n",
+            if dry_run {
+                "What each would free"
+            } else {
+                "What each freed"
+            },
+            measured.len()
+        );
+    }
+    out.push_str(&header);
     for (name, storage) in &measured {
         let (freed, kept) = match no_sizes(storage) {
             Some(_) => (
@@ -47,13 +74,11 @@ pub fn cleanup_section(report: &RunReport, dry_run: bool, clean: &Sanitizer) -> 
         };
         let _ = writeln!(out, "| {} | {freed} | {kept} |", clean.code(name));
     }
-    if let (true, Some((freed, kept))) = (report.packages.len() > 1, report.storage()) {
-        let _ = writeln!(
-            out,
-            "| **all packages** | {} | {} |",
-            size(freed),
-            size(kept)
-        );
+    if let (false, Some(total)) = (folded, &total) {
+        out.push_str(total);
+    }
+    if folded {
+        out.push_str("\n</details>\n");
     }
     out.push('\n');
     let mut said_no_sizes = false;

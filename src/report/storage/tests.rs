@@ -217,3 +217,22 @@ fn a_package_whose_bytes_are_all_zero_gets_no_pie() {
     };
     assert_eq!(pie(&holdings, &Sanitizer::default()), "");
 }
+
+#[test]
+fn more_than_fifty_packages_fold_their_rows_and_keep_the_total_in_sight() {
+    for (count, folded) in [(FOLD_PACKAGES, false), (FOLD_PACKAGES + 1, true)] {
+        let packages = (0..count)
+            .map(|n| {
+                let figures = storage(Size::Exact(1024), Size::Exact(2048), vec![]);
+                package(&format!("app-{n}"), figures)
+            })
+            .collect();
+        let table = cleanup_section(&run(packages), false, &Sanitizer::default());
+        let total = format!("| **all packages** | {count}.0 KiB | {}.0 KiB |", 2 * count);
+        let fold = table.find("<details>");
+        assert_eq!(fold.is_some(), folded, "{count} packages:\n{table}");
+        let at = table.find(&total).expect("a total row");
+        assert!(fold.is_none_or(|fold| at < fold), "{table}");
+        assert_eq!(table.matches("| `app-").count(), count);
+    }
+}
