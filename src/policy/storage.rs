@@ -199,12 +199,8 @@ impl Held {
     }
 
     /// How many versions this holds the blobs of.
-    pub fn len(&self) -> usize {
+    fn len(&self) -> usize {
         self.ids.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
     }
 
     /// The distinct blobs version `number` lists (none when they are not counted).

@@ -135,11 +135,11 @@ fn note_text(note: &Note, clean: &Sanitizer) -> String {
 pub fn audit_section(audit: &Audit, clean: &Sanitizer) -> String {
     let holdings = &audit.storage;
     let mut out = format!("\n**Storage:** {}", size(holdings.total));
-    if let Some(orphaned) = holdings.orphaned.counted().filter(|bytes| *bytes > 0) {
+    if holdings.orphaned.counted().is_some_and(|bytes| bytes > 0) {
         let _ = write!(
             out,
             "; a `delete-orphans` cleanup would free {}",
-            bytes(orphaned)
+            size(holdings.orphaned)
         );
     }
     out.push_str(".\n");
@@ -151,13 +151,13 @@ pub fn audit_section(audit: &Audit, clean: &Sanitizer) -> String {
         out,
         "\n| held by | size | bytes |\n|---|---:|---:|\n| tagged images | {} | {} |\n| untagged versions no tag reaches, kept by a `delete-orphans` cleanup | {} | {} |\n| orphans | {} | {} |\n| **total** | {} | {} |",
         size(holdings.tagged),
-        exact_bytes(holdings.tagged),
+        counted_bytes(holdings.tagged),
         size(holdings.untagged),
-        exact_bytes(holdings.untagged),
+        counted_bytes(holdings.untagged),
         size(holdings.orphaned),
-        exact_bytes(holdings.orphaned),
+        counted_bytes(holdings.orphaned),
         size(holdings.total),
-        exact_bytes(holdings.total),
+        counted_bytes(holdings.total),
     );
     if !holdings.largest.is_empty() {
         let _ = writeln!(
@@ -177,8 +177,8 @@ pub fn audit_section(audit: &Audit, clean: &Sanitizer) -> String {
     out
 }
 
-/// The byte count of a figure, or `—` when it is not known.
-fn exact_bytes(size: Size) -> String {
+/// The bytes a figure counted (its size column says when that is partial), or `—`.
+fn counted_bytes(size: Size) -> String {
     size.counted()
         .map_or_else(|| "—".to_string(), |bytes| bytes.to_string())
 }
