@@ -336,8 +336,8 @@ const LAST_SECOND: u64 = 253_402_300_799;
 #[derive(Serialize, Deserialize)]
 struct StoredVersion<S>(u64, S, Option<Vec<S>>, u64, u64);
 
-/// digest, is an index, children, artifact type, subject, blobs (`[[hex, size], …]`, or
-/// why they are not counted). A record without blobs was written before sizes were kept:
+/// digest, is an index, children, artifact type, subject, blobs (`[[id, size], …]`, the
+/// id in 32 hex digits (see [`Blob::id`]), or why they are not counted). A record without blobs was written before sizes were kept:
 /// it is left out on reading, so that the manifest is read again.
 #[derive(Serialize, Deserialize)]
 #[serde(bound(deserialize = "S: Deserialize<'de>, B: Deserialize<'de>"))]
@@ -367,35 +367,35 @@ impl BlobsIn {
         let blobs = sized
             .into_iter()
             .map(|(hex, size)| {
-                let sha256 = Blob::sha256_of(&format!("sha256:{hex}"))
-                    .ok_or_else(|| format!("a blob digest `{hex}` is not 64 hex digits"))?;
+                let id = Blob::id_from_hex(&hex)
+                    .ok_or_else(|| format!("a blob id `{hex}` is not 32 hex digits"))?;
                 if size > MAX_BYTES {
                     return Err(format!("a blob of {size} bytes is past 2^53"));
                 }
-                Ok(Blob { sha256, size })
+                Ok(Blob { id, size })
             })
             .collect::<Result<_, String>>()?;
         Ok(Blobs::Sized(blobs))
     }
 }
 
-/// A manifest's blobs as written, borrowed: each digest written as hex straight from its
-/// 32 bytes.
+/// A manifest's blobs as written, borrowed: each id written as hex straight from its
+/// 16 bytes.
 struct BlobsOut<'a>(&'a Blobs);
 
 impl Serialize for BlobsOut<'_> {
     fn serialize<Z: Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
         match self.0 {
             Blobs::Sized(blobs) => {
-                serializer.collect_seq(blobs.iter().map(|blob| (Hex(&blob.sha256), blob.size)))
+                serializer.collect_seq(blobs.iter().map(|blob| (Hex(&blob.id), blob.size)))
             }
             Blobs::Unsized(why) => serializer.serialize_str(why),
         }
     }
 }
 
-/// 32 bytes as 64 lowercase hex digits.
-struct Hex<'a>(&'a [u8; 32]);
+/// 16 bytes as 32 lowercase hex digits.
+struct Hex<'a>(&'a [u8; 16]);
 
 impl Serialize for Hex<'_> {
     fn serialize<Z: Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
@@ -634,20 +634,23 @@ mod tests {
     }
 
     fn blob(n: u64, size: u64) -> Blob {
-        let sha256 = Blob::sha256_of(&digest(n)).expect("a sha256 digest");
-        Blob { sha256, size }
+        let id = Blob::id_of(&digest(n)).expect("a sha256 digest");
+        Blob { id, size }
     }
 
     /// A platform manifest as buildx pushes one: its own config and top layer over two
     /// base layers every image shares.
     fn image(id: u64) -> Manifest {
         Manifest {
-            blobs: Blobs::Sized(vec![
-                blob(1_000_000 + id, 1_469),
-                blob(7, 29_126_484),
-                blob(8, 3_620_000),
-                blob(2_000_000 + id, 10 * id),
-            ]),
+            blobs: Blobs::Sized(
+                [
+                    blob(1_000_000 + id, 1_469),
+                    blob(7, 29_126_484),
+                    blob(8, 3_620_000),
+                    blob(2_000_000 + id, 10 * id),
+                ]
+                .into(),
+            ),
             ..Manifest::default()
         }
     }
@@ -769,13 +772,13 @@ mod tests {
 
     #[test]
     fn a_stored_blob_that_is_not_a_digest_or_is_past_2_pow_53_bytes_is_not_ours() {
-        let hex = "ab".repeat(32);
+        let hex = "ab".repeat(16);
         let cases = [
             (format!(r#"[["{hex}",9007199254740993]]"#), "past 2^53"),
-            (format!(r#"[["{}",1]]"#, &hex[..62]), "is not 64 hex digits"),
+            (format!(r#"[["{}",1]]"#, &hex[..30]), "is not 32 hex digits"),
             (
                 format!(r#"[["{}",1]]"#, hex.to_uppercase()),
-                "is not 64 hex digits",
+                "is not 32 hex digits",
             ),
             (format!(r#"[["{hex}",-1]]"#), "not a run state"),
         ];

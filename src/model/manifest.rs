@@ -37,8 +37,9 @@ pub const MAX_BYTES: u64 = 1 << 53;
 /// What an image manifest stores, as far as its sizes can be believed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Blobs {
-    /// Every blob it lists, in its order; a blob listed twice is here twice.
-    Sized(Vec<Blob>),
+    /// Every blob it lists, in its order; a blob listed twice is here twice. A boxed
+    /// slice, not a `Vec`: a state file may hold 100k of these for a whole run.
+    Sized(Box<[Blob]>),
     /// Its blobs cannot be counted, and why: a size that is negative, not a whole number
     /// or past [`MAX_BYTES`], a digest that is not sha256, or a manifest kept in a state
     /// file written before sizes were kept.
@@ -47,41 +48,49 @@ pub enum Blobs {
 
 impl Default for Blobs {
     fn default() -> Self {
-        Blobs::Sized(Vec::new())
+        Blobs::Sized(Box::default())
     }
 }
 
 /// One blob of a manifest: a config or a layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Blob {
-    /// The hash its `sha256:<hex>` digest names, as 32 bytes rather than 71 characters: a
-    /// package of 100k versions holds hundreds of thousands of them.
-    pub sha256: [u8; 32],
+    /// The first half of the sha256 its digest names: 16 bytes rather than a 71-character
+    /// digest, since a package of 100k versions holds hundreds of thousands of blobs, and
+    /// the state file keeps them all. Blobs are told apart by these 128 bits: two differing
+    /// only past them would take about 2^64 hashes to make on purpose, and would only be
+    /// counted as one blob.
+    pub id: [u8; 16],
     /// Bytes, at most [`MAX_BYTES`].
     pub size: u64,
 }
 
 impl Blob {
-    /// The hash a `sha256:` digest of 64 lowercase hex digits names (the only form the
-    /// OCI spec allows for sha256); `None` for any other digest.
-    pub fn sha256_of(digest: &str) -> Option<[u8; 32]> {
+    /// The id of a `sha256:` digest of 64 lowercase hex digits (the only form the OCI spec
+    /// allows for sha256); `None` for any other digest.
+    pub fn id_of(digest: &str) -> Option<[u8; 16]> {
         let hex = digest.strip_prefix("sha256:")?;
-        if hex.len() != 64 {
+        if hex.len() != 64 || !hex.bytes().all(|digit| lower_hex(digit).is_some()) {
             return None;
         }
-        let mut hash = [0u8; 32];
-        for (byte, pair) in hash.iter_mut().zip(hex.as_bytes().chunks_exact(2)) {
-            *byte = (lower_hex(pair[0])? << 4) | lower_hex(pair[1])?;
-        }
-        Some(hash)
+        Blob::id_from_hex(&hex[..32])
     }
 
-    /// The blob's digest as 64 lowercase hex digits, without the `sha256:` prefix.
+    /// The id written as 32 lowercase hex digits ([`Blob::hex`]) read back.
+    pub fn id_from_hex(hex: &str) -> Option<[u8; 16]> {
+        if hex.len() != 32 {
+            return None;
+        }
+        let mut id = [0u8; 16];
+        for (byte, pair) in id.iter_mut().zip(hex.as_bytes().chunks_exact(2)) {
+            *byte = (lower_hex(pair[0])? << 4) | lower_hex(pair[1])?;
+        }
+        Some(id)
+    }
+
+    /// The id as 32 lowercase hex digits: the first half of the digest's hex.
     pub fn hex(&self) -> String {
-        self.sha256
-            .iter()
-            .map(|byte| format!("{byte:02x}"))
-            .collect()
+        self.id.iter().map(|byte| format!("{byte:02x}")).collect()
     }
 }
 
@@ -100,15 +109,9 @@ mod tests {
     #[test]
     fn only_a_sha256_digest_of_64_lowercase_hex_digits_names_a_blob() {
         let hex = "0123456789abcdef".repeat(4);
-        let hash = Blob::sha256_of(&format!("sha256:{hex}")).expect("a sha256 digest");
-        assert_eq!(
-            Blob {
-                sha256: hash,
-                size: 1
-            }
-            .hex(),
-            hex
-        );
+        let id = Blob::id_of(&format!("sha256:{hex}")).expect("a sha256 digest");
+        assert_eq!(Blob { id, size: 1 }.hex(), hex[..32]);
+        assert_eq!(Blob::id_from_hex(&hex[..32]), Some(id));
         for digest in [
             format!("sha256:{}", hex.to_uppercase()),
             format!("sha256:{}", &hex[..63]),
@@ -118,7 +121,10 @@ mod tests {
             hex.clone(),
             String::new(),
         ] {
-            assert_eq!(Blob::sha256_of(&digest), None, "{digest}");
+            assert_eq!(Blob::id_of(&digest), None, "{digest}");
+        }
+        for id in [&hex[..31], &hex[..33], "0123456789ABCDEF0123456789abcdef"] {
+            assert_eq!(Blob::id_from_hex(id), None, "{id}");
         }
     }
 }

@@ -580,18 +580,11 @@ mod tests {
 
     #[test]
     fn storage_is_held_by_tagged_images_orphans_and_untagged_versions_kept_when_closed() {
-        use crate::model::manifest::{Blob, Blobs};
+        use crate::model::manifest::Blobs;
         use crate::policy::storage::Size;
+        use crate::testing::blob;
         let sized = |blobs: &[(u64, u64)]| Manifest {
-            blobs: Blobs::Sized(
-                blobs
-                    .iter()
-                    .map(|(n, size)| Blob {
-                        sha256: Blob::sha256_of(&digest(1_000 + n)).expect("sha256"),
-                        size: *size,
-                    })
-                    .collect(),
-            ),
+            blobs: Blobs::Sized(blobs.iter().map(|(n, size)| blob(*n, *size)).collect()),
             ..Manifest::default()
         };
         let versions = vec![

@@ -119,7 +119,7 @@ pub struct Held {
     /// The version id of each.
     ids: Vec<u64>,
     /// Version `i` lists `blobs[starts[i]..starts[i + 1]]`, each once.
-    starts: Vec<usize>,
+    starts: Vec<u32>,
     /// Indexes into `sizes`.
     blobs: Vec<u32>,
     /// The size of each distinct blob.
@@ -141,34 +141,42 @@ impl Held {
             starts: vec![0],
             ..Held::default()
         };
-        let mut by_hash: HashMap<[u8; 32], u32> = HashMap::new();
+        // Keyed by the ids the manifests hold, borrowed.
+        let mut by_id: HashMap<&[u8; 16], u32> = HashMap::new();
         for (number, version) in versions.into_iter().enumerate() {
             held.ids.push(version.id);
             let listed = match manifests.lookup(version) {
                 None => Err("its manifest was not read".to_string()),
                 Some(Err(why)) => Err(format!("its manifest could not be read: {why}")),
                 Some(Ok(manifest)) => match &manifest.blobs {
-                    Blobs::Sized(blobs) => Ok(blobs.as_slice()),
+                    Blobs::Sized(blobs) => Ok(&**blobs),
                     Blobs::Unsized(why) => Err(why.clone()),
                 },
             };
-            let counted = listed.and_then(|blobs| held.add(blobs, &mut by_hash));
+            let counted = listed.and_then(|blobs| held.add(blobs, &mut by_id));
             held.counted.push(counted.is_ok());
             if let Err(why) = counted {
                 held.uncounted += 1;
                 held.first_uncounted.get_or_insert((number, why));
             }
-            held.starts.push(held.blobs.len());
+            held.starts.push(held.slot_count());
         }
         held
     }
 
     /// Adds one version's blobs, each once; on a blob listed elsewhere with another size,
-    /// or past `u32::MAX` distinct blobs, none of them, and why.
-    fn add(&mut self, blobs: &[Blob], by_hash: &mut HashMap<[u8; 32], u32>) -> Result<(), String> {
+    /// or past `u32::MAX` distinct blobs or listings, none of them, and why.
+    fn add<'m>(
+        &mut self,
+        blobs: &'m [Blob],
+        by_id: &mut HashMap<&'m [u8; 16], u32>,
+    ) -> Result<(), String> {
         let start = self.blobs.len();
+        if u32::try_from(start + blobs.len()).is_err() {
+            return Err("the package lists more than 2^32 blobs".to_string());
+        }
         for blob in blobs {
-            let slot = match by_hash.get(&blob.sha256) {
+            let slot = match by_id.get(&blob.id) {
                 Some(&slot) => slot,
                 None => {
                     let Ok(slot) = u32::try_from(self.sizes.len()) else {
@@ -176,7 +184,7 @@ impl Held {
                         return Err("the package lists more than 2^32 blobs".to_string());
                     };
                     self.sizes.push(blob.size);
-                    by_hash.insert(blob.sha256, slot);
+                    by_id.insert(&blob.id, slot);
                     slot
                 }
             };
@@ -205,7 +213,12 @@ impl Held {
 
     /// The distinct blobs version `number` lists (none when they are not counted).
     fn of(&self, number: usize) -> &[u32] {
-        &self.blobs[self.starts[number]..self.starts[number + 1]]
+        &self.blobs[self.starts[number] as usize..self.starts[number + 1] as usize]
+    }
+
+    /// Where the next version's blobs start in `blobs`: [`Held::add`] keeps it in a `u32`.
+    fn slot_count(&self) -> u32 {
+        u32::try_from(self.blobs.len()).unwrap_or(u32::MAX)
     }
 
     /// What a cleanup frees and keeps, when the versions whose ids `gone` holds are

@@ -121,14 +121,14 @@ fn blobs(config: Option<&Value>, layers: Option<&Value>) -> Blobs {
             Err(why) => return Blobs::Unsized(format!("its {what} {why}")),
         }
     }
-    Blobs::Sized(blobs)
+    Blobs::Sized(blobs.into_boxed_slice())
 }
 
 fn blob(descriptor: &Value) -> Result<Blob, String> {
     let Some(digest) = descriptor.get("digest").and_then(Value::as_str) else {
         return Err("has no digest".to_string());
     };
-    let Some(sha256) = Blob::sha256_of(digest) else {
+    let Some(id) = Blob::id_of(digest) else {
         let shown: String = digest.chars().take(SHOWN_DIGEST_CHARS).collect();
         let cut = if shown.len() < digest.len() {
             "…"
@@ -141,7 +141,7 @@ fn blob(descriptor: &Value) -> Result<Blob, String> {
     match descriptor.get("size") {
         None | Some(Value::Null) => Err(format!("{digest} has no size")),
         Some(Value::Number(size)) => match size.as_u64().filter(|size| *size <= MAX_BYTES) {
-            Some(size) => Ok(Blob { sha256, size }),
+            Some(size) => Ok(Blob { id, size }),
             None => Err(format!(
                 "{digest} claims a size of {size} bytes: negative, not whole, or past 2^53"
             )),
@@ -239,7 +239,7 @@ mod tests {
 
     fn blob(digest: &str, size: u64) -> Blob {
         Blob {
-            sha256: Blob::sha256_of(digest).unwrap_or_else(|| panic!("{digest}")),
+            id: Blob::id_of(digest).unwrap_or_else(|| panic!("{digest}")),
             size,
         }
     }
@@ -256,7 +256,7 @@ mod tests {
             );
             let manifest = parsed(Some(media_type), &body);
             let expected = Manifest {
-                blobs: Blobs::Sized(vec![blob(AMD64, 1)]),
+                blobs: Blobs::Sized([blob(AMD64, 1)].into()),
                 ..Manifest::default()
             };
             assert_eq!(manifest, expected, "{media_type}");
@@ -281,14 +281,20 @@ mod tests {
         );
         assert_eq!(
             image_with(&config, &layers).blobs,
-            Blobs::Sized(vec![
-                blob(AMD64, 1469),
-                blob(ARM64, 29_126_484),
-                blob(ATTEST, 1 << 53),
-                blob(ARM64, 29_126_484),
-            ])
+            Blobs::Sized(
+                [
+                    blob(AMD64, 1469),
+                    blob(ARM64, 29_126_484),
+                    blob(ATTEST, 1 << 53),
+                    blob(ARM64, 29_126_484),
+                ]
+                .into()
+            )
         );
-        assert_eq!(image_with("null", "null").blobs, Blobs::Sized(vec![]));
+        assert_eq!(
+            image_with("null", "null").blobs,
+            Blobs::Sized(Box::default())
+        );
     }
 
     #[test]
@@ -367,7 +373,7 @@ mod tests {
             "manifests":[{{"digest":"{AMD64}","size":529}}],
             "layers":[{{"digest":"{ARM64}","size":-1}}]}}"#
         );
-        assert_eq!(parsed(None, &body).blobs, Blobs::Sized(vec![]));
+        assert_eq!(parsed(None, &body).blobs, Blobs::Sized(Box::default()));
     }
 
     #[test]

@@ -6,13 +6,7 @@ use std::collections::HashSet;
 use super::*;
 use crate::model::manifest::Manifest;
 use crate::policy::images::Manifests;
-use crate::testing::{digest, version};
-
-/// Blob `n` of the tests (a digest no version has).
-fn blob(n: u64, size: u64) -> Blob {
-    let sha256 = Blob::sha256_of(&digest(1_000 + n)).expect("a sha256 digest");
-    Blob { sha256, size }
-}
+use crate::testing::{blob, version};
 
 /// How a version's manifest read: its blobs as (blob, size), or why it could not be.
 enum Read {

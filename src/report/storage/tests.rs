@@ -3,11 +3,11 @@
 use std::time::{Duration, UNIX_EPOCH};
 
 use super::*;
-use crate::model::manifest::{Blob, Blobs, Child, Manifest};
+use crate::model::manifest::{Blobs, Child, Manifest};
 use crate::policy::audit;
 use crate::policy::images::Manifests;
 use crate::report::PackageReport;
-use crate::testing::{digest, image_at};
+use crate::testing::{blob, digest, image_at};
 
 #[test]
 fn partial_and_unknown_cells_say_so() {
@@ -123,13 +123,7 @@ fn packages_without_sizes_say_so_in_every_cell_and_once_below() {
 }
 
 fn sized(blobs: &[(u64, u64)]) -> Manifest {
-    let blobs = blobs
-        .iter()
-        .map(|(n, size)| Blob {
-            sha256: Blob::sha256_of(&digest(1_000 + n)).expect("a sha256 digest"),
-            size: *size,
-        })
-        .collect();
+    let blobs = blobs.iter().map(|(n, size)| blob(*n, *size)).collect();
     Manifest {
         blobs: Blobs::Sized(blobs),
         ..Manifest::default()
