@@ -336,9 +336,10 @@ const LAST_SECOND: u64 = 253_402_300_799;
 #[derive(Serialize, Deserialize)]
 struct StoredVersion<S>(u64, S, Option<Vec<S>>, u64, u64);
 
-/// digest, is an index, children, artifact type, subject, blobs (`[[id, size], …]`, the
-/// id in 32 hex digits (see [`Blob::id`]), or why they are not counted). A record without blobs was written before sizes were kept:
-/// it is left out on reading, so that the manifest is read again.
+/// digest, is an index, children, artifact type, subject, blobs (`[[id, size], …]` with
+/// each id in 32 hex digits, see [`Blob::id`]; or why they are not counted). A record
+/// without blobs was written before sizes were kept: it is left out on reading, so that
+/// the manifest is read again.
 #[derive(Serialize, Deserialize)]
 #[serde(bound(deserialize = "S: Deserialize<'de>, B: Deserialize<'de>"))]
 struct StoredManifest<S, B>(
