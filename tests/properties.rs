@@ -508,7 +508,7 @@ proptest! {
         let mut plan = plan::plan(versions.clone(), &policy, package_type, mode, now);
         if let Some(images) = &images {
             let images: HashSet<u64> = images.iter().copied().collect();
-            plan = plan::plan_images(plan, &policy, package_type, mode, now, &images);
+            plan = plan::plan_images(plan, &policy, package_type, mode, now, &images, None);
         }
         let is_image = |id: u64| images.as_ref().is_none_or(|images| images.contains(&id));
 

@@ -154,7 +154,15 @@ async fn audit_package<W: std::io::Write>(
     let repository = registry::repository(&config.owner, name);
     log.progress("reading manifests", versions.len());
     let mut known = HashMap::new();
-    let read = read_manifests(registry, &repository, versions.iter(), &mut known, log).await;
+    let read = read_manifests(
+        registry,
+        &repository,
+        versions.iter(),
+        &mut known,
+        false,
+        log,
+    )
+    .await;
     log.progress_done();
     if let Some(host) = &read.untrusted_realm {
         anyhow::bail!(
