@@ -163,9 +163,15 @@ impl PackageState {
         match read {
             Ok(_) => {
                 self.versions.shrink_to_fit();
+                let (records, verb) = if dropped == 1 {
+                    ("manifest", "does")
+                } else {
+                    ("manifests", "do")
+                };
                 (dropped > 0).then(|| {
                     format!(
-                        "input `state-file`: package `{name}`: {dropped} saved manifests do not hash to their digests; they are read again"
+                        "input `state-file`: package `{name}`: {dropped} saved {records} {verb} not hash to {} digest; read again",
+                        if dropped == 1 { "its" } else { "their" }
                     )
                 })
             }

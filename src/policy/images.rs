@@ -235,7 +235,8 @@ pub struct ReadHere<'a> {
 }
 
 impl ReadHere<'_> {
-    fn confirms(&self, version: &Version) -> bool {
+    /// Whether this run read `version` on a listing page.
+    pub fn confirms(&self, version: &Version) -> bool {
         self.confirmed.is_none_or(|ids| ids.contains(&version.id))
     }
 }

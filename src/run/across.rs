@@ -98,7 +98,9 @@ async fn plan_listed<W: std::io::Write>(
         ));
         return Err(anyhow::Error::new(unfinished));
     }
+    let mut today = Today::default();
     if listing.from_state {
+        today = registry_tags(scope, name, &mut listing, saved, log).await;
         let wanted = provisional(scope, name, &mut listing.merged.versions, saved, log).await?;
         let allowance = resume::listing_budget(github);
         let batch = listing
@@ -124,7 +126,68 @@ async fn plan_listed<W: std::io::Write>(
             plural(batch.len(), "version")
         ));
     }
-    decide(scope, name, listing, saved, log).await
+    decide(scope, name, listing, today, saved, log).await
+}
+
+/// What the registry says of a container package today, when its listing comes partly
+/// from the state file ([`sweep`]).
+#[derive(Default)]
+struct Today {
+    /// Images tagged in the registry whose versions are not listed.
+    unlisted: Vec<Unlisted>,
+    /// Why the tags could not be read whole: then nothing is acted on.
+    unread: Option<String>,
+}
+
+/// Gives the listed versions of a container package their tags of today, from the
+/// registry, and finds the tagged images not listed. Other package types have no tags.
+async fn registry_tags<W: std::io::Write>(
+    scope: &Scope<'_>,
+    name: &str,
+    listing: &mut resume::Listing,
+    saved: &mut PackageState,
+    log: &mut Log<W>,
+) -> Today {
+    let config = scope.config;
+    let Some(registry) = scope
+        .registry
+        .filter(|_| config.package_type == PackageType::Container)
+    else {
+        return Today::default();
+    };
+    let repository = registry::repository(&config.owner, name);
+    let swept = sweep(
+        registry,
+        &repository,
+        &mut listing.merged.versions,
+        &listing.merged.confirmed,
+        &mut saved.manifests,
+    )
+    .await;
+    match swept {
+        Ok(swept) => {
+            log.info(&format!(
+                "registry: {} on {} read, {} with other tags than the listing, {} tagged but not listed",
+                plural(swept.tags, "tag"),
+                plural(swept.tag_pages, "page"),
+                plural(swept.retagged, "listed version"),
+                plural(swept.unlisted.len(), "image")
+            ));
+            Today {
+                unlisted: swept.unlisted,
+                unread: None,
+            }
+        }
+        Err(why) => {
+            log.warning(&format!(
+                "{repository}: {why}: what this run would delete is kept, since the tags that keep images are not known"
+            ));
+            Today {
+                unlisted: Vec::new(),
+                unread: Some(why),
+            }
+        }
+    }
 }
 
 /// What a provisional plan says this run would act on: the ids in the order they would
@@ -212,48 +275,30 @@ async fn decide<W: std::io::Write>(
     scope: &Scope<'_>,
     name: &str,
     mut listing: resume::Listing,
+    today: Today,
     saved: &mut PackageState,
     log: &mut Log<W>,
 ) -> anyhow::Result<Plan> {
     let (config, env) = (scope.config, scope.env);
     let confirmed = std::mem::take(&mut listing.merged.confirmed);
     let confirmed = listing.from_state.then_some(&confirmed);
-    let mut versions = std::mem::take(&mut listing.merged.versions);
+    let versions = std::mem::take(&mut listing.merged.versions);
     saved.order = versions.iter().map(|version| version.id).collect();
     let container = scope
         .registry
         .filter(|_| config.package_type == PackageType::Container);
     let repository = registry::repository(&config.owner, name);
-    let mut unlisted: Vec<Unlisted> = Vec::new();
-    let mut held = None;
-    if let (Some(registry), Some(confirmed)) = (container, confirmed) {
-        match sweep(
-            registry,
-            &repository,
-            &mut versions,
-            confirmed,
-            &mut saved.manifests,
-        )
-        .await
-        {
-            Ok(swept) => {
-                log.info(&format!(
-                    "registry: {} on {} read, {} with other tags than the listing, {} tagged but not listed",
-                    plural(swept.tags, "tag"),
-                    plural(swept.tag_pages, "page"),
-                    plural(swept.retagged, "listed version"),
-                    plural(swept.unlisted.len(), "image")
-                ));
-                unlisted = swept.unlisted;
-            }
-            Err(why) => {
-                log.warning(&format!(
-                    "{repository}: {why}: what this run would delete is kept, since the tags that keep images are not known"
-                ));
-                held = Some(why);
-            }
-        }
-    }
+    // An image found unlisted may be listed now, on a page read again.
+    let listed: HashSet<&str> = versions
+        .iter()
+        .map(|version| version.name.as_str())
+        .collect();
+    let unlisted: Vec<Unlisted> = today
+        .unlisted
+        .into_iter()
+        .filter(|image| !listed.contains(image.digest.as_str()))
+        .collect();
+    drop(listed);
     let count = versions.len();
     let planned = plan::plan_confirmed(
         versions,
@@ -308,8 +353,8 @@ async fn decide<W: std::io::Write>(
             plural(unconfirmed, "version")
         ));
     }
-    Ok(match held {
-        Some(why) => plan::hold(planned, &why),
-        None => planned,
+    Ok(match today.unread {
+        Some(why) if confirmed.is_some() => plan::hold(planned, &why),
+        _ => planned,
     })
 }

@@ -225,7 +225,8 @@ async fn prove<W: std::io::Write>(
         .filter(|version| proof_of(known, version) == Some(Proof::Claimed))
         .collect();
     let heads = claimed.len();
-    for (id, why) in head_claims(registry, repository, claimed.into_iter(), known).await {
+    let unlisted = |version: &Version| !read.confirms(version);
+    for (id, why) in head_claims(registry, repository, claimed.into_iter(), known, unlisted).await {
         unreadable.insert(id, why);
     }
     let mut reread = 0;
@@ -275,7 +276,7 @@ async fn prove<W: std::io::Write>(
     }
     if false_claims > 0 {
         log.warning(&format!(
-            "{repository}: the state file claims {} plain image manifests, and the registry serves them listing other manifests or with a subject: the plan rests on what was read in this run",
+            "{repository}: the state file's claim that a manifest lists nothing and has no subject was false for {}: the plan rests on what was read in this run",
             plural(false_claims, "manifest")
         ));
     }
@@ -294,12 +295,15 @@ fn proof_of(known: &HashMap<String, Known>, version: &Version) -> Option<Proof> 
 
 /// `HEAD` of each of `versions`, whose manifests the state file claims are plain image
 /// manifests: a media type that lists nothing proves the claim ([`Proof::Listless`]);
-/// any other leaves it a claim, to be read whole. Returns why a `HEAD` failed, by id.
+/// any other leaves it a claim, to be read whole. A version `gone` says may be gone (this
+/// run did not list it) that the registry does not know counts as listing nothing.
+/// Returns why a `HEAD` failed, by id.
 async fn head_claims<'a>(
     registry: &Registry,
     repository: &str,
     versions: impl Iterator<Item = &'a Version>,
     known: &mut HashMap<String, Known>,
+    gone: impl Fn(&Version) -> bool,
 ) -> Vec<(u64, String)> {
     let heads = versions
         .map(|version| async move { (version, registry.head(repository, &version.name).await) });
@@ -315,6 +319,13 @@ async fn head_claims<'a>(
                 if let Some(entry) = known.get_mut(&version.name)
                     && listless
                 {
+                    entry.proof = Proof::Listless;
+                }
+            }
+            // Not in the registry: a version known only from the state file that was
+            // deleted since references nothing. One listed in this run is unreadable.
+            Err(err) if err.is_unknown() && gone(version) => {
+                if let Some(entry) = known.get_mut(&version.name) {
                     entry.proof = Proof::Listless;
                 }
             }

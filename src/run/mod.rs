@@ -10,7 +10,7 @@ pub mod listing;
 pub mod requested;
 pub mod resume;
 pub mod scopes;
-mod sweep;
+pub mod sweep;
 pub mod verify;
 pub mod whole_package;
 

@@ -84,7 +84,34 @@ pub fn listing_budget(github: &GitHub) -> u32 {
         .saturating_sub(pacing.budget_reserve.saturating_add(REFRESH_RESERVE))
 }
 
-/// Where one package's pages come from.
+/// Where a package's listing pages come from, and how many more this run may read. Only
+/// this crate's runs (on a current-thread runtime) and its tests use it, so its futures
+/// need not be `Send`.
+#[allow(async_fn_in_trait)]
+pub trait Source {
+    /// Page `number` (from 1), and how many pages the listing has by its links.
+    async fn page(&self, number: u32) -> Result<(Vec<Version>, u32), ApiError>;
+    /// Requests this run may still spend on listing (see [`listing_budget`]).
+    fn budget(&self) -> u32;
+    /// Pages read at once.
+    fn concurrency(&self) -> usize;
+    /// The package's type and name, as the state file keys it.
+    fn package(&self) -> (&str, &str);
+
+    /// `pages`, read at most [`Source::concurrency`] at a time, in order.
+    async fn pages(&self, pages: Vec<u32>) -> Result<Vec<(u32, Vec<Version>)>, ApiError> {
+        let mut fetched = futures_util::stream::iter(pages)
+            .map(|number| async move { self.page(number).await.map(|(read, _)| (number, read)) })
+            .buffered(self.concurrency().max(1));
+        let mut all = Vec::new();
+        while let Some(page) = fetched.next().await {
+            all.push(page?);
+        }
+        Ok(all)
+    }
+}
+
+/// One package's pages from the REST API.
 pub struct Pages<'a> {
     pub github: &'a GitHub,
     pub namespace: &'a Namespace,
@@ -92,30 +119,29 @@ pub struct Pages<'a> {
     pub name: &'a str,
 }
 
-impl Pages<'_> {
-    async fn fetch(&self, page: u32) -> Result<(Vec<Version>, u32), ApiError> {
+impl Source for Pages<'_> {
+    async fn page(&self, number: u32) -> Result<(Vec<Version>, u32), ApiError> {
         self.github
             .list_page(
                 self.namespace,
                 self.package_type,
                 self.name,
                 VersionState::Active,
-                page,
+                number,
             )
             .await
     }
 
-    /// `pages`, read at most `max_concurrency` at a time, in order.
-    async fn fetch_all(&self, pages: Vec<u32>) -> Result<Vec<(u32, Vec<Version>)>, ApiError> {
-        let concurrency = self.github.pacing().max_concurrency.max(1);
-        let mut fetched = futures_util::stream::iter(pages)
-            .map(|page| async move { self.fetch(page).await.map(|(read, _)| (page, read)) })
-            .buffered(concurrency);
-        let mut all = Vec::new();
-        while let Some(page) = fetched.next().await {
-            all.push(page?);
-        }
-        Ok(all)
+    fn budget(&self) -> u32 {
+        listing_budget(self.github)
+    }
+
+    fn concurrency(&self) -> usize {
+        self.github.pacing().max_concurrency
+    }
+
+    fn package(&self) -> (&str, &str) {
+        (self.package_type.as_str(), self.name)
     }
 }
 
@@ -125,13 +151,10 @@ impl Pages<'_> {
 /// come first); then the last page, for the count; then, when the saved listing did not
 /// reach the end, the pages from the one holding its last version on, as far as the budget
 /// allows. Everything read is merged into the saved listing.
-pub async fn list(pages: &Pages<'_>, saved: &mut PackageState) -> Result<Listing, ApiError> {
-    let (first, pages_total) = pages.fetch(1).await?;
-    let state_warning = saved.load_records(
-        pages.package_type.as_str(),
-        pages.name,
-        records_cap(pages_total),
-    );
+pub async fn list(pages: &impl Source, saved: &mut PackageState) -> Result<Listing, ApiError> {
+    let (first, pages_total) = pages.page(1).await?;
+    let (package_type, name) = pages.package();
+    let state_warning = saved.load_records(package_type, name, records_cap(pages_total));
     let had_saved = !saved.versions.is_empty();
     let mut complete = had_saved && saved.complete();
     let mut pages_listed = saved.pages_listed;
@@ -140,10 +163,9 @@ pub async fn list(pages: &Pages<'_>, saved: &mut PackageState) -> Result<Listing
     merged.add_page(1, first);
     let mut relisted = None;
     let mut front = 1;
-    while had_saved && !merged.anchored() && front < pages_total && listing_budget(pages.github) > 0
-    {
+    while had_saved && !merged.anchored() && front < pages_total && pages.budget() > 0 {
         front += 1;
-        let (page, _) = pages.fetch(front).await?;
+        let (page, _) = pages.page(front).await?;
         if front == pages_total {
             total = last_total(pages_total, &page);
         }
@@ -161,7 +183,7 @@ pub async fn list(pages: &Pages<'_>, saved: &mut PackageState) -> Result<Listing
     }
     let mut last = None;
     if pages_total > 1 && !merged.has_read(pages_total) {
-        let (page, _) = pages.fetch(pages_total).await?;
+        let (page, _) = pages.page(pages_total).await?;
         total = last_total(pages_total, &page);
         last = Some(page);
     }
@@ -179,13 +201,13 @@ pub async fn list(pages: &Pages<'_>, saved: &mut PackageState) -> Result<Listing
         } else {
             front + 1
         };
-        let budget = listing_budget(pages.github);
+        let budget = pages.budget();
         let end = pages_total.min(start.saturating_add(budget.saturating_sub(1)));
         let wanted: Vec<u32> = (start..=end)
             .filter(|page| !merged.has_read(*page) && (*page != pages_total || last.is_none()))
             .collect();
         if budget > 0 {
-            for (number, page) in pages.fetch_all(wanted).await? {
+            for (number, page) in pages.pages(wanted).await? {
                 merged.add_page(number, page);
             }
             complete = end >= pages_total;
@@ -243,7 +265,7 @@ fn last_total(pages_total: u32, last: &[Version]) -> u64 {
 /// and one gone is no longer listed. Pages are found from the pages read so far, a few
 /// rounds at most (pages move when versions are added or removed). Returns the pages read.
 pub async fn confirm(
-    pages: &Pages<'_>,
+    pages: &impl Source,
     listing: &mut Listing,
     ids: &[u64],
     allowance: u32,
@@ -256,15 +278,13 @@ pub async fn confirm(
             .into_iter()
             .flatten()
             .collect();
-        let room = allowance
-            .saturating_sub(spent)
-            .min(listing_budget(pages.github));
+        let room = allowance.saturating_sub(spent).min(pages.budget());
         let take: Vec<u32> = wanted.into_iter().take(room as usize).collect();
         if take.is_empty() {
             break;
         }
         spent = spent.saturating_add(u32::try_from(take.len()).unwrap_or(u32::MAX));
-        for (number, page) in pages.fetch_all(take).await.map_err(ConfirmError::Api)? {
+        for (number, page) in pages.pages(take).await.map_err(ConfirmError::Api)? {
             listing.merged.add_page(number, page);
         }
     }

@@ -116,33 +116,49 @@ pub async fn sweep(
         find(digest).is_some()
     })
     .await?;
+    swept.retagged = retag(versions, confirmed, found);
+    Ok(swept)
+}
+
+/// Gives `versions` their tags of today: `found` holds every tag the registry has on a
+/// listed version, as (index in `versions`, tag). A version this run's listing pages
+/// returned (`confirmed`) keeps its tags and gains any the registry adds (its tags stay
+/// unknown when the listing gave none); any other gets exactly the registry's. Returns how
+/// many versions' tags changed.
+pub fn retag(
+    versions: &mut [Version],
+    confirmed: &HashSet<u64>,
+    mut found: Vec<(usize, String)>,
+) -> usize {
     found.sort_unstable();
     let mut today: Vec<Vec<String>> = vec![Vec::new(); versions.len()];
     for (index, tag) in found {
-        today[index].push(tag);
+        if let Some(tags) = today.get_mut(index) {
+            tags.push(tag);
+        }
     }
+    let mut retagged = 0;
     for (version, tags) in versions.iter_mut().zip(today) {
-        let before = version.tags.len();
         if confirmed.contains(&version.id) {
             if version.tags_known {
+                let before = version.tags.len();
                 for tag in tags {
                     if !version.tags.contains(&tag) {
                         version.tags.push(tag);
                     }
                 }
+                retagged += usize::from(version.tags.len() != before);
             }
         } else {
             let same = version.tags_known
-                && tags.len() == before
+                && tags.len() == version.tags.len()
                 && tags.iter().all(|tag| version.tags.contains(tag));
-            swept.retagged += usize::from(!same);
+            retagged += usize::from(!same);
             version.tags = tags;
             version.tags_known = true;
-            continue;
         }
-        swept.retagged += usize::from(version.tags.len() != before);
     }
-    Ok(swept)
+    retagged
 }
 
 fn head_failed(tag: &str, err: &RegistryError) -> String {

@@ -3,8 +3,6 @@
 //! cache, and several packages resumed in order.
 
 use std::io::Write;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use fake_github::{FakeGitHub, Limits, PackageSeed, PrimaryLimit, VersionSeed, days};
@@ -12,34 +10,7 @@ use package_janitor::state::FORMAT;
 
 use crate::harness::{ALICE, Finished, accounts, container, image, janitor, range};
 
-const STATE: &str = ".package-janitor/state";
-
-/// A fresh workspace directory for one test, removed when the test ends.
-struct Workspace(PathBuf);
-
-impl std::ops::Deref for Workspace {
-    type Target = std::path::Path;
-    fn deref(&self) -> &std::path::Path {
-        &self.0
-    }
-}
-
-impl Drop for Workspace {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn workspace() -> Workspace {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "pj-state-e2e-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    std::fs::create_dir_all(&dir).expect("workspace");
-    Workspace(dir)
-}
+use crate::harness::{STATE, workspace};
 
 /// An npm package of `count` versions, ids ascending with age (id 1 the oldest); the
 /// `old` oldest are named `0.0.N` (the policy's), the rest `1.0.N`.
