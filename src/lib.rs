@@ -12,3 +12,4 @@ pub mod registry;
 pub mod report;
 pub mod run;
 pub mod state;
+pub mod workspace_file;

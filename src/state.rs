@@ -422,28 +422,15 @@ impl RunState {
         }
     }
 
-    /// Writes the state to `path` atomically: a temporary file beside it, then a rename.
-    pub fn save(&self, path: &Path) -> anyhow::Result<()> {
-        if let Some(parent) = path
-            .parent()
-            .filter(|parent| !parent.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("could not create {}", parent.display()))?;
-        }
-        let mut temporary = path.as_os_str().to_owned();
-        temporary.push(".tmp");
-        let temporary = std::path::PathBuf::from(temporary);
-        let file = std::fs::File::create(&temporary)
-            .with_context(|| format!("could not write {}", temporary.display()))?;
-        let written = self.write_to(std::io::BufWriter::new(file))?;
-        written
-            .into_inner()
-            .map_err(std::io::IntoInnerError::into_error)
-            .and_then(|file| file.sync_all())
-            .with_context(|| format!("could not write {}", temporary.display()))?;
-        std::fs::rename(&temporary, path)
-            .with_context(|| format!("could not replace {}", path.display()))
+    /// Writes the state to `path` atomically, and only inside `workspace`: see
+    /// [`crate::workspace_file`] for what is refused, and why.
+    pub fn save(&self, path: &Path, workspace: &Path) -> anyhow::Result<()> {
+        crate::workspace_file::write_inside(path, workspace, |file| {
+            self.write_to(std::io::BufWriter::new(file))?
+                .into_inner()
+                .map_err(std::io::IntoInnerError::into_error)
+                .context("could not write the run state")
+        })
     }
 }
 
@@ -667,11 +654,16 @@ mod tests {
         assert_eq!(missing.warning, None);
 
         let state = state(10);
-        state.save(&path).unwrap();
+        std::fs::create_dir_all(&dir).unwrap();
+        state.save(&path, &dir).unwrap();
         let loaded = RunState::load(&path, API, "acme");
         assert_eq!(loaded.warning, None);
         assert_eq!(with_records(loaded.state), state);
-        assert!(!dir.join("nested").join("state.json.tmp").exists());
+        let files: Vec<_> = std::fs::read_dir(dir.join("nested"))
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .collect();
+        assert_eq!(files, ["state.json"], "no temporary file is left");
 
         std::fs::write(&path, b"{not gzip").unwrap();
         let corrupt = RunState::load(&path, API, "acme");
@@ -727,7 +719,7 @@ mod tests {
     fn records_are_read_only_when_a_package_is_listed_and_capped_by_its_listing() {
         let dir = temporary("cap");
         let path = dir.join("state");
-        state(250).save(&path).unwrap();
+        state(250).save(&path, &dir).unwrap();
         let mut loaded = RunState::load(&path, API, "acme").state;
         let app = loaded.package_mut(PackageType::Container, "app");
         assert!(
@@ -755,12 +747,12 @@ mod tests {
         let dir = temporary("copy");
         let (first, second) = (dir.join("first"), dir.join("second"));
         let original = state(250);
-        original.save(&first).unwrap();
+        original.save(&first, &dir).unwrap();
         let mut loaded = RunState::load(&first, API, "acme").state;
         let lib = loaded.package_mut(PackageType::Npm, "lib");
         assert_eq!(lib.load_records("npm", "lib", 1_000), None);
         lib.total = 8;
-        loaded.save(&second).unwrap();
+        loaded.save(&second, &dir).unwrap();
         let back = with_records(RunState::load(&second, API, "acme").state);
         assert_eq!(
             back.package(PackageType::Container, "app"),

@@ -34,16 +34,19 @@ impl std::fmt::Display for Relisting {
 
 impl std::error::Error for Relisting {}
 
-/// List and plan one package with its saved state, in a log group of its own.
+/// List and plan one package with its saved state, in a log group of its own: the plan,
+/// and whether its listing came partly from the state file ([`resume::Listing::from_state`]:
+/// `false` only when this run read every page of it).
 pub(super) async fn plan_package<W: std::io::Write>(
     scope: &Scope<'_>,
     name: &str,
     saved: &mut PackageState,
     log: &mut Log<W>,
-) -> anyhow::Result<Plan> {
+) -> (anyhow::Result<Plan>, bool) {
     let config = scope.config;
     log.group(&format!("{} package {name}: listing", config.package_type));
-    let planned = plan_listed(scope, name, saved, log).await;
+    let mut from_state = true;
+    let planned = plan_listed(scope, name, saved, &mut from_state, log).await;
     if let Err(err) = &planned {
         let quiet = err.is::<Unfinished>() || err.is::<Relisting>();
         match super::rate_limited(err) {
@@ -53,13 +56,14 @@ pub(super) async fn plan_package<W: std::io::Write>(
         }
     }
     log.end_group();
-    planned
+    (planned, from_state)
 }
 
 async fn plan_listed<W: std::io::Write>(
     scope: &Scope<'_>,
     name: &str,
     saved: &mut PackageState,
+    from_state: &mut bool,
     log: &mut Log<W>,
 ) -> anyhow::Result<Plan> {
     let Scope {
@@ -126,6 +130,7 @@ async fn plan_listed<W: std::io::Write>(
             plural(batch.len(), "version")
         ));
     }
+    *from_state = listing.from_state;
     decide(scope, name, listing, today, saved, log).await
 }
 

@@ -12,6 +12,9 @@ pub struct Environment {
     pub output_path: Option<PathBuf>,
     pub summary_path: Option<PathBuf>,
     pub event_path: Option<PathBuf>,
+    /// The only folder the run writes files in (`state-file`): `GITHUB_WORKSPACE`, or the
+    /// working directory outside Actions.
+    pub workspace: PathBuf,
     pub now: SystemTime,
     /// Set when the runner cancels the job (SIGTERM/SIGINT).
     pub cancel: Cancel,
@@ -28,6 +31,9 @@ impl Environment {
             output_path: path("GITHUB_OUTPUT"),
             summary_path: path("GITHUB_STEP_SUMMARY"),
             event_path: path("GITHUB_EVENT_PATH"),
+            workspace: path("GITHUB_WORKSPACE")
+                .or_else(|| std::env::current_dir().ok())
+                .unwrap_or_else(|| PathBuf::from(".")),
             now: SystemTime::now(),
             cancel: Cancel::default(),
         }

@@ -7,6 +7,7 @@ pub mod environment;
 pub mod execute;
 pub mod inspect;
 pub mod listing;
+pub mod recheck;
 pub mod requested;
 pub mod resume;
 pub mod scopes;
@@ -85,7 +86,7 @@ pub async fn run<W: std::io::Write + Send + 'static>(
     };
     let selected: usize = plans
         .iter()
-        .filter_map(|(_, plan, _)| plan.as_ref().ok())
+        .filter_map(|planned| planned.plan.as_ref().ok())
         .map(|plan| plan.selected().count())
         .sum();
     let refusal = config
@@ -105,9 +106,13 @@ pub async fn run<W: std::io::Write + Send + 'static>(
     }
     let deletable = whole_package::deletable(
         config,
-        plans.iter().map(|(name, plan, _)| {
-            let full = plan.as_ref().is_ok_and(whole_package::fully_selected);
-            (name.as_str(), full)
+        plans.iter().map(|planned| whole_package::Candidate {
+            name: &planned.name,
+            full: planned
+                .plan
+                .as_ref()
+                .is_ok_and(whole_package::fully_selected),
+            from_state: planned.from_state,
         }),
         wildcard_matches,
         log,
@@ -152,7 +157,13 @@ pub async fn run<W: std::io::Write + Send + 'static>(
         .into_iter()
         .zip(entries)
         .zip(deleted_whole)
-        .map(|(((name, plan, revived), mut entries), deleted)| {
+        .map(|((planned, mut entries), deleted)| {
+            let PackagePlan {
+                name,
+                plan,
+                revived,
+                ..
+            } = planned;
             let (revived, came_back) = match revived {
                 Some(revived) => (Some(revived.entry), revived.versions),
                 None => (None, Vec::new()),
@@ -204,7 +215,7 @@ pub async fn run<W: std::io::Write + Send + 'static>(
         first.entries.extend(not_found);
     }
     if let (Some(state), Some(path)) = (state.as_mut(), &config.state_file) {
-        save_state(state, path, config.package_type, &packages, log);
+        save_state(state, path, env, config.package_type, &packages, log);
     }
 
     let report = RunReport {
@@ -245,7 +256,7 @@ async fn verify_kept<W: std::io::Write>(
         .zip(entries)
         .zip(deleted_whole)
         .filter(|(_, whole)| whole.is_none())
-        .filter_map(|(((name, plan, _), entries), _)| {
+        .filter_map(|((PackagePlan { name, plan, .. }, entries), _)| {
             Some(verify::Kept {
                 name,
                 repository: registry::repository(&config.owner, name),
@@ -271,12 +282,36 @@ struct Ready {
     namespace: Namespace,
     kind: OwnerKind,
     registry: Option<Registry>,
-    /// Each package with its plan (or why it could not be listed), and, in restore mode,
-    /// the package itself when it had been deleted and was restored first.
     plans: Vec<PackagePlan>,
 }
 
-type PackagePlan = (String, anyhow::Result<Plan>, Option<whole_package::Revived>);
+/// One package as planned.
+struct PackagePlan {
+    name: String,
+    /// Its plan, or why it could not be listed.
+    plan: anyhow::Result<Plan>,
+    /// In restore mode, the package itself when it had been deleted and was restored first.
+    revived: Option<whole_package::Revived>,
+    /// Whether its listing used versions saved in the state file: it is then never deleted
+    /// whole (see [`whole_package::deletable`]).
+    from_state: bool,
+}
+
+impl PackagePlan {
+    /// A package whose listing, if any, was read in this run alone.
+    fn listed_now(
+        name: &str,
+        plan: anyhow::Result<Plan>,
+        revived: Option<whole_package::Revived>,
+    ) -> PackagePlan {
+        PackagePlan {
+            name: name.to_string(),
+            plan,
+            revived,
+            from_state: false,
+        }
+    }
+}
 
 /// Why a run cancelled while planning failed, when nothing had been changed yet.
 const CANCELLED_PLANNING: &str = "cancelled (SIGTERM or SIGINT) before anything was changed";
@@ -328,20 +363,20 @@ async fn prepare<W: std::io::Write>(
             .as_deref_mut()
             .map(|state| state.package_mut(config.package_type, &name));
         match plan_package(&scope, &name, saved, log).await {
-            Some((plan, revived)) => plans.push((name, plan, revived)),
+            Some(planned) => plans.push(planned),
             None => {
                 // Not listed: say so, rather than let the record look complete.
                 let not_listed = std::iter::once(name).chain(names.by_ref());
                 plans.extend(not_listed.map(|name| {
                     let err = anyhow::anyhow!("not listed: cancelled (SIGTERM or SIGINT)");
-                    (name, Err(err), None)
+                    PackagePlan::listed_now(&name, Err(err), None)
                 }));
             }
         }
         log.advance();
     }
     log.progress_done();
-    if env.cancel.is_requested() && plans.iter().all(|(_, _, revived)| revived.is_none()) {
+    if env.cancel.is_requested() && plans.iter().all(|planned| planned.revived.is_none()) {
         anyhow::bail!(CANCELLED_PLANNING);
     }
     Ok(Prepared::Ready(Box::new(Ready {
@@ -371,8 +406,10 @@ struct Sinks<'a> {
 }
 
 /// Act on every planned package in turn, recording each version's outcome in `entries` (one
-/// list per plan) as it is settled. After a cancel the executor sends nothing more; if the
-/// request in flight does not finish within the grace, it is abandoned and this fails, so
+/// list per plan) as it is settled. A package `delete-empty-packages` may delete whole is
+/// first offered to [`whole_package::delete`], which leaves what it did not settle to the
+/// executor. After a cancel nothing more is sent; if the request in flight (a version's, or
+/// the package DELETE) does not finish within the grace, it is abandoned and this fails, so
 /// the record is still written in time.
 async fn act_all<W: std::io::Write>(
     acting: &Acting<'_>,
@@ -384,7 +421,7 @@ async fn act_all<W: std::io::Write>(
 ) -> anyhow::Result<()> {
     let config = acting.config;
     let slots = sinks.entries.iter_mut().zip(sinks.deleted_whole.iter_mut());
-    for ((name, plan, _), (entries, deleted_whole)) in plans.iter().zip(slots) {
+    for (PackagePlan { name, plan, .. }, (entries, deleted_whole)) in plans.iter().zip(slots) {
         let Ok(plan) = plan else {
             continue;
         };
@@ -401,15 +438,25 @@ async fn act_all<W: std::io::Write>(
             package_type: config.package_type,
             name,
         };
+        let narrowed;
+        let mut plan = plan;
         if acting.deletable.contains(name) {
             let deleted =
                 whole_package::delete(acting.github, &target, plan, config.dry_run, stop, log)
                     .await;
             if let Some(deleted) = deleted {
                 *deleted_whole = Some(deleted.entry);
-                if let Some(versions) = deleted.versions {
-                    *entries = versions;
-                    continue;
+                *entries = deleted.entries;
+                if let Some(fatal) = stop.fatal.take() {
+                    anyhow::bail!(fatal);
+                }
+                match deleted.rest {
+                    whole_package::Rest::Settled => continue,
+                    whole_package::Rest::All => {}
+                    whole_package::Rest::Narrowed(rest) => {
+                        narrowed = rest;
+                        plan = &narrowed;
+                    }
                 }
             }
         }
@@ -645,7 +692,7 @@ async fn plan_package<W: std::io::Write>(
     name: &str,
     saved: Option<&mut PackageState>,
     log: &mut Log<W>,
-) -> Option<(anyhow::Result<Plan>, Option<whole_package::Revived>)> {
+) -> Option<PackagePlan> {
     let Scope {
         github,
         namespace,
@@ -662,7 +709,12 @@ async fn plan_package<W: std::io::Write>(
             planned = across::plan_package(scope, name, saved, log) => planned,
             () = env.cancel.requested() => return None,
         };
-        return Some((planned, None));
+        return Some(PackagePlan {
+            name: name.to_string(),
+            plan: planned.0,
+            revived: None,
+            from_state: planned.1,
+        });
     }
     let list = || github.list_versions(namespace, config.package_type, name, state);
     let mut listed = tokio::select! {
@@ -682,13 +734,23 @@ async fn plan_package<W: std::io::Write>(
                 "package `{name}` may have been deleted as a whole, but this classic PAT lacks `{needed}`, so it is not restored"
             ));
             let listed = listed.map_err(|err| listing_failed(err, config, namespace, name));
-            return Some((plan_listed(listed, scope, name, log), None));
+            return Some(PackagePlan::listed_now(
+                name,
+                plan_listed(listed, scope, name, log),
+                None,
+            ));
         }
         // The restore request is sent: let it finish within the grace, like any mutation.
-        revived = tokio::select! {
-            revived = whole_package::revive(github, namespace, config, name, log) => revived,
-            () = env.cancel.grace_over() => Some(whole_package::abandoned()),
+        let answered = tokio::select! {
+            revived = whole_package::revive(github, namespace, config, name, log) => Some(revived),
+            () = env.cancel.grace_over() => None,
         };
+        let Some(answered) = answered else {
+            let cut_off = whole_package::abandoned(name, log);
+            let cancelled = Err(anyhow::anyhow!(CANCELLED_RUN));
+            return Some(PackagePlan::listed_now(name, cancelled, Some(cut_off)));
+        };
+        revived = answered;
         if revived
             .as_ref()
             .is_some_and(whole_package::Revived::restored)
@@ -696,14 +758,16 @@ async fn plan_package<W: std::io::Write>(
             listed = tokio::select! {
                 listed = list() => listed,
                 () = env.cancel.requested() => {
-                    return Some((Err(anyhow::anyhow!(CANCELLED_RUN)), revived));
+                    let cancelled = Err(anyhow::anyhow!(CANCELLED_RUN));
+                    return Some(PackagePlan::listed_now(name, cancelled, revived));
                 }
             };
         }
     }
     let listed = listed.map_err(|err| listing_failed(err, config, namespace, name));
     let plan = plan_listed(listed, scope, name, log);
-    images_planned(scope, name, plan, revived, log).await
+    let (plan, revived) = images_planned(scope, name, plan, revived, log).await?;
+    Some(PackagePlan::listed_now(name, plan, revived))
 }
 
 /// For container packages, make the plan safe for its images (see [`images_plan`]); a
@@ -832,11 +896,13 @@ fn deleted_ids(report: &PackageReport) -> HashSet<u64> {
         .collect()
 }
 
-/// Record which packages this run finished, and write the state for the next run. A
-/// state that cannot be written only costs the next run a fresh start.
+/// Record which packages this run finished, and write the state for the next run, inside
+/// the workspace only. A state that cannot be written only costs the next run this run's
+/// progress.
 fn save_state<W: std::io::Write>(
     state: &mut RunState,
     path: &std::path::Path,
+    env: &Environment,
     package_type: PackageType,
     packages: &[PackageReport],
     log: &mut Log<W>,
@@ -858,9 +924,9 @@ fn save_state<W: std::io::Write>(
         .map(|package| package.name.clone())
         .collect();
     state.record_finished(package_type, &names, &done);
-    if let Err(err) = state.save(path) {
+    if let Err(err) = state.save(path, &env.workspace) {
         log.warning(&format!(
-            "input `state-file`: the run state was not saved, so the next run starts afresh: {err:#}"
+            "input `state-file`: this run's state was not saved, so the next run cannot carry on from it: {err:#}"
         ));
     }
 }
@@ -962,14 +1028,14 @@ fn not_found_entries<W: std::io::Write>(
     };
     let listed: Option<Vec<(&str, &Plan)>> = plans
         .iter()
-        .map(|(name, plan, _)| Some((name.as_str(), plan.as_ref().ok()?)))
+        .map(|planned| Some((planned.name.as_str(), planned.plan.as_ref().ok()?)))
         .collect();
     let Some(listed) = listed else {
         return Vec::new();
     };
     let came_back: BTreeSet<u64> = plans
         .iter()
-        .filter_map(|(_, _, revived)| revived.as_ref())
+        .filter_map(|planned| planned.revived.as_ref())
         .flat_map(|revived| revived.versions.iter().map(|entry| entry.version.id))
         .collect();
     let missing = requested::not_found(asked, config.mode, listed, &came_back);
@@ -1079,8 +1145,19 @@ fn finish<W: std::io::Write>(
             .rate_limit()
             .map(|rate| format!(" It resets at {}.", timestamp(rate.reset)))
             .unwrap_or_default();
+        let unconfirmed = report
+            .entries()
+            .filter(|(_, entry)| matches!(&entry.outcome, Outcome::Left(why) if why == UNCONFIRMED))
+            .count();
+        let of_them = if unconfirmed > 0 {
+            format!(
+                ", {unconfirmed} of the versions because this run did not read their listing pages"
+            )
+        } else {
+            String::new()
+        };
         log.warning(&format!(
-            "this run stopped early on GitHub's rate limits: {} and {} are left for the next run (the oldest were done first).{reset}",
+            "this run stopped early on GitHub's rate limits: {} and {} are left for the next run (the oldest were done first{of_them}).{reset}",
             plural(totals.left, "selected version"),
             plural(totals.packages_left, "package")
         ));

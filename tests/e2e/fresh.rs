@@ -427,3 +427,80 @@ fn a_crafted_state_file_of_millions_of_records_is_dropped_early_in_bounded_memor
         control_fake.active_ids("acme", "npm", "lib")
     );
 }
+
+#[test]
+fn a_package_whose_listing_comes_partly_from_the_state_file_is_never_deleted_whole() {
+    // 600 npm versions (6 pages), all selected; 40 requests an hour. The second run reads
+    // page 1 and the last page, which hold all its budget can delete: pages 2 to 5 only
+    // come from the state file, so `delete-empty-packages` deletes version by version.
+    let seed = || {
+        accounts()
+            .limits(fake_github::Limits {
+                primary: fake_github::PrimaryLimit::new(40, 40, Duration::from_secs(3_600)),
+                secondary: None,
+            })
+            .package(
+                PackageSeed::new("acme", "npm", "lib").versions(
+                    (1..=600)
+                        .map(|id| {
+                            VersionSeed::new(id, days(400) - Duration::from_secs(id * 60))
+                                .named(&format!("0.0.{id}"))
+                        })
+                        .collect(),
+                ),
+            )
+    };
+    let fake = FakeGitHub::start(seed()).expect("fake starts");
+    let dir = workspace();
+    let run = |dry: bool| {
+        let mut run = janitor(&fake, ALICE)
+            .in_dir(&dir)
+            .input("package-type", "npm")
+            .input("packages", "lib")
+            .input("tag-regex", r"^0\.0\.")
+            .input("delete-empty-packages", "true")
+            .input("rate-limit-wait", "0s")
+            .input("state-file", STATE);
+        if dry {
+            run = run.input("dry-run", "true");
+        }
+        let run = run.run();
+        run.assert_success();
+        run
+    };
+    let first = run(true);
+    assert!(
+        first.log.contains("600 active versions listed"),
+        "{}",
+        first.log
+    );
+    fake.reset_budgets();
+    let second = run(false);
+    assert!(
+        !fake.package_deleted("acme", "npm", "lib"),
+        "{}",
+        second.log
+    );
+    // The versions of the pages not read are not confirmed, so the policy does not select
+    // every version in this run: the package is not even a candidate to go whole.
+    assert!(
+        second.log.contains("2 pages of 6 read in this run"),
+        "{}",
+        second.log
+    );
+    let unconfirmed = second
+        .json()
+        .iter()
+        .filter(|entry| {
+            entry["reason"]
+                .as_str()
+                .is_some_and(|reason| reason.starts_with("not confirmed by this run's listing"))
+        })
+        .count();
+    assert_eq!(unconfirmed, 400, "{}", second.outputs["json"]);
+    let deleted = fake.deleted_ids("acme", "npm", "lib");
+    assert!(!deleted.is_empty(), "{}", second.log);
+    assert_eq!(second.ids(), deleted, "version by version, oldest first");
+    assert_eq!(deleted[0], 1);
+    assert_ne!(second.outputs["left-count"], "0");
+}

@@ -5,6 +5,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use fake_github::{FakeGitHub, OwnerSeed, PackageSeed, Seed, TokenSeed, VersionSeed, days};
 
@@ -187,6 +188,30 @@ impl Running {
         });
         let finished = self.wait();
         (finished, watcher.join().unwrap_or(0))
+    }
+
+    /// Send SIGTERM as soon as `ready` holds (`what` names it), then wait for the run,
+    /// failing if it has not ended within 10 s of the signal (when the runner kills it).
+    pub fn terminate_when(mut self, what: &str, ready: impl Fn() -> bool) -> Finished {
+        let waited = Instant::now();
+        while !ready() {
+            assert!(!self.has_exited(), "the run ended before {what}");
+            assert!(
+                waited.elapsed() < Duration::from_secs(60),
+                "{what} never came"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.terminate();
+        let signalled = Instant::now();
+        while !self.has_exited() {
+            assert!(
+                signalled.elapsed() < Duration::from_secs(10),
+                "the run did not end within 10 s of SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self.wait()
     }
 
     pub fn wait(self) -> Finished {

@@ -322,28 +322,14 @@ fn sigterm_after_the_first_delete_stops_at_once_and_writes_the_record() {
             }),
     )
     .expect("fake starts");
-    let mut running = janitor(&fake, ALICE)
+    let running = janitor(&fake, ALICE)
         .input("package-type", "npm")
         .input("packages", "lib")
         .input("keep-latest", "1")
         .spawn();
-    let first_delete = |fake: &FakeGitHub| fake.requests().iter().any(|r| r.method == "DELETE");
-    let waited = Instant::now();
-    while !first_delete(&fake) {
-        assert!(!running.has_exited(), "the run ended before deleting");
-        assert!(waited.elapsed() < Duration::from_secs(60), "no DELETE came");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    running.terminate();
-    let signalled = Instant::now();
-    while !running.has_exited() {
-        assert!(
-            signalled.elapsed() < Duration::from_secs(10),
-            "the run did not end within 10 s of SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let run = running.wait();
+    let run = running.terminate_when("the first DELETE", || {
+        fake.requests().iter().any(|r| r.method == "DELETE")
+    });
     run.assert_failure();
     let deleted = fake.deleted_ids("acme", "npm", "lib");
     assert_eq!(run.ids(), deleted, "{}", run.log);

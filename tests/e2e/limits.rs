@@ -47,6 +47,7 @@ fn injected_502s_and_secondary_limits_end_with_exactly_the_planned_versions_dele
         latency: Duration::from_millis(5),
         error_rate: 0.1,
         seed: 7,
+        ..Faults::default()
     };
     let fake = start(package(30, 220), limits, faults);
 

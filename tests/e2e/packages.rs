@@ -1,9 +1,14 @@
 //! Whole packages: `delete-empty-packages` deletes a package the policy empties with one
 //! request, and restore mode brings back a deleted package before its versions.
 
-use fake_github::{FakeGitHub, PackageSeed, RecordedRequest, VersionSeed, days};
+use std::time::Duration;
+
+use fake_github::{
+    FakeGitHub, Faults, Limits, PackageSeed, PrimaryLimit, RecordedRequest, Seed, VersionSeed, days,
+};
 use serde_json::Value;
 
+use crate::harness::workspace;
 use crate::harness::*;
 
 const LIB: &str = "/orgs/acme/packages/npm/lib";
@@ -489,4 +494,387 @@ fn a_restore_of_a_live_package_neither_looks_the_package_up_nor_restores_it() {
             && !sent.iter().any(|request| request.ends_with("/lib/restore")),
         "no package lookup, no package restore: {sent:#?}"
     );
+}
+
+/// Where a run with a state file keeps it, inside its workspace.
+const STATE: &str = ".package-janitor/state";
+
+/// `run` with a state file in `dir` when there is one, as the runner would start it there.
+fn with_state(run: Janitor, dir: Option<&std::path::Path>) -> Janitor {
+    match dir {
+        Some(dir) => run.in_dir(dir).input("state-file", STATE),
+        None => run,
+    }
+}
+
+#[test]
+fn a_version_published_while_earlier_packages_are_deleted_never_goes_with_its_package() {
+    for state_file in [true, false] {
+        let fake = start(vec![
+            npm("app", &[(1, 30), (2, 20), (3, 0)]),
+            npm("lib", &[(11, 30), (12, 20), (13, 10)]),
+        ]);
+        // A push lands while `app` is being cleaned: after its first DELETE.
+        fake.publish_after_deletes(1, "acme", "npm", "lib", 19, "2.0.0");
+        let dir = workspace();
+        let cleanup = cleanup(&fake, "app, lib").input("delete-empty-packages", "true");
+        let run = with_state(cleanup, state_file.then_some(&*dir)).run();
+        run.assert_success();
+        let case = if state_file { "with" } else { "without" };
+
+        assert!(!fake.package_deleted("acme", "npm", "lib"), "{case}");
+        assert_eq!(fake.active_ids("acme", "npm", "lib"), vec![19], "{case}");
+        assert_eq!(fake.deleted_ids("acme", "npm", "lib"), vec![11, 12, 13]);
+        assert_eq!(fake.deleted_ids("acme", "npm", "app"), vec![1, 2]);
+        assert_eq!(
+            run.ids(),
+            vec![1, 2, 11, 12, 13],
+            "{case}: exactly what went"
+        );
+        assert_eq!(run.outputs["count"], "5");
+        for id in [11, 12, 13] {
+            assert_eq!(run.outcome_of(id), "deleted", "{case}");
+        }
+        let sent = mutations(&fake);
+        assert!(
+            !sent
+                .iter()
+                .any(|m| m.starts_with(&format!("DELETE {LIB} "))),
+            "{case}: no package DELETE: {sent:?}"
+        );
+        let requests = fake.requests();
+        let first_delete = requests
+            .iter()
+            .position(|r| r.method == "DELETE")
+            .expect("a DELETE");
+        assert!(
+            requests[first_delete..]
+                .iter()
+                .any(|r| r.method == "GET" && r.path.starts_with(&format!("{LIB}/versions?"))),
+            "{case}: the listing is read again after the earlier deletes: {requests:#?}"
+        );
+        let whole = package_entries(&run);
+        assert_eq!(whole.len(), 1, "{}", run.outputs["json"]);
+        let outcome = whole[0]["outcome"].as_str().unwrap_or_default();
+        assert!(
+            outcome.starts_with("skipped: not deleted whole: the listing read again")
+                && outcome.contains("1 version new since it was planned (19)"),
+            "{case}: {outcome}"
+        );
+        assert!(
+            run.summary
+                .contains("1 version new since it was planned (19)"),
+            "{case}: {}",
+            run.summary
+        );
+        assert!(
+            run.log.lines().any(|line| line.starts_with("::warning::")
+                && line.contains("lib: skipped: not deleted whole: the listing read again")),
+            "{case}: {}",
+            run.log
+        );
+    }
+}
+
+#[test]
+fn a_container_package_that_gains_a_version_during_the_run_is_left_alone() {
+    for state_file in [true, false] {
+        let fake = start(vec![
+            container("acme", "app", vec![image(1, 30, &[]), image(2, 1, &["v1"])]),
+            container(
+                "acme",
+                "tools",
+                vec![image(11, 30, &[]), image(12, 20, &[])],
+            ),
+        ]);
+        // A push to `tools` lands while `app` is being cleaned.
+        fake.publish_after_deletes(1, "acme", "container", "tools", 19, "sha256:new");
+        let dir = workspace();
+        let cleanup = janitor(&fake, ALICE)
+            .input("packages", "app, tools")
+            .input("tag-state", "untagged")
+            .input("delete-empty-packages", "true");
+        let run = with_state(cleanup, state_file.then_some(&*dir)).run();
+        run.assert_success();
+        let case = if state_file { "with" } else { "without" };
+
+        assert_eq!(fake.deleted_ids("acme", "container", "app"), vec![1]);
+        assert!(
+            !fake.package_deleted("acme", "container", "tools"),
+            "{case}"
+        );
+        assert_eq!(
+            fake.active_ids("acme", "container", "tools"),
+            vec![11, 12, 19],
+            "{case}: nothing in it is deleted in this run"
+        );
+        assert!(
+            !mutations(&fake)
+                .iter()
+                .any(|m| m.contains("/container/tools")),
+            "{case}: {:?}",
+            mutations(&fake)
+        );
+        assert_eq!(run.ids(), vec![1], "{case}");
+        for id in [11, 12] {
+            assert!(
+                run.outcome_of(id)
+                    .starts_with("skipped: a version was pushed or changed in its container package during the run"),
+                "{case}: {}",
+                run.outcome_of(id)
+            );
+        }
+        let whole = package_entries(&run);
+        let outcome = whole[0]["outcome"].as_str().unwrap_or_default();
+        assert!(
+            outcome.contains("1 version new since it was planned (19)")
+                && outcome.contains("nothing in the package is deleted in this run"),
+            "{case}: {outcome}"
+        );
+    }
+}
+
+#[test]
+fn a_package_deleted_whole_is_reported_with_exactly_the_versions_listed_again() {
+    let fake = start(vec![npm("lib", &[(1, 30), (2, 20), (3, 10)])]);
+    let run = cleanup(&fake, "lib")
+        .input("delete-empty-packages", "true")
+        .run();
+    run.assert_success();
+    assert!(fake.package_deleted("acme", "npm", "lib"));
+    let requests: Vec<String> = fake
+        .requests()
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {}",
+                r.method,
+                r.path.split('?').next().unwrap_or_default()
+            )
+        })
+        .collect();
+    let versions = format!("GET {LIB}/versions");
+    assert_eq!(
+        requests[requests.len() - 3..],
+        [versions.clone(), versions, format!("DELETE {LIB}")],
+        "listed, listed again just before, then deleted: {requests:#?}"
+    );
+    assert!(
+        run.log
+            .contains("lib: deleted the package, with its 3 versions"),
+        "{}",
+        run.log
+    );
+}
+
+#[test]
+fn a_package_is_never_deleted_whole_when_the_budget_cannot_cover_reading_it_again() {
+    // 8 requests left: the owner and the listing take 2, the reserve keeps 5, so 1 is
+    // usable, and reading the listing again and the DELETE would take 2.
+    let fake = FakeGitHub::start(
+        accounts()
+            .package(npm("lib", &[(1, 30), (2, 20), (3, 10)]))
+            .limits(Limits {
+                primary: PrimaryLimit::new(1000, 8, Duration::from_secs(3_600)),
+                secondary: None,
+            }),
+    )
+    .expect("fake starts");
+    let run = cleanup(&fake, "lib")
+        .input("delete-empty-packages", "true")
+        .input("rate-limit-wait", "0s")
+        .run();
+    run.assert_success();
+    assert!(!fake.package_deleted("acme", "npm", "lib"));
+    let listings = fake
+        .requests()
+        .iter()
+        .filter(|r| r.path.starts_with(&format!("{LIB}/versions?")))
+        .count();
+    assert_eq!(
+        listings, 1,
+        "not read again on a budget that cannot cover it"
+    );
+    assert!(
+        !mutations(&fake)
+            .iter()
+            .any(|m| m.starts_with(&format!("DELETE {LIB} "))),
+        "{:?}",
+        mutations(&fake)
+    );
+    let whole = package_entries(&run);
+    let outcome = whole[0]["outcome"].as_str().unwrap_or_default();
+    assert!(
+        outcome.starts_with("skipped: not deleted whole: reading its listing again")
+            && outcome.contains("the primary rate limit has 1 left")
+            && outcome.ends_with("its versions are handled one by one"),
+        "{outcome}"
+    );
+    assert_eq!(run.ids(), fake.deleted_ids("acme", "npm", "lib"));
+}
+
+#[test]
+fn a_version_restored_and_another_deleted_between_runs_keeps_the_package() {
+    for state_file in [true, false] {
+        let fake = start(vec![PackageSeed::new("acme", "npm", "lib").versions(vec![
+            release(1, 30, "1.0.1"),
+            release(2, 20, "1.0.2"),
+            release(3, 10, "1.0.3"),
+            // A release, deleted by mistake, that the policy keeps.
+            release(9, 500, "2.0.0").deleted(days(5)),
+        ])]);
+        let dir = workspace();
+        let case = if state_file { "with" } else { "without" };
+        let cleanup = || {
+            let run = cleanup(&fake, "lib")
+                .input("delete-empty-packages", "true")
+                .input("exclude-tag-regex", r"^2\.");
+            with_state(run, state_file.then_some(&*dir))
+        };
+        let first = cleanup().input("dry-run", "true").run();
+        first.assert_success();
+        assert_eq!(first.outcome_of(1), "would delete (with its package)");
+
+        // Between runs: 2.0.0 comes back, and 1.0.3 goes; the package still has 3 versions.
+        fake.restore_behind("acme", "npm", "lib", 9);
+        janitor(&fake, ALICE)
+            .input("package-type", "npm")
+            .input("packages", "lib")
+            .input("version-ids", "3")
+            .run()
+            .assert_success();
+        assert_eq!(fake.active_ids("acme", "npm", "lib"), vec![1, 2, 9]);
+
+        let second = cleanup().run();
+        second.assert_success();
+        assert!(!fake.package_deleted("acme", "npm", "lib"), "{case}");
+        assert_eq!(
+            fake.active_ids("acme", "npm", "lib"),
+            vec![9],
+            "{case}: the restored release survives"
+        );
+        assert!(
+            !mutations(&fake)
+                .iter()
+                .any(|m| m.starts_with(&format!("DELETE {LIB} "))),
+            "{case}: {:?}",
+            mutations(&fake)
+        );
+        assert_eq!(second.ids(), vec![1, 2], "{case}");
+        assert!(package_entries(&second).is_empty(), "{case}");
+        // The one page is read again in this run (issue 19): the restored release is
+        // listed, so the policy does not select every version, with or without the state
+        // file, and the saved listing never makes the package look fully selected.
+        let from_state = "its listing was carried on from the state file";
+        assert!(
+            !second.summary.contains(from_state),
+            "{case}: {}",
+            second.summary
+        );
+        assert!(!second.log.contains(from_state), "{case}: {}", second.log);
+    }
+}
+
+/// A fake where the answer to `method path` comes 30 s after it was handled.
+fn slow(packages: Vec<PackageSeed>, method: &str, path: &str) -> FakeGitHub {
+    let seed = packages
+        .into_iter()
+        .fold(accounts(), Seed::package)
+        .faults(Faults {
+            slow_answers: [(format!("{method} {path}"), Duration::from_secs(30))].into(),
+            ..Faults::default()
+        });
+    FakeGitHub::start(seed).expect("fake starts")
+}
+
+/// The one package entry of a run cut off while its package `request` was in flight,
+/// checked to say that the package `may` have been changed all the same, there, in the
+/// summary and in the log.
+fn assert_cut_off(run: &Finished, request: &str, may: &str) -> Value {
+    run.assert_failure();
+    let whole = package_entries(run);
+    assert_eq!(whole.len(), 1, "{}", run.outputs["json"]);
+    let outcome = whole[0]["outcome"].as_str().unwrap_or_default();
+    let cancelled = format!("failed: cancelled (SIGTERM or SIGINT) while the package {request}");
+    assert!(
+        outcome.starts_with(&cancelled) && outcome.contains(may),
+        "{outcome}"
+    );
+    assert!(run.summary.contains(may), "{}", run.summary);
+    assert!(run.summary.contains("cut short"), "{}", run.summary);
+    assert!(
+        run.log
+            .lines()
+            .any(|line| line.starts_with("::warning::") && line.contains(may)),
+        "{}",
+        run.log
+    );
+    whole[0].clone()
+}
+
+#[test]
+fn sigterm_during_the_package_delete_ends_within_the_grace_and_says_it_may_have_been_deleted() {
+    let fake = slow(
+        vec![npm("lib", &[(1, 30), (2, 20), (3, 10)])],
+        "DELETE",
+        LIB,
+    );
+    let running = cleanup(&fake, "lib")
+        .input("delete-empty-packages", "true")
+        .spawn();
+    // The fake deletes at once and answers 30 s later.
+    let run = running.terminate_when("the package DELETE", || {
+        fake.package_deleted("acme", "npm", "lib")
+    });
+
+    let may = "may have been deleted";
+    let whole = assert_cut_off(&run, "DELETE", may);
+    assert_eq!(whole["version_ids"], serde_json::json!([1, 2, 3]));
+    for id in [1, 2, 3] {
+        assert!(run.outcome_of(id).contains(may), "{}", run.outcome_of(id));
+    }
+    assert_eq!(run.ids(), Vec::<u64>::new(), "nothing is claimed done");
+    assert!(
+        run.log
+            .lines()
+            .any(|line| line.starts_with("::error::") && line.contains(may)),
+        "{}",
+        run.log
+    );
+    assert_eq!(
+        mutations(&fake),
+        Vec::<String>::new(),
+        "the DELETE was never answered, and nothing was sent after it"
+    );
+}
+
+#[test]
+fn sigterm_during_the_package_restore_ends_within_the_grace_and_says_it_may_have_been_restored() {
+    let fake = slow(
+        vec![npm("lib", &[(1, 30)]).deleted(days(1))],
+        "POST",
+        &format!("{LIB}/restore"),
+    );
+    let running = janitor(&fake, ALICE)
+        .input("package-type", "npm")
+        .input("packages", "lib")
+        .input("mode", "restore")
+        .spawn();
+    // The fake restores at once and answers 30 s later.
+    let run = running.terminate_when("the package restore", || {
+        !fake.package_deleted("acme", "npm", "lib")
+    });
+
+    assert_cut_off(&run, "restore", "may have been restored");
+    assert!(
+        !run.log.contains("was not found"),
+        "a cut-off restore is not a missing package: {}",
+        run.log
+    );
+    let listings = fake
+        .requests()
+        .iter()
+        .filter(|r| r.path.starts_with(&format!("{LIB}/versions")))
+        .count();
+    assert_eq!(listings, 1, "not listed again after the cancel");
 }

@@ -3,6 +3,7 @@
 //! cache, and several packages resumed in order.
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use fake_github::{FakeGitHub, Limits, PackageSeed, PrimaryLimit, VersionSeed, days};
@@ -345,4 +346,76 @@ fn several_packages_are_resumed_unfinished_first() {
         second.iter().any(|path| path.contains("/npm/a/")),
         "then a: {second:?}"
     );
+}
+
+/// Every file under `dir` with its bytes, sorted.
+fn files_under(dir: &std::path::Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files: Vec<(PathBuf, Vec<u8>)> = std::fs::read_dir(dir)
+        .expect("readable")
+        .map(|entry| entry.expect("an entry").path())
+        .map(|path| {
+            let bytes = std::fs::read(&path).expect("a file");
+            (path, bytes)
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn the_state_is_never_written_outside_the_workspace_through_a_planted_link() {
+    type Plant = fn(&std::path::Path, &std::path::Path);
+    let tmp_link: Plant = |workspace, outside| {
+        std::fs::create_dir_all(workspace.join(".package-janitor")).expect("dir");
+        let tmp = workspace.join(format!("{STATE}.tmp"));
+        std::os::unix::fs::symlink(outside.join("precious"), tmp).expect("link");
+    };
+    let folder_link: Plant = |workspace, outside| {
+        std::os::unix::fs::symlink(outside, workspace.join(".package-janitor")).expect("link");
+    };
+    let cases = [
+        ("a linked `<state-file>.tmp`", tmp_link, true),
+        ("a linked state folder", folder_link, false),
+    ];
+    for (what, plant, saved) in cases {
+        for dry_run in ["false", "true"] {
+            let fake = fake(vec![npm("lib", 30, 3)], 1_000);
+            let (dir, outside) = (workspace(), workspace());
+            std::fs::write(outside.join("precious"), b"precious bytes").expect("write");
+            plant(&dir, &outside);
+            let before = files_under(&outside);
+
+            let run = janitor(&fake, ALICE)
+                .in_dir(&dir)
+                .input("package-type", "npm")
+                .input("packages", "lib")
+                .input("tag-regex", r"^0\.0\.")
+                .input("dry-run", dry_run)
+                .input("state-file", STATE)
+                .run();
+            run.assert_success();
+            let case = format!("{what}, dry-run {dry_run}");
+            assert_eq!(files_under(&outside), before, "{case}: outside changed");
+            assert_eq!(
+                std::fs::read(outside.join("precious")).expect("still there"),
+                b"precious bytes",
+                "{case}"
+            );
+            let warned = run.log.lines().any(|line| {
+                line.starts_with("::warning::input `state-file`: this run's state was not saved")
+                    && line.contains("outside the workspace")
+            });
+            assert_eq!(warned, !saved, "{case}: {}", run.log);
+            let state = std::fs::symlink_metadata(dir.join(STATE));
+            assert_eq!(
+                state.is_ok_and(|meta| meta.is_file()),
+                saved,
+                "{case}: saved inside the workspace"
+            );
+            if saved {
+                let again = cleanup(&fake, &dir, "lib");
+                assert!(!again.log.contains("state-file"), "{case}: {}", again.log);
+            }
+        }
+    }
 }

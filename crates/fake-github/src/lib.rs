@@ -22,12 +22,14 @@
 //! Layout: `seed` (the starting world), `state` (the world and its rules), `access` (tokens
 //! and visibility), `extract` + `routes` (HTTP), `pagination`, `render` (JSON bodies),
 //! `errors`, `record` (the request log middleware), `limits` (rate limits, injected latency
-//! and faults, counters), `server` (threads and shutdown), `manifests` (the manifest bytes
+//! and faults, counters), `during` (changes made while a client runs, such as a version
+//! published after the Nth DELETE), `server` (threads and shutdown), `manifests` (the manifest bytes
 //! each container version stands for) and `registry` (the OCI registry routes and their
 //! token exchange). `mirror` makes a package of a real registry's manifests. `scripted` is a
 //! separate tiny server for hostile-server tests.
 
 mod access;
+mod during;
 mod errors;
 mod extract;
 mod limits;

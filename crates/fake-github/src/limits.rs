@@ -30,7 +30,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::seed::{duration, optional_duration};
+use crate::seed::{duration, duration_map, optional_duration};
 use crate::server::Shared;
 
 const SECONDARY_MESSAGE: &str =
@@ -115,13 +115,19 @@ impl Default for SecondaryLimit {
     }
 }
 
-/// Injected slowness and failures. JSON: `{"latency": "50ms", "error_rate": 0.1, "seed": 7}`.
+/// Injected slowness and failures. JSON: `{"latency": "50ms", "error_rate": 0.1, "seed": 7,
+/// "slow_answers": {"DELETE /orgs/acme/packages/npm/lib": "30s"}}`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Faults {
     /// Added to every request before it is handled.
     #[serde(default, deserialize_with = "duration")]
     pub latency: Duration,
+    /// Answers that come late, by `"METHOD /path"` (the path as sent, without the query):
+    /// the request is handled at once (a DELETE is done), and its answer waits this long,
+    /// as a server that is slow to reply. A client that gives up early cannot know.
+    #[serde(default, deserialize_with = "duration_map")]
+    pub slow_answers: BTreeMap<String, Duration>,
     /// Share of requests answered 502, from 0 to 1.
     #[serde(default)]
     pub error_rate: f64,
@@ -232,6 +238,11 @@ pub async fn enforce(State(shared): State<Arc<Shared>>, request: Request, next: 
     let arrived = Instant::now();
     let method = request.method().clone();
     let path = request.uri().to_string();
+    let slow_answer = enforcer
+        .faults
+        .slow_answers
+        .get(&format!("{method} {}", request.uri().path()))
+        .copied();
     let endpoint = format!(
         "{method} {}",
         request
@@ -279,6 +290,9 @@ pub async fn enforce(State(shared): State<Arc<Shared>>, request: Request, next: 
             None => next.run(request).await,
         },
     };
+    if let Some(delay) = slow_answer {
+        tokio::time::sleep(delay).await;
+    }
     response.headers_mut().extend(headers);
     let key = format!("{method} {}", response.status().as_u16());
     *shared

@@ -17,6 +17,7 @@ use axum::{Json, Router, middleware};
 use serde_json::Value;
 
 use crate::access::{self, Action, Caller, Prefix};
+use crate::during;
 use crate::errors::ApiError;
 use crate::extract::{PackageRef, VersionRef};
 use crate::limits;
@@ -52,6 +53,10 @@ pub fn router(shared: Arc<Shared>) -> Router {
     // Rate limits, faults and counters cover the REST API only: ghcr.io does not spend the
     // REST budget, so the registry routes are merged after the limits are layered on.
     router
+        .route_layer(middleware::from_fn_with_state(
+            shared.clone(),
+            during::after_deletes,
+        ))
         .route_layer(middleware::from_fn_with_state(
             shared.clone(),
             limits::enforce,

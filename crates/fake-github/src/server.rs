@@ -9,6 +9,7 @@ use std::time::SystemTime;
 use anyhow::Context;
 use tokio::sync::oneshot;
 
+use crate::during::{Publication, Scheduled};
 use crate::limits::{Counters, Enforcer, LimitState};
 use crate::record::RecordedRequest;
 use crate::registry::Grant;
@@ -27,6 +28,8 @@ pub struct Shared {
     grants: Mutex<HashMap<String, Grant>>,
     enforcer: Enforcer,
     limit_state: Mutex<LimitState>,
+    /// Changes made during a run (see `during`).
+    scheduled: Mutex<Scheduled>,
 }
 
 impl Shared {
@@ -57,6 +60,12 @@ impl Shared {
         self.limit_state
             .lock()
             .expect("fake-github limits lock poisoned")
+    }
+
+    pub fn scheduled(&self) -> MutexGuard<'_, Scheduled> {
+        self.scheduled
+            .lock()
+            .expect("fake-github schedule lock poisoned")
     }
 
     pub fn log_request(&self, request: RecordedRequest) {
@@ -95,6 +104,7 @@ impl FakeGitHub {
             grants: Mutex::new(HashMap::new()),
             enforcer,
             limit_state: Mutex::new(LimitState::default()),
+            scheduled: Mutex::new(Scheduled::default()),
         });
 
         // Two workers keep up with a client's concurrent pages (and with 100k-version
@@ -225,32 +235,24 @@ impl FakeGitHub {
     /// Publishes a new version `id` named `version` of an existing package, as a push
     /// between two runs would: the newest of all, first in listings.
     pub fn publish(&self, owner: &str, package_type: &str, name: &str, id: u64, version: &str) {
-        let now = std::time::SystemTime::now();
-        let mut world = self.shared.world();
-        let package = world
-            .packages
-            .iter_mut()
-            .find(|p| {
-                crate::state::same_login(&p.owner, owner)
-                    && p.package_type == package_type
-                    && p.name == name
-            })
-            .expect("publish into a seeded package");
-        package.versions.insert(
-            0,
-            crate::state::Version {
-                id,
-                name: version.to_string(),
-                tags: Vec::new(),
-                created_at: now,
-                updated_at: now,
-                deleted_at: None,
-                downloads: 0,
-                deleted_concurrently: false,
-                manifest: None,
-                answer: None,
-            },
-        );
+        let publication = publication(owner, package_type, name, id, version);
+        publication.apply(&mut self.shared.world(), std::time::SystemTime::now());
+    }
+
+    /// Publishes like [`FakeGitHub::publish`], but during a run: right after the fake has
+    /// answered its `deletes`-th DELETE request (counted from its start), before that answer
+    /// is sent. A push that lands while the client is deleting other packages.
+    pub fn publish_after_deletes(
+        &self,
+        deletes: usize,
+        owner: &str,
+        package_type: &str,
+        name: &str,
+        id: u64,
+        version: &str,
+    ) {
+        let publication = publication(owner, package_type, name, id, version);
+        self.shared.scheduled().publish_after(deletes, publication);
     }
 
     /// Restores version `id` behind the client's back, as someone in the web UI would.
@@ -371,6 +373,16 @@ impl FakeGitHub {
             .expect("change a seeded live package");
         package.lookup = None;
         change(package)
+    }
+}
+
+fn publication(owner: &str, package_type: &str, name: &str, id: u64, version: &str) -> Publication {
+    Publication {
+        owner: owner.to_owned(),
+        package_type: package_type.to_owned(),
+        name: name.to_owned(),
+        id,
+        version: version.to_owned(),
     }
 }
 

@@ -153,3 +153,34 @@ fn injected_faults_follow_the_seed_and_may_land_after_the_change() {
         "some 502s came after the delete was done: {statuses:?}, {active:?}"
     );
 }
+
+#[test]
+fn a_slow_answer_comes_late_after_the_change_is_made() {
+    let slow = format!("DELETE {VERSIONS}/1");
+    let faults = Faults {
+        slow_answers: [(slow, Duration::from_secs(2))].into(),
+        ..Faults::default()
+    };
+    let fake = with_limits(Limits::default(), faults);
+    std::thread::scope(|scope| {
+        let sent = std::time::Instant::now();
+        let answer = scope.spawn(|| call(&fake, "DELETE", &format!("{VERSIONS}/1"), ALICE));
+        while !fake.deleted_ids("acme", "container", "app").contains(&1) {
+            assert!(sent.elapsed() < Duration::from_secs(10), "never deleted");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(!answer.is_finished(), "deleted before the answer came");
+        let answer = answer.join().expect("the request thread");
+        assert_eq!(answer.status, 204);
+        assert!(sent.elapsed() >= Duration::from_secs(2));
+    });
+    let other = std::time::Instant::now();
+    assert_eq!(
+        call(&fake, "DELETE", &format!("{VERSIONS}/2"), ALICE).status,
+        204
+    );
+    assert!(
+        other.elapsed() < Duration::from_secs(2),
+        "only the named route is slow"
+    );
+}

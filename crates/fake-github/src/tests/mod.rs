@@ -1,6 +1,7 @@
 //! HTTP-level tests: real HTTP/1.1 requests over TCP against a started fake.
 
 mod access;
+mod during;
 mod limits;
 mod listing;
 mod mutations;
