@@ -104,8 +104,19 @@ async fn plan_listed<W: std::io::Write>(
     }
     let mut today = Today::default();
     if listing.from_state {
-        today = registry_tags(scope, name, &mut listing, saved, log).await;
-        let wanted = provisional(scope, name, &mut listing.merged.versions, saved, log).await?;
+        let wanted = match provisional(scope, name, &mut listing.merged.versions, saved, log).await
+        {
+            Ok(wanted) => wanted,
+            Err(err) => {
+                saved.versions = std::mem::take(&mut listing.merged.versions);
+                return Err(err);
+            }
+        };
+        // Nothing to act on by what the state file holds: with what this run reads, the
+        // plan can only act on less, and the registry's tags are not needed.
+        if !wanted.order.is_empty() {
+            today = registry_tags(scope, name, &mut listing, saved, log).await;
+        }
         let allowance = resume::listing_budget(github);
         let batch = listing
             .merged
@@ -114,7 +125,10 @@ async fn plan_listed<W: std::io::Write>(
         targets.extend_from_slice(&batch);
         let read = match resume::confirm(&pages, &mut listing, &targets, allowance).await {
             Ok(read) => read,
-            Err(ConfirmError::Api(err)) => return Err(failed(err)),
+            Err(ConfirmError::Api(err)) => {
+                saved.versions = std::mem::take(&mut listing.merged.versions);
+                return Err(failed(err));
+            }
             Err(ConfirmError::OrderChanged(changed)) => {
                 *saved = PackageState::default();
                 let why = ConfirmError::OrderChanged(changed).to_string();
@@ -266,6 +280,8 @@ async fn provisional<W: std::io::Write>(
         .into_iter()
         .map(|planned| planned.version)
         .collect();
+    // Collected in the plan's buffer, twice the size the versions need.
+    versions.shrink_to_fit();
     resume::in_order(versions, &order);
     Ok(Wanted {
         order: acting,

@@ -139,6 +139,10 @@ pub async fn images_plan<W: std::io::Write>(
         )
         .await?;
     }
+    if !decides {
+        // Only chooses what to read again: the plan that decides says the rest.
+        return Ok(plan);
+    }
     log.info(&format!(
         "{} selected after following the images (the policy selected {by_policy})",
         plan.order.len()
