@@ -132,7 +132,140 @@ fn percent_decode(text: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
+    use fake_github::{
+        FakeGitHub, OwnerSeed, PackageSeed, Scripted, ScriptedServer, Seed, TokenSeed, VersionSeed,
+        days,
+    };
+
     use super::*;
+    use crate::config::Token;
+    use crate::github::pacing::Pacing;
+    use crate::registry::{ErrorKind, Patience};
+
+    fn patience() -> Patience {
+        Patience {
+            retry_base: Duration::from_millis(5),
+            ..Patience::from_pacing(&Pacing::default())
+        }
+    }
+
+    #[tokio::test]
+    async fn every_tag_and_its_digest_are_read_page_by_page_from_the_registry() {
+        let versions = (1..=2_500)
+            .map(|id| VersionSeed::new(id, days(1)).tags(&[&format!("t{id:05}")]))
+            .collect();
+        let fake = FakeGitHub::start(
+            Seed::new()
+                .token(TokenSeed::pat("ghp_a", "alice", &["read:packages"]))
+                .owner(OwnerSeed::org("acme").members(&["alice"]))
+                .package(PackageSeed::new("acme", "container", "app").versions(versions)),
+        )
+        .expect("fake starts");
+        let registry = Registry::new(&fake.url(), &Token::new("ghp_a".into()), patience())
+            .expect("client builds");
+        let mut tags = Vec::new();
+        let mut last = None;
+        let mut pages = 0;
+        loop {
+            let page = registry
+                .tags_page("acme/app", last.as_deref())
+                .await
+                .expect("a page");
+            pages += 1;
+            tags.extend(page.tags);
+            match page.next {
+                Some(next) => last = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!((pages, tags.len()), (3, 2_500));
+        assert_eq!(tags[0], "t00001");
+        let head = registry.head("acme/app", "t00007").await.expect("a head");
+        assert_eq!(
+            head.digest,
+            fake.version_name("acme", "container", "app", 7)
+        );
+        assert_eq!(
+            head.media_type.as_deref(),
+            Some("application/vnd.oci.image.manifest.v1+json")
+        );
+        let by_digest = registry
+            .head("acme/app", &head.digest)
+            .await
+            .expect("by digest");
+        assert_eq!(by_digest, head);
+        let gone = registry
+            .head("acme/app", "nope")
+            .await
+            .expect_err("unknown");
+        assert!(gone.is_unknown(), "{gone}");
+    }
+
+    fn serve(
+        script: impl Fn(usize, &fake_github::Heard) -> Scripted + Send + Sync + 'static,
+    ) -> ScriptedServer {
+        ScriptedServer::start("127.0.0.1", script).expect("server starts")
+    }
+
+    fn client(server: &ScriptedServer) -> Registry {
+        Registry::new(&server.url(), &Token::new("t".into()), patience()).expect("client builds")
+    }
+
+    #[tokio::test]
+    async fn a_registry_that_names_no_digest_or_another_or_loops_its_pages_is_refused() {
+        let digest = format!("sha256:{}", "a".repeat(64));
+        let other = format!("sha256:{}", "b".repeat(64));
+        let no_digest = serve(|_, _| Scripted::new(200));
+        let err = client(&no_digest)
+            .head("acme/app", "v1")
+            .await
+            .expect_err("no digest");
+        assert_eq!(err.kind, ErrorKind::Malformed, "{err}");
+        let bad_digest =
+            serve(|_, _| Scripted::new(200).header("docker-content-digest", "sha256:zz"));
+        let err = client(&bad_digest)
+            .head("acme/app", "v1")
+            .await
+            .expect_err("bad digest");
+        assert_eq!(err.kind, ErrorKind::Malformed, "{err}");
+        let named = other.clone();
+        let another = serve(move |_, _| Scripted::new(200).header("docker-content-digest", &named));
+        let err = client(&another)
+            .head("acme/app", &digest)
+            .await
+            .expect_err("another");
+        assert_eq!(err.kind, ErrorKind::DigestMismatch, "{err}");
+
+        let looping = serve(|_, _| {
+            Scripted::new(200)
+                .body(r#"{"tags":["a"]}"#)
+                .header("link", r#"</v2/acme/app/tags/list?n=1&last=a>; rel="next""#)
+        });
+        let err = client(&looping)
+            .tags_page("acme/app", Some("a"))
+            .await
+            .expect_err("a loop");
+        assert!(err.reason().contains("not past `a`"), "{err}");
+        let elsewhere = serve(|_, _| {
+            Scripted::new(200).body(r#"{"tags":["a"]}"#).header(
+                "link",
+                r#"<https://evil.example/v2/other/x/tags/list?last=z>; rel="next""#,
+            )
+        });
+        let err = client(&elsewhere)
+            .tags_page("acme/app", None)
+            .await
+            .expect_err("elsewhere");
+        assert!(err.reason().contains("not this repository"), "{err}");
+        let bad_last = client(&elsewhere)
+            .tags_page("acme/app", Some("../token"))
+            .await
+            .expect_err("never sent");
+        assert_eq!(bad_last.kind, ErrorKind::Malformed);
+        assert_eq!(elsewhere.heard().len(), 1, "the bad `last` was never sent");
+    }
 
     #[test]
     fn a_tag_list_gives_its_tags_and_refuses_names_that_are_not_tags() {

@@ -204,3 +204,54 @@ async fn read_unlisted(
     }
     Ok(images)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::UNIX_EPOCH;
+
+    use super::*;
+
+    fn version(id: u64, tags: &[&str], known: bool) -> Version {
+        Version {
+            tags_known: known,
+            ..Version::image_at(id, tags, UNIX_EPOCH)
+        }
+    }
+
+    #[test]
+    fn versions_get_todays_tags_read_ones_keep_theirs_and_gain_the_registrys() {
+        let mut versions = vec![
+            version(1, &["old"], true),
+            version(2, &[], true),
+            version(3, &["v1"], true),
+            version(4, &[], false),
+            version(5, &["gone"], true),
+        ];
+        let confirmed: HashSet<u64> = [3, 4].into();
+        // Today: 1 was promoted to v2.0 and lost `old`; 2 has `latest`; 3 also has `stable`.
+        let found = vec![
+            (0, "v2.0".to_string()),
+            (1, "latest".to_string()),
+            (2, "stable".to_string()),
+            (3, "x".to_string()),
+        ];
+        let changed = retag(&mut versions, &confirmed, found);
+        let tags: Vec<(Vec<String>, bool)> = versions
+            .iter()
+            .map(|version| (version.tags.clone(), version.tags_known))
+            .collect();
+        let owned = |tags: &[&str]| tags.iter().map(|tag| tag.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            tags,
+            [
+                (owned(&["v2.0"]), true),
+                (owned(&["latest"]), true),
+                (owned(&["v1", "stable"]), true),
+                (owned(&[]), false),
+                (owned(&[]), true),
+            ],
+            "a listed version whose tags the listing did not give stays unknown"
+        );
+        assert_eq!(changed, 4);
+    }
+}
