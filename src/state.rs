@@ -12,8 +12,9 @@
 //! counts as proven only when its saved bytes hash to its digest ([`Proof`]).
 
 mod format;
+mod known;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -21,8 +22,8 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use crate::model::version::{PackageType, Version};
-use crate::registry::manifest::Manifest;
 use format::{Fill, Header, Index, Stored, StoredPackage};
+pub use known::{KnownManifests, Proof};
 
 /// The format this build reads and writes; any other is ignored.
 pub const FORMAT: u32 = 2;
@@ -53,7 +54,7 @@ pub struct PackageState {
     pub pages_listed: u32,
     pub pages_total: u32,
     /// Manifests learned before, by digest, each with how far it is proven.
-    pub manifests: HashMap<String, Known>,
+    pub manifests: KnownManifests,
     /// The ids of the versions a run moved to its plan, in the listing's order, so that
     /// they are saved in it again. Never written.
     pub order: Vec<u64>,
@@ -78,52 +79,6 @@ pub(crate) struct OnDisk {
     owner: String,
 }
 
-/// A manifest known by digest, and how far a run may rely on it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Known {
-    pub manifest: Manifest,
-    pub proof: Proof,
-    /// The exact bytes of a manifest that lists manifests or has a subject, kept so that
-    /// the next run can check them against the digest; `None` for a plain image manifest.
-    pub bytes: Option<Box<str>>,
-}
-
-impl AsRef<Manifest> for Known {
-    fn as_ref(&self) -> &Manifest {
-        &self.manifest
-    }
-}
-
-impl Known {
-    /// A manifest read from the registry in this run; its bytes are kept (`keep_bytes`)
-    /// when it is not a plain image manifest, for the state file.
-    pub fn read(manifest: Manifest, bytes: Vec<u8>, keep_bytes: bool) -> Known {
-        let bytes = (keep_bytes && !manifest.is_leaf())
-            .then(|| String::from_utf8(bytes).ok())
-            .flatten()
-            .map(String::into_boxed_str);
-        Known {
-            manifest,
-            proof: Proof::Whole,
-            bytes,
-        }
-    }
-}
-
-/// How far a known manifest is proven to be its digest's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Proof {
-    /// Its bytes hash to its digest: read from the registry in this run, or saved with
-    /// bytes that were checked when loaded.
-    Whole,
-    /// The state file says it is a plain image manifest (nothing listed, no subject). Not
-    /// proven: a run proves it before it relies on it.
-    Claimed,
-    /// A plain image manifest by the media type the registry gave for it in this run: it
-    /// lists nothing; that it has no subject is the state file's claim still.
-    Listless,
-}
-
 impl PackageState {
     /// Whether every page has been listed.
     pub fn complete(&self) -> bool {
@@ -144,6 +99,10 @@ impl PackageState {
             api: source.api_url.clone(),
             owner: source.owner.clone(),
         };
+        // Room for what the file says it holds, within the cap: no growth to waste.
+        let expected = usize::try_from(self.total).unwrap_or(usize::MAX).min(cap);
+        self.versions.reserve_exact(expected);
+        self.manifests.reserve(expected);
         let mut fill = Fill {
             package: self,
             cap,
@@ -504,7 +463,7 @@ mod tests {
     /// before it (saved with its bytes), the others plain image manifests (saved as claims).
     fn package(count: u64) -> PackageState {
         let mut versions = Vec::new();
-        let mut manifests = HashMap::new();
+        let mut manifests = KnownManifests::default();
         for id in (1..=count).rev() {
             if id % 5 == 0 {
                 let children: Vec<String> = (1..5)
@@ -513,18 +472,10 @@ mod tests {
                     .collect();
                 let (name, bytes) = index_bytes(&children);
                 let manifest = crate::registry::manifest::parse(None, bytes.as_bytes()).unwrap();
-                manifests.insert(
-                    name.clone(),
-                    Known::read(manifest, bytes.into_bytes(), true),
-                );
+                manifests.read(name.clone(), manifest, bytes.into_bytes(), true);
                 versions.push(version(id, name, &[&format!("v{id}")]));
             } else {
-                let known = Known {
-                    manifest: Manifest::default(),
-                    proof: Proof::Claimed,
-                    bytes: None,
-                };
-                manifests.insert(digest(id), known);
+                manifests.claim(digest(id));
                 versions.push(version(id, digest(id), &[]));
             }
         }
@@ -797,15 +748,12 @@ mod tests {
             warning.contains("2 saved manifests do not hash"),
             "{warning}"
         );
-        let index = &app.manifests[&name];
-        assert_eq!(
-            (index.proof, index.manifest.children.len()),
-            (Proof::Whole, 1)
-        );
-        assert_eq!(index.manifest.children[0].digest, child);
-        assert_eq!(app.manifests[&digest(3)].proof, Proof::Claimed);
+        let (index, proof) = app.manifests.get(&name).expect("the index");
+        assert_eq!((proof, index.children.len()), (Proof::Whole, 1));
+        assert_eq!(index.children[0].digest, child);
+        assert_eq!(app.manifests.proof(&digest(3)), Some(Proof::Claimed));
         assert!(
-            !app.manifests.contains_key(&digest(2)),
+            !app.manifests.contains(&digest(2)),
             "tampered bytes are dropped"
         );
         assert_eq!(

@@ -337,14 +337,14 @@ fn fresh_run(world: &World, policy: &Policy) -> BTreeSet<u64> {
 
 /// The registry's tags of `world` for the versions in `versions` (index, tag), and the
 /// tagged images not among them, with what they reference that is not either.
-fn registry(world: &World, versions: &[Version]) -> (Vec<(usize, String)>, Vec<Unlisted>) {
+fn registry(world: &World, versions: &[Version]) -> (sweep::Found, Vec<Unlisted>) {
     let index: HashMap<&str, usize> = versions
         .iter()
         .enumerate()
         .map(|(at, version)| (version.name.as_str(), at))
         .collect();
     let manifests = world.manifests();
-    let mut found = Vec::new();
+    let mut found = sweep::Found::default();
     let mut unlisted = Vec::new();
     let mut seen = HashSet::new();
     let mut queue: Vec<(u64, Vec<String>)> = Vec::new();
@@ -355,7 +355,11 @@ fn registry(world: &World, versions: &[Version]) -> (Vec<(usize, String)>, Vec<U
     {
         let name = digest(model.id);
         match index.get(name.as_str()) {
-            Some(at) => found.extend(model.tags.iter().map(|tag| (*at, tag.clone()))),
+            Some(at) => {
+                for tag in &model.tags {
+                    found.push(*at, tag);
+                }
+            }
             None => queue.push((model.id, model.tags.clone())),
         }
     }

@@ -61,22 +61,30 @@ impl ManifestLookup for Manifests {
     }
 }
 
-/// The manifests of a run, held once: those known or read, by digest (content-addressed,
-/// so one entry serves every version of that digest), and why the others could not be
-/// read, by version id. `M` is the manifest, or what the run keeps with it.
-pub struct ByDigest<'a, M> {
-    pub known: &'a HashMap<String, M>,
+/// Manifests held by digest (content-addressed, so one entry serves every version of that
+/// digest).
+pub trait Digests {
+    fn by_digest(&self, digest: &str) -> Option<&Manifest>;
+}
+
+impl Digests for HashMap<String, Manifest> {
+    fn by_digest(&self, digest: &str) -> Option<&Manifest> {
+        self.get(digest)
+    }
+}
+
+/// The manifests of a run, held once by digest ([`Digests`]), and why the others could not
+/// be read, by version id.
+pub struct ByDigest<'a, K> {
+    pub known: &'a K,
     pub unreadable: &'a HashMap<u64, String>,
 }
 
-impl<M: AsRef<Manifest>> ManifestLookup for ByDigest<'_, M> {
+impl<K: Digests> ManifestLookup for ByDigest<'_, K> {
     fn lookup(&self, version: &Version) -> Option<Result<&Manifest, &str>> {
         match self.unreadable.get(&version.id) {
             Some(why) => Some(Err(why.as_str())),
-            None => self
-                .known
-                .get(&version.name)
-                .map(|known| Ok(known.as_ref())),
+            None => self.known.by_digest(&version.name).map(Ok),
         }
     }
 }

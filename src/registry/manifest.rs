@@ -32,12 +32,6 @@ pub struct Manifest {
     pub subject: Option<String>,
 }
 
-impl AsRef<Manifest> for Manifest {
-    fn as_ref(&self) -> &Manifest {
-        self
-    }
-}
-
 impl Manifest {
     /// A plain image manifest: it lists nothing and has no subject, so nothing depends on
     /// it through its manifest.

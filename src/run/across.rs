@@ -15,7 +15,7 @@ use super::sweep::sweep;
 use super::{Scope, listing_failed, warn_unknown_tags};
 use crate::model::version::{PackageType, Version};
 use crate::policy::images::{ReadHere, Unlisted};
-use crate::policy::plan::{self, Plan, Reason};
+use crate::policy::plan::{self, Plan, PlannedVersion, Reason};
 use crate::registry;
 use crate::report::log::Log;
 use crate::report::plural;
@@ -103,7 +103,22 @@ async fn plan_listed<W: std::io::Write>(
         return Err(anyhow::Error::new(unfinished));
     }
     let mut today = Today::default();
+    let mut room = Vec::new();
     if listing.from_state {
+        // Nothing the policy could select: the registry's tags are not needed to decide.
+        let container = config.package_type == PackageType::Container;
+        if container
+            && (config.delete_orphans
+                || plan::may_select(
+                    &listing.merged.versions,
+                    &config.policy,
+                    config.package_type,
+                    config.mode,
+                    scope.env.now,
+                ))
+        {
+            today = registry_tags(scope, name, &mut listing, saved, log).await;
+        }
         let wanted = match provisional(scope, name, &mut listing.merged.versions, saved, log).await
         {
             Ok(wanted) => wanted,
@@ -112,15 +127,11 @@ async fn plan_listed<W: std::io::Write>(
                 return Err(err);
             }
         };
-        // Nothing to act on by what the state file holds: with what this run reads, the
-        // plan can only act on less, and the registry's tags are not needed.
-        if !wanted.order.is_empty() {
-            today = registry_tags(scope, name, &mut listing, saved, log).await;
-        }
         let allowance = resume::listing_budget(github);
         let batch = listing
             .merged
             .batch(&wanted.holders, &wanted.order, allowance);
+        room = wanted.room;
         let mut targets = wanted.holders;
         targets.extend_from_slice(&batch);
         let read = match resume::confirm(&pages, &mut listing, &targets, allowance).await {
@@ -145,7 +156,7 @@ async fn plan_listed<W: std::io::Write>(
         ));
     }
     *from_state = listing.from_state;
-    decide(scope, name, listing, today, saved, log).await
+    decide(scope, name, listing, today, room, saved, log).await
 }
 
 /// What the registry says of a container package today, when its listing comes partly
@@ -215,6 +226,8 @@ async fn registry_tags<W: std::io::Write>(
 struct Wanted {
     order: Vec<u64>,
     holders: Vec<u64>,
+    /// The plan's buffer, emptied, for the plan that decides.
+    room: Vec<PlannedVersion>,
 }
 
 /// Plans `versions` as they are known (saved tags and all), only to find what this run
@@ -275,17 +288,13 @@ async fn provisional<W: std::io::Write>(
         })
         .map(|planned| planned.version.id)
         .collect();
-    *versions = planned
-        .versions
-        .into_iter()
-        .map(|planned| planned.version)
-        .collect();
-    // Collected in the plan's buffer, twice the size the versions need.
-    versions.shrink_to_fit();
+    let mut room = planned.versions;
+    *versions = room.drain(..).map(|planned| planned.version).collect();
     resume::in_order(versions, &order);
     Ok(Wanted {
         order: acting,
         holders,
+        room,
     })
 }
 
@@ -297,6 +306,7 @@ async fn decide<W: std::io::Write>(
     name: &str,
     mut listing: resume::Listing,
     today: Today,
+    room: Vec<PlannedVersion>,
     saved: &mut PackageState,
     log: &mut Log<W>,
 ) -> anyhow::Result<Plan> {
@@ -321,7 +331,8 @@ async fn decide<W: std::io::Write>(
         .collect();
     drop(listed);
     let count = versions.len();
-    let planned = plan::plan_confirmed(
+    let planned = plan::plan_in(
+        room,
         versions,
         &config.policy,
         config.package_type,

@@ -18,7 +18,7 @@ use crate::policy::plan::{self, Decision, Plan, Reason};
 use crate::registry::{Registry, RegistryError};
 use crate::report::log::Log;
 use crate::report::plural;
-use crate::state::{Known, Proof};
+use crate::state::{KnownManifests, Proof};
 
 /// Manifest reads in flight at once: quick for big packages, gentle on the registry.
 const READS_AT_ONCE: usize = 8;
@@ -26,7 +26,7 @@ const READS_AT_ONCE: usize = 8;
 /// What a run with a `state-file` brings to a container package's plan.
 pub struct Cached<'a> {
     /// Manifests learned before, by digest, each with its proof; this run's reads are added.
-    pub known: &'a mut HashMap<String, Known>,
+    pub known: &'a mut KnownManifests,
     /// Whether the plan decides (so what the state file claims is proven first), or only
     /// chooses what to read again (claims guide it).
     pub decides: bool,
@@ -80,7 +80,7 @@ pub async fn images_plan<W: std::io::Write>(
         return Ok(plan);
     }
     let with_state = cached.is_some();
-    let mut empty = HashMap::new();
+    let mut empty = KnownManifests::default();
     let (known, decides, read) = match cached {
         Some(cached) => (cached.known, cached.decides, cached.read),
         None => (&mut empty, true, ReadHere::default()),
@@ -89,10 +89,12 @@ pub async fn images_plan<W: std::io::Write>(
         .versions
         .iter()
         .map(|planned| &planned.version)
-        .filter(|version| !known.contains_key(&version.name))
+        .filter(|version| !known.contains(&version.name))
         .collect();
     let read_count = to_read.len();
     let from_state = plan.versions.len() - read_count;
+    // Grown once rather than doubled as reads arrive (each step frees the last table).
+    known.reserve(read_count);
     log.progress("reading manifests", read_count);
     let reads = read_manifests(
         registry,
@@ -174,7 +176,7 @@ pub async fn images_plan<W: std::io::Write>(
 /// graph of `known` (and of the unlisted images `read` found).
 fn follow_images(
     plan: Plan,
-    known: &HashMap<String, Known>,
+    known: &KnownManifests,
     unreadable: &HashMap<u64, String>,
     config: &Config,
     env: &Environment,
@@ -213,7 +215,7 @@ async fn prove<W: std::io::Write>(
     registry: &Registry,
     repository: &str,
     mut plan: Plan,
-    known: &mut HashMap<String, Known>,
+    known: &mut KnownManifests,
     unreadable: &mut HashMap<u64, String>,
     config: &Config,
     env: &Environment,
@@ -226,7 +228,7 @@ async fn prove<W: std::io::Write>(
         .iter()
         .map(|planned| &planned.version)
         .filter(|version| !acted.contains(&version.id) && !unreadable.contains_key(&version.id))
-        .filter(|version| proof_of(known, version) == Some(Proof::Claimed))
+        .filter(|version| known.proof(&version.name) == Some(Proof::Claimed))
         .collect();
     let heads = claimed.len();
     let unlisted = |version: &Version| !read.confirms(version);
@@ -242,7 +244,7 @@ async fn prove<W: std::io::Write>(
             .versions
             .iter()
             .filter(|planned| !unreadable.contains_key(&planned.version.id))
-            .filter(|planned| match proof_of(known, &planned.version) {
+            .filter(|planned| match known.proof(&planned.version.name) {
                 Some(Proof::Claimed) => true,
                 Some(Proof::Listless) => planned.decision == Decision::Act,
                 Some(Proof::Whole) | None => false,
@@ -254,7 +256,7 @@ async fn prove<W: std::io::Write>(
         }
         reread += unproven.len();
         for version in &unproven {
-            known.remove(&version.name);
+            known.forget(&version.name);
         }
         let names: Vec<String> = unproven
             .iter()
@@ -272,8 +274,8 @@ async fn prove<W: std::io::Write>(
             .iter()
             .filter(|name| {
                 known
-                    .get(*name)
-                    .is_some_and(|entry| !entry.manifest.is_leaf())
+                    .get(name)
+                    .is_some_and(|(manifest, _)| !manifest.is_leaf())
             })
             .count();
         plan = follow_images(plan, known, unreadable, config, env, read);
@@ -292,11 +294,6 @@ async fn prove<W: std::io::Write>(
     Ok(plan)
 }
 
-/// The proof of `version`'s known manifest, if it is known.
-fn proof_of(known: &HashMap<String, Known>, version: &Version) -> Option<Proof> {
-    known.get(&version.name).map(|entry| entry.proof)
-}
-
 /// `HEAD` of each of `versions`, whose manifests the state file claims are plain image
 /// manifests: a media type that lists nothing proves the claim ([`Proof::Listless`]);
 /// any other leaves it a claim, to be read whole. A version `gone` says may be gone (this
@@ -306,7 +303,7 @@ async fn head_claims<'a>(
     registry: &Registry,
     repository: &str,
     versions: impl Iterator<Item = &'a Version>,
-    known: &mut HashMap<String, Known>,
+    known: &mut KnownManifests,
     gone: impl Fn(&Version) -> bool,
 ) -> Vec<(u64, String)> {
     let heads = versions
@@ -320,18 +317,14 @@ async fn head_claims<'a>(
                     .media_type
                     .as_deref()
                     .is_some_and(|media_type| LISTLESS_TYPES.contains(&media_type));
-                if let Some(entry) = known.get_mut(&version.name)
-                    && listless
-                {
-                    entry.proof = Proof::Listless;
+                if listless {
+                    known.prove_listless(&version.name);
                 }
             }
             // Not in the registry: a version known only from the state file that was
             // deleted since references nothing. One listed in this run is unreadable.
             Err(err) if err.is_unknown() && gone(version) => {
-                if let Some(entry) = known.get_mut(&version.name) {
-                    entry.proof = Proof::Listless;
-                }
+                known.prove_listless(&version.name);
             }
             Err(err) => failed.push((version.id, err.reason())),
         }
@@ -416,7 +409,7 @@ pub(super) async fn read_manifests<'a, W: std::io::Write>(
     registry: &Registry,
     repository: &str,
     versions: impl Iterator<Item = &'a Version>,
-    known: &mut HashMap<String, Known>,
+    known: &mut KnownManifests,
     keep_bytes: bool,
     log: &mut Log<W>,
 ) -> ManifestReads {
@@ -435,9 +428,7 @@ pub(super) async fn read_manifests<'a, W: std::io::Write>(
         log.advance();
         match read {
             Ok(read) => {
-                known
-                    .entry(version.name.clone())
-                    .or_insert_with(|| Known::read(read.manifest, read.bytes, keep_bytes));
+                known.read(version.name.clone(), read.manifest, read.bytes, keep_bytes);
             }
             Err(err) => {
                 if let Some(host) = err.untrusted_realm() {

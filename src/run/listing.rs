@@ -32,6 +32,9 @@ pub struct Merged {
     anchored: bool,
     /// The first page found listing versions in another order than the saved listing.
     order_changed: Option<OrderChanged>,
+    /// Whether the state file saved any version: without, a page shares nothing with the
+    /// listing but what this run read (left out), and placing it needs no search.
+    had_saved: bool,
 }
 
 /// A page listed versions in another order than the saved listing has them, so the saved
@@ -45,6 +48,7 @@ impl Merged {
     /// What the state file saved, in the listing's order, for a listing of `pages_total` pages.
     pub fn new(saved: Vec<Version>, pages_total: u32) -> Merged {
         Merged {
+            had_saved: !saved.is_empty(),
             versions: saved,
             pages_total,
             ..Merged::default()
@@ -80,7 +84,11 @@ impl Merged {
     pub fn add_page(&mut self, number: u32, mut page: Vec<Version>) {
         page.retain(|version| !self.confirmed.contains(&version.id));
         let ids: Vec<u64> = page.iter().map(|version| version.id).collect();
-        let at = self.positions(ids.iter().copied());
+        let at = if self.had_saved {
+            self.positions(ids.iter().copied())
+        } else {
+            HashMap::new()
+        };
         let shared: Vec<usize> = ids.iter().filter_map(|id| at.get(id).copied()).collect();
         let len = self.versions.len();
         let last_page = number >= self.pages_total;
@@ -115,11 +123,11 @@ impl Merged {
             },
         };
         self.confirmed.extend(ids.iter().copied());
+        let placed = page.len();
         self.versions.splice(start..end, page);
         self.read.insert(number, ids);
-        for neighbours in [(number.wrapping_sub(1), number), (number, number + 1)] {
-            self.drop_between(neighbours);
-        }
+        let start = self.drop_before(number, start);
+        self.drop_after(number, start + placed);
     }
 
     /// Checks that every page read lists its versions in the order the merged listing has
@@ -266,13 +274,13 @@ impl Merged {
     /// when that was read, else before the page after it, else where the nearest page read
     /// says.
     fn place(&self, number: u32) -> usize {
-        let index_of = |id: u64| self.versions.iter().position(|version| version.id == id);
+        let len = self.versions.len();
         let before = self.read.get(&(number - 1)).and_then(|ids| ids.last());
-        if let Some(at) = before.and_then(|id| index_of(*id)) {
+        if let Some(at) = before.and_then(|id| self.position_near(*id, len.saturating_sub(1))) {
             return at + 1;
         }
         let after = self.read.get(&(number + 1)).and_then(|ids| ids.first());
-        if let Some(at) = after.and_then(|id| index_of(*id)) {
+        if let Some(at) = after.and_then(|id| self.position_near(*id, 0)) {
             return at;
         }
         let per_page = PER_PAGE as usize;
@@ -281,23 +289,52 @@ impl Merged {
             Some((start, page)) => (start + wanted).saturating_sub((page as usize - 1) * per_page),
             None => wanted,
         };
-        guess.min(self.versions.len())
+        guess.min(len)
     }
 
-    /// Removes the saved versions between two adjacent pages read in this run: the listing
-    /// holds nothing there any more.
-    fn drop_between(&mut self, (before, after): (u32, u32)) {
-        let last = self.read.get(&before).and_then(|ids| ids.last().copied());
-        let first = self.read.get(&after).and_then(|ids| ids.first().copied());
-        let (Some(last), Some(first)) = (last, first) else {
+    /// Removes the saved versions between page `number`, merged at `start`, and the page
+    /// before it, when that was read: the listing holds nothing there any more. Returns
+    /// where page `number` starts now.
+    fn drop_before(&mut self, number: u32, start: usize) -> usize {
+        let Some(&last) = number
+            .checked_sub(1)
+            .and_then(|before| self.read.get(&before))
+            .and_then(|ids| ids.last())
+        else {
+            return start;
+        };
+        match self.position_near(last, start.saturating_sub(1)) {
+            Some(end) if end + 1 < start => {
+                self.versions.drain(end + 1..start);
+                end + 1
+            }
+            _ => start,
+        }
+    }
+
+    /// Removes the saved versions between page `number`, which ends before `end`, and the
+    /// page after it, when that was read.
+    fn drop_after(&mut self, number: u32, end: usize) {
+        let Some(&first) = self.read.get(&(number + 1)).and_then(|ids| ids.first()) else {
             return;
         };
-        let position = |id: u64| self.versions.iter().position(|version| version.id == id);
-        if let (Some(end), Some(start)) = (position(last), position(first))
-            && end < start
+        if let Some(next) = self.position_near(first, end)
+            && next > end
         {
-            self.versions.drain(end + 1..start);
+            self.versions.drain(end..next);
         }
+    }
+
+    /// The index of version `id`, looked for at `hint` first (where it usually is).
+    fn position_near(&self, id: u64, hint: usize) -> Option<usize> {
+        if self
+            .versions
+            .get(hint)
+            .is_some_and(|version| version.id == id)
+        {
+            return Some(hint);
+        }
+        self.versions.iter().position(|version| version.id == id)
     }
 
     /// The merged index of each of `ids` found, in one pass.

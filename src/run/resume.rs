@@ -18,6 +18,9 @@ use crate::state::PackageState;
 /// Requests kept back for the next run's refresh: page 1, the last page and one more.
 const REFRESH_RESERVE: u32 = 3;
 
+/// The most room reserved ahead for pages about to be read: their count is the server's.
+const MAX_RESERVED: usize = 1_000_000;
+
 /// Rounds of page reads that [`confirm`] makes at most: each one reads the pages the
 /// pages read so far point to.
 const CONFIRM_ROUNDS: usize = 6;
@@ -98,16 +101,17 @@ pub trait Source {
     /// The package's type and name, as the state file keys it.
     fn package(&self) -> (&str, &str);
 
-    /// `pages`, read at most [`Source::concurrency`] at a time, in order.
-    async fn pages(&self, pages: Vec<u32>) -> Result<Vec<(u32, Vec<Version>)>, ApiError> {
+    /// `pages`, read at most [`Source::concurrency`] at a time, each merged into `merged`
+    /// in order as it arrives (so no more than a few pages are held at once).
+    async fn merge_pages(&self, pages: Vec<u32>, merged: &mut Merged) -> Result<(), ApiError> {
         let mut fetched = futures_util::stream::iter(pages)
             .map(|number| async move { self.page(number).await.map(|(read, _)| (number, read)) })
             .buffered(self.concurrency().max(1));
-        let mut all = Vec::new();
         while let Some(page) = fetched.next().await {
-            all.push(page?);
+            let (number, page) = page?;
+            merged.add_page(number, page);
         }
-        Ok(all)
+        Ok(())
     }
 }
 
@@ -207,9 +211,9 @@ pub async fn list(pages: &impl Source, saved: &mut PackageState) -> Result<Listi
             .filter(|page| !merged.has_read(*page) && (*page != pages_total || last.is_none()))
             .collect();
         if budget > 0 {
-            for (number, page) in pages.pages(wanted).await? {
-                merged.add_page(number, page);
-            }
+            let coming = wanted.len().saturating_mul(PER_PAGE as usize);
+            merged.versions.reserve_exact(coming.min(MAX_RESERVED));
+            pages.merge_pages(wanted, &mut merged).await?;
             complete = end >= pages_total;
             pages_listed = if complete {
                 pages_total
@@ -284,9 +288,10 @@ pub async fn confirm(
             break;
         }
         spent = spent.saturating_add(u32::try_from(take.len()).unwrap_or(u32::MAX));
-        for (number, page) in pages.pages(take).await.map_err(ConfirmError::Api)? {
-            listing.merged.add_page(number, page);
-        }
+        pages
+            .merge_pages(take, &mut listing.merged)
+            .await
+            .map_err(ConfirmError::Api)?;
     }
     listing.from_state = !listing.merged.wholly_read();
     listing
@@ -347,9 +352,7 @@ pub fn remember(
         .iter()
         .map(|version| version.name.as_str())
         .collect();
-    saved
-        .manifests
-        .retain(|digest, _| names.contains(digest.as_str()));
+    saved.manifests.retain(|digest| names.contains(digest));
 }
 
 /// Sorts `versions` into `order` (their ids in the listing's order); any not in it last.

@@ -26,7 +26,7 @@ use serde::ser::SerializeSeq;
 use serde::{Deserialize, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
-use super::{Known, PackageState, Proof, Records, Rejected};
+use super::{KnownManifests, PackageState, Records, Rejected};
 use crate::model::version::Version;
 use crate::registry::{is_digest, manifest};
 
@@ -97,11 +97,15 @@ impl StoredVersion<String> {
                     format!("version {id} has a date {seconds} s after 1970, past the year 9999")
                 })
         };
+        let tags_known = tags.is_some();
+        let mut tags = tags.unwrap_or_default();
+        // Decoded into room for four; 100k versions are held at once.
+        tags.shrink_to_fit();
         Ok(Version {
             id,
             name,
-            tags_known: tags.is_some(),
-            tags: tags.unwrap_or_default(),
+            tags_known,
+            tags,
             created_at: time(created)?,
             updated_at: time(updated)?,
             deleted_at: None,
@@ -110,37 +114,33 @@ impl StoredVersion<String> {
 }
 
 impl StoredManifest<String> {
-    /// The manifest by digest, when the record is one this run may use: bytes that hash to
-    /// the digest and parse, or a plain image manifest's claim. `None` for anything else (a
-    /// record that does not prove itself is dropped, and the manifest read again).
-    fn into_known(self) -> Option<(String, Known)> {
+    /// Adds the manifest to `known`, when the record is one this run may use: bytes that
+    /// hash to the digest and parse, or a plain image manifest's claim. `false` for anything
+    /// else (a record that does not prove itself is dropped, and the manifest read again).
+    fn load(self, known: &mut KnownManifests) -> bool {
         let StoredManifest(digest, bytes) = self;
         if !is_digest(&digest) {
-            return None;
+            return false;
         }
         let digest = digest.to_ascii_lowercase();
         let Some(bytes) = bytes else {
-            let known = Known {
-                manifest: manifest::Manifest::default(),
-                proof: Proof::Claimed,
-                bytes: None,
-            };
-            return Some((digest, known));
+            known.claim(digest);
+            return true;
         };
         let actual: String = Sha256::digest(bytes.as_bytes())
             .iter()
             .map(|byte| format!("{byte:02x}"))
             .collect();
         if digest.strip_prefix("sha256:") != Some(actual.as_str()) {
-            return None;
+            return false;
         }
-        let parsed = manifest::parse(None, bytes.as_bytes()).ok()?;
-        let known = Known {
-            manifest: parsed,
-            proof: Proof::Whole,
-            bytes: Some(bytes.into_boxed_str()),
-        };
-        Some((digest, known))
+        match manifest::parse(None, bytes.as_bytes()) {
+            Ok(parsed) => {
+                known.checked(digest, parsed, bytes);
+                true
+            }
+            Err(_) => false,
+        }
     }
 }
 
@@ -194,11 +194,8 @@ impl Sink for Fill<'_> {
         if self.package.manifests.len() >= self.cap {
             return Err(format!("it holds more than {} manifests", self.cap));
         }
-        match record.into_known() {
-            Some((digest, known)) => {
-                self.package.manifests.insert(digest, known);
-            }
-            None => self.dropped += 1,
+        if !record.load(&mut self.package.manifests) {
+            self.dropped += 1;
         }
         Ok(())
     }
@@ -415,18 +412,10 @@ impl<'a> StoredPackage<'a> {
         header: &'a Header,
     ) -> Self {
         let (versions, manifests) = match &package.records {
-            Records::Loaded => {
-                let mut manifests: Vec<(&str, &Known)> = package
-                    .manifests
-                    .iter()
-                    .map(|(digest, known)| (digest.as_str(), known))
-                    .collect();
-                manifests.sort_unstable_by(|a, b| a.0.cmp(b.0));
-                (
-                    VersionsOut::Loaded(&package.versions),
-                    ManifestsOut::Loaded(manifests),
-                )
-            }
+            Records::Loaded => (
+                VersionsOut::Loaded(&package.versions),
+                ManifestsOut::Loaded(package.manifests.saved()),
+            ),
             Records::OnDisk(source) => {
                 let copy = Copy {
                     path: &source.path,
@@ -536,27 +525,20 @@ impl Serialize for VersionsOut<'_> {
     }
 }
 
-/// A package's manifests by digest, in digest order (so that an unchanged state writes the
-/// same bytes): those with saved bytes as bytes, plain image manifests as a claim; any
-/// other (read in this run without its bytes kept) is left out and read again next time.
+/// A package's manifests by digest, as [`KnownManifests::saved`] gives them.
 enum ManifestsOut<'a> {
-    Loaded(Vec<(&'a str, &'a Known)>),
+    Loaded(Vec<(&'a str, Option<&'a str>)>),
     Copied(Copy<'a>),
 }
 
 impl Serialize for ManifestsOut<'_> {
     fn serialize<Z: Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
         match self {
-            ManifestsOut::Loaded(manifests) => {
-                let records = manifests.iter().filter_map(|(digest, known)| {
-                    match (&known.bytes, known.manifest.is_leaf()) {
-                        (Some(bytes), _) => Some(StoredManifest(*digest, Some(&**bytes))),
-                        (None, true) => Some(StoredManifest(*digest, None)),
-                        (None, false) => None,
-                    }
-                });
-                serializer.collect_seq(records)
-            }
+            ManifestsOut::Loaded(manifests) => serializer.collect_seq(
+                manifests
+                    .iter()
+                    .map(|(digest, bytes)| StoredManifest(*digest, *bytes)),
+            ),
             ManifestsOut::Copied(copy) => {
                 let mut seq = serializer.serialize_seq(None)?;
                 copy.into(&mut seq, false)?;

@@ -2,7 +2,8 @@
 //! refilled between runs as if an hour had passed. See bench/run.sh (`hourly`).
 //!
 //! Usage: `hourly PATH/TO/package-janitor [--versions 100000] [--old 10000] [--budget 1000]
-//! [--unchanged 20000]`
+//! [--unchanged 20000] [--runs N]` (`--runs`: stop scenario 1 after N runs, unchecked, for
+//! a quick look at the first runs' figures)
 //!
 //! Scenario 1: a container package of `versions` versions, of which the `old` oldest are
 //! untagged and older than 30 days; `tag-state: untagged`, `older-than: 30d`, a primary
@@ -50,8 +51,8 @@ fn main() -> anyhow::Result<()> {
     let binary = args.next().context(
         "usage: hourly PATH/TO/package-janitor [--versions n] [--old n] [--budget n] [--unchanged n]",
     )?;
-    let (mut versions, mut old, mut budget, mut unchanged) =
-        (100_000u64, 10_000u64, 1_000u32, 20_000u64);
+    let (mut versions, mut old, mut budget, mut unchanged, mut stop_after) =
+        (100_000u64, 10_000u64, 1_000u32, 20_000u64, None);
     while let Some(flag) = args.next() {
         let value: u64 = args
             .next()
@@ -63,10 +64,11 @@ fn main() -> anyhow::Result<()> {
             "--old" => old = value,
             "--budget" => budget = u32::try_from(value)?,
             "--unchanged" => unchanged = value,
+            "--runs" => stop_after = Some(usize::try_from(value)?),
             other => bail!("unknown argument {other}"),
         }
     }
-    hourly(&binary, versions, old, budget)?;
+    hourly(&binary, versions, old, budget, stop_after)?;
     if unchanged > 0 {
         manifests_once(&binary, unchanged)?;
     }
@@ -107,7 +109,13 @@ fn fake(package: PackageSeed, budget: u32) -> anyhow::Result<FakeGitHub> {
     )
 }
 
-fn hourly(binary: &str, versions: u64, old: u64, budget: u32) -> anyhow::Result<()> {
+fn hourly(
+    binary: &str,
+    versions: u64,
+    old: u64,
+    budget: u32,
+    stop_after: Option<usize>,
+) -> anyhow::Result<()> {
     let fake = fake(package(versions, old), budget)?;
     let dir = workspace("hourly")?;
     let pages = versions.div_ceil(100);
@@ -128,7 +136,7 @@ fn hourly(binary: &str, versions: u64, old: u64, budget: u32) -> anyhow::Result<
         let progress = !run.deleted.is_empty() || runs.len() < 2;
         runs.push(run);
         eprintln!("run {}: left-count {left}", runs.len());
-        if left == 0 {
+        if left == 0 || stop_after == Some(runs.len()) {
             break;
         }
         ensure!(
@@ -145,6 +153,11 @@ fn hourly(binary: &str, versions: u64, old: u64, budget: u32) -> anyhow::Result<
     }
     let counters = fake.counters();
     ensure!(counters.primary_answers == 0, "a primary-limit refusal");
+    if stop_after.is_some() {
+        print_runs(&runs);
+        std::fs::remove_dir_all(&dir)?;
+        return Ok(());
+    }
     ensure!(
         fake.broken_images("acme", "app").is_empty(),
         "broken images"
@@ -157,6 +170,13 @@ fn hourly(binary: &str, versions: u64, old: u64, budget: u32) -> anyhow::Result<
         "{versions} versions, {old} to delete, {budget} requests an hour: {} runs to finish (target {target})\n",
         runs.len()
     );
+    print_runs(&runs);
+    std::fs::remove_dir_all(&dir)?;
+    Ok(())
+}
+
+/// The table of runs, and the medians from run 3 on.
+fn print_runs(runs: &[Run]) {
     println!(
         "| run | REST requests | listing pages | deleted | manifest GETs | HEADs | tag list pages | left-count | wall | peak RSS |"
     );
@@ -178,7 +198,7 @@ fn hourly(binary: &str, versions: u64, old: u64, budget: u32) -> anyhow::Result<
     }
     let mut rest: Vec<usize> = runs.iter().skip(2).map(|run| run.rest).collect();
     let mut pages: Vec<usize> = runs.iter().skip(2).map(|run| run.pages).collect();
-    let mut walls: Vec<Duration> = runs.iter().map(|run| run.wall).collect();
+    let mut walls: Vec<Duration> = runs.iter().skip(2).map(|run| run.wall).collect();
     let peak = runs.iter().map(|run| run.peak_rss_kib).max().unwrap_or(0);
     println!(
         "\nmedians from run 3 on: {} REST requests, {} listing pages a run; median wall {:.1} s a run; peak RSS {:.1} MiB\n",
@@ -187,8 +207,6 @@ fn hourly(binary: &str, versions: u64, old: u64, budget: u32) -> anyhow::Result<
         median(&mut walls).as_secs_f64(),
         peak as f64 / 1024.0
     );
-    std::fs::remove_dir_all(&dir)?;
-    Ok(())
 }
 
 fn manifests_once(binary: &str, versions: u64) -> anyhow::Result<()> {
