@@ -1540,6 +1540,68 @@ mod tests {
     }
 
     #[test]
+    fn may_select_is_false_only_when_no_version_passes_the_filters_of_any_rule() {
+        let versions = vec![aged(1, &["v1"]), aged(2, &["pr-2"])];
+        let table = [
+            (
+                "tag-state untagged, all tagged",
+                Policy {
+                    tag_state: TagState::Untagged,
+                    ..Policy::default()
+                },
+                false,
+            ),
+            (
+                "tag-regex matching one",
+                Policy {
+                    tag_regex: regex("^pr-"),
+                    ..Policy::default()
+                },
+                true,
+            ),
+            (
+                "keep-latest keeps all, still may select",
+                Policy {
+                    keep_latest: 10,
+                    ..Policy::default()
+                },
+                true,
+            ),
+            (
+                "excluded",
+                Policy {
+                    exclude_tag_regex: regex("."),
+                    ..Policy::default()
+                },
+                false,
+            ),
+        ];
+        for (name, policy, expected) in table {
+            let may = may_select(
+                &versions,
+                &policy,
+                PackageType::Container,
+                Mode::Delete,
+                now(),
+            );
+            assert_eq!(may, expected, "{name}");
+            let acts = !plan(
+                versions.clone(),
+                &policy,
+                PackageType::Container,
+                Mode::Delete,
+                now(),
+            )
+            .order
+            .is_empty();
+            assert!(
+                may || !acts,
+                "{name}: may_select is never false when the plan acts"
+            );
+        }
+    }
+
+    #[test]
     fn holding_a_plan_keeps_everything_it_would_act_on_with_why() {
         let versions: Vec<Version> = (1..=3).map(|id| aged(id, &[])).collect();
         let held = hold(
