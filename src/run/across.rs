@@ -105,7 +105,8 @@ async fn plan_listed<W: std::io::Write>(
     let mut today = Today::default();
     let mut room = Vec::new();
     if listing.from_state {
-        // Nothing the policy could select: the registry's tags are not needed to decide.
+        // The registry's tags are read only when the policy may select something: otherwise
+        // nothing is decided on them.
         let container = config.package_type == PackageType::Container;
         if container
             && (config.delete_orphans
