@@ -32,6 +32,14 @@ pub struct Manifest {
     pub subject: Option<String>,
 }
 
+impl Manifest {
+    /// A plain image manifest: it lists nothing and has no subject, so nothing depends on
+    /// it through its manifest.
+    pub fn is_leaf(&self) -> bool {
+        !self.is_index && self.children.is_empty() && self.subject.is_none()
+    }
+}
+
 /// One entry of an index.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Child {

@@ -2,8 +2,6 @@
 //! (the cleanup's hardened, bounded reads), audit each package over the image graph, and
 //! report. Sends no mutating request, and spends no REST budget beyond listing.
 
-use std::collections::HashMap;
-
 use anyhow::Context;
 
 use super::environment::Environment;
@@ -12,7 +10,6 @@ use crate::config::{Config, Policy, TagState};
 use crate::github::{GitHub, VersionState};
 use crate::owner;
 use crate::policy::audit;
-use crate::policy::images::ByDigest;
 use crate::registry::{self, Registry};
 use crate::report::audit::{AuditReport, Conflicts, Found, PackageAudit};
 use crate::report::log::Log;
@@ -153,8 +150,16 @@ async fn audit_package<W: std::io::Write>(
     };
     let repository = registry::repository(&config.owner, name);
     log.progress("reading manifests", versions.len());
-    let mut known = HashMap::new();
-    let read = read_manifests(registry, &repository, versions.iter(), &mut known, log).await;
+    let mut known = crate::state::KnownManifests::default();
+    let read = read_manifests(
+        registry,
+        &repository,
+        versions.iter(),
+        &mut known,
+        false,
+        log,
+    )
+    .await;
     log.progress_done();
     if let Some(host) = &read.untrusted_realm {
         anyhow::bail!(
@@ -168,7 +173,7 @@ async fn audit_package<W: std::io::Write>(
         config.registry_url,
         read.unreadable.len()
     ));
-    let manifests = ByDigest {
+    let manifests = crate::policy::images::ByDigest {
         known: &known,
         unreadable: &read.unreadable,
     };

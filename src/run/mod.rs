@@ -1,14 +1,17 @@
 //! One run: resolve the owner and packages, list and plan each, act unless told not to, report.
 
+mod across;
 pub mod audit;
 pub mod cancel;
 pub mod environment;
 pub mod execute;
 pub mod inspect;
+pub mod listing;
 pub mod recheck;
 pub mod requested;
 pub mod resume;
 pub mod scopes;
+pub mod sweep;
 pub mod verify;
 pub mod whole_package;
 
@@ -171,12 +174,19 @@ pub async fn run<W: std::io::Write + Send + 'static>(
                     if interrupted.is_some() {
                         leave_the_rest(&plan, &mut entries, env.cancel.is_requested());
                     }
-                    let entries: Vec<Entry> = came_back.into_iter().chain(entries).collect();
+                    let entries: Vec<Entry> = came_back
+                        .into_iter()
+                        .chain(entries)
+                        .chain(unconfirmed_entries(&plan))
+                        .collect();
                     let report = PackageReport::planned(&name, &plan, entries).with_whole(whole);
                     if let Some(state) = state.as_mut().filter(|_| config.mode == Mode::Delete) {
+                        let saved = state.package_mut(config.package_type, &name);
+                        let order = std::mem::take(&mut saved.order);
                         resume::remember(
-                            state.package_mut(config.package_type, &name),
+                            saved,
                             plan.versions.into_iter().map(|planned| planned.version),
+                            &order,
                             &deleted_ids(&report),
                         );
                     }
@@ -184,13 +194,17 @@ pub async fn run<W: std::io::Write + Send + 'static>(
                 }
                 Err(err) => {
                     let unfinished = err.downcast_ref::<resume::Unfinished>();
-                    match (unfinished, rate_limited(&err)) {
-                        (Some(unfinished), _) => PackageReport {
+                    let relisting = err.downcast_ref::<across::Relisting>();
+                    match (unfinished, relisting, rate_limited(&err)) {
+                        (Some(unfinished), _, _) => PackageReport {
                             undecided: unfinished.undecided,
                             ..PackageReport::left(&name, unfinished.to_string())
                         },
-                        (None, Some(reason)) => PackageReport::left(&name, reason),
-                        (None, None) => PackageReport::failed(&name, format!("{err:#}")),
+                        (None, Some(relisting), _) => {
+                            PackageReport::left(&name, relisting.to_string())
+                        }
+                        (None, None, Some(reason)) => PackageReport::left(&name, reason),
+                        (None, None, None) => PackageReport::failed(&name, format!("{err:#}")),
                     }
                     .with_whole(whole)
                 }
@@ -676,7 +690,7 @@ struct Scope<'a> {
 async fn plan_package<W: std::io::Write>(
     scope: &Scope<'_>,
     name: &str,
-    mut saved: Option<&mut PackageState>,
+    saved: Option<&mut PackageState>,
     log: &mut Log<W>,
 ) -> Option<PackagePlan> {
     let Scope {
@@ -690,19 +704,16 @@ async fn plan_package<W: std::io::Write>(
         Mode::Delete | Mode::Audit => VersionState::Active,
         Mode::Restore => VersionState::Deleted,
     };
-    if let Some(saved) = saved.as_deref_mut().filter(|_| config.mode == Mode::Delete) {
-        let listed = tokio::select! {
-            listed = list_across_runs(github, namespace, config, name, saved, log) => listed,
+    if let Some(saved) = saved.filter(|_| config.mode == Mode::Delete) {
+        let planned = tokio::select! {
+            planned = across::plan_package(scope, name, saved, log) => planned,
             () = env.cancel.requested() => return None,
         };
-        let from_state = matches!(listed, Ok((_, true)));
-        let plan = plan_listed(listed.map(|(versions, _)| versions), scope, name, log);
-        let (plan, _) = images_planned(scope, name, plan, Some(saved), None, log).await?;
         return Some(PackagePlan {
             name: name.to_string(),
-            plan,
+            plan: planned.0,
             revived: None,
-            from_state,
+            from_state: planned.1,
         });
     }
     let list = || github.list_versions(namespace, config.package_type, name, state);
@@ -755,7 +766,7 @@ async fn plan_package<W: std::io::Write>(
     }
     let listed = listed.map_err(|err| listing_failed(err, config, namespace, name));
     let plan = plan_listed(listed, scope, name, log);
-    let (plan, revived) = images_planned(scope, name, plan, saved, revived, log).await?;
+    let (plan, revived) = images_planned(scope, name, plan, revived, log).await?;
     Some(PackagePlan::listed_now(name, plan, revived))
 }
 
@@ -766,7 +777,6 @@ async fn images_planned<W: std::io::Write>(
     scope: &Scope<'_>,
     name: &str,
     plan: anyhow::Result<Plan>,
-    saved: Option<&mut PackageState>,
     revived: Option<whole_package::Revived>,
     log: &mut Log<W>,
 ) -> Option<(anyhow::Result<Plan>, Option<whole_package::Revived>)> {
@@ -774,9 +784,8 @@ async fn images_planned<W: std::io::Write>(
     let plan = match (plan, scope.registry) {
         (Ok(listed), Some(registry)) => {
             let repository = registry::repository(&config.owner, name);
-            let known = saved.map(|saved| &mut saved.manifests);
             tokio::select! {
-                plan = images_plan(registry, &repository, config, env, listed, known, log) => {
+                plan = images_plan(registry, &repository, config, env, listed, None, log) => {
                     plan.map(plan::carry_rules)
                 }
                 () = env.cancel.requested() => {
@@ -818,14 +827,7 @@ fn plan_listed<W: std::io::Write>(
             plural(count, &format!("{} version", state.as_str())),
             plan.selected().count()
         ));
-        for planned in &plan.versions {
-            if planned.reason == plan::Reason::TagsUnknown {
-                log.warning(&format!(
-                    "package `{name}`: version {} ({}) was listed without its {} tag metadata, so its tags are unknown: it is kept (only version-ids can select it)",
-                    planned.version.id, describe(&planned.version), config.package_type
-                ));
-            }
-        }
+        warn_unknown_tags(&plan, config, name, log);
         plan
     });
     if let Err(err) = &result {
@@ -839,43 +841,45 @@ fn plan_listed<W: std::io::Write>(
     result
 }
 
-/// The listing of a package with a state file: carried on from the last run, with whether
-/// any of it came from the state file ([`resume::Listing::from_state`]). An unfinished
-/// listing is an [`resume::Unfinished`] error, reported as work left for the next run.
-async fn list_across_runs<W: std::io::Write>(
-    github: &GitHub,
-    namespace: &Namespace,
+/// A warning for every version listed without its tag metadata: kept, since its tags are
+/// unknown.
+fn warn_unknown_tags<W: std::io::Write>(
+    plan: &Plan,
     config: &Config,
     name: &str,
-    saved: &mut PackageState,
     log: &mut Log<W>,
-) -> anyhow::Result<(Vec<crate::model::version::Version>, bool)> {
-    let listing = resume::list(github, namespace, config.package_type, name, saved)
-        .await
-        .map_err(|err| listing_failed(err, config, namespace, name))?;
-    if let Some(why) = &listing.relisted {
-        log.warning(&format!(
-            "package `{name}`: {why}: a version was restored or deleted outside this action, so the listing starts again from page 1 before anything is deleted"
-        ));
+) {
+    for planned in &plan.versions {
+        if planned.reason == plan::Reason::TagsUnknown {
+            log.warning(&format!(
+                "package `{name}`: version {} ({}) was listed without its {} tag metadata, so its tags are unknown: it is kept (only version-ids can select it)",
+                planned.version.id,
+                describe(&planned.version),
+                config.package_type
+            ));
+        }
     }
-    if listing.complete {
-        return Ok((listing.versions, listing.from_state));
-    }
-    saved.versions = listing.versions;
-    let unfinished = resume::Unfinished {
-        pages_listed: listing.pages_listed,
-        pages_total: listing.pages_total,
-        undecided: usize::try_from(listing.total).unwrap_or(usize::MAX).max(1),
-    };
-    log.warning(&format!(
-        "package `{name}`: left for the next run: {unfinished} ({} seen, none decided yet; the listing carries on next run)",
-        plural(
-            usize::try_from(listing.total).unwrap_or(usize::MAX),
-            "version"
-        )
-    ));
-    Err(anyhow::Error::new(unfinished))
 }
+
+/// The versions the plan would act on but this run's reads do not confirm: left for the
+/// next run, each with why.
+fn unconfirmed_entries(plan: &Plan) -> Vec<Entry> {
+    plan.versions
+        .iter()
+        .filter(|planned| matches!(planned.reason, plan::Reason::Unconfirmed(_)))
+        .map(|planned| Entry {
+            version: planned.version.clone(),
+            outcome: Outcome::Left(UNCONFIRMED.to_string()),
+            relation: None,
+            reason: planned.reason.to_string(),
+            rule: plan.rule_label(planned).map(str::to_owned),
+        })
+        .collect()
+}
+
+/// The outcome of a version left because this run's reads do not confirm it.
+const UNCONFIRMED: &str =
+    "not confirmed by this run's reads; the next run reads it before deciding";
 
 /// The ids a package report says were deleted (one by one, or with the package).
 fn deleted_ids(report: &PackageReport) -> HashSet<u64> {
@@ -1141,8 +1145,19 @@ fn finish<W: std::io::Write>(
             .rate_limit()
             .map(|rate| format!(" It resets at {}.", timestamp(rate.reset)))
             .unwrap_or_default();
+        let unconfirmed = report
+            .entries()
+            .filter(|(_, entry)| matches!(&entry.outcome, Outcome::Left(why) if why == UNCONFIRMED))
+            .count();
+        let of_them = if unconfirmed > 0 {
+            format!(
+                ", {unconfirmed} of the versions because this run did not read their listing pages"
+            )
+        } else {
+            String::new()
+        };
         log.warning(&format!(
-            "this run stopped early on GitHub's rate limits: {} and {} are left for the next run (the oldest were done first).{reset}",
+            "this run stopped early on GitHub's rate limits: {} and {} are left for the next run (the oldest were done first{of_them}).{reset}",
             plural(totals.left, "selected version"),
             plural(totals.packages_left, "package")
         ));
