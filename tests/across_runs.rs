@@ -14,12 +14,13 @@ use std::cell::Cell;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use package_janitor::config::{Mode, Policy, TagState};
 use package_janitor::github::ApiError;
+use package_janitor::model::manifest::{Child, Manifest};
+use package_janitor::model::mode::Mode;
 use package_janitor::model::version::{PackageType, Version};
 use package_janitor::policy::images::{self, ReadHere, Rules, Unlisted};
 use package_janitor::policy::plan::{self, Plan, Reason};
-use package_janitor::registry::manifest::{Child, Manifest};
+use package_janitor::policy::rules::{Policy, TagState};
 use package_janitor::run::resume::{self, Source};
 use package_janitor::run::sweep;
 use package_janitor::state::PackageState;

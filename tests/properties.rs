@@ -4,47 +4,32 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use package_janitor::config::{Config, Mode, Policy, Rule, TagState};
+use package_janitor::config::Config;
+use package_janitor::config::inputs::{INPUTS, RUNNER_VARIABLES, variable};
+use package_janitor::model::mode::Mode;
 use package_janitor::model::version::{PackageType, Version};
 use package_janitor::policy::plan::{self, Decision, Reason};
+use package_janitor::policy::rules::{Policy, Rule, TagState};
 use package_janitor::report::log::Log;
 use package_janitor::report::sanitize::Sanitizer;
 use package_janitor::state::RunState;
 use proptest::prelude::*;
 use regex::Regex;
 
-/// Every variable `Config::from_env` reads, and the name its errors give it.
-const VARIABLES: &[(&str, &str)] = &[
-    ("INPUT_OWNER", "owner"),
-    ("INPUT_PACKAGE-TYPE", "package-type"),
-    ("INPUT_PACKAGES", "packages"),
-    ("INPUT_MODE", "mode"),
-    ("INPUT_TAG-REGEX", "tag-regex"),
-    ("INPUT_EXCLUDE-TAG-REGEX", "exclude-tag-regex"),
-    ("INPUT_OLDER-THAN", "older-than"),
-    ("INPUT_TAG-STATE", "tag-state"),
-    ("INPUT_KEEP-LATEST", "keep-latest"),
-    ("INPUT_VERSION-IDS", "version-ids"),
-    ("INPUT_DELETED-WITHIN", "deleted-within"),
-    ("INPUT_MAX-VERSIONS", "max-versions"),
-    ("INPUT_DRY-RUN", "dry-run"),
-    ("INPUT_POINTS-PER-MINUTE", "points-per-minute"),
-    ("INPUT_MUTATION-INTERVAL", "mutation-interval"),
-    ("INPUT_RATE-LIMIT-WAIT", "rate-limit-wait"),
-    ("INPUT_REGISTRY-URL", "registry-url"),
-    ("INPUT_DELETE-ORPHANS", "delete-orphans"),
-    ("INPUT_RULES", "rules"),
-    ("INPUT_DELETE-EMPTY-PACKAGES", "delete-empty-packages"),
-    ("INPUT_PACKAGE-RESTORE-TOKEN", "package-restore-token"),
-    ("INPUT_STATE-FILE", "state-file"),
-    ("GITHUB_REPOSITORY_OWNER", "owner"),
-    ("GITHUB_API_URL", "GITHUB_API_URL"),
-    ("PACKAGE_JANITOR_RETRY_BASE", "PACKAGE_JANITOR_RETRY_BASE"),
-    (
-        "PACKAGE_JANITOR_REQUEST_DEADLINE",
-        "PACKAGE_JANITOR_REQUEST_DEADLINE",
-    ),
-];
+/// Every variable `Config::from_env` reads: each input of the one inputs table, as the runner
+/// sets it, and the runner's own variables.
+fn variables() -> Vec<String> {
+    INPUTS
+        .iter()
+        .map(|input| variable(input.name))
+        .chain(RUNNER_VARIABLES.iter().map(|name| name.to_string()))
+        .collect()
+}
+
+/// Whether an error names what the run reads: an input, or a runner variable.
+fn names_an_input_or_variable(name: &str) -> bool {
+    INPUTS.iter().any(|input| input.name == name) || RUNNER_VARIABLES.contains(&name)
+}
 
 /// Anything at all, text that looks almost right, or a valid value: so that parsing gets
 /// past the first inputs often enough to reach the later ones.
@@ -86,14 +71,14 @@ proptest! {
 
     #[test]
     fn any_input_strings_parse_or_fail_with_an_error_naming_the_input(
-        values in prop::collection::vec(value(), VARIABLES.len()),
+        values in prop::collection::vec(value(), variables().len()),
         token in "[A-Za-z0-9]{12,20}",
     ) {
         let token = format!("ghp_{token}");
-        let mut env: HashMap<String, String> = VARIABLES
-            .iter()
+        let mut env: HashMap<String, String> = variables()
+            .into_iter()
             .zip(values)
-            .filter_map(|((name, _), value)| value.map(|value| (name.to_string(), value)))
+            .filter_map(|(name, value)| value.map(|value| (name, value)))
             .collect();
         env.insert("INPUT_TOKEN".into(), token.clone());
         match Config::from_env(|name| env.get(name).cloned()) {
@@ -104,7 +89,7 @@ proptest! {
             Err(error) => {
                 let shown = error.to_string();
                 prop_assert!(
-                    VARIABLES.iter().any(|(_, input)| *input == error.input()),
+                    names_an_input_or_variable(error.input()),
                     "unknown input {} in {shown}", error.input()
                 );
                 prop_assert!(shown.contains(&format!("`{}`", error.input())), "{shown}");
@@ -560,14 +545,16 @@ mod registry {
     use std::collections::{BTreeSet, HashMap};
     use std::time::{Duration, UNIX_EPOCH};
 
-    use package_janitor::config::{Mode, Policy, TagState};
     use package_janitor::model::image::may_be_artifact;
+    use package_janitor::model::manifest::{Child, Manifest};
+    use package_janitor::model::mode::Mode;
     use package_janitor::model::version::{PackageType, Version};
     use package_janitor::policy::audit;
     use package_janitor::policy::images::{self, Manifests, Rules};
     use package_janitor::policy::plan::{self, Decision};
+    use package_janitor::policy::rules::{Policy, TagState};
     use package_janitor::registry::challenge;
-    use package_janitor::registry::manifest::{self, Child, Manifest};
+    use package_janitor::registry::manifest;
     use proptest::prelude::*;
 
     fn digest(id: u64) -> String {
@@ -875,7 +862,7 @@ proptest! {
         environment in raw_environment(),
     ) {
         use package_janitor::config::InputError;
-        use package_janitor::config::inputs::{INPUTS, Variables};
+        use package_janitor::config::inputs::Variables;
         let known = |name: &str| {
             INPUTS.iter().any(|input| input.name == name)
                 || ["GITHUB_TOKEN", "GH_TOKEN", "GITHUB_REPOSITORY", "GITHUB_API_URL"]

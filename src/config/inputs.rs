@@ -1,8 +1,10 @@
 //! The one table of action inputs, and the variables a run reads them from.
 //!
 //! [`INPUTS`] is read by the command line (a flag per input), by the typo check (an
-//! `INPUT_*` variable that names no input), and by a test that holds it equal to
-//! `action.yml`. Adding an input is one line here and its entry in `action.yml`.
+//! `INPUT_*` variable that names no input), by the property tests (arbitrary text into every
+//! input), and by tests that hold it equal to `action.yml` and find a row for each input in
+//! the README's table. Adding an input is one line here, its entry in `action.yml` and its
+//! row in the README.
 
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};

@@ -16,20 +16,20 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use anyhow::Context;
-use bytes::Bytes;
-use http_body_util::BodyExt;
-use http_body_util::combinators::BoxBody;
 use octocrab::Octocrab;
 
 pub use error::{ApiError, ApiErrorKind};
-pub use packages::{OwnerKind, PER_PAGE, VersionState};
+pub use packages::{OwnerKind, PER_PAGE};
 pub use retry::Stats;
 
-use pacing::{Pacer, Pacing};
+use pacing::Pacer;
 use ratelimit::{RateLimit, Refusal};
 use retry::Next;
 
-use crate::config::Token;
+use crate::transport::body::{BodyError, read_capped};
+use crate::transport::encode::encode_segment;
+use crate::transport::pacing::Pacing;
+use crate::transport::token::Token;
 
 /// Where a package lives: the route prefix of its owner.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -307,7 +307,7 @@ impl GitHub {
         let headers = response.headers();
         let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
         let rate = RateLimit::from_headers(header);
-        let retry_after = ratelimit::retry_after(header);
+        let retry_after = crate::transport::pacing::retry_after(header);
         let links = header("link").unwrap_or_default();
         let link = |rel: &str| {
             link_with_rel(links, rel)
@@ -337,11 +337,11 @@ impl GitHub {
                     .collect(),
             );
         }
-        let body = read_body(response.into_body(), self.pacing().max_body)
+        let body = read_capped(response.into_body(), self.pacing().max_body)
             .await
             .map_err(|problem| match problem {
-                BodyProblem::Transport(source) => transport(source),
-                BodyProblem::TooLarge(cap) => Failure {
+                BodyError::Transport(source) => transport(source),
+                BodyError::TooLarge(cap) => Failure {
                     error: ApiError::new(
                         method,
                         route,
@@ -351,6 +351,9 @@ impl GitHub {
                     refusal: None,
                 },
             })?;
+        // Bytes that are not UTF-8 are replaced: a body GitHub sends is UTF-8 JSON, so the
+        // decode then fails.
+        let body = String::from_utf8_lossy(&body).into_owned();
         if !(200..300).contains(&status) {
             let error = ApiError::from_body(method, route, status, &body);
             let refusal = ratelimit::classify(status, rate.as_ref(), retry_after, &error.message);
@@ -367,32 +370,6 @@ impl GitHub {
         let response = self.send(Method::Get, route).await?;
         Ok((decode(route, &response.body)?, response.next))
     }
-}
-
-/// Why an answer body was not read.
-enum BodyProblem {
-    Transport(octocrab::Error),
-    /// Longer than this many bytes.
-    TooLarge(usize),
-}
-
-/// Read a body frame by frame, stopping as soon as it passes `cap` bytes. Bytes that are
-/// not UTF-8 are replaced: a body GitHub sends is UTF-8 JSON, so the decode then fails.
-async fn read_body(
-    mut body: BoxBody<Bytes, octocrab::Error>,
-    cap: usize,
-) -> Result<String, BodyProblem> {
-    let mut bytes: Vec<u8> = Vec::new();
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(BodyProblem::Transport)?;
-        if let Ok(data) = frame.into_data() {
-            if data.len() > cap.saturating_sub(bytes.len()) {
-                return Err(BodyProblem::TooLarge(cap));
-            }
-            bytes.extend_from_slice(&data);
-        }
-    }
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// A poisoned lock only means another request panicked; the numbers inside are still right.
@@ -427,29 +404,6 @@ fn link_with_rel(header: &str, rel: &str) -> Option<String> {
                 .to_string()
         })
     })
-}
-
-/// Percent-encode one path segment (package names may contain `/`, which must be `%2F`).
-/// A segment of dots only (`.`, `..`) is encoded whole, so that no name from the server
-/// can become a dot segment that moves the request to another route.
-pub fn encode_segment(segment: &str) -> String {
-    if !segment.is_empty() && segment.bytes().all(|byte| byte == b'.') {
-        return percent_encode(segment, b"");
-    }
-    percent_encode(segment, b"-._~")
-}
-
-/// Percent-encode `text`, keeping ASCII letters, digits and the bytes in `keep`.
-pub fn percent_encode(text: &str, keep: &[u8]) -> String {
-    let mut encoded = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || keep.contains(&byte) {
-            encoded.push(char::from(byte));
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    encoded
 }
 
 /// Decode the JSON body of a successful GET; a body of the wrong shape is an [`ApiError`].
@@ -537,22 +491,6 @@ mod tests {
                 expected,
                 "{header}"
             );
-        }
-    }
-
-    #[test]
-    fn package_names_are_percent_encoded_as_one_segment() {
-        let cases = [
-            ("app", "app"),
-            ("team/app", "team%2Fapp"),
-            ("a b", "a%20b"),
-            ("x.y_z-1", "x.y_z-1"),
-            ("..", "%2E%2E"),
-            (".", "%2E"),
-            ("...x", "...x"),
-        ];
-        for (name, expected) in cases {
-            assert_eq!(encode_segment(name), expected);
         }
     }
 

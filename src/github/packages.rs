@@ -7,8 +7,9 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 
 use super::ratelimit::Cover;
-use super::{ApiError, GitHub, Method, Namespace, decode, encode_segment};
-use crate::model::version::{PackageType, Version};
+use super::{ApiError, GitHub, Method, Namespace, decode};
+use crate::model::version::{PackageType, Version, VersionState};
+use crate::transport::encode::{encode_segment, percent_encode};
 
 /// GitHub caps `per_page` at 100; asking for the maximum keeps the request count low.
 pub const PER_PAGE: u32 = 100;
@@ -19,23 +20,6 @@ const MAX_PACKAGE_PAGES: u32 = 10_000 / PER_PAGE;
 /// More pages of versions than any plausible package has (a million versions): a listing
 /// that claims more is refused before anything is reserved for it.
 pub const MAX_VERSION_PAGES: u32 = 10_000;
-
-/// Which versions a listing returns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum VersionState {
-    Active,
-    Deleted,
-}
-
-impl VersionState {
-    /// The `state` query value, also how logs name the versions listed.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            VersionState::Active => "active",
-            VersionState::Deleted => "deleted",
-        }
-    }
-}
 
 /// Whether an account is a user or an organization: it decides the route prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -433,7 +417,7 @@ impl GitHub {
         let Some(token) = token else {
             return self.send(Method::Post, &route).await.map(drop);
         };
-        let encoded = super::percent_encode(token, b"-._~");
+        let encoded = percent_encode(token, b"-._~");
         self.send(Method::Post, &format!("{route}?token={encoded}"))
             .await
             .map(drop)

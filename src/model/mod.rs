@@ -2,5 +2,7 @@
 //! imports nothing else of ours, so every arrow points into it.
 
 pub mod image;
+pub mod manifest;
+pub mod mode;
 pub mod outcome;
 pub mod version;

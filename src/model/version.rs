@@ -1,4 +1,5 @@
-//! The compact record of one package version that the planner and reports work on.
+//! The compact record of one package version that the planner and reports work on, and
+//! which versions (active or deleted) a listing returns.
 
 use std::fmt;
 use std::time::SystemTime;
@@ -48,6 +49,23 @@ impl fmt::Display for PackageType {
     }
 }
 
+/// Which versions a listing returns: the active ones, or those deleted (and restorable).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VersionState {
+    Active,
+    Deleted,
+}
+
+impl VersionState {
+    /// The `state` query value, also how logs name the versions listed.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VersionState::Active => "active",
+            VersionState::Deleted => "deleted",
+        }
+    }
+}
+
 /// One package version, reduced to what policy and reports need.
 ///
 /// Kept small on purpose: a package may have 100k versions and all of them are held at once.
@@ -65,24 +83,6 @@ pub struct Version {
     pub created_at: SystemTime,
     pub updated_at: SystemTime,
     pub deleted_at: Option<SystemTime>,
-}
-
-/// Test fixtures shared by the modules that plan, report and audit versions.
-#[cfg(test)]
-impl Version {
-    /// A container version for tests: named `sha256:` + its id as 64 hex digits, with known
-    /// `tags`, created and updated at `at`.
-    pub fn image_at(id: u64, tags: &[&str], at: SystemTime) -> Version {
-        Version {
-            id,
-            name: format!("sha256:{id:064x}"),
-            tags: tags.iter().map(|tag| tag.to_string()).collect(),
-            tags_known: true,
-            created_at: at,
-            updated_at: at,
-            deleted_at: None,
-        }
-    }
 }
 
 impl Version {

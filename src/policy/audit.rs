@@ -8,11 +8,12 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::SystemTime;
 
-use crate::config::{Mode, Policy, TagState};
 use crate::model::image::{Role, may_be_artifact, short_digest};
+use crate::model::mode::Mode;
 use crate::model::version::{PackageType, Version};
 use crate::policy::images::{self, Graph, ManifestLookup, Rules};
 use crate::policy::plan::{self, Plan, Reason};
+use crate::policy::rules::{Policy, TagState};
 
 /// A tag whose image cannot be pulled whole.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -366,26 +367,10 @@ impl<'a, M: ManifestLookup> Walker<'a, M> {
 
 #[cfg(test)]
 mod tests {
-    use std::time::{Duration, UNIX_EPOCH};
-
     use super::*;
+    use crate::model::manifest::{Child, Manifest};
     use crate::policy::images::Manifests;
-    use crate::registry::manifest::{Child, Manifest};
-
-    const DAY: u64 = 86_400;
-
-    fn now() -> SystemTime {
-        UNIX_EPOCH + Duration::from_secs(1_000 * DAY)
-    }
-
-    fn digest(id: u64) -> String {
-        format!("sha256:{id:064x}")
-    }
-
-    fn version(id: u64, tags: &[&str]) -> Version {
-        let at = now() - Duration::from_secs(id * DAY);
-        Version::image_at(id, tags, at)
-    }
+    use crate::testing::{digest, now, signature_tag, version};
 
     fn index(children: &[(u64, &str)]) -> Manifest {
         Manifest {
@@ -400,10 +385,6 @@ mod tests {
                 .collect(),
             ..Manifest::default()
         }
-    }
-
-    fn signature(subject: u64) -> String {
-        format!("sha256-{subject:064x}.sig")
     }
 
     struct Case {
@@ -481,10 +462,10 @@ mod tests {
                 name: "a signature of a gone image and a signature of an orphan are orphans",
                 versions: vec![
                     version(1, &["v1"]),
-                    version(2, &[&signature(1)]),
-                    version(3, &[&signature(99)]),
+                    version(2, &[&signature_tag(1)]),
+                    version(3, &[&signature_tag(99)]),
                     version(4, &[]),
-                    version(5, &[&signature(4)]),
+                    version(5, &[&signature_tag(4)]),
                 ],
                 manifests: vec![],
                 unreadable: vec![],
@@ -530,7 +511,7 @@ mod tests {
             version(1, &["v1"]),
             version(2, &[]),
             version(3, &[]),
-            version(4, &[&signature(1)]),
+            version(4, &[&signature_tag(1)]),
             version(5, &["v0"]),
         ];
         let mut manifests: Manifests = versions

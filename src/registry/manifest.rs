@@ -1,7 +1,9 @@
-//! Image manifests and indexes as registries serve them (OCI and Docker media types), reduced
-//! to what the image graph needs: the manifests an index lists, and what an artifact is about.
+//! Image manifests and indexes as registries serve them (OCI and Docker media types), parsed
+//! into [`Manifest`]s: what the image graph needs of them.
 
 use serde::Deserialize;
+
+use crate::model::manifest::{Child, Manifest};
 
 /// Everything this client can read, in the order it prefers.
 pub const ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
@@ -18,38 +20,6 @@ const INDEX_TYPES: [&str; 2] = [
 /// Annotation buildx puts on an attestation entry, and the one naming what it attests.
 const REFERENCE_TYPE: &str = "vnd.docker.reference.type";
 const REFERENCE_DIGEST: &str = "vnd.docker.reference.digest";
-
-/// One manifest: an index (multi-arch image, referrers index) with children, or an image
-/// manifest, possibly an artifact with a subject.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Manifest {
-    pub is_index: bool,
-    /// What an index lists, in order; empty for image manifests.
-    pub children: Vec<Child>,
-    /// OCI 1.1 `artifactType` (e.g. a sigstore bundle for GitHub artifact attestations).
-    pub artifact_type: Option<String>,
-    /// OCI 1.1 `subject`: the digest of the manifest this one is about.
-    pub subject: Option<String>,
-}
-
-impl Manifest {
-    /// A plain image manifest: it lists nothing and has no subject, so nothing depends on
-    /// it through its manifest.
-    pub fn is_leaf(&self) -> bool {
-        !self.is_index && self.children.is_empty() && self.subject.is_none()
-    }
-}
-
-/// One entry of an index.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Child {
-    pub digest: String,
-    /// `os/architecture[/variant]`, when the entry names a real platform.
-    pub platform: Option<String>,
-    /// For a buildx attestation manifest: the digest of the platform manifest it attests.
-    pub attests: Option<String>,
-    pub artifact_type: Option<String>,
-}
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -27,17 +27,16 @@ use anyhow::Context;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, LINK, WWW_AUTHENTICATE};
-use http_body_util::BodyExt;
 use octocrab::Octocrab;
 use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
 
-pub use manifest::Manifest;
+use crate::model::manifest::Manifest;
 
-use crate::config::Token;
-use crate::github::pacing::Pacing;
-use crate::github::percent_encode;
-use crate::github::ratelimit;
+use crate::transport::body::{BodyError, read_capped};
+use crate::transport::encode::percent_encode;
+use crate::transport::pacing::{self, Pacing};
+use crate::transport::token::Token;
 
 /// Username sent with the token exchange's Basic auth; registries ignore it.
 const USERNAME: &str = "package-janitor";
@@ -499,29 +498,22 @@ impl Registry {
         let challenge = header(WWW_AUTHENTICATE);
         let digest = header(http::HeaderName::from_static("docker-content-digest"));
         let link = header(LINK);
-        let retry_after = ratelimit::retry_after(|name| {
+        let retry_after = pacing::retry_after(|name| {
             response
                 .headers()
                 .get(name)
                 .and_then(|value| value.to_str().ok())
         });
-        let cap = self.patience.body_cap;
-        let mut body = response.into_body();
-        let mut bytes = Vec::new();
-        while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|err| transport(err.to_string()))?;
-            let Ok(data) = frame.into_data() else {
-                continue;
-            };
-            if data.len() > cap.saturating_sub(bytes.len()) {
-                return Err(RegistryError::new(
+        let body = read_capped(response.into_body(), self.patience.body_cap)
+            .await
+            .map_err(|problem| match problem {
+                BodyError::Transport(err) => transport(err.to_string()),
+                BodyError::TooLarge(cap) => RegistryError::new(
                     url,
                     ErrorKind::TooLarge,
                     format!("the answer is larger than the {cap}-byte cap for registry answers"),
-                ));
-            }
-            bytes.extend_from_slice(&data);
-        }
+                ),
+            })?;
         Ok(Answer {
             status,
             content_type,
@@ -529,7 +521,7 @@ impl Registry {
             retry_after,
             digest,
             link,
-            body: bytes,
+            body,
         })
     }
 }

@@ -7,7 +7,7 @@
 use serde::Deserialize;
 
 use super::{ErrorKind, Registry, RegistryError, Request, error, is_tag};
-use crate::github::percent_encode;
+use crate::transport::encode::percent_encode;
 
 /// Tags asked for per page.
 pub const TAGS_PER_PAGE: u32 = 1_000;
@@ -140,9 +140,9 @@ mod tests {
     };
 
     use super::*;
-    use crate::config::Token;
-    use crate::github::pacing::Pacing;
     use crate::registry::{ErrorKind, Patience};
+    use crate::transport::pacing::Pacing;
+    use crate::transport::token::Token;
 
     fn patience() -> Patience {
         Patience {

@@ -8,6 +8,7 @@ use std::time::SystemTime;
 
 use serde_json::json;
 
+use super::publish::MAX_OUTPUT_BYTES;
 use super::sanitize::Sanitizer;
 use super::{age, plural, timestamp};
 use crate::model::image::short_digest;
@@ -16,9 +17,6 @@ use crate::policy::audit::{Audit, Broken, Counts, Image, Target};
 
 /// A package with at most this many images gets a Mermaid graph: more would not read.
 pub const MAX_GRAPHED_IMAGES: usize = 30;
-
-/// GitHub drops an output over 1 MB: lists and arrays stop short of it at a whole entry.
-const MAX_OUTPUT_BYTES: usize = 900_000;
 
 /// Rows per summary table, so that a huge package keeps the summary under GitHub's limit.
 const MAX_ROWS: usize = 500;
@@ -458,9 +456,10 @@ mod tests {
     use std::time::{Duration, UNIX_EPOCH};
 
     use super::*;
+    use crate::model::manifest::{Child, Manifest};
     use crate::policy::audit::audit;
     use crate::policy::images::Manifests;
-    use crate::registry::manifest::{Child, Manifest};
+    use crate::testing::image_at;
 
     #[test]
     fn the_counts_line_says_one_of_each_in_the_singular_and_more_in_the_plural() {
@@ -496,7 +495,7 @@ mod tests {
 
     fn version(id: u64, tags: &[&str]) -> Version {
         let at = UNIX_EPOCH + Duration::from_secs(1_000_000 - id);
-        Version::image_at(id, tags, at)
+        image_at(id, tags, at)
     }
 
     #[test]

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod log;
 pub mod outputs;
+pub mod publish;
 pub mod sanitize;
 pub mod summary;
 pub mod terminal;
@@ -10,8 +11,8 @@ pub mod terminal;
 use std::collections::{BTreeMap, HashSet};
 use std::time::SystemTime;
 
-use crate::config::Mode;
 use crate::model::image::Role;
+use crate::model::mode::Mode;
 use crate::model::outcome::{Entry, Outcome, PackageEntry};
 use crate::model::version::Version;
 use crate::policy::plan::{Decision, Plan, Reason};
@@ -378,18 +379,11 @@ pub fn age(now: SystemTime, then: SystemTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::image_at;
     use std::time::Duration;
 
     fn version(id: u64) -> Version {
-        Version {
-            id,
-            name: format!("sha256:{id:064x}"),
-            tags: Vec::new(),
-            tags_known: true,
-            created_at: SystemTime::UNIX_EPOCH,
-            updated_at: SystemTime::UNIX_EPOCH,
-            deleted_at: None,
-        }
+        image_at(id, &[], SystemTime::UNIX_EPOCH)
     }
 
     /// A run over `packages` packages, the first with one entry per outcome and `kept`

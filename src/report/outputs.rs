@@ -2,18 +2,12 @@
 //! GITHUB_OUTPUT's file format. Every string from outside goes through the run's
 //! [`Sanitizer`], so the token never reaches an output.
 
-use std::io::Write;
-use std::path::Path;
-
-use anyhow::Context;
 use serde_json::json;
 
+use super::publish::MAX_OUTPUT_BYTES;
 use super::sanitize::Sanitizer;
 use super::{RunReport, timestamp};
 use crate::model::outcome::{Entry, Outcome, PackageEntry};
-
-/// GitHub drops an output over 1 MB; the lists stop short of that with room to spare.
-const MAX_OUTPUT_BYTES: usize = 900_000;
 
 /// The rendered output values.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,16 +70,6 @@ impl Outputs {
             self.left_count,
             clean.output_heredoc("json", &self.json)
         )
-    }
-
-    pub fn append_to(&self, path: &Path, clean: &Sanitizer) -> anyhow::Result<()> {
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .with_context(|| format!("cannot open GITHUB_OUTPUT file {}", path.display()))?;
-        file.write_all(self.render(clean).as_bytes())
-            .with_context(|| format!("cannot write GITHUB_OUTPUT file {}", path.display()))
     }
 }
 

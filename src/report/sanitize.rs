@@ -14,7 +14,7 @@ use std::sync::Arc;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE};
 
-use crate::github::percent_encode;
+use crate::transport::encode::percent_encode;
 
 /// What a redacted secret is replaced with, as the runner's own masking shows it.
 pub const REDACTED: &str = "***";

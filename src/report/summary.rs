@@ -6,17 +6,14 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
-use std::io::Write as _;
-use std::path::Path;
-
-use anyhow::Context;
 
 use super::sanitize::Sanitizer;
 use super::{PackageReport, RunReport, age, kept_because, plural};
-use crate::config::{Config, PackageSelector, TagState};
+use crate::config::{Config, PackageSelector};
 use crate::model::image::{Role, describe};
 use crate::model::outcome::{Outcome, PackageEntry};
 use crate::model::version::Version;
+use crate::policy::rules::TagState;
 
 /// GitHub drops a step summary over 1 MiB; rows stop well before that.
 const MAX_SUMMARY_BYTES: usize = 900_000;
@@ -104,16 +101,6 @@ pub fn render(
         );
     }
     out
-}
-
-pub fn append_to(path: &Path, markdown: &str) -> anyhow::Result<()> {
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .with_context(|| format!("cannot open GITHUB_STEP_SUMMARY file {}", path.display()))?;
-    file.write_all(markdown.as_bytes())
-        .with_context(|| format!("cannot write GITHUB_STEP_SUMMARY file {}", path.display()))
 }
 
 /// `rows_left` counts the table rows of selected versions still to write over all
@@ -449,12 +436,13 @@ mod tests {
     use crate::model::image::Relation;
     use crate::model::outcome::Entry;
     use crate::report::KeptVersion;
+    use crate::testing::image_at;
 
     const HEX: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
     fn version(id: u64, tags: &[&str]) -> Version {
         let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        Version::image_at(id, tags, at)
+        image_at(id, tags, at)
     }
 
     fn entry(id: u64, tags: &[&str], parent: Option<(u64, Role)>) -> Entry {

@@ -2,18 +2,18 @@
 //! (the cleanup's hardened, bounded reads), audit each package over the image graph, and
 //! report. Sends no mutating request, and spends no REST budget beyond listing.
 
-use anyhow::Context;
-
 use super::environment::Environment;
 use super::inspect::read_manifests;
-use crate::config::{Config, Policy, TagState};
-use crate::github::{GitHub, VersionState};
+use crate::config::Config;
+use crate::github::GitHub;
+use crate::model::version::VersionState;
 use crate::owner;
 use crate::policy::audit;
+use crate::policy::rules::{Policy, TagState};
 use crate::registry::{self, Registry};
 use crate::report::audit::{AuditReport, Conflicts, Found, PackageAudit};
 use crate::report::log::Log;
-use crate::report::plural;
+use crate::report::{plural, publish};
 
 /// Audit every package and report. `Ok(false)`: a package could not be audited, or
 /// `fail-on-broken` is set and an image is broken (exit code 1).
@@ -66,22 +66,9 @@ pub async fn run<W: std::io::Write>(
     };
     let clean = log.sanitizer().clone();
     let (outputs, truncated) = report.outputs(&clean);
-    for name in truncated {
-        log.warning(&format!(
-            "output `{name}` was cut short to stay under GitHub's 1 MB limit per output"
-        ));
-    }
+    publish::warn_cut_short(&truncated, log);
     let markdown = report.summary(&clean);
-    let outputs_written = match &env.output_path {
-        Some(path) => append(path, &outputs),
-        None => {
-            log.group("outputs (GITHUB_OUTPUT is not set)");
-            log.block(&outputs);
-            log.end_group();
-            Ok(())
-        }
-    };
-    let summary_written = super::write_summary(env, &markdown, log);
+    let published = publish::publish(env.files(), &outputs, &markdown, log);
     let broken = report.broken();
     for (package, broken) in &broken {
         let message = format!(
@@ -102,7 +89,7 @@ pub async fn run<W: std::io::Write>(
         plural(report.orphan_ids().len(), "orphan"),
         plural(failed, "package")
     ));
-    outputs_written.and(summary_written)?;
+    published.result(log)?;
     let broken_fails = config.fail_on_broken && !broken.is_empty();
     Ok(failed == 0 && !broken_fails)
 }
@@ -180,16 +167,4 @@ async fn audit_package<W: std::io::Write>(
     Ok(Found::Container(audit::audit(
         versions, &manifests, env.now,
     )))
-}
-
-/// Append the rendered outputs to the GITHUB_OUTPUT file.
-pub(super) fn append(path: &std::path::Path, outputs: &str) -> anyhow::Result<()> {
-    use std::io::Write;
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .with_context(|| format!("cannot open GITHUB_OUTPUT file {}", path.display()))?;
-    file.write_all(outputs.as_bytes())
-        .with_context(|| format!("cannot write GITHUB_OUTPUT file {}", path.display()))
 }

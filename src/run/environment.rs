@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::SystemTime;
 
 use super::cancel::Cancel;
+use crate::report::publish::Files;
 
 /// What the run reads from the runner besides its inputs.
 #[derive(Debug, Clone)]
@@ -36,6 +37,14 @@ impl Environment {
                 .unwrap_or_else(|| PathBuf::from(".")),
             now: SystemTime::now(),
             cancel: Cancel::default(),
+        }
+    }
+
+    /// Where outputs and the summary go: the runner's files, or the log outside Actions.
+    pub fn files(&self) -> Files<'_> {
+        Files {
+            outputs: self.output_path.as_deref(),
+            summary: self.summary_path.as_deref(),
         }
     }
 }

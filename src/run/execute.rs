@@ -9,11 +9,10 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::config::Mode;
-use crate::github::pacing::Pacing;
 use crate::github::ratelimit::{Cover, RateLimit};
 use crate::github::{ApiError, ApiErrorKind, GitHub, Namespace, WaitNotice};
 use crate::model::image::{Relation, describe, describe_image};
+use crate::model::mode::Mode;
 use crate::model::outcome::{Entry, Outcome};
 use crate::model::version::{PackageType, Version};
 use crate::policy::images;
@@ -21,6 +20,7 @@ use crate::policy::plan::{Plan, PlannedVersion};
 use crate::registry::Registry;
 use crate::report::log::Log;
 use crate::report::{plural, timestamp};
+use crate::transport::pacing::Pacing;
 
 use super::cancel::{CANCELLED, Cancel};
 
@@ -120,7 +120,7 @@ fn push_followers(
     stack: &mut Vec<Work>,
     version: &Version,
     rule: Option<&str>,
-    manifest: Option<&crate::registry::Manifest>,
+    manifest: Option<&crate::model::manifest::Manifest>,
     plan: &Plan,
     seen: &HashSet<u64>,
 ) {
@@ -697,9 +697,9 @@ mod tests {
             deleted_version(2, &[&signature]),
             deleted_version(3, &["v3"]),
         ];
-        let policy = crate::config::Policy {
+        let policy = crate::policy::rules::Policy {
             version_ids: Some([1].into_iter().collect()),
-            ..crate::config::Policy::default()
+            ..crate::policy::rules::Policy::default()
         };
         let plan = crate::policy::plan::plan(
             versions,

@@ -10,8 +10,9 @@ use futures_util::StreamExt;
 
 use super::environment::Environment;
 use super::sweep::LISTLESS_TYPES;
-use crate::config::{Config, Mode};
+use crate::config::Config;
 use crate::model::image::describe_image;
+use crate::model::mode::Mode;
 use crate::model::version::Version;
 use crate::policy::images::{self, ByDigest, ManifestLookup, ReadHere, Rules};
 use crate::policy::plan::{self, Decision, Plan, Reason};

@@ -376,7 +376,7 @@ mod tests {
     use super::*;
 
     fn version(id: u64, tags: &[&str]) -> Version {
-        Version::image_at(id, tags, UNIX_EPOCH + Duration::from_secs(id))
+        crate::testing::image_at(id, tags, UNIX_EPOCH + Duration::from_secs(id))
     }
 
     /// Ids `from` down to `to` (the listing is newest first: higher ids first).

@@ -21,18 +21,19 @@ use std::time::SystemTime;
 
 pub use environment::Environment;
 
-use crate::config::{Config, Mode, PackageSelector};
+use crate::config::{Config, PackageSelector};
 use crate::github::ratelimit::Cover;
-use crate::github::{ApiError, ApiErrorKind, GitHub, Namespace, OwnerKind, VersionState};
+use crate::github::{ApiError, ApiErrorKind, GitHub, Namespace, OwnerKind};
 use crate::model::image::describe;
+use crate::model::mode::Mode;
 use crate::model::outcome::{Entry, Outcome, PackageEntry};
-use crate::model::version::PackageType;
+use crate::model::version::{PackageType, VersionState};
 use crate::owner;
 use crate::policy::plan::{self, Plan};
 use crate::registry::{self, Patience, Registry};
 use crate::report::log::Log;
 use crate::report::outputs::Outputs;
-use crate::report::{PackageReport, RunReport, plural, summary, timestamp};
+use crate::report::{PackageReport, RunReport, plural, publish, summary, timestamp};
 use crate::state::{PackageState, RunState};
 use execute::{Images, Stop, Target};
 use inspect::images_plan;
@@ -1097,25 +1098,12 @@ fn finish<W: std::io::Write>(
 ) -> anyhow::Result<()> {
     let clean = log.sanitizer().clone();
     let outputs = Outputs::from_report(report, &clean);
-    for name in &outputs.truncated {
-        log.warning(&format!(
-            "output `{name}` was cut short to stay under GitHub's 1 MB limit per output"
-        ));
-    }
+    publish::warn_cut_short(&outputs.truncated, log);
     let mut markdown = summary::render(config, owner, report, log.notes(), &clean);
     if github.scopes().is_none() && report.stopped.is_none() {
         markdown.push_str(PERMISSIONS_NOTE);
     }
-    let outputs_written = match &env.output_path {
-        Some(path) => outputs.append_to(path, &clean),
-        None => {
-            log.group("outputs (GITHUB_OUTPUT is not set)");
-            log.block(&outputs.render(&clean));
-            log.end_group();
-            Ok(())
-        }
-    };
-    let summary_written = write_summary(env, &markdown, log);
+    let published = publish::publish(env.files(), &outputs.render(&clean), &markdown, log);
     if let Some(interrupted) = &report.interrupted {
         log.error(&format!(
             "the run was cut short: {interrupted}. What was done is in the outputs and the summary; run again for the rest."
@@ -1177,10 +1165,7 @@ fn finish<W: std::io::Write>(
             plural(totals.packages_failed, "package")
         ));
     }
-    if let (Err(_), Err(err)) = (&outputs_written, &summary_written) {
-        log.error(&format!("{err:#}"));
-    }
-    outputs_written.and(summary_written)
+    published.result(log)
 }
 
 /// The registry client of a container package's manifests; other types have none.
@@ -1193,24 +1178,6 @@ fn registry_for(config: &Config) -> anyhow::Result<Option<Registry>> {
         )?),
         _ => None,
     })
-}
-
-/// Append the summary to `GITHUB_STEP_SUMMARY`, or print it to the log when the run is
-/// not under Actions.
-fn write_summary<W: std::io::Write>(
-    env: &Environment,
-    markdown: &str,
-    log: &mut Log<W>,
-) -> anyhow::Result<()> {
-    match &env.summary_path {
-        Some(path) => summary::append_to(path, markdown),
-        None => {
-            log.group("summary (GITHUB_STEP_SUMMARY is not set)");
-            log.block(markdown);
-            log.end_group();
-            Ok(())
-        }
-    }
 }
 
 #[cfg(test)]

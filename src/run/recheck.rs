@@ -16,8 +16,9 @@ use std::time::SystemTime;
 
 use super::execute::{Stop, Target};
 use crate::github::ratelimit::Cover;
-use crate::github::{GitHub, PER_PAGE, VersionState};
+use crate::github::{GitHub, PER_PAGE};
 use crate::model::version::Version;
+use crate::model::version::VersionState;
 use crate::policy::plan::PlannedVersion;
 use crate::report::plural;
 
@@ -163,7 +164,7 @@ mod tests {
     use crate::policy::plan::{Decision, Reason};
 
     fn version(id: u64, tags: &[&str]) -> Version {
-        Version::image_at(id, tags, UNIX_EPOCH + Duration::from_secs(1_700_000_000))
+        crate::testing::image_at(id, tags, UNIX_EPOCH + Duration::from_secs(1_700_000_000))
     }
 
     fn planned(versions: &[Version]) -> Vec<PlannedVersion> {

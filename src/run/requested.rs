@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::time::SystemTime;
 
-use crate::config::Mode;
+use crate::model::mode::Mode;
 use crate::model::outcome::{Entry, Outcome};
 use crate::model::version::Version;
 use crate::policy::plan::Plan;
@@ -66,13 +66,14 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::config::Policy;
     use crate::model::version::PackageType;
     use crate::policy::plan;
+    use crate::policy::rules::Policy;
+    use crate::testing::image_at;
 
     fn listed(id: u64, tags: &[&str]) -> Version {
         let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
-        Version::image_at(id, tags, at)
+        image_at(id, tags, at)
     }
 
     #[test]

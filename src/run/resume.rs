@@ -11,8 +11,8 @@ use std::time::SystemTime;
 use futures_util::StreamExt;
 
 use super::listing::{Merged, OrderChanged};
-use crate::github::{ApiError, GitHub, Namespace, PER_PAGE, VersionState};
-use crate::model::version::{PackageType, Version};
+use crate::github::{ApiError, GitHub, Namespace, PER_PAGE};
+use crate::model::version::{PackageType, Version, VersionState};
 use crate::state::PackageState;
 
 /// Requests kept back for the next run's refresh: page 1, the last page and one more.

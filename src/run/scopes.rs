@@ -1,7 +1,7 @@
 //! Whether a classic PAT's scopes (GitHub's `x-oauth-scopes` header) allow what the run is
 //! about to do, checked before the first delete or restore.
 
-use crate::config::Mode;
+use crate::model::mode::Mode;
 use crate::model::version::PackageType;
 
 /// What the scopes lack for the run.

@@ -227,7 +227,7 @@ mod tests {
     fn version(id: u64, tags: &[&str], known: bool) -> Version {
         Version {
             tags_known: known,
-            ..Version::image_at(id, tags, UNIX_EPOCH)
+            ..crate::testing::image_at(id, tags, UNIX_EPOCH)
         }
     }
 

@@ -8,13 +8,14 @@ use futures_util::StreamExt;
 
 use super::environment::Environment;
 use crate::model::image::{short_digest, tag_subject};
+use crate::model::manifest::Manifest;
 use crate::model::outcome::Entry;
 use crate::policy::audit::Broken;
 use crate::policy::plan::Plan;
-use crate::registry::{Manifest, Registry};
+use crate::registry::Registry;
 use crate::report::audit::{broken_json, verified_summary};
 use crate::report::log::Log;
-use crate::report::summary;
+use crate::report::publish;
 
 /// Manifest reads in flight at once, as in a cleanup.
 const READS_AT_ONCE: usize = 8;
@@ -106,7 +107,7 @@ pub fn report<W: std::io::Write>(
         .collect();
     let (json, cut) = broken_json(&broken, &clean);
     if cut {
-        log.warning("output `broken` was cut short to stay under GitHub's 1 MB limit per output");
+        publish::warn_cut_short(&["broken"], log);
     }
     let output = clean.output_heredoc("broken", &json);
     let markdown = verified_summary(verified.tags, &broken, &clean);
@@ -119,21 +120,7 @@ pub fn report<W: std::io::Write>(
     if broken.is_empty() {
         log.info(&format!("verified: {} tags pull whole", verified.tags));
     }
-    let output_written = match &env.output_path {
-        Some(path) => super::audit::append(path, &output),
-        None => {
-            log.block(&output);
-            Ok(())
-        }
-    };
-    let summary_written = match &env.summary_path {
-        Some(path) => summary::append_to(path, &markdown),
-        None => {
-            log.block(&markdown);
-            Ok(())
-        }
-    };
-    output_written.and(summary_written)?;
+    publish::publish(env.files(), &output, &markdown, log).result(log)?;
     Ok(broken.is_empty())
 }
 

@@ -14,10 +14,11 @@ use std::collections::HashSet;
 
 use super::execute::{Stop, Target};
 use super::recheck::{Difference, Recheck, recheck};
-use crate::config::{Config, Mode, PackageSelector};
-use crate::github::{ApiError, ApiErrorKind, GitHub, Namespace, VersionState};
+use crate::config::{Config, PackageSelector};
+use crate::github::{ApiError, ApiErrorKind, GitHub, Namespace};
+use crate::model::mode::Mode;
 use crate::model::outcome::{Entry, Outcome, PackageEntry};
-use crate::model::version::{PackageType, Version};
+use crate::model::version::{PackageType, Version, VersionState};
 use crate::policy::plan::{Decision, Plan};
 use crate::report::log::Log;
 use crate::report::plural;
@@ -674,7 +675,7 @@ mod tests {
         use std::time::{Duration, UNIX_EPOCH};
         let at = |id: u64| UNIX_EPOCH + Duration::from_secs(1_600_000_000 + id * 60);
         let versions: Vec<Version> = (1..=4)
-            .map(|id| Version::image_at(id, &[], at(id)))
+            .map(|id| crate::testing::image_at(id, &[], at(id)))
             .collect();
         let now = at(10_000);
         let gone = "skipped: already gone";
@@ -711,7 +712,7 @@ mod tests {
         for (package_type, difference, (settled, rest)) in cases {
             let plan = crate::policy::plan::plan(
                 versions.clone(),
-                &crate::config::Policy::default(),
+                &crate::policy::rules::Policy::default(),
                 package_type,
                 Mode::Delete,
                 now,

@@ -4,8 +4,8 @@
 
 use std::collections::HashMap;
 
+use crate::model::manifest::Manifest;
 use crate::policy::images::Digests;
-use crate::registry::manifest::Manifest;
 
 /// What every plain image manifest is to the image graph.
 static PLAIN: Manifest = Manifest {
@@ -154,7 +154,7 @@ impl Digests for KnownManifests {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registry::manifest::Child;
+    use crate::model::manifest::Child;
 
     fn index() -> Manifest {
         Manifest {

@@ -1,0 +1,82 @@
+//! The policy as the planner reads it: the selection rules of one run, pure data. The
+//! configuration builds it from the inputs; the planner and the image graph apply it.
+
+use std::borrow::Cow;
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use regex::Regex;
+
+/// Which versions the `tag-state` input lets through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TagState {
+    #[default]
+    Any,
+    Tagged,
+    Untagged,
+}
+
+/// The selection rules. Pure data: the planner applies them.
+///
+/// `exclude_tag_regex`, `version_ids` and `deleted_within` apply to every rule. The rules
+/// are those of the `rules` input; without it, `tag_regex`, `older_than`, `tag_state` and
+/// `keep_latest` (the flat inputs) are the one rule (see [`Policy::rules`]).
+///
+/// The default selects every version: no filter, `tag-state: any`, `keep-latest: 0`.
+/// Regexes are matched unanchored (`Regex::is_match`).
+#[derive(Debug, Clone, Default)]
+pub struct Policy {
+    pub tag_regex: Option<Regex>,
+    pub exclude_tag_regex: Option<Regex>,
+    pub older_than: Option<Duration>,
+    pub tag_state: TagState,
+    pub keep_latest: usize,
+    pub version_ids: Option<BTreeSet<u64>>,
+    pub deleted_within: Option<Duration>,
+    /// The `rules` input; empty when it is not given.
+    pub rules: Vec<Rule>,
+}
+
+impl Policy {
+    /// The rules the planner applies: the `rules` input's, or else the one unnamed rule the
+    /// flat inputs make.
+    pub fn rules(&self) -> Cow<'_, [Rule]> {
+        if self.rules.is_empty() {
+            Cow::Owned(vec![Rule {
+                name: None,
+                tag_regex: self.tag_regex.clone(),
+                exclude_tag_regex: None,
+                tag_state: self.tag_state,
+                older_than: self.older_than,
+                keep_latest: self.keep_latest,
+                group_by: None,
+            }])
+        } else {
+            Cow::Borrowed(&self.rules)
+        }
+    }
+}
+
+/// One retention rule. Its filters AND together; of the versions that pass them (its
+/// matches), the `keep_latest` newest images of each group are kept by it, and the rest are
+/// selected by it. The planner applies them (see `policy::plan`).
+#[derive(Debug, Clone, Default)]
+pub struct Rule {
+    /// The `name` key; an unnamed rule is called `#N`, numbered from 1 (see [`Rule::label`]).
+    pub name: Option<String>,
+    pub tag_regex: Option<Regex>,
+    pub exclude_tag_regex: Option<Regex>,
+    pub tag_state: TagState,
+    pub older_than: Option<Duration>,
+    pub keep_latest: usize,
+    /// A regex with exactly one capture group: `keep_latest` then applies within each group
+    /// of equal captures, and a version none of whose labels match is not a match.
+    pub group_by: Option<Regex>,
+}
+
+impl Rule {
+    /// How reports name the rule: its name, or `#N` for rule `number` (from 1).
+    pub fn label(&self, number: usize) -> String {
+        self.name.clone().unwrap_or_else(|| format!("#{number}"))
+    }
+}
