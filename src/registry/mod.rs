@@ -2,11 +2,13 @@
 //!
 //! A second Octocrab instance without credentials is the transport: octocrab only attaches
 //! its own token to its base host and relative URIs, and registry requests carry their own
-//! `Authorization`. Flow (github-facts.md, "ghcr.io registry"): a request answered 401 with a
-//! `www-authenticate: Bearer realm=...,service=...,scope=...` challenge is followed by
-//! `GET realm?service=&scope=` with Basic auth (any username, the GitHub token as password),
-//! whose `{"token"}` is sent as `Bearer` on a retry and cached per repository. This layer
-//! knows nothing of policy.
+//! `Authorization`. Flow (the token authentication of the CNCF distribution spec,
+//! https://distribution.github.io/distribution/spec/auth/token/, which ghcr.io follows): a
+//! request answered 401 with a `www-authenticate: Bearer realm=...,service=...,scope=...`
+//! challenge is followed by `GET realm?service=&scope=` with Basic auth (any username, the
+//! GitHub token as password, as GitHub's "Working with the Container registry" says), whose
+//! `{"token"}` is sent as `Bearer` on a retry and cached per repository. This layer knows
+//! nothing of policy.
 //!
 //! Registry data is hostile: the token goes only to a realm [`challenge::trust`] accepts
 //! (the registry's own host, over https), redirects are never followed (octocrab is built
