@@ -6,7 +6,7 @@ use package_janitor::config::inputs::Variables;
 use package_janitor::config::{Config, InputError, TOKEN_VARIABLES, cli};
 use package_janitor::report::log::Log;
 use package_janitor::report::sanitize::Sanitizer;
-use package_janitor::run::{Environment, cancel, run};
+use package_janitor::run::{Environment, listen, run};
 
 fn main() -> ExitCode {
     let flags = match cli::parse(std::env::args_os()) {
@@ -67,7 +67,7 @@ fn main() -> ExitCode {
     };
     let env = Environment::from_process();
     let ran = runtime.block_on(async {
-        if let Err(err) = cancel::listen(&env.cancel) {
+        if let Err(err) = listen(&env.cancel) {
             log.warning(&format!(
                 "cannot listen for SIGTERM/SIGINT ({err}): a cancelled job may end without its record"
             ));

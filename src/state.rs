@@ -1,33 +1,35 @@
 //! The run state kept between runs (input `state-file`): how far each package's listing got,
 //! the versions listed so far, the manifests learned by digest, and which packages a
-//! multi-package run finished. Pure encoding and checking, with file I/O at the edges.
+//! multi-package run finished. Pure encoding and checking, with file I/O at the edges; the
+//! on-disk shape is in [`format`].
 //!
-//! On disk: gzip of compact JSON (versions and manifests as arrays, dates as epoch
-//! seconds), so that a 100k-version package stays well under 200 bytes a version. The
-//! file is ours but comes back through a cache, so it is checked: one that does not
-//! decode, has another format version, or was written for another owner or API host is
-//! ignored with a warning and never trusted.
+//! The file is ours but comes back through a cache other workflows can write, so it is
+//! checked, and it never decides what is deleted: it says where to look and what was seen
+//! before. One that does not decode, has another format version, or was written for another
+//! owner or API host is ignored with a warning. A package's records are read only when the
+//! package is listed ([`PackageState::load_records`]), at most as many as its listing can
+//! hold today, so a crafted file of millions of records is dropped early. A saved manifest
+//! counts as proven only when its saved bytes hash to its digest ([`Proof`]).
 
-use std::collections::{BTreeMap, HashMap};
+mod format;
+mod known;
+
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
-use std::path::Path;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::Context;
-use serde::de::{DeserializeOwned, Deserializer, Error as _, SeqAccess, Visitor};
-use serde::{Deserialize, Serialize, Serializer};
 
-use crate::model::manifest::{Blob, Blobs, Child, MAX_BYTES, Manifest};
 use crate::model::version::{PackageType, Version};
+use format::{Fill, Header, Index, Stored, StoredPackage};
+pub use known::{KnownManifests, Proof};
 
 /// The format this build reads and writes; any other is ignored.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 
 /// The largest state file read (compressed); larger is not ours.
 const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
-
-/// The most bytes decompressed from a state file, so a crafted file cannot fill memory.
-const MAX_JSON_BYTES: u64 = 256 * 1024 * 1024;
 
 /// Everything kept between runs for one owner on one API host.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,19 +48,99 @@ pub struct PackageState {
     /// The versions listed so far, newest first as the API lists them.
     pub versions: Vec<Version>,
     /// How many versions the listing saw: pages before the last × per page + the last
-    /// page's length (the total the next refresh is checked against).
+    /// page's length.
     pub total: u64,
     /// Pages listed so far, and how many the listing had when it last asked.
     pub pages_listed: u32,
     pub pages_total: u32,
-    /// Manifests read before, by digest: content-addressed, so they never change.
-    pub manifests: HashMap<String, Manifest>,
+    /// Manifests learned before, by digest, each with how far it is proven.
+    pub manifests: KnownManifests,
+    /// The ids of the versions a run moved to its plan, in the listing's order, so that
+    /// they are saved in it again. Never written.
+    pub order: Vec<u64>,
+    /// Whether `versions` and `manifests` are loaded, or still in the state file.
+    records: Records,
+}
+
+/// Where a package's records are.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+enum Records {
+    #[default]
+    Loaded,
+    /// Still in the state file at this path (with the header to expect in it).
+    OnDisk(Arc<OnDisk>),
+}
+
+/// A state file whose package records were not loaded yet.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct OnDisk {
+    path: PathBuf,
+    api_url: String,
+    owner: String,
 }
 
 impl PackageState {
     /// Whether every page has been listed.
     pub fn complete(&self) -> bool {
         self.pages_total > 0 && self.pages_listed >= self.pages_total
+    }
+
+    /// Loads this package's versions and manifests from the state file, if they are still
+    /// there: at most `cap` of each, for a listing that holds about `cap` versions today.
+    /// A package claiming more is started afresh (its records dropped as soon as the cap is
+    /// passed), as is one whose records cannot be read; either way with a warning. Saved
+    /// manifests that do not prove themselves are dropped too, and read again.
+    pub fn load_records(&mut self, package_type: &str, name: &str, cap: usize) -> Option<String> {
+        let Records::OnDisk(source) = std::mem::take(&mut self.records) else {
+            return None;
+        };
+        let header = Header {
+            format: FORMAT,
+            api: source.api_url.clone(),
+            owner: source.owner.clone(),
+        };
+        // Room for what the file says it holds, within the cap: no growth to waste.
+        let expected = usize::try_from(self.total).unwrap_or(usize::MAX).min(cap);
+        self.versions.reserve_exact(expected);
+        self.manifests.reserve(expected);
+        let mut fill = Fill {
+            package: self,
+            cap,
+            dropped: 0,
+        };
+        let read = std::fs::File::open(&source.path)
+            .map_err(|err| err.to_string())
+            .and_then(|file| {
+                format::visit(
+                    file.take(MAX_FILE_BYTES),
+                    &header,
+                    (package_type, name),
+                    &mut fill,
+                )
+            });
+        let dropped = fill.dropped;
+        match read {
+            Ok(_) => {
+                self.versions.shrink_to_fit();
+                let (records, verb) = if dropped == 1 {
+                    ("manifest", "does")
+                } else {
+                    ("manifests", "do")
+                };
+                (dropped > 0).then(|| {
+                    format!(
+                        "input `state-file`: package `{name}`: {dropped} saved {records} {verb} not hash to {} digest; read again",
+                        if dropped == 1 { "its" } else { "their" }
+                    )
+                })
+            }
+            Err(why) => {
+                *self = PackageState::default();
+                Some(format!(
+                    "input `state-file`: package `{name}`: its saved listing is ignored and it is listed afresh: {why}"
+                ))
+            }
+        }
     }
 }
 
@@ -156,9 +238,14 @@ impl RunState {
     }
 
     /// Writes the on-disk form to `out` and gives it back. Records are serialized as they
-    /// are written, borrowed from the state: nothing is copied, and a 100k-version state
-    /// is never held whole, neither as records nor as bytes.
+    /// are written, borrowed from the state or copied from the file they were never loaded
+    /// from: a 100k-version state is never held whole, neither as records nor as bytes.
     fn write_to<Out: Write>(&self, out: Out) -> anyhow::Result<Out> {
+        let header = Header {
+            format: FORMAT,
+            api: self.api_url.clone(),
+            owner: self.owner.clone(),
+        };
         let stored = Stored {
             format: FORMAT,
             api: self.api_url.as_str(),
@@ -168,7 +255,7 @@ impl RunState {
                 .packages
                 .iter()
                 .map(|((package_type, name), package)| {
-                    StoredPackage::from_state(package_type, name, package)
+                    StoredPackage::new(package_type, name, package, &header)
                 })
                 .collect(),
         };
@@ -180,21 +267,36 @@ impl RunState {
         encoder.finish().context("could not compress the run state")
     }
 
-    /// Reads an on-disk state, checking that it is ours and for this owner and API host.
+    /// Reads an on-disk state whole, checking that it is ours and for this owner and API
+    /// host.
     pub fn decode(bytes: &[u8], api_url: &str, owner: &str) -> Result<RunState, Rejected> {
-        RunState::decode_from(|| Ok(bytes), api_url, owner)
+        let mut state = RunState::index(|| Ok(bytes), api_url, owner)?;
+        let header = Header {
+            format: FORMAT,
+            api: state.api_url.clone(),
+            owner: state.owner.clone(),
+        };
+        for ((package_type, name), package) in &mut state.packages {
+            let mut fill = Fill {
+                package,
+                cap: usize::MAX,
+                dropped: 0,
+            };
+            format::visit(bytes, &header, (package_type, name), &mut fill)
+                .map_err(Rejected::Unreadable)?;
+        }
+        Ok(state)
     }
 
-    /// [`RunState::decode`] from a source opened twice: the header is checked in a first
-    /// pass, then the rest is decoded straight into versions and manifests. Both passes
-    /// stream through gzip and JSON, so neither the file nor its JSON is ever held whole
-    /// (at 100k versions that was 50 MB more at the run's peak).
-    fn decode_from<R: Read>(
+    /// The state's header checked in a first pass, then everything but the packages'
+    /// records in a second: both stream through gzip and JSON, skipping the records.
+    fn index<R: Read>(
         open: impl Fn() -> std::io::Result<R>,
         api_url: &str,
         owner: &str,
     ) -> Result<RunState, Rejected> {
-        let header: Header = parse(&open)?;
+        let opened = || open().map_err(|err| Rejected::Unreadable(err.to_string()));
+        let header: Header = format::parse(opened()?)?;
         if header.format != FORMAT {
             return Err(Rejected::Format(header.format));
         }
@@ -205,18 +307,34 @@ impl RunState {
                 api_url: header.api,
             });
         }
-        let loaded: Loading = parse(&open)?;
+        let index: Index = format::parse(opened()?)?;
         let mut state = wanted;
-        state.finished = loaded.finished;
-        for package in loaded.packages {
-            let key = (package.package_type.clone(), package.name.clone());
-            state.packages.insert(key, package.into_state()?);
+        state.finished = index.finished;
+        for package in index.packages {
+            let (pages_listed, pages_total) = package.pages;
+            if pages_listed > pages_total {
+                return Err(Rejected::Unreadable(format!(
+                    "package `{}` lists {pages_listed} of {pages_total} pages",
+                    package.name
+                )));
+            }
+            let entry = PackageState {
+                total: package.total,
+                pages_listed,
+                pages_total,
+                ..PackageState::default()
+            };
+            state
+                .packages
+                .insert((package.package_type, package.name), entry);
         }
         Ok(state)
     }
 
     /// Loads the state file at `path`: a missing file is a first run; a file that cannot
-    /// be used gives a fresh state and a warning saying why.
+    /// be used gives a fresh state and a warning saying why. Only the header and each
+    /// package's progress are read here; a package's records are read when it is listed
+    /// ([`PackageState::load_records`]).
     pub fn load(path: &Path, api_url: &str, owner: &str) -> Loaded {
         let size = match std::fs::metadata(path) {
             Ok(metadata) => Ok(metadata.len()),
@@ -228,7 +346,7 @@ impl RunState {
             }
             Err(err) => Err(format!("it cannot be opened ({err})")),
         };
-        let decoded = size.and_then(|size| {
+        let indexed = size.and_then(|size| {
             if size > MAX_FILE_BYTES {
                 return Err(format!(
                     "it is larger than {} MiB",
@@ -236,13 +354,23 @@ impl RunState {
                 ));
             }
             let open = || Ok(std::fs::File::open(path)?.take(MAX_FILE_BYTES));
-            RunState::decode_from(open, api_url, owner).map_err(|why| why.to_string())
+            RunState::index(open, api_url, owner).map_err(|why| why.to_string())
         });
-        match decoded {
-            Ok(state) => Loaded {
-                state,
-                warning: None,
-            },
+        match indexed {
+            Ok(mut state) => {
+                let source = Arc::new(OnDisk {
+                    path: path.to_path_buf(),
+                    api_url: state.api_url.clone(),
+                    owner: state.owner.clone(),
+                });
+                for package in state.packages.values_mut() {
+                    package.records = Records::OnDisk(Arc::clone(&source));
+                }
+                Loaded {
+                    state,
+                    warning: None,
+                }
+            }
             Err(why) => Loaded {
                 state: RunState::new(api_url, owner),
                 warning: Some(format!(
@@ -273,336 +401,12 @@ fn label(package_type: PackageType, name: &str) -> String {
     format!("{package_type}/{name}")
 }
 
-/// The fields checked before the rest is decoded.
-#[derive(Deserialize)]
-struct Header {
-    format: u32,
-    api: String,
-    owner: String,
-}
-
-/// One pass over a state: gunzip, at most [`MAX_JSON_BYTES`] of JSON, decoded as `T`.
-fn parse<T: DeserializeOwned, R: Read>(
-    open: &impl Fn() -> std::io::Result<R>,
-) -> Result<T, Rejected> {
-    let file = open().map_err(|err| Rejected::Unreadable(err.to_string()))?;
-    let json = std::io::BufReader::new(flate2::read::GzDecoder::new(file).take(MAX_JSON_BYTES));
-    serde_json::from_reader(json).map_err(|err| {
-        Rejected::Unreadable(if err.is_io() {
-            format!("not a gzip file: {err}")
-        } else {
-            format!("not a run state: {err}")
-        })
-    })
-}
-
-/// The file's shape as written, borrowed from the state (nothing copied).
-#[derive(Serialize)]
-struct Stored<'a> {
-    format: u32,
-    api: &'a str,
-    owner: &'a str,
-    finished: Vec<&'a str>,
-    packages: Vec<StoredPackage<&'a str, VersionsOut<'a>, ManifestsOut<'a>>>,
-}
-
-/// The file's shape as read, after the [`Header`] was checked: versions and manifests are
-/// decoded straight into their final form, without a copy of the file's records.
-#[derive(Deserialize)]
-struct Loading {
-    finished: Vec<String>,
-    packages: Vec<StoredPackage<String, Vec<VersionIn>, ManifestsIn>>,
-}
-
-/// One package as stored: `S` is `&str` when writing and `String` when reading; `V` and `M`
-/// are what its versions and manifests are written from or read into.
-#[derive(Serialize, Deserialize)]
-struct StoredPackage<S, V, M> {
-    #[serde(rename = "type")]
-    package_type: S,
-    name: S,
-    total: u64,
-    /// Pages listed, pages in all.
-    pages: (u32, u32),
-    versions: V,
-    manifests: M,
-}
-
-/// The last second of the year 9999: a stored date past it is not ours.
-const LAST_SECOND: u64 = 253_402_300_799;
-
-/// id, name, tags (`null` when the listing gave none: unknown, which means keep),
-/// created, updated (epoch seconds).
-#[derive(Serialize, Deserialize)]
-struct StoredVersion<S>(u64, S, Option<Vec<S>>, u64, u64);
-
-/// digest, is an index, children, artifact type, subject, blobs (`[[id, size], …]` with
-/// each id in 32 hex digits, see [`Blob::id`]; or why they are not counted). A record
-/// without blobs was written before sizes were kept: it is left out on reading, so that
-/// the manifest is read again.
-#[derive(Serialize, Deserialize)]
-#[serde(bound(deserialize = "S: Deserialize<'de>, B: Deserialize<'de>"))]
-struct StoredManifest<S, B>(
-    S,
-    bool,
-    Vec<StoredChild<S>>,
-    Option<S>,
-    Option<S>,
-    #[serde(default)] Option<B>,
-);
-
-/// A manifest's blobs as read back.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum BlobsIn {
-    Sized(Vec<(String, u64)>),
-    Unsized(String),
-}
-
-impl BlobsIn {
-    fn into_blobs(self) -> Result<Blobs, String> {
-        let sized = match self {
-            BlobsIn::Unsized(why) => return Ok(Blobs::Unsized(why)),
-            BlobsIn::Sized(sized) => sized,
-        };
-        let blobs = sized
-            .into_iter()
-            .map(|(hex, size)| {
-                let id = Blob::id_from_hex(&hex)
-                    .ok_or_else(|| format!("a blob id `{hex}` is not 32 hex digits"))?;
-                if size > MAX_BYTES {
-                    return Err(format!("a blob of {size} bytes is past 2^53"));
-                }
-                Ok(Blob { id, size })
-            })
-            .collect::<Result<_, String>>()?;
-        Ok(Blobs::Sized(blobs))
-    }
-}
-
-/// A manifest's blobs as written, borrowed: each id written as hex straight from its
-/// 16 bytes.
-struct BlobsOut<'a>(&'a Blobs);
-
-impl Serialize for BlobsOut<'_> {
-    fn serialize<Z: Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
-        match self.0 {
-            Blobs::Sized(blobs) => {
-                serializer.collect_seq(blobs.iter().map(|blob| (Hex(&blob.id), blob.size)))
-            }
-            Blobs::Unsized(why) => serializer.serialize_str(why),
-        }
-    }
-}
-
-/// 16 bytes as 32 lowercase hex digits.
-struct Hex<'a>(&'a [u8; 16]);
-
-impl Serialize for Hex<'_> {
-    fn serialize<Z: Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl std::fmt::Display for Hex<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.iter().try_for_each(|byte| write!(f, "{byte:02x}"))
-    }
-}
-
-/// digest, platform, attests, artifact type.
-#[derive(Serialize, Deserialize)]
-struct StoredChild<S>(S, Option<S>, Option<S>, Option<S>);
-
-/// A stored version read straight into a [`Version`], its dates checked.
-#[repr(transparent)]
-struct VersionIn(Version);
-
-impl<'de> Deserialize<'de> for VersionIn {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<VersionIn, D::Error> {
-        let StoredVersion(id, name, tags, created, updated) =
-            StoredVersion::<String>::deserialize(deserializer)?;
-        let time = |seconds: u64| {
-            (seconds <= LAST_SECOND)
-                .then(|| UNIX_EPOCH + Duration::from_secs(seconds))
-                .ok_or_else(|| {
-                    D::Error::custom(format!(
-                        "version {id} has a date {seconds} s after 1970, past the year 9999"
-                    ))
-                })
-        };
-        Ok(VersionIn(Version {
-            id,
-            name,
-            tags_known: tags.is_some(),
-            tags: tags.unwrap_or_default(),
-            created_at: time(created)?,
-            updated_at: time(updated)?,
-            deleted_at: None,
-        }))
-    }
-}
-
-/// The stored manifests read straight into the map by digest, one record at a time.
-struct ManifestsIn(HashMap<String, Manifest>);
-
-impl<'de> Deserialize<'de> for ManifestsIn {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<ManifestsIn, D::Error> {
-        struct Records;
-        impl<'de> Visitor<'de> for Records {
-            type Value = ManifestsIn;
-
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a list of manifests")
-            }
-
-            fn visit_seq<A: SeqAccess<'de>>(self, mut records: A) -> Result<ManifestsIn, A::Error> {
-                let mut manifests = HashMap::new();
-                while let Some(StoredManifest(
-                    digest,
-                    is_index,
-                    children,
-                    artifact_type,
-                    subject,
-                    blobs,
-                )) = records.next_element::<StoredManifest<String, BlobsIn>>()?
-                {
-                    let Some(blobs) = blobs else {
-                        continue;
-                    };
-                    let blobs = blobs
-                        .into_blobs()
-                        .map_err(|why| A::Error::custom(format!("the manifest {digest}: {why}")))?;
-                    let children = children
-                        .into_iter()
-                        .map(
-                            |StoredChild(digest, platform, attests, artifact_type)| Child {
-                                digest,
-                                platform,
-                                attests,
-                                artifact_type,
-                            },
-                        )
-                        .collect();
-                    let manifest = Manifest {
-                        is_index,
-                        children,
-                        artifact_type,
-                        subject,
-                        blobs,
-                    };
-                    manifests.insert(digest, manifest);
-                }
-                Ok(ManifestsIn(manifests))
-            }
-        }
-        deserializer.deserialize_seq(Records)
-    }
-}
-
-/// A package's versions, serialized one record at a time as they are written.
-struct VersionsOut<'a>(&'a [Version]);
-
-impl Serialize for VersionsOut<'_> {
-    fn serialize<Z: Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
-        serializer.collect_seq(self.0.iter().map(|version| {
-            StoredVersion(
-                version.id,
-                version.name.as_str(),
-                version
-                    .tags_known
-                    .then(|| version.tags.iter().map(String::as_str).collect()),
-                epoch_seconds(version.created_at),
-                epoch_seconds(version.updated_at),
-            )
-        }))
-    }
-}
-
-/// A package's manifests by digest, in digest order (so that an unchanged state writes the
-/// same bytes), serialized one record at a time as they are written.
-struct ManifestsOut<'a>(Vec<(&'a str, &'a Manifest)>);
-
-impl Serialize for ManifestsOut<'_> {
-    fn serialize<Z: Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
-        serializer.collect_seq(self.0.iter().map(|(digest, manifest)| {
-            let children = manifest
-                .children
-                .iter()
-                .map(|child| {
-                    StoredChild(
-                        child.digest.as_str(),
-                        child.platform.as_deref(),
-                        child.attests.as_deref(),
-                        child.artifact_type.as_deref(),
-                    )
-                })
-                .collect();
-            StoredManifest(
-                *digest,
-                manifest.is_index,
-                children,
-                manifest.artifact_type.as_deref(),
-                manifest.subject.as_deref(),
-                Some(BlobsOut(&manifest.blobs)),
-            )
-        }))
-    }
-}
-
-impl<'a> StoredPackage<&'a str, VersionsOut<'a>, ManifestsOut<'a>> {
-    fn from_state(package_type: &'a str, name: &'a str, package: &'a PackageState) -> Self {
-        let mut manifests: Vec<(&str, &Manifest)> = package
-            .manifests
-            .iter()
-            .map(|(digest, manifest)| (digest.as_str(), manifest))
-            .collect();
-        manifests.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        StoredPackage {
-            package_type,
-            name,
-            total: package.total,
-            pages: (package.pages_listed, package.pages_total),
-            versions: VersionsOut(&package.versions),
-            manifests: ManifestsOut(manifests),
-        }
-    }
-}
-
-impl StoredPackage<String, Vec<VersionIn>, ManifestsIn> {
-    fn into_state(self) -> Result<PackageState, Rejected> {
-        let (pages_listed, pages_total) = self.pages;
-        if pages_listed > pages_total {
-            return Err(Rejected::Unreadable(format!(
-                "package `{}` lists {pages_listed} of {pages_total} pages",
-                self.name
-            )));
-        }
-        // Unwrapped in place (the same layout), then trimmed of the growth's spare room.
-        let mut versions: Vec<Version> = self
-            .versions
-            .into_iter()
-            .map(|VersionIn(version)| version)
-            .collect();
-        versions.shrink_to_fit();
-        Ok(PackageState {
-            versions,
-            total: self.total,
-            pages_listed,
-            pages_total,
-            manifests: self.manifests.0,
-        })
-    }
-}
-
-fn epoch_seconds(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH)
-        .map(|since| since.as_secs())
-        .unwrap_or(0)
-}
-
 #[cfg(test)]
 mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use sha2::Digest;
+
     use super::*;
 
     const API: &str = "https://api.github.com";
@@ -621,11 +425,11 @@ mod tests {
         hex
     }
 
-    fn version(id: u64, tags: &[&str]) -> Version {
+    fn version(id: u64, name: String, tags: &[&str]) -> Version {
         let at = UNIX_EPOCH + Duration::from_secs(1_700_000_000 + id * 60);
         Version {
             id,
-            name: digest(id),
+            name,
             tags: tags.iter().map(|tag| tag.to_string()).collect(),
             tags_known: true,
             created_at: at,
@@ -634,63 +438,47 @@ mod tests {
         }
     }
 
-    fn blob(n: u64, size: u64) -> Blob {
-        let id = Blob::id_of(&digest(n)).expect("a sha256 digest");
-        Blob { id, size }
-    }
-
-    /// A platform manifest as buildx pushes one: its own config and top layer over two
-    /// base layers every image shares.
-    fn image(id: u64) -> Manifest {
-        Manifest {
-            blobs: Blobs::Sized(
-                [
-                    blob(1_000_000 + id, 1_469),
-                    blob(7, 29_126_484),
-                    blob(8, 3_620_000),
-                    blob(2_000_000 + id, 10 * id),
-                ]
-                .into(),
-            ),
-            ..Manifest::default()
-        }
+    /// The bytes of an index of `children` (digests), and its digest.
+    fn index_bytes(children: &[String]) -> (String, String) {
+        let entries: Vec<String> = children
+            .iter()
+            .map(|digest| {
+                format!(
+                    r#"{{"digest":"{digest}","platform":{{"os":"linux","architecture":"amd64"}}}}"#
+                )
+            })
+            .collect();
+        let bytes = format!(
+            r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{}]}}"#,
+            entries.join(",")
+        );
+        let hex: String = sha2::Sha256::digest(bytes.as_bytes())
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
+        (format!("sha256:{hex}"), bytes)
     }
 
     /// A container package of `count` versions, every fifth a tagged index of the four
-    /// before it, each with its manifest learned: the platform manifests with their blobs
-    /// (see [`image`]).
+    /// before it (saved with its bytes), the others plain image manifests (saved as claims).
     fn package(count: u64) -> PackageState {
-        let versions: Vec<Version> = (1..=count)
-            .rev()
-            .map(|id| {
-                if id % 5 == 0 {
-                    version(id, &[&format!("v{id}")])
-                } else {
-                    version(id, &[])
-                }
-            })
-            .collect();
-        let manifests = versions
-            .iter()
-            .map(|version| {
-                let manifest = if version.id % 5 == 0 {
-                    Manifest {
-                        is_index: true,
-                        children: (1..5)
-                            .map(|back| Child {
-                                digest: digest(version.id - back),
-                                platform: Some("linux/amd64".to_string()),
-                                ..Child::default()
-                            })
-                            .collect(),
-                        ..Manifest::default()
-                    }
-                } else {
-                    image(version.id)
-                };
-                (version.name.clone(), manifest)
-            })
-            .collect();
+        let mut versions = Vec::new();
+        let mut manifests = KnownManifests::default();
+        for id in (1..=count).rev() {
+            if id % 5 == 0 {
+                let children: Vec<String> = (1..5)
+                    .filter(|back| *back < id)
+                    .map(|back| digest(id - back))
+                    .collect();
+                let (name, bytes) = index_bytes(&children);
+                let manifest = crate::registry::manifest::parse(None, bytes.as_bytes()).unwrap();
+                manifests.read(name.clone(), manifest, bytes.into_bytes(), true);
+                versions.push(version(id, name, &[&format!("v{id}")]));
+            } else {
+                manifests.claim(digest(id));
+                versions.push(version(id, digest(id), &[]));
+            }
+        }
         let pages_total = count.div_ceil(100) as u32;
         PackageState {
             versions,
@@ -698,6 +486,7 @@ mod tests {
             pages_listed: pages_total.min(2),
             pages_total,
             manifests,
+            ..PackageState::default()
         }
     }
 
@@ -728,71 +517,6 @@ mod tests {
     }
 
     #[test]
-    fn blob_sizes_come_back_as_they_were_and_so_does_why_they_were_not_counted() {
-        let mut state = state(12);
-        let package = state.package_mut(PackageType::Container, "app");
-        let uncounted = Blobs::Unsized("its layer sha256:222222222222… claims -1 bytes".into());
-        package.manifests.insert(
-            digest(99),
-            Manifest {
-                blobs: uncounted.clone(),
-                ..image(99)
-            },
-        );
-        let back = RunState::decode(&state.encode().unwrap(), API, "acme").unwrap();
-        let manifests = &back
-            .package(PackageType::Container, "app")
-            .unwrap()
-            .manifests;
-        assert_eq!(manifests[&digest(3)].blobs, image(3).blobs);
-        assert_eq!(manifests[&digest(99)].blobs, uncounted);
-        assert_eq!(back, state);
-    }
-
-    /// A format-1 file of one container package whose one manifest record is `record`.
-    fn with_manifest(record: &str) -> Vec<u8> {
-        let json = format!(
-            r#"{{"format":1,"api":"https://api.github.com","owner":"acme","finished":[],
-            "packages":[{{"type":"container","name":"app","total":1,"pages":[1,1],
-            "versions":[[1,"{}",[],1700000000,1700000000]],"manifests":[{record}]}}]}}"#,
-            digest(1)
-        );
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        gz.write_all(json.as_bytes()).unwrap();
-        gz.finish().unwrap()
-    }
-
-    #[test]
-    fn a_manifest_kept_before_sizes_were_is_left_out_so_that_it_is_read_again() {
-        let old = with_manifest(&format!(r#"["{}",false,[],null,null]"#, digest(1)));
-        let back = RunState::decode(&old, API, "acme").expect("still a state of format 1");
-        let package = back.package(PackageType::Container, "app").unwrap();
-        assert_eq!(package.versions.len(), 1, "the listing is kept");
-        assert!(package.manifests.is_empty(), "{:?}", package.manifests);
-    }
-
-    #[test]
-    fn a_stored_blob_that_is_not_a_digest_or_is_past_2_pow_53_bytes_is_not_ours() {
-        let hex = "ab".repeat(16);
-        let cases = [
-            (format!(r#"[["{hex}",9007199254740993]]"#), "past 2^53"),
-            (format!(r#"[["{}",1]]"#, &hex[..30]), "is not 32 hex digits"),
-            (
-                format!(r#"[["{}",1]]"#, hex.to_uppercase()),
-                "is not 32 hex digits",
-            ),
-            (format!(r#"[["{hex}",-1]]"#), "not a run state"),
-        ];
-        for (blobs, expected) in cases {
-            let record = format!(r#"["{}",false,[],null,null,{blobs}]"#, digest(1));
-            let why = RunState::decode(&with_manifest(&record), API, "acme")
-                .unwrap_err()
-                .to_string();
-            assert!(why.contains(expected), "{blobs}: {why}");
-        }
-    }
-
-    #[test]
     fn unknown_tags_come_back_unknown_not_untagged() {
         let mut state = state(3);
         let package = state.package_mut(PackageType::Container, "app");
@@ -813,7 +537,7 @@ mod tests {
 
     #[test]
     fn a_date_past_the_year_9999_is_not_ours() {
-        let json = r#"{"format":1,"api":"https://api.github.com","owner":"acme","finished":[],
+        let json = r#"{"format":2,"api":"https://api.github.com","owner":"acme","finished":[],
             "packages":[{"type":"container","name":"app","total":1,"pages":[1,1],
             "versions":[[1,"sha256:x",[],18446744073709551615,0]],"manifests":[]}]}"#;
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
@@ -828,7 +552,7 @@ mod tests {
     #[test]
     fn files_that_are_not_ours_for_this_owner_and_host_are_rejected() {
         let ours = state(3).encode().unwrap();
-        let plain_json = br#"{"format":1,"api":"https://api.github.com","owner":"acme"}"#;
+        let plain_json = br#"{"format":2,"api":"https://api.github.com","owner":"acme"}"#;
         let gzip = |json: &str| {
             let mut encoder =
                 flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
@@ -836,11 +560,11 @@ mod tests {
             encoder.finish().unwrap()
         };
         let old =
-            gzip(r#"{"format":0,"api":"https://api.github.com","owner":"acme","packages":{}}"#);
+            gzip(r#"{"format":1,"api":"https://api.github.com","owner":"acme","packages":{}}"#);
         let wrong_shape =
-            gzip(r#"{"format":1,"api":"https://api.github.com","owner":"acme","packages":7}"#);
+            gzip(r#"{"format":2,"api":"https://api.github.com","owner":"acme","packages":7}"#);
         let bad_pages = gzip(
-            r#"{"format":1,"api":"https://api.github.com","owner":"acme","finished":[],
+            r#"{"format":2,"api":"https://api.github.com","owner":"acme","finished":[],
                "packages":[{"type":"npm","name":"a","total":0,"pages":[5,2],"versions":[],"manifests":[]}]}"#,
         );
         let cut = &ours[..ours.len() / 2];
@@ -848,7 +572,7 @@ mod tests {
             (b"", API, "acme", "cannot be read"),
             (plain_json, API, "acme", "not a gzip file"),
             (cut, API, "acme", "cannot be read"),
-            (&old, API, "acme", "format 0"),
+            (&old, API, "acme", "format 1"),
             (&wrong_shape, API, "acme", "not a run state"),
             (&bad_pages, API, "acme", "5 of 2 pages"),
             (&ours, API, "other", "written for owner `acme`"),
@@ -884,7 +608,8 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         state.save(&path, &dir).unwrap();
         let loaded = RunState::load(&path, API, "acme");
-        assert_eq!((loaded.state, loaded.warning), (state, None));
+        assert_eq!(loaded.warning, None);
+        assert_eq!(with_records(loaded.state), state);
         let files: Vec<_> = std::fs::read_dir(dir.join("nested"))
             .unwrap()
             .map(|entry| entry.unwrap().file_name())
@@ -925,6 +650,118 @@ mod tests {
         state.record_finished(PackageType::Npm, &names, &["c".to_string()]);
         assert_eq!(order(&state), "a,b,c");
         assert!(state.finished.is_empty());
+    }
+
+    /// `state` with every package's records loaded.
+    fn with_records(mut state: RunState) -> RunState {
+        for ((package_type, name), package) in &mut state.packages {
+            assert_eq!(package.load_records(package_type, name, usize::MAX), None);
+        }
+        state
+    }
+
+    fn temporary(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("pj-state-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn records_are_read_only_when_a_package_is_listed_and_capped_by_its_listing() {
+        let dir = temporary("cap");
+        let path = dir.join("state");
+        state(250).save(&path, &dir).unwrap();
+        let mut loaded = RunState::load(&path, API, "acme").state;
+        let app = loaded.package_mut(PackageType::Container, "app");
+        assert!(
+            app.versions.is_empty(),
+            "not read before the package is listed"
+        );
+        assert_eq!((app.total, app.pages_listed, app.pages_total), (250, 2, 3));
+        let warning = app
+            .load_records("container", "app", 100)
+            .expect("a warning");
+        assert!(
+            warning.contains("package `app`") && warning.contains("more than 100 versions"),
+            "{warning}"
+        );
+        assert_eq!(*app, PackageState::default(), "started afresh");
+        let mut again = RunState::load(&path, API, "acme").state;
+        let app = again.package_mut(PackageType::Container, "app");
+        assert_eq!(app.load_records("container", "app", 250), None);
+        assert_eq!(app.versions.len(), 250);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn packages_not_listed_are_copied_into_the_next_file_as_they_were() {
+        let dir = temporary("copy");
+        let (first, second) = (dir.join("first"), dir.join("second"));
+        let original = state(250);
+        original.save(&first, &dir).unwrap();
+        let mut loaded = RunState::load(&first, API, "acme").state;
+        let lib = loaded.package_mut(PackageType::Npm, "lib");
+        assert_eq!(lib.load_records("npm", "lib", 1_000), None);
+        lib.total = 8;
+        loaded.save(&second, &dir).unwrap();
+        let back = with_records(RunState::load(&second, API, "acme").state);
+        assert_eq!(
+            back.package(PackageType::Container, "app"),
+            original.package(PackageType::Container, "app"),
+            "copied record by record from the first file"
+        );
+        assert_eq!(
+            back.package(PackageType::Npm, "lib").map(|p| p.total),
+            Some(8)
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_saved_manifest_counts_only_when_its_bytes_hash_to_its_digest() {
+        let child = digest(1);
+        let (name, bytes) = index_bytes(std::slice::from_ref(&child));
+        let (_, emptied) = index_bytes(&[]);
+        let records = serde_json::json!([
+            [name, bytes],
+            [digest(2), emptied],
+            [digest(3), null],
+            ["sha256:short", null],
+        ]);
+        // Type and name come before the records, as this build writes them.
+        let json = format!(
+            r#"{{"format":{FORMAT},"api":"{API}","owner":"acme","finished":[],
+              "packages":[{{"type":"container","name":"app","total":2,"pages":[1,1],
+              "versions":[],"manifests":{records}}}]}}"#
+        );
+        let dir = temporary("proof");
+        let path = dir.join("state");
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(json.as_bytes()).unwrap();
+        std::fs::write(&path, encoder.finish().unwrap()).unwrap();
+        let mut loaded = RunState::load(&path, API, "acme").state;
+        let app = loaded.package_mut(PackageType::Container, "app");
+        let warning = app
+            .load_records("container", "app", 100)
+            .expect("a warning");
+        assert!(
+            warning.contains("2 saved manifests do not hash"),
+            "{warning}"
+        );
+        let (index, proof) = app.manifests.get(&name).expect("the index");
+        assert_eq!((proof, index.children.len()), (Proof::Whole, 1));
+        assert_eq!(index.children[0].digest, child);
+        assert_eq!(app.manifests.proof(&digest(3)), Some(Proof::Claimed));
+        assert!(
+            !app.manifests.contains(&digest(2)),
+            "tampered bytes are dropped"
+        );
+        assert_eq!(
+            app.manifests.len(),
+            2,
+            "a record that is no digest is dropped"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

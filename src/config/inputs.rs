@@ -170,7 +170,7 @@ pub const INPUTS: &[Input] = &[
     input(
         "state-file",
         "",
-        "a path inside the workspace for the run state kept between runs (listings that span runs, manifests read once)",
+        "a path inside the workspace for the run state kept between runs (listings that span runs, manifests proven by digest); it says where to look, never what to delete",
         ".package-janitor/state",
     ),
     input(

@@ -349,11 +349,15 @@ fn compact(listed: ListedVersion, package_type: PackageType) -> Result<Version, 
             }),
         _ => Some(Vec::new()),
     };
+    let tags_known = tags.is_some();
+    let mut tags = tags.unwrap_or_default();
+    // Decoded into room for four; 100k versions are held at once.
+    tags.shrink_to_fit();
     Ok(Version {
         id,
         name: listed.name,
-        tags_known: tags.is_some(),
-        tags: tags.unwrap_or_default(),
+        tags_known,
+        tags,
         created_at: parse_time("created_at", id, &listed.created_at)?,
         updated_at: parse_time("updated_at", id, &listed.updated_at)?,
         deleted_at: listed

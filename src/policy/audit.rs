@@ -13,7 +13,7 @@ use std::time::SystemTime;
 use crate::model::image::{Role, may_be_artifact, short_digest};
 use crate::model::mode::Mode;
 use crate::model::version::{PackageType, Version};
-use crate::policy::images::{self, Graph, ManifestLookup, Rules};
+use crate::policy::images::{self, Graph, ManifestLookup, ReadHere, Rules};
 use crate::policy::plan::{self, Plan, Reason};
 use crate::policy::rules::{Policy, TagState};
 use crate::policy::storage::{Held, Holder, Holdings};
@@ -201,7 +201,7 @@ pub fn audit(versions: Vec<Version>, manifests: &impl ManifestLookup, now: Syste
     let trees = (0..versions.len())
         .filter(|&index| is_image(index))
         .map(|index| (versions[index].id, tree(&graph, index)));
-    let storage = Held::new(&versions, manifests).holdings(holder, trees);
+    let storage = Held::new(&versions, manifests, ReadHere::default()).holdings(holder, trees);
     Audit {
         versions: audited,
         images,

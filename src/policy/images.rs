@@ -25,14 +25,20 @@
 //!   It may be an index (its children are unknown) or an artifact of a kept image.
 //! - Fail closed: when the manifest of a kept version cannot be read, what it references is
 //!   unknown, so no untagged version is deleted (nor anything that depends on one).
+//! - With a `state-file`, what this run did not read never goes: a version whose listing
+//!   page was not read in this run is kept, with everything it references, and an image
+//!   tagged in the registry whose version is not in the listing ([`Unlisted`]) is kept
+//!   with everything it references.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::SystemTime;
 
-use crate::model::image::{Relation, Role, describe_image, may_be_artifact, tag_subject};
-use crate::model::manifest::{Child, Manifest};
+use crate::model::image::{
+    Relation, Role, describe_image, may_be_artifact, short_digest, short_tag, tag_subject,
+};
+use crate::model::manifest::{Blobs, Child, Manifest};
 use crate::model::version::Version;
-use crate::policy::plan::{self, Decision, Plan, PlannedVersion, Reason};
+use crate::policy::plan::{self, Decision, Plan, PlannedVersion, Reason, Unconfirmed};
 use crate::policy::rules::Policy;
 
 /// Artifact types of GitHub artifact attestations start with this.
@@ -46,6 +52,14 @@ pub type Manifests = HashMap<u64, Result<Manifest, String>>;
 /// could not be read; `None` when it was not read at all (which counts as unreadable).
 pub trait ManifestLookup {
     fn lookup(&self, version: &Version) -> Option<Result<&Manifest, &str>>;
+
+    /// What the manifest of `version` stores, for the storage figures
+    /// ([`crate::policy::storage`]): by default the blobs of the manifest [`Self::lookup`]
+    /// gives, for a lookup that holds every manifest whole.
+    fn blobs(&self, version: &Version) -> Option<Result<&Blobs, &str>> {
+        self.lookup(version)
+            .map(|read| read.map(|manifest| &manifest.blobs))
+    }
 }
 
 impl ManifestLookup for Manifests {
@@ -55,25 +69,71 @@ impl ManifestLookup for Manifests {
     }
 }
 
-/// The manifests of a run with a state file, held once: those known or read, by digest
-/// (content-addressed, so one entry serves every version of that digest), and why the
-/// others could not be read, by version id.
-pub struct ByDigest<'a> {
-    pub known: &'a HashMap<String, Manifest>,
+/// Manifests held by digest (content-addressed, so one entry serves every version of that
+/// digest).
+pub trait Digests {
+    fn by_digest(&self, digest: &str) -> Option<&Manifest>;
+
+    /// What the manifest of `digest` stores: by default its manifest's blobs, for a holder
+    /// that keeps every manifest whole.
+    fn blobs_by_digest(&self, digest: &str) -> Option<&Blobs> {
+        self.by_digest(digest).map(|manifest| &manifest.blobs)
+    }
+}
+
+impl Digests for HashMap<String, Manifest> {
+    fn by_digest(&self, digest: &str) -> Option<&Manifest> {
+        self.get(digest)
+    }
+}
+
+/// The manifests of a run, held once by digest ([`Digests`]), and why the others could not
+/// be read, by version id.
+pub struct ByDigest<'a, K> {
+    pub known: &'a K,
     pub unreadable: &'a HashMap<u64, String>,
 }
 
-impl ManifestLookup for ByDigest<'_> {
+impl<K: Digests> ManifestLookup for ByDigest<'_, K> {
     fn lookup(&self, version: &Version) -> Option<Result<&Manifest, &str>> {
         match self.unreadable.get(&version.id) {
             Some(why) => Some(Err(why.as_str())),
-            None => self.known.get(&version.name).map(Ok),
+            None => self.known.by_digest(&version.name).map(Ok),
+        }
+    }
+
+    fn blobs(&self, version: &Version) -> Option<Result<&Blobs, &str>> {
+        match self.unreadable.get(&version.id) {
+            Some(why) => Some(Err(why.as_str())),
+            None => self.known.blobs_by_digest(&version.name).map(Ok),
+        }
+    }
+}
+
+/// An image tagged in the registry in this run whose version is not in the listing: it
+/// was restored, or it is on a listing page this run did not read. It is kept, and so is
+/// everything its manifest references (its manifest was read in this run, by digest).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unlisted {
+    pub digest: String,
+    /// Its tags in the registry; empty for a manifest reached only through another.
+    pub tags: Vec<String>,
+    pub manifest: Manifest,
+}
+
+impl Unlisted {
+    /// How reports name it: its first tag, or its digest.
+    pub fn describe(&self) -> String {
+        match self.tags.first() {
+            Some(tag) => format!("`{}` ({})", short_tag(tag), short_digest(&self.digest)),
+            None => short_digest(&self.digest),
         }
     }
 }
 
 /// The graph of one package: for every version (by plan index), its parents with the role
 /// it has under each, and, for an artifact whose subject is not in the package, that subject.
+/// Nodes past the versions are the [`Unlisted`] images, in their order.
 /// The cleanup, the restore and the audit ([`super::audit`]) all read this one graph.
 pub(crate) struct Graph {
     pub(crate) parents: Vec<Vec<(usize, Role)>>,
@@ -84,11 +144,23 @@ pub(crate) struct Graph {
 
 impl Graph {
     pub(crate) fn new(versions: &[PlannedVersion], manifests: &impl ManifestLookup) -> Graph {
-        let n = versions.len();
-        let by_digest: HashMap<&str, usize> = versions
+        Graph::with_unlisted(versions, manifests, &[])
+    }
+
+    /// The graph of `versions` and of the `unlisted` images, which come after them.
+    pub(crate) fn with_unlisted(
+        versions: &[PlannedVersion],
+        manifests: &impl ManifestLookup,
+        unlisted: &[Unlisted],
+    ) -> Graph {
+        let n = versions.len() + unlisted.len();
+        let names = versions
             .iter()
+            .map(|planned| planned.version.name.as_str())
+            .chain(unlisted.iter().map(|image| image.digest.as_str()));
+        let by_digest: HashMap<&str, usize> = names
             .enumerate()
-            .map(|(index, planned)| (planned.version.name.as_str(), index))
+            .map(|(index, name)| (name, index))
             .collect();
         let mut graph = Graph {
             parents: vec![Vec::new(); n],
@@ -96,21 +168,27 @@ impl Graph {
             artifact: vec![false; n],
             missing_subject: vec![None; n],
         };
-        for (index, planned) in versions.iter().enumerate() {
-            let manifest = manifests.lookup(&planned.version).and_then(Result::ok);
+        let nodes = versions
+            .iter()
+            .map(|planned| {
+                let manifest = manifests.lookup(&planned.version).and_then(Result::ok);
+                (&planned.version.tags, manifest)
+            })
+            .chain(
+                unlisted
+                    .iter()
+                    .map(|image| (&image.tags, Some(&image.manifest))),
+            );
+        for (index, (tags, manifest)) in nodes.enumerate() {
             for child in manifest.iter().flat_map(|m| &m.children) {
                 if let Some(&child_index) = by_digest.get(child.digest.as_str()) {
                     graph.link(index, child_index, child_role(child));
                 }
             }
-            if !may_be_artifact(&planned.version.tags) {
+            if !may_be_artifact(tags) {
                 continue;
             }
-            let tagged = planned
-                .version
-                .tags
-                .iter()
-                .filter_map(|tag| tag_subject(tag));
+            let tagged = tags.iter().filter_map(|tag| tag_subject(tag));
             let declared = manifest.and_then(|m| {
                 let subject = m.subject.clone()?;
                 Some((subject, artifact_role(m.artifact_type.as_deref())))
@@ -177,17 +255,45 @@ pub struct Rules<'a> {
     pub delete_orphans: bool,
 }
 
+/// What a run with a `state-file` read itself: the ids of the versions its listing pages
+/// returned (`None`: every version), and the [`Unlisted`] images its registry tag list found.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReadHere<'a> {
+    pub confirmed: Option<&'a HashSet<u64>>,
+    pub unlisted: &'a [Unlisted],
+}
+
+impl ReadHere<'_> {
+    /// Whether this run read `version` on a listing page.
+    pub fn confirms(&self, version: &Version) -> bool {
+        self.confirmed.is_none_or(|ids| ids.contains(&version.id))
+    }
+}
+
 /// Adjust a delete-mode container plan to the image graph (see the module documentation).
 /// `manifests` holds what was read for each version; a version missing from it counts as
 /// unreadable. Returns the plan with every version decided and a reason for each, the
 /// parents of everything that goes with an image, and parents ordered before children.
-pub fn adjust(mut plan: Plan, manifests: &impl ManifestLookup, rules: &Rules<'_>) -> Plan {
-    let graph = Graph::new(&plan.versions, manifests);
-    let verdict = Verdict::new(&plan.versions, &graph, manifests, rules);
+pub fn adjust(plan: Plan, manifests: &impl ManifestLookup, rules: &Rules<'_>) -> Plan {
+    adjust_read(plan, manifests, rules, ReadHere::default())
+}
+
+/// [`adjust`] for a listing partly taken from the state file: a version `read` does not
+/// confirm is kept, with everything it references, and so is everything the unlisted
+/// images reference.
+pub fn adjust_read(
+    mut plan: Plan,
+    manifests: &impl ManifestLookup,
+    rules: &Rules<'_>,
+    read: ReadHere<'_>,
+) -> Plan {
+    let graph = Graph::with_unlisted(&plan.versions, manifests, read.unlisted);
+    let verdict = Verdict::new(&plan.versions, &graph, manifests, rules, read);
     // Decided in place, one at a time: `decide` reads only the versions' records and the
     // version's own decision, never another's, and a vector of 100k decisions is 12 MB.
     for index in 0..plan.versions.len() {
-        let (decision, reason, relation) = verdict.decide(index, &plan.versions, &graph, manifests);
+        let (decision, reason, relation) =
+            verdict.decide(index, &plan.versions, &graph, manifests, read.unlisted);
         let planned = &mut plan.versions[index];
         planned.decision = decision;
         if let Some(reason) = reason {
@@ -205,8 +311,12 @@ pub fn adjust(mut plan: Plan, manifests: &impl ManifestLookup, rules: &Rules<'_>
 /// attestation manifests and artifacts take none: they follow their image. An unreadable
 /// manifest hides what it references, so its children then count as images (as when every
 /// version took a slot).
-pub fn top_level_images(plan: &Plan, manifests: &impl ManifestLookup) -> HashSet<u64> {
-    let graph = Graph::new(&plan.versions, manifests);
+pub fn top_level_images(
+    plan: &Plan,
+    manifests: &impl ManifestLookup,
+    unlisted: &[Unlisted],
+) -> HashSet<u64> {
+    let graph = Graph::with_unlisted(&plan.versions, manifests, unlisted);
     plan.versions
         .iter()
         .enumerate()
@@ -231,8 +341,11 @@ fn unreadable_reason(manifests: &impl ManifestLookup, version: &Version) -> Opti
 struct Verdict {
     /// Kept on its own by the policy: a root the policy keeps, or an orphan not deleted.
     by_policy: Vec<bool>,
-    /// Kept because its own manifest could not be read and `version-ids` does not name it.
+    /// Kept because its own manifest could not be read and `version-ids` does not name it,
+    /// or because this run did not read it.
     pinned: Vec<bool>,
+    /// Pinned because this run did not read it.
+    unread: Vec<bool>,
     /// `by_policy` or `pinned`, or reachable from a version that is kept.
     kept: Vec<bool>,
     /// Kept only because the run fails closed.
@@ -247,11 +360,15 @@ impl Verdict {
         graph: &Graph,
         manifests: &impl ManifestLookup,
         rules: &Rules<'_>,
+        read: ReadHere<'_>,
     ) -> Verdict {
         let n = versions.len();
-        let by_policy: Vec<bool> = (0..n)
+        // The unlisted images after the versions are kept on their own.
+        let by_policy: Vec<bool> = (0..graph.parents.len())
             .map(|index| {
-                let planned = &versions[index];
+                let Some(planned) = versions.get(index) else {
+                    return true;
+                };
                 let dependent = !matches!(planned.reason, Reason::Excluded(_))
                     && planned.version.tags_known
                     && (planned.version.tags.is_empty() || graph.artifact[index]);
@@ -264,19 +381,26 @@ impl Verdict {
                 graph.parents[index].is_empty() && !orphan_goes
             })
             .collect();
+        let unread: Vec<bool> = versions
+            .iter()
+            .map(|planned| !read.confirms(&planned.version))
+            .collect();
         let pinned: Vec<bool> = versions
             .iter()
-            .map(|planned| {
+            .zip(&unread)
+            .map(|(planned, &unread)| {
                 let id = planned.version.id;
                 let named = rules
                     .policy
                     .version_ids
                     .as_ref()
                     .is_some_and(|ids| ids.contains(&id));
-                !named && unreadable_reason(manifests, &planned.version).is_some()
+                unread || (!named && unreadable_reason(manifests, &planned.version).is_some())
             })
             .collect();
-        let mut kept = graph.reachable((0..n).filter(|&index| by_policy[index] || pinned[index]));
+        let roots = (0..graph.parents.len())
+            .filter(|&index| by_policy[index] || pinned.get(index).copied().unwrap_or(false));
+        let mut kept = graph.reachable(roots);
         let unreadable = (0..n).find(|&index| {
             kept[index] && unreadable_reason(manifests, &versions[index].version).is_some()
         });
@@ -284,7 +408,7 @@ impl Verdict {
         if unreadable.is_some() {
             let untagged = (0..n).filter(|&index| versions[index].version.tags.is_empty());
             let held = graph.reachable(untagged);
-            for (index, held) in held.into_iter().enumerate() {
+            for (index, held) in held.into_iter().enumerate().take(n) {
                 closed[index] = held && !kept[index];
                 kept[index] |= held;
             }
@@ -292,6 +416,7 @@ impl Verdict {
         Verdict {
             by_policy,
             pinned,
+            unread,
             kept,
             closed,
             unreadable: unreadable.map(|index| versions[index].version.id),
@@ -306,22 +431,35 @@ impl Verdict {
         versions: &[PlannedVersion],
         graph: &Graph,
         manifests: &impl ManifestLookup,
+        unlisted: &[Unlisted],
     ) -> (Decision, Option<Reason>, Option<Relation>) {
         let parents = &graph.parents[index];
         if self.kept[index] {
+            let planned = &versions[index];
             let reason = match (self.closed[index], self.unreadable) {
                 (true, Some(id)) => Some(Reason::FailClosed(id)),
                 _ if self.by_policy[index] => None,
+                // The graph would have acted on it: the next run, which reads it, decides.
+                _ if self.unread[index] => Some(Reason::Unconfirmed(Unconfirmed::NotListed)),
                 _ if self.pinned[index] => {
-                    unreadable_reason(manifests, &versions[index].version).map(Reason::Unreadable)
+                    unreadable_reason(manifests, &planned.version).map(Reason::Unreadable)
                 }
                 _ => parents
                     .iter()
                     .find(|(parent, _)| self.kept[*parent])
-                    .map(|(parent, role)| Reason::PartOfKept {
-                        role: role.clone(),
-                        image: describe_image(&versions[*parent].version),
-                        parent: versions[*parent].version.id,
+                    .map(|(parent, role)| match versions.get(*parent) {
+                        Some(parent) => Reason::PartOfKept {
+                            role: role.clone(),
+                            image: describe_image(&parent.version),
+                            parent: parent.version.id,
+                        },
+                        None => Reason::PartOfUnlisted {
+                            role: role.clone(),
+                            image: unlisted
+                                .get(*parent - versions.len())
+                                .map(Unlisted::describe)
+                                .unwrap_or_default(),
+                        },
                     }),
             };
             return (Decision::Keep, reason, None);

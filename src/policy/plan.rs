@@ -72,6 +72,28 @@ pub enum Reason {
     /// Container: its own manifest could not be read (the reason is given), so what it is
     /// and what it references are unknown; only `version-ids` naming it lets it go.
     Unreadable(String),
+    /// Container: part of an image tagged in the registry in this run whose version is not
+    /// in the listing (restored, or on a listing page not read in this run).
+    PartOfUnlisted { role: Role, image: String },
+    /// With a `state-file`: the policy would act on it, but this run's own reads do not
+    /// confirm what it would act on (see [`Unconfirmed`]); the next run decides it.
+    Unconfirmed(Unconfirmed),
+}
+
+/// Why a version the policy would act on is not confirmed by this run's reads. The state
+/// file says where to look and what was seen before; it never decides what is acted on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unconfirmed {
+    /// Its own listing page was not read in this run: its tags, or whether it still
+    /// exists, are known only from the state file.
+    NotListed,
+    /// Read in this run, but fewer than `keep-latest` newer matches were: the newer
+    /// versions known only from the state file may be gone or retagged, so it may be one
+    /// of the newest that `keep-latest` keeps.
+    KeepLatest,
+    /// Something this run needed to read about the package could not be read whole (the
+    /// reason is given).
+    Unread(String),
 }
 
 impl fmt::Display for Reason {
@@ -111,6 +133,19 @@ impl fmt::Display for Reason {
                 write!(f, "fail closed: manifest of kept version {id} unreadable")
             }
             Reason::Unreadable(why) => write!(f, "manifest unreadable: {why}"),
+            Reason::PartOfUnlisted { role, image } => write!(
+                f,
+                "{role} of kept image {image}, tagged in the registry but not in this run's listing"
+            ),
+            Reason::Unconfirmed(Unconfirmed::NotListed) => f.write_str(
+                "not confirmed by this run's listing: its listing page was not read in this run",
+            ),
+            Reason::Unconfirmed(Unconfirmed::KeepLatest) => f.write_str(
+                "not confirmed by this run's listing: the newer versions keep-latest counts were not all read in this run",
+            ),
+            Reason::Unconfirmed(Unconfirmed::Unread(why)) => {
+                write!(f, "not confirmed by this run's reads: {why}")
+            }
         }
     }
 }
@@ -208,23 +243,66 @@ pub fn plan(
     mode: Mode,
     now: SystemTime,
 ) -> Plan {
-    let versions = versions
-        .into_iter()
-        .map(|version| PlannedVersion {
-            version,
-            decision: Decision::Keep,
-            reason: Reason::Selected,
-            relation: None,
-            rule: None,
-        })
-        .collect();
-    rank(versions, policy, package_type, mode, now, None)
+    plan_confirmed(versions, policy, package_type, mode, now, None)
+}
+
+/// [`plan`] for a listing partly taken from the state file: `confirmed` holds the ids of
+/// the versions this run read itself (`None`: all of them). Acting needs two more things:
+/// - the version itself was read in this run; otherwise it is kept as
+///   [`Unconfirmed::NotListed`];
+/// - for every rule it matches with `keep-latest` N, at least N newer matches that take a
+///   slot were read in this run. Versions known only from the state file may be gone or
+///   retagged, and only versions read in this run are sure to be newer matches; otherwise
+///   it is kept as [`Unconfirmed::KeepLatest`].
+///
+/// When every version was read in this run, the plan is exactly [`plan`]'s.
+pub fn plan_confirmed(
+    versions: Vec<Version>,
+    policy: &Policy,
+    package_type: PackageType,
+    mode: Mode,
+    now: SystemTime,
+    confirmed: Option<&HashSet<u64>>,
+) -> Plan {
+    plan_in(
+        Vec::new(),
+        versions,
+        policy,
+        package_type,
+        mode,
+        now,
+        confirmed,
+    )
+}
+
+/// [`plan_confirmed`] in `room` (emptied first), the buffer of an earlier plan: a run that
+/// plans twice reuses the first plan's memory (25 MB at 100k versions) rather than
+/// freeing it and asking for as much again.
+pub fn plan_in(
+    mut room: Vec<PlannedVersion>,
+    versions: Vec<Version>,
+    policy: &Policy,
+    package_type: PackageType,
+    mode: Mode,
+    now: SystemTime,
+    confirmed: Option<&HashSet<u64>>,
+) -> Plan {
+    room.clear();
+    room.reserve_exact(versions.len());
+    room.extend(versions.into_iter().map(|version| PlannedVersion {
+        version,
+        decision: Decision::Keep,
+        reason: Reason::Selected,
+        relation: None,
+        rule: None,
+    }));
+    rank(room, policy, package_type, mode, now, None, confirmed)
 }
 
 /// Container: plan `plan`'s versions again, `keep-latest` counting images. Only the ids in
 /// `images` (top-level images, see `images::top_level_images`) take a slot; any other
 /// match of a rule (a platform or attestation manifest, an artifact) is selected by it, and
-/// the image graph then makes it follow its image.
+/// the image graph then makes it follow its image. `confirmed` as in [`plan_confirmed`].
 pub fn plan_images(
     plan: Plan,
     policy: &Policy,
@@ -232,13 +310,43 @@ pub fn plan_images(
     mode: Mode,
     now: SystemTime,
     images: &HashSet<u64>,
+    confirmed: Option<&HashSet<u64>>,
 ) -> Plan {
     // Decided again in place: at 100k versions a second plan would be 25 MB more.
-    rank(plan.versions, policy, package_type, mode, now, Some(images))
+    rank(
+        plan.versions,
+        policy,
+        package_type,
+        mode,
+        now,
+        Some(images),
+        confirmed,
+    )
 }
 
-/// [`plan`], with slots for the ids in `images` only when it is given. Every decision,
-/// reason, relation and rule in `versions` is replaced.
+/// Whether the policy may select any of `versions`: some version passes the global
+/// filters and every filter of a rule (ignoring `keep-latest`, which only keeps more).
+/// When it is `false`, no plan of these versions acts on anything, and nothing else need
+/// be read to decide.
+pub fn may_select(
+    versions: &[Version],
+    policy: &Policy,
+    package_type: PackageType,
+    mode: Mode,
+    now: SystemTime,
+) -> bool {
+    let rules = policy.rules();
+    versions.iter().any(|version| {
+        reject_global(version, policy, package_type).is_none()
+            && reject_deleted(version, policy, mode, now).is_none()
+            && rules
+                .iter()
+                .any(|rule| rule_match(version, rule, package_type, now).is_ok())
+    })
+}
+
+/// [`plan_confirmed`], with slots for the ids in `images` only when it is given. Every
+/// decision, reason, relation and rule in `versions` is replaced.
 fn rank(
     mut versions: Vec<PlannedVersion>,
     policy: &Policy,
@@ -246,6 +354,7 @@ fn rank(
     mode: Mode,
     now: SystemTime,
     images: Option<&HashSet<u64>>,
+    confirmed: Option<&HashSet<u64>>,
 ) -> Plan {
     versions.sort_by(|a, b| {
         let (a, b) = (&a.version, &b.version);
@@ -267,6 +376,10 @@ fn rank(
         .collect();
     // Per rule, the slots taken in each group (`None`: the rule has no `group-by`).
     let mut taken: Vec<HashMap<Option<String>, usize>> = vec![HashMap::new(); rules.len()];
+    // Per rule and group, the matches that take a slot and were read in this run, whether
+    // kept or not: the newer matches this run is sure of.
+    let mut sure: Vec<HashMap<Option<String>, usize>> = vec![HashMap::new(); rules.len()];
+    let read_here = |version: &Version| confirmed.is_none_or(|ids| ids.contains(&version.id));
     let mut decide = |version: &Version| -> (Decision, Reason, Option<usize>) {
         if let Some(reason) = reject_global(version, policy, package_type) {
             return (Decision::Keep, reason, None);
@@ -292,10 +405,17 @@ fn rank(
             return (Decision::Keep, reason, None);
         }
         let image = images.is_none_or(|ids| ids.contains(&version.id));
+        let fresh = read_here(version);
         let mut kept = None;
+        let mut slots_sure = true;
         for (index, group) in matches {
             let tally = &mut tallies[index];
             tally.matched += 1;
+            if image {
+                let newer = sure[index].entry(group.clone()).or_insert(0);
+                slots_sure &= *newer >= rules[index].keep_latest;
+                *newer += usize::from(fresh);
+            }
             let slots = taken[index].entry(group.clone()).or_insert(0);
             if image && *slots < rules[index].keep_latest {
                 *slots += 1;
@@ -318,6 +438,16 @@ fn rank(
                 };
                 (Decision::Keep, reason, Some(index))
             }
+            None if !fresh => (
+                Decision::Keep,
+                Reason::Unconfirmed(Unconfirmed::NotListed),
+                Some(first),
+            ),
+            None if !slots_sure => (
+                Decision::Keep,
+                Reason::Unconfirmed(Unconfirmed::KeepLatest),
+                Some(first),
+            ),
             None if named => (
                 Decision::Act,
                 Reason::SelectedBy(tallies[first].label.clone()),
@@ -437,6 +567,20 @@ fn reject_deleted(
         return Some(Reason::DeletedTooLongAgo);
     }
     None
+}
+
+/// Keeps every version `plan` would act on, as [`Unconfirmed::Unread`] for `why`: what the
+/// decision needed could not be read in this run.
+pub fn hold(mut plan: Plan, why: &str) -> Plan {
+    for &index in &plan.order {
+        if let Some(planned) = plan.versions.get_mut(index) {
+            planned.decision = Decision::Keep;
+            planned.reason = Reason::Unconfirmed(Unconfirmed::Unread(why.to_string()));
+            planned.relation = None;
+        }
+    }
+    plan.order.clear();
+    plan
 }
 
 /// Container, after the image graph adjusted the plan: a version that goes with an image

@@ -7,12 +7,18 @@
 //! deleted manifests list. A version whose blobs cannot be counted (its manifest could not
 //! be read, or claims a size that cannot be) leaves the figures it could change partial,
 //! never silently smaller or larger.
+//!
+//! Sizes are facts only when they come from manifest bytes that prove to be the digest's,
+//! over a listing this run read: with a `state-file`, a plain image manifest the run holds
+//! by its digest alone ([`Blobs::NotHeld`]), or a listing partly taken from the state file
+//! (versions added, deleted or restored since may be missing), leaves the figures it could
+//! change unknown, with the reason, rather than a number that may be wrong.
 
 use std::collections::{HashMap, HashSet};
 
 use crate::model::manifest::{Blob, Blobs, MAX_BYTES};
 use crate::model::version::{PackageType, Version};
-use crate::policy::images::ManifestLookup;
+use crate::policy::images::{ManifestLookup, ReadHere};
 
 /// How many of an audited package's largest images are named.
 pub const LARGEST_IMAGES: usize = 10;
@@ -71,6 +77,13 @@ pub enum Note {
     NotRead,
     /// The blobs of `count` versions are not counted: the first of them, and why.
     Uncounted { count: usize, id: u64, why: String },
+    /// The manifests of `count` versions are held by their digest alone (a state file's
+    /// claim, proven in this run by its media type at most), not read in this run, so what
+    /// they store is not known.
+    NotReadHere { count: usize },
+    /// The listing was not all read in this run: part of it, `unconfirmed` versions of it,
+    /// comes from the state file, so the versions that stay are not all known.
+    ListingFromState { unconfirmed: usize },
     /// The sizes add up past 2^53 bytes (8 PiB), which no package holds.
     PastLimit,
 }
@@ -124,18 +137,38 @@ pub struct Held {
     blobs: Vec<u32>,
     /// The size of each distinct blob.
     sizes: Vec<u64>,
-    /// Whether each version's blobs are counted.
-    counted: Vec<bool>,
+    /// How far each version's blobs are counted.
+    counted: Vec<Trust>,
     /// How many versions' blobs are not counted, and the first of them (by number) with why.
     uncounted: usize,
     first_uncounted: Option<(usize, String)>,
+    /// How many versions' manifests are held by their digest alone.
+    not_held: usize,
+    /// With a listing partly from the state file: how many versions it did not confirm.
+    from_state: Option<usize>,
+}
+
+/// How far a figure can be trusted, worst last: what a figure over several versions is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+enum Trust {
+    /// Every blob that counts was counted.
+    #[default]
+    Exact,
+    /// Some blobs could not be counted; the rest were.
+    Partial,
+    /// Not known at all.
+    Unknown,
 }
 
 impl Held {
-    /// The blobs each of `versions` lists, from what was read of its manifest.
+    /// The blobs each of `versions` lists, from what was read of its manifest. `read` says
+    /// whether the listing was read whole in this run: when part of it comes from the state
+    /// file ([`ReadHere::confirmed`]), which versions stay is not all known, and neither
+    /// figure is.
     pub fn new<'a>(
         versions: impl IntoIterator<Item = &'a Version>,
         manifests: &impl ManifestLookup,
+        read: ReadHere<'_>,
     ) -> Held {
         let mut held = Held {
             starts: vec![0],
@@ -143,24 +176,33 @@ impl Held {
         };
         // Keyed by the ids the manifests hold, borrowed.
         let mut by_id: HashMap<&[u8; 16], u32> = HashMap::new();
+        let mut unconfirmed = 0usize;
         for (number, version) in versions.into_iter().enumerate() {
             held.ids.push(version.id);
-            let listed = match manifests.lookup(version) {
-                None => Err("its manifest was not read".to_string()),
-                Some(Err(why)) => Err(format!("its manifest could not be read: {why}")),
-                Some(Ok(manifest)) => match &manifest.blobs {
-                    Blobs::Sized(blobs) => Ok(&**blobs),
-                    Blobs::Unsized(why) => Err(why.clone()),
-                },
+            unconfirmed += usize::from(!read.confirms(version));
+            let listed = match manifests.blobs(version) {
+                None => Err(Some("its manifest was not read".to_string())),
+                Some(Err(why)) => Err(Some(format!("its manifest could not be read: {why}"))),
+                Some(Ok(Blobs::Sized(blobs))) => Ok(&**blobs),
+                Some(Ok(Blobs::Unsized(why))) => Err(Some(why.clone())),
+                Some(Ok(Blobs::NotHeld)) => Err(None),
             };
-            let counted = listed.and_then(|blobs| held.add(blobs, &mut by_id));
-            held.counted.push(counted.is_ok());
-            if let Err(why) = counted {
-                held.uncounted += 1;
-                held.first_uncounted.get_or_insert((number, why));
-            }
+            let counted = listed.and_then(|blobs| held.add(blobs, &mut by_id).map_err(Some));
+            held.counted.push(match counted {
+                Ok(()) => Trust::Exact,
+                Err(Some(why)) => {
+                    held.uncounted += 1;
+                    held.first_uncounted.get_or_insert((number, why));
+                    Trust::Partial
+                }
+                Err(None) => {
+                    held.not_held += 1;
+                    Trust::Unknown
+                }
+            });
             held.starts.push(held.slot_count());
         }
+        held.from_state = read.confirmed.map(|_| unconfirmed);
         held
     }
 
@@ -222,7 +264,9 @@ impl Held {
     }
 
     /// What a cleanup frees and keeps, when the versions whose ids `gone` holds are
-    /// deleted (or would be, in a dry run) and the others stay.
+    /// deleted (or would be, in a dry run) and the others stay. What is freed rests on
+    /// every version (a blob any kept one lists is not freed); what is kept on the kept
+    /// ones; a cleanup that deletes nothing frees exactly 0.
     pub fn cleanup(&self, gone: &HashSet<u64>) -> Storage {
         let is_gone = |number: usize| gone.contains(&self.ids[number]);
         let mut listed_by_kept = vec![false; self.sizes.len()];
@@ -238,15 +282,23 @@ impl Held {
             }
         }
         let any_gone = (0..self.len()).any(is_gone);
-        let kept_counted = (0..self.len()).all(|number| self.counted[number] || is_gone(number));
-        let freed_counted = !any_gone || self.uncounted == 0;
-        let mut notes = self.uncounted_note().into_iter().collect::<Vec<_>>();
+        let listing = self.listing_trust();
+        let kept_trust = (0..self.len())
+            .filter(|&number| !is_gone(number))
+            .map(|number| self.counted[number])
+            .fold(listing, Trust::max);
+        let freed_trust = if any_gone {
+            self.counted.iter().copied().fold(listing, Trust::max)
+        } else {
+            Trust::Exact
+        };
+        let mut notes = self.notes();
         let freed = self.sum(
             |blob| listed_by_gone[blob] && !listed_by_kept[blob],
-            freed_counted,
+            freed_trust,
             &mut notes,
         );
-        let kept = self.sum(|blob| listed_by_kept[blob], kept_counted, &mut notes);
+        let kept = self.sum(|blob| listed_by_kept[blob], kept_trust, &mut notes);
         Storage { freed, kept, notes }
     }
 
@@ -270,12 +322,18 @@ impl Held {
                 });
             }
         }
-        let counted = self.uncounted == 0;
-        let mut notes = self.uncounted_note().into_iter().collect::<Vec<_>>();
+        let trust = self
+            .counted
+            .iter()
+            .copied()
+            .fold(self.listing_trust(), Trust::max);
+        let mut notes = self.notes();
+        // A blob only an uncounted version listed (kept in `sizes` when its other blobs
+        // did not add up) is held by no one, and is not in the total either.
         let part = |wanted: Option<Holder>, notes: &mut Vec<Note>| {
             self.sum(
-                |blob| wanted.is_none_or(|wanted| held_by[blob] == Some(wanted)),
-                counted,
+                |blob| held_by[blob].is_some() && wanted.is_none_or(|w| held_by[blob] == Some(w)),
+                trust,
                 notes,
             )
         };
@@ -308,18 +366,23 @@ impl Held {
         let bytes = blobs.iter().try_fold(0u64, |sum, &blob| {
             sum.checked_add(self.sizes[blob as usize])
         });
-        match bytes.filter(|bytes| *bytes <= MAX_BYTES) {
-            None => Size::Unknown,
-            Some(bytes) if numbers.iter().any(|&number| !self.counted[number]) => {
-                Size::Partial(bytes)
-            }
-            Some(bytes) => Size::Exact(bytes),
+        let trust = numbers
+            .iter()
+            .map(|&number| self.counted[number])
+            .fold(Trust::Exact, Trust::max);
+        match (bytes.filter(|bytes| *bytes <= MAX_BYTES), trust) {
+            (None, _) | (_, Trust::Unknown) => Size::Unknown,
+            (Some(bytes), Trust::Partial) => Size::Partial(bytes),
+            (Some(bytes), Trust::Exact) => Size::Exact(bytes),
         }
     }
 
-    /// The sizes of the blobs `take` picks (by slot), exact when `counted`; past
+    /// The sizes of the blobs `take` picks (by slot), as far as `trust` says; past
     /// [`MAX_BYTES`] the sum is unknown, and `notes` says so once.
-    fn sum(&self, take: impl Fn(usize) -> bool, counted: bool, notes: &mut Vec<Note>) -> Size {
+    fn sum(&self, take: impl Fn(usize) -> bool, trust: Trust, notes: &mut Vec<Note>) -> Size {
+        if trust == Trust::Unknown {
+            return Size::Unknown;
+        }
         let bytes = (0..self.sizes.len())
             .filter(|&blob| take(blob))
             .try_fold(0u64, |sum, blob| sum.checked_add(self.sizes[blob]))
@@ -331,19 +394,42 @@ impl Held {
                 }
                 Size::Unknown
             }
-            Some(bytes) if counted => Size::Exact(bytes),
+            Some(bytes) if trust == Trust::Exact => Size::Exact(bytes),
             Some(bytes) => Size::Partial(bytes),
         }
     }
 
-    /// Which versions' blobs are not counted: how many, and the first with why.
-    fn uncounted_note(&self) -> Option<Note> {
-        let (number, why) = self.first_uncounted.as_ref()?;
-        Some(Note::Uncounted {
-            count: self.uncounted,
-            id: self.ids[*number],
-            why: why.clone(),
-        })
+    /// How far the listing lets any figure be trusted: not at all when part of it comes
+    /// from the state file.
+    fn listing_trust(&self) -> Trust {
+        match self.from_state {
+            Some(_) => Trust::Unknown,
+            None => Trust::Exact,
+        }
+    }
+
+    /// Why figures may be partial or unknown: the versions whose blobs are not counted
+    /// (how many, and the first with why), those held by their digest alone, and a listing
+    /// partly from the state file.
+    fn notes(&self) -> Vec<Note> {
+        let uncounted = self
+            .first_uncounted
+            .as_ref()
+            .map(|(number, why)| Note::Uncounted {
+                count: self.uncounted,
+                id: self.ids[*number],
+                why: why.clone(),
+            });
+        let not_held = (self.not_held > 0).then_some(Note::NotReadHere {
+            count: self.not_held,
+        });
+        let listing = self
+            .from_state
+            .map(|unconfirmed| Note::ListingFromState { unconfirmed });
+        [listing, not_held, uncounted]
+            .into_iter()
+            .flatten()
+            .collect()
     }
 }
 

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::model::image::short_digest;
-use crate::model::manifest::{Blob, Blobs, Child, MAX_BYTES, Manifest};
+use crate::model::manifest::{Blob, Blobs, Child, MAX_BLOBS, MAX_BYTES, Manifest};
 
 /// Everything this client can read, in the order it prefers.
 pub const ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
@@ -102,7 +102,8 @@ pub fn parse(content_type: Option<&str>, body: &[u8]) -> Result<Manifest, String
 
 /// The config and layers of an image manifest, each with its size, or why they cannot be
 /// counted: a descriptor without a sha256 digest, or with a size that is missing,
-/// negative, fractional or past [`MAX_BYTES`] (OCI sizes are int64; nothing real is near).
+/// negative, fractional or past [`MAX_BYTES`] (OCI sizes are int64; nothing real is near),
+/// or more than [`MAX_BLOBS`] of them.
 fn blobs(config: Option<&Value>, layers: Option<&Value>) -> Blobs {
     let layers = match layers {
         None | Some(Value::Null) => &[][..],
@@ -110,6 +111,9 @@ fn blobs(config: Option<&Value>, layers: Option<&Value>) -> Blobs {
         Some(_) => return Blobs::Unsized("its `layers` is not a list".to_string()),
     };
     let config = config.filter(|config| !config.is_null());
+    if layers.len() + usize::from(config.is_some()) > MAX_BLOBS {
+        return Blobs::Unsized(format!("it lists more than {MAX_BLOBS} blobs"));
+    }
     let described = config
         .map(|config| ("config", config))
         .into_iter()
@@ -364,6 +368,23 @@ mod tests {
                 Blobs::Unsized(why.to_string())
             );
         }
+    }
+
+    #[test]
+    fn a_manifest_of_more_than_max_blobs_blobs_is_not_counted_and_one_of_max_blobs_is() {
+        let layers = |count: usize| {
+            let layer = format!(r#"{{"digest":"{ARM64}","size":1}}"#);
+            format!("[{}]", vec![layer; count].join(","))
+        };
+        let config = format!(r#"{{"digest":"{AMD64}","size":1}}"#);
+        match image_with(&config, &layers(MAX_BLOBS - 1)).blobs {
+            Blobs::Sized(blobs) => assert_eq!(blobs.len(), MAX_BLOBS),
+            other => panic!("{MAX_BLOBS} blobs were not counted: {other:?}"),
+        }
+        assert_eq!(
+            image_with(&config, &layers(MAX_BLOBS)).blobs,
+            Blobs::Unsized(format!("it lists more than {MAX_BLOBS} blobs"))
+        );
     }
 
     #[test]

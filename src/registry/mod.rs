@@ -2,11 +2,13 @@
 //!
 //! A second Octocrab instance without credentials is the transport: octocrab only attaches
 //! its own token to its base host and relative URIs, and registry requests carry their own
-//! `Authorization`. Flow (github-facts.md, "ghcr.io registry"): a request answered 401 with a
-//! `www-authenticate: Bearer realm=...,service=...,scope=...` challenge is followed by
-//! `GET realm?service=&scope=` with Basic auth (any username, the GitHub token as password),
-//! whose `{"token"}` is sent as `Bearer` on a retry and cached per repository. This layer
-//! knows nothing of policy.
+//! `Authorization`. Flow (the token authentication of the CNCF distribution spec,
+//! https://distribution.github.io/distribution/spec/auth/token/, which ghcr.io follows): a
+//! request answered 401 with a `www-authenticate: Bearer realm=...,service=...,scope=...`
+//! challenge is followed by `GET realm?service=&scope=` with Basic auth (any username, the
+//! GitHub token as password, as GitHub's "Working with the Container registry" says), whose
+//! `{"token"}` is sent as `Bearer` on a retry and cached per repository. This layer knows
+//! nothing of policy.
 //!
 //! Registry data is hostile: the token goes only to a realm [`challenge::trust`] accepts
 //! (the registry's own host, over https), redirects are never followed (octocrab is built
@@ -17,6 +19,7 @@
 
 pub mod challenge;
 pub mod manifest;
+pub mod tags;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -25,7 +28,7 @@ use std::time::Duration;
 use anyhow::Context;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, WWW_AUTHENTICATE};
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, LINK, WWW_AUTHENTICATE};
 use octocrab::Octocrab;
 use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
@@ -169,13 +172,47 @@ pub struct Registry {
     bearer: Mutex<HashMap<String, Result<String, RegistryError>>>,
 }
 
-/// One answer, whatever its status.
+/// One answer, whatever its status. Headers longer than [`MAX_HEADER`] count as absent.
 struct Answer {
     status: u16,
     content_type: Option<String>,
     challenge: Option<String>,
     retry_after: Option<Duration>,
+    /// `Docker-Content-Digest`.
+    digest: Option<String>,
+    link: Option<String>,
     body: Vec<u8>,
+}
+
+/// The longest header value read; registry headers are a few hundred bytes.
+const MAX_HEADER: usize = 4096;
+
+/// What a request asks for: `GET` or `HEAD`, with the manifest `Accept` list or without.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Request {
+    /// `GET` with the manifest `Accept` list.
+    Manifest,
+    /// `HEAD` with the manifest `Accept` list.
+    Head,
+    /// A plain `GET` (the tag list, the token exchange).
+    Get,
+}
+
+/// A manifest read by reference: parsed, with the exact bytes served (which hash to the
+/// digest when it was read by digest).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Read {
+    pub manifest: Manifest,
+    pub bytes: Vec<u8>,
+}
+
+/// What `HEAD` of a manifest says: its digest and media type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    /// `Docker-Content-Digest`, a checked `sha256:` digest.
+    pub digest: String,
+    /// `Content-Type`, without parameters.
+    pub media_type: Option<String>,
 }
 
 /// The registry path of a package: `owner/name`, lower-cased as registries require.
@@ -208,10 +245,85 @@ impl Registry {
         repository: &str,
         reference: &str,
     ) -> Result<Manifest, RegistryError> {
+        self.manifest_read(repository, reference)
+            .await
+            .map(|read| read.manifest)
+    }
+
+    /// [`Registry::manifest`], with the bytes served.
+    pub async fn manifest_read(
+        &self,
+        repository: &str,
+        reference: &str,
+    ) -> Result<Read, RegistryError> {
         let url = format!("{}/v2/{repository}/manifests/{reference}", self.base);
         if let Err(problem) = check_names(repository, reference) {
             return Err(RegistryError::new(&url, ErrorKind::Malformed, problem));
         }
+        let answer = self.authorized(repository, &url, Request::Manifest).await?;
+        if answer.status != 200 {
+            return Err(error(&url, answer.status, &answer.body));
+        }
+        verify(&url, reference, &answer.body)?;
+        let manifest = manifest::parse(answer.content_type.as_deref(), &answer.body)
+            .map_err(|message| RegistryError::new(&url, ErrorKind::Malformed, message))?;
+        Ok(Read {
+            manifest,
+            bytes: answer.body,
+        })
+    }
+
+    /// `HEAD` of the manifest `reference` (a tag or `sha256:` digest): its digest, which must
+    /// be a well-formed `sha256:` digest (and the one asked for, by digest), and its media
+    /// type. Spends no REST budget.
+    pub async fn head(&self, repository: &str, reference: &str) -> Result<Head, RegistryError> {
+        let url = format!("{}/v2/{repository}/manifests/{reference}", self.base);
+        if let Err(problem) = check_names(repository, reference) {
+            return Err(RegistryError::new(&url, ErrorKind::Malformed, problem));
+        }
+        let answer = self.authorized(repository, &url, Request::Head).await?;
+        if answer.status != 200 {
+            return Err(error(&url, answer.status, &answer.body));
+        }
+        let digest = answer
+            .digest
+            .filter(|digest| is_digest(digest))
+            .ok_or_else(|| {
+                RegistryError::new(
+                    &url,
+                    ErrorKind::Malformed,
+                    "the answer names no sha256 digest (Docker-Content-Digest)",
+                )
+            })?;
+        if is_digest(reference) && !digest.eq_ignore_ascii_case(reference) {
+            return Err(RegistryError::new(
+                &url,
+                ErrorKind::DigestMismatch,
+                format!("the registry names {digest}"),
+            ));
+        }
+        let media_type = answer.content_type.map(|value| {
+            value
+                .split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_string()
+        });
+        Ok(Head {
+            digest: digest.to_ascii_lowercase(),
+            media_type,
+        })
+    }
+
+    /// One request for `repository` with the registry's bearer token: the one cached for
+    /// it, or, when the registry answers 401 with a challenge, one exchanged for it.
+    async fn authorized(
+        &self,
+        repository: &str,
+        url: &str,
+        request: Request,
+    ) -> Result<Answer, RegistryError> {
         let cached = self
             .bearer
             .lock()
@@ -220,19 +332,13 @@ impl Registry {
             .cloned()
             .transpose()?;
         let bearer = cached.as_ref().map(|token| format!("Bearer {token}"));
-        let mut answer = self.get(&url, bearer.as_deref(), true).await?;
-        if answer.status == 401 {
-            let token = self.bearer_token(repository, cached, &url, &answer).await?;
-            answer = self
-                .get(&url, Some(&format!("Bearer {token}")), true)
-                .await?;
+        let answer = self.get(url, bearer.as_deref(), request).await?;
+        if answer.status != 401 {
+            return Ok(answer);
         }
-        if answer.status != 200 {
-            return Err(error(&url, answer.status, &answer.body));
-        }
-        verify(&url, reference, &answer.body)?;
-        manifest::parse(answer.content_type.as_deref(), &answer.body)
-            .map_err(|message| RegistryError::new(&url, ErrorKind::Malformed, message))
+        let token = self.bearer_token(repository, cached, url, &answer).await?;
+        self.get(url, Some(&format!("Bearer {token}")), request)
+            .await
     }
 
     /// A bearer token for `repository`: one another task fetched meanwhile, or a new one
@@ -281,7 +387,7 @@ impl Registry {
         }
         let basic = STANDARD.encode(format!("{USERNAME}:{}", self.token.expose()));
         let reply = self
-            .get(&token_url, Some(&format!("Basic {basic}")), false)
+            .get(&token_url, Some(&format!("Basic {basic}")), Request::Get)
             .await?;
         if reply.status != 200 {
             return Err(error(&token_url, reply.status, &reply.body));
@@ -303,8 +409,8 @@ impl Registry {
             })
     }
 
-    /// GET `url` (absolute) with `authorization` (a full header value) and, for manifest
-    /// requests, the manifest `Accept` list. Any status is an answer, except that 5xx and
+    /// `request` of `url` (absolute) with `authorization` (a full header value). Any status
+    /// is an answer, except that 5xx and
     /// 429 answers, connection errors and deadlines are retried with backoff (a 429 after
     /// its `retry-after`, unless that is longer than [`Patience::longest_wait`]) until
     /// [`Patience::max_tries`] tries are spent; the last outcome is returned.
@@ -312,27 +418,25 @@ impl Registry {
         &self,
         url: &str,
         authorization: Option<&str>,
-        manifest: bool,
+        request: Request,
     ) -> Result<Answer, RegistryError> {
         let patience = &self.patience;
         let mut tries = 0;
         loop {
             tries += 1;
-            let outcome = tokio::time::timeout(
-                patience.deadline,
-                self.try_get(url, authorization, manifest),
-            )
-            .await
-            .unwrap_or_else(|_| {
-                Err(RegistryError::new(
-                    url,
-                    ErrorKind::Deadline,
-                    format!(
-                        "no complete answer within the {}s deadline for registry requests",
-                        patience.deadline.as_secs_f64()
-                    ),
-                ))
-            });
+            let outcome =
+                tokio::time::timeout(patience.deadline, self.try_get(url, authorization, request))
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(RegistryError::new(
+                            url,
+                            ErrorKind::Deadline,
+                            format!(
+                                "no complete answer within the {}s deadline for registry requests",
+                                patience.deadline.as_secs_f64()
+                            ),
+                        ))
+                    });
             let backoff = Pacing::backoff(patience.retry_base, tries).min(QUIET_WAIT);
             let wait = match &outcome {
                 Ok(answer) if answer.status >= 500 => Some(backoff),
@@ -357,22 +461,30 @@ impl Registry {
         &self,
         url: &str,
         authorization: Option<&str>,
-        manifest: bool,
+        request: Request,
     ) -> Result<Answer, RegistryError> {
         let transport = |message: String| RegistryError::new(url, ErrorKind::Transport, message);
-        let mut headers = HeaderMap::new();
-        if manifest {
-            headers.insert(ACCEPT, HeaderValue::from_static(manifest::ACCEPT));
+        let method = match request {
+            Request::Head => http::Method::HEAD,
+            Request::Manifest | Request::Get => http::Method::GET,
+        };
+        let mut builder = http::Request::builder().method(method).uri(url);
+        if request != Request::Get {
+            builder = builder.header(ACCEPT, HeaderValue::from_static(manifest::ACCEPT));
         }
         if let Some(authorization) = authorization {
             let mut value = HeaderValue::from_str(authorization)
                 .map_err(|_| transport("the token is not a valid header value".to_string()))?;
             value.set_sensitive(true);
-            headers.insert(AUTHORIZATION, value);
+            builder = builder.header(AUTHORIZATION, value);
         }
+        let built = self
+            .crab
+            .build_request(builder, None::<&()>)
+            .map_err(|err| transport(err.to_string()))?;
         let response = self
             .crab
-            ._get_with_headers(url, Some(headers))
+            .execute(built)
             .await
             .map_err(|err| transport(err.to_string()))?;
         let status = response.status().as_u16();
@@ -381,10 +493,13 @@ impl Registry {
                 .headers()
                 .get(name)
                 .and_then(|value: &HeaderValue| value.to_str().ok())
+                .filter(|value| value.len() <= MAX_HEADER)
                 .map(str::to_string)
         };
         let content_type = header(CONTENT_TYPE);
         let challenge = header(WWW_AUTHENTICATE);
+        let digest = header(http::HeaderName::from_static("docker-content-digest"));
+        let link = header(LINK);
         let retry_after = pacing::retry_after(|name| {
             response
                 .headers()
@@ -406,6 +521,8 @@ impl Registry {
             content_type,
             challenge,
             retry_after,
+            digest,
+            link,
             body,
         })
     }
@@ -429,24 +546,32 @@ fn check_names(repository: &str, reference: &str) -> Result<(), String> {
             "`{repository}` is not a valid repository name; not read"
         ));
     }
-    let digest = reference
-        .strip_prefix("sha256:")
-        .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|byte| byte.is_ascii_hexdigit()));
-    let tag = reference.len() <= 128
-        && reference
-            .as_bytes()
-            .first()
-            .is_some_and(|&byte| byte.is_ascii_alphanumeric() || byte == b'_')
-        && reference
-            .bytes()
-            .all(|byte| byte.is_ascii_alphanumeric() || b"._-".contains(&byte));
-    if digest || tag {
+    if is_digest(reference) || is_tag(reference) {
         Ok(())
     } else {
         Err(format!(
             "`{reference}` is neither a sha256 digest nor a tag; not read"
         ))
     }
+}
+
+/// A `sha256:` digest: 64 hex digits.
+pub fn is_digest(reference: &str) -> bool {
+    reference
+        .strip_prefix("sha256:")
+        .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|byte| byte.is_ascii_hexdigit()))
+}
+
+/// An OCI tag: `[A-Za-z0-9_][A-Za-z0-9._-]{0,127}`.
+pub fn is_tag(reference: &str) -> bool {
+    reference.len() <= 128
+        && reference
+            .as_bytes()
+            .first()
+            .is_some_and(|&byte| byte.is_ascii_alphanumeric() || byte == b'_')
+        && reference
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || b"._-".contains(&byte))
 }
 
 /// When `reference` is a digest, check that `body` hashes to it. Only `sha256:` digests can
@@ -683,6 +808,8 @@ mod tests {
             content_type: None,
             challenge: Some(format!("Bearer realm=\"{}/token\"", realm.url())),
             retry_after: None,
+            digest: None,
+            link: None,
             body: Vec::new(),
         };
         let err = client

@@ -123,6 +123,14 @@ fn note_text(note: &Note, clean: &Sanitizer) -> String {
             plural(*count, "version"),
             clean.markdown(why)
         ),
+        Note::NotReadHere { count } => format!(
+            "the manifests of {} are known from the state file by their digest alone and were not read in this run, so what they store is not known: a figure they could change is left unknown rather than guessed. A run that reads them again (one without `state-file`, or after the state file is removed) measures it.",
+            plural(*count, "version")
+        ),
+        Note::ListingFromState { unconfirmed } => format!(
+            "this run did not read its whole listing ({} known only from the state file), so versions added, deleted or restored since may be missing, and the figures are left unknown rather than guessed. A run that lists the package whole measures them.",
+            plural(*unconfirmed, "version")
+        ),
         Note::PastLimit => {
             "its sizes add up past 2^53 bytes (8 PiB), which no package holds: they are not believed.".to_string()
         }

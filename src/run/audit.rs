@@ -2,16 +2,16 @@
 //! (the cleanup's hardened, bounded reads), audit each package over the image graph, and
 //! report. Sends no mutating request, and spends no REST budget beyond listing.
 
-use std::collections::HashMap;
-
+use super::clients;
+use super::discover::{Packages, find_packages};
 use super::environment::Environment;
+use super::failures::listing_failed;
 use super::inspect::read_manifests;
 use crate::config::Config;
 use crate::github::GitHub;
 use crate::model::version::VersionState;
 use crate::owner;
 use crate::policy::audit;
-use crate::policy::images::ByDigest;
 use crate::policy::rules::{Policy, TagState};
 use crate::registry::{self, Registry};
 use crate::report::audit::{AuditReport, Conflicts, Found, PackageAudit};
@@ -33,8 +33,10 @@ pub async fn run<W: std::io::Write>(
         ));
     }
     let known_kind = owner::kind_from_event(env.event_path.as_deref(), &config.owner);
-    let (namespace, _, names) = super::find_packages(github, config, known_kind, log).await?;
-    let registry = super::registry_for(config)?;
+    let Packages {
+        namespace, names, ..
+    } = find_packages(github, config, known_kind, log).await?;
+    let registry = clients::registry(config)?;
     let mut packages = Vec::with_capacity(names.len());
     for name in names {
         log.group(&format!("{} package {name}: audit", config.package_type));
@@ -133,15 +135,23 @@ async fn audit_package<W: std::io::Write>(
     let versions = github
         .list_versions(namespace, config.package_type, name, VersionState::Active)
         .await
-        .map_err(|err| super::listing_failed(err, config, namespace, name))?;
+        .map_err(|err| listing_failed(err, config, namespace, name))?;
     log.info(&format!("{} active versions listed", versions.len()));
     let Some(registry) = registry else {
         return Ok(Found::Versions(versions));
     };
     let repository = registry::repository(&config.owner, name);
     log.progress("reading manifests", versions.len());
-    let mut known = HashMap::new();
-    let read = read_manifests(registry, &repository, versions.iter(), &mut known, log).await;
+    let mut known = crate::state::KnownManifests::default();
+    let read = read_manifests(
+        registry,
+        &repository,
+        versions.iter(),
+        &mut known,
+        false,
+        log,
+    )
+    .await;
     log.progress_done();
     if let Some(host) = &read.untrusted_realm {
         anyhow::bail!(
@@ -155,7 +165,7 @@ async fn audit_package<W: std::io::Write>(
         config.registry_url,
         read.unreadable.len()
     ));
-    let manifests = ByDigest {
+    let manifests = crate::policy::images::ByDigest {
         known: &known,
         unreadable: &read.unreadable,
     };

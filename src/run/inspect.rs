@@ -1,27 +1,41 @@
 //! Container packages: read the manifests the image graph needs from the registry, with
 //! bounded concurrency, plan again with `keep-latest` counting images
 //! ([`plan::plan_images`]), adjust the plan with [`images::adjust`], keep the blobs each
-//! version lists for the storage figures, and say what could not be read.
+//! version lists for the storage figures, and say what could not be read. With a state
+//! file, the manifests it holds are proven before a plan that decides relies on them
+//! ([`prove`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use futures_util::StreamExt;
 
 use super::environment::Environment;
+use super::sweep::LISTLESS_TYPES;
 use crate::config::Config;
 use crate::model::image::describe_image;
-use crate::model::manifest::Manifest;
 use crate::model::mode::Mode;
 use crate::model::version::Version;
-use crate::policy::images::{self, ByDigest, ManifestLookup, Rules};
+use crate::policy::images::{self, ByDigest, ManifestLookup, ReadHere, Rules};
 use crate::policy::plan::{self, Decision, Plan, Reason};
 use crate::policy::storage::Held;
 use crate::registry::{Registry, RegistryError};
 use crate::report::log::Log;
 use crate::report::plural;
+use crate::state::{KnownManifests, Proof};
 
 /// Manifest reads in flight at once: quick for big packages, gentle on the registry.
 const READS_AT_ONCE: usize = 8;
+
+/// What a run with a `state-file` brings to a container package's plan.
+pub struct Cached<'a> {
+    /// Manifests learned before, by digest, each with its proof; this run's reads are added.
+    pub known: &'a mut KnownManifests,
+    /// Whether the plan decides (so what the state file claims is proven first), or only
+    /// chooses what to read again (claims guide it).
+    pub decides: bool,
+    /// What this run read itself, when part of the listing comes from the state file.
+    pub read: ReadHere<'a>,
+}
 
 /// The delete-mode plan of a container package, made safe for its images. Nothing is read
 /// when the plan selects nothing and `delete-orphans` is off: then nothing can break, and
@@ -32,8 +46,8 @@ const READS_AT_ONCE: usize = 8;
 /// Every unreadable manifest gets a warning naming its version and the reason. When the
 /// registry's token realm is not on its own host, the token is not sent and the package
 /// fails (an error naming the realm's host): nothing in it is deleted. With a state file,
-/// `known` holds the manifests read before by digest: those are not read again, and new
-/// reads are added to it.
+/// `cached` holds the manifests known before by digest: those are not read again, but a
+/// plan that decides relies only on proven ones ([`prove`]), and new reads are added.
 ///
 /// In restore mode the plan stays as it is, but before anything is restored one manifest
 /// read checks the registry's token realm, with the same failure when it is elsewhere.
@@ -43,7 +57,7 @@ pub async fn images_plan<W: std::io::Write>(
     config: &Config,
     env: &Environment,
     plan: Plan,
-    known: Option<&mut HashMap<String, Manifest>>,
+    cached: Option<Cached<'_>>,
     log: &mut Log<W>,
 ) -> anyhow::Result<Plan> {
     if config.mode == Mode::Restore {
@@ -68,27 +82,41 @@ pub async fn images_plan<W: std::io::Write>(
     if plan.order.is_empty() && !config.delete_orphans {
         return Ok(plan);
     }
-    let mut empty = HashMap::new();
-    let known = known.unwrap_or(&mut empty);
+    let with_state = cached.is_some();
+    let mut empty = KnownManifests::default();
+    let (known, decides, read) = match cached {
+        Some(cached) => (cached.known, cached.decides, cached.read),
+        None => (&mut empty, true, ReadHere::default()),
+    };
     let to_read: Vec<&Version> = plan
         .versions
         .iter()
         .map(|planned| &planned.version)
-        .filter(|version| !known.contains_key(&version.name))
+        .filter(|version| !known.contains(&version.name))
         .collect();
     let read_count = to_read.len();
     let from_state = plan.versions.len() - read_count;
+    // Grown once rather than doubled as reads arrive (each step frees the last table).
+    known.reserve(read_count);
     log.progress("reading manifests", read_count);
-    let read = read_manifests(registry, repository, to_read.into_iter(), known, log).await;
+    let reads = read_manifests(
+        registry,
+        repository,
+        to_read.into_iter(),
+        known,
+        with_state,
+        log,
+    )
+    .await;
     log.progress_done();
-    if let Some(host) = &read.untrusted_realm {
+    if let Some(host) = &reads.untrusted_realm {
         let message = untrusted_realm(repository, config, host);
         log.error(&message);
         anyhow::bail!(message);
     }
-    let unreadable = read.unreadable;
+    let mut unreadable = reads.unreadable;
     if unreadable.len() < plan.versions.len() {
-        let cached = if config.state_file.is_some() {
+        let cached = if with_state {
             format!(", {from_state} known from the state file")
         } else {
             String::new()
@@ -100,33 +128,37 @@ pub async fn images_plan<W: std::io::Write>(
             unreadable.len()
         ));
     }
-    let manifests = ByDigest {
-        known,
-        unreadable: &unreadable,
-    };
-    let rules = Rules {
-        policy: &config.policy,
-        now: env.now,
-        delete_orphans: config.delete_orphans,
-    };
-    let top_level = images::top_level_images(&plan, &manifests);
-    let plan = plan::plan_images(
-        plan,
-        &config.policy,
-        config.package_type,
-        config.mode,
-        env.now,
-        &top_level,
-    );
     let by_policy = plan.order.len();
-    let mut plan = images::adjust(plan, &manifests, &rules);
-    let versions = plan.versions.iter().map(|planned| &planned.version);
-    plan.blobs = Some(Box::new(Held::new(versions, &manifests)));
+    let mut plan = follow_images(plan, known, &unreadable, config, env, read);
+    if with_state && decides {
+        plan = prove(
+            registry,
+            repository,
+            plan,
+            known,
+            &mut unreadable,
+            config,
+            env,
+            read,
+            log,
+        )
+        .await?;
+    }
+    if !decides {
+        // Only chooses what to read again: the plan that decides says the rest.
+        return Ok(plan);
+    }
     log.info(&format!(
         "{} selected after following the images (the policy selected {by_policy})",
         plan.order.len()
     ));
+    let manifests = ByDigest {
+        known,
+        unreadable: &unreadable,
+    };
     warn_unreadable(repository, &config.registry_url, &plan, &manifests, log);
+    let versions = plan.versions.iter().map(|planned| &planned.version);
+    plan.blobs = Some(Box::new(Held::new(versions, &manifests, read)));
     let closed_by = plan
         .versions
         .iter()
@@ -143,6 +175,166 @@ pub async fn images_plan<W: std::io::Write>(
         ));
     }
     Ok(plan)
+}
+
+/// `plan` planned again with `keep-latest` counting images, then adjusted to the image
+/// graph of `known` (and of the unlisted images `read` found).
+fn follow_images(
+    plan: Plan,
+    known: &KnownManifests,
+    unreadable: &HashMap<u64, String>,
+    config: &Config,
+    env: &Environment,
+    read: ReadHere<'_>,
+) -> Plan {
+    let manifests = ByDigest { known, unreadable };
+    let rules = Rules {
+        policy: &config.policy,
+        now: env.now,
+        delete_orphans: config.delete_orphans,
+    };
+    let top_level = images::top_level_images(&plan, &manifests, read.unlisted);
+    let plan = plan::plan_images(
+        plan,
+        &config.policy,
+        config.package_type,
+        config.mode,
+        env.now,
+        &top_level,
+        read.confirmed,
+    );
+    images::adjust_read(plan, &manifests, &rules, read)
+}
+
+/// Rounds of [`prove`]: each reads what the plan would act on that is not proven whole.
+const PROOF_ROUNDS: usize = 3;
+
+/// With a state file, makes every manifest the plan relies on proven before it decides:
+/// what the state file claimed is a plain image manifest is checked with a `HEAD` (its
+/// media type), and what the plan would act on is read whole (`GET`, by digest), since a
+/// `HEAD` cannot tell whether it has a subject. A claim found false is replaced by the
+/// manifest read, and the plan is made again; one that cannot be proven counts as
+/// unreadable (kept, and the run fails closed).
+#[allow(clippy::too_many_arguments)] // The plan's inputs, threaded through once.
+async fn prove<W: std::io::Write>(
+    registry: &Registry,
+    repository: &str,
+    mut plan: Plan,
+    known: &mut KnownManifests,
+    unreadable: &mut HashMap<u64, String>,
+    config: &Config,
+    env: &Environment,
+    read: ReadHere<'_>,
+    log: &mut Log<W>,
+) -> anyhow::Result<Plan> {
+    let acted: HashSet<u64> = plan.selected().map(|planned| planned.version.id).collect();
+    let claimed: Vec<&Version> = plan
+        .versions
+        .iter()
+        .map(|planned| &planned.version)
+        .filter(|version| !acted.contains(&version.id) && !unreadable.contains_key(&version.id))
+        .filter(|version| known.proof(&version.name) == Some(Proof::Claimed))
+        .collect();
+    let heads = claimed.len();
+    let unlisted = |version: &Version| !read.confirms(version);
+    for (id, why) in head_claims(registry, repository, claimed.into_iter(), known, unlisted).await {
+        unreadable.insert(id, why);
+    }
+    let mut reread = 0;
+    let mut false_claims = 0;
+    for _ in 0..PROOF_ROUNDS {
+        // What the plan acts on must be proven whole, and a claim its media type did not
+        // prove is read.
+        let unproven: Vec<&Version> = plan
+            .versions
+            .iter()
+            .filter(|planned| !unreadable.contains_key(&planned.version.id))
+            .filter(|planned| match known.proof(&planned.version.name) {
+                Some(Proof::Claimed) => true,
+                Some(Proof::Listless) => planned.decision == Decision::Act,
+                Some(Proof::Whole) | None => false,
+            })
+            .map(|planned| &planned.version)
+            .collect();
+        if unproven.is_empty() {
+            break;
+        }
+        reread += unproven.len();
+        for version in &unproven {
+            known.forget(&version.name);
+        }
+        let names: Vec<String> = unproven
+            .iter()
+            .map(|version| version.name.clone())
+            .collect();
+        let reads =
+            read_manifests(registry, repository, unproven.into_iter(), known, true, log).await;
+        if let Some(host) = &reads.untrusted_realm {
+            let message = untrusted_realm(repository, config, host);
+            log.error(&message);
+            anyhow::bail!(message);
+        }
+        unreadable.extend(reads.unreadable);
+        false_claims += names
+            .iter()
+            .filter(|name| {
+                known
+                    .get(name)
+                    .is_some_and(|(manifest, _)| !manifest.is_leaf())
+            })
+            .count();
+        plan = follow_images(plan, known, unreadable, config, env, read);
+    }
+    if false_claims > 0 {
+        log.warning(&format!(
+            "{repository}: the state file's claim that a manifest lists nothing and has no subject was false for {}: the plan rests on what was read in this run",
+            plural(false_claims, "manifest")
+        ));
+    }
+    log.info(&format!(
+        "state file: {} checked by media type and {} read again before deciding",
+        plural(heads, "manifest claim"),
+        plural(reread, "manifest")
+    ));
+    Ok(plan)
+}
+
+/// `HEAD` of each of `versions`, whose manifests the state file claims are plain image
+/// manifests: a media type that lists nothing proves the claim ([`Proof::Listless`]);
+/// any other leaves it a claim, to be read whole. A version `gone` says may be gone (this
+/// run did not list it) that the registry does not know counts as listing nothing.
+/// Returns why a `HEAD` failed, by id.
+async fn head_claims<'a>(
+    registry: &Registry,
+    repository: &str,
+    versions: impl Iterator<Item = &'a Version>,
+    known: &mut KnownManifests,
+    gone: impl Fn(&Version) -> bool,
+) -> Vec<(u64, String)> {
+    let heads = versions
+        .map(|version| async move { (version, registry.head(repository, &version.name).await) });
+    let mut heads = futures_util::stream::iter(heads).buffer_unordered(READS_AT_ONCE);
+    let mut failed = Vec::new();
+    while let Some((version, head)) = heads.next().await {
+        match head {
+            Ok(head) => {
+                let listless = head
+                    .media_type
+                    .as_deref()
+                    .is_some_and(|media_type| LISTLESS_TYPES.contains(&media_type));
+                if listless {
+                    known.prove_listless(&version.name);
+                }
+            }
+            // Not in the registry: a version known only from the state file that was
+            // deleted since references nothing. One listed in this run is unreadable.
+            Err(err) if err.is_unknown() && gone(version) => {
+                known.prove_listless(&version.name);
+            }
+            Err(err) => failed.push((version.id, err.reason())),
+        }
+    }
+    failed
 }
 
 /// The error for a registry whose token realm is not on its own host: the token was not
@@ -214,17 +406,23 @@ pub(super) struct ManifestReads {
 }
 
 /// Reads the manifest of each of `versions` by digest, at most [`READS_AT_ONCE`] at a time,
-/// into `known` as each arrives (so every manifest is held once, by digest); the reasons of
-/// those that cannot be read are returned. Each read done advances the log's progress bar.
+/// into `known` as each arrives (so every manifest is held once, by digest; with
+/// `keep_bytes`, the bytes of those that are not plain image manifests too, for the state
+/// file); the reasons of those that cannot be read are returned. Each read done advances
+/// the log's progress bar.
 pub(super) async fn read_manifests<'a, W: std::io::Write>(
     registry: &Registry,
     repository: &str,
     versions: impl Iterator<Item = &'a Version>,
-    known: &mut HashMap<String, Manifest>,
+    known: &mut KnownManifests,
+    keep_bytes: bool,
     log: &mut Log<W>,
 ) -> ManifestReads {
     let reads = versions.map(|version| async move {
-        (version, registry.manifest(repository, &version.name).await)
+        (
+            version,
+            registry.manifest_read(repository, &version.name).await,
+        )
     });
     let mut reads = futures_util::stream::iter(reads).buffer_unordered(READS_AT_ONCE);
     let mut found = ManifestReads {
@@ -234,8 +432,8 @@ pub(super) async fn read_manifests<'a, W: std::io::Write>(
     while let Some((version, read)) = reads.next().await {
         log.advance();
         match read {
-            Ok(manifest) => {
-                known.entry(version.name.clone()).or_insert(manifest);
+            Ok(read) => {
+                known.read(version.name.clone(), read.manifest, read.bytes, keep_bytes);
             }
             Err(err) => {
                 if let Some(host) = err.untrusted_realm() {

@@ -165,6 +165,31 @@ impl Running {
         matches!(self.child.try_wait(), Ok(Some(_)))
     }
 
+    /// [`Running::wait`], with the process's own peak resident memory in KiB (`VmHWM`,
+    /// read from /proc every 2 ms while it runs).
+    pub fn wait_measured(self) -> (Finished, u64) {
+        let status = format!("/proc/{}/status", self.child.id());
+        let watcher = std::thread::spawn(move || {
+            let mut peak = 0;
+            while let Ok(text) = std::fs::read_to_string(&status) {
+                let hwm = text
+                    .lines()
+                    .find_map(|line| line.strip_prefix("VmHWM:"))
+                    .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok());
+                match hwm {
+                    Some(kib) => peak = peak.max(kib),
+                    // A zombie has no memory lines any more: it has exited.
+                    None if peak > 0 => break,
+                    None => {}
+                }
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+            peak
+        });
+        let finished = self.wait();
+        (finished, watcher.join().unwrap_or(0))
+    }
+
     /// Send SIGTERM as soon as `ready` holds (`what` names it), then wait for the run,
     /// failing if it has not ended within 10 s of the signal (when the runner kills it).
     pub fn terminate_when(mut self, what: &str, ready: impl Fn() -> bool) -> Finished {
@@ -272,6 +297,36 @@ fn parse_outputs(text: &str) -> BTreeMap<String, String> {
         }
     }
     outputs
+}
+
+/// Where tests keep the state file, relative to the workspace.
+pub const STATE: &str = ".package-janitor/state";
+
+/// A fresh workspace directory for one test, removed when the test ends.
+pub struct Workspace(PathBuf);
+
+impl std::ops::Deref for Workspace {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for Workspace {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn workspace() -> Workspace {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "pj-state-e2e-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    std::fs::create_dir_all(&dir).expect("workspace");
+    Workspace(dir)
 }
 
 /// Ids from `first` to `last` inclusive, for asserting on ranges.

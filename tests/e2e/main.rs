@@ -4,6 +4,7 @@ mod audit;
 mod bad_inputs;
 mod cli;
 mod filters;
+mod fresh;
 mod harness;
 mod hostile_client;
 mod hostile_output;

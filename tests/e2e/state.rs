@@ -4,41 +4,14 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use fake_github::{FakeGitHub, Limits, PackageSeed, PrimaryLimit, VersionSeed, days};
+use package_janitor::state::FORMAT;
 
 use crate::harness::{ALICE, Finished, accounts, container, image, janitor, range};
 
-const STATE: &str = ".package-janitor/state";
-
-/// A fresh workspace directory for one test, removed when the test ends.
-pub struct Workspace(PathBuf);
-
-impl std::ops::Deref for Workspace {
-    type Target = std::path::Path;
-    fn deref(&self) -> &std::path::Path {
-        &self.0
-    }
-}
-
-impl Drop for Workspace {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-pub fn workspace() -> Workspace {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "pj-state-e2e-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    std::fs::create_dir_all(&dir).expect("workspace");
-    Workspace(dir)
-}
+use crate::harness::{STATE, workspace};
 
 /// An npm package of `count` versions, ids ascending with age (id 1 the oldest); the
 /// `old` oldest are named `0.0.N` (the policy's), the rest `1.0.N`.
@@ -181,8 +154,10 @@ fn versions_pushed_between_runs_are_refreshed_and_kept() {
     assert!(active.contains(&2_001) && active.contains(&2_002));
 }
 
+/// The saved listing is not trusted when its count adds up any more (issue 19): a version
+/// restored by hand is found on the pages this run reads, and kept by the policy.
 #[test]
-fn a_version_restored_behind_the_runs_back_forces_a_full_relisting_and_is_kept() {
+fn a_version_restored_behind_the_runs_back_is_listed_from_the_pages_read_and_kept() {
     let mut package = npm("lib", 30, 10);
     // Deleted long ago by hand, outside the policy (it is not a 0.0.N version).
     package = package.version(
@@ -199,15 +174,12 @@ fn a_version_restored_behind_the_runs_back_forces_a_full_relisting_and_is_kept()
     fake.publish("acme", "npm", "lib", 40, "1.0.40");
     let second = cleanup(&fake, &dir, "lib");
     assert!(
-        second.log.contains(
-            "::warning::package `lib`: the package has 22 versions, and the state file expected 21"
-        ),
+        second.log.contains("22 active versions listed"),
         "{}",
         second.log
     );
-    assert!(second.log.contains("listing starts again from page 1"));
     assert!(
-        second.log.contains("22 active versions listed"),
+        !second.log.contains("listing starts again"),
         "{}",
         second.log
     );
@@ -241,7 +213,7 @@ fn a_corrupt_foreign_or_old_format_state_file_is_ignored_with_a_warning() {
             "another owner",
             Box::new(move |fake| {
                 gzip(&format!(
-                    r#"{{"format":1,"api":"{}","owner":"octo","finished":[],"packages":[]}}"#,
+                    r#"{{"format":{FORMAT},"api":"{}","owner":"octo","finished":[],"packages":[]}}"#,
                     api(fake)
                 ))
             }),
@@ -250,16 +222,16 @@ fn a_corrupt_foreign_or_old_format_state_file_is_ignored_with_a_warning() {
         (
             "another host",
             Box::new(|_| {
-                gzip(
-                    r#"{"format":1,"api":"https://ghes.example/api/v3","owner":"acme","finished":[],"packages":[]}"#,
-                )
+                gzip(&format!(
+                    r#"{{"format":{FORMAT},"api":"https://ghes.example/api/v3","owner":"acme","finished":[],"packages":[]}}"#,
+                ))
             }),
             "at https://ghes.example/api/v3",
         ),
         (
             "old format",
-            Box::new(|_| gzip(r#"{"format":0,"api":"x","owner":"acme"}"#)),
-            "has format 0",
+            Box::new(|_| gzip(r#"{"format":1,"api":"x","owner":"acme"}"#)),
+            "has format 1",
         ),
     ];
     for (what, bytes, expected) in cases {
@@ -283,8 +255,11 @@ fn a_corrupt_foreign_or_old_format_state_file_is_ignored_with_a_warning() {
     }
 }
 
+/// Known digests are not read again: a saved claim of a plain image manifest is proven
+/// with a `HEAD` (its media type), and only what the run would act on is read whole again
+/// (a `HEAD` cannot tell whether it has a subject). Before issue 19, nothing was read again.
 #[test]
-fn known_digests_are_not_read_again_from_the_registry() {
+fn known_digests_are_proven_by_media_type_and_only_what_would_go_is_read_again() {
     let versions = (1..=30)
         .map(|id| {
             if id % 3 == 0 {
@@ -297,10 +272,12 @@ fn known_digests_are_not_read_again_from_the_registry() {
     let fake = FakeGitHub::start(accounts().package(container("acme", "app", versions)))
         .expect("fake starts");
     let dir = workspace();
-    let manifest_reads = |fake: &FakeGitHub| {
+    // Answered ones: the first requests of a run meet the registry's token challenge.
+    let manifest_requests = |fake: &FakeGitHub, method: &str| {
         fake.requests()
             .iter()
-            .filter(|request| request.method == "GET" && request.path.contains("/manifests/"))
+            .filter(|request| request.method == method && request.path.contains("/manifests/"))
+            .filter(|request| request.status == 200)
             .count()
     };
     let run = || {
@@ -315,20 +292,33 @@ fn known_digests_are_not_read_again_from_the_registry() {
         run
     };
     let first = run();
-    let after_first = manifest_reads(&fake);
+    let after_first = manifest_requests(&fake, "GET");
     assert!(
         after_first >= 30,
         "every version's manifest read once: {after_first}"
     );
     let second = run();
-    assert_eq!(manifest_reads(&fake), after_first, "{}", second.log);
+    assert_eq!(
+        manifest_requests(&fake, "GET") - after_first,
+        20,
+        "the 20 untagged versions the dry run would delete, read again:\n{}",
+        second.log
+    );
+    assert_eq!(manifest_requests(&fake, "HEAD"), 10, "the 10 tagged ones");
     assert!(second.log.contains("0 manifests read"), "{}", second.log);
     assert!(
         second.log.contains("30 known from the state file"),
         "{}",
         second.log
     );
-    assert_eq!(first.ids(), second.ids(), "the same plan from the cache");
+    assert!(
+        second
+            .log
+            .contains("10 manifest claims checked by media type and 20 manifests read again"),
+        "{}",
+        second.log
+    );
+    assert_eq!(first.ids(), second.ids(), "the same plan");
 }
 
 #[test]

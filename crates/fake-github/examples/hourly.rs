@@ -2,18 +2,20 @@
 //! refilled between runs as if an hour had passed. See bench/run.sh (`hourly`).
 //!
 //! Usage: `hourly PATH/TO/package-janitor [--versions 100000] [--old 10000] [--budget 1000]
-//! [--unchanged 20000]`
+//! [--unchanged 20000] [--runs N]` (`--runs`: stop scenario 1 after N runs, unchecked, for
+//! a quick look at the first runs' figures)
 //!
 //! Scenario 1: a container package of `versions` versions, of which the `old` oldest are
 //! untagged and older than 30 days; `tag-state: untagged`, `older-than: 30d`, a primary
 //! budget of `budget` requests an hour. Runs until `left-count` is 0 and prints runs to
-//! finish (against ⌈(pages + deletions) / (95% of the budget)⌉ + 2), REST requests, registry reads,
-//! deletions and peak RSS per run; checks oldest first, no primary-limit refusal, no
-//! broken image. Pacing is opened up (mutation-interval 0s), since this measures runs and
-//! requests, not speed.
+//! finish (against ⌈(pages + deletions) / (95% of the budget)⌉ + 2), and per run: REST
+//! requests (listing pages and deletions apart), registry requests (manifest `GET`s,
+//! `HEAD`s, tag list pages), deletions, wall time and peak RSS; checks oldest first, no
+//! primary-limit refusal, no broken image. Pacing is opened up (mutation-interval 0s),
+//! since this measures runs and requests, not speed.
 //!
 //! Scenario 2: a dry run twice on an unchanged container package of `unchanged` versions:
-//! the registry reads of each.
+//! the registry requests of each (manifests read whole, `HEAD`s, tag list pages).
 
 mod measure;
 
@@ -30,9 +32,17 @@ const TOKEN: &str = "ghp_bench";
 
 struct Run {
     rest: usize,
-    registry: usize,
+    /// REST listing pages (`GET …/versions?…`).
+    pages: usize,
+    /// Manifests read whole (`GET /v2/…/manifests/…`), challenged tries included.
+    reads: usize,
+    /// `HEAD /v2/…/manifests/…`, challenged tries included.
+    heads: usize,
+    /// Tag list pages (`GET /v2/…/tags/list`).
+    tag_pages: usize,
     deleted: Vec<u64>,
     left: u64,
+    wall: Duration,
     peak_rss_kib: i64,
 }
 
@@ -41,8 +51,8 @@ fn main() -> anyhow::Result<()> {
     let binary = args.next().context(
         "usage: hourly PATH/TO/package-janitor [--versions n] [--old n] [--budget n] [--unchanged n]",
     )?;
-    let (mut versions, mut old, mut budget, mut unchanged) =
-        (100_000u64, 10_000u64, 1_000u32, 20_000u64);
+    let (mut versions, mut old, mut budget, mut unchanged, mut stop_after) =
+        (100_000u64, 10_000u64, 1_000u32, 20_000u64, None);
     while let Some(flag) = args.next() {
         let value: u64 = args
             .next()
@@ -54,10 +64,11 @@ fn main() -> anyhow::Result<()> {
             "--old" => old = value,
             "--budget" => budget = u32::try_from(value)?,
             "--unchanged" => unchanged = value,
+            "--runs" => stop_after = Some(usize::try_from(value)?),
             other => bail!("unknown argument {other}"),
         }
     }
-    hourly(&binary, versions, old, budget)?;
+    hourly(&binary, versions, old, budget, stop_after)?;
     if unchanged > 0 {
         manifests_once(&binary, unchanged)?;
     }
@@ -98,7 +109,13 @@ fn fake(package: PackageSeed, budget: u32) -> anyhow::Result<FakeGitHub> {
     )
 }
 
-fn hourly(binary: &str, versions: u64, old: u64, budget: u32) -> anyhow::Result<()> {
+fn hourly(
+    binary: &str,
+    versions: u64,
+    old: u64,
+    budget: u32,
+    stop_after: Option<usize>,
+) -> anyhow::Result<()> {
     let fake = fake(package(versions, old), budget)?;
     let dir = workspace("hourly")?;
     let pages = versions.div_ceil(100);
@@ -119,7 +136,7 @@ fn hourly(binary: &str, versions: u64, old: u64, budget: u32) -> anyhow::Result<
         let progress = !run.deleted.is_empty() || runs.len() < 2;
         runs.push(run);
         eprintln!("run {}: left-count {left}", runs.len());
-        if left == 0 {
+        if left == 0 || stop_after == Some(runs.len()) {
             break;
         }
         ensure!(
@@ -136,6 +153,11 @@ fn hourly(binary: &str, versions: u64, old: u64, budget: u32) -> anyhow::Result<
     }
     let counters = fake.counters();
     ensure!(counters.primary_answers == 0, "a primary-limit refusal");
+    if stop_after.is_some() {
+        print_runs(&runs);
+        std::fs::remove_dir_all(&dir)?;
+        return Ok(());
+    }
     ensure!(
         fake.broken_images("acme", "app").is_empty(),
         "broken images"
@@ -148,22 +170,43 @@ fn hourly(binary: &str, versions: u64, old: u64, budget: u32) -> anyhow::Result<
         "{versions} versions, {old} to delete, {budget} requests an hour: {} runs to finish (target {target})\n",
         runs.len()
     );
-    println!("| run | REST requests | registry reads | deleted | left-count | peak RSS |");
-    println!("|---:|---:|---:|---:|---:|---:|");
+    print_runs(&runs);
+    std::fs::remove_dir_all(&dir)?;
+    Ok(())
+}
+
+/// The table of runs, and the medians from run 3 on.
+fn print_runs(runs: &[Run]) {
+    println!(
+        "| run | REST requests | listing pages | deleted | manifest GETs | HEADs | tag list pages | left-count | wall | peak RSS |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (n, run) in runs.iter().enumerate() {
         println!(
-            "| {} | {} | {} | {} | {} | {:.1} MiB |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {:.1} s | {:.1} MiB |",
             n + 1,
             run.rest,
-            run.registry,
+            run.pages,
             run.deleted.len(),
+            run.reads,
+            run.heads,
+            run.tag_pages,
             run.left,
+            run.wall.as_secs_f64(),
             run.peak_rss_kib as f64 / 1024.0
         );
     }
-    println!();
-    std::fs::remove_dir_all(&dir)?;
-    Ok(())
+    let mut rest: Vec<usize> = runs.iter().skip(2).map(|run| run.rest).collect();
+    let mut pages: Vec<usize> = runs.iter().skip(2).map(|run| run.pages).collect();
+    let mut walls: Vec<Duration> = runs.iter().skip(2).map(|run| run.wall).collect();
+    let peak = runs.iter().map(|run| run.peak_rss_kib).max().unwrap_or(0);
+    println!(
+        "\nmedians from run 3 on: {} REST requests, {} listing pages a run; median wall {:.1} s a run; peak RSS {:.1} MiB\n",
+        median(&mut rest),
+        median(&mut pages),
+        median(&mut walls).as_secs_f64(),
+        peak as f64 / 1024.0
+    );
 }
 
 fn manifests_once(binary: &str, versions: u64) -> anyhow::Result<()> {
@@ -174,10 +217,18 @@ fn manifests_once(binary: &str, versions: u64) -> anyhow::Result<()> {
     let first = run_once(binary, &fake, &dir, &dry, &mut seen)?;
     let second = run_once(binary, &fake, &dir, &dry, &mut seen)?;
     println!(
-        "unchanged {versions}-version container package, dry run twice: registry reads {} then {} ({:.2}%)",
-        first.registry,
-        second.registry,
-        100.0 * second.registry as f64 / first.registry.max(1) as f64
+        "unchanged {versions}-version container package, dry run twice: manifests read {} then {} ({:.2}% of the manifests); HEADs {} then {}; tag list pages {} then {}; REST requests {} then {}; wall {:.1} s then {:.1} s",
+        first.reads,
+        second.reads,
+        100.0 * second.reads as f64 / versions as f64,
+        first.heads,
+        second.heads,
+        first.tag_pages,
+        second.tag_pages,
+        first.rest,
+        second.rest,
+        first.wall.as_secs_f64(),
+        second.wall.as_secs_f64()
     );
     std::fs::remove_dir_all(&dir)?;
     Ok(())
@@ -219,19 +270,27 @@ fn run_once(
         .stdout(std::process::Stdio::null())
         .spawn()
         .with_context(|| format!("cannot start {binary}"))?;
+    let started = std::time::Instant::now();
     let (status, peak_rss_kib) = measure::wait_measured(child)?;
+    let wall = started.elapsed();
     ensure!(status == 0, "{binary} exited with status {status}");
     let requests = fake.requests();
     let new = &requests[*seen..];
     *seen = requests.len();
-    let registry = new
-        .iter()
-        .filter(|request| request.path.contains("/manifests/"))
-        .count();
-    let rest = new
-        .iter()
-        .filter(|request| !request.path.starts_with("/v2/") && !request.path.starts_with("/token"))
-        .count();
+    let count = |keep: &dyn Fn(&fake_github::RecordedRequest) -> bool| {
+        new.iter().filter(|request| keep(request)).count()
+    };
+    let manifests = |method: &'static str| {
+        move |request: &fake_github::RecordedRequest| {
+            request.method == method && request.path.contains("/manifests/")
+        }
+    };
+    let reads = count(&manifests("GET"));
+    let heads = count(&manifests("HEAD"));
+    let tag_pages = count(&|request| request.path.contains("/tags/list"));
+    let rest =
+        count(&|request| !request.path.starts_with("/v2/") && !request.path.starts_with("/token"));
+    let pages = count(&|request| request.method == "GET" && request.path.contains("/versions?"));
     let written = std::fs::read_to_string(&output)?;
     let value = |name: &str| {
         written
@@ -247,9 +306,19 @@ fn run_once(
         .collect::<anyhow::Result<Vec<u64>>>()?;
     Ok(Run {
         rest,
-        registry,
+        pages,
+        reads,
+        heads,
+        tag_pages,
         deleted,
         left: value("left-count").parse().context("left-count")?,
+        wall,
         peak_rss_kib,
     })
+}
+
+/// The median of `values` (the upper one of an even count).
+fn median<T: Ord + Copy + Default>(values: &mut [T]) -> T {
+    values.sort_unstable();
+    values.get(values.len() / 2).copied().unwrap_or_default()
 }

@@ -1,5 +1,7 @@
-//! The OCI registry on the same server (ghcr.io's behaviour, from github-facts.md): the
-//! bearer-token exchange and `GET|HEAD /v2/<owner>/<name>/manifests/<tag or digest>`.
+//! The OCI registry on the same server, as ghcr.io behaves (the CNCF distribution spec's token
+//! authentication, https://distribution.github.io/distribution/spec/auth/token/, and the OCI
+//! distribution spec, https://github.com/opencontainers/distribution-spec): the bearer-token
+//! exchange and `GET|HEAD /v2/<owner>/<name>/manifests/<tag or digest>`.
 //!
 //! - A manifest request without a registry token for its repository answers 401 with
 //!   `www-authenticate: Bearer realm="<url>/token",service="<host>",scope="repository:<owner>/<name>:pull"`.
@@ -11,13 +13,17 @@
 //!   `MANIFEST_UNKNOWN`, a package the token cannot read 404 `NAME_UNKNOWN` (guess), a
 //!   version seeded `unreadable` 500 `UNKNOWN`, one seeded `unavailable` 503 `UNAVAILABLE`
 //!   (once or always), and one seeded `wrong_body` other bytes than its digest names.
+//!   `HEAD` answers as `GET` without the body (axum's `get` routes do both).
+//! - `GET /v2/<owner>/<name>/tags/list?n=&last=` lists the tags of the active versions in
+//!   lexical order, `n` at a time (default and most 1,000, a guess), after `last`, with a
+//!   `Link: <...?n=&last=>; rel="next"` while more follow (the distribution spec's paging).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, LINK, WWW_AUTHENTICATE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -29,7 +35,7 @@ use serde_json::json;
 use crate::access::Caller;
 use crate::seed::{TokenKind, Visibility};
 use crate::server::Shared;
-use crate::state::{Package, World, same_login};
+use crate::state::{Package, Version, World, same_login};
 
 /// What a registry token allows: reading one repository, as a GitHub caller or anonymously.
 #[derive(Debug, Clone)]
@@ -42,7 +48,157 @@ pub struct Grant {
 pub fn routes() -> Router<Arc<Shared>> {
     Router::new()
         .route("/token", get(token))
-        .route("/v2/{*path}", get(manifest))
+        .route("/v2/{*path}", get(registry_route))
+}
+
+/// What the registry routes find versions by, built when first needed: each reference (a
+/// digest, or a tag) with the positions of the versions it names, and every tag in lexical
+/// order. Deletes and restores leave it right (every use checks the version is active); it
+/// is rebuilt when the number of versions changes, and dropped when tags change.
+#[derive(Debug, Default)]
+pub struct Lookup {
+    versions: usize,
+    by_reference: HashMap<String, Vec<usize>>,
+    tags: Vec<String>,
+}
+
+impl Lookup {
+    fn build(package: &Package) -> Lookup {
+        let mut by_reference: HashMap<String, Vec<usize>> = HashMap::new();
+        for (index, version) in package.versions.iter().enumerate() {
+            if version.manifest.is_none() {
+                continue;
+            }
+            for reference in std::iter::once(&version.name).chain(&version.tags) {
+                by_reference
+                    .entry(reference.clone())
+                    .or_default()
+                    .push(index);
+            }
+        }
+        let mut tags: Vec<String> = package
+            .versions
+            .iter()
+            .flat_map(|version| version.tags.iter().cloned())
+            .collect();
+        tags.sort_unstable();
+        tags.dedup();
+        Lookup {
+            versions: package.versions.len(),
+            by_reference,
+            tags,
+        }
+    }
+}
+
+impl Package {
+    /// The registry's lookup of this package, built again when it may be stale.
+    fn registry_lookup(&mut self) -> &Lookup {
+        if self
+            .lookup
+            .as_ref()
+            .is_none_or(|lookup| lookup.versions != self.versions.len())
+        {
+            self.lookup = Some(Lookup::build(self));
+        }
+        self.lookup.get_or_insert_with(Lookup::default)
+    }
+
+    /// The position of the active version with a manifest that `reference` names.
+    fn served_by(&mut self, reference: &str) -> Option<usize> {
+        let positions = self
+            .registry_lookup()
+            .by_reference
+            .get(reference)
+            .cloned()?;
+        positions
+            .into_iter()
+            .find(|index| self.versions.get(*index).is_some_and(Version::is_active))
+    }
+}
+
+/// `/v2/...`: the tag list, or a manifest.
+async fn registry_route(
+    state: State<Arc<Shared>>,
+    Path(path): Path<String>,
+    query: Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    match path.strip_suffix("/tags/list") {
+        Some(repository) => tags_list(state, repository, query, headers),
+        None => manifest(state, Path(path), headers).await,
+    }
+}
+
+/// The tags of the active versions of `repository`, paged as the distribution spec says.
+fn tags_list(
+    State(shared): State<Arc<Shared>>,
+    repository: &str,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    const MOST: usize = 1_000;
+    let Some((owner, name)) = repository.split_once('/') else {
+        return registry_error(StatusCode::NOT_FOUND, "NAME_UNKNOWN", "unknown repository");
+    };
+    let Some(grant) = grant(&shared, &headers, repository) else {
+        return challenge(&shared.base_url, repository);
+    };
+    let mut world = shared.world();
+    let Some(id) = readable_package(&world, &grant, owner, name).map(|package| package.id) else {
+        return registry_error(
+            StatusCode::NOT_FOUND,
+            "NAME_UNKNOWN",
+            "repository name not known to registry",
+        );
+    };
+    let Some(package) = world.package_by_id_mut(id) else {
+        return registry_error(StatusCode::NOT_FOUND, "NAME_UNKNOWN", "unknown repository");
+    };
+    let n = query
+        .get("n")
+        .and_then(|n| n.parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(MOST)
+        .min(MOST);
+    let last = query.get("last").cloned().unwrap_or_default();
+    let candidates: Vec<String> = package
+        .registry_lookup()
+        .tags
+        .iter()
+        .filter(|tag| last.is_empty() || tag.as_str() > last.as_str())
+        .cloned()
+        .collect();
+    let mut page = Vec::new();
+    let mut more = false;
+    for tag in candidates {
+        if package.served_by(&tag).is_none() {
+            continue;
+        }
+        if page.len() == n {
+            more = true;
+            break;
+        }
+        page.push(tag);
+    }
+    let mut response = Json(json!({"name": repository, "tags": page})).into_response();
+    if let Some(after) = page.last().filter(|_| more) {
+        let link = format!("</v2/{repository}/tags/list?n={n}&last={after}>; rel=\"next\"");
+        if let Ok(value) = link.parse() {
+            response.headers_mut().insert(LINK, value);
+        }
+    }
+    response
+}
+
+/// The grant of the request's bearer token, when it is for `repository`.
+fn grant(shared: &Shared, headers: &HeaderMap, repository: &str) -> Option<Grant> {
+    headers
+        .get(AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .and_then(|token| shared.grant_for(token.trim()))
+        .filter(|grant| grant.repository.eq_ignore_ascii_case(repository))
 }
 
 fn registry_error(status: StatusCode, code: &str, message: &str) -> Response {
@@ -111,43 +267,23 @@ async fn manifest(
     let Some((owner, name)) = repository.split_once('/') else {
         return registry_error(StatusCode::NOT_FOUND, "NAME_UNKNOWN", "unknown repository");
     };
-    let grant = headers
-        .get(AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .and_then(|token| shared.grant_for(token.trim()))
-        .filter(|grant| grant.repository.eq_ignore_ascii_case(repository));
-    let Some(grant) = grant else {
+    let Some(grant) = grant(&shared, &headers, repository) else {
         return challenge(&shared.base_url, repository);
     };
     let mut world = shared.world();
-    let Some(package) = readable_package(&world, &grant, owner, name) else {
+    let Some(package_id) = readable_package(&world, &grant, owner, name).map(|package| package.id)
+    else {
         return registry_error(
             StatusCode::NOT_FOUND,
             "NAME_UNKNOWN",
             "repository name not known to registry",
         );
     };
-    let version = package.active_versions().find(|version| {
-        version.manifest.is_some()
-            && if reference.starts_with("sha256:") {
-                version.name == reference
-            } else {
-                version.tags.iter().any(|tag| tag == reference)
-            }
+    let served = world.package_by_id_mut(package_id).and_then(|package| {
+        let index = package.served_by(reference)?;
+        package.versions.get_mut(index)?.manifest.as_mut()
     });
-    let Some((package_id, version_id)) = version.map(|version| (package.id, version.id)) else {
-        return registry_error(
-            StatusCode::NOT_FOUND,
-            "MANIFEST_UNKNOWN",
-            "manifest unknown",
-        );
-    };
-    let Some(served) = world
-        .package_by_id_mut(package_id)
-        .and_then(|package| package.versions.iter_mut().find(|v| v.id == version_id))
-        .and_then(|version| version.manifest.as_mut())
-    else {
+    let Some(served) = served else {
         return registry_error(
             StatusCode::NOT_FOUND,
             "MANIFEST_UNKNOWN",

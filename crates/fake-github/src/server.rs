@@ -294,6 +294,88 @@ impl FakeGitHub {
     }
 }
 
+/// Changes between runs that GitHub makes without a new version: tags added to a version,
+/// or moved from one version to another (a promotion by retag), and versions deleted
+/// behind the client's back. A retag keeps the version's id, `created_at`, `updated_at`
+/// and place in the listing; only its tags change (a controlled experiment in
+/// https://github.com/dependabot/dependabot-core/issues/16328).
+impl FakeGitHub {
+    /// Tags version `id` with `tag`, as `docker buildx imagetools create -t`, `crane tag`
+    /// or `skopeo copy` would: a tag names one manifest, so any other version that had it
+    /// loses it.
+    pub fn add_tag(&self, owner: &str, package_type: &str, name: &str, id: u64, tag: &str) {
+        self.with_package(owner, package_type, name, |package| {
+            for version in &mut package.versions {
+                version.tags.retain(|held| held != tag);
+            }
+            let version = package
+                .versions
+                .iter_mut()
+                .find(|version| version.id == id)
+                .expect("tag a seeded version");
+            version.tags.push(tag.to_string());
+        });
+    }
+
+    /// Moves `tag`, which some version of the package has, to version `to`.
+    pub fn move_tag(&self, owner: &str, package_type: &str, name: &str, tag: &str, to: u64) {
+        let held = self.with_package(owner, package_type, name, |package| {
+            package
+                .versions
+                .iter()
+                .any(|version| version.tags.iter().any(|held| held == tag))
+        });
+        assert!(held, "move a tag some version has");
+        self.add_tag(owner, package_type, name, to, tag);
+    }
+
+    /// Deletes version `id` behind the client's back, as someone in the web UI would.
+    pub fn delete_behind(&self, owner: &str, package_type: &str, name: &str, id: u64) {
+        self.with_package(owner, package_type, name, |package| {
+            let version = package
+                .versions
+                .iter_mut()
+                .find(|version| version.id == id && version.is_active())
+                .expect("delete an active seeded version");
+            version.deleted_at = Some(std::time::SystemTime::now());
+        });
+    }
+
+    /// The tags of version `id` now.
+    pub fn tags_of(&self, owner: &str, package_type: &str, name: &str, id: u64) -> Vec<String> {
+        let world = self.shared.world();
+        world
+            .package(owner, package_type, name)
+            .and_then(|package| package.version(id))
+            .map(|version| version.tags.clone())
+            .unwrap_or_default()
+    }
+
+    /// Runs `change` on the live package, and drops the registry's lookup of it, which
+    /// tags changed.
+    fn with_package<T>(
+        &self,
+        owner: &str,
+        package_type: &str,
+        name: &str,
+        change: impl FnOnce(&mut crate::state::Package) -> T,
+    ) -> T {
+        let mut world = self.shared.world();
+        let package = world
+            .packages
+            .iter_mut()
+            .find(|p| {
+                crate::state::same_login(&p.owner, owner)
+                    && p.package_type == package_type
+                    && p.name == name
+                    && p.deleted_at.is_none()
+            })
+            .expect("change a seeded live package");
+        package.lookup = None;
+        change(package)
+    }
+}
+
 fn publication(owner: &str, package_type: &str, name: &str, id: u64, version: &str) -> Publication {
     Publication {
         owner: owner.to_owned(),

@@ -62,6 +62,8 @@ pub struct Package {
     pub versions: Vec<Version>,
     /// Where the manifests live when the package mirrors a real registry.
     pub mirror: Option<Remote>,
+    /// What the registry routes find versions by (see `registry::Lookup`).
+    pub lookup: Option<crate::registry::Lookup>,
 }
 
 #[derive(Debug)]
@@ -307,6 +309,7 @@ impl Package {
             docker_conflict: seed.docker_conflict,
             versions,
             mirror: remote,
+            lookup: None,
         })
     }
 

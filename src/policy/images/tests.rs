@@ -705,6 +705,76 @@ fn restoring_an_index_brings_back_its_children_and_tagged_artifacts() {
 }
 
 #[test]
+fn what_this_run_did_not_read_is_kept_with_what_it_references() {
+    // 10 is an untagged index of 1 and 2; 3 an untagged orphan; 20 a tagged index of 4
+    // and 5 that the listing does not have (restored, or on a page not read). A higher
+    // id is older.
+    let versions: Vec<Version> = [10, 1, 2, 3, 4, 5]
+        .iter()
+        .map(|id| version(*id, &[]))
+        .collect();
+    let mut manifests: Manifests = versions.iter().map(|v| (v.id, Ok(image()))).collect();
+    manifests.insert(10, Ok(index(&[(1, Some("linux/amd64")), (2, None)])));
+    let restored = Unlisted {
+        digest: digest(20),
+        tags: vec!["v1".to_string()],
+        manifest: index(&[(4, Some("linux/amd64")), (5, Some("linux/arm64"))]),
+    };
+    let policy = policy(TagState::Untagged);
+    let rules = Rules {
+        policy: &policy,
+        now: now(),
+        delete_orphans: false,
+    };
+    let adjusted = |read: ReadHere<'_>| {
+        let planned = plan::plan_confirmed(
+            versions.clone(),
+            &policy,
+            PackageType::Container,
+            Mode::Delete,
+            now(),
+            read.confirmed,
+        );
+        adjust_read(planned, &manifests, &rules, read)
+    };
+    let all = adjusted(ReadHere::default());
+    assert_eq!(
+        all.selected().map(|p| p.version.id).collect::<Vec<_>>(),
+        [10, 5, 4, 3, 2, 1],
+        "everything read, nothing unlisted: all untagged go, oldest first"
+    );
+    let unread_index: HashSet<u64> = [1, 2, 3, 4, 5].into();
+    let plan = adjusted(ReadHere {
+        confirmed: Some(&unread_index),
+        unlisted: std::slice::from_ref(&restored),
+    });
+    assert_eq!(
+        plan.selected().map(|p| p.version.id).collect::<Vec<_>>(),
+        [3],
+        "only the orphan this run read and no image needs"
+    );
+    let reason = |id: u64| {
+        plan.find(id)
+            .map(|planned| planned.reason.to_string())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        reason(10),
+        "not confirmed by this run's listing: its listing page was not read in this run"
+    );
+    assert!(reason(1).contains("of kept image"), "{}", reason(1));
+    assert_eq!(
+        reason(4),
+        format!(
+            "platform manifest linux/amd64 of kept image `v1` ({}), tagged in the registry but not in this run's listing",
+            short_digest(&digest(20))
+        )
+    );
+    let tops = top_level_images(&plan, &manifests, std::slice::from_ref(&restored));
+    assert!(!tops.contains(&4) && !tops.contains(&5), "{tops:?}");
+}
+
+#[test]
 fn only_top_level_images_take_a_keep_latest_slot() {
     // 1: tagged index of 2 (amd64), 3 (arm64) and attestation 4; 5: v1's signature;
     // 6: an untagged ghost image; 7: an untagged index whose manifest cannot be read,
@@ -742,7 +812,9 @@ fn only_top_level_images_take_a_keep_latest_slot() {
     manifests.insert(1, Ok(v1));
     manifests.insert(7, Err("500".into()));
     manifests.insert(9, Ok(github_attestation(1)));
-    let mut images: Vec<u64> = top_level_images(&plan, &manifests).into_iter().collect();
+    let mut images: Vec<u64> = top_level_images(&plan, &manifests, &[])
+        .into_iter()
+        .collect();
     images.sort_unstable();
     assert_eq!(images, vec![1, 6, 7, 8]);
 }

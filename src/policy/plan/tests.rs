@@ -806,6 +806,169 @@ fn orphans_stay_protected_by_version_ids_exclusions_and_older_than() {
     }
 }
 
+#[test]
+fn only_what_this_run_read_is_acted_on_and_only_it_fills_keep_latest() {
+    // Five untagged images, 1 the newest; the policy keeps the 2 newest.
+    let versions: Vec<Version> = (1..=5).map(|id| aged(id, &[])).collect();
+    let policy = Policy {
+        keep_latest: 2,
+        ..Policy::default()
+    };
+    let unread = Reason::Unconfirmed(Unconfirmed::NotListed);
+    let slots = Reason::Unconfirmed(Unconfirmed::KeepLatest);
+    /// What the case is, the ids read in this run (`None`: all), and the reasons.
+    type Case<'a> = (&'a str, Option<&'a [u64]>, &'a [(u64, Reason)]);
+    let table: &[Case] = &[
+        (
+            "everything read: the plan of `plan`",
+            None,
+            &[
+                (1, Reason::KeptLatest(1)),
+                (2, Reason::KeptLatest(2)),
+                (3, Reason::Selected),
+                (4, Reason::Selected),
+                (5, Reason::Selected),
+            ],
+        ),
+        (
+            "the newest two read: the rest are sure to be older",
+            Some(&[1, 2, 4, 5]),
+            &[
+                (1, Reason::KeptLatest(1)),
+                (2, Reason::KeptLatest(2)),
+                (3, unread.clone()),
+                (4, Reason::Selected),
+                (5, Reason::Selected),
+            ],
+        ),
+        (
+            "the newest not read: 1 may be gone, so 3 may be the second newest",
+            Some(&[2, 3, 4, 5]),
+            &[
+                (1, Reason::KeptLatest(1)),
+                (2, Reason::KeptLatest(2)),
+                (3, slots.clone()),
+                (4, Reason::Selected),
+                (5, Reason::Selected),
+            ],
+        ),
+        (
+            "nothing read: nothing acted on",
+            Some(&[]),
+            &[
+                (1, Reason::KeptLatest(1)),
+                (2, Reason::KeptLatest(2)),
+                (3, unread.clone()),
+                (4, unread.clone()),
+                (5, unread),
+            ],
+        ),
+    ];
+    for (name, read, expected) in table {
+        let read: Option<HashSet<u64>> = read.map(|ids| ids.iter().copied().collect());
+        let plan = plan_confirmed(
+            versions.clone(),
+            &policy,
+            PackageType::Container,
+            Mode::Delete,
+            now(),
+            read.as_ref(),
+        );
+        assert_eq!(reasons(&plan), expected.to_vec(), "{name}");
+        let acted: Vec<u64> = plan.selected().map(|p| p.version.id).collect();
+        let selected: Vec<u64> = expected
+            .iter()
+            .filter(|(_, reason)| *reason == Reason::Selected)
+            .map(|(id, _)| *id)
+            .rev()
+            .collect();
+        assert_eq!(acted, selected, "{name}: oldest first");
+    }
+}
+
+#[test]
+fn may_select_is_false_only_when_no_version_passes_the_filters_of_any_rule() {
+    let versions = vec![aged(1, &["v1"]), aged(2, &["pr-2"])];
+    let table = [
+        (
+            "tag-state untagged, all tagged",
+            Policy {
+                tag_state: TagState::Untagged,
+                ..Policy::default()
+            },
+            false,
+        ),
+        (
+            "tag-regex matching one",
+            Policy {
+                tag_regex: regex("^pr-"),
+                ..Policy::default()
+            },
+            true,
+        ),
+        (
+            "keep-latest keeps all, still may select",
+            Policy {
+                keep_latest: 10,
+                ..Policy::default()
+            },
+            true,
+        ),
+        (
+            "excluded",
+            Policy {
+                exclude_tag_regex: regex("."),
+                ..Policy::default()
+            },
+            false,
+        ),
+    ];
+    for (name, policy, expected) in table {
+        let may = may_select(
+            &versions,
+            &policy,
+            PackageType::Container,
+            Mode::Delete,
+            now(),
+        );
+        assert_eq!(may, expected, "{name}");
+        let acts = !plan(
+            versions.clone(),
+            &policy,
+            PackageType::Container,
+            Mode::Delete,
+            now(),
+        )
+        .order
+        .is_empty();
+        assert!(
+            may || !acts,
+            "{name}: may_select is never false when the plan acts"
+        );
+    }
+}
+
+#[test]
+fn holding_a_plan_keeps_everything_it_would_act_on_with_why() {
+    let versions: Vec<Version> = (1..=3).map(|id| aged(id, &[])).collect();
+    let held = hold(
+        plan(
+            versions,
+            &Policy::default(),
+            PackageType::Container,
+            Mode::Delete,
+            now(),
+        ),
+        "the tag list could not be read",
+    );
+    assert!(held.order.is_empty());
+    assert!(held.versions.iter().all(|planned| {
+        planned.decision == Decision::Keep
+            && planned.reason.to_string()
+                == "not confirmed by this run's reads: the tag list could not be read"
+    }));
+}
+
 /// A rule with only a name; tests set the fields they need.
 fn rule(name: &str) -> Rule {
     Rule {
@@ -1169,6 +1332,7 @@ fn keep_latest_counts_images_when_the_image_graph_says_which_versions_are_images
             Mode::Delete,
             now(),
             &images,
+            None,
         );
         assert_eq!(reasons(&by_images), expected);
     }

@@ -37,7 +37,7 @@ fn held(versions: &[(u64, Read)]) -> Held {
             )
         })
         .collect();
-    Held::new(&listed, &manifests)
+    Held::new(&listed, &manifests, ReadHere::default())
 }
 
 fn gone(ids: &[u64]) -> HashSet<u64> {

@@ -289,3 +289,75 @@ fn a_version_gone_behind_the_apis_back_is_neither_listed_nor_served_and_breaks_i
     let signature = fake.version_name("acme", "container", "app", 4);
     assert_eq!(fetch(&fake, "GET", &signature, &token).status, 200);
 }
+
+/// The tag list of `acme/app` after `last`, `n` at a time: its tags and its `Link`.
+fn tag_page(fake: &FakeGitHub, token: &str, query: &str) -> (Vec<String>, Option<String>) {
+    let reply = request(
+        fake,
+        "GET",
+        &format!("/v2/acme/app/tags/list{query}"),
+        Some(&format!("Bearer {token}")),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let tags = reply.json()["tags"]
+        .as_array()
+        .expect("tags")
+        .iter()
+        .map(|tag| tag.as_str().unwrap_or_default().to_owned())
+        .collect();
+    (tags, reply.header("link").map(str::to_owned))
+}
+
+#[test]
+fn the_tag_list_pages_with_n_and_last_and_links_the_next_page() {
+    let fake = registry(
+        (1..=5)
+            .map(|id| VersionSeed::new(id, days(id)).tags(&[&format!("v{id}")]))
+            .chain([VersionSeed::new(6, days(9))])
+            .collect(),
+    );
+    let token = registry_token(&fake, ALICE);
+    let (first, link) = tag_page(&fake, &token, "?n=2");
+    assert_eq!(first, ["v1", "v2"]);
+    assert_eq!(
+        link.as_deref(),
+        Some("</v2/acme/app/tags/list?n=2&last=v2>; rel=\"next\"")
+    );
+    assert_eq!(tag_page(&fake, &token, "?n=2&last=v2").0, ["v3", "v4"]);
+    let (last, none) = tag_page(&fake, &token, "?n=2&last=v4");
+    assert_eq!((last, none), (vec!["v5".to_string()], None));
+    assert_eq!(
+        tag_page(&fake, &token, "").0.len(),
+        5,
+        "all on one page by default"
+    );
+    let anonymous = request(&fake, "GET", "/v2/acme/app/tags/list", None);
+    assert_eq!(anonymous.status, 401);
+}
+
+#[test]
+fn tags_added_moved_and_versions_deleted_behind_the_back_show_in_the_registry_at_once() {
+    let fake = registry(buildx());
+    let token = registry_token(&fake, ALICE);
+    let platform = fake.version_name("acme", "container", "app", 1);
+    fake.add_tag("acme", "container", "app", 1, "v2.0");
+    assert_eq!(fake.tags_of("acme", "container", "app", 1), ["v2.0"]);
+    let head = fetch(&fake, "HEAD", "v2.0", &token);
+    assert_eq!(
+        head.header("docker-content-digest"),
+        Some(platform.as_str())
+    );
+    fake.move_tag("acme", "container", "app", "v2.0", 2);
+    assert!(fake.tags_of("acme", "container", "app", 1).is_empty());
+    let moved = fetch(&fake, "HEAD", "v2.0", &token);
+    assert_eq!(
+        moved.header("docker-content-digest"),
+        Some(fake.version_name("acme", "container", "app", 2).as_str())
+    );
+    assert!(tag_page(&fake, &token, "").0.contains(&"v2.0".to_string()));
+    fake.delete_behind("acme", "container", "app", 4);
+    assert_eq!(fetch(&fake, "HEAD", "v1", &token).status, 404);
+    assert!(!tag_page(&fake, &token, "").0.contains(&"v1".to_string()));
+    fake.restore_behind("acme", "container", "app", 4);
+    assert_eq!(fetch(&fake, "HEAD", "v1", &token).status, 200);
+}
