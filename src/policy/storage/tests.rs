@@ -13,10 +13,17 @@ enum Read {
     Blobs(Vec<(u64, u64)>),
     Unsized(&'static str),
     Unreadable,
+    /// Held by its digest alone: a state file's claim, not read in this run.
+    NotHeld,
 }
 
-/// The blobs held by versions `(id, read)`, in that order.
+/// The blobs held by versions `(id, read)`, in that order, over a listing read whole.
 fn held(versions: &[(u64, Read)]) -> Held {
+    held_read(versions, ReadHere::default())
+}
+
+/// [`held`] over a listing of which `read` says what this run read.
+fn held_read(versions: &[(u64, Read)], read: ReadHere<'_>) -> Held {
     let listed: Vec<Version> = versions.iter().map(|(id, _)| version(*id, &[])).collect();
     let manifests: Manifests = versions
         .iter()
@@ -26,6 +33,7 @@ fn held(versions: &[(u64, Read)]) -> Held {
                     Blobs::Sized(blobs.iter().map(|(n, size)| blob(*n, *size)).collect())
                 }
                 Read::Unsized(why) => Blobs::Unsized(why.to_string()),
+                Read::NotHeld => Blobs::NotHeld,
                 Read::Unreadable => return (*id, Err("GET … answered 500".to_string())),
             };
             (
@@ -37,7 +45,7 @@ fn held(versions: &[(u64, Read)]) -> Held {
             )
         })
         .collect();
-    Held::new(&listed, &manifests, ReadHere::default())
+    Held::new(&listed, &manifests, read)
 }
 
 fn gone(ids: &[u64]) -> HashSet<u64> {
@@ -151,6 +159,34 @@ fn a_cleanup_frees_the_blobs_only_deleted_manifests_list_each_once() {
             kept: Size::Exact(50),
         },
         Case {
+            name: "a kept version held by its digest alone leaves both figures unknown",
+            versions: vec![
+                (1, Read::Blobs(vec![(0, 100), (1, 10)])),
+                (2, Read::NotHeld),
+                (3, Read::Unreadable),
+            ],
+            gone: &[1],
+            freed: Size::Unknown,
+            kept: Size::Unknown,
+        },
+        Case {
+            name: "a deleted version held by its digest alone leaves only the freed unknown",
+            versions: vec![
+                (1, Read::Blobs(vec![(0, 100), (1, 10)])),
+                (2, Read::NotHeld),
+            ],
+            gone: &[2],
+            freed: Size::Unknown,
+            kept: Size::Exact(110),
+        },
+        Case {
+            name: "deleting nothing frees exactly nothing, whatever is held by digest alone",
+            versions: vec![(1, Read::Blobs(vec![(5, 50)])), (2, Read::NotHeld)],
+            gone: &[],
+            freed: Size::Exact(0),
+            kept: Size::Unknown,
+        },
+        Case {
             name: "sizes adding up past 2^53 bytes are not believed",
             versions: vec![
                 (1, Read::Blobs(vec![(5, MAX_BYTES)])),
@@ -205,6 +241,73 @@ fn the_notes_say_which_versions_were_not_counted_and_why() {
     );
     let past = held(&[(1, Read::Blobs(vec![(5, MAX_BYTES), (6, 1)]))]).cleanup(&gone(&[1]));
     assert_eq!(past.notes, vec![Note::PastLimit]);
+}
+
+#[test]
+fn the_notes_say_how_many_versions_are_held_by_digest_alone() {
+    let storage = held(&[
+        (1, Read::NotHeld),
+        (2, Read::Blobs(vec![(5, 50)])),
+        (3, Read::NotHeld),
+        (4, Read::Unreadable),
+    ])
+    .cleanup(&gone(&[2]));
+    assert_eq!(
+        storage.notes,
+        vec![
+            Note::NotReadHere { count: 2 },
+            Note::Uncounted {
+                count: 1,
+                id: 4,
+                why: "its manifest could not be read: GET … answered 500".to_string(),
+            }
+        ]
+    );
+}
+
+#[test]
+fn a_listing_partly_from_the_state_file_leaves_both_figures_unknown_and_says_why() {
+    let versions = [
+        (1, Read::Blobs(vec![(0, 100), (1, 10)])),
+        (2, Read::Blobs(vec![(0, 100), (2, 20)])),
+        (3, Read::Blobs(vec![(3, 30)])),
+    ];
+    let confirmed: HashSet<u64> = [1, 2].into();
+    let read = ReadHere {
+        confirmed: Some(&confirmed),
+        unlisted: &[],
+    };
+    let cases = [
+        (gone(&[2]), Size::Unknown, Size::Unknown),
+        (gone(&[]), Size::Exact(0), Size::Unknown),
+    ];
+    for (gone, freed, kept) in cases {
+        let storage = held_read(&versions, read).cleanup(&gone);
+        assert_eq!((storage.freed, storage.kept), (freed, kept), "{gone:?}");
+        assert_eq!(
+            storage.notes,
+            vec![Note::ListingFromState { unconfirmed: 1 }]
+        );
+    }
+    let all_confirmed: HashSet<u64> = [1, 2, 3].into();
+    let whole_pages_not_read = ReadHere {
+        confirmed: Some(&all_confirmed),
+        unlisted: &[],
+    };
+    let storage = held_read(&versions, whole_pages_not_read).cleanup(&gone(&[2]));
+    assert_eq!(
+        (storage.freed, &storage.notes[..]),
+        (
+            Size::Unknown,
+            &[Note::ListingFromState { unconfirmed: 0 }][..]
+        ),
+        "a page not read may hold versions no one has seen"
+    );
+    assert_eq!(
+        held(&versions).cleanup(&gone(&[2])).freed,
+        Size::Exact(20),
+        "the control: the same versions over a listing read whole"
+    );
 }
 
 #[test]
@@ -329,6 +432,30 @@ fn an_audit_counts_each_blob_for_its_first_holder_and_the_holders_add_up() {
         freed, holdings.orphaned,
         "orphaned bytes are what deleting orphans frees"
     );
+}
+
+#[test]
+fn an_audits_total_holds_only_blobs_a_counted_version_lists() {
+    // 2 gives blob 5 another size, so none of its blobs count; its blob 6 was met first.
+    let held = held(&[
+        (1, Read::Blobs(vec![(5, 50)])),
+        (2, Read::Blobs(vec![(6, 1), (5, 60)])),
+    ]);
+    let holdings = held.holdings(|_| Holder::Tagged, [(1, vec![0])].into_iter());
+    assert_eq!(
+        (holdings.total, holdings.tagged),
+        (Size::Partial(50), Size::Partial(50))
+    );
+    let not_held = held_read(
+        &[(1, Read::Blobs(vec![(5, 50)])), (2, Read::NotHeld)],
+        ReadHere::default(),
+    );
+    let holdings = not_held.holdings(|_| Holder::Tagged, [(2, vec![1])].into_iter());
+    assert_eq!(
+        (holdings.total, holdings.largest[0].1),
+        (Size::Unknown, Size::Unknown)
+    );
+    assert_eq!(holdings.notes, vec![Note::NotReadHere { count: 1 }]);
 }
 
 #[test]

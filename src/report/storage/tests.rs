@@ -91,6 +91,32 @@ fn the_cleanup_table_has_a_row_per_package_a_total_and_why_a_figure_is_partial()
 }
 
 #[test]
+fn figures_a_state_file_could_not_prove_are_unknown_and_the_notes_say_why() {
+    let notes = vec![
+        Note::ListingFromState { unconfirmed: 9_000 },
+        Note::NotReadHere { count: 1 },
+    ];
+    let report = run(vec![
+        package("big", storage(Size::Unknown, Size::Unknown, notes)),
+        package("small", storage(Size::Exact(10), Size::Exact(20), vec![])),
+    ]);
+    let table = cleanup_section(&report, false, &Sanitizer::default());
+    for line in [
+        "| `big` | unknown | unknown |",
+        "| **all packages** | 10 B (partial) | 20 B (partial) |",
+        "- `big`: this run did not read its whole listing (9000 versions known only from the state file), so versions added, deleted or restored since may be missing, and the figures are left unknown rather than guessed.",
+        "- `big`: the manifests of 1 version are known from the state file by their digest alone and were not read in this run, so what they store is not known",
+    ] {
+        assert!(table.contains(line), "{line}\n{table}");
+    }
+    assert_eq!(
+        report.storage(),
+        Some((Size::Partial(10), Size::Partial(20))),
+        "not exact, so no output: what is counted is not all there is"
+    );
+}
+
+#[test]
 fn packages_without_sizes_say_so_in_every_cell_and_once_below() {
     let no_sizes = || {
         storage(
