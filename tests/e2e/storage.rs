@@ -4,7 +4,7 @@
 //! when it read what they rest on and leaves them empty with the reason when not, absurd
 //! sizes are reported rather than summed, and packages without sizes say so.
 
-use fake_github::{CONFIG_BYTES, FakeGitHub, PackageSeed, VersionSeed, days};
+use fake_github::{CONFIG_BYTES, FakeGitHub, LAYER_BYTES, PackageSeed, VersionSeed, days};
 
 use crate::harness::*;
 
@@ -292,6 +292,207 @@ fn a_second_run_with_the_state_file_leaves_the_figures_it_cannot_prove_empty_and
         "{}",
         second.summary
     );
+}
+
+/// A cleanup of `app` with a state file (`state`) or without, as `inputs` say.
+fn cleanup_in(
+    fake: &FakeGitHub,
+    dir: &Workspace,
+    inputs: &[(&str, &str)],
+    state: bool,
+) -> Finished {
+    let mut run = janitor(fake, ALICE).in_dir(dir).input("packages", "app");
+    for (name, value) in inputs {
+        run = run.input(name, value);
+    }
+    if state {
+        run = run.input("state-file", STATE);
+    }
+    let run = run.run();
+    run.assert_success();
+    run
+}
+
+const UNTAGGED_OLDER_THAN_30D: &[(&str, &str)] =
+    &[("tag-state", "untagged"), ("older-than", "30d")];
+
+/// A run that resumes from a state file, but read every manifest the figures rest on
+/// itself (its earlier run selected nothing, so read none) over a listing it read whole,
+/// gives the figures exactly, as a run without the state file does.
+#[test]
+fn a_resumed_run_that_read_what_the_figures_rest_on_gives_them_exactly_as_its_control() {
+    let fake = start(release_and_leftovers());
+    let dir = workspace();
+    let nothing_yet = cleanup_in(
+        &fake,
+        &dir,
+        &[("tag-state", "untagged"), ("older-than", "60d")],
+        true,
+    );
+    assert!(nothing_yet.ids().is_empty(), "{}", nothing_yet.log);
+    assert!(dir.join(STATE).exists(), "{}", nothing_yet.log);
+    let resumed = cleanup_in(&fake, &dir, UNTAGGED_OLDER_THAN_30D, true);
+    assert!(
+        resumed.log.contains("7 manifests read from")
+            && resumed.log.contains("0 known from the state file"),
+        "the state file held the listing and no manifest:\n{}",
+        resumed.log
+    );
+    assert_eq!(resumed.ids(), vec![20, 30, 31, 32]);
+    assert_eq!(resumed.outputs["bytes-freed"], FREED.to_string());
+    assert_eq!(resumed.outputs["bytes-kept"], KEPT.to_string());
+    assert!(
+        !resumed.summary.contains("state file"),
+        "{}",
+        resumed.summary
+    );
+
+    let control_fake = start(release_and_leftovers());
+    let control = cleanup_in(&control_fake, &workspace(), UNTAGGED_OLDER_THAN_30D, false);
+    assert_eq!(control.ids(), resumed.ids());
+    for output in ["bytes-freed", "bytes-kept"] {
+        assert_eq!(control.outputs[output], resumed.outputs[output], "{output}");
+    }
+    assert_eq!(
+        fake.active_ids("acme", "container", "app"),
+        control_fake.active_ids("acme", "container", "app")
+    );
+}
+
+/// A version of a 350-version package (4 listing pages), id 1 the oldest, all older than
+/// 30 days; 101..=120 untagged builds (on listing page 3), the others tagged `v<id>`, each
+/// with a config and a layer of its own.
+fn four_pages() -> Vec<VersionSeed> {
+    (1..=350)
+        .map(|id| {
+            let version = VersionSeed::new(id, days(400) - std::time::Duration::from_secs(id * 60));
+            if (101..=120).contains(&id) {
+                version
+            } else {
+                version.tags(&[&format!("v{id}")])
+            }
+        })
+        .collect()
+}
+
+/// A run that resumes a large package reads page 1, the last page and the pages of what it
+/// deletes; the rest of the listing is the state file's, so neither figure is known: both
+/// outputs are empty and the summary says why. It deletes what its control deletes, and the
+/// control (and the first run, which read the listing whole) gives the figures exactly.
+#[test]
+fn a_resumed_run_over_a_listing_partly_from_the_state_file_leaves_the_figures_empty_and_says_why() {
+    let own = CONFIG_BYTES + LAYER_BYTES;
+    let fake = start(four_pages());
+    let dir = workspace();
+    let mut dry = UNTAGGED_OLDER_THAN_30D.to_vec();
+    dry.push(("dry-run", "true"));
+    let first = cleanup_in(&fake, &dir, &dry, true);
+    assert_eq!(first.outputs["bytes-freed"], (20 * own).to_string());
+    assert_eq!(first.outputs["bytes-kept"], (330 * own).to_string());
+    let resumed = cleanup_in(&fake, &dir, UNTAGGED_OLDER_THAN_30D, true);
+    assert!(
+        resumed
+            .log
+            .contains("the rest is known from the state file"),
+        "{}",
+        resumed.log
+    );
+    assert_eq!(resumed.ids(), (101..=120).collect::<Vec<u64>>());
+    for output in ["bytes-freed", "bytes-kept"] {
+        assert_eq!(resumed.outputs[output], "", "{output}");
+    }
+    assert!(
+        resumed.summary.contains("| `app` | unknown | unknown |"),
+        "{}",
+        resumed.summary
+    );
+    assert!(
+        resumed
+            .summary
+            .contains("- `app`: this run did not read its whole listing ("),
+        "{}",
+        resumed.summary
+    );
+    assert!(
+        resumed.summary.contains(
+            "known only from the state file), so versions added, deleted or restored since may be missing, and the figures are left unknown rather than guessed."
+        ),
+        "{}",
+        resumed.summary
+    );
+
+    let control_fake = start(four_pages());
+    let control = cleanup_in(&control_fake, &workspace(), UNTAGGED_OLDER_THAN_30D, false);
+    assert_eq!(control.ids(), resumed.ids());
+    assert_eq!(control.outputs["bytes-freed"], (20 * own).to_string());
+    assert_eq!(control.outputs["bytes-kept"], (330 * own).to_string());
+    assert_eq!(
+        fake.active_ids("acme", "container", "app"),
+        control_fake.active_ids("acme", "container", "app")
+    );
+}
+
+/// A change made to a saved state file's JSON.
+type Tamper<'a> = Box<dyn Fn(&mut serde_json::Value) + 'a>;
+
+/// A state file that pairs digests with sizes (this branch's format 1 did, before issue
+/// 19's format 2) is not believed: a file of format 1 is ignored whole, and a format-2
+/// file whose manifest records carry sizes has that package's records dropped. Either
+/// way the run reads every manifest itself, and the absurd sizes never reach a figure.
+#[test]
+fn a_state_file_that_pairs_digests_with_sizes_is_not_believed_and_the_figures_are_read_again() {
+    let absurd = serde_json::json!([["ab".repeat(16), 9_007_199_254_740_993u64]]);
+    let cases: [(&str, Tamper<'_>, &str); 2] = [
+        (
+            "format 1",
+            Box::new(|state| {
+                state["format"] = serde_json::json!(1);
+                for record in state["packages"][0]["manifests"]
+                    .as_array_mut()
+                    .into_iter()
+                    .flatten()
+                {
+                    let digest = record[0].clone();
+                    *record = serde_json::json!([digest, false, [], null, null, absurd.clone()]);
+                }
+            }),
+            "is ignored and the run starts afresh: it has format 1",
+        ),
+        (
+            "sizes beside each digest",
+            Box::new(|state| {
+                for record in state["packages"][0]["manifests"]
+                    .as_array_mut()
+                    .into_iter()
+                    .flatten()
+                {
+                    record
+                        .as_array_mut()
+                        .expect("a record")
+                        .push(absurd.clone());
+                }
+            }),
+            "its saved listing is ignored and it is listed afresh",
+        ),
+    ];
+    for (what, tamper, warning) in cases {
+        let fake = start(release_and_leftovers());
+        let dir = workspace();
+        let mut dry = UNTAGGED_OLDER_THAN_30D.to_vec();
+        dry.push(("dry-run", "true"));
+        cleanup_in(&fake, &dir, &dry, true);
+        crate::fresh::tamper_state(&dir, tamper);
+        let run = cleanup_in(&fake, &dir, UNTAGGED_OLDER_THAN_30D, true);
+        assert!(run.log.contains(warning), "{what}: {}", run.log);
+        assert!(
+            run.log.contains("7 manifests read from"),
+            "{what}: {}",
+            run.log
+        );
+        assert_eq!(run.ids(), vec![20, 30, 31, 32], "{what}");
+        assert_eq!(run.outputs["bytes-freed"], FREED.to_string(), "{what}");
+        assert_eq!(run.outputs["bytes-kept"], KEPT.to_string(), "{what}");
+    }
 }
 
 #[test]
