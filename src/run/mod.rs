@@ -78,7 +78,7 @@ pub async fn run<W: std::io::Write + Send + 'static>(
                 now: env.now,
             };
             let owner = log.sanitizer().code(&config.owner);
-            finish(config, env, &owner, &report, &github, log)?;
+            finish(config, env, &owner, &report, &github, None, log)?;
             return Ok(report.succeeded());
         }
     };
@@ -213,7 +213,15 @@ pub async fn run<W: std::io::Write + Send + 'static>(
         now: env.now,
     };
     let owner = owner_label(&config.owner, kind, &namespace, log);
-    finish(config, env, &owner, &report, &github, log)?;
+    finish(
+        config,
+        env,
+        &owner,
+        &report,
+        &github,
+        registry.as_ref(),
+        log,
+    )?;
     let whole = match &verified {
         Some(verified) => verify::report(env, verified, log)?,
         None => true,
@@ -1090,6 +1098,7 @@ fn finish<W: std::io::Write>(
     owner: &str,
     report: &RunReport,
     github: &GitHub,
+    registry: Option<&Registry>,
     log: &mut Log<W>,
 ) -> anyhow::Result<()> {
     let clean = log.sanitizer().clone();
@@ -1116,8 +1125,17 @@ fn finish<W: std::io::Write>(
         report.headline(config.mode, config.dry_run)
     ));
     let stats = github.stats();
+    let registry = registry
+        .map(Registry::stats)
+        .map(|stats| {
+            format!(
+                "; registry: {} requests, {} retried",
+                stats.requests, stats.retries
+            )
+        })
+        .unwrap_or_default();
     log.info(&format!(
-        "API: {} GET and {} DELETE/POST requests, {} retried, {} secondary-limit answers, {} waits for the primary reset",
+        "API: {} GET and {} DELETE/POST requests, {} retried, {} secondary-limit answers, {} waits for the primary reset{registry}",
         stats.gets, stats.mutations, stats.retries, stats.secondary_answers, stats.primary_waits
     ));
     if let Some(stopped) = &report.stopped {
