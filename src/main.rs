@@ -36,8 +36,8 @@ fn main() -> ExitCode {
         Ok(config) => config,
         Err(err) => {
             // The error may quote a value that holds the token by mistake (a token pasted
-            // into the wrong input): redact every token the run could have read.
-            // Redacted before the error is shown, since showing it may cut a long value.
+            // into the wrong input): redact every token the run could have read, while the
+            // error is whole, since showing it may cut a long value.
             let tokens: Vec<String> = TOKEN_VARIABLES
                 .iter()
                 .filter_map(|name| variables.get(name))

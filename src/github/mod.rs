@@ -134,7 +134,9 @@ impl GitHub {
             &client::REST_HEADERS,
             Duration::from_secs(60),
         )
-        .map_err(|problem| anyhow::anyhow!("GITHUB_API_URL `{api_url}`: {problem}"))?;
+        .map_err(|problem| {
+            anyhow::anyhow!("cannot set up the client for the API at {api_url}: {problem}")
+        })?;
         Ok(GitHub {
             crab,
             api_url: api_url.trim_end_matches('/').to_string(),

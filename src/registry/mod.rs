@@ -215,7 +215,11 @@ pub fn repository(owner: &str, package: &str) -> String {
 impl Registry {
     pub fn new(base: &str, token: &Token, patience: Patience) -> anyhow::Result<Registry> {
         let crab = client::build(base, None, &[], patience.deadline)
-            .map_err(|problem| anyhow::anyhow!("input `registry-url`: {problem}"))?;
+            .map_err(|problem| {
+                anyhow::anyhow!(
+                    "cannot set up the client for the registry at {base} (input `registry-url`): {problem}"
+                )
+            })?;
         Ok(Registry {
             crab,
             base: base.trim_end_matches('/').to_string(),

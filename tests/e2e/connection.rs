@@ -160,6 +160,25 @@ fn an_api_with_a_certificate_the_runner_does_not_trust_fails_at_once_naming_the_
 }
 
 #[test]
+fn an_ssl_cert_file_that_holds_no_certificate_fails_before_any_request_naming_it() {
+    let fake = fake_with_images();
+    let missing = std::env::temp_dir().join(format!("pj-no-ca-{}.pem", std::process::id()));
+    let run = janitor(&fake, ALICE)
+        .env("SSL_CERT_FILE", missing.to_str().expect("utf-8 path"))
+        .input("packages", "app")
+        .input("tag-state", "untagged")
+        .run();
+    run.assert_failure();
+    assert_eq!(fake.requests(), vec![], "no request was sent");
+    let expected = format!(
+        "::error::cannot set up the client for the API at {}: no trusted certificate authority could be loaded from SSL_CERT_FILE ({})",
+        fake.url(),
+        missing.display()
+    );
+    assert!(run.log.starts_with(&expected), "{expected}\n{}", run.log);
+}
+
+#[test]
 fn a_registry_with_a_certificate_the_runner_does_not_trust_fails_the_package_without_retries() {
     let fake = fake_with_images();
     let registry = ScriptedServer::start_tls("127.0.0.1", |_, _| Scripted::new(200))
