@@ -110,7 +110,15 @@ pub async fn run<W: std::io::Write + Send + 'static>(
         now: env.now,
     };
     let owner = finish::owner_label(&config.owner, found.kind, &found.namespace, log);
-    finish::publish_and_close(config, env, &owner, &report, &github, log)?;
+    finish::publish_and_close(
+        config,
+        env,
+        &owner,
+        &report,
+        &github,
+        registry.as_ref(),
+        log,
+    )?;
     let whole = match &verified {
         Some(verified) => verify::report(env, verified, log)?,
         None => true,

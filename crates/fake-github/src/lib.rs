@@ -57,6 +57,6 @@ pub use record::RecordedRequest;
 pub use scripted::{Heard, Scripted, ScriptedServer};
 pub use seed::{
     AnswerSeed, ManifestKind, ManifestSeed, Outage, OwnerKind, OwnerSeed, PackageSeed, Seed,
-    TokenKind, TokenSeed, VersionSeed, Visibility, days,
+    TokenKind, TokenSeed, UsersListing, VersionSeed, Visibility, days,
 };
 pub use server::FakeGitHub;
