@@ -115,10 +115,16 @@ pub const INPUTS: &[Input] = &[
         "10",
     ),
     input(
+        "order-by",
+        "pushed",
+        "how keep-latest ranks versions: pushed (newest first) or version (highest first, as the ecosystem orders versions)",
+        "version",
+    ),
+    input(
         "rules",
         "",
-        "a whole policy as a YAML list of rules (name, tag-regex, exclude-tag-regex, tag-state, older-than, keep-latest, group-by)",
-        "'[{name: releases, tag-regex: \"^v\", keep-latest: 10}]'",
+        "a whole policy as a YAML list of rules (name, tag-regex, exclude-tag-regex, tag-state, older-than, keep-latest, order-by, group-by)",
+        "'[{name: releases, tag-regex: \"^v\", keep-latest: 10, order-by: version}]'",
     ),
     input(
         "version-ids",

@@ -11,8 +11,9 @@ use std::time::Duration;
 use regex::Regex;
 
 use crate::model::mode::Mode;
+use crate::model::reference::Referenced;
 use crate::model::version::PackageType;
-use crate::policy::rules::{Policy, TagState};
+use crate::policy::rules::{OrderBy, Policy, TagState};
 use crate::transport::pacing::Pacing;
 use crate::transport::token::Token;
 
@@ -242,6 +243,10 @@ impl Config {
             Some(value) => parse_count("keep-latest", &value, "e.g. 0 or 5")?,
             None => 0,
         };
+        let order_by = match input("order-by") {
+            Some(value) => parse_order_by(&value)?,
+            None => OrderBy::Pushed,
+        };
         let version_ids = input("version-ids")
             .map(|value| parse_version_ids(&value))
             .transpose()?;
@@ -309,13 +314,14 @@ impl Config {
                     ("tag-state", tag_state != TagState::Any),
                     ("older-than", older_than.is_some()),
                     ("keep-latest", keep_latest != 0),
+                    ("order-by", order_by != OrderBy::Pushed),
                 ];
                 if let Some((name, _)) = flat.into_iter().find(|(_, set)| *set) {
                     return Err(InputError::invalid(
                         name,
                         &input(name).unwrap_or_default(),
                         "cannot be combined with `rules`: put it in a rule (each rule has \
-                         its own tag-regex, tag-state, older-than and keep-latest)",
+                         its own tag-regex, tag-state, older-than, keep-latest and order-by)",
                     ));
                 }
                 rules::parse(&value, package_type)?
@@ -345,9 +351,11 @@ impl Config {
                 older_than,
                 tag_state,
                 keep_latest,
+                order_by,
                 version_ids,
                 deleted_within,
                 rules,
+                referenced: Referenced::default(),
             },
             max_versions,
             dry_run,
@@ -681,6 +689,22 @@ fn parse_duration(input: &'static str, value: &str) -> Result<Duration, InputErr
             format!("is not a valid duration ({DURATION_EXAMPLES}): {error}"),
         )
     })
+}
+
+/// `pushed` (the default) or `version`, ignoring case.
+fn parse_order_by(value: &str) -> Result<OrderBy, InputError> {
+    if value.eq_ignore_ascii_case("pushed") {
+        Ok(OrderBy::Pushed)
+    } else if value.eq_ignore_ascii_case("version") {
+        Ok(OrderBy::Version)
+    } else {
+        Err(InputError::invalid(
+            "order-by",
+            value,
+            "is not an order (expected `pushed`, newest push first, or `version`, highest \
+             version first as the package's ecosystem orders versions)",
+        ))
+    }
 }
 
 fn parse_tag_state(value: &str, package_type: PackageType) -> Result<TagState, InputError> {

@@ -60,6 +60,7 @@ fn defaults_apply_when_only_the_required_inputs_are_set() {
     assert_eq!(config.policy.older_than, None);
     assert_eq!(config.policy.tag_state, TagState::Any);
     assert_eq!(config.policy.keep_latest, 0);
+    assert_eq!(config.policy.order_by, OrderBy::Pushed);
     assert_eq!(config.policy.version_ids, None);
     assert_eq!(config.policy.deleted_within, None);
     assert_eq!(config.max_versions, None);
@@ -232,6 +233,12 @@ fn every_valid_choice_is_accepted_in_any_case() {
         ("INPUT_DRY-RUN", "False", |c| !c.dry_run),
         ("INPUT_KEEP-LATEST", "0", |c| c.policy.keep_latest == 0),
         ("INPUT_KEEP-LATEST", "12", |c| c.policy.keep_latest == 12),
+        ("INPUT_ORDER-BY", "pushed", |c| {
+            c.policy.order_by == OrderBy::Pushed
+        }),
+        ("INPUT_ORDER-BY", "Version", |c| {
+            c.policy.order_by == OrderBy::Version
+        }),
         ("INPUT_MAX-VERSIONS", "0", |c| c.max_versions == Some(0)),
         ("INPUT_MAX-VERSIONS", "1000", |c| {
             c.max_versions == Some(1000)
@@ -455,6 +462,7 @@ fn every_bad_input_is_rejected_with_its_name_and_value() {
         (&[("INPUT_PACKAGES", " , \n,")], "packages", None),
         (&[("INPUT_PACKAGES", "a b")], "packages", Some("a b")),
         (&[("INPUT_MODE", "purge")], "mode", Some("purge")),
+        (&[("INPUT_ORDER-BY", "semver")], "order-by", Some("semver")),
         (
             &[("INPUT_STATE-FILE", "../outside")],
             "state-file",
