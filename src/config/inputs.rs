@@ -127,6 +127,12 @@ pub const INPUTS: &[Input] = &[
         "'[{name: releases, tag-regex: \"^v\", keep-latest: 10, order-by: version}]'",
     ),
     input(
+        "keep-referenced",
+        "",
+        "delete mode, container: keep every image that workspace files matching these globs name (comma- or newline-separated)",
+        "'deploy/**/*.yaml, docker-compose*.yml'",
+    ),
+    input(
         "version-ids",
         "",
         "act only on these ids: a comma/newline list or a JSON array (a run's `ids` output)",

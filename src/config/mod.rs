@@ -14,6 +14,7 @@ use crate::model::mode::Mode;
 use crate::model::reference::Referenced;
 use crate::model::version::PackageType;
 use crate::policy::rules::{OrderBy, Policy, TagState};
+use crate::references::patterns::Patterns;
 use crate::transport::pacing::Pacing;
 use crate::transport::token::Token;
 
@@ -63,6 +64,9 @@ pub struct Config {
     /// `state-file`: where the run state is kept between runs (a relative path inside the
     /// workspace), or `None` for runs that start from nothing.
     pub state_file: Option<std::path::PathBuf>,
+    /// `keep-referenced`: the workspace files whose image references keep those images
+    /// (delete mode, container packages).
+    pub keep_referenced: Option<Patterns>,
 }
 
 /// A bad action input (or runner environment variable), found before any API call.
@@ -338,6 +342,9 @@ impl Config {
         let state_file = input("state-file")
             .map(|value| parse_state_file(&value))
             .transpose()?;
+        let keep_referenced = input("keep-referenced")
+            .map(|value| parse_keep_referenced(&value, package_type, mode))
+            .transpose()?;
 
         Ok(Config {
             token,
@@ -369,8 +376,47 @@ impl Config {
             pacing,
             warnings,
             state_file,
+            keep_referenced,
         })
     }
+}
+
+/// Glob patterns of workspace files (see [`Patterns`]), for container packages in delete
+/// mode: only there can a version be deleted that a deployment pulls (an audit changes
+/// nothing, and a restore brings versions back rather than keeping them).
+fn parse_keep_referenced(
+    value: &str,
+    package_type: PackageType,
+    mode: Mode,
+) -> Result<Patterns, InputError> {
+    if package_type != PackageType::Container {
+        return Err(InputError::invalid(
+            "keep-referenced",
+            value,
+            format!(
+                "only applies to container packages (images a deployment pulls), and \
+                 `package-type` is `{package_type}`: remove it"
+            ),
+        ));
+    }
+    if mode == Mode::Restore {
+        return Err(InputError::invalid(
+            "keep-referenced",
+            value,
+            "only applies when `mode` is `delete` (it keeps images from being deleted): \
+             remove it from the restore step",
+        ));
+    }
+    Patterns::parse(value).map_err(|problem| {
+        InputError::invalid(
+            "keep-referenced",
+            value,
+            format!(
+                "{problem} (expected glob patterns of files in the workspace, comma- or \
+                 newline-separated, e.g. `deploy/**/*.yaml, docker-compose*.yml`)"
+            ),
+        )
+    })
 }
 
 /// A relative path that stays inside the workspace (no `..`), e.g. `.package-janitor/state`.

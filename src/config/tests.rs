@@ -251,6 +251,33 @@ fn every_valid_choice_is_accepted_in_any_case() {
 }
 
 #[test]
+fn keep_referenced_is_a_list_of_globs_for_container_packages() {
+    assert!(parse_ok(&[]).keep_referenced.is_none());
+    let config = parse_ok(&[(
+        "INPUT_KEEP-REFERENCED",
+        "deploy/**/*.yaml\ndocker-compose*.yml, .github/workflows/*.{yml,yaml}",
+    )]);
+    let patterns = config.keep_referenced.expect("patterns");
+    assert_eq!(
+        patterns.texts(),
+        [
+            "deploy/**/*.yaml",
+            "docker-compose*.yml",
+            ".github/workflows/*.{yml,yaml}"
+        ]
+    );
+    assert_eq!(patterns.matching(".github/workflows/ci.yaml"), vec![2]);
+    let audit = parse_ok(&[
+        ("INPUT_MODE", "audit"),
+        ("INPUT_KEEP-REFERENCED", "deploy/*.yaml"),
+    ]);
+    assert!(
+        audit.keep_referenced.is_some(),
+        "an audit ignores it, with a warning"
+    );
+}
+
+#[test]
 fn a_state_file_is_a_relative_path_inside_the_workspace() {
     assert_eq!(parse_ok(&[]).state_file, None);
     let cases = [".package-janitor/state", "./state.gz", "a/b/c"];
@@ -511,6 +538,37 @@ fn every_bad_input_is_rejected_with_its_name_and_value() {
             Some("three"),
         ),
         (&[("INPUT_KEEP-LATEST", "1.5")], "keep-latest", Some("1.5")),
+        (
+            &[("INPUT_KEEP-REFERENCED", "../infra/*.yaml")],
+            "keep-referenced",
+            Some("../infra/*.yaml"),
+        ),
+        (
+            &[("INPUT_KEEP-REFERENCED", "/etc/*.yaml")],
+            "keep-referenced",
+            Some("/etc/*.yaml"),
+        ),
+        (
+            &[("INPUT_KEEP-REFERENCED", "deploy/[z-a].yaml")],
+            "keep-referenced",
+            Some("[z-a]"),
+        ),
+        (
+            &[
+                ("INPUT_PACKAGE-TYPE", "npm"),
+                ("INPUT_KEEP-REFERENCED", "deploy/*.yaml"),
+            ],
+            "keep-referenced",
+            Some("deploy/*.yaml"),
+        ),
+        (
+            &[
+                ("INPUT_MODE", "restore"),
+                ("INPUT_KEEP-REFERENCED", "deploy/*.yaml"),
+            ],
+            "keep-referenced",
+            Some("deploy/*.yaml"),
+        ),
         (
             &[("INPUT_VERSION-IDS", "123,abc")],
             "version-ids",

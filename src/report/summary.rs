@@ -478,6 +478,7 @@ mod tests {
             rules: Vec::new(),
             kept_versions,
             entries,
+            referenced: Vec::new(),
             error: None,
             left: None,
             whole: None,

@@ -6,6 +6,7 @@ pub mod environment;
 pub mod execute;
 pub mod inspect;
 pub mod recheck;
+pub mod references;
 pub mod requested;
 pub mod resume;
 pub mod scopes;
@@ -24,6 +25,7 @@ use crate::github::{ApiError, ApiErrorKind, GitHub, Namespace, OwnerKind};
 use crate::model::image::describe;
 use crate::model::mode::Mode;
 use crate::model::outcome::{Entry, Outcome, PackageEntry};
+use crate::model::reference::Reference;
 use crate::model::version::{PackageType, VersionState};
 use crate::owner;
 use crate::policy::plan::{self, Plan};
@@ -61,7 +63,16 @@ pub async fn run<W: std::io::Write + Send + 'static>(
         }
         loaded.state
     });
-    let prepared = prepare(&github, config, env, state.as_mut(), log).await?;
+    let references = references::read(config, &env.workspace, log)?;
+    let prepared = prepare(
+        &github,
+        config,
+        env,
+        state.as_mut(),
+        references.as_deref(),
+        log,
+    )
+    .await?;
     let Ready {
         namespace,
         kind,
@@ -82,6 +93,14 @@ pub async fn run<W: std::io::Write + Send + 'static>(
             return Ok(report.succeeded());
         }
     };
+    references::warn_missing(
+        config,
+        references.as_deref(),
+        plans
+            .iter()
+            .filter_map(|planned| Some((planned.name.as_str(), planned.plan.as_ref().ok()?))),
+        log,
+    );
     let selected: usize = plans
         .iter()
         .filter_map(|planned| planned.plan.as_ref().ok())
@@ -315,6 +334,7 @@ async fn prepare<W: std::io::Write>(
     config: &Config,
     env: &Environment,
     mut state: Option<&mut RunState>,
+    references: Option<&[Reference]>,
     log: &mut Log<W>,
 ) -> anyhow::Result<Prepared> {
     let known_kind = owner::kind_from_event(env.event_path.as_deref(), &config.owner);
@@ -345,6 +365,7 @@ async fn prepare<W: std::io::Write>(
             registry: registry.as_ref(),
             config,
             env,
+            references,
         };
         let saved = state
             .as_deref_mut()
@@ -669,6 +690,8 @@ struct Scope<'a> {
     registry: Option<&'a Registry>,
     config: &'a Config,
     env: &'a Environment,
+    /// `keep-referenced`: what the workspace names, for every package.
+    references: Option<&'a [Reference]>,
 }
 
 /// List and plan one package. In restore mode, a package named exactly whose listing
@@ -680,6 +703,16 @@ async fn plan_package<W: std::io::Write>(
     mut saved: Option<&mut PackageState>,
     log: &mut Log<W>,
 ) -> Option<PackagePlan> {
+    // Planned with the references that pin this package's versions, if any.
+    let pinned = references::config_for(scope.config, scope.references, name);
+    let pinned_scope;
+    let scope = match &pinned {
+        Some(config) => {
+            pinned_scope = Scope { config, ..*scope };
+            &pinned_scope
+        }
+        None => scope,
+    };
     let Scope {
         github,
         namespace,
