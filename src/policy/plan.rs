@@ -297,53 +297,42 @@ fn rank(
             selected: 0,
         })
         .collect();
-    let mut standings: Vec<Standing> = versions
-        .iter()
-        .map(|planned| {
-            standing(
-                &planned.version,
-                policy,
-                &rules,
-                named,
-                package_type,
-                mode,
-                now,
-            )
-        })
-        .collect();
+    // Steps 0 to 4: a version the filters decide is decided in place; the matches of the
+    // others go into one vector, in plan order (one vector, not one per version: a plan
+    // may hold 100k versions).
+    let filters = Filters {
+        policy,
+        rules: &rules,
+        named,
+        package_type,
+        mode,
+        now,
+    };
+    let mut matches: Vec<Match> = Vec::new();
+    for (index, planned) in versions.iter_mut().enumerate() {
+        let decided = filters.standing(index, &planned.version, &mut matches);
+        planned.decision = Decision::Keep;
+        planned.reason = decided.unwrap_or(Reason::Selected);
+        planned.relation = None;
+        planned.rule = None;
+    }
     let takes_slot =
         |index: usize| images.is_none_or(|ids| ids.contains(&versions[index].version.id));
+    // Step 5, rule by rule: rank its matches, then give the slots.
     for (rule_index, rule) in rules.iter().enumerate() {
-        let mut ranked: Vec<(usize, usize)> = standings
-            .iter()
-            .enumerate()
-            .filter_map(|(index, standing)| {
-                let Standing::Matches(matches) = standing else {
-                    return None;
-                };
-                let at = matches.iter().position(|m| m.rule == rule_index)?;
-                Some((index, at))
-            })
+        let mut ranked: Vec<usize> = (0..matches.len())
+            .filter(|&at| matches[at].rule == rule_index)
             .collect();
         if rule.order_by == OrderBy::Version {
             // Highest first; equal versions (and those that are none) in push order, as
-            // the versions already are: the sort is stable.
-            ranked.sort_by(|&(a, a_at), &(b, b_at)| {
-                let key = |index: usize, at: usize| match &standings[index] {
-                    Standing::Matches(matches) => matches[at].key.as_ref(),
-                    Standing::Decided(_) => None,
-                };
-                key(b, b_at).cmp(&key(a, a_at))
-            });
+            // the matches already are: the sort is stable.
+            ranked.sort_by(|&a, &b| matches[b].key.cmp(&matches[a].key));
         }
         // The slots taken in each group (`None`: the rule has no `group-by`).
         let mut taken: HashMap<Option<String>, usize> = HashMap::new();
-        for (index, at) in ranked {
-            let image = takes_slot(index);
-            let Standing::Matches(matches) = &mut standings[index] else {
-                continue;
-            };
+        for at in ranked {
             let found = &mut matches[at];
+            let image = takes_slot(found.version);
             let tally = &mut tallies[rule_index];
             tally.matched += 1;
             let slots = taken.entry(found.group.clone()).or_insert(0);
@@ -361,14 +350,16 @@ fn rank(
             }
         }
     }
-    for (planned, standing) in versions.iter_mut().zip(standings) {
-        let (decision, reason, rule) = match standing {
-            Standing::Decided(reason) => (Decision::Keep, reason, None),
-            Standing::Matches(matches) => decide(matches, &rules, &tallies, named),
+    for of_one in matches.chunk_by(|a, b| a.version == b.version) {
+        let Some(planned) = of_one
+            .first()
+            .and_then(|found| versions.get_mut(found.version))
+        else {
+            continue;
         };
+        let (decision, reason, rule) = decide(of_one, &rules, &tallies, named);
         planned.decision = decision;
         planned.reason = reason;
-        planned.relation = None;
         planned.rule = rule;
     }
     let order = (0..versions.len())
@@ -382,21 +373,18 @@ fn rank(
     }
 }
 
-/// Where a version stands before the rules rank their matches: decided by the filters, or
-/// matched by these rules (in rule order).
-enum Standing {
-    Decided(Reason),
-    Matches(Vec<Match>),
-}
-
 /// One rule's match of a version, and what the rule's ranking made of it.
 struct Match {
+    /// The version's index in the plan.
+    version: usize,
     rule: usize,
     /// The `group-by` capture, `None` when the rule has none.
     group: Option<String>,
-    /// `order-by: version`: the version the rule ranks it by, if it is one.
-    key: Option<VersionKey>,
-    /// What labels the version showed the rule, for [`Reason::NotAVersion`].
+    /// `order-by: version`: the version the rule ranks it by, if it is one (boxed: most
+    /// rules order by push, and a plan may hold 100k matches).
+    key: Option<Box<VersionKey>>,
+    /// `order-by: version` and not a version: the labels it showed the rule, for
+    /// [`Reason::NotAVersion`]; empty otherwise.
     label: String,
     fate: Fate,
 }
@@ -410,62 +398,82 @@ enum Fate {
     Selected,
 }
 
-/// Steps 0 to 4 of [`plan`] for one version.
-fn standing(
-    version: &Version,
-    policy: &Policy,
-    rules: &[Rule],
+/// What steps 0 to 4 of [`plan`] read: the same for every version of a plan.
+struct Filters<'a> {
+    policy: &'a Policy,
+    rules: &'a [Rule],
     named: bool,
     package_type: PackageType,
     mode: Mode,
     now: SystemTime,
-) -> Standing {
-    if let Some(pinned) = policy.referenced.pinning(version) {
-        let place = match pinned.others {
-            0 => pinned.place.to_string(),
-            others => format!(
-                "{} and {others} other place{}",
-                pinned.place,
-                if others == 1 { "" } else { "s" }
-            ),
-        };
-        return Standing::Decided(Reason::Referenced(place));
-    }
-    if let Some(reason) = reject_global(version, policy, package_type) {
-        return Standing::Decided(reason);
-    }
-    let mut matches = Vec::new();
-    let mut first_rejection = None;
-    for (index, rule) in rules.iter().enumerate() {
-        match rule_match(version, rule, package_type, now) {
-            Ok(ranking) => matches.push(Match {
-                rule: index,
-                group: ranking.group,
-                key: ranking.key,
-                label: ranking.label,
-                fate: Fate::Selected,
-            }),
-            Err(reason) => {
-                first_rejection.get_or_insert(reason);
+}
+
+impl Filters<'_> {
+    /// Steps 0 to 4 for the version at `index`: the reason it is kept when the filters
+    /// decide it; otherwise `None`, and its matches pushed onto `matches`.
+    fn standing(
+        &self,
+        index: usize,
+        version: &Version,
+        matches: &mut Vec<Match>,
+    ) -> Option<Reason> {
+        let Filters {
+            policy,
+            rules,
+            named,
+            package_type,
+            mode,
+            now,
+        } = *self;
+        if let Some(pinned) = policy.referenced.pinning(version) {
+            let place = match pinned.others {
+                0 => pinned.place.to_string(),
+                others => format!(
+                    "{} and {others} other place{}",
+                    pinned.place,
+                    if others == 1 { "" } else { "s" }
+                ),
+            };
+            return Some(Reason::Referenced(place));
+        }
+        if let Some(reason) = reject_global(version, policy, package_type) {
+            return Some(reason);
+        }
+        let first_match = matches.len();
+        let mut first_rejection = None;
+        for (rule_index, rule) in rules.iter().enumerate() {
+            match rule_match(version, rule, package_type, now) {
+                Ok(ranking) => matches.push(Match {
+                    version: index,
+                    rule: rule_index,
+                    group: ranking.group,
+                    key: ranking.key.map(Box::new),
+                    label: ranking.label,
+                    fate: Fate::Selected,
+                }),
+                Err(reason) => {
+                    first_rejection.get_or_insert(reason);
+                }
             }
         }
+        if matches.len() == first_match {
+            return Some(match first_rejection {
+                Some(reason) if !named => reason,
+                _ => Reason::NoRuleMatches,
+            });
+        }
+        if let Some(reason) = reject_deleted(version, policy, mode, now) {
+            matches.truncate(first_match);
+            return Some(reason);
+        }
+        None
     }
-    if matches.is_empty() {
-        return Standing::Decided(match first_rejection {
-            Some(reason) if !named => reason,
-            _ => Reason::NoRuleMatches,
-        });
-    }
-    if let Some(reason) = reject_deleted(version, policy, mode, now) {
-        return Standing::Decided(reason);
-    }
-    Standing::Matches(matches)
 }
 
 /// Step 5 of [`plan`] for a version the rules matched: kept by the first rule that keeps it,
 /// else acted on, named by the first rule that selects it.
 fn decide(
-    matches: Vec<Match>,
+    matches: &[Match],
     rules: &[Rule],
     tallies: &[RuleTally],
     named: bool,
@@ -477,13 +485,13 @@ fn decide(
         let reason = match found.fate {
             Fate::Selected => continue,
             Fate::NotAVersion => Reason::NotAVersion {
-                label: found.label,
+                label: found.label.clone(),
                 rule: named.then(label),
             },
             Fate::Kept(_) if named => Reason::KeptBy {
                 rule: label(),
                 keep: rule.keep_latest,
-                group: found.group,
+                group: found.group.clone(),
                 order: rule.order_by,
             },
             Fate::Kept(rank) => match rule.order_by {
@@ -523,6 +531,7 @@ fn reject_global(version: &Version, policy: &Policy, package_type: PackageType) 
 struct Ranking {
     group: Option<String>,
     key: Option<VersionKey>,
+    /// What [`Reason::NotAVersion`] shows when there is no `key` with `order-by: version`.
     label: String,
 }
 
@@ -631,7 +640,7 @@ fn rule_match(
         Some((key, label)) => Ranking {
             group: capture(label).or(first_group),
             key: Some(key),
-            label: label.clone(),
+            label: String::new(),
         },
         None => Ranking {
             group: first_group,
