@@ -62,6 +62,12 @@ fn a_hotfix_pushed_after_a_release_keeps_the_release_and_the_next_highest() {
     }
     assert!(
         run.summary
+            .contains("- **Filters:** keep-latest 3 · order-by version"),
+        "{}",
+        run.summary
+    );
+    assert!(
+        run.summary
             .contains("kept by keep-latest (\\#1 highest version)"),
         "{}",
         run.summary

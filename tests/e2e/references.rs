@@ -139,6 +139,7 @@ fn a_dry_run_keeps_the_images_a_compose_file_and_a_manifest_name_by_tag_and_by_d
         "| 1 | v1 | 90d | referenced by docker-compose.yml:3 |",
         "| 20 | v3 | 70d | referenced by deploy/prod/app.yaml:8 |",
         "kept because of a kept image: 3, keep-referenced: 2",
+        "- **Filters:** keep-referenced `deploy/**/*.yaml`, `docker-compose*.yml`",
     ] {
         assert!(run.summary.contains(shown), "{shown}:\n{}", run.summary);
     }
