@@ -299,3 +299,42 @@ fn no_file_to_read_fails_the_run_before_anything_is_listed() {
         fake.requests()
     );
 }
+
+#[test]
+fn hostile_file_names_reach_the_log_summary_and_json_only_as_text() {
+    let fake = deployed_app();
+    let host = host(&fake);
+    let workspace = Workspace::new();
+    let names = [
+        "deploy/a\n::error::pwned-error.yaml",
+        "deploy/b\n# pwned-heading |x|.yaml",
+    ];
+    workspace
+        .write(names[0], format!("image: {host}/acme/app:v1\n"))
+        .write(names[1], format!("image: {host}/acme/app:gone\n"));
+    let run = keeping(&fake, &workspace).input("dry-run", "true").run();
+    run.assert_success();
+    assert_eq!(run.ids(), vec![10, 20, 30]);
+    for line in run.log.lines() {
+        let start = line.trim_start();
+        assert!(
+            !start.starts_with("::error::pwned"),
+            "{line:?}\n{}",
+            run.log
+        );
+        assert!(!start.starts_with("# pwned"), "{line:?}");
+    }
+    for line in run.summary.lines() {
+        assert!(
+            !line.starts_with("::") && !line.starts_with("# pwned"),
+            "summary line from data: {line:?}\n{}",
+            run.summary
+        );
+    }
+    assert_eq!(
+        entry(&run, 1)["reason"],
+        format!("referenced by {}:1", names[0]),
+        "json keeps the name whole, escaped as JSON"
+    );
+    assert!(run.log.contains("acme/app:gone"), "{}", run.log);
+}
