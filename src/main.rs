@@ -36,14 +36,18 @@ fn main() -> ExitCode {
         Ok(config) => config,
         Err(err) => {
             // The error may quote a value that holds the token by mistake (a token pasted
-            // into the wrong input): redact every token the run could have read.
-            let message = TOKEN_VARIABLES
+            // into the wrong input): redact every token the run could have read, while the
+            // error is whole, since showing it may cut a long value.
+            let tokens: Vec<String> = TOKEN_VARIABLES
                 .iter()
                 .filter_map(|name| variables.get(name))
-                .fold(err.to_string(), |message, token| {
-                    Sanitizer::new(token.trim()).redact(&message)
-                });
-            log.error(&message);
+                .collect();
+            let redact = |text: &str| {
+                tokens.iter().fold(text.to_owned(), |text, token| {
+                    Sanitizer::new(token.trim()).redact(&text)
+                })
+            };
+            log.error(&err.redacted(redact).to_string());
             return ExitCode::FAILURE;
         }
     };

@@ -10,6 +10,7 @@ use crate::model::mode::Mode;
 use crate::model::outcome::{Entry, Outcome};
 use crate::policy::plan::{self, Plan};
 use crate::policy::storage;
+use crate::registry::Registry;
 use crate::report::log::Log;
 use crate::report::outputs::Outputs;
 use crate::report::{PackageReport, RunReport, plural, publish, summary, timestamp};
@@ -235,7 +236,7 @@ pub fn stopped<W: std::io::Write>(
         now: env.now,
     };
     let owner = log.sanitizer().code(&config.owner);
-    publish_and_close(config, env, &owner, &report, github, log)?;
+    publish_and_close(config, env, &owner, &report, github, None, log)?;
     Ok(report.succeeded())
 }
 
@@ -248,6 +249,7 @@ pub fn publish_and_close<W: std::io::Write>(
     owner: &str,
     report: &RunReport,
     github: &GitHub,
+    registry: Option<&Registry>,
     log: &mut Log<W>,
 ) -> anyhow::Result<()> {
     let clean = log.sanitizer().clone();
@@ -272,8 +274,17 @@ pub fn publish_and_close<W: std::io::Write>(
         report.headline(config.mode, config.dry_run)
     ));
     let stats = github.stats();
+    let registry = registry
+        .map(Registry::stats)
+        .map(|stats| {
+            format!(
+                "; registry: {} requests, {} retried",
+                stats.requests, stats.retries
+            )
+        })
+        .unwrap_or_default();
     log.info(&format!(
-        "API: {} GET and {} DELETE/POST requests, {} retried, {} secondary-limit answers, {} waits for the primary reset",
+        "API: {} GET and {} DELETE/POST requests, {} retried, {} secondary-limit answers, {} waits for the primary reset{registry}",
         stats.gets, stats.mutations, stats.retries, stats.secondary_answers, stats.primary_waits
     ));
     close(config, report, github, log);

@@ -58,6 +58,6 @@ pub use record::RecordedRequest;
 pub use scripted::{Heard, Scripted, ScriptedServer};
 pub use seed::{
     AnswerSeed, LayerSeed, ManifestKind, ManifestSeed, Outage, OwnerKind, OwnerSeed, PackageSeed,
-    Seed, TokenKind, TokenSeed, VersionSeed, Visibility, days,
+    Seed, TokenKind, TokenSeed, UsersListing, VersionSeed, Visibility, days,
 };
 pub use server::FakeGitHub;
