@@ -42,7 +42,7 @@ pub struct Child {
 /// (8 PiB), past any real image, and the last integer a JSON reader's double holds exactly.
 pub const MAX_BYTES: u64 = 1 << 53;
 
-/// The most blobs one manifest's sizes are kept for: far past any image (Docker stops at
+/// The most blobs one manifest's sizes are kept for: far past any image (Docker stops near
 /// 127 layers), and a bound on what one crafted manifest costs in memory.
 pub const MAX_BLOBS: usize = 10_000;
 
