@@ -38,7 +38,7 @@ impl fmt::Display for Percent {
 /// `max-percent`: 0 to 100, with up to two decimals and an optional `%` (`25`, `12.5%`).
 /// Delete mode only: it is a share of the versions a run would delete.
 pub(super) fn parse_max_percent(value: &str, mode: Mode) -> Result<Percent, InputError> {
-    if mode == Mode::Restore {
+    if mode != Mode::Delete {
         return Err(only_in_delete_mode("max-percent", value, mode));
     }
     let number = value.strip_suffix('%').unwrap_or(value).trim();
@@ -65,7 +65,7 @@ pub(super) fn parse_max_percent(value: &str, mode: Mode) -> Result<Percent, Inpu
 /// `plan-file`: a relative path inside the workspace, delete mode only (only deletions are
 /// planned).
 pub(super) fn parse_plan_file(value: &str, mode: Mode) -> Result<std::path::PathBuf, InputError> {
-    if mode == Mode::Restore {
+    if mode != Mode::Delete {
         return Err(only_in_delete_mode("plan-file", value, mode));
     }
     parse_workspace_path("plan-file", value, "`plan/plan.json`")

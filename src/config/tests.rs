@@ -289,6 +289,11 @@ fn a_plan_file_is_a_relative_path_inside_the_workspace_with_a_lifetime_of_at_mos
             "only applies when `mode` is `delete`",
         ),
         (
+            &[("INPUT_MODE", "audit"), ("INPUT_PLAN-FILE", "plan.json")],
+            "plan-file",
+            "only applies when `mode` is `delete`, and `mode` is `audit`",
+        ),
+        (
             &[("INPUT_PLAN-EXPIRES", "0s")],
             "plan-expires",
             "out of range",

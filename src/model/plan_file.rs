@@ -93,8 +93,8 @@ pub struct PlannedPackage {
     /// The versions to delete, in the order the run would delete them.
     pub delete: Vec<PlanEntry>,
     pub kept: Kept,
-    /// Versions the policy would select but this dry run left undecided (its reads did not
-    /// confirm them, or the rate limit ran out): not planned.
+    /// Versions this dry run left undecided, not planned: its reads did not confirm them,
+    /// the rate limit ran out, or (a listing that spans runs) they are not listed yet.
     pub left: u64,
 }
 
@@ -563,12 +563,11 @@ impl WirePackage {
         if self.not_planned.is_some() && (!self.delete.is_empty() || self.whole) {
             return Err(format!("{at} is not planned, yet has versions to delete"));
         }
-        let counted = (self.delete.len() as u64)
-            .checked_add(self.kept.total)
-            .and_then(|sum| sum.checked_add(self.left));
+        // `left` is not in the sum: it counts versions not yet listed too.
+        let counted = (self.delete.len() as u64).checked_add(self.kept.total);
         if counted.is_none_or(|counted| counted > self.listed) {
             return Err(format!(
-                "{at} deletes, keeps and leaves more versions than it listed"
+                "{at} deletes and keeps more versions than it listed"
             ));
         }
         if self.whole && (self.delete.is_empty() || self.delete.len() as u64 != self.listed) {
