@@ -2,6 +2,7 @@
 //! version) and the image graph that keeps container images whole. No I/O, and nothing of
 //! ours but the shared vocabulary in `model`: the configuration builds the rules.
 
+pub mod apply;
 pub mod audit;
 pub mod images;
 pub mod plan;
