@@ -209,6 +209,7 @@ mod tests {
             stopped: None,
             interrupted: None,
             now: SystemTime::UNIX_EPOCH,
+            plan: None,
         }
     }
 

@@ -1,16 +1,19 @@
 //! One run: resolve the owner and packages, list and plan each, act unless told not to, report.
 
 mod across;
+pub mod apply_plan;
 pub mod audit;
 pub mod cancel;
 pub mod environment;
 pub mod execute;
 pub mod inspect;
 pub mod listing;
+pub mod plan_file;
 pub mod recheck;
 pub mod requested;
 pub mod resume;
 pub mod scopes;
+pub mod share_cap;
 pub mod sweep;
 pub mod verify;
 pub mod whole_package;
@@ -33,7 +36,7 @@ use crate::policy::plan::{self, Plan};
 use crate::registry::{self, Patience, Registry};
 use crate::report::log::Log;
 use crate::report::outputs::Outputs;
-use crate::report::{PackageReport, RunReport, plural, publish, summary, timestamp};
+use crate::report::{PackageReport, Refusal, RunReport, plural, publish, summary, timestamp};
 use crate::state::{PackageState, RunState};
 use execute::{Images, Stop, Target};
 use inspect::images_plan;
@@ -57,6 +60,9 @@ pub async fn run<W: std::io::Write + Send + 'static>(
     if config.mode == Mode::Audit {
         return audit::run(&github, config, env, log).await;
     }
+    // Issue 21: a run that is not a dry run, given `plan-file`, applies that plan. It is
+    // read and checked here, before any request (see plan_file.rs).
+    let applying = plan_file::load(config, env)?;
     let mut state = config.state_file.as_ref().map(|path| {
         let loaded = RunState::load(path, &config.api_url, &config.owner);
         if let Some(warning) = &loaded.warning {
@@ -73,18 +79,31 @@ pub async fn run<W: std::io::Write + Send + 'static>(
     } = match prepared {
         Prepared::Ready(ready) => *ready,
         Prepared::Stopped(reason) => {
-            let report = RunReport {
+            let mut report = RunReport {
                 packages: Vec::new(),
                 refusal: None,
                 stopped: Some(reason),
                 interrupted: None,
                 now: env.now,
+                plan: None,
             };
+            // Issue 21: a dry run given `plan-file` that wrote no plan fails.
+            let (note, planned) = plan_file::conclude(config, env, None, &report, log);
+            report.plan = note;
             let owner = log.sanitizer().code(&config.owner);
             finish(config, env, &owner, &report, &github, log)?;
-            return Ok(report.succeeded());
+            return Ok(report.succeeded() && planned);
         }
     };
+    let mut plans = plans;
+    // Issue 21: applying a plan narrows each package's fresh plan to the planned versions
+    // that still match the plan's record (see apply_plan.rs).
+    let mut applied = applying.map(|loaded| {
+        let today = plans
+            .iter_mut()
+            .map(|planned| (planned.name.as_str(), planned.plan.as_mut().ok()));
+        apply_plan::narrow(&loaded.plan, &loaded.path, today, log)
+    });
     let selected: usize = plans
         .iter()
         .filter_map(|planned| planned.plan.as_ref().ok())
@@ -93,11 +112,18 @@ pub async fn run<W: std::io::Write + Send + 'static>(
     let refusal = config
         .max_versions
         .filter(|max| selected > *max)
-        .map(|max| {
-            format!(
+        .map(|max| Refusal {
+            input: "max-versions",
+            message: format!(
                 "{} would be affected, more than max-versions ({max}): nothing was changed. Narrow the filters or raise max-versions.",
                 plural(selected, "version")
-            )
+            ),
+        })
+        .or_else(|| {
+            let planned = plans
+                .iter()
+                .filter_map(|planned| Some((planned.name.as_str(), planned.plan.as_ref().ok()?)));
+            share_cap::refusal(config.max_percent, planned)
         });
     if refusal.is_none() && selected > 0 {
         check_scopes(&github, config, log)?;
@@ -109,10 +135,12 @@ pub async fn run<W: std::io::Write + Send + 'static>(
         config,
         plans.iter().map(|planned| whole_package::Candidate {
             name: &planned.name,
-            full: planned
-                .plan
-                .as_ref()
-                .is_ok_and(whole_package::fully_selected),
+            // Issue 21: applying a plan, only a package planned whole that today's listing
+            // still matches exactly.
+            full: planned.plan.as_ref().is_ok_and(|plan| match &applied {
+                Some(applied) => applied.may_go_whole(&planned.name),
+                None => whole_package::fully_selected(plan),
+            }),
             from_state: planned.from_state,
         }),
         wildcard_matches,
@@ -131,7 +159,7 @@ pub async fn run<W: std::io::Write + Send + 'static>(
         config,
         namespace: &namespace,
         registry: registry.as_ref(),
-        refusal: refusal.as_deref(),
+        refusal: refusal.as_ref().map(|refusal| refusal.message.as_str()),
         deletable: &deletable,
     };
     let mut sinks = Sinks {
@@ -175,10 +203,22 @@ pub async fn run<W: std::io::Write + Send + 'static>(
                     if interrupted.is_some() {
                         leave_the_rest(&plan, &mut entries, env.cancel.is_requested());
                     }
+                    // Issue 21: what applying a plan skipped comes first; only planned
+                    // versions are left for the next run.
+                    let skipped = applied
+                        .as_mut()
+                        .map(|applied| applied.take_skipped(&name))
+                        .unwrap_or_default();
+                    let unconfirmed = unconfirmed_entries(&plan).into_iter().filter(|entry| {
+                        applied
+                            .as_ref()
+                            .is_none_or(|applied| applied.is_planned(&name, entry.version.id))
+                    });
                     let entries: Vec<Entry> = came_back
                         .into_iter()
+                        .chain(skipped)
                         .chain(entries)
-                        .chain(unconfirmed_entries(&plan))
+                        .chain(unconfirmed)
                         .collect();
                     let report = PackageReport::planned(&name, &plan, entries).with_whole(whole);
                     if let Some(state) = state.as_mut().filter(|_| config.mode == Mode::Delete) {
@@ -215,24 +255,31 @@ pub async fn run<W: std::io::Write + Send + 'static>(
     if let Some(first) = packages.first_mut() {
         first.entries.extend(not_found);
     }
+    if let Some(applied) = applied.as_mut() {
+        packages.extend(applied.take_missing());
+    }
     if let (Some(state), Some(path)) = (state.as_mut(), &config.state_file) {
         save_state(state, path, env, config.package_type, &packages, log);
     }
 
-    let report = RunReport {
+    let mut report = RunReport {
         packages,
         refusal,
         stopped: None,
         interrupted,
         now: env.now,
+        plan: None,
     };
+    // Issue 21: the plan applied, compared with what was done; or the plan a dry run writes.
+    let (note, planned) = plan_file::conclude(config, env, applied.as_ref(), &report, log);
+    report.plan = note;
     let owner = owner_label(&config.owner, kind, &namespace, log);
     finish(config, env, &owner, &report, &github, log)?;
     let whole = match &verified {
         Some(verified) => verify::report(env, verified, log)?,
         None => true,
     };
-    Ok(report.succeeded() && whole)
+    Ok(report.succeeded() && whole && planned)
 }
 
 /// With `verify: true` in delete mode, re-read the kept tags of every container package that
@@ -1049,7 +1096,8 @@ fn not_found_entries<W: std::io::Write>(
     missing
 }
 
-/// Under a max-versions refusal every selected version is reported, and none is touched.
+/// Under a max-versions or max-percent refusal every selected version is reported, and
+/// none is touched.
 fn refused(plan: &Plan, refusal: &str) -> Vec<Entry> {
     plan.selected()
         .map(|planned| Entry {
@@ -1110,7 +1158,7 @@ fn finish<W: std::io::Write>(
         ));
     }
     if let Some(refusal) = &report.refusal {
-        log.error(&format!("input `max-versions`: {refusal}"));
+        log.error(&format!("input `{}`: {}", refusal.input, refusal.message));
     }
     let totals = report.totals();
     let done = config.mode.past_tense();
