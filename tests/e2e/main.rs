@@ -14,6 +14,7 @@ mod images;
 mod limits;
 mod owners;
 mod packages;
+mod plans;
 mod real_registry;
 mod refusals;
 mod restore;
