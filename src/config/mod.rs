@@ -149,6 +149,20 @@ impl InputError {
             problem: problem.into(),
         }
     }
+
+    /// The error with `redact` applied to all it holds (the value, the problem, the place
+    /// in `rules`) while it is whole: a secret pasted into an input is then hidden entire,
+    /// never cut in two by [`quote`] with its start left showing.
+    pub fn redacted(self, redact: impl Fn(&str) -> String) -> InputError {
+        InputError {
+            source: match self.source {
+                Source::Rule(at) => Source::Rule(redact(&at)),
+                named => named,
+            },
+            value: self.value.as_deref().map(&redact),
+            problem: redact(&self.problem),
+        }
+    }
 }
 
 impl fmt::Display for InputError {
@@ -159,10 +173,41 @@ impl fmt::Display for InputError {
             Source::Rule(at) => write!(f, "input `rules`: {at}")?,
         }
         match (&self.value, &self.source) {
-            (Some(value), _) => write!(f, ": `{value}` {}", self.problem),
+            (Some(value), _) => write!(f, ": {} {}", quote(value), self.problem),
             (None, Source::Rule(_)) => write!(f, ": {}", self.problem),
             (None, _) => write!(f, " {}", self.problem),
         }
+    }
+}
+
+/// The most characters of an input value an error shows: a 120 KB `rules` value must not
+/// become a 120 KB `::error::` line.
+const SHOWN_CHARS: usize = 200;
+
+/// The one cap on what an input error shows of a value: `None` when `value` is shown whole,
+/// else its first [`SHOWN_CHARS`] characters and its full length in characters.
+fn excerpt(value: &str) -> Option<(&str, usize)> {
+    let (end, _) = value.char_indices().nth(SHOWN_CHARS)?;
+    Some((&value[..end], value.chars().count()))
+}
+
+/// `value` in backticks for an error: whole, or cut by [`excerpt`] with `…` and the
+/// length it had.
+fn quote(value: &str) -> String {
+    match excerpt(value) {
+        None => format!("`{value}`"),
+        Some((head, length)) => {
+            format!("`{head}…` ({length} characters; the first {SHOWN_CHARS} shown)")
+        }
+    }
+}
+
+/// `value` as a label inside an error (a rule's name): whole, or cut by [`excerpt`] with
+/// `…`.
+fn label(value: &str) -> String {
+    match excerpt(value) {
+        None => value.to_owned(),
+        Some((head, length)) => format!("{head}… ({length} characters)"),
     }
 }
 
@@ -632,8 +677,8 @@ fn parse_regex(input: &'static str, value: &str) -> Result<Regex, InputError> {
             value,
             format!(
                 "is not a valid regular expression: a leading `*` repeats nothing. It looks \
-                 like a glob; you probably meant `{}`",
-                glob_to_regex(value)
+                 like a glob; you probably meant {}",
+                quote(&glob_to_regex(value))
             ),
         ));
     }
@@ -643,10 +688,25 @@ fn parse_regex(input: &'static str, value: &str) -> Result<Regex, InputError> {
             value,
             format!(
                 "is not a valid regular expression (e.g. `^pr-\\d+$`; matching is unanchored): \
-                 {error}"
+                 {}",
+                regex_problem(value, &error)
             ),
         )
     })
+}
+
+/// What the regex crate says is wrong with `value`. It quotes the whole pattern with a
+/// caret under the fault, which is kept for a pattern shown whole; for a longer one only
+/// its last line (`error: …`) is kept, since the pattern is already quoted, cut.
+fn regex_problem(value: &str, error: &regex::Error) -> String {
+    let said = error.to_string();
+    if excerpt(value).is_none() {
+        return said;
+    }
+    match said.rsplit_once("error: ") {
+        Some((_, why)) => why.to_owned(),
+        None => label(&said),
+    }
 }
 
 /// A warning when a valid regex looks like a glob: a `*` right after a literal character
@@ -655,9 +715,10 @@ fn parse_regex(input: &'static str, value: &str) -> Result<Regex, InputError> {
 fn glob_warning(input: &str, value: &str) -> Option<String> {
     glob_stars(value).next()?;
     Some(format!(
-        "input `{input}`: `{value}` looks like a glob, but it is a regular expression, matched \
-         unanchored, where `*` repeats the character before it; you probably meant `{}`",
-        glob_to_regex(value)
+        "input `{input}`: {} looks like a glob, but it is a regular expression, matched \
+         unanchored, where `*` repeats the character before it; you probably meant {}",
+        quote(value),
+        quote(&glob_to_regex(value))
     ))
 }
 
@@ -708,7 +769,10 @@ fn parse_duration(input: &'static str, value: &str) -> Result<Duration, InputErr
         InputError::invalid(
             input,
             value,
-            format!("is not a valid duration ({DURATION_EXAMPLES}): {error}"),
+            format!(
+                "is not a valid duration ({DURATION_EXAMPLES}): {}",
+                label(&error.to_string())
+            ),
         )
     })
 }

@@ -4,7 +4,7 @@
 use regex::Regex;
 use serde_yaml_ng::Value;
 
-use super::{InputError, Source, parse_count, parse_duration, parse_regex};
+use super::{InputError, Source, label, parse_count, parse_duration, parse_regex};
 use crate::model::version::PackageType;
 use crate::policy::rules::{Rule, TagState};
 
@@ -24,11 +24,15 @@ const EXAMPLE: &str = "e.g. `- name: releases` / `  tag-regex: ^v\\d+$` / `  kee
 /// Parse the `rules` input: a YAML (or JSON) list of mappings with the keys in [`KEYS`].
 pub(super) fn parse(value: &str, package_type: PackageType) -> Result<Vec<Rule>, InputError> {
     let document: Value = serde_yaml_ng::from_str(value).map_err(|error| {
-        InputError::invalid(
-            "rules",
-            value,
-            format!("is not valid YAML ({EXAMPLE}): {error}"),
-        )
+        let problem = format!("is not valid YAML ({EXAMPLE}): {error}");
+        match error.location() {
+            Some(at) => rule_error(
+                format!("line {}, column {}", at.line(), at.column()),
+                Some(value),
+                problem,
+            ),
+            None => InputError::invalid("rules", value, problem),
+        }
     })?;
     let Value::Sequence(items) = document else {
         return Err(InputError::invalid(
@@ -99,7 +103,7 @@ fn parse_rule(number: usize, item: &Value, package_type: PackageType) -> Result<
         None => None,
     };
     let at = match &name {
-        Some(name) => format!("rule {number} ({name})"),
+        Some(name) => format!("rule {number} ({})", label(name)),
         None => format!("rule {number}"),
     };
     let mut rule = Rule {

@@ -996,3 +996,86 @@ fn the_token_never_appears_in_any_error_or_in_debug_output() {
     let restore_token = parse_err(&[("INPUT_PACKAGE-RESTORE-TOKEN", &spaced)]);
     assert!(!format!("{restore_token} {restore_token:?}").contains(SECRET));
 }
+
+#[test]
+fn a_quoted_value_is_cut_to_its_first_200_characters_with_its_length() {
+    let long = "a".repeat(201);
+    let wide = "é".repeat(300);
+    let cases = [
+        ("v(1".to_string(), "`v(1`".to_string()),
+        ("a".repeat(200), format!("`{}`", "a".repeat(200))),
+        (
+            long,
+            format!(
+                "`{}…` (201 characters; the first 200 shown)",
+                "a".repeat(200)
+            ),
+        ),
+        (
+            wide,
+            format!(
+                "`{}…` (300 characters; the first 200 shown)",
+                "é".repeat(200)
+            ),
+        ),
+    ];
+    for (value, expected) in cases {
+        assert_eq!(quote(&value), expected);
+    }
+    assert_eq!(label("dev builds"), "dev builds");
+    assert_eq!(
+        label(&"n".repeat(1000)),
+        format!("{}… (1000 characters)", "n".repeat(200))
+    );
+}
+
+#[test]
+fn no_input_error_shows_more_than_the_cap_of_a_huge_value() {
+    let huge = |unit: &str| unit.repeat(120 * 1024 / unit.len());
+    let bad_regex = format!("({}", huge("ab"));
+    let glob = format!("*{}", huge("x"));
+    let duration = format!("30{}", huge("z"));
+    let ids = format!("1,{}", huge("9x"));
+    let owner = huge("o/");
+    let packages = format!("{} b", huge("p"));
+    let rules_yaml = format!("{}- tag-regex: [oops\n", "- keep-latest: 1\n".repeat(7000));
+    let rules_regex = format!("- tag-regex: '{bad_regex}'\n");
+    let rules_name = format!("- name: {}\n  older-than: soon\n", huge("n"));
+    let rules_key = format!("- {}: 1\n", huge("k"));
+    let cases: [(&str, &str); 10] = [
+        ("INPUT_TAG-REGEX", &bad_regex),
+        ("INPUT_EXCLUDE-TAG-REGEX", &glob),
+        ("INPUT_OLDER-THAN", &duration),
+        ("INPUT_VERSION-IDS", &ids),
+        ("INPUT_OWNER", &owner),
+        ("INPUT_PACKAGES", &packages),
+        ("INPUT_RULES", &rules_yaml),
+        ("INPUT_RULES", &rules_regex),
+        ("INPUT_RULES", &rules_name),
+        ("INPUT_RULES", &rules_key),
+    ];
+    for (name, value) in cases {
+        let shown = parse_err(&[(name, value)]).to_string();
+        assert!(
+            shown.len() < 1024,
+            "{name}: {} bytes:\n{}",
+            shown.len(),
+            &shown[..2000.min(shown.len())]
+        );
+        assert!(shown.contains(" characters"), "{name}: {shown}");
+    }
+}
+
+#[test]
+fn a_secret_in_a_long_value_is_redacted_before_the_value_is_cut() {
+    let value = format!("{}{SECRET}", "x".repeat(195));
+    let error = parse_err(&[("INPUT_OLDER-THAN", &value)]);
+    let redacted = error
+        .redacted(|text| text.replace(SECRET, "***"))
+        .to_string();
+    assert!(
+        redacted.contains(&format!("{}***", "x".repeat(195))),
+        "{redacted}"
+    );
+    assert!(!redacted.contains(&SECRET[..5]), "{redacted}");
+}

@@ -294,6 +294,7 @@ impl RunReport {
             && totals.failed == 0
             && totals.packages_failed == 0
             && totals.not_found == 0
+            && !matches!(self.plan, Some(plan_note::PlanNote::NotWritten(_)))
     }
 
     /// The one line with the numbers that matter, first in the summary and last in the log

@@ -321,6 +321,10 @@ pub fn summary_section(note: &PlanNote, clean: &Sanitizer) -> String {
             clean.code(&short_digest(&written.fingerprint)),
             timestamp(written.expires_at)
         ),
+        PlanNote::NotWritten(why) => format!(
+            "> [!CAUTION]\n> **No plan was written** to the `plan-file`: {}. Nothing of this dry run can be applied; fix that and run it again.\n\n",
+            clean.markdown(why)
+        ),
         PlanNote::Applied(comparison) => {
             let made = match (comparison.made_at, comparison.expires_at) {
                 (Some(made), Some(expires)) => {
@@ -352,6 +356,7 @@ pub fn log_line(note: &PlanNote) -> String {
             plural(written.packages, "package"),
             timestamp(written.expires_at)
         ),
+        PlanNote::NotWritten(why) => format!("input `plan-file`: no plan was written: {why}"),
         PlanNote::Applied(comparison) => {
             format!("plan {} applied: {}", comparison.path, comparison.counts())
         }

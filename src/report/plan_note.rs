@@ -10,6 +10,8 @@ use std::time::SystemTime;
 pub enum PlanNote {
     /// A dry run wrote its plan.
     Written(Written),
+    /// A dry run was to write a plan and did not: why. The run fails.
+    NotWritten(String),
     /// A run applied a plan: how what was done compares with it.
     Applied(Comparison),
 }

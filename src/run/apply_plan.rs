@@ -12,17 +12,21 @@ use std::time::SystemTime;
 
 use crate::model::image::describe;
 use crate::model::outcome::{Entry, Outcome};
-use crate::model::plan_file::{PlanEntry, PlanFile};
+use crate::model::plan_file::PlanEntry;
 use crate::policy::apply::{self, CHANGED};
 use crate::policy::plan::Plan;
 use crate::report::log::Log;
 use crate::report::plan_note::Comparison;
 use crate::report::{PackageReport, RunReport, plural, timestamp};
 
+use super::package::{PackageRun, Reviewed};
+use super::plan_file::Loaded;
+
 /// Ids named in a log line before the rest are counted.
 const IDS_SHOWN: usize = 10;
 
-/// A plan being applied: per package, what it names and what narrowing found.
+/// A plan being applied: what it names, per package, and what narrowing found, for the
+/// comparison at the end.
 #[derive(Debug)]
 pub struct Applied {
     path: String,
@@ -30,35 +34,24 @@ pub struct Applied {
     expires_at: SystemTime,
     /// Versions the plan names, over every package.
     planned: usize,
-    packages: HashMap<String, AppliedPackage>,
+    /// Per package: the ids the plan names, and those skipped as changed since the plan.
+    packages: HashMap<String, (HashSet<u64>, HashSet<u64>)>,
     /// Packages the plan deletes from that this run did not find, with their planned
     /// versions skipped as gone.
     missing: Vec<PackageReport>,
 }
 
-#[derive(Debug, Default)]
-struct AppliedPackage {
-    /// Ids the plan names in this package.
-    planned: HashSet<u64>,
-    /// Planned ids skipped because they changed since the plan.
-    changed: HashSet<u64>,
-    /// Whether it may be deleted whole: the plan says so, and today's listing is exactly
-    /// the planned versions, unchanged.
-    whole: bool,
-    /// The entries narrowing settled: changed since the plan, and not in the plan.
-    skipped: Vec<Entry>,
-}
-
-/// Narrow each of today's plans (`None`: the package could not be listed) to what `plan`
-/// allows, logging what is skipped and why.
-pub fn narrow<'a, W: std::io::Write>(
-    plan: &PlanFile,
-    path: &str,
-    today: impl Iterator<Item = (&'a str, Option<&'a mut Plan>)>,
+/// Narrow each package's plan to what the reviewed plan allows, set what it says of the
+/// package in [`PackageRun::reviewed`], and log what is skipped and why.
+pub fn narrow<W: std::io::Write>(
+    loaded: &Loaded,
+    packages: &mut [PackageRun],
     log: &mut Log<W>,
 ) -> Applied {
+    let plan = &loaded.plan;
     log.info(&format!(
-        "plan {path}: made {}, expires {}: {} to delete in {}; only those are deleted, each only if it is unchanged and today's policy still selects it",
+        "plan {}: made {}, expires {}: {} to delete in {}; only those are deleted, each only if it is unchanged and today's policy still selects it",
+        loaded.path,
         timestamp(plan.made_at),
         timestamp(plan.expires_at),
         plural(plan.deletions(), "version"),
@@ -67,19 +60,21 @@ pub fn narrow<'a, W: std::io::Write>(
             "package"
         )
     ));
-    let mut packages = HashMap::new();
-    for (name, today) in today {
-        let recorded = plan.package(name);
-        let entries: &[PlanEntry] = recorded.map_or(&[], |package| &package.delete);
-        let mut package = AppliedPackage {
+    let mut named = HashMap::new();
+    for package in packages.iter_mut() {
+        let recorded = plan.package(&package.name);
+        let entries: &[PlanEntry] = recorded.map_or(&[], |recorded| &recorded.delete);
+        let mut reviewed = Reviewed {
             planned: entries.iter().map(|entry| entry.version.id).collect(),
-            ..AppliedPackage::default()
+            ..Reviewed::default()
         };
-        if let Some(today) = today {
+        let mut changed = HashSet::new();
+        if let Ok(today) = package.plan.as_mut() {
             let narrowed = apply::narrow(entries, std::mem::take(today));
-            package.whole = recorded.is_some_and(|package| package.whole)
+            reviewed.whole = recorded.is_some_and(|recorded| recorded.whole)
                 && apply::exactly_planned(entries, &narrowed.plan);
             *today = narrowed.plan;
+            let name = &package.name;
             for entry in &narrowed.changed {
                 log.warning(&format!(
                     "{name}: {} {}: {}",
@@ -95,18 +90,19 @@ pub fn narrow<'a, W: std::io::Write>(
                     ids(&narrowed.not_in_plan)
                 ));
             }
-            package.changed = narrowed.changed.iter().map(|e| e.version.id).collect();
-            package.skipped = narrowed
+            changed = narrowed.changed.iter().map(|e| e.version.id).collect();
+            reviewed.skipped = narrowed
                 .changed
                 .into_iter()
                 .chain(narrowed.not_in_plan)
                 .collect();
         }
-        packages.insert(name.to_owned(), package);
+        named.insert(package.name.clone(), (reviewed.planned.clone(), changed));
+        package.reviewed = Some(reviewed);
     }
     let mut missing = Vec::new();
     for package in &plan.packages {
-        if package.delete.is_empty() || packages.contains_key(&package.name) {
+        if package.delete.is_empty() || named.contains_key(&package.name) {
             continue;
         }
         let entries: Vec<Entry> = package
@@ -128,14 +124,7 @@ pub fn narrow<'a, W: std::io::Write>(
             plural(entries.len(), "planned version")
         ));
         let ids: HashSet<u64> = entries.iter().map(|entry| entry.version.id).collect();
-        packages.insert(
-            package.name.clone(),
-            AppliedPackage {
-                planned: ids.clone(),
-                changed: ids,
-                ..AppliedPackage::default()
-            },
-        );
+        named.insert(package.name.clone(), (ids.clone(), ids));
         missing.push(PackageReport::planned(
             &package.name,
             &Plan::default(),
@@ -143,38 +132,16 @@ pub fn narrow<'a, W: std::io::Write>(
         ));
     }
     Applied {
-        path: path.to_owned(),
+        path: loaded.path.clone(),
         made_at: plan.made_at,
         expires_at: plan.expires_at,
         planned: plan.deletions(),
-        packages,
+        packages: named,
         missing,
     }
 }
 
 impl Applied {
-    /// Whether package `name` may be deleted whole: planned whole, and today's listing is
-    /// exactly the planned versions, unchanged (`whole_package` reads it again just before
-    /// the DELETE, as always).
-    pub fn may_go_whole(&self, name: &str) -> bool {
-        self.packages.get(name).is_some_and(|package| package.whole)
-    }
-
-    /// The entries narrowing settled for package `name` (once).
-    pub fn take_skipped(&mut self, name: &str) -> Vec<Entry> {
-        self.packages
-            .get_mut(name)
-            .map(|package| std::mem::take(&mut package.skipped))
-            .unwrap_or_default()
-    }
-
-    /// Whether the plan names version `id` of package `name`.
-    pub fn is_planned(&self, name: &str, id: u64) -> bool {
-        self.packages
-            .get(name)
-            .is_some_and(|package| package.planned.contains(&id))
-    }
-
     /// The reports of the planned packages this run did not find (once).
     pub fn take_missing(&mut self) -> Vec<PackageReport> {
         std::mem::take(&mut self.missing)
@@ -192,10 +159,10 @@ impl Applied {
             ..Comparison::default()
         };
         for package in &report.packages {
-            let applied = self.packages.get(&package.name);
+            let named = self.packages.get(&package.name);
             for entry in &package.entries {
                 let id = entry.version.id;
-                let Some(applied) = applied.filter(|applied| applied.planned.contains(&id)) else {
+                let Some((_, changed)) = named.filter(|(planned, _)| planned.contains(&id)) else {
                     if entry.outcome == Outcome::Skipped(apply::NOT_IN_PLAN.into()) {
                         comparison.not_in_plan += 1;
                     }
@@ -203,7 +170,7 @@ impl Applied {
                 };
                 match &entry.outcome {
                     Outcome::Deleted | Outcome::DeletedWithPackage => comparison.deleted += 1,
-                    Outcome::Skipped(_) if applied.changed.contains(&id) => {
+                    Outcome::Skipped(_) if changed.contains(&id) => {
                         comparison.changed += 1;
                     }
                     Outcome::Skipped(_) => comparison.skipped += 1,

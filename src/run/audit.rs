@@ -2,7 +2,10 @@
 //! (the cleanup's hardened, bounded reads), audit each package over the image graph, and
 //! report. Sends no mutating request, and spends no REST budget beyond listing.
 
+use super::clients;
+use super::discover::{Packages, find_packages};
 use super::environment::Environment;
+use super::failures::listing_failed;
 use super::inspect::read_manifests;
 use crate::config::Config;
 use crate::github::GitHub;
@@ -30,8 +33,10 @@ pub async fn run<W: std::io::Write>(
         ));
     }
     let known_kind = owner::kind_from_event(env.event_path.as_deref(), &config.owner);
-    let (namespace, _, names) = super::find_packages(github, config, known_kind, log).await?;
-    let registry = super::registry_for(config)?;
+    let Packages {
+        namespace, names, ..
+    } = find_packages(github, config, known_kind, log).await?;
+    let registry = clients::registry(config)?;
     let mut packages = Vec::with_capacity(names.len());
     for name in names {
         log.group(&format!("{} package {name}: audit", config.package_type));
@@ -132,7 +137,7 @@ async fn audit_package<W: std::io::Write>(
     let versions = github
         .list_versions(namespace, config.package_type, name, VersionState::Active)
         .await
-        .map_err(|err| super::listing_failed(err, config, namespace, name))?;
+        .map_err(|err| listing_failed(err, config, namespace, name))?;
     log.info(&format!("{} active versions listed", versions.len()));
     let Some(registry) = registry else {
         return Ok(Found::Versions(versions));

@@ -10,7 +10,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, anyhow, bail};
 
-use super::apply_plan::Applied;
 use super::environment::Environment;
 use crate::config::{Config, PackageSelector};
 use crate::model::mode::Mode;
@@ -21,7 +20,7 @@ use crate::model::plan_file::{
 use crate::model::version::Version;
 use crate::report::log::Log;
 use crate::report::plan;
-use crate::report::plan_note::{PlanNote, Written};
+use crate::report::plan_note::{Comparison, PlanNote, Written};
 use crate::report::sanitize::Sanitizer;
 use crate::report::{PackageReport, RunReport, timestamp};
 use crate::workspace_file;
@@ -151,54 +150,47 @@ fn sorted(names: &[String]) -> Vec<String> {
     names
 }
 
-/// The end of a run with `plan-file`: the plan applied compared with what was done, or
-/// the plan a dry run writes. `false` when a dry run was to write a plan and did not.
+/// The end of a run with `plan-file`: the plan applied (`applied`, how what was done
+/// compares with it), or the plan a dry run writes, or why a dry run wrote none (the run
+/// then fails). `None` for a run without `plan-file`.
 pub fn conclude<W: std::io::Write>(
     config: &Config,
     env: &Environment,
-    applied: Option<&Applied>,
+    applied: Option<Comparison>,
     report: &RunReport,
     log: &mut Log<W>,
-) -> (Option<PlanNote>, bool) {
-    if let Some(applied) = applied {
-        let note = PlanNote::Applied(applied.compare(report));
+) -> Option<PlanNote> {
+    if let Some(comparison) = applied {
+        let note = PlanNote::Applied(comparison);
         log.info(&plan::log_line(&note));
-        return (Some(note), true);
+        return Some(note);
     }
-    let Some(path) = config
+    let path = config
         .plan_file
         .as_deref()
-        .filter(|_| config.dry_run && config.mode == Mode::Delete)
-    else {
-        return (None, true);
-    };
+        .filter(|_| config.dry_run && config.mode == Mode::Delete)?;
     let unfinished = match (&report.refusal, &report.interrupted, &report.stopped) {
         (Some(refusal), _, _) => Some(format!("`{}` refused the run", refusal.input)),
         (None, Some(interrupted), _) => Some(format!("the run was cut short ({interrupted})")),
         (None, None, Some(stopped)) => Some(format!("the run stopped before listing ({stopped})")),
         (None, None, None) => None,
     };
-    if let Some(why) = unfinished {
-        log.error(&format!(
-            "input `plan-file`: no plan was written, since {why}"
-        ));
-        return (None, false);
-    }
-    let clean = log.sanitizer().clone();
-    let made = make(config, env.now, report, &clean);
-    match write(path, &env.workspace, &made, &clean) {
-        Ok(written) => {
-            let note = PlanNote::Written(written);
-            log.info(&plan::log_line(&note));
-            (Some(note), true)
+    let note = match unfinished {
+        Some(why) => PlanNote::NotWritten(why),
+        None => {
+            let clean = log.sanitizer().clone();
+            let made = make(config, env.now, report, &clean);
+            match write(path, &env.workspace, &made, &clean) {
+                Ok(written) => PlanNote::Written(written),
+                Err(err) => PlanNote::NotWritten(format!("{err:#}")),
+            }
         }
-        Err(err) => {
-            log.error(&format!(
-                "input `plan-file`: the plan was not written: {err:#}"
-            ));
-            (None, false)
-        }
+    };
+    match &note {
+        PlanNote::NotWritten(_) => log.error(&plan::log_line(&note)),
+        _ => log.info(&plan::log_line(&note)),
     }
+    Some(note)
 }
 
 /// The plan of a dry run's report: per package the versions it would delete, and what it

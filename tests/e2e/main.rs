@@ -3,6 +3,7 @@
 mod audit;
 mod bad_inputs;
 mod cli;
+mod connection;
 mod filters;
 mod fresh;
 mod harness;

@@ -605,7 +605,7 @@ fn a_dry_run_over_max_percent_writes_no_plan_and_fails() {
     assert!(!workspace.join(PLAN).exists());
     assert!(
         run.log.contains(
-            "::error::input `plan-file`: no plan was written, since `max-percent` refused the run"
+            "::error::input `plan-file`: no plan was written: `max-percent` refused the run"
         ),
         "{}",
         run.log

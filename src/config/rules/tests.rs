@@ -208,7 +208,7 @@ fn every_bad_rule_is_an_error_naming_the_rule_and_the_key() {
         ("[]".into(), "input `rules`: `[]` is an empty list"),
         (
             "- [unclosed".into(),
-            "input `rules`: `- [unclosed` is not valid YAML",
+            "input `rules`: line 2, column 1: `- [unclosed` is not valid YAML",
         ),
     ];
     for (value, start) in table {
@@ -277,4 +277,28 @@ fn without_rules_the_flat_inputs_are_one_unnamed_rule() {
         Some("^pr-")
     );
     assert_eq!(effective[0].keep_latest, 4);
+}
+
+#[test]
+fn a_yaml_error_points_at_its_line_and_column_and_quotes_the_value_cut() {
+    let value = format!(
+        "{}- name: late\n  tag-regex: [oops\n",
+        "- keep-latest: 1\n".repeat(3000)
+    );
+    let error = rules(&value).expect_err("unclosed flow sequence");
+    let shown = error.to_string();
+    assert!(
+        shown.starts_with("input `rules`: line 3003, column 1: `- keep-latest: 1"),
+        "{shown}"
+    );
+    let cut = format!(
+        "…` ({} characters; the first 200 shown) is not valid YAML",
+        value.trim().chars().count()
+    );
+    assert!(shown.contains(&cut), "{shown}");
+    assert!(
+        shown.contains("while parsing a flow sequence at line 3002 column 14"),
+        "{shown}"
+    );
+    assert!(shown.len() < 1024, "{} bytes", shown.len());
 }

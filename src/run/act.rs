@@ -1,0 +1,176 @@
+//! Act on every planned package in turn: report what a `max-versions` or `max-percent`
+//! refusal held back, offer a package `delete-empty-packages` may delete whole to
+//! [`whole_package::delete`], and hand the rest to the executor ([`execute`]), or in a dry
+//! run only say what it would do. Each version's outcome is recorded in its [`PackageRun`]
+//! as it is settled.
+
+use crate::model::mode::Mode;
+use crate::model::outcome::{Entry, Outcome};
+use crate::policy::plan::Plan;
+use crate::registry;
+use crate::report::log::Log;
+use crate::report::plural;
+
+use super::cancel::{self, CANCELLED_RUN};
+use super::check::Checked;
+use super::execute::{self, Images, Stop, Target};
+use super::package::{PackageRun, Scope};
+use super::whole_package::{self, Rest};
+
+/// Act on every package, and say why acting was cut short, if it was: an error that ended
+/// the run, or a cancel. After a cancel nothing more is sent; if the request in flight (a
+/// version's, or the package DELETE) does not finish within the grace, it is abandoned, so
+/// the record is still written in time.
+pub async fn act_all<W: std::io::Write>(
+    scope: &Scope<'_>,
+    checked: &Checked,
+    packages: &mut [PackageRun],
+    log: &mut Log<W>,
+) -> Option<String> {
+    let cancel = &scope.env.cancel;
+    let mut stop = Stop {
+        reason: None,
+        cancel: cancel.clone(),
+        fatal: None,
+    };
+    match act_on_each(scope, checked, packages, &mut stop, log).await {
+        Err(err) => Some(format!("{err:#}")),
+        Ok(()) if cancel.is_requested() => Some(CANCELLED_RUN.to_string()),
+        Ok(()) => None,
+    }
+}
+
+/// Act on each package in turn; `Err` ends the run (a fatal answer, or a request in flight
+/// cut off by the cancel grace).
+async fn act_on_each<W: std::io::Write>(
+    scope: &Scope<'_>,
+    checked: &Checked,
+    packages: &mut [PackageRun],
+    stop: &mut Stop,
+    log: &mut Log<W>,
+) -> anyhow::Result<()> {
+    let config = scope.config;
+    for package in packages {
+        let PackageRun {
+            name,
+            plan,
+            entries,
+            deleted_whole,
+            ..
+        } = package;
+        let Ok(plan) = plan else {
+            continue;
+        };
+        if let Some(refusal) = &checked.refusal {
+            *entries = refused(plan, &refusal.message);
+            continue;
+        }
+        let images = scope.registry.map(|registry| Images {
+            registry,
+            repository: registry::repository(&config.owner, name),
+        });
+        let target = Target {
+            namespace: scope.namespace,
+            package_type: config.package_type,
+            name,
+        };
+        let narrowed;
+        let mut plan: &Plan = plan;
+        if checked.deletable.contains(name.as_str()) {
+            let deleted =
+                whole_package::delete(scope.github, &target, plan, config.dry_run, stop, log).await;
+            if let Some(deleted) = deleted {
+                *deleted_whole = Some(deleted.entry);
+                *entries = deleted.entries;
+                if let Some(fatal) = stop.fatal.take() {
+                    anyhow::bail!(fatal);
+                }
+                match deleted.rest {
+                    Rest::Settled => continue,
+                    Rest::All => {}
+                    Rest::Narrowed(rest) => {
+                        narrowed = rest;
+                        plan = &narrowed;
+                    }
+                }
+            }
+        }
+        let finished = tokio::select! {
+            () = act(scope, &target, plan, images.as_ref(), stop, entries, log) => true,
+            () = scope.env.cancel.grace_over() => false,
+        };
+        if let Some(fatal) = stop.fatal.take() {
+            anyhow::bail!(fatal);
+        }
+        if !finished {
+            log.end_group();
+            anyhow::bail!(
+                "cancelled (SIGTERM or SIGINT), and the request in flight did not finish within {} s: the version it was for may have been {} all the same",
+                cancel::GRACE.as_secs(),
+                config.mode.past_tense()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Act on the selected versions of one package, in a log group of its own: the executor,
+/// or in a dry run the entries of what it would do.
+async fn act<W: std::io::Write>(
+    scope: &Scope<'_>,
+    target: &Target<'_>,
+    plan: &Plan,
+    images: Option<&Images<'_>>,
+    stop: &mut Stop,
+    entries: &mut Vec<Entry>,
+    log: &mut Log<W>,
+) {
+    let (github, config) = (scope.github, scope.config);
+    let count = plan.selected().count();
+    if count == 0 {
+        return;
+    }
+    let verb = match (config.mode, config.dry_run) {
+        (_, true) => format!("dry run, would {}", config.mode.as_str()),
+        (Mode::Delete | Mode::Audit, false) => "deleting".to_string(),
+        (Mode::Restore, false) => "restoring".to_string(),
+    };
+    log.group(&format!(
+        "{} package {}: {verb} {}",
+        config.package_type,
+        target.name,
+        plural(count, "version")
+    ));
+    if config.dry_run {
+        *entries = execute::dry_run(plan, config.mode, images.is_some(), target.name, log);
+    } else {
+        log.progress(&verb, count);
+        execute::execute(
+            github,
+            target,
+            plan,
+            config.mode,
+            images,
+            stop,
+            entries,
+            log,
+        )
+        .await;
+        log.progress_done();
+    }
+    log.end_group();
+}
+
+/// Under a max-versions or max-percent refusal every selected version is reported, and
+/// none is touched.
+fn refused(plan: &Plan, refusal: &str) -> Vec<Entry> {
+    plan.selected()
+        .map(|planned| Entry {
+            version: planned.version.clone(),
+            outcome: Outcome::Skipped(refusal.to_string()),
+            relation: planned.relation.clone(),
+            reason: planned.reason.to_string(),
+            rule: plan.rule_label(planned).map(str::to_owned),
+        })
+        .collect()
+}
