@@ -170,7 +170,7 @@ pub fn conclude<W: std::io::Write>(
         .as_deref()
         .filter(|_| config.dry_run && config.mode == Mode::Delete)?;
     let unfinished = match (&report.refusal, &report.interrupted, &report.stopped) {
-        (Some(refusal), _, _) => Some(format!("`{}` refused the run", refusal.input)),
+        (Some(refusal), _, _) => Some(format!("{} refused the run", refusal.input)),
         (None, Some(interrupted), _) => Some(format!("the run was cut short ({interrupted})")),
         (None, None, Some(stopped)) => Some(format!("the run stopped before listing ({stopped})")),
         (None, None, None) => None,

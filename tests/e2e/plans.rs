@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use fake_github::{FakeGitHub, PackageSeed, Seed, VersionSeed, days};
+use fake_github::{FakeGitHub, Limits, PackageSeed, PrimaryLimit, Seed, VersionSeed, days};
 use serde_json::Value;
 
 use crate::harness::*;
@@ -604,11 +604,45 @@ fn a_dry_run_over_max_percent_writes_no_plan_and_fails() {
     run.assert_failure();
     assert!(!workspace.join(PLAN).exists());
     assert!(
+        run.summary
+            .contains("> [!CAUTION]\n> **No plan was written** to the `plan-file`: max-percent refused the run."),
+        "{}",
+        run.summary
+    );
+    assert!(
         run.log.contains(
-            "::error::input `plan-file`: no plan was written: `max-percent` refused the run"
+            "::error::input `plan-file`: no plan was written: max-percent refused the run"
         ),
         "{}",
         run.log
+    );
+}
+
+#[test]
+fn a_dry_run_stopped_before_listing_writes_no_plan_and_fails() {
+    let limits = Limits {
+        primary: PrimaryLimit::new(1000, 0, std::time::Duration::from_secs(3_600)),
+        secondary: None,
+    };
+    let fake = start(accounts().package(app()).limits(limits));
+    let workspace = workspace();
+    let run = cleanup(&fake, &workspace)
+        .input("dry-run", "true")
+        .input("rate-limit-wait", "1m")
+        .run();
+    run.assert_failure();
+    assert!(!workspace.join(PLAN).exists());
+    assert!(
+        run.log.contains(
+            "::error::input `plan-file`: no plan was written: the run stopped before listing (GitHub's primary rate limit is spent"
+        ),
+        "{}",
+        run.log
+    );
+    assert!(
+        run.summary.contains("**No plan was written**"),
+        "{}",
+        run.summary
     );
 }
 
