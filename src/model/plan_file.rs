@@ -707,9 +707,17 @@ impl WireKept {
     }
 }
 
-/// RFC 3339 in whole seconds, as GitHub writes times.
+/// RFC 3339 in whole seconds, as GitHub writes times. A time outside 1970 to 9999 is not
+/// GitHub's (its listing is refused); it is written as the nearest end rather than panic,
+/// and then matches no version read back.
 fn rfc3339(time: SystemTime) -> String {
-    humantime::format_rfc3339_seconds(time).to_string()
+    /// 9999-12-31T23:59:59Z, the last second RFC 3339 can write.
+    const LAST: Duration = Duration::from_secs(253_402_300_799);
+    let since = time
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .min(LAST);
+    humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + since).to_string()
 }
 
 /// A time in exactly the form [`rfc3339`] writes (`2026-01-02T03:04:05Z`).

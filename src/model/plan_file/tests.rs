@@ -344,3 +344,15 @@ fn inputs_that_differ_are_named_and_change_the_fingerprint() {
     assert!(base.fingerprint().starts_with("sha256:"));
     assert_eq!(base.fingerprint().len(), "sha256:".len() + 64);
 }
+
+#[test]
+fn a_time_out_of_rfc_3339_is_written_as_the_nearest_end_without_panicking() {
+    let mut plan = plan();
+    plan.packages[0].delete[0].version.updated_at =
+        UNIX_EPOCH + Duration::from_secs(400_000_000_000);
+    plan.packages[0].delete[1].version.created_at = UNIX_EPOCH - Duration::from_secs(1);
+    let value = as_value(&plan);
+    let entries = &value["packages"][0]["delete"];
+    assert_eq!(entries[0]["updated_at"], "9999-12-31T23:59:59Z");
+    assert_eq!(entries[1]["created_at"], "1970-01-01T00:00:00Z");
+}
