@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::{Config, InputError, parse_duration, parse_workspace_path};
 use crate::model::mode::Mode;
 use crate::model::plan_file::{MAX_LIFETIME, PolicyInputs, RuleInputs};
-use crate::policy::rules::{Rule, TagState};
+use crate::policy::rules::{OrderBy, Rule, TagState};
 
 /// A share of a package's versions, `max-percent`, to the hundredth of a percent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,11 +112,16 @@ impl Config {
             older_than: policy.older_than.map(canonical_duration),
             tag_state: tag_state(policy.tag_state).into(),
             keep_latest: u64::try_from(policy.keep_latest).unwrap_or(u64::MAX),
+            order_by: order_by(policy.order_by).into(),
             rules: policy.rules.iter().map(rule_inputs).collect(),
             version_ids: policy
                 .version_ids
                 .as_ref()
                 .map(|ids| ids.iter().copied().collect()),
+            keep_referenced: self
+                .keep_referenced
+                .as_ref()
+                .map(|patterns| patterns.texts().to_vec()),
             delete_orphans: self.delete_orphans,
             delete_empty_packages: self.delete_empty_packages,
         }
@@ -135,6 +140,14 @@ fn rule_inputs(rule: &Rule) -> RuleInputs {
         older_than: rule.older_than.map(canonical_duration),
         keep_latest: u64::try_from(rule.keep_latest).unwrap_or(u64::MAX),
         group_by: rule.group_by.as_ref().map(|regex| regex.as_str().into()),
+        order_by: order_by(rule.order_by).into(),
+    }
+}
+
+fn order_by(order: OrderBy) -> &'static str {
+    match order {
+        OrderBy::Pushed => "pushed",
+        OrderBy::Version => "version",
     }
 }
 

@@ -6,4 +6,5 @@ pub mod manifest;
 pub mod mode;
 pub mod outcome;
 pub mod plan_file;
+pub mod reference;
 pub mod version;

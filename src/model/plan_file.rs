@@ -146,8 +146,10 @@ pub struct KeptRow {
 /// their hash is the plan's fingerprint, which the run that applies it must match.
 ///
 /// In it: `tag-regex`, `exclude-tag-regex`, `older-than`, `tag-state`, `keep-latest`,
-/// `rules`, `version-ids`, `delete-orphans` and `delete-empty-packages` (which deletes the
-/// package itself). Not in it, each for a reason:
+/// `order-by`, `rules`, `version-ids`, `keep-referenced` (its patterns: what the files
+/// name is read again by the run that applies the plan), `delete-orphans` and
+/// `delete-empty-packages` (which deletes the package itself). Not in it, each for a
+/// reason:
 /// - `owner`, the API host, `registry-url`, `package-type` and `packages` say *what* is
 ///   cleaned: the plan records them and the apply run checks each on its own, with its
 ///   own message;
@@ -160,7 +162,7 @@ pub struct KeptRow {
 ///   plan's own; `fail-on-broken` is for audits; the tokens are secrets and never written.
 ///
 /// Durations are in one canonical form (`2w` and `14d` are the same policy).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct PolicyInputs {
     pub tag_regex: Option<String>,
@@ -168,14 +170,16 @@ pub struct PolicyInputs {
     pub older_than: Option<String>,
     pub tag_state: String,
     pub keep_latest: u64,
+    pub order_by: String,
     pub rules: Vec<RuleInputs>,
     pub version_ids: Option<Vec<u64>>,
+    pub keep_referenced: Option<Vec<String>>,
     pub delete_orphans: bool,
     pub delete_empty_packages: bool,
 }
 
 /// One rule of the `rules` input, as [`PolicyInputs`] records it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RuleInputs {
     pub name: Option<String>,
@@ -185,6 +189,42 @@ pub struct RuleInputs {
     pub older_than: Option<String>,
     pub keep_latest: u64,
     pub group_by: Option<String>,
+    pub order_by: String,
+}
+
+/// The inputs' defaults: no filter, `tag-state: any`, `order-by: pushed`.
+impl Default for PolicyInputs {
+    fn default() -> PolicyInputs {
+        PolicyInputs {
+            tag_regex: None,
+            exclude_tag_regex: None,
+            older_than: None,
+            tag_state: "any".into(),
+            keep_latest: 0,
+            order_by: "pushed".into(),
+            rules: Vec::new(),
+            version_ids: None,
+            keep_referenced: None,
+            delete_orphans: false,
+            delete_empty_packages: false,
+        }
+    }
+}
+
+/// A rule's defaults, as the `rules` input's: `tag-state: any`, `order-by: pushed`.
+impl Default for RuleInputs {
+    fn default() -> RuleInputs {
+        RuleInputs {
+            name: None,
+            tag_regex: None,
+            exclude_tag_regex: None,
+            tag_state: "any".into(),
+            older_than: None,
+            keep_latest: 0,
+            group_by: None,
+            order_by: "pushed".into(),
+        }
+    }
 }
 
 impl PolicyInputs {
@@ -209,8 +249,13 @@ impl PolicyInputs {
             ("older-than", self.older_than != other.older_than),
             ("tag-state", self.tag_state != other.tag_state),
             ("keep-latest", self.keep_latest != other.keep_latest),
+            ("order-by", self.order_by != other.order_by),
             ("rules", self.rules != other.rules),
             ("version-ids", self.version_ids != other.version_ids),
+            (
+                "keep-referenced",
+                self.keep_referenced != other.keep_referenced,
+            ),
             (
                 "delete-orphans",
                 self.delete_orphans != other.delete_orphans,
@@ -234,6 +279,18 @@ impl PolicyInputs {
         )?;
         duration("policy inputs: older-than", self.older_than.as_deref())?;
         tag_state("policy inputs: tag-state", &self.tag_state)?;
+        order_by("policy inputs: order-by", &self.order_by)?;
+        if let Some(patterns) = &self.keep_referenced {
+            if patterns.is_empty() || patterns.len() > MAX_RULES {
+                return Err(format!(
+                    "policy inputs: keep-referenced holds {} patterns, and a plan has 1 to {MAX_RULES}",
+                    patterns.len()
+                ));
+            }
+            for pattern in patterns {
+                text("policy inputs: keep-referenced", Some(pattern))?;
+            }
+        }
         if self.rules.len() > MAX_RULES {
             return Err(format!("policy inputs: more than {MAX_RULES} rules"));
         }
@@ -248,6 +305,7 @@ impl PolicyInputs {
             text(&format!("{at}: group-by"), rule.group_by.as_deref())?;
             duration(&format!("{at}: older-than"), rule.older_than.as_deref())?;
             tag_state(&format!("{at}: tag-state"), &rule.tag_state)?;
+            order_by(&format!("{at}: order-by"), &rule.order_by)?;
         }
         if let Some(ids) = &self.version_ids {
             if ids.len() > MAX_VERSION_IDS {
@@ -759,6 +817,14 @@ fn tag_state(what: &str, state: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!("{what} is not any, tagged or untagged"))
+    }
+}
+
+fn order_by(what: &str, order: &str) -> Result<(), String> {
+    if matches!(order, "pushed" | "version") {
+        Ok(())
+    } else {
+        Err(format!("{what} is not pushed or version"))
     }
 }
 

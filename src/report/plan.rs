@@ -278,6 +278,9 @@ fn policy(inputs: &PolicyInputs, clean: &Sanitizer) -> String {
     if inputs.keep_latest > 0 {
         parts.push(format!("keep-latest {}", inputs.keep_latest));
     }
+    if inputs.order_by != "pushed" {
+        parts.push(format!("order-by {}", clean.markdown(&inputs.order_by)));
+    }
     if !inputs.rules.is_empty() {
         let labels: Vec<String> = (1..)
             .zip(&inputs.rules)
@@ -295,6 +298,14 @@ fn policy(inputs: &PolicyInputs, clean: &Sanitizer) -> String {
     }
     if let Some(ids) = &inputs.version_ids {
         parts.push(format!("version-ids ({})", plural(ids.len(), "id")));
+    }
+    if let Some(patterns) = &inputs.keep_referenced {
+        let shown: Vec<String> = patterns
+            .iter()
+            .take(INPUTS_SHOWN)
+            .map(|pattern| clean.code(pattern))
+            .collect();
+        parts.push(format!("keep-referenced {}", shown.join(", ")));
     }
     if inputs.delete_orphans {
         parts.push("delete-orphans".into());

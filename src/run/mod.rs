@@ -32,6 +32,7 @@ mod package;
 mod plan;
 mod plan_file;
 mod recheck;
+mod references;
 mod requested;
 // `resume` and `sweep` are public for `tests/across_runs.rs`, the property test that runs
 // the real listing across runs (issue 19) without HTTP.
@@ -72,6 +73,7 @@ pub async fn run<W: std::io::Write + Send + 'static>(
     // A run that applies a reviewed plan reads and checks it before any request.
     let reviewed = plan_file::load(config, env)?;
     let mut state = state_file::load(config, log);
+    let references = references::read(config, &env.workspace, log)?;
 
     // 1. Find the owner and the packages.
     let found = match discover::discover(&github, config, env, log).await? {
@@ -85,10 +87,19 @@ pub async fn run<W: std::io::Write + Send + 'static>(
         registry: registry.as_ref(),
         config,
         env,
+        references: references.as_deref(),
     };
 
     // 2. List and plan every package: changes nothing (but restores a deleted package).
     let mut packages = list::list_all(&scope, found.names, state.as_mut(), log).await?;
+    references::warn_missing(
+        config,
+        references.as_deref(),
+        packages
+            .iter()
+            .filter_map(|package| Some((package.name.as_str(), package.plan.as_ref().ok()?))),
+        log,
+    );
 
     // 2b. Applying a reviewed plan: each plan narrows to the versions it names, unchanged.
     let mut applied = reviewed.map(|loaded| apply_plan::narrow(&loaded, &mut packages, log));
