@@ -5,7 +5,9 @@
 
 use std::path::Path;
 
-use fake_github::{FakeGitHub, Limits, PackageSeed, PrimaryLimit, Seed, VersionSeed, days};
+use fake_github::{
+    FakeGitHub, Limits, PackageSeed, PrimaryLimit, Seed, TokenSeed, VersionSeed, days,
+};
 use serde_json::Value;
 
 use crate::harness::*;
@@ -253,6 +255,70 @@ fn versions_changed_since_the_plan_are_skipped_with_what_changed_and_the_rest_ap
         run.summary
     );
     assert_eq!(run.outputs["left-count"], "0");
+}
+
+#[test]
+fn planned_versions_the_budget_does_not_reach_are_left_and_counted_in_left_count() {
+    // Each token has 15 requests an hour: the plan's run spends a few with ALICE; the run
+    // that applies it, with another token of alice's, deletes 8 of the 20 planned (the
+    // owner lookup and a page first, 5 kept in reserve) and leaves 12.
+    const SECOND: &str = "ghp_alice_second_token";
+    let old: Vec<VersionSeed> = (1..=20)
+        .map(|id| image(id, 100 - id, &[&format!("pr-{id}")]))
+        .chain((21..=25).map(|id| image(id, 1, &[&format!("v{id}")])))
+        .collect();
+    let limits = Limits {
+        primary: PrimaryLimit::new(1000, 15, std::time::Duration::from_secs(3_600)),
+        secondary: None,
+    };
+    let fake = start(
+        accounts()
+            .token(TokenSeed::pat(
+                SECOND,
+                "alice",
+                &["read:packages", "write:packages", "delete:packages", "repo"],
+            ))
+            .package(container("acme", "app", old))
+            .limits(limits),
+    );
+    let workspace = workspace();
+    cleanup(&fake, &workspace)
+        .input("dry-run", "true")
+        .input("rate-limit-wait", "0s")
+        .run()
+        .assert_success();
+    assert_eq!(planned_ids(&plan_of(&workspace), 0).len(), 20);
+    let run = cleanup(&fake, &workspace)
+        .input("token", SECOND)
+        .input("rate-limit-wait", "0s")
+        .run();
+    run.assert_success();
+    assert_eq!(run.ids(), range(1, 8), "the oldest go first");
+    assert_eq!(run.outputs["left-count"], "12");
+    assert_eq!(fake.active_ids("acme", "container", "app"), range(9, 25));
+    assert!(
+        run.outcome_of(9)
+            .starts_with("left for the next run: GitHub's primary rate limit is spent"),
+        "{}",
+        run.outcome_of(9)
+    );
+    assert!(
+        run.summary
+            .contains(": 20 planned, 8 deleted, 12 left for the next run."),
+        "{}",
+        run.summary
+    );
+    // Applied again once the budget is back, the plan finishes: what went already is gone.
+    fake.reset_budgets();
+    let again = cleanup(&fake, &workspace).input("token", SECOND).run();
+    again.assert_success();
+    assert_eq!(again.ids(), range(9, 20));
+    assert_eq!(fake.active_ids("acme", "container", "app"), range(21, 25));
+    assert_eq!(
+        again.outcome_of(1),
+        "skipped: changed since the plan: deleted (no longer listed as active)"
+    );
+    assert_eq!(again.outputs["left-count"], "0");
 }
 
 #[test]
