@@ -198,7 +198,10 @@ fn package_section(out: &mut Bounded, package: &PlannedPackage, clean: &Sanitize
                 "| id | tags / version | updated | kept because |\n|---:|---|---|---|\n",
                 rows,
             );
-            let unlisted = package.kept.total - package.kept.versions.len() as u64;
+            let unlisted = package
+                .kept
+                .total
+                .saturating_sub(package.kept.versions.len() as u64);
             if unlisted > 0 {
                 out.push(&format!(
                     "\n_{unlisted} more kept versions are only counted._\n"
