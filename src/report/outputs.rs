@@ -238,6 +238,7 @@ mod tests {
             stopped: None,
             interrupted: None,
             now: SystemTime::UNIX_EPOCH,
+            plan: None,
         }
     }
 
