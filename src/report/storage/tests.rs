@@ -35,6 +35,7 @@ fn run(packages: Vec<PackageReport>) -> RunReport {
         stopped: None,
         interrupted: None,
         now: UNIX_EPOCH,
+        plan: None,
     }
 }
 
