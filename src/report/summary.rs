@@ -48,7 +48,11 @@ pub fn render(
     );
     let totals = report.totals();
     if let Some(refusal) = &report.refusal {
-        let _ = writeln!(out, "> [!CAUTION]\n> {}\n", clean.markdown(refusal));
+        let _ = writeln!(
+            out,
+            "> [!CAUTION]\n> {} The tables below say what this run would have done.\n",
+            clean.markdown(refusal)
+        );
     }
     if let Some(interrupted) = &report.interrupted {
         let _ = writeln!(
@@ -87,32 +91,37 @@ pub fn render(
     } else {
         config.mode.past_tense().to_string()
     };
+    let words = Words {
+        rules: !config.policy.rules.is_empty(),
+        done: &done,
+        would: &format!("would {mode}"),
+    };
     let mut rows_left = report.entries().count();
-    let rules = !config.policy.rules.is_empty();
     for package in &report.packages {
-        package_section(
-            &mut out,
-            package,
-            report,
-            rules,
-            &done,
-            &mut rows_left,
-            clean,
-        );
+        package_section(&mut out, package, report, &words, &mut rows_left, clean);
     }
     out
 }
 
+/// What every package's section says the same way.
+struct Words<'a> {
+    /// Whether the policy is the `rules` input: each package then gets its rules table.
+    rules: bool,
+    /// What was done: `deleted`, `would delete`.
+    done: &'a str,
+    /// What would have been done: `would delete`, `would restore`.
+    would: &'a str,
+}
+
 /// `rows_left` counts the table rows of selected versions still to write over all
 /// packages; it drops to zero once the summary is full, and later packages then get their
-/// counts only. With `rules`, a table per rule comes first; `done` names what was done
-/// (`deleted`, `would delete`). The kept versions follow, collapsed.
+/// counts only. With `rules`, a table per rule comes first. The kept versions follow,
+/// collapsed.
 fn package_section(
     out: &mut String,
     package: &PackageReport,
     report: &RunReport,
-    rules: bool,
-    done: &str,
+    words: &Words<'_>,
     rows_left: &mut usize,
     clean: &Sanitizer,
 ) {
@@ -139,20 +148,22 @@ fn package_section(
         package.listed,
         package.entries.len()
     );
-    if rules {
-        rules_section(out, package, done, clean);
+    if words.rules {
+        rules_section(out, package, words.done, clean);
     }
     if !package.entries.is_empty() && *rows_left > 0 {
-        selected_table(out, package, report, rows_left, clean);
+        selected_table(out, package, report, words.would, rows_left, clean);
     }
     kept_table(out, package, report, clean);
 }
 
 /// The selected versions, images with what went with them beneath; folded when long.
+/// Rows a refusal held back say `would` instead.
 fn selected_table(
     out: &mut String,
     package: &PackageReport,
     report: &RunReport,
+    would: &str,
     rows_left: &mut usize,
     clean: &Sanitizer,
 ) {
@@ -200,7 +211,7 @@ fn selected_table(
             } else {
                 "—".to_owned()
             },
-            outcome_cell(&entry.outcome, report, clean)
+            outcome_cell(&entry.outcome, report, would, clean)
         );
         *rows_left -= 1;
     }
@@ -275,12 +286,11 @@ fn row_label(version: &Version, role: Option<&Role>, depth: usize, clean: &Sanit
     }
 }
 
-/// An outcome cell; a refusal is said once above the tables, so its rows point there.
-fn outcome_cell(outcome: &Outcome, report: &RunReport, clean: &Sanitizer) -> String {
+/// An outcome cell. A refusal is said once above the tables, so the rows it held back say
+/// what would have happened (`would` is `would delete` or `would restore`).
+fn outcome_cell(outcome: &Outcome, report: &RunReport, would: &str, clean: &Sanitizer) -> String {
     match (outcome, &report.refusal) {
-        (Outcome::Skipped(reason), Some(refusal)) if reason == refusal => {
-            "skipped: max-versions refused the run (see above)".to_string()
-        }
+        (Outcome::Skipped(reason), Some(refusal)) if reason == refusal => would.to_string(),
         _ => clean.markdown(&outcome.to_string()),
     }
 }
@@ -625,7 +635,7 @@ mod tests {
     }
 
     #[test]
-    fn a_refusal_is_said_once_above_the_table_and_its_rows_point_there() {
+    fn a_refusal_is_said_once_above_the_table_and_its_rows_say_what_would_have_happened() {
         let refusal = "3 versions would be affected, more than max-versions (2): nothing was changed. Narrow the filters or raise max-versions.";
         let entries = (1..=3)
             .map(|id| Entry {
@@ -642,11 +652,11 @@ mod tests {
         let caution = markdown.find("[!CAUTION]").expect("refusal shown");
         let table = markdown.find("| id |").expect("table shown");
         assert!(caution < table, "{markdown}");
-        for row in rows(&markdown) {
-            assert!(
-                row.ends_with("| skipped: max-versions refused the run (see above) |"),
-                "{row}"
-            );
+        assert_eq!(markdown.matches("Narrow the filters").count(), 1);
+        let rows = rows(&markdown);
+        assert_eq!(rows.len(), 3, "{markdown}");
+        for row in rows {
+            assert!(row.ends_with("| would delete |"), "{row}");
         }
     }
 
