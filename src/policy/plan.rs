@@ -159,21 +159,21 @@ pub struct PlannedVersion {
     /// executor acts on it only after every parent was acted on successfully.
     pub relation: Option<Relation>,
     /// The rule (index into [`Plan::rules`]) that kept or selected it; for a version that
-    /// goes with an image, the image's rule (see [`carry_rules`]).
+    /// goes with an image or is kept as part of one, the image's rule (see [`carry_rules`]).
     pub rule: Option<usize>,
 }
 
-/// What one rule did, counted before keeping wins over selecting.
+/// One rule's name and how many versions pass its filters. What each rule decided in the
+/// end is each version's [`PlannedVersion::rule`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleTally {
     /// The rule's name, or `#N`.
     pub label: String,
-    /// Versions that passed all its filters (and the global ones).
+    /// Versions that pass the rule's own filters (its `exclude-tag-regex`, `tag-state`,
+    /// `tag-regex`, `older-than` and `group-by`), whatever the global filters
+    /// (`version-ids`, `exclude-tag-regex`, `deleted-within`) and the other rules say: a
+    /// version several rules match counts for each.
     pub matched: usize,
-    /// Matches among its `keep-latest` newest images.
-    pub kept: usize,
-    /// The other matches.
-    pub selected: usize,
 }
 
 /// The plan for one package: every listed version, newest first (by `updated_at`, then id).
@@ -365,8 +365,6 @@ fn rank(
         .map(|(index, rule)| RuleTally {
             label: rule.label(index + 1),
             matched: 0,
-            kept: 0,
-            selected: 0,
         })
         .collect();
     // Per rule, the slots taken in each group (`None`: the rule has no `group-by`).
@@ -376,18 +374,21 @@ fn rank(
     let mut sure: Vec<HashMap<Option<String>, usize>> = vec![HashMap::new(); rules.len()];
     let read_here = |version: &Version| confirmed.is_none_or(|ids| ids.contains(&version.id));
     let mut decide = |version: &Version| -> (Decision, Reason, Option<usize>) {
-        if let Some(reason) = reject_global(version, policy, package_type) {
-            return (Decision::Keep, reason, None);
-        }
         let mut matches = Vec::new();
         let mut first_rejection = None;
         for (index, rule) in rules.iter().enumerate() {
             match rule_match(version, rule, package_type, now) {
-                Ok(group) => matches.push((index, group)),
+                Ok(group) => {
+                    tallies[index].matched += 1;
+                    matches.push((index, group));
+                }
                 Err(reason) => {
                     first_rejection.get_or_insert(reason);
                 }
             }
+        }
+        if let Some(reason) = reject_global(version, policy, package_type) {
+            return (Decision::Keep, reason, None);
         }
         let Some(&(first, _)) = matches.first() else {
             let reason = match first_rejection {
@@ -404,8 +405,6 @@ fn rank(
         let mut kept = None;
         let mut slots_sure = true;
         for (index, group) in matches {
-            let tally = &mut tallies[index];
-            tally.matched += 1;
             if image {
                 let newer = sure[index].entry(group.clone()).or_insert(0);
                 slots_sure &= *newer >= rules[index].keep_latest;
@@ -414,10 +413,7 @@ fn rank(
             let slots = taken[index].entry(group.clone()).or_insert(0);
             if image && *slots < rules[index].keep_latest {
                 *slots += 1;
-                tally.kept += 1;
                 kept.get_or_insert((index, *slots, group));
-            } else {
-                tally.selected += 1;
             }
         }
         match kept {
@@ -579,8 +575,9 @@ pub fn hold(mut plan: Plan, why: &str) -> Plan {
 
 /// Container, after the image graph adjusted the plan: a version that goes with an image
 /// carries that image's rule (its first parent's, in execution order so that a signature of
-/// a platform manifest gets the index's), and an orphan the plan kept but `delete-orphans`
-/// deletes carries none.
+/// a platform manifest gets the index's), a version kept as part of a kept image carries
+/// that image's rule, and an orphan the plan kept but `delete-orphans` deletes carries none.
+/// So each version is the report's under one rule: the one that decided its image.
 pub fn carry_rules(mut plan: Plan) -> Plan {
     let mut rule_of: HashMap<u64, Option<usize>> = plan
         .versions
@@ -602,8 +599,34 @@ pub fn carry_rules(mut plan: Plan) -> Plan {
             planned.rule = None;
         }
     }
+    // A kept image's parts: follow `parent` up to the image the policy kept. The chain is
+    // bounded, as a hostile registry could make a cycle of references.
+    let part_of: HashMap<u64, u64> = plan
+        .versions
+        .iter()
+        .filter_map(|planned| match planned.reason {
+            Reason::PartOfKept { parent, .. } => Some((planned.version.id, parent)),
+            _ => None,
+        })
+        .collect();
+    for planned in &mut plan.versions {
+        let mut image = planned.version.id;
+        for _ in 0..MAX_IMAGE_DEPTH {
+            match part_of.get(&image) {
+                Some(&parent) => image = parent,
+                None => break,
+            }
+        }
+        if image != planned.version.id && !part_of.contains_key(&image) {
+            planned.rule = rule_of.get(&image).copied().flatten();
+        }
+    }
     plan
 }
+
+/// Levels of images within images followed to find a kept part's image: an index, its
+/// platform manifests, their signatures and attestations are three.
+const MAX_IMAGE_DEPTH: usize = 16;
 
 /// `delete-orphans`: whether an orphan may be deleted whatever `tag-state`, `tag-regex` and
 /// `keep-latest` said. `version-ids`, `exclude-tag-regex` and `older-than` still protect it

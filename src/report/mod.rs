@@ -29,8 +29,11 @@ pub struct PackageReport {
     pub listed: usize,
     /// Versions kept, counted by the input (or image rule) that kept them.
     pub kept: BTreeMap<&'static str, usize>,
-    /// What each rule did, numbered from 1.
+    /// What each rule decided, numbered from 1 (empty without `rules`).
     pub rules: Vec<RuleReport>,
+    /// What no rule decided: versions the global filters keep, that match no rule, or
+    /// orphans. With [`PackageReport::rules`], every listed version is counted once.
+    pub outside_rules: Fate,
     /// The kept versions, newest first, each with why (the first [`MAX_KEPT_LISTED`]; `kept`
     /// counts them all). The same list for the flat inputs and for `rules`.
     pub kept_versions: Vec<KeptVersion>,
@@ -55,9 +58,24 @@ impl PackageReport {
         let acted: HashSet<u64> = entries.iter().map(|entry| entry.version.id).collect();
         let mut kept = BTreeMap::new();
         let mut kept_versions = Vec::new();
+        let mut rules: Vec<RuleReport> = plan
+            .rules
+            .iter()
+            .map(|tally| RuleReport {
+                label: tally.label.clone(),
+                matched: tally.matched,
+                fate: Fate::default(),
+            })
+            .collect();
+        let mut outside_rules = Fate::default();
         for planned in &plan.versions {
             if planned.decision == Decision::Keep && !acted.contains(&planned.version.id) {
                 *kept.entry(kept_by(&planned.reason)).or_insert(0) += 1;
+                let row = planned.rule.and_then(|index| rules.get_mut(index));
+                match row {
+                    Some(rule) => rule.fate.kept += 1,
+                    None => outside_rules.kept += 1,
+                }
                 if kept_versions.len() < MAX_KEPT_LISTED {
                     let image = match &planned.reason {
                         Reason::PartOfKept { role, parent, .. } => Some((*parent, role.clone())),
@@ -71,26 +89,28 @@ impl PackageReport {
                 }
             }
         }
-        let rules = plan
-            .rules
-            .iter()
-            .map(|tally| RuleReport {
-                label: tally.label.clone(),
-                matched: tally.matched,
-                kept: tally.kept,
-                selected: tally.selected,
-                acted_on: entries
-                    .iter()
-                    .filter(|entry| entry.outcome.is_acted_on())
-                    .filter(|entry| entry.rule.as_deref() == Some(tally.label.as_str()))
-                    .count(),
-            })
-            .collect();
+        // Entries name their rule by label, as the `json` output does; labels are unique.
+        for entry in &entries {
+            if matches!(entry.outcome, Outcome::NotFound(_)) {
+                continue;
+            }
+            let row = entry
+                .rule
+                .as_deref()
+                .and_then(|label| rules.iter_mut().find(|rule| rule.label == label));
+            let fate = match row {
+                Some(rule) => &mut rule.fate,
+                None => &mut outside_rules,
+            };
+            fate.selected += 1;
+            fate.acted_on += usize::from(entry.outcome.is_acted_on());
+        }
         PackageReport {
             name: name.to_string(),
             listed: plan.versions.len(),
             kept,
             rules,
+            outside_rules,
             kept_versions,
             entries,
             error: None,
@@ -131,6 +151,7 @@ impl PackageReport {
             listed: 0,
             kept: BTreeMap::new(),
             rules: Vec::new(),
+            outside_rules: Fate::default(),
             kept_versions: Vec::new(),
             entries: Vec::new(),
             error: None,
@@ -151,17 +172,42 @@ pub struct KeptVersion {
     pub image: Option<(u64, Role)>,
 }
 
-/// One rule's counts for a package. `kept` and `selected` are the rule's own ranking, before
-/// keeping wins over selecting; `acted_on` counts the versions deleted (or restored, or that
-/// would be in a dry run) in the end under this rule, with those that went with its images.
+/// One rule's counts for a package: how many versions pass its filters, and what became of
+/// the versions it decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleReport {
     /// The rule's name, or `#N`.
     pub label: String,
+    /// Versions that pass the rule's own filters, whatever the global filters and the
+    /// other rules say (see [`crate::policy::plan::RuleTally`]): not a share of the listing.
     pub matched: usize,
+    pub fate: Fate,
+}
+
+/// What became of the versions one rule decided (the first rule that keeps a version, else
+/// the first that selects it; the parts of an image go with the image's rule). Over the
+/// rules and [`PackageReport::outside_rules`], `kept` adds up to the package's kept versions
+/// and `selected` to its selected ones.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Fate {
+    /// Kept in the end: kept by the rule, or selected by it but held (by a kept image, an
+    /// unreadable manifest, or a read this run could not make).
     pub kept: usize,
+    /// Selected in the end: acted on, or tried, skipped, failed or left for the next run.
     pub selected: usize,
+    /// Of `selected`, the versions deleted (or restored, or that would be in a dry run).
     pub acted_on: usize,
+}
+
+impl Fate {
+    /// Both counts added, for totals.
+    pub fn plus(self, other: Fate) -> Fate {
+        Fate {
+            kept: self.kept + other.kept,
+            selected: self.selected + other.selected,
+            acted_on: self.acted_on + other.acted_on,
+        }
+    }
 }
 
 /// What kept a version, as it reads after "kept because of": an input's name, or a cause.

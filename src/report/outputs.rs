@@ -198,6 +198,7 @@ mod tests {
                 listed: entries.len(),
                 kept: BTreeMap::new(),
                 rules: Vec::new(),
+                outside_rules: crate::report::Fate::default(),
                 kept_versions: Vec::new(),
                 entries,
                 error: None,

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use super::sanitize::Sanitizer;
-use super::{PackageReport, RunReport, age, kept_because, plural};
+use super::{Fate, PackageReport, RunReport, age, kept_because, plural};
 use crate::config::{Config, PackageSelector};
 use crate::model::image::{Role, describe};
 use crate::model::outcome::{Outcome, PackageEntry};
@@ -295,13 +295,15 @@ fn outcome_cell(outcome: &Outcome, report: &RunReport, would: &str, clean: &Sani
     }
 }
 
-/// Per rule: matched, kept, selected (each rule's own ranking, before keeping wins) and
-/// what was done in the end.
+/// Per rule: how many versions pass its filters, then what became of the versions it
+/// decided, each counted once, so that the columns add up to the package's totals (the
+/// last row). A line under the table says what each column means.
 fn rules_section(out: &mut String, package: &PackageReport, done: &str, clean: &Sanitizer) {
     let _ = writeln!(
         out,
         "| rule | matched | kept | selected | {done} |\n|---|---:|---:|---:|---:|"
     );
+    let mut total = Fate::default();
     for (number, rule) in package.rules.iter().enumerate() {
         let _ = writeln!(
             out,
@@ -309,12 +311,35 @@ fn rules_section(out: &mut String, package: &PackageReport, done: &str, clean: &
             number + 1,
             clean.markdown(&rule.label),
             rule.matched,
-            rule.kept,
-            rule.selected,
-            rule.acted_on
+            rule.fate.kept,
+            rule.fate.selected,
+            rule.fate.acted_on
+        );
+        total = total.plus(rule.fate);
+    }
+    let outside = package.outside_rules;
+    if outside != Fate::default() {
+        let _ = writeln!(
+            out,
+            "| no rule | | {} | {} | {} |",
+            outside.kept, outside.selected, outside.acted_on
         );
     }
-    out.push('\n');
+    total = total.plus(outside);
+    let _ = writeln!(
+        out,
+        "| **all** | | **{}** | **{}** | **{}** |\n",
+        total.kept, total.selected, total.acted_on
+    );
+    let _ = writeln!(
+        out,
+        "_Each version counts once, under the rule that decided it: the first rule that keeps it, else the first that selects it; the parts of an image count under the image's rule. **no rule**: kept by the global filters, or matching no rule. **kept** and **selected** add up to the package's totals; **{done}** is the part of **selected** that was {done_what}. **matched** counts the versions that pass a rule's own filters, whatever the global filters and the other rules say, so a version several rules match counts under each._\n",
+        done_what = if done.starts_with("would") {
+            "planned"
+        } else {
+            "done"
+        },
+    );
 }
 
 /// What happened to the package itself, when it was acted on as a whole.
@@ -486,6 +511,7 @@ mod tests {
             listed: entries.len() + kept_versions.len(),
             kept,
             rules: Vec::new(),
+            outside_rules: Fate::default(),
             kept_versions,
             entries,
             error: None,
