@@ -49,6 +49,10 @@ pub struct PackageReport {
     /// Versions not yet decided because the listing spans runs (`state-file`): counted in
     /// `left-count`, so that it is never 0 while work is left.
     pub undecided: usize,
+    /// Container packages: the manifests this run could not read, tagged versions first,
+    /// then newest first (the first [`MAX_KEPT_LISTED`]; `unreadable_count` counts them all).
+    pub unreadable: Vec<UnreadableManifest>,
+    pub unreadable_count: usize,
 }
 
 impl PackageReport {
@@ -117,6 +121,40 @@ impl PackageReport {
             left: None,
             whole: None,
             undecided: 0,
+            unreadable: Vec::new(),
+            unreadable_count: 0,
+        }
+    }
+
+    /// The same report, with the manifests `plan`'s versions had that could not be read,
+    /// each with why (`reasons`, by version id) and whether the version stays.
+    pub fn with_unreadable(self, plan: &Plan, reasons: &BTreeMap<u64, String>) -> PackageReport {
+        let acted: HashSet<u64> = self
+            .entries
+            .iter()
+            .filter(|entry| entry.outcome.is_acted_on())
+            .map(|entry| entry.version.id)
+            .collect();
+        let found = plan
+            .versions
+            .iter()
+            .filter_map(|planned| Some((planned, reasons.get(&planned.version.id)?)));
+        let (tagged, untagged): (Vec<_>, Vec<_>) =
+            found.partition(|(planned, _)| !planned.version.tags.is_empty());
+        let unreadable = tagged
+            .into_iter()
+            .chain(untagged)
+            .take(MAX_KEPT_LISTED)
+            .map(|(planned, why)| UnreadableManifest {
+                version: planned.version.clone(),
+                why: why.clone(),
+                kept: !acted.contains(&planned.version.id),
+            })
+            .collect();
+        PackageReport {
+            unreadable,
+            unreadable_count: reasons.len(),
+            ..self
         }
     }
 
@@ -158,8 +196,20 @@ impl PackageReport {
             left: None,
             whole: None,
             undecided: 0,
+            unreadable: Vec::new(),
+            unreadable_count: 0,
         }
     }
+}
+
+/// A version whose manifest could not be read in this run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnreadableManifest {
+    pub version: Version,
+    /// Why, as the registry client says it.
+    pub why: String,
+    /// Whether the version stays (always, unless `version-ids` named it).
+    pub kept: bool,
 }
 
 /// A version the plan kept, and why.

@@ -205,6 +205,8 @@ mod tests {
                 left: None,
                 whole: None,
                 undecided: 0,
+                unreadable: Vec::new(),
+                unreadable_count: 0,
             }],
             refusal: None,
             stopped: None,

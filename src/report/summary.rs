@@ -148,6 +148,7 @@ fn package_section(
         package.listed,
         package.entries.len()
     );
+    unreadable_table(out, package, report, words.done, clean);
     if words.rules {
         rules_section(out, package, words.done, clean);
     }
@@ -214,6 +215,69 @@ fn selected_table(
             outcome_cell(&entry.outcome, report, would, clean)
         );
         *rows_left -= 1;
+    }
+    out.push('\n');
+    if folded {
+        out.push_str("</details>\n\n");
+    }
+}
+
+/// Every version whose manifest could not be read, tagged ones first, each with why: a
+/// tagged image the registry cannot serve may be broken. Folded when long.
+fn unreadable_table(
+    out: &mut String,
+    package: &PackageReport,
+    report: &RunReport,
+    done: &str,
+    clean: &Sanitizer,
+) {
+    let count = package.unreadable_count;
+    if count == 0 {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "**{} could not be read.** A tagged image whose manifest the registry cannot serve may be broken. A version whose manifest was not read is kept, unless `version-ids` names it.\n",
+        plural(count, "manifest")
+    );
+    if out.len() > MAX_SUMMARY_BYTES {
+        return;
+    }
+    let folded = count > FOLD_ROWS;
+    if folded {
+        let _ = writeln!(
+            out,
+            "<details><summary>{} that could not be read</summary>\n",
+            plural(count, "manifest")
+        );
+    }
+    let _ = writeln!(
+        out,
+        "| id | tags / version | age | why | in this run |\n|---:|---|---|---|---|"
+    );
+    let mut shown = 0;
+    for unreadable in &package.unreadable {
+        if out.len() > MAX_SUMMARY_BYTES {
+            break;
+        }
+        let version = &unreadable.version;
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            version.id,
+            clean.markdown(&describe(version)),
+            age(report.now, version.updated_at),
+            clean.markdown(&unreadable.why),
+            if unreadable.kept { "kept" } else { done }
+        );
+        shown += 1;
+    }
+    if shown < count {
+        let _ = writeln!(
+            out,
+            "\n_{} more are not listed._",
+            plural(count - shown, "unreadable manifest")
+        );
     }
     out.push('\n');
     if folded {
@@ -518,6 +582,8 @@ mod tests {
             left: None,
             whole: None,
             undecided: 0,
+            unreadable: Vec::new(),
+            unreadable_count: 0,
         }
     }
 

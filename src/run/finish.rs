@@ -44,6 +44,7 @@ pub fn package_reports<W: std::io::Write>(
             revived,
             mut entries,
             deleted_whole,
+            unreadable,
             ..
         } = package;
         let (revived, came_back) = match revived {
@@ -61,7 +62,9 @@ pub fn package_reports<W: std::io::Write>(
                     .chain(entries)
                     .chain(unconfirmed_entries(&plan))
                     .collect();
-                let report = PackageReport::planned(&name, &plan, entries).with_whole(whole);
+                let report = PackageReport::planned(&name, &plan, entries)
+                    .with_whole(whole)
+                    .with_unreadable(&plan, &unreadable);
                 let remembering = state.as_deref_mut().filter(|_| config.mode == Mode::Delete);
                 if let Some(state) = remembering {
                     let saved = state.package_mut(config.package_type, &name);
