@@ -309,8 +309,10 @@ pub struct Totals {
     pub skipped: usize,
     pub failed: usize,
     /// Selected versions not tried because the primary budget ran out, and versions not yet
-    /// decided because their listing spans runs.
+    /// decided because their listing spans runs or could not be made.
     pub left: usize,
+    /// Of `left`, the versions not yet decided (not listed, or listed but not planned).
+    pub undecided: usize,
     /// Ids in `version-ids` neither acted on nor skipped: not found, or kept by the policy.
     pub not_found: usize,
     /// Listed versions the plan kept.
@@ -350,6 +352,7 @@ impl RunReport {
                 .is_some_and(|whole| matches!(whole.outcome, Outcome::Failed(_)));
             totals.packages_failed += usize::from(whole_failed);
             totals.left += package.undecided;
+            totals.undecided += package.undecided;
             for entry in &package.entries {
                 match entry.outcome {
                     Outcome::Skipped(_) => totals.skipped += 1,

@@ -18,7 +18,7 @@ use crate::state::RunState;
 use super::across::Relisting;
 use super::cancel;
 use super::environment::Environment;
-use super::failures::rate_limited;
+use super::failures::{rate_limited, unlisted};
 use super::package::PackageRun;
 use super::requested;
 use super::resume;
@@ -99,7 +99,10 @@ fn not_planned(name: &str, err: &anyhow::Error) -> PackageReport {
             ..PackageReport::left(name, unfinished.to_string())
         },
         (None, Some(relisting), _) => PackageReport::left(name, relisting.to_string()),
-        (None, None, Some(reason)) => PackageReport::left(name, reason),
+        (None, None, Some(reason)) => PackageReport {
+            undecided: unlisted(err).unwrap_or(0),
+            ..PackageReport::left(name, reason)
+        },
         (None, None, None) => PackageReport::failed(name, format!("{err:#}")),
     }
 }
@@ -317,9 +320,17 @@ fn close<W: std::io::Write>(
         } else {
             String::new()
         };
+        let undecided = if totals.undecided > 0 {
+            format!(
+                ", and at least {} not yet listed or decided",
+                plural(totals.undecided, "version")
+            )
+        } else {
+            String::new()
+        };
         log.warning(&format!(
-            "this run stopped early on GitHub's rate limits: {} and {} are left for the next run (the oldest were done first{of_them}).{reset}",
-            plural(totals.left, "selected version"),
+            "this run stopped early on GitHub's rate limits: {} and {} are left for the next run (the oldest were done first{of_them}){undecided}.{reset}",
+            plural(totals.left - totals.undecided, "selected version"),
             plural(totals.packages_left, "package")
         ));
     }
