@@ -11,8 +11,10 @@ use std::time::Duration;
 use regex::Regex;
 
 use crate::model::mode::Mode;
+use crate::model::reference::Referenced;
 use crate::model::version::PackageType;
-use crate::policy::rules::{Policy, TagState};
+use crate::policy::rules::{OrderBy, Policy, TagState};
+use crate::references::patterns::Patterns;
 use crate::transport::pacing::Pacing;
 use crate::transport::token::Token;
 
@@ -62,6 +64,9 @@ pub struct Config {
     /// `state-file`: where the run state is kept between runs (a relative path inside the
     /// workspace), or `None` for runs that start from nothing.
     pub state_file: Option<std::path::PathBuf>,
+    /// `keep-referenced`: the workspace files whose image references keep those images
+    /// (delete mode, container packages).
+    pub keep_referenced: Option<Patterns>,
 }
 
 /// A bad action input (or runner environment variable), found before any API call.
@@ -287,6 +292,10 @@ impl Config {
             Some(value) => parse_count("keep-latest", &value, "e.g. 0 or 5")?,
             None => 0,
         };
+        let order_by = match input("order-by") {
+            Some(value) => parse_order_by(&value)?,
+            None => OrderBy::Pushed,
+        };
         let version_ids = input("version-ids")
             .map(|value| parse_version_ids(&value))
             .transpose()?;
@@ -354,13 +363,14 @@ impl Config {
                     ("tag-state", tag_state != TagState::Any),
                     ("older-than", older_than.is_some()),
                     ("keep-latest", keep_latest != 0),
+                    ("order-by", order_by != OrderBy::Pushed),
                 ];
                 if let Some((name, _)) = flat.into_iter().find(|(_, set)| *set) {
                     return Err(InputError::invalid(
                         name,
                         &input(name).unwrap_or_default(),
                         "cannot be combined with `rules`: put it in a rule (each rule has \
-                         its own tag-regex, tag-state, older-than and keep-latest)",
+                         its own tag-regex, tag-state, older-than, keep-latest and order-by)",
                     ));
                 }
                 rules::parse(&value, package_type)?
@@ -377,6 +387,9 @@ impl Config {
         let state_file = input("state-file")
             .map(|value| parse_state_file(&value))
             .transpose()?;
+        let keep_referenced = input("keep-referenced")
+            .map(|value| parse_keep_referenced(&value, package_type, mode))
+            .transpose()?;
 
         Ok(Config {
             token,
@@ -390,9 +403,11 @@ impl Config {
                 older_than,
                 tag_state,
                 keep_latest,
+                order_by,
                 version_ids,
                 deleted_within,
                 rules,
+                referenced: Referenced::default(),
             },
             max_versions,
             dry_run,
@@ -406,8 +421,47 @@ impl Config {
             pacing,
             warnings,
             state_file,
+            keep_referenced,
         })
     }
+}
+
+/// Glob patterns of workspace files (see [`Patterns`]), for container packages in delete
+/// mode: only there can a version be deleted that a deployment pulls (an audit changes
+/// nothing, and a restore brings versions back rather than keeping them).
+fn parse_keep_referenced(
+    value: &str,
+    package_type: PackageType,
+    mode: Mode,
+) -> Result<Patterns, InputError> {
+    if package_type != PackageType::Container {
+        return Err(InputError::invalid(
+            "keep-referenced",
+            value,
+            format!(
+                "only applies to container packages (images a deployment pulls), and \
+                 `package-type` is `{package_type}`: remove it"
+            ),
+        ));
+    }
+    if mode == Mode::Restore {
+        return Err(InputError::invalid(
+            "keep-referenced",
+            value,
+            "only applies when `mode` is `delete` (it keeps images from being deleted): \
+             remove it from the restore step",
+        ));
+    }
+    Patterns::parse(value).map_err(|problem| {
+        InputError::invalid(
+            "keep-referenced",
+            value,
+            format!(
+                "{problem} (expected glob patterns of files in the workspace, comma- or \
+                 newline-separated, e.g. `deploy/**/*.yaml, docker-compose*.yml`)"
+            ),
+        )
+    })
 }
 
 /// A relative path that stays inside the workspace (no `..`), e.g. `.package-janitor/state`.
@@ -745,6 +799,22 @@ fn parse_duration(input: &'static str, value: &str) -> Result<Duration, InputErr
             ),
         )
     })
+}
+
+/// `pushed` (the default) or `version`, ignoring case.
+fn parse_order_by(value: &str) -> Result<OrderBy, InputError> {
+    if value.eq_ignore_ascii_case("pushed") {
+        Ok(OrderBy::Pushed)
+    } else if value.eq_ignore_ascii_case("version") {
+        Ok(OrderBy::Version)
+    } else {
+        Err(InputError::invalid(
+            "order-by",
+            value,
+            "is not an order (expected `pushed`, newest push first, or `version`, highest \
+             version first as the package's ecosystem orders versions)",
+        ))
+    }
 }
 
 fn parse_tag_state(value: &str, package_type: PackageType) -> Result<TagState, InputError> {

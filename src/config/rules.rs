@@ -4,18 +4,19 @@
 use regex::Regex;
 use serde_yaml_ng::Value;
 
-use super::{InputError, Source, label, parse_count, parse_duration, parse_regex};
+use super::{InputError, Source, label, parse_count, parse_duration, parse_order_by, parse_regex};
 use crate::model::version::PackageType;
 use crate::policy::rules::{Rule, TagState};
 
 /// The keys a rule may have.
-const KEYS: [&str; 7] = [
+const KEYS: [&str; 8] = [
     "name",
     "tag-regex",
     "exclude-tag-regex",
     "tag-state",
     "older-than",
     "keep-latest",
+    "order-by",
     "group-by",
 ];
 
@@ -145,6 +146,7 @@ fn parse_rule(number: usize, item: &Value, package_type: PackageType) -> Result<
                 rule.keep_latest =
                     parse_count("keep-latest", &value, "e.g. 0 or 5").map_err(within)?;
             }
+            "order-by" => rule.order_by = parse_order_by(&value).map_err(within)?,
             "group-by" => rule.group_by = Some(parse_group_by(&value).map_err(within)?),
             _ => {}
         }

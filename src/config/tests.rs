@@ -60,6 +60,7 @@ fn defaults_apply_when_only_the_required_inputs_are_set() {
     assert_eq!(config.policy.older_than, None);
     assert_eq!(config.policy.tag_state, TagState::Any);
     assert_eq!(config.policy.keep_latest, 0);
+    assert_eq!(config.policy.order_by, OrderBy::Pushed);
     assert_eq!(config.policy.version_ids, None);
     assert_eq!(config.policy.deleted_within, None);
     assert_eq!(config.max_versions, None);
@@ -232,6 +233,12 @@ fn every_valid_choice_is_accepted_in_any_case() {
         ("INPUT_DRY-RUN", "False", |c| !c.dry_run),
         ("INPUT_KEEP-LATEST", "0", |c| c.policy.keep_latest == 0),
         ("INPUT_KEEP-LATEST", "12", |c| c.policy.keep_latest == 12),
+        ("INPUT_ORDER-BY", "pushed", |c| {
+            c.policy.order_by == OrderBy::Pushed
+        }),
+        ("INPUT_ORDER-BY", "Version", |c| {
+            c.policy.order_by == OrderBy::Version
+        }),
         ("INPUT_MAX-VERSIONS", "0", |c| c.max_versions == Some(0)),
         ("INPUT_MAX-VERSIONS", "1000", |c| {
             c.max_versions == Some(1000)
@@ -241,6 +248,33 @@ fn every_valid_choice_is_accepted_in_any_case() {
         let config = parse_ok(&[(name, value)]);
         assert!(check(&config), "{name}={value} parsed as {config:?}");
     }
+}
+
+#[test]
+fn keep_referenced_is_a_list_of_globs_for_container_packages() {
+    assert!(parse_ok(&[]).keep_referenced.is_none());
+    let config = parse_ok(&[(
+        "INPUT_KEEP-REFERENCED",
+        "deploy/**/*.yaml\ndocker-compose*.yml, .github/workflows/*.{yml,yaml}",
+    )]);
+    let patterns = config.keep_referenced.expect("patterns");
+    assert_eq!(
+        patterns.texts(),
+        [
+            "deploy/**/*.yaml",
+            "docker-compose*.yml",
+            ".github/workflows/*.{yml,yaml}"
+        ]
+    );
+    assert_eq!(patterns.matching(".github/workflows/ci.yaml"), vec![2]);
+    let audit = parse_ok(&[
+        ("INPUT_MODE", "audit"),
+        ("INPUT_KEEP-REFERENCED", "deploy/*.yaml"),
+    ]);
+    assert!(
+        audit.keep_referenced.is_some(),
+        "an audit ignores it, with a warning"
+    );
 }
 
 #[test]
@@ -455,6 +489,7 @@ fn every_bad_input_is_rejected_with_its_name_and_value() {
         (&[("INPUT_PACKAGES", " , \n,")], "packages", None),
         (&[("INPUT_PACKAGES", "a b")], "packages", Some("a b")),
         (&[("INPUT_MODE", "purge")], "mode", Some("purge")),
+        (&[("INPUT_ORDER-BY", "semver")], "order-by", Some("semver")),
         (
             &[("INPUT_STATE-FILE", "../outside")],
             "state-file",
@@ -503,6 +538,37 @@ fn every_bad_input_is_rejected_with_its_name_and_value() {
             Some("three"),
         ),
         (&[("INPUT_KEEP-LATEST", "1.5")], "keep-latest", Some("1.5")),
+        (
+            &[("INPUT_KEEP-REFERENCED", "../infra/*.yaml")],
+            "keep-referenced",
+            Some("../infra/*.yaml"),
+        ),
+        (
+            &[("INPUT_KEEP-REFERENCED", "/etc/*.yaml")],
+            "keep-referenced",
+            Some("/etc/*.yaml"),
+        ),
+        (
+            &[("INPUT_KEEP-REFERENCED", "deploy/[z-a].yaml")],
+            "keep-referenced",
+            Some("[z-a]"),
+        ),
+        (
+            &[
+                ("INPUT_PACKAGE-TYPE", "npm"),
+                ("INPUT_KEEP-REFERENCED", "deploy/*.yaml"),
+            ],
+            "keep-referenced",
+            Some("deploy/*.yaml"),
+        ),
+        (
+            &[
+                ("INPUT_MODE", "restore"),
+                ("INPUT_KEEP-REFERENCED", "deploy/*.yaml"),
+            ],
+            "keep-referenced",
+            Some("deploy/*.yaml"),
+        ),
         (
             &[("INPUT_VERSION-IDS", "123,abc")],
             "version-ids",

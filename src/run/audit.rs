@@ -12,7 +12,7 @@ use crate::github::GitHub;
 use crate::model::version::VersionState;
 use crate::owner;
 use crate::policy::audit;
-use crate::policy::rules::{Policy, TagState};
+use crate::policy::rules::{OrderBy, Policy, TagState};
 use crate::registry::{self, Registry};
 use crate::report::audit::{AuditReport, Conflicts, Found, PackageAudit};
 use crate::report::log::Log;
@@ -108,7 +108,9 @@ fn ignored_inputs(config: &Config) -> Vec<&'static str> {
         ("older-than", policy.older_than.is_some()),
         ("tag-state", policy.tag_state != TagState::Any),
         ("keep-latest", policy.keep_latest != 0),
+        ("order-by", policy.order_by != OrderBy::Pushed),
         ("rules", !policy.rules.is_empty()),
+        ("keep-referenced", config.keep_referenced.is_some()),
         ("version-ids", policy.version_ids.is_some()),
         ("max-versions", config.max_versions.is_some()),
         ("dry-run", config.dry_run),

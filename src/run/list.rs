@@ -19,6 +19,7 @@ use super::cancel::{CANCELLED_PLANNING, CANCELLED_RUN};
 use super::failures::listing_failed;
 use super::package::{PackageRun, Scope};
 use super::plan::{images_planned, plan_listed};
+use super::references;
 use super::revive::{self, Revived};
 use super::scopes;
 
@@ -71,6 +72,16 @@ async fn list_package<W: std::io::Write>(
     saved: Option<&mut PackageState>,
     log: &mut Log<W>,
 ) -> Option<PackageRun> {
+    // Planned with the references that pin this package's versions, if any.
+    let pinned = references::config_for(scope.config, scope.references, name);
+    let pinned_scope;
+    let scope = match &pinned {
+        Some(config) => {
+            pinned_scope = Scope { config, ..*scope };
+            &pinned_scope
+        }
+        None => scope,
+    };
     let Scope {
         github,
         namespace,

@@ -28,6 +28,7 @@ mod listing;
 mod package;
 mod plan;
 mod recheck;
+mod references;
 mod requested;
 // `resume` and `sweep` are public for `tests/across_runs.rs`, the property test that runs
 // the real listing across runs (issue 19) without HTTP.
@@ -65,6 +66,7 @@ pub async fn run<W: std::io::Write + Send + 'static>(
         return audit::run(&github, config, env, log).await;
     }
     let mut state = state_file::load(config, log);
+    let references = references::read(config, &env.workspace, log)?;
 
     // 1. Find the owner and the packages.
     let found = match discover::discover(&github, config, env, log).await? {
@@ -78,10 +80,19 @@ pub async fn run<W: std::io::Write + Send + 'static>(
         registry: registry.as_ref(),
         config,
         env,
+        references: references.as_deref(),
     };
 
     // 2. List and plan every package: changes nothing (but restores a deleted package).
     let mut packages = list::list_all(&scope, found.names, state.as_mut(), log).await?;
+    references::warn_missing(
+        config,
+        references.as_deref(),
+        packages
+            .iter()
+            .filter_map(|package| Some((package.name.as_str(), package.plan.as_ref().ok()?))),
+        log,
+    );
 
     // 3. The checks before the first change.
     let checked = check::before_acting(&github, config, &packages, log)?;

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use crate::config::Config;
 use crate::github::{GitHub, Namespace};
 use crate::model::outcome::{Entry, PackageEntry};
+use crate::model::reference::Reference;
 use crate::policy::plan::Plan;
 use crate::registry::Registry;
 
@@ -22,6 +23,8 @@ pub struct Scope<'a> {
     pub registry: Option<&'a Registry>,
     pub config: &'a Config,
     pub env: &'a Environment,
+    /// `keep-referenced`: what the workspace names, for every package.
+    pub references: Option<&'a [Reference]>,
 }
 
 /// One package through the run. Listing and planning make it (`name`, `plan`, `revived`,
