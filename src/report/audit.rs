@@ -84,12 +84,7 @@ impl AuditReport {
     pub fn outputs(&self, clean: &Sanitizer) -> (String, Vec<&'static str>) {
         let orphans = self.orphan_ids();
         let (ids, ids_cut) = within_limit(orphans.iter().map(u64::to_string), "", ",", "");
-        let versions = self
-            .packages
-            .iter()
-            .flat_map(|package| version_items(package, clean))
-            .map(|item| item.to_string());
-        let (json, json_cut) = within_limit(versions, "[", ",", "]");
+        let (json, json_cut) = self.json(clean);
         let (broken, broken_cut) = broken_json(&self.broken(), clean);
         let truncated = [
             (broken_cut, "broken"),
@@ -108,6 +103,74 @@ impl AuditReport {
             clean.output_heredoc("json", &json)
         );
         (text, truncated)
+    }
+
+    /// The `json` output: every version, and whether it was cut short at a whole entry.
+    pub fn json(&self, clean: &Sanitizer) -> (String, bool) {
+        let versions = self
+            .packages
+            .iter()
+            .flat_map(|package| version_items(package, clean))
+            .map(|item| item.to_string());
+        within_limit(versions, "[", ",", "]")
+    }
+
+    /// The report for a person (`--format text`): per package its counts, broken tags and
+    /// orphans, in plain lines. The table of images is the summary's (`--format markdown`).
+    pub fn text(&self, clean: &Sanitizer) -> String {
+        let mut out = format!(
+            "package-janitor audit: {} of {}: nothing was changed\n",
+            plural(
+                self.packages.len(),
+                &format!("{} package", self.package_type)
+            ),
+            clean.terminal(&self.owner)
+        );
+        if !self.ignored.is_empty() {
+            let _ = writeln!(out, "ignored by an audit: {}", self.ignored.join(", "));
+        }
+        for package in &self.packages {
+            let _ = write!(
+                out,
+                "\n{} package {}: ",
+                self.package_type,
+                clean.terminal(&package.name)
+            );
+            match &package.found {
+                Err(err) => {
+                    let _ = writeln!(out, "not audited: {}", clean.terminal(err));
+                }
+                Ok(Found::Versions(versions)) => {
+                    let _ = writeln!(out, "{}", plural(versions.len(), "version"));
+                }
+                Ok(Found::Container(audit)) => {
+                    out.push_str(&counts_line(&audit.counts, self.now));
+                    for broken in &audit.broken {
+                        let _ = writeln!(
+                            out,
+                            "  broken: {} (version {}) cannot be pulled whole: {}",
+                            clean.terminal(&broken.tag),
+                            broken.id,
+                            clean.terminal(&broken.reason)
+                        );
+                    }
+                    if !audit.orphans.is_empty() {
+                        let _ = writeln!(
+                            out,
+                            "  {}: {}",
+                            plural(audit.orphans.len(), "orphan"),
+                            audit
+                                .orphans
+                                .iter()
+                                .map(u64::to_string)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        );
+                    }
+                }
+            }
+        }
+        out
     }
 
     /// The step summary.
@@ -262,6 +325,35 @@ pub fn verified_summary(tags: usize, broken: &[VerifiedBroken<'_>], clean: &Sani
         for tag in &found {
             item(&mut out, tag);
         }
+    }
+    out
+}
+
+/// [`verified_summary`] for a person at a terminal (`--format text`): plain lines.
+pub fn verified_text(tags: usize, broken: &[VerifiedBroken<'_>], clean: &Sanitizer) -> String {
+    if broken.is_empty() {
+        return format!("verified: {tags} tags pull whole\n");
+    }
+    let mut out = format!(
+        "verify: {} of {tags} kept tags do not pull whole:\n",
+        broken.len()
+    );
+    for tag in broken {
+        let broken = tag.broken;
+        let cause = if tag.caused() {
+            let ids: Vec<String> = tag.deleted_here.iter().map(u64::to_string).collect();
+            format!("broken by this run, which deleted {}", ids.join(", "))
+        } else {
+            "found broken: this run deleted nothing it needs".to_string()
+        };
+        let _ = writeln!(
+            out,
+            "  {} {} (version {}): {}; {cause}",
+            clean.terminal(tag.package),
+            clean.terminal(&broken.tag),
+            broken.id,
+            clean.terminal(&broken.reason)
+        );
     }
     out
 }

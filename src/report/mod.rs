@@ -7,6 +7,7 @@ pub mod publish;
 pub mod sanitize;
 pub mod summary;
 pub mod terminal;
+pub mod text;
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::SystemTime;

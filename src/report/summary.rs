@@ -427,7 +427,7 @@ fn whole_line(whole: &PackageEntry, clean: &Sanitizer) -> String {
 /// Items with their depth in the image tree: an image, then what goes with it (platform
 /// manifests, attestations, signatures) beneath it, in the items' order. An item whose
 /// parent is not among the items is shown at the top level.
-fn tree<T>(
+pub(super) fn tree<T>(
     items: &[T],
     id: impl Fn(&T) -> u64,
     parent: impl Fn(&T) -> Option<u64>,

@@ -5,6 +5,7 @@
 use std::collections::{BTreeSet, HashSet};
 
 use crate::config::Config;
+use crate::config::cli::Format;
 use crate::github::{GitHub, Namespace, OwnerKind};
 use crate::model::mode::Mode;
 use crate::model::outcome::{Entry, Outcome};
@@ -12,7 +13,7 @@ use crate::policy::plan::{self, Plan};
 use crate::registry::Registry;
 use crate::report::log::Log;
 use crate::report::outputs::Outputs;
-use crate::report::{PackageReport, RunReport, plural, publish, summary, timestamp};
+use crate::report::{PackageReport, RunReport, plural, publish, summary, text, timestamp};
 use crate::state::RunState;
 
 use super::across::Relisting;
@@ -260,7 +261,24 @@ pub fn publish_and_close<W: std::io::Write>(
     if github.scopes().is_none() && report.stopped.is_none() {
         markdown.push_str(PERMISSIONS_NOTE);
     }
-    let published = publish::publish(env.files(), &outputs.render(&clean), &markdown, log);
+    let published = match env.print {
+        None => publish::publish(env.files(), &outputs.render(&clean), &markdown, log),
+        Some(print) => {
+            let printed = match print.format {
+                Format::Text => text::render(config, report, log.notes(), print, &clean),
+                Format::Json => format!("{}\n", clean.json_text(&outputs.json)),
+                Format::Markdown => markdown.clone(),
+            };
+            publish::publish_printed(
+                env.files(),
+                &outputs.render(&clean),
+                &markdown,
+                &printed,
+                &mut std::io::stdout(),
+                log,
+            )
+        }
+    };
     if let Some(interrupted) = &report.interrupted {
         log.error(&format!(
             "the run was cut short: {interrupted}. What was done is in the outputs and the summary; run again for the rest."

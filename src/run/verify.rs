@@ -10,6 +10,7 @@ use futures_util::StreamExt;
 use super::environment::Environment;
 use super::package::PackageRun;
 use crate::config::Config;
+use crate::config::cli::Format;
 use crate::model::image::{short_digest, tag_subject};
 use crate::model::manifest::Manifest;
 use crate::model::mode::Mode;
@@ -17,7 +18,7 @@ use crate::model::outcome::{Entry, Outcome};
 use crate::policy::audit::Broken;
 use crate::policy::plan::Plan;
 use crate::registry::{self, Registry};
-use crate::report::audit::{VerifiedBroken, verified_json, verified_summary};
+use crate::report::audit::{VerifiedBroken, verified_json, verified_summary, verified_text};
 use crate::report::log::Log;
 use crate::report::{plural, publish};
 
@@ -183,7 +184,20 @@ pub fn report<W: std::io::Write>(
     if broken.is_empty() {
         log.info(&format!("verified: {} tags pull whole", verified.tags));
     }
-    publish::publish(env.files(), &output, &markdown, log).result(log)?;
+    let published = match env.print {
+        None => publish::publish(env.files(), &output, &markdown, log),
+        Some(print) => {
+            // JSON on stdout is the `json` output alone, one document: verify adds nothing.
+            let printed = match print.format {
+                Format::Text => verified_text(verified.tags, &broken, &clean),
+                Format::Json => String::new(),
+                Format::Markdown => markdown.clone(),
+            };
+            let out = &mut std::io::stdout();
+            publish::publish_printed(env.files(), &output, &markdown, &printed, out, log)
+        }
+    };
+    published.result(log)?;
     Ok(broken.is_empty())
 }
 

@@ -24,3 +24,4 @@ mod rules;
 mod scopes;
 mod state;
 mod summary;
+mod terminal;
