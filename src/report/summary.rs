@@ -47,11 +47,14 @@ pub fn render(
         report.headline(config.mode, config.dry_run)
     );
     let totals = report.totals();
+    if let Some(note) = &report.plan {
+        out.push_str(&super::plan::summary_section(note, clean));
+    }
     if let Some(refusal) = &report.refusal {
         let _ = writeln!(
             out,
             "> [!CAUTION]\n> {} The tables below say what this run would have done.\n",
-            clean.markdown(refusal)
+            clean.markdown(&refusal.message)
         );
     }
     if let Some(interrupted) = &report.interrupted {
@@ -84,6 +87,9 @@ pub fn render(
     let _ = writeln!(out, "- **Filters:** {}", filters(config, clean));
     if let Some(max) = config.max_versions {
         let _ = writeln!(out, "- **max-versions:** {max}");
+    }
+    if let Some(max) = config.max_percent {
+        let _ = writeln!(out, "- **max-percent:** {max}");
     }
     out.push('\n');
     let done = if config.dry_run {
@@ -354,7 +360,9 @@ fn row_label(version: &Version, role: Option<&Role>, depth: usize, clean: &Sanit
 /// what would have happened (`would` is `would delete` or `would restore`).
 fn outcome_cell(outcome: &Outcome, report: &RunReport, would: &str, clean: &Sanitizer) -> String {
     match (outcome, &report.refusal) {
-        (Outcome::Skipped(reason), Some(refusal)) if reason == refusal => would.to_string(),
+        (Outcome::Skipped(reason), Some(refusal)) if *reason == refusal.message => {
+            would.to_string()
+        }
         _ => clean.markdown(&outcome.to_string()),
     }
 }
@@ -602,6 +610,7 @@ mod tests {
             stopped: None,
             interrupted: None,
             now: SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000),
+            plan: None,
         }
     }
 
@@ -744,7 +753,10 @@ mod tests {
             })
             .collect();
         let report = RunReport {
-            refusal: Some(refusal.to_string()),
+            refusal: Some(crate::report::Refusal {
+                input: "max-versions",
+                message: refusal.to_string(),
+            }),
             ..run(vec![package("app", entries, vec![])])
         };
         let markdown = rendered(&config(&[("INPUT_MAX-VERSIONS", "2")]), &report);

@@ -49,7 +49,7 @@ pub fn render(
         let _ = writeln!(
             out,
             "refused: {} The tables below say what this run would have done.\n",
-            clean.terminal(refusal)
+            clean.terminal(&refusal.message)
         );
     }
     if let Some(interrupted) = &report.interrupted {
@@ -184,7 +184,9 @@ fn selected(
             let version = &entry.version;
             let role = entry.relation.as_ref().map(|relation| &relation.role);
             let outcome = match (&entry.outcome, &report.refusal) {
-                (Outcome::Skipped(reason), Some(refusal)) if reason == refusal => would.to_string(),
+                (Outcome::Skipped(reason), Some(refusal)) if *reason == refusal.message => {
+                    would.to_string()
+                }
                 (outcome, _) => clean.terminal(&outcome.to_string()),
             };
             vec![

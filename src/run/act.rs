@@ -1,7 +1,8 @@
-//! Act on every planned package in turn: report what a `max-versions` refusal held back,
-//! offer a package `delete-empty-packages` may delete whole to [`whole_package::delete`],
-//! and hand the rest to the executor ([`execute`]), or in a dry run only say what it would
-//! do. Each version's outcome is recorded in its [`PackageRun`] as it is settled.
+//! Act on every planned package in turn: report what a `max-versions` or `max-percent`
+//! refusal held back, offer a package `delete-empty-packages` may delete whole to
+//! [`whole_package::delete`], and hand the rest to the executor ([`execute`]), or in a dry
+//! run only say what it would do. Each version's outcome is recorded in its [`PackageRun`]
+//! as it is settled.
 
 use crate::model::mode::Mode;
 use crate::model::outcome::{Entry, Outcome};
@@ -61,7 +62,7 @@ async fn act_on_each<W: std::io::Write>(
             continue;
         };
         if let Some(refusal) = &checked.refusal {
-            *entries = refused(plan, refusal);
+            *entries = refused(plan, &refusal.message);
             continue;
         }
         let images = scope.registry.map(|registry| Images {
@@ -160,7 +161,8 @@ async fn act<W: std::io::Write>(
     log.end_group();
 }
 
-/// Under a max-versions refusal every selected version is reported, and none is touched.
+/// Under a max-versions or max-percent refusal every selected version is reported, and
+/// none is touched.
 fn refused(plan: &Plan, refusal: &str) -> Vec<Entry> {
     plan.selected()
         .map(|planned| Entry {

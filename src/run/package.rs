@@ -1,7 +1,7 @@
 //! What the phases of a run share: where every package lives and what reads it ([`Scope`]),
 //! and the one value each package is carried through the phases in ([`PackageRun`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use crate::config::Config;
 use crate::github::{GitHub, Namespace};
@@ -46,6 +46,22 @@ pub struct PackageRun {
     pub deleted_whole: Option<PackageEntry>,
     /// Container packages: the manifests planning could not read, each with why.
     pub unreadable: Unreadable,
+    /// With a reviewed plan applied (`plan-file`), what it names of this package and what
+    /// narrowing today's plan to it settled ([`super::apply_plan`]).
+    pub reviewed: Option<Reviewed>,
+}
+
+/// What a reviewed plan says of one package, once today's plan is narrowed to it.
+#[derive(Debug, Default)]
+pub struct Reviewed {
+    /// Ids the plan names in this package: only they may be deleted, or left for the next
+    /// run.
+    pub planned: HashSet<u64>,
+    /// Whether the package may be deleted whole: the plan says so, and today's listing is
+    /// exactly the planned versions, unchanged.
+    pub whole: bool,
+    /// The versions narrowing skipped: changed since the plan, or not in it.
+    pub skipped: Vec<Entry>,
 }
 
 /// Why each manifest a run could not read could not be read, by version id.
@@ -67,6 +83,7 @@ impl PackageRun {
             entries: Vec::new(),
             deleted_whole: None,
             unreadable: Unreadable::new(),
+            reviewed: None,
         }
     }
 
