@@ -9,6 +9,7 @@ pub mod publish;
 pub mod sanitize;
 pub mod summary;
 pub mod terminal;
+pub mod text;
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::SystemTime;
@@ -31,8 +32,11 @@ pub struct PackageReport {
     pub listed: usize,
     /// Versions kept, counted by the input (or image rule) that kept them.
     pub kept: BTreeMap<&'static str, usize>,
-    /// What each rule did, numbered from 1.
+    /// What each rule decided, numbered from 1 (empty without `rules`).
     pub rules: Vec<RuleReport>,
+    /// What no rule decided: versions the global filters keep, that match no rule, or
+    /// orphans. With [`PackageReport::rules`], every listed version is counted once.
+    pub outside_rules: Fate,
     /// The kept versions, newest first, each with why (the first [`MAX_KEPT_LISTED`]; `kept`
     /// counts them all). The same list for the flat inputs and for `rules`.
     pub kept_versions: Vec<KeptVersion>,
@@ -51,6 +55,10 @@ pub struct PackageReport {
     /// Versions not yet decided because the listing spans runs (`state-file`): counted in
     /// `left-count`, so that it is never 0 while work is left.
     pub undecided: usize,
+    /// Container packages: the manifests this run could not read, tagged versions first,
+    /// then newest first (the first [`MAX_KEPT_LISTED`]; `unreadable_count` counts them all).
+    pub unreadable: Vec<UnreadableManifest>,
+    pub unreadable_count: usize,
 }
 
 impl PackageReport {
@@ -60,10 +68,25 @@ impl PackageReport {
         let acted: HashSet<u64> = entries.iter().map(|entry| entry.version.id).collect();
         let mut kept = BTreeMap::new();
         let mut kept_versions = Vec::new();
+        let mut rules: Vec<RuleReport> = plan
+            .rules
+            .iter()
+            .map(|tally| RuleReport {
+                label: tally.label.clone(),
+                matched: tally.matched,
+                fate: Fate::default(),
+            })
+            .collect();
+        let mut outside_rules = Fate::default();
         let mut referenced = Vec::new();
         for planned in &plan.versions {
             if planned.decision == Decision::Keep && !acted.contains(&planned.version.id) {
                 *kept.entry(kept_by(&planned.reason)).or_insert(0) += 1;
+                let row = planned.rule.and_then(|index| rules.get_mut(index));
+                match row {
+                    Some(rule) => rule.fate.kept += 1,
+                    None => outside_rules.kept += 1,
+                }
                 if matches!(planned.reason, Reason::Referenced(_)) {
                     referenced.push(KeptVersion {
                         version: planned.version.clone(),
@@ -84,26 +107,28 @@ impl PackageReport {
                 }
             }
         }
-        let rules = plan
-            .rules
-            .iter()
-            .map(|tally| RuleReport {
-                label: tally.label.clone(),
-                matched: tally.matched,
-                kept: tally.kept,
-                selected: tally.selected,
-                acted_on: entries
-                    .iter()
-                    .filter(|entry| entry.outcome.is_acted_on())
-                    .filter(|entry| entry.rule.as_deref() == Some(tally.label.as_str()))
-                    .count(),
-            })
-            .collect();
+        // Entries name their rule by label, as the `json` output does; labels are unique.
+        for entry in &entries {
+            if matches!(entry.outcome, Outcome::NotFound(_)) {
+                continue;
+            }
+            let row = entry
+                .rule
+                .as_deref()
+                .and_then(|label| rules.iter_mut().find(|rule| rule.label == label));
+            let fate = match row {
+                Some(rule) => &mut rule.fate,
+                None => &mut outside_rules,
+            };
+            fate.selected += 1;
+            fate.acted_on += usize::from(entry.outcome.is_acted_on());
+        }
         PackageReport {
             name: name.to_string(),
             listed: plan.versions.len(),
             kept,
             rules,
+            outside_rules,
             kept_versions,
             entries,
             referenced,
@@ -111,6 +136,40 @@ impl PackageReport {
             left: None,
             whole: None,
             undecided: 0,
+            unreadable: Vec::new(),
+            unreadable_count: 0,
+        }
+    }
+
+    /// The same report, with the manifests `plan`'s versions had that could not be read,
+    /// each with why (`reasons`, by version id) and whether the version stays.
+    pub fn with_unreadable(self, plan: &Plan, reasons: &BTreeMap<u64, String>) -> PackageReport {
+        let acted: HashSet<u64> = self
+            .entries
+            .iter()
+            .filter(|entry| entry.outcome.is_acted_on())
+            .map(|entry| entry.version.id)
+            .collect();
+        let found = plan
+            .versions
+            .iter()
+            .filter_map(|planned| Some((planned, reasons.get(&planned.version.id)?)));
+        let (tagged, untagged): (Vec<_>, Vec<_>) =
+            found.partition(|(planned, _)| !planned.version.tags.is_empty());
+        let unreadable = tagged
+            .into_iter()
+            .chain(untagged)
+            .take(MAX_KEPT_LISTED)
+            .map(|(planned, why)| UnreadableManifest {
+                version: planned.version.clone(),
+                why: why.clone(),
+                kept: !acted.contains(&planned.version.id),
+            })
+            .collect();
+        PackageReport {
+            unreadable,
+            unreadable_count: reasons.len(),
+            ..self
         }
     }
 
@@ -145,6 +204,7 @@ impl PackageReport {
             listed: 0,
             kept: BTreeMap::new(),
             rules: Vec::new(),
+            outside_rules: Fate::default(),
             kept_versions: Vec::new(),
             entries: Vec::new(),
             referenced: Vec::new(),
@@ -152,8 +212,20 @@ impl PackageReport {
             left: None,
             whole: None,
             undecided: 0,
+            unreadable: Vec::new(),
+            unreadable_count: 0,
         }
     }
+}
+
+/// A version whose manifest could not be read in this run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnreadableManifest {
+    pub version: Version,
+    /// Why, as the registry client says it.
+    pub why: String,
+    /// Whether the version stays (always, unless `version-ids` named it).
+    pub kept: bool,
 }
 
 /// A version the plan kept, and why.
@@ -166,17 +238,42 @@ pub struct KeptVersion {
     pub image: Option<(u64, Role)>,
 }
 
-/// One rule's counts for a package. `kept` and `selected` are the rule's own ranking, before
-/// keeping wins over selecting; `acted_on` counts the versions deleted (or restored, or that
-/// would be in a dry run) in the end under this rule, with those that went with its images.
+/// One rule's counts for a package: how many versions pass its filters, and what became of
+/// the versions it decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleReport {
     /// The rule's name, or `#N`.
     pub label: String,
+    /// Versions that pass the rule's own filters, whatever the global filters and the
+    /// other rules say (see [`crate::policy::plan::RuleTally`]): not a share of the listing.
     pub matched: usize,
+    pub fate: Fate,
+}
+
+/// What became of the versions one rule decided (the first rule that keeps a version, else
+/// the first that selects it; the parts of an image go with the image's rule). Over the
+/// rules and [`PackageReport::outside_rules`], `kept` adds up to the package's kept versions
+/// and `selected` to its selected ones.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Fate {
+    /// Kept in the end: kept by the rule, or selected by it but held (by a kept image, an
+    /// unreadable manifest, or a read this run could not make).
     pub kept: usize,
+    /// Selected in the end: acted on, or tried, skipped, failed or left for the next run.
     pub selected: usize,
+    /// Of `selected`, the versions deleted (or restored, or that would be in a dry run).
     pub acted_on: usize,
+}
+
+impl Fate {
+    /// Both counts added, for totals.
+    pub fn plus(self, other: Fate) -> Fate {
+        Fate {
+            kept: self.kept + other.kept,
+            selected: self.selected + other.selected,
+            acted_on: self.acted_on + other.acted_on,
+        }
+    }
 }
 
 /// What kept a version, as it reads after "kept because of": an input's name, or a cause.
@@ -230,8 +327,10 @@ pub struct Totals {
     pub skipped: usize,
     pub failed: usize,
     /// Selected versions not tried because the primary budget ran out, and versions not yet
-    /// decided because their listing spans runs.
+    /// decided because their listing spans runs or could not be made.
     pub left: usize,
+    /// Of `left`, the versions not yet decided (not listed, or listed but not planned).
+    pub undecided: usize,
     /// Ids in `version-ids` neither acted on nor skipped: not found, or kept by the policy.
     pub not_found: usize,
     /// Listed versions the plan kept.
@@ -281,6 +380,7 @@ impl RunReport {
                 .is_some_and(|whole| matches!(whole.outcome, Outcome::Failed(_)));
             totals.packages_failed += usize::from(whole_failed);
             totals.left += package.undecided;
+            totals.undecided += package.undecided;
             for entry in &package.entries {
                 match entry.outcome {
                     Outcome::Skipped(_) => totals.skipped += 1,

@@ -6,6 +6,7 @@ use std::time::SystemTime;
 
 use super::cancel::Cancel;
 use crate::report::publish::Files;
+use crate::report::terminal::Print;
 
 /// What the run reads from the runner besides its inputs.
 #[derive(Debug, Clone)]
@@ -19,6 +20,8 @@ pub struct Environment {
     pub now: SystemTime,
     /// Set when the runner cancels the job (SIGTERM/SIGINT).
     pub cancel: Cancel,
+    /// How the report is printed on stdout, if it is (outside Actions, or `--format`).
+    pub print: Option<Print>,
 }
 
 impl Environment {
@@ -37,6 +40,7 @@ impl Environment {
                 .unwrap_or_else(|| PathBuf::from(".")),
             now: SystemTime::now(),
             cancel: Cancel::default(),
+            print: None,
         }
     }
 

@@ -5,6 +5,7 @@
 use std::collections::{BTreeSet, HashSet};
 
 use crate::config::Config;
+use crate::config::cli::Format;
 use crate::github::{GitHub, Namespace, OwnerKind};
 use crate::model::mode::Mode;
 use crate::model::outcome::{Entry, Outcome};
@@ -12,13 +13,13 @@ use crate::policy::plan::{self, Plan};
 use crate::registry::Registry;
 use crate::report::log::Log;
 use crate::report::outputs::Outputs;
-use crate::report::{PackageReport, RunReport, plural, publish, summary, timestamp};
+use crate::report::{PackageReport, RunReport, plural, publish, summary, text, timestamp};
 use crate::state::RunState;
 
 use super::across::Relisting;
 use super::cancel;
 use super::environment::Environment;
-use super::failures::rate_limited;
+use super::failures::{rate_limited, unlisted};
 use super::package::PackageRun;
 use super::plan_file;
 use super::requested;
@@ -45,6 +46,7 @@ pub fn package_reports<W: std::io::Write>(
             revived,
             mut entries,
             deleted_whole,
+            unreadable,
             reviewed,
             ..
         } = package;
@@ -75,7 +77,9 @@ pub fn package_reports<W: std::io::Write>(
                     .chain(entries)
                     .chain(unconfirmed)
                     .collect();
-                let report = PackageReport::planned(&name, &plan, entries).with_whole(whole);
+                let report = PackageReport::planned(&name, &plan, entries)
+                    .with_whole(whole)
+                    .with_unreadable(&plan, &unreadable);
                 let remembering = state.as_deref_mut().filter(|_| config.mode == Mode::Delete);
                 if let Some(state) = remembering {
                     let saved = state.package_mut(config.package_type, &name);
@@ -110,7 +114,10 @@ fn not_planned(name: &str, err: &anyhow::Error) -> PackageReport {
             ..PackageReport::left(name, unfinished.to_string())
         },
         (None, Some(relisting), _) => PackageReport::left(name, relisting.to_string()),
-        (None, None, Some(reason)) => PackageReport::left(name, reason),
+        (None, None, Some(reason)) => PackageReport {
+            undecided: unlisted(err).unwrap_or(0),
+            ..PackageReport::left(name, reason)
+        },
         (None, None, None) => PackageReport::failed(name, format!("{err:#}")),
     }
 }
@@ -271,7 +278,24 @@ pub fn publish_and_close<W: std::io::Write>(
     if github.scopes().is_none() && report.stopped.is_none() {
         markdown.push_str(PERMISSIONS_NOTE);
     }
-    let published = publish::publish(env.files(), &outputs.render(&clean), &markdown, log);
+    let published = match env.print {
+        None => publish::publish(env.files(), &outputs.render(&clean), &markdown, log),
+        Some(print) => {
+            let printed = match print.format {
+                Format::Text => text::render(config, report, log.notes(), print, &clean),
+                Format::Json => format!("{}\n", clean.json_text(&outputs.json)),
+                Format::Markdown => markdown.clone(),
+            };
+            publish::publish_printed(
+                env.files(),
+                &outputs.render(&clean),
+                &markdown,
+                &printed,
+                &mut std::io::stdout(),
+                log,
+            )
+        }
+    };
     if let Some(interrupted) = &report.interrupted {
         log.error(&format!(
             "the run was cut short: {interrupted}. What was done is in the outputs and the summary; run again for the rest."
@@ -331,9 +355,17 @@ fn close<W: std::io::Write>(
         } else {
             String::new()
         };
+        let undecided = if totals.undecided > 0 {
+            format!(
+                ", and at least {} not yet listed or decided",
+                plural(totals.undecided, "version")
+            )
+        } else {
+            String::new()
+        };
         log.warning(&format!(
-            "this run stopped early on GitHub's rate limits: {} and {} are left for the next run (the oldest were done first{of_them}).{reset}",
-            plural(totals.left, "selected version"),
+            "this run stopped early on GitHub's rate limits: {} and {} are left for the next run (the oldest were done first{of_them}){undecided}.{reset}",
+            plural(totals.left - totals.undecided, "selected version"),
             plural(totals.packages_left, "package")
         ));
     }

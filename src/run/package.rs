@@ -1,7 +1,7 @@
 //! What the phases of a run share: where every package lives and what reads it ([`Scope`]),
 //! and the one value each package is carried through the phases in ([`PackageRun`]).
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use crate::config::Config;
 use crate::github::{GitHub, Namespace};
@@ -28,7 +28,7 @@ pub struct Scope<'a> {
 }
 
 /// One package through the run. Listing and planning make it (`name`, `plan`, `revived`,
-/// `from_state`), acting fills `entries` and `deleted_whole`, and finishing turns it into
+/// `from_state`, `unreadable`), acting fills `entries` and `deleted_whole`, and finishing turns it into
 /// the package's report.
 pub struct PackageRun {
     pub name: String,
@@ -44,6 +44,8 @@ pub struct PackageRun {
     pub entries: Vec<Entry>,
     /// The package itself, when acting deleted it whole.
     pub deleted_whole: Option<PackageEntry>,
+    /// Container packages: the manifests planning could not read, each with why.
+    pub unreadable: Unreadable,
     /// With a reviewed plan applied (`plan-file`), what it names of this package and what
     /// narrowing today's plan to it settled ([`super::apply_plan`]).
     pub reviewed: Option<Reviewed>,
@@ -62,6 +64,9 @@ pub struct Reviewed {
     pub skipped: Vec<Entry>,
 }
 
+/// Why each manifest a run could not read could not be read, by version id.
+pub type Unreadable = BTreeMap<u64, String>;
+
 impl PackageRun {
     /// A package as planned, before acting.
     pub fn planned(
@@ -77,8 +82,14 @@ impl PackageRun {
             from_state,
             entries: Vec::new(),
             deleted_whole: None,
+            unreadable: Unreadable::new(),
             reviewed: None,
         }
+    }
+
+    /// The same package, with the manifests its planning could not read.
+    pub fn with_unreadable(self, unreadable: Unreadable) -> PackageRun {
+        PackageRun { unreadable, ..self }
     }
 
     /// A package whose listing, if any, was read in this run alone.

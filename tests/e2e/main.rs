@@ -25,3 +25,4 @@ mod rules;
 mod scopes;
 mod state;
 mod summary;
+mod terminal;
