@@ -5,4 +5,5 @@ pub mod image;
 pub mod manifest;
 pub mod mode;
 pub mod outcome;
+pub mod untag;
 pub mod version;

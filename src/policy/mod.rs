@@ -6,3 +6,4 @@ pub mod audit;
 pub mod images;
 pub mod plan;
 pub mod rules;
+pub mod untag;

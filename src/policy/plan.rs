@@ -77,6 +77,10 @@ pub enum Reason {
     /// With a `state-file`: the policy would act on it, but this run's own reads do not
     /// confirm what it would act on (see [`Unconfirmed`]); the next run decides it.
     Unconfirmed(Unconfirmed),
+    /// Container, `untag`: the policy selected it for some of its tags, and its other tags
+    /// match no rule: these tags are removed, and the image is kept by the others (see
+    /// `policy::untag`).
+    Untag(Vec<String>),
 }
 
 /// Why a version the policy would act on is not confirmed by this run's reads. The state
@@ -145,6 +149,11 @@ impl fmt::Display for Reason {
             Reason::Unconfirmed(Unconfirmed::Unread(why)) => {
                 write!(f, "not confirmed by this run's reads: {why}")
             }
+            Reason::Untag(tags) => write!(
+                f,
+                "kept by its other tags; untag removes {}",
+                tags.join(", ")
+            ),
         }
     }
 }
@@ -499,7 +508,7 @@ fn reject_global(version: &Version, policy: &Policy, package_type: PackageType) 
 ///   instant is old enough. Timestamps in the future (clock skew) are simply too recent;
 /// - `group-by` matches none of its labels. Otherwise the first label (in GitHub's order)
 ///   that matches gives the group: its capture (empty when the group did not take part).
-fn rule_match(
+pub(crate) fn rule_match(
     version: &Version,
     rule: &Rule,
     package_type: PackageType,

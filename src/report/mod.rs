@@ -14,6 +14,7 @@ use std::time::SystemTime;
 use crate::model::image::Role;
 use crate::model::mode::Mode;
 use crate::model::outcome::{Entry, Outcome, PackageEntry};
+use crate::model::untag::{TagEntry, TagOutcome};
 use crate::model::version::Version;
 use crate::policy::plan::{Decision, Plan, Reason};
 
@@ -46,6 +47,8 @@ pub struct PackageReport {
     /// Versions not yet decided because the listing spans runs (`state-file`): counted in
     /// `left-count`, so that it is never 0 while work is left.
     pub undecided: usize,
+    /// Tags `untag` removed from images that stay, or `restore-tags` put back.
+    pub tags: Vec<TagEntry>,
 }
 
 impl PackageReport {
@@ -97,6 +100,7 @@ impl PackageReport {
             left: None,
             whole: None,
             undecided: 0,
+            tags: Vec::new(),
         }
     }
 
@@ -108,6 +112,11 @@ impl PackageReport {
     /// The same report, with what happened to the package itself.
     pub fn with_whole(self, whole: Option<PackageEntry>) -> PackageReport {
         PackageReport { whole, ..self }
+    }
+
+    /// The same report, with what happened to its tags (`untag`, `restore-tags`).
+    pub fn with_tags(self, tags: Vec<TagEntry>) -> PackageReport {
+        PackageReport { tags, ..self }
     }
 
     pub fn failed(name: &str, error: String) -> PackageReport {
@@ -137,6 +146,7 @@ impl PackageReport {
             left: None,
             whole: None,
             undecided: 0,
+            tags: Vec::new(),
         }
     }
 }
@@ -182,6 +192,7 @@ fn kept_by(reason: &Reason) -> &'static str {
         Reason::FailClosed(_) => "fail closed",
         Reason::Unreadable(_) => "an unreadable manifest",
         Reason::PartOfDeleted { .. } | Reason::Orphan(_) => "selected",
+        Reason::Untag(_) => "untag",
     }
 }
 
@@ -222,6 +233,15 @@ pub struct Totals {
     pub packages_failed: usize,
     /// Packages not listed because the primary budget ran out.
     pub packages_left: usize,
+    /// Tags removed, or put back (or that would be, in a dry run).
+    pub tags_done: usize,
+    /// Images that tags were removed from (or would be).
+    pub tags_images: usize,
+    pub tags_skipped: usize,
+    /// Tags someone pushed under while they were being removed.
+    pub tags_superseded: usize,
+    pub tags_failed: usize,
+    pub tags_left: usize,
 }
 
 /// Everything a run reports, whatever way it is told.
@@ -263,6 +283,21 @@ impl RunReport {
                     _ => totals.acted_on += 1,
                 }
             }
+            let mut images = HashSet::new();
+            for entry in &package.tags {
+                match &entry.outcome {
+                    TagOutcome::Removed | TagOutcome::WouldRemove => {
+                        totals.tags_done += 1;
+                        images.insert(entry.id);
+                    }
+                    TagOutcome::Restored | TagOutcome::WouldRestore => totals.tags_done += 1,
+                    TagOutcome::Skipped(_) => totals.tags_skipped += 1,
+                    TagOutcome::Superseded(_) => totals.tags_superseded += 1,
+                    TagOutcome::Failed(_) => totals.tags_failed += 1,
+                    TagOutcome::Left(_) => totals.tags_left += 1,
+                }
+            }
+            totals.tags_images += images.len();
         }
         totals
     }
@@ -270,7 +305,10 @@ impl RunReport {
     /// Whether the primary budget cut the run short: some work is left for the next run.
     pub fn cut_short(&self) -> bool {
         let totals = self.totals();
-        self.stopped.is_some() || totals.left > 0 || totals.packages_left > 0
+        self.stopped.is_some()
+            || totals.left > 0
+            || totals.packages_left > 0
+            || totals.tags_left > 0
     }
 
     /// A run succeeds when nothing failed, nothing was refused, it was not interrupted and
@@ -282,6 +320,46 @@ impl RunReport {
             && totals.failed == 0
             && totals.packages_failed == 0
             && totals.not_found == 0
+            && totals.tags_failed == 0
+    }
+
+    /// What happened to tags, when any were in play: `3 tags removed from 2 images, the
+    /// images kept` (`untag`), `2 tags restored` (`restore-tags`), with what was not done.
+    pub fn tags_line(&self, mode: Mode, dry_run: bool) -> Option<String> {
+        let totals = self.totals();
+        let any = totals.tags_done
+            + totals.tags_skipped
+            + totals.tags_superseded
+            + totals.tags_failed
+            + totals.tags_left;
+        if any == 0 {
+            return None;
+        }
+        let tags = plural(totals.tags_done, "tag");
+        let mut line = match (mode, dry_run) {
+            (Mode::Restore, false) => format!("{tags} restored"),
+            (Mode::Restore, true) => format!("{tags} would be restored"),
+            (_, dry) => format!(
+                "{tags} {} from {}, the images kept",
+                if dry { "would be removed" } else { "removed" },
+                plural(totals.tags_images, "image")
+            ),
+        };
+        let rest = [
+            (totals.tags_skipped, "skipped"),
+            (
+                totals.tags_superseded,
+                "pushed again meanwhile and left alone",
+            ),
+            (totals.tags_failed, "failed"),
+            (totals.tags_left, "left for the next run"),
+        ];
+        for (count, what) in rest {
+            if count > 0 {
+                line.push_str(&format!(", {} {what}", plural(count, "tag")));
+            }
+        }
+        Some(line)
     }
 
     /// The one line with the numbers that matter, first in the summary and last in the log

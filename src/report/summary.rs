@@ -10,8 +10,9 @@ use std::fmt::Write as _;
 use super::sanitize::Sanitizer;
 use super::{PackageReport, RunReport, age, kept_because, plural};
 use crate::config::{Config, PackageSelector};
-use crate::model::image::{Role, describe};
+use crate::model::image::{Role, describe, short_digest};
 use crate::model::outcome::{Outcome, PackageEntry};
+use crate::model::untag::TagOutcome;
 use crate::model::version::Version;
 use crate::policy::rules::TagState;
 
@@ -46,6 +47,9 @@ pub fn render(
         "**{}**\n",
         report.headline(config.mode, config.dry_run)
     );
+    if let Some(tags) = report.tags_line(config.mode, config.dry_run) {
+        let _ = writeln!(out, "**{tags}**\n");
+    }
     let totals = report.totals();
     if let Some(refusal) = &report.refusal {
         let _ = writeln!(out, "> [!CAUTION]\n> {}\n", clean.markdown(refusal));
@@ -145,7 +149,54 @@ fn package_section(
     if !package.entries.is_empty() && *rows_left > 0 {
         selected_table(out, package, report, rows_left, clean);
     }
+    if !package.tags.is_empty() && *rows_left > 0 {
+        tags_table(out, package, rows_left, clean);
+    }
     kept_table(out, package, report, clean);
+}
+
+/// The tags `untag` removed (or `restore-tags` put back), one row each; folded when long.
+fn tags_table(out: &mut String, package: &PackageReport, rows_left: &mut usize, clean: &Sanitizer) {
+    let count = package.tags.len();
+    let folded = count > FOLD_ROWS;
+    if folded {
+        let _ = writeln!(
+            out,
+            "<details><summary>{}</summary>\n",
+            plural(count, "tag")
+        );
+    }
+    let _ = writeln!(out, "| id | tag | image | outcome |\n|---:|---|---|---|");
+    for entry in &package.tags {
+        if out.len() > MAX_SUMMARY_BYTES || *rows_left == 0 {
+            let _ = writeln!(
+                out,
+                "\n_More rows are not shown, to keep the summary under GitHub's 1 MiB limit; the `json` output lists every tag._"
+            );
+            *rows_left = 0;
+            break;
+        }
+        let id = entry
+            .id
+            .map_or_else(|| "—".to_string(), |id| id.to_string());
+        let placeholder = entry
+            .placeholder
+            .filter(|_| matches!(entry.outcome, TagOutcome::Failed(_)))
+            .map(|id| format!(" (placeholder version {id})"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "| {id} | {} | {} | {}{placeholder} |",
+            clean.code(&entry.tag),
+            clean.markdown(&short_digest(&entry.digest)),
+            clean.markdown(&entry.outcome.to_string())
+        );
+        *rows_left = rows_left.saturating_sub(1);
+    }
+    out.push('\n');
+    if folded {
+        out.push_str("</details>\n\n");
+    }
 }
 
 /// The selected versions, images with what went with them beneath; folded when long.
@@ -414,6 +465,12 @@ fn filters(config: &Config, clean: &Sanitizer) -> String {
     if config.delete_orphans {
         parts.push("delete-orphans".to_string());
     }
+    if config.untag {
+        parts.push("untag".to_string());
+    }
+    if let Some(tags) = &config.restore_tags {
+        parts.push(format!("restore-tags ({})", plural(tags.len(), "tag")));
+    }
     if let Some(duration) = policy.deleted_within {
         parts.push(format!(
             "deleted-within {}",
@@ -482,6 +539,7 @@ mod tests {
             left: None,
             whole: None,
             undecided: 0,
+            tags: Vec::new(),
         }
     }
 

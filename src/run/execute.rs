@@ -298,7 +298,11 @@ pub async fn execute<W: std::io::Write>(
 
 /// Wait for the primary budget to reset when it is spent and the reset is near; set the stop
 /// when it is spent for longer than `rate-limit-wait`.
-async fn check_budget<W: std::io::Write>(github: &GitHub, stop: &mut Stop, log: &mut Log<W>) {
+pub(super) async fn check_budget<W: std::io::Write>(
+    github: &GitHub,
+    stop: &mut Stop,
+    log: &mut Log<W>,
+) {
     match budget(
         github.rate_limit().as_ref(),
         github.pacing(),
@@ -440,7 +444,7 @@ pub fn asked_to_wait(err: &ApiError) -> String {
 }
 
 /// The reason given for versions left over: the budget and when it resets.
-fn spent(reset: Option<SystemTime>, left: Option<(u32, u32)>) -> String {
+pub(super) fn spent(reset: Option<SystemTime>, left: Option<(u32, u32)>) -> String {
     let left = left.map_or_else(String::new, |(remaining, limit)| {
         format!(" ({remaining} of {limit} requests left, kept in reserve)")
     });

@@ -12,6 +12,7 @@ pub mod requested;
 pub mod resume;
 pub mod scopes;
 pub mod sweep;
+pub mod untag;
 pub mod verify;
 pub mod whole_package;
 
@@ -27,6 +28,7 @@ use crate::github::{ApiError, ApiErrorKind, GitHub, Namespace, OwnerKind};
 use crate::model::image::describe;
 use crate::model::mode::Mode;
 use crate::model::outcome::{Entry, Outcome, PackageEntry};
+use crate::model::untag::TagEntry;
 use crate::model::version::{PackageType, VersionState};
 use crate::owner;
 use crate::policy::plan::{self, Plan};
@@ -90,6 +92,16 @@ pub async fn run<W: std::io::Write + Send + 'static>(
         .filter_map(|planned| planned.plan.as_ref().ok())
         .map(|plan| plan.selected().count())
         .sum();
+    // untag (issue 22): the tags each package loses (or gets back); an image that loses
+    // tags counts as affected for max-versions.
+    let names: Vec<&str> = plans.iter().map(|planned| planned.name.as_str()).collect();
+    let tag_work = untag::work(
+        config,
+        plans
+            .iter()
+            .map(|planned| (planned.name.as_str(), planned.plan.as_ref().ok())),
+    );
+    let selected = selected + untag::images_affected(&tag_work);
     let refusal = config
         .max_versions
         .filter(|max| selected > *max)
@@ -102,6 +114,11 @@ pub async fn run<W: std::io::Write + Send + 'static>(
     if refusal.is_none() && selected > 0 {
         check_scopes(&github, config, log)?;
     }
+    // untag (issue 22): a token that cannot push stops a real run here, before any change.
+    let push_refusal = match refusal {
+        None => untag::check(&tag_work, &names, registry.as_ref(), &github, config, log).await?,
+        Some(_) => None,
+    };
     if refusal.is_none() && !config.dry_run {
         announce_budget(&github, selected, log);
     }
@@ -139,6 +156,25 @@ pub async fn run<W: std::io::Write + Send + 'static>(
         deleted_whole: &mut deleted_whole,
     };
     let acted = act_all(&acting, env, &plans, &mut stop, &mut sinks, log).await;
+    // untag (issue 22): then the tags, unless acting was cut short.
+    let tag_acting = registry.as_ref().map(|registry| untag::Acting {
+        github: &github,
+        registry,
+        config,
+        env,
+        refusal: refusal.as_deref(),
+        push_refusal: push_refusal.as_deref(),
+    });
+    let (tags, acted) = untag::act_all(
+        tag_acting.as_ref(),
+        &tag_work,
+        &names,
+        &namespace,
+        &mut stop,
+        acted,
+        log,
+    )
+    .await;
     let interrupted = match acted {
         Err(err) => Some(format!("{err:#}")),
         Ok(()) if env.cancel.is_requested() => Some(CANCELLED_RUN.to_string()),
@@ -148,7 +184,7 @@ pub async fn run<W: std::io::Write + Send + 'static>(
         config,
         registry.as_ref(),
         &plans,
-        &entries,
+        (&entries, &tags),
         &deleted_whole,
         log,
     )
@@ -158,7 +194,8 @@ pub async fn run<W: std::io::Write + Send + 'static>(
         .into_iter()
         .zip(entries)
         .zip(deleted_whole)
-        .map(|((planned, mut entries), deleted)| {
+        .zip(tags)
+        .map(|(((planned, mut entries), deleted), tags)| {
             let PackagePlan {
                 name,
                 plan,
@@ -180,7 +217,9 @@ pub async fn run<W: std::io::Write + Send + 'static>(
                         .chain(entries)
                         .chain(unconfirmed_entries(&plan))
                         .collect();
-                    let report = PackageReport::planned(&name, &plan, entries).with_whole(whole);
+                    let report = PackageReport::planned(&name, &plan, entries)
+                        .with_whole(whole)
+                        .with_tags(tags);
                     if let Some(state) = state.as_mut().filter(|_| config.mode == Mode::Delete) {
                         let saved = state.package_mut(config.package_type, &name);
                         let order = std::mem::take(&mut saved.order);
@@ -208,6 +247,7 @@ pub async fn run<W: std::io::Write + Send + 'static>(
                         (None, None, None) => PackageReport::failed(&name, format!("{err:#}")),
                     }
                     .with_whole(whole)
+                    .with_tags(tags)
                 }
             }
         })
@@ -241,7 +281,7 @@ async fn verify_kept<W: std::io::Write>(
     config: &Config,
     registry: Option<&Registry>,
     plans: &[PackagePlan],
-    entries: &[Vec<Entry>],
+    (entries, tags): (&[Vec<Entry>], &[Vec<TagEntry>]),
     deleted_whole: &[Option<PackageEntry>],
     log: &mut Log<W>,
 ) -> Option<verify::Verified> {
@@ -254,15 +294,16 @@ async fn verify_kept<W: std::io::Write>(
     };
     let kept = plans
         .iter()
-        .zip(entries)
+        .zip(entries.iter().zip(tags))
         .zip(deleted_whole)
         .filter(|(_, whole)| whole.is_none())
-        .filter_map(|((PackagePlan { name, plan, .. }, entries), _)| {
+        .filter_map(|((PackagePlan { name, plan, .. }, (entries, tags)), _)| {
             Some(verify::Kept {
                 name,
                 repository: registry::repository(&config.owner, name),
                 plan: plan.as_ref().ok()?,
                 entries,
+                untagged: tags,
             })
         })
         .collect();

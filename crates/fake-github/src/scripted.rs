@@ -1,7 +1,8 @@
 //! A tiny scripted HTTP/1.1 server for hostile-server tests: it answers every request with
 //! what a test's closure says (any status, headers and body, optionally dripped a byte at a
 //! time) and records every request head it hears, headers included, so a test can prove
-//! where credentials went. One connection per request (`connection: close`).
+//! where credentials went. Request bodies are read and dropped. One connection per request
+//! (`connection: close`).
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -150,6 +151,14 @@ fn serve(mut stream: TcpStream, heard: &Mutex<Vec<Heard>>, stop: &AtomicBool, sc
     let Some(head) = read_head(&mut stream) else {
         return;
     };
+    // The body is read and dropped, so that answering never resets a connection the
+    // client is still writing to (at most 1 MiB).
+    let length = head
+        .header("content-length")
+        .and_then(|value| value.parse::<u64>().ok())
+        .unwrap_or(0)
+        .min(1 << 20);
+    let _ = std::io::copy(&mut (&mut stream).take(length), &mut std::io::sink());
     let nth = {
         let Ok(mut heard) = heard.lock() else {
             return;
