@@ -39,6 +39,8 @@ const BAD_FLAGS: &[(&str, &str)] = &[
     ("dry-run", "maybe"),
     ("registry-url", "nope"),
     ("delete-orphans", "maybe"),
+    ("untag", "maybe"),
+    ("restore-tags", "[{\"tag\": \"../x\"}]"),
     ("fail-on-broken", "maybe"),
     ("verify", "maybe"),
     ("delete-empty-packages", "maybe"),

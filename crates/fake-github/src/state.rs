@@ -64,6 +64,8 @@ pub struct Package {
     pub mirror: Option<Remote>,
     /// What the registry routes find versions by (see `registry::Lookup`).
     pub lookup: Option<crate::registry::Lookup>,
+    /// Blobs and uploads pushed to the registry (see `push`).
+    pub pushed: crate::push::Pushed,
 }
 
 #[derive(Debug)]
@@ -310,6 +312,7 @@ impl Package {
             versions,
             mirror: remote,
             lookup: None,
+            pushed: crate::push::Pushed::default(),
         })
     }
 
