@@ -12,6 +12,9 @@ pub enum TagOutcome {
     WouldRemove,
     /// Put back on the image it named (`restore-tags`).
     Restored,
+    /// Put back, off the placeholder digest it named (one an earlier run left behind):
+    /// that placeholder's version is left, untagged, to be deleted by hand.
+    RestoredOffPlaceholder(String),
     /// A dry run of `restore-tags`: would be put back.
     WouldRestore,
     /// Someone pushed under the tag while it was being removed: it now names this digest,
@@ -36,6 +39,7 @@ impl TagOutcome {
             TagOutcome::Removed
                 | TagOutcome::WouldRemove
                 | TagOutcome::Restored
+                | TagOutcome::RestoredOffPlaceholder(_)
                 | TagOutcome::WouldRestore
         )
     }
@@ -47,6 +51,10 @@ impl fmt::Display for TagOutcome {
             TagOutcome::Removed => f.write_str("tag removed"),
             TagOutcome::WouldRemove => f.write_str("would remove the tag"),
             TagOutcome::Restored => f.write_str("tag restored"),
+            TagOutcome::RestoredOffPlaceholder(digest) => write!(
+                f,
+                "tag restored, off the placeholder {digest}, whose version is left untagged: delete it by hand"
+            ),
             TagOutcome::WouldRestore => f.write_str("would restore the tag"),
             TagOutcome::Superseded(digest) => write!(
                 f,

@@ -113,13 +113,17 @@ pub fn placeholder(media_type: &str, tag: &str, run: &str) -> Option<Placeholder
     })
 }
 
-/// Whether the manifest `bytes` are a package-janitor placeholder (they carry
-/// [`TAG_ANNOTATION`]): what a tag may be moved off when a tag is put back.
-pub fn is_placeholder(bytes: &[u8]) -> bool {
-    serde_json::from_slice::<Value>(bytes)
-        .ok()
-        .and_then(|body| body.get("annotations")?.get(TAG_ANNOTATION).cloned())
-        .is_some()
+/// The tag a package-janitor placeholder was pushed under ([`TAG_ANNOTATION`]), when the
+/// manifest `bytes` are one: a tag is put back only off a placeholder made for that very
+/// tag, and never onto a placeholder.
+pub fn placeholder_tag(bytes: &[u8]) -> Option<String> {
+    let body: Value = serde_json::from_slice(bytes).ok()?;
+    Some(
+        body.get("annotations")?
+            .get(TAG_ANNOTATION)?
+            .as_str()?
+            .to_string(),
+    )
 }
 
 /// `sha256:<hex>` of `bytes`.
@@ -161,7 +165,7 @@ mod tests {
             assert_eq!(body["mediaType"], media_type);
             assert_eq!(body["annotations"][TAG_ANNOTATION], "sha-1a2b");
             assert_eq!(body["annotations"][RUN_ANNOTATION], "run-7");
-            assert!(is_placeholder(&made.bytes));
+            assert_eq!(placeholder_tag(&made.bytes).as_deref(), Some("sha-1a2b"));
         }
     }
 
@@ -185,7 +189,12 @@ mod tests {
             known_media_type("Application/VND.oci.image.index.v1+json"),
             Some(OCI_INDEX)
         );
-        assert!(!is_placeholder(br#"{"schemaVersion":2,"manifests":[]}"#));
-        assert!(!is_placeholder(b"not json"));
+        assert_eq!(
+            placeholder_tag(br#"{"schemaVersion":2,"manifests":[]}"#),
+            None
+        );
+        assert_eq!(placeholder_tag(b"not json"), None);
+        let other = format!(r#"{{"annotations":{{"{TAG_ANNOTATION}":7}}}}"#);
+        assert_eq!(placeholder_tag(other.as_bytes()), None);
     }
 }

@@ -290,7 +290,9 @@ impl RunReport {
                         totals.tags_done += 1;
                         images.insert(entry.id);
                     }
-                    TagOutcome::Restored | TagOutcome::WouldRestore => totals.tags_done += 1,
+                    TagOutcome::Restored
+                    | TagOutcome::RestoredOffPlaceholder(_)
+                    | TagOutcome::WouldRestore => totals.tags_done += 1,
                     TagOutcome::Skipped(_) => totals.tags_skipped += 1,
                     TagOutcome::Superseded(_) => totals.tags_superseded += 1,
                     TagOutcome::Failed(_) => totals.tags_failed += 1,

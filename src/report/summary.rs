@@ -149,14 +149,16 @@ fn package_section(
     if !package.entries.is_empty() && *rows_left > 0 {
         selected_table(out, package, report, rows_left, clean);
     }
-    if !package.tags.is_empty() && *rows_left > 0 {
-        tags_table(out, package, rows_left, clean);
+    if !package.tags.is_empty() {
+        tags_table(out, package, clean);
     }
     kept_table(out, package, report, clean);
 }
 
-/// The tags `untag` removed (or `restore-tags` put back), one row each; folded when long.
-fn tags_table(out: &mut String, package: &PackageReport, rows_left: &mut usize, clean: &Sanitizer) {
+/// The tags `untag` removed (or `restore-tags` put back), one row each, with the image
+/// (its version id, digest and the tags it was listed with); folded when long. The rows
+/// stop, with a note, when the summary nears GitHub's limit.
+fn tags_table(out: &mut String, package: &PackageReport, clean: &Sanitizer) {
     let count = package.tags.len();
     let folded = count > FOLD_ROWS;
     if folded {
@@ -166,19 +168,22 @@ fn tags_table(out: &mut String, package: &PackageReport, rows_left: &mut usize, 
             plural(count, "tag")
         );
     }
-    let _ = writeln!(out, "| id | tag | image | outcome |\n|---:|---|---|---|");
+    let _ = writeln!(
+        out,
+        "| tag | image | its tags | outcome |\n|---|---|---|---|"
+    );
     for entry in &package.tags {
-        if out.len() > MAX_SUMMARY_BYTES || *rows_left == 0 {
+        if out.len() > MAX_SUMMARY_BYTES {
             let _ = writeln!(
                 out,
                 "\n_More rows are not shown, to keep the summary under GitHub's 1 MiB limit; the `json` output lists every tag._"
             );
-            *rows_left = 0;
             break;
         }
-        let id = entry
-            .id
-            .map_or_else(|| "—".to_string(), |id| id.to_string());
+        let image = match entry.id {
+            Some(id) => format!("{id} {}", short_digest(&entry.digest)),
+            None => short_digest(&entry.digest),
+        };
         let placeholder = entry
             .placeholder
             .filter(|_| matches!(entry.outcome, TagOutcome::Failed(_)))
@@ -186,12 +191,12 @@ fn tags_table(out: &mut String, package: &PackageReport, rows_left: &mut usize, 
             .unwrap_or_default();
         let _ = writeln!(
             out,
-            "| {id} | {} | {} | {}{placeholder} |",
+            "| {} | {} | {} | {}{placeholder} |",
             clean.code(&entry.tag),
-            clean.markdown(&short_digest(&entry.digest)),
+            clean.markdown(&image),
+            clean.markdown(&entry.tags.join(", ")),
             clean.markdown(&entry.outcome.to_string())
         );
-        *rows_left = rows_left.saturating_sub(1);
     }
     out.push('\n');
     if folded {

@@ -496,7 +496,14 @@ fn failed(reason: String) -> (TagOutcome, Option<u64>) {
     (TagOutcome::Failed(reason), None)
 }
 
-/// Puts `wanted.tag` back on `wanted.digest` (see the module documentation).
+/// Puts `wanted.tag` back on `wanted.digest` (see the module documentation). The entry
+/// comes from another step's output, so nothing in it is trusted beyond its checked shape:
+/// - the digest must be a manifest of this very repository (read by digest, so the bytes
+///   are proven to be it), and not a placeholder;
+/// - the tag must name nothing, or a placeholder pushed under this very tag: a tag that
+///   names any other image is never moved;
+/// - the bytes pushed are the registry's own, under the media type they were served with,
+///   so the tag names exactly the digest the entry gave.
 async fn put_back(
     acting: &Acting<'_>,
     images: &Images<'_>,
@@ -517,12 +524,15 @@ async fn put_back(
     }
     let (registry, repository) = (images.registry, images.repository.as_str());
     let (tag, digest) = (wanted.tag.as_str(), wanted.digest.as_str());
+    let mut moves_off = None;
     match registry.head(repository, tag).await {
         Ok(head) if head.digest.eq_ignore_ascii_case(digest) => {
             return TagOutcome::Skipped("the tag already names this image".to_string());
         }
         Ok(head) => match registry.manifest_read(repository, &head.digest).await {
-            Ok(read) if placeholder::is_placeholder(&read.bytes) => {}
+            Ok(read) if placeholder::placeholder_tag(&read.bytes).as_deref() == Some(tag) => {
+                moves_off = Some(head.digest);
+            }
             Ok(_) => {
                 return TagOutcome::Skipped(format!(
                     "the tag names {} now, pushed since it was removed: left alone",
@@ -546,13 +556,18 @@ async fn put_back(
         Ok(read) => read,
         Err(err) if err.is_unknown() => {
             return TagOutcome::Failed(format!(
-                "{digest} is not in the registry (its version was deleted): restore it first, with `version-ids`"
+                "{digest} is not in {repository}: a deleted image must be restored first (with `version-ids`), and a digest of another package is never tagged here"
             ));
         }
         Err(err) => {
             return TagOutcome::Failed(format!("{digest} could not be read: {}", err.reason()));
         }
     };
+    if placeholder::placeholder_tag(&read.bytes).is_some() {
+        return TagOutcome::Failed(format!(
+            "{digest} is a package-janitor placeholder, not an image: no tag is put on it"
+        ));
+    }
     let media_type = read
         .media_type
         .as_deref()
@@ -570,7 +585,10 @@ async fn put_back(
         .put_manifest(repository, tag, media_type, &read.bytes)
         .await
     {
-        Ok(_) => TagOutcome::Restored,
+        Ok(_) => match moves_off {
+            Some(placeholder) => TagOutcome::RestoredOffPlaceholder(placeholder),
+            None => TagOutcome::Restored,
+        },
         Err(err) => TagOutcome::Failed(format!("pushing the manifest under the tag failed: {err}")),
     }
 }

@@ -21,3 +21,4 @@ mod rules;
 mod scopes;
 mod state;
 mod summary;
+mod untag;
