@@ -8,6 +8,8 @@
 //! behind the fake's back, an audit reports exactly `legacy` broken and a verified cleanup
 //! fails naming it.
 //!
+//! `untag` and `restore-tags` against the same registry are in [`untag`].
+//!
 //! Needs `docker-registry`, `skopeo` and `buildah` (Debian packages of those names; `.ci/run`
 //! installs them). Without them the test prints `SKIPPED: …` and passes, except under
 //! `CI=true`, where it fails unless `.ci/run` said apt is unavailable
@@ -26,6 +28,8 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::harness::*;
+
+mod untag;
 
 const TOOLS: [&str; 3] = ["docker-registry", "skopeo", "buildah"];
 /// Every buildah and skopeo call, and the registry's start, finish within this.

@@ -640,3 +640,44 @@ fn a_restore_never_moves_a_tag_off_another_image_nor_onto_a_digest_outside_the_p
         .collect();
     assert_eq!(puts, vec!["/v2/acme/app/manifests/sha-z"]);
 }
+
+#[test]
+fn a_placeholder_that_is_not_only_the_runs_is_left_and_reported_with_its_id_to_delete() {
+    let fake = start(releases());
+    // Right after the first placeholder (version 6) takes `sha-c`, someone tags it `keep-me`
+    // too: the run may not delete a version that carries a tag it did not push.
+    fake.move_tag_after_manifest_puts(1, "acme", "app", "keep-me", 6);
+    let run = sha_builds(&fake, ALICE).run();
+    run.assert_failure();
+    assert_eq!(
+        fake.active_ids("acme", "container", "app"),
+        vec![1, 3, 4, 6]
+    );
+    assert_eq!(
+        fake.tags_of("acme", "container", "app", 6),
+        vec!["sha-c", "keep-me"]
+    );
+    assert_eq!(fake.tags_of("acme", "container", "app", 3), vec!["v1.1.0"]);
+    assert_eq!(
+        run.failed_ids(),
+        vec![6],
+        "the placeholder to delete by hand"
+    );
+    let entry = tag_entries(&run)
+        .into_iter()
+        .find(|entry| entry["tag"] == "sha-c")
+        .expect("an entry for sha-c");
+    assert_eq!(entry["placeholder_id"], 6);
+    assert_eq!(
+        entry["outcome"],
+        "failed: its placeholder (version 6) also carries sha-c, keep-me, so it was not deleted: delete it by hand once they are moved"
+    );
+    assert!(
+        run.summary.contains("(placeholder version 6)"),
+        "{}",
+        run.summary
+    );
+    assert!(run.summary.contains("1 tag failed"), "{}", run.summary);
+    // The other tag went as planned.
+    assert_eq!(fake.tags_of("acme", "container", "app", 1), vec!["v1.0.0"]);
+}
