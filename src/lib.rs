@@ -10,6 +10,7 @@ pub mod github;
 pub mod model;
 pub mod owner;
 pub mod policy;
+pub mod references;
 pub mod registry;
 pub mod report;
 pub mod run;

@@ -6,7 +6,7 @@ use package_janitor::config::inputs::Variables;
 use package_janitor::config::{Config, InputError, TOKEN_VARIABLES, cli};
 use package_janitor::report::log::Log;
 use package_janitor::report::sanitize::Sanitizer;
-use package_janitor::run::{Environment, cancel, run};
+use package_janitor::run::{Environment, listen, run};
 
 fn main() -> ExitCode {
     let flags = match cli::parse(std::env::args_os()) {
@@ -36,14 +36,18 @@ fn main() -> ExitCode {
         Ok(config) => config,
         Err(err) => {
             // The error may quote a value that holds the token by mistake (a token pasted
-            // into the wrong input): redact every token the run could have read.
-            let message = TOKEN_VARIABLES
+            // into the wrong input): redact every token the run could have read, while the
+            // error is whole, since showing it may cut a long value.
+            let tokens: Vec<String> = TOKEN_VARIABLES
                 .iter()
                 .filter_map(|name| variables.get(name))
-                .fold(err.to_string(), |message, token| {
-                    Sanitizer::new(token.trim()).redact(&message)
-                });
-            log.error(&message);
+                .collect();
+            let redact = |text: &str| {
+                tokens.iter().fold(text.to_owned(), |text, token| {
+                    Sanitizer::new(token.trim()).redact(&text)
+                })
+            };
+            log.error(&err.redacted(redact).to_string());
             return ExitCode::FAILURE;
         }
     };
@@ -67,7 +71,7 @@ fn main() -> ExitCode {
     };
     let env = Environment::from_process();
     let ran = runtime.block_on(async {
-        if let Err(err) = cancel::listen(&env.cancel) {
+        if let Err(err) = listen(&env.cancel) {
             log.warning(&format!(
                 "cannot listen for SIGTERM/SIGINT ({err}): a cancelled job may end without its record"
             ));

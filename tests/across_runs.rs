@@ -6,7 +6,7 @@
 //! Both runs are the real listing and planning code: [`resume::list`] and
 //! [`resume::confirm`] read pages from a model of the package (through
 //! [`resume::Source`], with a budget), the listing merge and page finding are
-//! [`package_janitor::run::listing`], the registry's tags are applied with
+//! `src/run/listing.rs` (through [`resume::Listing`]), the registry's tags are applied with
 //! [`sweep::retag`], and the plans are the planner's and the image graph's. Only HTTP, the
 //! registry client and the executor are left out: the property is about what is decided.
 

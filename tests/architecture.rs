@@ -1,7 +1,8 @@
 //! The import check: the modules of `src/` import one way. It fails, naming the modules and
 //! the lines that tie them, when modules import each other (a circle of any length), and
 //! when a pure layer imports what it must not: `model` and `transport` nothing of ours,
-//! `policy` only `model`, the two HTTP clients only `model` and `transport`.
+//! `policy` only `model`, the two HTTP clients only `model` and `transport`; and when a file
+//! of `run/` imports `run/mod.rs`, which is the flow only.
 //!
 //! It reads the source as text, with comments and string literals blanked: every `crate::`
 //! path (and each branch of a `crate::{…}` use tree), every `super::` and `self::` path
@@ -14,6 +15,11 @@ use std::path::Path;
 
 /// Folders whose files are nodes of their own; every other top-level module is one node.
 const BY_FILE: &[&str] = &["report", "run"];
+
+/// Folders whose `mod.rs` is the flow alone: no file inside imports it, so that what its
+/// files share lives in a file of its own (`run/package.rs`, `run/failures.rs`, …) and a
+/// new phase is a new file rather than a callback into the parent.
+const FLOW_ONLY: &[&str] = &["run"];
 
 /// The pure layers and all they may import of ours. Any other module may import anything
 /// that does not import it back.
@@ -28,14 +34,7 @@ const MAY_IMPORT: &[(&str, &[&str])] = &[
 
 /// Circles known and left on purpose, each with its way out. The check fails once one is
 /// gone, so that its entry goes with it.
-const KNOWN_CIRCLES: &[(&str, &str)] = &[
-    // run/audit.rs calls its parent's find_packages, registry_for and listing_failed: they
-    // leave run/mod.rs when it is split into one file per phase (issue 20, second pass).
-    ("run", "run::audit"),
-    // run/across.rs (listing across runs) uses its parent's Scope, listing_failed and
-    // warn_unknown_tags: the same split removes it.
-    ("run", "run::across"),
-];
+const KNOWN_CIRCLES: &[(&str, &str)] = &[];
 
 #[test]
 fn the_modules_of_src_import_one_way() {
@@ -44,6 +43,19 @@ fn the_modules_of_src_import_one_way() {
     read_rust_files(root, &root.join("src"), &mut files);
     assert!(files.len() > 20, "read only {} files of src/", files.len());
     let problems = check(&files, KNOWN_CIRCLES);
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}
+
+#[test]
+fn no_file_of_run_imports_the_flow_in_run_mod_rs() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    read_rust_files(root, &root.join("src"), &mut files);
+    assert!(
+        files.iter().any(|(path, _)| path == "src/run/mod.rs"),
+        "src/run/mod.rs was not read"
+    );
+    let problems = calls_into_the_flow(&files);
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
 }
 
@@ -130,6 +142,22 @@ fn check(files: &[(String, String)], known_circles: &[(&str, &str)]) -> Vec<Stri
         }
     }
     problems
+}
+
+/// Files of a [`FLOW_ONLY`] folder that import its `mod.rs`, circle or not.
+fn calls_into_the_flow(files: &[(String, String)]) -> Vec<String> {
+    let graph = Graph::read(files);
+    graph
+        .edges
+        .keys()
+        .filter(|(from, to)| FLOW_ONLY.contains(&to.as_str()) && top(from) == to)
+        .map(|(from, to)| {
+            format!(
+                "{from} imports {to}, whose mod.rs is the flow only: move what it needs into a file of its own: {}",
+                graph.why(from, to)
+            )
+        })
+        .collect()
 }
 
 /// The top-level module of a node (`run` for `run::audit`).
@@ -647,6 +675,34 @@ mod negative {
         );
         assert!(
             found[0].contains("src/run/audit.rs:2 run::find_packages"),
+            "{}",
+            found[0]
+        );
+    }
+
+    #[test]
+    fn a_file_of_run_that_calls_into_run_mod_rs_is_refused_even_without_a_circle() {
+        let found = calls_into_the_flow(&tree(&[
+            (
+                "src/run/mod.rs",
+                "mod act;\nmod package;\n\npub fn run() {}\n",
+            ),
+            (
+                "src/run/act.rs",
+                "use super::package::PackageRun;\nfn act() { super::rate_limited(); }\n",
+            ),
+            ("src/run/package.rs", "pub struct PackageRun;\n"),
+            ("src/report/mod.rs", "mod summary;\npub fn plural() {}\n"),
+            ("src/report/summary.rs", "use super::plural;\n"),
+        ]));
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert!(
+            found[0].starts_with("run::act imports run, whose mod.rs is the flow only"),
+            "{}",
+            found[0]
+        );
+        assert!(
+            found[0].contains("src/run/act.rs:2 run::rate_limited"),
             "{}",
             found[0]
         );

@@ -7,9 +7,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use package_janitor::config::Config;
 use package_janitor::config::inputs::{INPUTS, RUNNER_VARIABLES, variable};
 use package_janitor::model::mode::Mode;
+use package_janitor::model::reference::Referenced;
 use package_janitor::model::version::{PackageType, Version};
 use package_janitor::policy::plan::{self, Decision, Reason};
-use package_janitor::policy::rules::{Policy, Rule, TagState};
+use package_janitor::policy::rules::{OrderBy, Policy, Rule, TagState};
 use package_janitor::report::log::Log;
 use package_janitor::report::sanitize::Sanitizer;
 use package_janitor::state::RunState;
@@ -207,9 +208,11 @@ fn policy(ids: Vec<u64>) -> impl Strategy<Value = Policy> {
                     older_than,
                     tag_state,
                     keep_latest,
+                    order_by: OrderBy::Pushed,
                     version_ids: ids.map(|ids| ids.into_iter().collect()),
                     deleted_within,
                     rules: Vec::new(),
+                    referenced: Referenced::default(),
                 }
             },
         )
@@ -326,6 +329,7 @@ fn rule() -> impl Strategy<Value = Rule> {
                     older_than,
                     keep_latest,
                     group_by,
+                    order_by: OrderBy::Pushed,
                 }
             },
         )
@@ -346,9 +350,11 @@ fn rule_match(
         older_than: rule.older_than,
         tag_state: rule.tag_state,
         keep_latest: 0,
+        order_by: OrderBy::Pushed,
         version_ids: policy.version_ids.clone(),
         deleted_within: policy.deleted_within,
         rules: Vec::new(),
+        referenced: Referenced::default(),
     };
     let labels = version.labels(package_type);
     let excluded = rule

@@ -10,14 +10,9 @@ use clap::{Arg, ArgAction, Command};
 
 use super::inputs::{INPUTS, Input};
 
-/// The crate version, and the commit when the build set `PACKAGE_JANITOR_COMMIT`.
-pub fn version() -> String {
-    let version = env!("CARGO_PKG_VERSION");
-    match option_env!("PACKAGE_JANITOR_COMMIT") {
-        Some(commit) if !commit.is_empty() => format!("{version} (commit {commit})"),
-        _ => version.to_owned(),
-    }
-}
+/// The crate version, and the commit when the build set `PACKAGE_JANITOR_COMMIT`: the
+/// clients name the same in their `User-Agent`.
+pub use crate::transport::client::version;
 
 const ABOUT: &str = "Delete or restore the GitHub Packages versions that match a policy, \
                      then report exactly what was done.";

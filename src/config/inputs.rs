@@ -115,10 +115,22 @@ pub const INPUTS: &[Input] = &[
         "10",
     ),
     input(
+        "order-by",
+        "pushed",
+        "how keep-latest ranks versions: pushed (newest first) or version (highest first, as the ecosystem orders versions)",
+        "version",
+    ),
+    input(
         "rules",
         "",
-        "a whole policy as a YAML list of rules (name, tag-regex, exclude-tag-regex, tag-state, older-than, keep-latest, group-by)",
-        "'[{name: releases, tag-regex: \"^v\", keep-latest: 10}]'",
+        "a whole policy as a YAML list of rules (name, tag-regex, exclude-tag-regex, tag-state, older-than, keep-latest, order-by, group-by)",
+        "'[{name: releases, tag-regex: \"^v\", keep-latest: 10, order-by: version}]'",
+    ),
+    input(
+        "keep-referenced",
+        "",
+        "delete mode, container: keep every image that workspace files matching these globs name (comma- or newline-separated)",
+        "'deploy/**/*.yaml, docker-compose*.yml'",
     ),
     input(
         "version-ids",

@@ -12,8 +12,10 @@ use std::time::Duration;
 use regex::Regex;
 
 use crate::model::mode::Mode;
+use crate::model::reference::Referenced;
 use crate::model::version::PackageType;
-use crate::policy::rules::{Policy, TagState};
+use crate::policy::rules::{OrderBy, Policy, TagState};
+use crate::references::patterns::Patterns;
 use crate::transport::pacing::Pacing;
 use crate::transport::token::Token;
 use restore_tags::TagToRestore;
@@ -71,6 +73,9 @@ pub struct Config {
     /// `state-file`: where the run state is kept between runs (a relative path inside the
     /// workspace), or `None` for runs that start from nothing.
     pub state_file: Option<std::path::PathBuf>,
+    /// `keep-referenced`: the workspace files whose image references keep those images
+    /// (delete mode, container packages).
+    pub keep_referenced: Option<Patterns>,
 }
 
 /// A bad action input (or runner environment variable), found before any API call.
@@ -149,6 +154,20 @@ impl InputError {
             problem: problem.into(),
         }
     }
+
+    /// The error with `redact` applied to all it holds (the value, the problem, the place
+    /// in `rules`) while it is whole: a secret pasted into an input is then hidden entire,
+    /// never cut in two by [`quote`] with its start left showing.
+    pub fn redacted(self, redact: impl Fn(&str) -> String) -> InputError {
+        InputError {
+            source: match self.source {
+                Source::Rule(at) => Source::Rule(redact(&at)),
+                named => named,
+            },
+            value: self.value.as_deref().map(&redact),
+            problem: redact(&self.problem),
+        }
+    }
 }
 
 impl fmt::Display for InputError {
@@ -159,10 +178,41 @@ impl fmt::Display for InputError {
             Source::Rule(at) => write!(f, "input `rules`: {at}")?,
         }
         match (&self.value, &self.source) {
-            (Some(value), _) => write!(f, ": `{value}` {}", self.problem),
+            (Some(value), _) => write!(f, ": {} {}", quote(value), self.problem),
             (None, Source::Rule(_)) => write!(f, ": {}", self.problem),
             (None, _) => write!(f, " {}", self.problem),
         }
+    }
+}
+
+/// The most characters of an input value an error shows: a 120 KB `rules` value must not
+/// become a 120 KB `::error::` line.
+const SHOWN_CHARS: usize = 200;
+
+/// The one cap on what an input error shows of a value: `None` when `value` is shown whole,
+/// else its first [`SHOWN_CHARS`] characters and its full length in characters.
+fn excerpt(value: &str) -> Option<(&str, usize)> {
+    let (end, _) = value.char_indices().nth(SHOWN_CHARS)?;
+    Some((&value[..end], value.chars().count()))
+}
+
+/// `value` in backticks for an error: whole, or cut by [`excerpt`] with `…` and the
+/// length it had.
+fn quote(value: &str) -> String {
+    match excerpt(value) {
+        None => format!("`{value}`"),
+        Some((head, length)) => {
+            format!("`{head}…` ({length} characters; the first {SHOWN_CHARS} shown)")
+        }
+    }
+}
+
+/// `value` as a label inside an error (a rule's name): whole, or cut by [`excerpt`] with
+/// `…`.
+fn label(value: &str) -> String {
+    match excerpt(value) {
+        None => value.to_owned(),
+        Some((head, length)) => format!("{head}… ({length} characters)"),
     }
 }
 
@@ -250,6 +300,10 @@ impl Config {
         let keep_latest = match input("keep-latest") {
             Some(value) => parse_count("keep-latest", &value, "e.g. 0 or 5")?,
             None => 0,
+        };
+        let order_by = match input("order-by") {
+            Some(value) => parse_order_by(&value)?,
+            None => OrderBy::Pushed,
         };
         let version_ids = input("version-ids")
             .map(|value| parse_version_ids(&value))
@@ -352,13 +406,14 @@ impl Config {
                     ("tag-state", tag_state != TagState::Any),
                     ("older-than", older_than.is_some()),
                     ("keep-latest", keep_latest != 0),
+                    ("order-by", order_by != OrderBy::Pushed),
                 ];
                 if let Some((name, _)) = flat.into_iter().find(|(_, set)| *set) {
                     return Err(InputError::invalid(
                         name,
                         &input(name).unwrap_or_default(),
                         "cannot be combined with `rules`: put it in a rule (each rule has \
-                         its own tag-regex, tag-state, older-than and keep-latest)",
+                         its own tag-regex, tag-state, older-than, keep-latest and order-by)",
                     ));
                 }
                 rules::parse(&value, package_type)?
@@ -374,6 +429,9 @@ impl Config {
         .collect();
         let state_file = input("state-file")
             .map(|value| parse_state_file(&value))
+            .transpose()?;
+        let keep_referenced = input("keep-referenced")
+            .map(|value| parse_keep_referenced(&value, package_type, mode))
             .transpose()?;
 
         // A run that puts tags back restores only the versions `version-ids` names: the
@@ -394,9 +452,11 @@ impl Config {
                 older_than,
                 tag_state,
                 keep_latest,
+                order_by,
                 version_ids,
                 deleted_within,
                 rules,
+                referenced: Referenced::default(),
             },
             max_versions,
             dry_run,
@@ -412,8 +472,47 @@ impl Config {
             pacing,
             warnings,
             state_file,
+            keep_referenced,
         })
     }
+}
+
+/// Glob patterns of workspace files (see [`Patterns`]), for container packages in delete
+/// mode: only there can a version be deleted that a deployment pulls (an audit changes
+/// nothing, and a restore brings versions back rather than keeping them).
+fn parse_keep_referenced(
+    value: &str,
+    package_type: PackageType,
+    mode: Mode,
+) -> Result<Patterns, InputError> {
+    if package_type != PackageType::Container {
+        return Err(InputError::invalid(
+            "keep-referenced",
+            value,
+            format!(
+                "only applies to container packages (images a deployment pulls), and \
+                 `package-type` is `{package_type}`: remove it"
+            ),
+        ));
+    }
+    if mode == Mode::Restore {
+        return Err(InputError::invalid(
+            "keep-referenced",
+            value,
+            "only applies when `mode` is `delete` (it keeps images from being deleted): \
+             remove it from the restore step",
+        ));
+    }
+    Patterns::parse(value).map_err(|problem| {
+        InputError::invalid(
+            "keep-referenced",
+            value,
+            format!(
+                "{problem} (expected glob patterns of files in the workspace, comma- or \
+                 newline-separated, e.g. `deploy/**/*.yaml, docker-compose*.yml`)"
+            ),
+        )
+    })
 }
 
 /// A relative path that stays inside the workspace (no `..`), e.g. `.package-janitor/state`.
@@ -653,8 +752,8 @@ fn parse_regex(input: &'static str, value: &str) -> Result<Regex, InputError> {
             value,
             format!(
                 "is not a valid regular expression: a leading `*` repeats nothing. It looks \
-                 like a glob; you probably meant `{}`",
-                glob_to_regex(value)
+                 like a glob; you probably meant {}",
+                quote(&glob_to_regex(value))
             ),
         ));
     }
@@ -664,10 +763,25 @@ fn parse_regex(input: &'static str, value: &str) -> Result<Regex, InputError> {
             value,
             format!(
                 "is not a valid regular expression (e.g. `^pr-\\d+$`; matching is unanchored): \
-                 {error}"
+                 {}",
+                regex_problem(value, &error)
             ),
         )
     })
+}
+
+/// What the regex crate says is wrong with `value`. It quotes the whole pattern with a
+/// caret under the fault, which is kept for a pattern shown whole; for a longer one only
+/// its last line (`error: …`) is kept, since the pattern is already quoted, cut.
+fn regex_problem(value: &str, error: &regex::Error) -> String {
+    let said = error.to_string();
+    if excerpt(value).is_none() {
+        return said;
+    }
+    match said.rsplit_once("error: ") {
+        Some((_, why)) => why.to_owned(),
+        None => label(&said),
+    }
 }
 
 /// A warning when a valid regex looks like a glob: a `*` right after a literal character
@@ -676,9 +790,10 @@ fn parse_regex(input: &'static str, value: &str) -> Result<Regex, InputError> {
 fn glob_warning(input: &str, value: &str) -> Option<String> {
     glob_stars(value).next()?;
     Some(format!(
-        "input `{input}`: `{value}` looks like a glob, but it is a regular expression, matched \
-         unanchored, where `*` repeats the character before it; you probably meant `{}`",
-        glob_to_regex(value)
+        "input `{input}`: {} looks like a glob, but it is a regular expression, matched \
+         unanchored, where `*` repeats the character before it; you probably meant {}",
+        quote(value),
+        quote(&glob_to_regex(value))
     ))
 }
 
@@ -729,9 +844,28 @@ fn parse_duration(input: &'static str, value: &str) -> Result<Duration, InputErr
         InputError::invalid(
             input,
             value,
-            format!("is not a valid duration ({DURATION_EXAMPLES}): {error}"),
+            format!(
+                "is not a valid duration ({DURATION_EXAMPLES}): {}",
+                label(&error.to_string())
+            ),
         )
     })
+}
+
+/// `pushed` (the default) or `version`, ignoring case.
+fn parse_order_by(value: &str) -> Result<OrderBy, InputError> {
+    if value.eq_ignore_ascii_case("pushed") {
+        Ok(OrderBy::Pushed)
+    } else if value.eq_ignore_ascii_case("version") {
+        Ok(OrderBy::Version)
+    } else {
+        Err(InputError::invalid(
+            "order-by",
+            value,
+            "is not an order (expected `pushed`, newest push first, or `version`, highest \
+             version first as the package's ecosystem orders versions)",
+        ))
+    }
 }
 
 fn parse_tag_state(value: &str, package_type: PackageType) -> Result<TagState, InputError> {

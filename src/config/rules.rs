@@ -4,18 +4,19 @@
 use regex::Regex;
 use serde_yaml_ng::Value;
 
-use super::{InputError, Source, parse_count, parse_duration, parse_regex};
+use super::{InputError, Source, label, parse_count, parse_duration, parse_order_by, parse_regex};
 use crate::model::version::PackageType;
 use crate::policy::rules::{Rule, TagState};
 
 /// The keys a rule may have.
-const KEYS: [&str; 7] = [
+const KEYS: [&str; 8] = [
     "name",
     "tag-regex",
     "exclude-tag-regex",
     "tag-state",
     "older-than",
     "keep-latest",
+    "order-by",
     "group-by",
 ];
 
@@ -24,11 +25,15 @@ const EXAMPLE: &str = "e.g. `- name: releases` / `  tag-regex: ^v\\d+$` / `  kee
 /// Parse the `rules` input: a YAML (or JSON) list of mappings with the keys in [`KEYS`].
 pub(super) fn parse(value: &str, package_type: PackageType) -> Result<Vec<Rule>, InputError> {
     let document: Value = serde_yaml_ng::from_str(value).map_err(|error| {
-        InputError::invalid(
-            "rules",
-            value,
-            format!("is not valid YAML ({EXAMPLE}): {error}"),
-        )
+        let problem = format!("is not valid YAML ({EXAMPLE}): {error}");
+        match error.location() {
+            Some(at) => rule_error(
+                format!("line {}, column {}", at.line(), at.column()),
+                Some(value),
+                problem,
+            ),
+            None => InputError::invalid("rules", value, problem),
+        }
     })?;
     let Value::Sequence(items) = document else {
         return Err(InputError::invalid(
@@ -99,7 +104,7 @@ fn parse_rule(number: usize, item: &Value, package_type: PackageType) -> Result<
         None => None,
     };
     let at = match &name {
-        Some(name) => format!("rule {number} ({name})"),
+        Some(name) => format!("rule {number} ({})", label(name)),
         None => format!("rule {number}"),
     };
     let mut rule = Rule {
@@ -141,6 +146,7 @@ fn parse_rule(number: usize, item: &Value, package_type: PackageType) -> Result<
                 rule.keep_latest =
                     parse_count("keep-latest", &value, "e.g. 0 or 5").map_err(within)?;
             }
+            "order-by" => rule.order_by = parse_order_by(&value).map_err(within)?,
             "group-by" => rule.group_by = Some(parse_group_by(&value).map_err(within)?),
             _ => {}
         }

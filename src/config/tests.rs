@@ -60,6 +60,7 @@ fn defaults_apply_when_only_the_required_inputs_are_set() {
     assert_eq!(config.policy.older_than, None);
     assert_eq!(config.policy.tag_state, TagState::Any);
     assert_eq!(config.policy.keep_latest, 0);
+    assert_eq!(config.policy.order_by, OrderBy::Pushed);
     assert_eq!(config.policy.version_ids, None);
     assert_eq!(config.policy.deleted_within, None);
     assert_eq!(config.max_versions, None);
@@ -232,6 +233,12 @@ fn every_valid_choice_is_accepted_in_any_case() {
         ("INPUT_DRY-RUN", "False", |c| !c.dry_run),
         ("INPUT_KEEP-LATEST", "0", |c| c.policy.keep_latest == 0),
         ("INPUT_KEEP-LATEST", "12", |c| c.policy.keep_latest == 12),
+        ("INPUT_ORDER-BY", "pushed", |c| {
+            c.policy.order_by == OrderBy::Pushed
+        }),
+        ("INPUT_ORDER-BY", "Version", |c| {
+            c.policy.order_by == OrderBy::Version
+        }),
         ("INPUT_MAX-VERSIONS", "0", |c| c.max_versions == Some(0)),
         ("INPUT_MAX-VERSIONS", "1000", |c| {
             c.max_versions == Some(1000)
@@ -241,6 +248,33 @@ fn every_valid_choice_is_accepted_in_any_case() {
         let config = parse_ok(&[(name, value)]);
         assert!(check(&config), "{name}={value} parsed as {config:?}");
     }
+}
+
+#[test]
+fn keep_referenced_is_a_list_of_globs_for_container_packages() {
+    assert!(parse_ok(&[]).keep_referenced.is_none());
+    let config = parse_ok(&[(
+        "INPUT_KEEP-REFERENCED",
+        "deploy/**/*.yaml\ndocker-compose*.yml, .github/workflows/*.{yml,yaml}",
+    )]);
+    let patterns = config.keep_referenced.expect("patterns");
+    assert_eq!(
+        patterns.texts(),
+        [
+            "deploy/**/*.yaml",
+            "docker-compose*.yml",
+            ".github/workflows/*.{yml,yaml}"
+        ]
+    );
+    assert_eq!(patterns.matching(".github/workflows/ci.yaml"), vec![2]);
+    let audit = parse_ok(&[
+        ("INPUT_MODE", "audit"),
+        ("INPUT_KEEP-REFERENCED", "deploy/*.yaml"),
+    ]);
+    assert!(
+        audit.keep_referenced.is_some(),
+        "an audit ignores it, with a warning"
+    );
 }
 
 #[test]
@@ -455,6 +489,7 @@ fn every_bad_input_is_rejected_with_its_name_and_value() {
         (&[("INPUT_PACKAGES", " , \n,")], "packages", None),
         (&[("INPUT_PACKAGES", "a b")], "packages", Some("a b")),
         (&[("INPUT_MODE", "purge")], "mode", Some("purge")),
+        (&[("INPUT_ORDER-BY", "semver")], "order-by", Some("semver")),
         (
             &[("INPUT_STATE-FILE", "../outside")],
             "state-file",
@@ -503,6 +538,37 @@ fn every_bad_input_is_rejected_with_its_name_and_value() {
             Some("three"),
         ),
         (&[("INPUT_KEEP-LATEST", "1.5")], "keep-latest", Some("1.5")),
+        (
+            &[("INPUT_KEEP-REFERENCED", "../infra/*.yaml")],
+            "keep-referenced",
+            Some("../infra/*.yaml"),
+        ),
+        (
+            &[("INPUT_KEEP-REFERENCED", "/etc/*.yaml")],
+            "keep-referenced",
+            Some("/etc/*.yaml"),
+        ),
+        (
+            &[("INPUT_KEEP-REFERENCED", "deploy/[z-a].yaml")],
+            "keep-referenced",
+            Some("[z-a]"),
+        ),
+        (
+            &[
+                ("INPUT_PACKAGE-TYPE", "npm"),
+                ("INPUT_KEEP-REFERENCED", "deploy/*.yaml"),
+            ],
+            "keep-referenced",
+            Some("deploy/*.yaml"),
+        ),
+        (
+            &[
+                ("INPUT_MODE", "restore"),
+                ("INPUT_KEEP-REFERENCED", "deploy/*.yaml"),
+            ],
+            "keep-referenced",
+            Some("deploy/*.yaml"),
+        ),
         (
             &[("INPUT_VERSION-IDS", "123,abc")],
             "version-ids",
@@ -867,4 +933,87 @@ fn the_token_never_appears_in_any_error_or_in_debug_output() {
     let spaced = format!("{SECRET} {SECRET}");
     let restore_token = parse_err(&[("INPUT_PACKAGE-RESTORE-TOKEN", &spaced)]);
     assert!(!format!("{restore_token} {restore_token:?}").contains(SECRET));
+}
+
+#[test]
+fn a_quoted_value_is_cut_to_its_first_200_characters_with_its_length() {
+    let long = "a".repeat(201);
+    let wide = "é".repeat(300);
+    let cases = [
+        ("v(1".to_string(), "`v(1`".to_string()),
+        ("a".repeat(200), format!("`{}`", "a".repeat(200))),
+        (
+            long,
+            format!(
+                "`{}…` (201 characters; the first 200 shown)",
+                "a".repeat(200)
+            ),
+        ),
+        (
+            wide,
+            format!(
+                "`{}…` (300 characters; the first 200 shown)",
+                "é".repeat(200)
+            ),
+        ),
+    ];
+    for (value, expected) in cases {
+        assert_eq!(quote(&value), expected);
+    }
+    assert_eq!(label("dev builds"), "dev builds");
+    assert_eq!(
+        label(&"n".repeat(1000)),
+        format!("{}… (1000 characters)", "n".repeat(200))
+    );
+}
+
+#[test]
+fn no_input_error_shows_more_than_the_cap_of_a_huge_value() {
+    let huge = |unit: &str| unit.repeat(120 * 1024 / unit.len());
+    let bad_regex = format!("({}", huge("ab"));
+    let glob = format!("*{}", huge("x"));
+    let duration = format!("30{}", huge("z"));
+    let ids = format!("1,{}", huge("9x"));
+    let owner = huge("o/");
+    let packages = format!("{} b", huge("p"));
+    let rules_yaml = format!("{}- tag-regex: [oops\n", "- keep-latest: 1\n".repeat(7000));
+    let rules_regex = format!("- tag-regex: '{bad_regex}'\n");
+    let rules_name = format!("- name: {}\n  older-than: soon\n", huge("n"));
+    let rules_key = format!("- {}: 1\n", huge("k"));
+    let cases: [(&str, &str); 10] = [
+        ("INPUT_TAG-REGEX", &bad_regex),
+        ("INPUT_EXCLUDE-TAG-REGEX", &glob),
+        ("INPUT_OLDER-THAN", &duration),
+        ("INPUT_VERSION-IDS", &ids),
+        ("INPUT_OWNER", &owner),
+        ("INPUT_PACKAGES", &packages),
+        ("INPUT_RULES", &rules_yaml),
+        ("INPUT_RULES", &rules_regex),
+        ("INPUT_RULES", &rules_name),
+        ("INPUT_RULES", &rules_key),
+    ];
+    for (name, value) in cases {
+        let shown = parse_err(&[(name, value)]).to_string();
+        assert!(
+            shown.len() < 1024,
+            "{name}: {} bytes:\n{}",
+            shown.len(),
+            &shown[..2000.min(shown.len())]
+        );
+        assert!(shown.contains(" characters"), "{name}: {shown}");
+    }
+}
+
+#[test]
+fn a_secret_in_a_long_value_is_redacted_before_the_value_is_cut() {
+    let value = format!("{}{SECRET}", "x".repeat(195));
+    let error = parse_err(&[("INPUT_OLDER-THAN", &value)]);
+    let redacted = error
+        .redacted(|text| text.replace(SECRET, "***"))
+        .to_string();
+    assert!(
+        redacted.contains(&format!("{}***", "x".repeat(195))),
+        "{redacted}"
+    );
+    assert!(!redacted.contains(&SECRET[..5]), "{redacted}");
 }

@@ -4,6 +4,7 @@ use std::fmt;
 use std::time::SystemTime;
 
 use super::Method;
+use crate::transport::client;
 
 /// Characters of an error answer kept for the report: GitHub's messages are one sentence.
 const MAX_MESSAGE: usize = 300;
@@ -29,8 +30,11 @@ pub enum ApiErrorKind {
     Throttled,
     /// 5xx: GitHub failed.
     Server,
-    /// No HTTP answer at all: connection, TLS or timeout.
+    /// No HTTP answer at all: connection, TLS handshake or timeout.
     Transport,
+    /// The server's TLS certificate was refused (unknown issuer, expired, wrong name): a
+    /// setup problem, never retried.
+    Certificate,
     /// Any other status.
     Other,
 }
@@ -96,8 +100,26 @@ impl ApiError {
         ApiError::new(method, route, Some(status), cut)
     }
 
-    pub fn transport(method: Method, route: &str, source: octocrab::Error) -> ApiError {
-        ApiError::new(method, route, None, source.to_string())
+    /// No answer from `host`: a [`ApiErrorKind::Certificate`] when its TLS certificate was
+    /// refused, else a [`ApiErrorKind::Transport`] error with every cause said.
+    pub fn transport(
+        method: Method,
+        route: &str,
+        host: &str,
+        source: &(dyn std::error::Error + 'static),
+    ) -> ApiError {
+        match client::certificate_problem(source) {
+            Some(problem) => ApiError {
+                kind: ApiErrorKind::Certificate,
+                ..ApiError::new(
+                    method,
+                    route,
+                    None,
+                    client::certificate_message(host, &problem),
+                )
+            },
+            None => ApiError::new(method, route, None, client::describe(source)),
+        }
     }
 }
 

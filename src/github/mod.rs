@@ -15,7 +15,6 @@ mod retry;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use anyhow::Context;
 use octocrab::Octocrab;
 
 pub use error::{ApiError, ApiErrorKind};
@@ -27,6 +26,7 @@ use ratelimit::{RateLimit, Refusal};
 use retry::Next;
 
 use crate::transport::body::{BodyError, read_capped};
+use crate::transport::client;
 use crate::transport::encode::encode_segment;
 use crate::transport::pacing::Pacing;
 use crate::transport::token::Token;
@@ -113,6 +113,9 @@ struct Failure {
 pub struct GitHub {
     crab: Octocrab,
     api_url: String,
+    /// The refusal of the API host's TLS certificate, once one was seen: every later request
+    /// fails with it at once, without connecting again.
+    certificate: Mutex<Option<ApiError>>,
     pacer: Pacer,
     rate: Mutex<Option<RateLimit>>,
     scopes: Mutex<Option<Vec<String>>>,
@@ -125,17 +128,19 @@ const MAX_SCOPES: usize = 64;
 
 impl GitHub {
     pub fn new(api_url: &str, token: &Token, pacing: Pacing) -> anyhow::Result<GitHub> {
-        let crab = Octocrab::builder()
-            .base_uri(api_url)
-            .with_context(|| format!("GITHUB_API_URL `{api_url}` is not a valid URL"))?
-            .personal_token(token.expose().to_string())
-            .set_connect_timeout(Some(Duration::from_secs(10)))
-            .set_read_timeout(Some(Duration::from_secs(60)))
-            .build()
-            .context("could not build the HTTP client")?;
+        let crab = client::build(
+            api_url,
+            Some(token),
+            &client::REST_HEADERS,
+            Duration::from_secs(60),
+        )
+        .map_err(|problem| {
+            anyhow::anyhow!("cannot set up the client for the API at {api_url}: {problem}")
+        })?;
         Ok(GitHub {
             crab,
             api_url: api_url.trim_end_matches('/').to_string(),
+            certificate: Mutex::new(None),
             pacer: Pacer::new(pacing),
             rate: Mutex::new(None),
             scopes: Mutex::new(None),
@@ -191,6 +196,13 @@ impl GitHub {
     /// is a `retry-after` longer than `rate_limit_wait`. Waits over 10 s are announced as they
     /// start (see [`GitHub::announce_waits`]).
     pub async fn send(&self, method: Method, route: &str) -> Result<Response, ApiError> {
+        if let Some(refused) = lock(&self.certificate).clone() {
+            return Err(ApiError {
+                method,
+                route: route.to_string(),
+                ..refused
+            });
+        }
         let mut uncertain = false;
         let mut tries = 0;
         loop {
@@ -213,6 +225,9 @@ impl GitHub {
                 Next::Stop(kind) => {
                     if let Some(kind) = kind {
                         error.kind = kind;
+                    }
+                    if error.kind == ApiErrorKind::Certificate {
+                        *lock(&self.certificate) = Some(error.clone());
                     }
                     if tries > 1 {
                         error.message = format!("{} (gave up after {tries} tries)", error.message);
@@ -294,7 +309,7 @@ impl GitHub {
     /// Send the request and read its whole answer.
     async fn exchange(&self, method: Method, route: &str) -> Result<Response, Failure> {
         let transport = |source: octocrab::Error| Failure {
-            error: ApiError::transport(method, route, source),
+            error: ApiError::transport(method, route, &client::host_of(&self.api_url), &source),
             refusal: None,
         };
         let response = match method {
@@ -448,6 +463,28 @@ mod tests {
                 assert_eq!(notice.until.is_some(), wait != Duration::MAX, "{wait:?}");
             }
         }
+    }
+
+    #[tokio::test]
+    async fn a_refused_certificate_fails_every_request_at_once_after_one_connection() {
+        let server = fake_github::ScriptedServer::start_tls("127.0.0.1", |_, _| {
+            fake_github::Scripted::new(200).body("[]")
+        })
+        .expect("TLS server starts");
+        let host = server.url().trim_start_matches("https://").to_string();
+        let token = Token::new("t".to_string());
+        let github = GitHub::new(&server.url(), &token, Pacing::default()).expect("a client");
+        for route in ["/users/acme", "/orgs/acme/packages?package_type=npm"] {
+            let err = github.send(Method::Get, route).await.expect_err("refused");
+            assert_eq!(err.kind, ApiErrorKind::Certificate, "{err}");
+            assert_eq!(err.route, route);
+            let expected = format!("the certificate of {host} is not trusted");
+            assert!(err.message.contains(&expected), "{err}");
+            assert!(!err.message.contains("gave up"), "{err}");
+        }
+        assert_eq!(server.connections(), 1);
+        assert_eq!(github.stats().retries, 0);
+        assert_eq!(github.stats().gets, 1);
     }
 
     proptest! {

@@ -1,5 +1,7 @@
 //! The pacer that spaces the REST client's requests by the [`Pacing`] figures
-//! (github-facts.md, "Rate limits").
+//! (GitHub's "Rate limits for the REST API",
+//! https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api;
+//! `docs/github-behaviour.md`).
 
 use std::collections::VecDeque;
 use std::sync::Mutex;

@@ -58,7 +58,10 @@ impl GitHub {
     /// a `last` link the `next` links are followed one by one. Before fetching the rest, the
     /// primary budget must cover them: otherwise the listing stops as rate limited, without
     /// spending requests on a listing it cannot finish. A version seen twice (pages shift
-    /// when versions are deleted meanwhile) is kept once.
+    /// when versions are deleted meanwhile) is kept once, and a version in the other state
+    /// is left out (see [`decode_versions`]): `GET /users/{username}/…/versions` documents no
+    /// `page`, `per_page` or `state`, so its answer may hold every version, on one page or on
+    /// pages of its own, and any `Link` it gives is followed within the same bounds.
     pub async fn list_versions(
         &self,
         namespace: &Namespace,
@@ -72,7 +75,7 @@ impl GitHub {
             state.as_str()
         );
         let response = self.send(Method::Get, &first).await?;
-        let mut versions = decode_versions(&first, &response.body, package_type)?;
+        let mut versions = decode_versions(&first, &response.body, package_type, state)?;
         let pages = match response.last.as_deref() {
             Some(last) => page_number(last).map(|count| (last, count)),
             None => None,
@@ -87,7 +90,7 @@ impl GitHub {
             let mut fetched = futures_util::stream::iter(routes)
                 .map(|route| async move {
                     let response = self.send(Method::Get, &route).await?;
-                    decode_versions(&route, &response.body, package_type)
+                    decode_versions(&route, &response.body, package_type, state)
                 })
                 .buffered(self.pacing().max_concurrency.max(1));
             while let Some(page) = fetched.next().await {
@@ -109,7 +112,12 @@ impl GitHub {
                     ));
                 }
                 let response = self.send(Method::Get, &route).await?;
-                versions.extend(decode_versions(&route, &response.body, package_type)?);
+                versions.extend(decode_versions(
+                    &route,
+                    &response.body,
+                    package_type,
+                    state,
+                )?);
                 next = response.next;
             }
         }
@@ -142,7 +150,7 @@ impl GitHub {
         };
         plausible_pages(&route, pages)?;
         Ok((
-            decode_versions(&route, &response.body, package_type)?,
+            decode_versions(&route, &response.body, package_type, state)?,
             pages,
         ))
     }
@@ -294,19 +302,27 @@ fn plausible_pages(route: &str, count: u32) -> Result<(), ApiError> {
     ))
 }
 
-/// A page of versions, decoded and reduced at once so no response body outlives its page.
+/// A page of versions, decoded and reduced at once so no response body outlives its page,
+/// keeping only the versions in `state`: deleted when they have `deleted_at`, active when
+/// they have none. An answer that ignores `state` (the `/users/{username}` listing may) then
+/// lists the other state's versions too, and those must not count: a deleted version among
+/// the active ones would take a `keep-latest` place, and an active one would be restored.
 fn decode_versions(
     route: &str,
     body: &str,
     package_type: PackageType,
+    state: VersionState,
 ) -> Result<Vec<Version>, ApiError> {
     let page: Vec<ListedVersion> = decode(route, body)?;
-    page.into_iter()
-        .map(|listed| {
-            compact(listed, package_type)
-                .map_err(|message| ApiError::new(Method::Get, route, Some(200), message))
-        })
-        .collect()
+    let mut versions = Vec::with_capacity(page.len());
+    for listed in page {
+        let version = compact(listed, package_type)
+            .map_err(|message| ApiError::new(Method::Get, route, Some(200), message))?;
+        if version.deleted_at.is_some() == (state == VersionState::Deleted) {
+            versions.push(version);
+        }
+    }
+    Ok(versions)
 }
 
 /// The last second RFC 3339 can write (9999-12-31T23:59:59Z).
@@ -434,6 +450,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use VersionState::{Active, Deleted};
 
     fn listed(metadata: &str) -> String {
         format!(
@@ -493,10 +510,36 @@ mod tests {
             ("npm has no tags to know", Npm, "", Some(vec![])),
         ];
         for (case, package_type, metadata, expected) in cases {
-            let versions = decode_versions("/r", &listed(metadata), package_type).expect("decodes");
+            let versions =
+                decode_versions("/r", &listed(metadata), package_type, Active).expect("decodes");
             let version = &versions[0];
             assert_eq!(version.tags_known, expected.is_some(), "{case}");
             assert_eq!(version.tags, expected.unwrap_or_default(), "{case}");
+        }
+    }
+
+    #[test]
+    fn a_page_that_ignored_state_keeps_only_the_versions_in_the_state_asked_for() {
+        let version = |id: u64, deleted: &str| {
+            format!(
+                r#"{{"id":{id},"name":"1.0.{id}","created_at":"2020-01-01T00:00:00Z","updated_at":"2020-01-01T00:00:00Z"{deleted}}}"#
+            )
+        };
+        let body = format!(
+            "[{},{},{},{}]",
+            version(4, ""),
+            version(3, r#","deleted_at":"2020-02-01T00:00:00Z""#),
+            version(2, r#","deleted_at":null"#),
+            version(1, r#","deleted_at":"2020-03-01T00:00:00Z""#),
+        );
+        let cases = [(Active, vec![4, 2]), (Deleted, vec![3, 1])];
+        for (state, expected) in cases {
+            let ids: Vec<u64> = decode_versions("/r", &body, PackageType::Npm, state)
+                .expect("decodes")
+                .iter()
+                .map(|version| version.id)
+                .collect();
+            assert_eq!(ids, expected, "{state:?}");
         }
     }
 
@@ -516,7 +559,7 @@ mod tests {
             let body = format!(
                 r#"[{{"id":1,"name":"n","created_at":"{date}","updated_at":"2020-01-01T00:00:00Z"}}]"#
             );
-            let decoded = decode_versions("/r", &body, PackageType::Npm);
+            let decoded = decode_versions("/r", &body, PackageType::Npm, Active);
             match error {
                 None => assert!(decoded.is_ok(), "{date}: {decoded:?}"),
                 Some(field) => {
@@ -532,7 +575,9 @@ mod tests {
         fn any_bytes_as_a_version_page_decode_or_fail_without_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
             let body = String::from_utf8_lossy(&bytes);
             for package_type in PackageType::ALL {
-                let _ = decode_versions("/r", &body, package_type);
+                for state in [Active, Deleted] {
+                    let _ = decode_versions("/r", &body, package_type, state);
+                }
             }
         }
 
@@ -551,7 +596,9 @@ mod tests {
                 serde_json::json!(tags),
             );
             for package_type in PackageType::ALL {
-                let _ = decode_versions("/r", &body, package_type);
+                for state in [Active, Deleted] {
+                    let _ = decode_versions("/r", &body, package_type, state);
+                }
             }
         }
 

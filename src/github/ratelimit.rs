@@ -1,5 +1,7 @@
 //! GitHub's rate-limit headers, and whether a refused request hit the primary or a secondary
-//! limit (github-facts.md, "Rate limits").
+//! limit (GitHub's "Rate limits for the REST API",
+//! https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api;
+//! `docs/github-behaviour.md`).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

@@ -5,5 +5,6 @@ pub mod image;
 pub mod manifest;
 pub mod mode;
 pub mod outcome;
+pub mod reference;
 pub mod untag;
 pub mod version;

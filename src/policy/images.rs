@@ -11,7 +11,9 @@
 //!   A version tagged `v1.0.0, latest, sha256-<hex>.sig` is a release: a root.
 //! - A version is *dependent* when it is untagged or an artifact: its fate follows its
 //!   parents, whatever the policy said of it (a `.sig` tag does not protect a signature).
-//!   Other versions are *roots*: the policy decides them. `exclude-tag-regex` always wins.
+//!   Other versions are *roots*: the policy decides them. `exclude-tag-regex` always wins,
+//!   and so does `keep-referenced`: a version a file names by digest is a kept root, even
+//!   untagged.
 //! - Everything reachable from a kept version is kept ("part of kept image"), so a child
 //!   shared by a kept and a deleted index stays.
 //! - A dependent with parents, none of them kept, goes with them ("of deleted image"); the
@@ -348,9 +350,10 @@ impl Verdict {
                 let Some(planned) = versions.get(index) else {
                     return true;
                 };
-                let dependent = !matches!(planned.reason, Reason::Excluded(_))
-                    && planned.version.tags_known
-                    && (planned.version.tags.is_empty() || graph.artifact[index]);
+                let dependent =
+                    !matches!(planned.reason, Reason::Excluded(_) | Reason::Referenced(_))
+                        && planned.version.tags_known
+                        && (planned.version.tags.is_empty() || graph.artifact[index]);
                 if !dependent {
                     return planned.decision == Decision::Keep;
                 }

@@ -4,10 +4,11 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use crate::model::image::{Relation, Role, short_digest};
+use crate::model::image::{Relation, Role, short_digest, short_tags};
 use crate::model::mode::Mode;
 use crate::model::version::{PackageType, Version};
-use crate::policy::rules::{Policy, Rule, TagState};
+use crate::policy::order::{self, VersionKey};
+use crate::policy::rules::{OrderBy, Policy, Rule, TagState};
 
 /// What the run will do with a version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,13 +47,24 @@ pub enum Reason {
     DeletedTooLongAgo,
     /// One of the `keep-latest` newest versions that passed every filter (1 = newest).
     KeptLatest(usize),
-    /// `rules`: among the `keep` newest matches of this rule (of its `group`, when the rule
-    /// has `group-by`); the first rule that keeps it.
+    /// `order-by: version`: one of the `keep-latest` highest versions that passed every
+    /// filter (1 = highest).
+    KeptHighest(usize),
+    /// `rules`: among the `keep` newest (or highest, by `order`) matches of this rule (of
+    /// its `group`, when the rule has `group-by`); the first rule that keeps it.
     KeptBy {
         rule: String,
         keep: usize,
         group: Option<String>,
+        order: OrderBy,
     },
+    /// `order-by: version`: none of its tags (or its name) is a version of the package's
+    /// ecosystem (`label` shows them, or `untagged`), so it is kept and takes no slot; with
+    /// `rules`, the rule that orders by version.
+    NotAVersion { label: String, rule: Option<String> },
+    /// `keep-referenced`: a file of the workspace names it (`place` is the first such
+    /// `file:line`, with how many other places).
+    Referenced(String),
     /// Container: part of an image the plan keeps (`image` describes that image, `parent`
     /// is its version id, for the report's tree of kept versions).
     PartOfKept {
@@ -117,13 +129,33 @@ impl fmt::Display for Reason {
             Reason::TooRecent => f.write_str("updated more recently than older-than"),
             Reason::DeletedTooLongAgo => f.write_str("deleted before deleted-within"),
             Reason::KeptLatest(rank) => write!(f, "kept by keep-latest (#{rank} newest)"),
-            Reason::KeptBy { rule, keep, group } => {
-                write!(f, "kept by rule {rule}: among the {keep} newest")?;
+            Reason::KeptHighest(rank) => {
+                write!(f, "kept by keep-latest (#{rank} highest version)")
+            }
+            Reason::KeptBy {
+                rule,
+                keep,
+                group,
+                order,
+            } => {
+                let which = match order {
+                    OrderBy::Pushed => "newest",
+                    OrderBy::Version => "highest versions",
+                };
+                write!(f, "kept by rule {rule}: among the {keep} {which}")?;
                 match group {
                     Some(group) => write!(f, " of group `{group}`"),
                     None => Ok(()),
                 }
             }
+            Reason::NotAVersion { label, rule } => {
+                write!(f, "not a version: {label}")?;
+                match rule {
+                    Some(rule) => write!(f, " (rule {rule} orders by version)"),
+                    None => Ok(()),
+                }
+            }
+            Reason::Referenced(place) => write!(f, "referenced by {place}"),
             Reason::PartOfKept { role, image, .. } => write!(f, "{role} of kept image {image}"),
             Reason::PartOfDeleted { role, image } => write!(f, "{role} of deleted image {image}"),
             Reason::Orphan(None) => f.write_str("orphan: no kept image references it"),
@@ -226,6 +258,8 @@ impl Plan {
 ///
 /// The filters AND together and run in this order; the first that rejects a version names
 /// its [`Reason`]:
+/// 0. `keep-referenced`: a version the workspace names is kept, whatever else the policy
+///    says ([`Reason::Referenced`]), and takes no slot.
 /// 1. `version-ids` does not list its id.
 /// 2. `exclude-tag-regex` matches one of its labels (see [`Version::labels`]).
 /// 3. The rule's filters (each rule of `rules`, or the flat inputs' one rule), see
@@ -233,10 +267,13 @@ impl Plan {
 ///    `group-by`. With `rules`, a version no rule matches gets [`Reason::NoRuleMatches`].
 /// 4. `deleted-within`, restore mode only: not deleted, or deleted before
 ///    `now - deleted-within`. Deleted exactly at that instant, or in the future, is within.
-/// 5. Each rule then ranks its matches newest first, per group of equal `group-by`
-///    captures: the first `keep-latest` that are images are kept by it, ranked from 1, the
-///    rest are selected by it. A version is acted on when a rule selects it and no rule
-///    keeps it: keeping wins. The first rule that keeps (or else selects) it names it.
+/// 5. Each rule then ranks its matches per group of equal `group-by` captures: newest first
+///    (`order-by: pushed`), or highest version first (`order-by: version`, see
+///    [`order`]; equal versions newest first). The first `keep-latest` that are images are
+///    kept by it, ranked from 1, the rest are selected by it. With `order-by: version`, a
+///    match that is not a version is kept by the rule ([`Reason::NotAVersion`]) and takes
+///    no slot. A version is acted on when a rule selects it and no rule keeps it: keeping
+///    wins. The first rule that keeps (or else selects) it names it.
 ///
 /// Regexes match unanchored (`is_match`). The plan lists versions newest first by
 /// `updated_at`, ties broken by the higher id.
@@ -378,93 +415,80 @@ fn rank(
             selected: 0,
         })
         .collect();
-    // Per rule, the slots taken in each group (`None`: the rule has no `group-by`).
-    let mut taken: Vec<HashMap<Option<String>, usize>> = vec![HashMap::new(); rules.len()];
-    // Per rule and group, the matches that take a slot and were read in this run, whether
-    // kept or not: the newer matches this run is sure of.
-    let mut sure: Vec<HashMap<Option<String>, usize>> = vec![HashMap::new(); rules.len()];
-    let read_here = |version: &Version| confirmed.is_none_or(|ids| ids.contains(&version.id));
-    let mut decide = |version: &Version| -> (Decision, Reason, Option<usize>) {
-        if let Some(reason) = reject_global(version, policy, package_type) {
-            return (Decision::Keep, reason, None);
-        }
-        let mut matches = Vec::new();
-        let mut first_rejection = None;
-        for (index, rule) in rules.iter().enumerate() {
-            match rule_match(version, rule, package_type, now) {
-                Ok(group) => matches.push((index, group)),
-                Err(reason) => {
-                    first_rejection.get_or_insert(reason);
-                }
-            }
-        }
-        let Some(&(first, _)) = matches.first() else {
-            let reason = match first_rejection {
-                Some(reason) if !named => reason,
-                _ => Reason::NoRuleMatches,
-            };
-            return (Decision::Keep, reason, None);
-        };
-        if let Some(reason) = reject_deleted(version, policy, mode, now) {
-            return (Decision::Keep, reason, None);
-        }
-        let image = images.is_none_or(|ids| ids.contains(&version.id));
-        let fresh = read_here(version);
-        let mut kept = None;
-        let mut slots_sure = true;
-        for (index, group) in matches {
-            let tally = &mut tallies[index];
-            tally.matched += 1;
-            if image {
-                let newer = sure[index].entry(group.clone()).or_insert(0);
-                slots_sure &= *newer >= rules[index].keep_latest;
-                *newer += usize::from(fresh);
-            }
-            let slots = taken[index].entry(group.clone()).or_insert(0);
-            if image && *slots < rules[index].keep_latest {
-                *slots += 1;
-                tally.kept += 1;
-                kept.get_or_insert((index, *slots, group));
-            } else {
-                tally.selected += 1;
-            }
-        }
-        match kept {
-            Some((index, rank, group)) => {
-                let reason = if named {
-                    Reason::KeptBy {
-                        rule: tallies[index].label.clone(),
-                        keep: rules[index].keep_latest,
-                        group,
-                    }
-                } else {
-                    Reason::KeptLatest(rank)
-                };
-                (Decision::Keep, reason, Some(index))
-            }
-            None if !fresh => (
-                Decision::Keep,
-                Reason::Unconfirmed(Unconfirmed::NotListed),
-                Some(first),
-            ),
-            None if !slots_sure => (
-                Decision::Keep,
-                Reason::Unconfirmed(Unconfirmed::KeepLatest),
-                Some(first),
-            ),
-            None if named => (
-                Decision::Act,
-                Reason::SelectedBy(tallies[first].label.clone()),
-                Some(first),
-            ),
-            None => (Decision::Act, Reason::Selected, Some(first)),
-        }
+    // Steps 0 to 4: a version the filters decide is decided in place; the matches of the
+    // others go into one vector, in plan order (one vector, not one per version: a plan
+    // may hold 100k versions).
+    let filters = Filters {
+        policy,
+        rules: &rules,
+        named,
+        package_type,
+        mode,
+        now,
     };
-    for planned in &mut versions {
-        let (decision, reason, rule) = decide(&planned.version);
+    let mut matches: Vec<Match> = Vec::new();
+    for (index, planned) in versions.iter_mut().enumerate() {
+        let decided = filters.standing(index, &planned.version, &mut matches);
+        planned.decision = Decision::Keep;
+        planned.reason = decided.unwrap_or(Reason::Selected);
+        planned.relation = None;
+        planned.rule = None;
+    }
+    let takes_slot =
+        |index: usize| images.is_none_or(|ids| ids.contains(&versions[index].version.id));
+    let read_here =
+        |index: usize| confirmed.is_none_or(|ids| ids.contains(&versions[index].version.id));
+    // Step 5, rule by rule: rank its matches, then give the slots.
+    for (rule_index, rule) in rules.iter().enumerate() {
+        let mut ranked: Vec<usize> = (0..matches.len())
+            .filter(|&at| matches[at].rule == rule_index)
+            .collect();
+        if rule.order_by == OrderBy::Version {
+            // Highest first; equal versions (and those that are none) in push order, as
+            // the matches already are: the sort is stable.
+            ranked.sort_by(|&a, &b| matches[b].key.cmp(&matches[a].key));
+        }
+        // The slots taken in each group (`None`: the rule has no `group-by`).
+        let mut taken: HashMap<Option<String>, usize> = HashMap::new();
+        // In each group, the matches ranked above that take a slot and were read in this
+        // run, whether kept or not: the ones this run is sure rank above.
+        let mut sure: HashMap<Option<String>, usize> = HashMap::new();
+        for at in ranked {
+            let found = &mut matches[at];
+            let image = takes_slot(found.version);
+            let tally = &mut tallies[rule_index];
+            tally.matched += 1;
+            let slots = taken.entry(found.group.clone()).or_insert(0);
+            found.fate = if image && rule.order_by == OrderBy::Version && found.key.is_none() {
+                Fate::NotAVersion
+            } else if image && *slots < rule.keep_latest {
+                *slots += 1;
+                Fate::Kept(*slots)
+            } else {
+                Fate::Selected
+            };
+            if image && found.fate != Fate::NotAVersion {
+                let above = sure.entry(found.group.clone()).or_insert(0);
+                found.slots_sure = *above >= rule.keep_latest;
+                *above += usize::from(read_here(found.version));
+            }
+            match found.fate {
+                Fate::Selected => tally.selected += 1,
+                Fate::Kept(_) | Fate::NotAVersion => tally.kept += 1,
+            }
+        }
+    }
+    for of_one in matches.chunk_by(|a, b| a.version == b.version) {
+        let Some(planned) = of_one
+            .first()
+            .and_then(|found| versions.get_mut(found.version))
+        else {
+            continue;
+        };
+        let fresh = confirmed.is_none_or(|ids| ids.contains(&planned.version.id));
+        let (decision, reason, rule) = decide(of_one, &rules, &tallies, named, fresh);
         planned.decision = decision;
         planned.reason = reason;
-        planned.relation = None;
         planned.rule = rule;
     }
     let order = (0..versions.len())
@@ -476,6 +500,162 @@ fn rank(
         order,
         rules: tallies,
     }
+}
+
+/// One rule's match of a version, and what the rule's ranking made of it.
+struct Match {
+    /// The version's index in the plan.
+    version: usize,
+    rule: usize,
+    /// The `group-by` capture, `None` when the rule has none.
+    group: Option<String>,
+    /// `order-by: version`: the version the rule ranks it by, if it is one (boxed: most
+    /// rules order by push, and a plan may hold 100k matches).
+    key: Option<Box<VersionKey>>,
+    /// `order-by: version` and not a version: the labels it showed the rule, for
+    /// [`Reason::NotAVersion`]; empty otherwise.
+    label: String,
+    fate: Fate,
+    /// At least `keep-latest` matches that take a slot and were read in this run rank
+    /// above it in its group (always, when every version was read in this run).
+    slots_sure: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    /// Kept, ranked from 1 within its group.
+    Kept(usize),
+    /// `order-by: version`, and not a version: kept without a slot.
+    NotAVersion,
+    Selected,
+}
+
+/// What steps 0 to 4 of [`plan`] read: the same for every version of a plan.
+struct Filters<'a> {
+    policy: &'a Policy,
+    rules: &'a [Rule],
+    named: bool,
+    package_type: PackageType,
+    mode: Mode,
+    now: SystemTime,
+}
+
+impl Filters<'_> {
+    /// Steps 0 to 4 for the version at `index`: the reason it is kept when the filters
+    /// decide it; otherwise `None`, and its matches pushed onto `matches`.
+    fn standing(
+        &self,
+        index: usize,
+        version: &Version,
+        matches: &mut Vec<Match>,
+    ) -> Option<Reason> {
+        let Filters {
+            policy,
+            rules,
+            named,
+            package_type,
+            mode,
+            now,
+        } = *self;
+        if let Some(pinned) = policy.referenced.pinning(version) {
+            let place = match pinned.others {
+                0 => pinned.place.to_string(),
+                others => format!(
+                    "{} and {others} other place{}",
+                    pinned.place,
+                    if others == 1 { "" } else { "s" }
+                ),
+            };
+            return Some(Reason::Referenced(place));
+        }
+        if let Some(reason) = reject_global(version, policy, package_type) {
+            return Some(reason);
+        }
+        let first_match = matches.len();
+        let mut first_rejection = None;
+        for (rule_index, rule) in rules.iter().enumerate() {
+            match rule_match(version, rule, package_type, now) {
+                Ok(ranking) => matches.push(Match {
+                    version: index,
+                    rule: rule_index,
+                    group: ranking.group,
+                    key: ranking.key.map(Box::new),
+                    label: ranking.label,
+                    fate: Fate::Selected,
+                    slots_sure: true,
+                }),
+                Err(reason) => {
+                    first_rejection.get_or_insert(reason);
+                }
+            }
+        }
+        if matches.len() == first_match {
+            return Some(match first_rejection {
+                Some(reason) if !named => reason,
+                _ => Reason::NoRuleMatches,
+            });
+        }
+        if let Some(reason) = reject_deleted(version, policy, mode, now) {
+            matches.truncate(first_match);
+            return Some(reason);
+        }
+        None
+    }
+}
+
+/// Step 5 of [`plan`] for a version the rules matched: kept by the first rule that keeps it,
+/// else acted on, named by the first rule that selects it; but kept as unconfirmed when it
+/// was not read in this run (`fresh`), or when the matches ranked above it that this run
+/// read do not fill some rule's `keep-latest` (see [`plan_confirmed`]).
+fn decide(
+    matches: &[Match],
+    rules: &[Rule],
+    tallies: &[RuleTally],
+    named: bool,
+    fresh: bool,
+) -> (Decision, Reason, Option<usize>) {
+    let first = matches.first().map(|found| found.rule);
+    for found in matches {
+        let rule = &rules[found.rule];
+        let label = || tallies[found.rule].label.clone();
+        let reason = match found.fate {
+            Fate::Selected => continue,
+            Fate::NotAVersion => Reason::NotAVersion {
+                label: found.label.clone(),
+                rule: named.then(label),
+            },
+            Fate::Kept(_) if named => Reason::KeptBy {
+                rule: label(),
+                keep: rule.keep_latest,
+                group: found.group.clone(),
+                order: rule.order_by,
+            },
+            Fate::Kept(rank) => match rule.order_by {
+                OrderBy::Pushed => Reason::KeptLatest(rank),
+                OrderBy::Version => Reason::KeptHighest(rank),
+            },
+        };
+        return (Decision::Keep, reason, Some(found.rule));
+    }
+    if !fresh {
+        return (
+            Decision::Keep,
+            Reason::Unconfirmed(Unconfirmed::NotListed),
+            first,
+        );
+    }
+    if matches.iter().any(|found| !found.slots_sure) {
+        return (
+            Decision::Keep,
+            Reason::Unconfirmed(Unconfirmed::KeepLatest),
+            first,
+        );
+    }
+    let reason = match first {
+        Some(first) if named => Reason::SelectedBy(tallies[first].label.clone()),
+        _ => Reason::Selected,
+    };
+    (Decision::Act, reason, first)
 }
 
 /// Steps 1 and 2 of [`plan`]: `version-ids` and the global `exclude-tag-regex`.
@@ -497,23 +677,48 @@ fn reject_global(version: &Version, policy: &Policy, package_type: PackageType) 
     None
 }
 
-/// Step 3 of [`plan`]: whether `version` passes the rule's filters, and if so its group
-/// (`None` when the rule has no `group-by`); otherwise the first filter that rejects it:
+/// How a rule that matches a version ranks it.
+struct Ranking {
+    group: Option<String>,
+    key: Option<VersionKey>,
+    /// What [`Reason::NotAVersion`] shows when there is no `key` with `order-by: version`.
+    label: String,
+}
+
+/// Whether `version` passes every filter of `rule` (tag, age, state and `group-by`), as
+/// `untag` asks of each of its tags alone (see `policy::untag`).
+pub(crate) fn passes_rule(
+    version: &Version,
+    rule: &Rule,
+    package_type: PackageType,
+    now: SystemTime,
+) -> bool {
+    rule_match(version, rule, package_type, now).is_ok()
+}
+
+/// Step 3 of [`plan`]: whether `version` passes the rule's filters, and if so how the rule
+/// ranks it; otherwise the first filter that rejects it:
 /// - the rule's `exclude-tag-regex` matches one of its labels;
 /// - `tag-state` asks for the other state. Only container and docker versions have tags,
 ///   so for other types `tag-state` is ignored (config rejects it for them anyway);
 /// - `tag-regex` matches none of its labels. An untagged container version has no labels,
 ///   so it never matches: the digest is never matched;
+/// - `order-by: version` and an untagged container version: it has no version to rank, so
+///   the rule does not match it (other rules may);
 /// - `older-than`: updated after `now - older-than`. A version updated exactly at that
 ///   instant is old enough. Timestamps in the future (clock skew) are simply too recent;
-/// - `group-by` matches none of its labels. Otherwise the first label (in GitHub's order)
-///   that matches gives the group: its capture (empty when the group did not take part).
-pub(crate) fn rule_match(
+/// - `group-by` matches none of its labels.
+///
+/// Its group is the capture of `group-by` on a label (empty when the group did not take
+/// part): ordered by push, the first label (in GitHub's order) that `group-by` matches;
+/// ordered by version, the label with the highest version among those that `tag-regex` and
+/// `group-by` both match, which is also the version it is ranked by.
+fn rule_match(
     version: &Version,
     rule: &Rule,
     package_type: PackageType,
     now: SystemTime,
-) -> Result<Option<String>, Reason> {
+) -> Result<Ranking, Reason> {
     let labels = version.labels(package_type);
     if let Some(exclude) = &rule.exclude_tag_regex
         && let Some(label) = labels.iter().find(|label| exclude.is_match(label))
@@ -539,19 +744,71 @@ pub(crate) fn rule_match(
     {
         return Err(Reason::NoTagMatch);
     }
+    if rule.order_by == OrderBy::Version && labels.is_empty() {
+        return Err(Reason::NotAVersion {
+            label: "untagged".to_owned(),
+            rule: None,
+        });
+    }
     if let Some(older_than) = rule.older_than
         && !at_or_before(version.updated_at, now, older_than)
     {
         return Err(Reason::TooRecent);
     }
-    let Some(group_by) = &rule.group_by else {
-        return Ok(None);
+    let capture = |label: &str| -> Option<String> {
+        let group_by = rule.group_by.as_ref()?;
+        let captures = group_by.captures(label)?;
+        Some(captures.get(1).map_or("", |m| m.as_str()).to_owned())
     };
-    labels
+    let first_group = match &rule.group_by {
+        Some(_) => Some(
+            labels
+                .iter()
+                .find_map(|label| capture(label))
+                .ok_or(Reason::NoTagMatch)?,
+        ),
+        None => None,
+    };
+    if rule.order_by == OrderBy::Pushed {
+        return Ok(Ranking {
+            group: first_group,
+            key: None,
+            label: String::new(),
+        });
+    }
+    let candidates: Vec<&String> = labels
         .iter()
-        .find_map(|label| group_by.captures(label))
-        .map(|captures| Some(captures.get(1).map_or("", |m| m.as_str()).to_owned()))
-        .ok_or(Reason::NoTagMatch)
+        .filter(|label| rule.tag_regex.as_ref().is_none_or(|r| r.is_match(label)))
+        .filter(|label| rule.group_by.as_ref().is_none_or(|g| g.is_match(label)))
+        .collect();
+    // The highest version among them; of equal ones, the first.
+    let highest = candidates
+        .iter()
+        .filter_map(|label| Some((order::parse(package_type, label)?, *label)))
+        .fold(
+            None,
+            |best: Option<(VersionKey, &String)>, (key, label)| match best {
+                Some((best_key, best_label)) if best_key >= key => Some((best_key, best_label)),
+                _ => Some((key, label)),
+            },
+        );
+    let shown: Vec<String> = if candidates.is_empty() {
+        labels.to_vec()
+    } else {
+        candidates.into_iter().cloned().collect()
+    };
+    Ok(match highest {
+        Some((key, label)) => Ranking {
+            group: capture(label).or(first_group),
+            key: Some(key),
+            label: String::new(),
+        },
+        None => Ranking {
+            group: first_group,
+            key: None,
+            label: short_tags(&shown),
+        },
+    })
 }
 
 /// Step 4 of [`plan`]: restore mode's `deleted-within`.

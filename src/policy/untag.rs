@@ -28,7 +28,7 @@ use std::time::SystemTime;
 use crate::model::image::tag_subject;
 use crate::model::version::{PackageType, Version};
 use crate::policy::images::ManifestLookup;
-use crate::policy::plan::{Decision, Plan, PlannedVersion, Reason, rule_match};
+use crate::policy::plan::{Decision, Plan, PlannedVersion, Reason, passes_rule};
 use crate::policy::rules::{Policy, Rule};
 
 /// Keeps every selected version that [`matching_tags`] splits, with [`Reason::Untag`]
@@ -86,8 +86,7 @@ pub fn matching_tags(
         tags,
         ..version.clone()
     };
-    let passes =
-        |version: &Version, rule: &Rule| rule_match(version, rule, package_type, now).is_ok();
+    let passes = |version: &Version, rule: &Rule| passes_rule(version, rule, package_type, now);
     let selecting: Vec<&Rule> = rules.iter().filter(|rule| passes(version, rule)).collect();
     let (matching, kept): (Vec<String>, Vec<String>) =
         version.tags.iter().cloned().partition(|tag| {

@@ -2,18 +2,21 @@
 //!
 //! A second Octocrab instance without credentials is the transport: octocrab only attaches
 //! its own token to its base host and relative URIs, and registry requests carry their own
-//! `Authorization`. Flow (github-facts.md, "ghcr.io registry"): a request answered 401 with a
-//! `www-authenticate: Bearer realm=...,service=...,scope=...` challenge is followed by
-//! `GET realm?service=&scope=` with Basic auth (any username, the GitHub token as password),
-//! whose `{"token"}` is sent as `Bearer` on a retry and cached per repository. This layer
-//! knows nothing of policy.
+//! `Authorization`. Flow (the token authentication of the CNCF distribution spec,
+//! https://distribution.github.io/distribution/spec/auth/token/, which ghcr.io follows): a
+//! request answered 401 with a `www-authenticate: Bearer realm=...,service=...,scope=...`
+//! challenge is followed by `GET realm?service=&scope=` with Basic auth (any username, the
+//! GitHub token as password, as GitHub's "Working with the Container registry" says), whose
+//! `{"token"}` is sent as `Bearer` on a retry and cached per repository. This layer knows
+//! nothing of policy.
 //!
 //! Registry data is hostile: the token goes only to a realm [`challenge::trust`] accepts
 //! (the registry's own host, over https), redirects are never followed (octocrab is built
 //! without its `follow-redirect` feature, so a 3xx is an answer like any other), a manifest
 //! read by digest must hash to that digest, and every request has a whole-request deadline
 //! and a body size cap. 5xx, 429, connection errors and timeouts are retried with backoff a
-//! bounded number of times.
+//! bounded number of times; a refused TLS certificate is not, and its host is not asked
+//! again.
 
 pub mod challenge;
 pub mod manifest;
@@ -25,7 +28,6 @@ use std::collections::HashMap;
 use std::fmt;
 use std::time::Duration;
 
-use anyhow::Context;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use http::header::{
@@ -39,6 +41,7 @@ use tokio::sync::Mutex;
 use crate::model::manifest::Manifest;
 
 use crate::transport::body::{BodyError, read_capped};
+use crate::transport::client;
 use crate::transport::encode::percent_encode;
 use crate::transport::pacing::{self, Pacing};
 use crate::transport::token::Token;
@@ -64,8 +67,11 @@ pub enum ErrorKind {
     TooLarge,
     /// No complete answer (headers and body) within [`Patience::deadline`].
     Deadline,
-    /// No answer: connection refused or reset, DNS, TLS.
+    /// No answer: connection refused or reset, DNS, a failed TLS handshake.
     Transport,
+    /// The host's TLS certificate was refused (unknown issuer, expired, wrong name): never
+    /// retried, and the host is not asked again in this run.
+    Certificate,
 }
 
 /// A failed registry request.
@@ -119,6 +125,11 @@ impl RegistryError {
             ErrorKind::UntrustedRealm(host) => Some(host),
             _ => None,
         }
+    }
+
+    /// The host's TLS certificate was refused.
+    pub fn refused_certificate(&self) -> bool {
+        self.kind == ErrorKind::Certificate
     }
 
     /// Why, without the URL: for a reason next to a version that already names the digest.
@@ -193,6 +204,26 @@ pub struct Registry {
     /// refusal, so that a token the registry rejects (or a realm the token is withheld from)
     /// is tried once, not once per manifest.
     bearer: Mutex<HashMap<String, Result<String, RegistryError>>>,
+    /// Hosts whose TLS certificate was refused, with the error: not asked again.
+    refused_certificates: std::sync::Mutex<HashMap<String, RegistryError>>,
+    stats: std::sync::Mutex<Stats>,
+}
+
+/// What the registry client has sent, for the run's closing line.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Stats {
+    /// Every try sent, token exchanges and retries included.
+    pub requests: u64,
+    /// Tries repeated after a 5xx, 429, connection error or deadline.
+    pub retries: u64,
+}
+
+/// A poisoned lock only means another read panicked; the numbers inside are still right.
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match mutex.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
+    }
 }
 
 /// One answer, whatever its status. Headers longer than [`MAX_HEADER`] count as absent.
@@ -277,20 +308,25 @@ pub fn repository(owner: &str, package: &str) -> String {
 
 impl Registry {
     pub fn new(base: &str, token: &Token, patience: Patience) -> anyhow::Result<Registry> {
-        let crab = Octocrab::builder()
-            .base_uri(base)
-            .with_context(|| format!("input `registry-url`: `{base}` is not a valid URL"))?
-            .set_connect_timeout(Some(Duration::from_secs(10)))
-            .set_read_timeout(Some(patience.deadline))
-            .build()
-            .context("could not build the registry HTTP client")?;
+        let crab = client::build(base, None, &[], patience.deadline).map_err(|problem| {
+            anyhow::anyhow!(
+                "cannot set up the client for the registry at {base} (input `registry-url`): {problem}"
+            )
+        })?;
         Ok(Registry {
             crab,
             base: base.trim_end_matches('/').to_string(),
             token: token.clone(),
             patience,
             bearer: Mutex::new(HashMap::new()),
+            refused_certificates: std::sync::Mutex::new(HashMap::new()),
+            stats: std::sync::Mutex::new(Stats::default()),
         })
+    }
+
+    /// What the client has sent so far.
+    pub fn stats(&self) -> Stats {
+        *lock(&self.stats)
     }
 
     /// The manifest `reference` (a tag or `sha256:` digest) of `repository`. Read by digest,
@@ -517,7 +553,10 @@ impl Registry {
                     .then_some(backoff),
             };
             match wait {
-                Some(wait) if tries < patience.max_tries => tokio::time::sleep(wait).await,
+                Some(wait) if tries < patience.max_tries => {
+                    lock(&self.stats).retries += 1;
+                    tokio::time::sleep(wait).await;
+                }
                 _ => return outcome,
             }
         }
@@ -530,6 +569,13 @@ impl Registry {
         authorization: Option<&str>,
         request: Request<'_>,
     ) -> Result<Answer, RegistryError> {
+        let host = client::host_of(url);
+        if let Some(refused) = lock(&self.refused_certificates).get(&host) {
+            return Err(RegistryError {
+                url: url.to_string(),
+                ..refused.clone()
+            });
+        }
         let transport = |message: String| RegistryError::new(url, ErrorKind::Transport, message);
         let method = match request {
             Request::Head => http::Method::HEAD,
@@ -573,11 +619,18 @@ impl Registry {
                 .build_request(builder, None::<&()>)
                 .map_err(|err| transport(err.to_string()))?,
         };
-        let response = self
-            .crab
-            .execute(built)
-            .await
-            .map_err(|err| transport(err.to_string()))?;
+        lock(&self.stats).requests += 1;
+        let response = self.crab.execute(built).await.map_err(|err| {
+            match client::certificate_problem(&err) {
+                Some(problem) => {
+                    let message = client::certificate_message(&host, &problem);
+                    let refused = RegistryError::new(url, ErrorKind::Certificate, message);
+                    lock(&self.refused_certificates).insert(host.clone(), refused.clone());
+                    refused
+                }
+                None => transport(client::describe(&err)),
+            }
+        })?;
         let status = response.status().as_u16();
         let header = |name| {
             response
@@ -967,11 +1020,18 @@ mod tests {
             1 => Scripted::new(429).header("retry-after", "0"),
             _ => Scripted::new(200).body(IMAGE),
         });
-        let read = client_for(&recovering, patience())
-            .manifest("acme/app", &sha256(IMAGE))
-            .await;
+        let client = client_for(&recovering, patience());
+        let read = client.manifest("acme/app", &sha256(IMAGE)).await;
         assert_eq!(read.map_err(|err| err.to_string()), Ok(Manifest::default()));
         assert_eq!(recovering.heard().len(), 3);
+        assert_eq!(
+            client.stats(),
+            Stats {
+                requests: 3,
+                retries: 2
+            },
+            "every try and every retry is counted"
+        );
 
         let down = serve("127.0.0.1", |_, _| Scripted::new(503).body("down"));
         let err = client_for(&down, patience())
@@ -1002,6 +1062,46 @@ mod tests {
             .await
             .expect_err("refused");
         assert_eq!(err.kind, ErrorKind::Transport, "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_certificate_the_runner_does_not_trust_fails_at_once_and_its_host_is_not_asked_again()
+    {
+        let server = ScriptedServer::start_tls("127.0.0.1", |_, _| Scripted::new(200).body(IMAGE))
+            .expect("TLS server starts");
+        let host = server.url().trim_start_matches("https://").to_string();
+        let client = client_for(&server, patience());
+        for reference in ["v1", "v2", "v3"] {
+            let err = client
+                .manifest("acme/app", reference)
+                .await
+                .expect_err("an untrusted certificate");
+            assert_eq!(err.kind, ErrorKind::Certificate, "{err}");
+            assert!(err.url.ends_with(reference), "{err}");
+            let reason = err.reason();
+            let expected = format!(
+                "TLS certificate problem: the certificate of {host} is not trusted: it is signed by a certificate authority this runner does not trust"
+            );
+            assert!(reason.starts_with(&expected), "{reason}");
+            assert!(reason.contains("SSL_CERT_FILE"), "{reason}");
+        }
+        assert_eq!(
+            server.connections(),
+            1,
+            "one handshake: no retry, no second try"
+        );
+        assert_eq!(
+            server.heard(),
+            vec![],
+            "no request went over the refused connection"
+        );
+        assert_eq!(
+            client.stats(),
+            Stats {
+                requests: 1,
+                retries: 0
+            }
+        );
     }
 
     fn client_for(server: &ScriptedServer, patience: Patience) -> Registry {

@@ -37,6 +37,9 @@ pub struct PackageReport {
     pub kept_versions: Vec<KeptVersion>,
     /// The selected versions, oldest first, with what happened to each.
     pub entries: Vec<Entry>,
+    /// The versions kept because a file of the workspace names them (`keep-referenced`),
+    /// newest first: the `json` output lists them too.
+    pub referenced: Vec<KeptVersion>,
     /// Set when the package could not be listed; then there are no entries.
     pub error: Option<String>,
     /// Set when the package was not listed because the primary budget ran out; the next
@@ -58,9 +61,17 @@ impl PackageReport {
         let acted: HashSet<u64> = entries.iter().map(|entry| entry.version.id).collect();
         let mut kept = BTreeMap::new();
         let mut kept_versions = Vec::new();
+        let mut referenced = Vec::new();
         for planned in &plan.versions {
             if planned.decision == Decision::Keep && !acted.contains(&planned.version.id) {
                 *kept.entry(kept_by(&planned.reason)).or_insert(0) += 1;
+                if matches!(planned.reason, Reason::Referenced(_)) {
+                    referenced.push(KeptVersion {
+                        version: planned.version.clone(),
+                        reason: planned.reason.to_string(),
+                        image: None,
+                    });
+                }
                 if kept_versions.len() < MAX_KEPT_LISTED {
                     let image = match &planned.reason {
                         Reason::PartOfKept { role, parent, .. } => Some((*parent, role.clone())),
@@ -96,6 +107,7 @@ impl PackageReport {
             rules,
             kept_versions,
             entries,
+            referenced,
             error: None,
             left: None,
             whole: None,
@@ -142,6 +154,7 @@ impl PackageReport {
             rules: Vec::new(),
             kept_versions: Vec::new(),
             entries: Vec::new(),
+            referenced: Vec::new(),
             error: None,
             left: None,
             whole: None,
@@ -186,7 +199,9 @@ fn kept_by(reason: &Reason) -> &'static str {
         Reason::NoTagMatch => "tag-regex",
         Reason::TooRecent => "older-than",
         Reason::DeletedTooLongAgo => "deleted-within",
-        Reason::KeptLatest(_) | Reason::KeptBy { .. } => "keep-latest",
+        Reason::KeptLatest(_) | Reason::KeptHighest(_) | Reason::KeptBy { .. } => "keep-latest",
+        Reason::NotAVersion { .. } => "not a version",
+        Reason::Referenced(_) => "keep-referenced",
         Reason::PartOfKept { .. } | Reason::PartOfUnlisted { .. } => "a kept image",
         Reason::Unconfirmed(_) => "not confirmed in this run",
         Reason::FailClosed(_) => "fail closed",

@@ -1,12 +1,14 @@
 //! The step outputs `ids`, `count`, `failed-ids`, `left-count`, `json` and `untagged`, in
-//! GITHUB_OUTPUT's file format. Every string from outside goes through the run's
+//! GITHUB_OUTPUT's file format. `json` lists the selected versions, each package acted on
+//! whole, the versions `keep-referenced` kept, and each tag `untag` removed (or
+//! `restore-tags` put back). Every string from outside goes through the run's
 //! [`Sanitizer`], so the token never reaches an output.
 
 use serde_json::json;
 
 use super::publish::MAX_OUTPUT_BYTES;
 use super::sanitize::Sanitizer;
-use super::{RunReport, timestamp};
+use super::{KeptVersion, RunReport, timestamp};
 use crate::model::outcome::{Entry, Outcome, PackageEntry};
 use crate::model::untag::{TagEntry, TagOutcome};
 
@@ -119,11 +121,19 @@ fn json_within_limit(report: &RunReport, clean: &Sanitizer) -> (String, bool) {
             .entries
             .iter()
             .map(|entry| version_item(&package.name, entry, clean));
+        let referenced = package
+            .referenced
+            .iter()
+            .map(|kept| kept_item(&package.name, kept, clean));
         let tags = package
             .tags
             .iter()
             .map(|entry| tag_item(&package.name, entry, clean));
-        whole.into_iter().chain(versions).chain(tags)
+        whole
+            .into_iter()
+            .chain(versions)
+            .chain(referenced)
+            .chain(tags)
     });
     for item in items {
         if array.len() + item.len() + 2 > MAX_OUTPUT_BYTES {
@@ -242,6 +252,29 @@ fn version_item(package: &str, entry: &Entry, clean: &Sanitizer) -> String {
     .to_string()
 }
 
+/// A version kept because a file of the workspace names it (`keep-referenced`):
+/// `"outcome": "kept"`, the reason saying where (`referenced by deploy/prod.yaml:12`).
+fn kept_item(package: &str, kept: &KeptVersion, clean: &Sanitizer) -> String {
+    let version = &kept.version;
+    let tags: Vec<String> = version.tags.iter().map(|tag| clean.redact(tag)).collect();
+    json!({
+        "scope": "version",
+        "package": clean.redact(package),
+        "id": version.id,
+        "name": clean.redact(&version.name),
+        "tags": tags,
+        "created_at": timestamp(version.created_at),
+        "updated_at": timestamp(version.updated_at),
+        "deleted_at": version.deleted_at.map(timestamp),
+        "outcome": "kept",
+        "reason": clean.redact(&kept.reason),
+        "rule": null,
+        "parent_id": null,
+        "role": null,
+    })
+    .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,6 +311,7 @@ mod tests {
                 rules: Vec::new(),
                 kept_versions: Vec::new(),
                 entries,
+                referenced: Vec::new(),
                 error: None,
                 left: None,
                 whole: None,
@@ -315,6 +349,26 @@ mod tests {
         assert_eq!(json[1]["parent_id"], serde_json::Value::Null);
         assert_eq!(json[0]["created_at"], "2023-11-14T22:13:20Z");
         assert_eq!(json[0]["deleted_at"], serde_json::Value::Null);
+    }
+
+    #[test]
+    fn versions_kept_by_reference_follow_the_selected_ones_as_kept_with_where_and_no_id_in_ids() {
+        let mut report = report(vec![entry(1, Outcome::Deleted)]);
+        let kept = entry(7, Outcome::Deleted).version;
+        report.packages[0].referenced.push(KeptVersion {
+            version: kept,
+            reason: "referenced by deploy/ghp_secret.yaml:12".to_owned(),
+            image: None,
+        });
+        let outputs = Outputs::from_report(&report, &Sanitizer::new("ghp_secret"));
+        assert_eq!(outputs.ids, "1");
+        assert_eq!(outputs.count, 1);
+        let json: serde_json::Value = serde_json::from_str(&outputs.json).unwrap();
+        assert_eq!(json.as_array().map(Vec::len), Some(2));
+        assert_eq!(json[1]["id"], 7);
+        assert_eq!(json[1]["scope"], "version");
+        assert_eq!(json[1]["outcome"], "kept");
+        assert_eq!(json[1]["reason"], "referenced by deploy/***.yaml:12");
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::model::image::{Role, describe, short_digest};
 use crate::model::outcome::{Outcome, PackageEntry};
 use crate::model::untag::TagOutcome;
 use crate::model::version::Version;
-use crate::policy::rules::TagState;
+use crate::policy::rules::{OrderBy, TagState};
 
 /// GitHub drops a step summary over 1 MiB; rows stop well before that.
 const MAX_SUMMARY_BYTES: usize = 900_000;
@@ -453,6 +453,9 @@ fn filters(config: &Config, clean: &Sanitizer) -> String {
     if policy.keep_latest > 0 {
         parts.push(format!("keep-latest {}", policy.keep_latest));
     }
+    if policy.order_by == OrderBy::Version {
+        parts.push("order-by version".to_string());
+    }
     if !policy.rules.is_empty() {
         let labels: Vec<String> = policy
             .rules
@@ -469,6 +472,10 @@ fn filters(config: &Config, clean: &Sanitizer) -> String {
     }
     if config.delete_orphans {
         parts.push("delete-orphans".to_string());
+    }
+    if let Some(patterns) = &config.keep_referenced {
+        let patterns: Vec<String> = patterns.texts().iter().map(|p| clean.code(p)).collect();
+        parts.push(format!("keep-referenced {}", patterns.join(", ")));
     }
     if config.untag {
         parts.push("untag".to_string());
@@ -540,6 +547,7 @@ mod tests {
             rules: Vec::new(),
             kept_versions,
             entries,
+            referenced: Vec::new(),
             error: None,
             left: None,
             whole: None,

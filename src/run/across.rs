@@ -9,10 +9,12 @@
 
 use std::collections::HashSet;
 
+use super::failures::{listing_failed, rate_limited};
 use super::inspect::{Cached, images_plan};
+use super::package::Scope;
+use super::plan::warn_unknown_tags;
 use super::resume::{self, ConfirmError, Pages, Unfinished};
 use super::sweep::sweep;
-use super::{Scope, listing_failed, warn_unknown_tags};
 use crate::model::version::{PackageType, Version};
 use crate::policy::images::{ReadHere, Unlisted};
 use crate::policy::plan::{self, Plan, PlannedVersion, Reason};
@@ -49,7 +51,7 @@ pub(super) async fn plan_package<W: std::io::Write>(
     let planned = plan_listed(scope, name, saved, &mut from_state, log).await;
     if let Err(err) = &planned {
         let quiet = err.is::<Unfinished>() || err.is::<Relisting>();
-        match super::rate_limited(err) {
+        match rate_limited(err) {
             _ if quiet => {}
             Some(reason) => log.warning(&format!("package `{name}` not listed: {reason}")),
             None => log.error(&format!("{err:#}")),

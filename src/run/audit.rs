@@ -2,14 +2,17 @@
 //! (the cleanup's hardened, bounded reads), audit each package over the image graph, and
 //! report. Sends no mutating request, and spends no REST budget beyond listing.
 
+use super::clients;
+use super::discover::{Packages, find_packages};
 use super::environment::Environment;
+use super::failures::listing_failed;
 use super::inspect::read_manifests;
 use crate::config::Config;
 use crate::github::GitHub;
 use crate::model::version::VersionState;
 use crate::owner;
 use crate::policy::audit;
-use crate::policy::rules::{Policy, TagState};
+use crate::policy::rules::{OrderBy, Policy, TagState};
 use crate::registry::{self, Registry};
 use crate::report::audit::{AuditReport, Conflicts, Found, PackageAudit};
 use crate::report::log::Log;
@@ -30,8 +33,10 @@ pub async fn run<W: std::io::Write>(
         ));
     }
     let known_kind = owner::kind_from_event(env.event_path.as_deref(), &config.owner);
-    let (namespace, _, names) = super::find_packages(github, config, known_kind, log).await?;
-    let registry = super::registry_for(config)?;
+    let Packages {
+        namespace, names, ..
+    } = find_packages(github, config, known_kind, log).await?;
+    let registry = clients::registry(config)?;
     let mut packages = Vec::with_capacity(names.len());
     for name in names {
         log.group(&format!("{} package {name}: audit", config.package_type));
@@ -103,7 +108,9 @@ fn ignored_inputs(config: &Config) -> Vec<&'static str> {
         ("older-than", policy.older_than.is_some()),
         ("tag-state", policy.tag_state != TagState::Any),
         ("keep-latest", policy.keep_latest != 0),
+        ("order-by", policy.order_by != OrderBy::Pushed),
         ("rules", !policy.rules.is_empty()),
+        ("keep-referenced", config.keep_referenced.is_some()),
         ("version-ids", policy.version_ids.is_some()),
         ("max-versions", config.max_versions.is_some()),
         ("dry-run", config.dry_run),
@@ -130,7 +137,7 @@ async fn audit_package<W: std::io::Write>(
     let versions = github
         .list_versions(namespace, config.package_type, name, VersionState::Active)
         .await
-        .map_err(|err| super::listing_failed(err, config, namespace, name))?;
+        .map_err(|err| listing_failed(err, config, namespace, name))?;
     log.info(&format!("{} active versions listed", versions.len()));
     let Some(registry) = registry else {
         return Ok(Found::Versions(versions));

@@ -15,6 +15,12 @@ pub const GRACE: Duration = Duration::from_secs(6);
 /// What the versions not tried because of a cancel are left with.
 pub const CANCELLED: &str = "cancelled";
 
+/// Why a cancelled run failed, for the log and the summary.
+pub const CANCELLED_RUN: &str = "cancelled (SIGTERM or SIGINT: the job was cancelled or timed out); nothing was sent after the signal";
+
+/// Why a run cancelled while planning failed, when nothing had been changed yet.
+pub const CANCELLED_PLANNING: &str = "cancelled (SIGTERM or SIGINT) before anything was changed";
+
 /// A cancel request, shared between the signal listener and the run. Cheap to clone.
 #[derive(Debug, Clone, Default)]
 pub struct Cancel {

@@ -75,6 +75,11 @@ pub async fn images_plan<W: std::io::Write>(
                 log.error(&message);
                 anyhow::bail!(message);
             }
+            if let Some(refused) = probe.err().filter(RegistryError::refused_certificate) {
+                let message = refused_certificate(repository, config, &refused.reason());
+                log.error(&message);
+                anyhow::bail!(message);
+            }
         }
         return Ok(plan);
     }
@@ -110,6 +115,11 @@ pub async fn images_plan<W: std::io::Write>(
     log.progress_done();
     if let Some(host) = &reads.untrusted_realm {
         let message = untrusted_realm(repository, config, host);
+        log.error(&message);
+        anyhow::bail!(message);
+    }
+    if let Some(refused) = &reads.refused_certificate {
+        let message = refused_certificate(repository, config, refused);
         log.error(&message);
         anyhow::bail!(message);
     }
@@ -357,6 +367,15 @@ pub fn untrusted_realm(repository: &str, config: &Config, host: &str) -> String 
     )
 }
 
+/// The error for a registry whose TLS certificate was refused: a setup problem, so the
+/// package fails rather than keep every version as unreadable.
+fn refused_certificate(repository: &str, config: &Config, refused: &str) -> String {
+    format!(
+        "{repository}: {refused}. Nothing in this package was {}.",
+        config.mode.past_tense()
+    )
+}
+
 /// A warning for every version whose manifest could not be read, newest first; when none
 /// could be read at all, one warning instead that says so and what to check (a wrong
 /// `registry-url` makes every read fail the same way).
@@ -413,6 +432,8 @@ fn warn_unreadable<W: std::io::Write>(
 pub(super) struct ManifestReads {
     pub unreadable: HashMap<u64, String>,
     pub untrusted_realm: Option<String>,
+    /// Why the registry's TLS certificate was refused, if it was.
+    pub refused_certificate: Option<String>,
 }
 
 /// Reads the manifest of each of `versions` by digest, at most [`READS_AT_ONCE`] at a time,
@@ -438,6 +459,7 @@ pub(super) async fn read_manifests<'a, W: std::io::Write>(
     let mut found = ManifestReads {
         unreadable: HashMap::new(),
         untrusted_realm: None,
+        refused_certificate: None,
     };
     while let Some((version, read)) = reads.next().await {
         log.advance();
@@ -450,6 +472,11 @@ pub(super) async fn read_manifests<'a, W: std::io::Write>(
                     found
                         .untrusted_realm
                         .get_or_insert_with(|| host.to_string());
+                }
+                if err.refused_certificate() {
+                    found
+                        .refused_certificate
+                        .get_or_insert_with(|| err.reason());
                 }
                 found.unreadable.insert(version.id, err.reason());
             }

@@ -1,6 +1,8 @@
 //! Whether a classic PAT's scopes (GitHub's `x-oauth-scopes` header) allow what the run is
 //! about to do, checked before the first delete or restore.
 
+use crate::config::Config;
+use crate::github::GitHub;
 use crate::model::mode::Mode;
 use crate::model::version::PackageType;
 
@@ -30,6 +32,13 @@ pub fn lacking(scopes: &[String], mode: Mode, package_type: PackageType) -> Opti
         repo: repository_scoped && !has("repo"),
     };
     (lacking.needed.is_some() || lacking.repo).then_some(lacking)
+}
+
+/// The scope a classic PAT lacks for the mode, if the answers read so far name its scopes
+/// (a `GITHUB_TOKEN` names none).
+pub fn lacking_now(github: &GitHub, config: &Config) -> Option<&'static str> {
+    let held = github.scopes()?;
+    lacking(&held, config.mode, config.package_type)?.needed
 }
 
 #[cfg(test)]

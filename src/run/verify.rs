@@ -7,14 +7,17 @@ use std::collections::{HashMap, HashSet};
 use futures_util::StreamExt;
 
 use super::environment::Environment;
+use super::package::PackageRun;
+use crate::config::Config;
 use crate::model::image::{short_digest, tag_subject};
 use crate::model::manifest::Manifest;
+use crate::model::mode::Mode;
 use crate::model::outcome::Entry;
 use crate::model::untag::{TagEntry, TagOutcome};
 use crate::model::version::Version;
 use crate::policy::audit::Broken;
 use crate::policy::plan::Plan;
-use crate::registry::Registry;
+use crate::registry::{self, Registry};
 use crate::report::audit::{broken_json, verified_summary};
 use crate::report::log::Log;
 use crate::report::publish;
@@ -45,8 +48,39 @@ pub struct Kept<'a> {
     pub untagged: &'a [TagEntry],
 }
 
+/// With `verify: true` in delete mode, re-read the kept tags of every container package that
+/// was not deleted whole. `None` when there is nothing to verify.
+pub async fn kept<W: std::io::Write>(
+    config: &Config,
+    registry: Option<&Registry>,
+    packages: &[PackageRun],
+    log: &mut Log<W>,
+) -> Option<Verified> {
+    if !config.verify || config.mode != Mode::Delete {
+        return None;
+    }
+    let Some(registry) = registry else {
+        log.warning("input `verify` applies to container packages only: nothing was verified");
+        return None;
+    };
+    let kept = packages
+        .iter()
+        .filter(|package| package.deleted_whole.is_none())
+        .filter_map(|package| {
+            Some(Kept {
+                name: &package.name,
+                repository: registry::repository(&config.owner, &package.name),
+                plan: package.plan.as_ref().ok()?,
+                entries: &package.entries,
+                untagged: &package.tags,
+            })
+        })
+        .collect();
+    Some(verify(registry, kept, log).await)
+}
+
 /// Verify the kept tags of every package.
-pub async fn verify<W: std::io::Write>(
+async fn verify<W: std::io::Write>(
     registry: &Registry,
     packages: Vec<Kept<'_>>,
     log: &mut Log<W>,

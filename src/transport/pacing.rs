@@ -1,5 +1,7 @@
 //! How fast the clients may go: every pacing figure in one struct, the backoff between tries,
-//! and the wait a server asks for in `retry-after` (github-facts.md, "Rate limits").
+//! and the wait a server asks for in `retry-after` (GitHub's "Rate limits for the REST API"
+//! and "Best practices for using the REST API", under
+//! https://docs.github.com/en/rest/using-the-rest-api/; `docs/github-behaviour.md`).
 
 use std::time::Duration;
 

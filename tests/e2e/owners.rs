@@ -1,6 +1,6 @@
 //! Owners and package names: orgs, users through `/users` and `/user`, pagination, wildcards.
 
-use fake_github::{FakeGitHub, PackageSeed, Seed, TokenSeed};
+use fake_github::{FakeGitHub, OwnerSeed, PackageSeed, Seed, TokenSeed, UsersListing, days};
 
 use crate::harness::*;
 
@@ -228,4 +228,110 @@ fn a_package_the_token_cannot_see_fails_with_advice_and_the_rest_go_on() {
         "{}",
         run.summary
     );
+}
+
+/// bob's npm package `tool`, linked to `bob/tool`, listed through `/users/bob` as `listing`
+/// says: versions 1..=10 (10 newest), of which 9, 6 and 2 were deleted 1, 3 and 9 days ago.
+fn bobs_tool(listing: UsersListing) -> FakeGitHub {
+    let versions = (1..=10)
+        .map(|id| {
+            let version = release(id, 30 - id, &format!("1.0.{id}"));
+            match id {
+                9 => version.deleted(days(1)),
+                6 => version.deleted(days(3)),
+                2 => version.deleted(days(9)),
+                _ => version,
+            }
+        })
+        .collect();
+    let seed = Seed::new()
+        .token(TokenSeed::github_token(BOBS_WORKFLOW, "bob/tool"))
+        .owner(OwnerSeed::user("bob").users_listing(listing))
+        .package(
+            PackageSeed::new("bob", "npm", "tool")
+                .repository("bob/tool")
+                .versions(versions),
+        );
+    FakeGitHub::start(seed).expect("fake starts")
+}
+
+const BOBS_WORKFLOW: &str = "ghs_bob_workflow";
+
+/// What a run decided and reported, without what differs between two fakes (timestamps):
+/// the outputs but `json`, each `json` entry's id, outcome and reason, the headline, and
+/// the fake's active and deleted ids after it.
+fn plan_of(run: &Finished, fake: &FakeGitHub) -> String {
+    let mut outputs = run.outputs.clone();
+    outputs.remove("json");
+    let entries: Vec<String> = run
+        .json()
+        .iter()
+        .map(|entry| format!("{} {} {}", entry["id"], entry["outcome"], entry["reason"]))
+        .collect();
+    let headline = run
+        .log
+        .lines()
+        .find(|line| line.starts_with("package-janitor: "))
+        .unwrap_or_default()
+        .to_string();
+    format!(
+        "{outputs:?}\n{entries:#?}\n{headline}\nactive {:?} deleted {:?}",
+        fake.active_ids("bob", "npm", "tool"),
+        fake.deleted_ids("bob", "npm", "tool"),
+    )
+}
+
+#[test]
+fn a_users_listing_that_ignores_page_per_page_and_state_gives_the_same_plan() {
+    let cleanup = |fake: &FakeGitHub| {
+        janitor(fake, BOBS_WORKFLOW)
+            .env("GITHUB_REPOSITORY_OWNER", "bob")
+            .input("package-type", "npm")
+            .input("packages", "tool")
+            .input("older-than", "1d")
+            .input("keep-latest", "3")
+            .run()
+    };
+    let restore = |fake: &FakeGitHub| {
+        janitor(fake, BOBS_WORKFLOW)
+            .env("GITHUB_REPOSITORY_OWNER", "bob")
+            .input("package-type", "npm")
+            .input("packages", "tool")
+            .input("mode", "restore")
+            .input("deleted-within", "5d")
+            .run()
+    };
+    for (mode, act) in [
+        ("delete", &cleanup as &dyn Fn(&FakeGitHub) -> Finished),
+        ("restore", &restore),
+    ] {
+        let honoured = bobs_tool(UsersListing::Honours);
+        let run = act(&honoured);
+        run.assert_success();
+        let expected = plan_of(&run, &honoured);
+        let ids = match mode {
+            "delete" => vec![1, 3, 4, 5],
+            _ => vec![6, 9],
+        };
+        assert_eq!(run.ids(), ids, "{mode}:\n{}", run.log);
+        for listing in [UsersListing::OnePage, UsersListing::OwnPages(3)] {
+            let ignoring = bobs_tool(listing);
+            let run = act(&ignoring);
+            run.assert_success();
+            assert_eq!(
+                plan_of(&run, &ignoring),
+                expected,
+                "{mode}, {listing:?}:\n{}",
+                run.log
+            );
+            let listed: Vec<String> = paths(&ignoring)
+                .into_iter()
+                .filter(|path| path.starts_with("/users/bob/packages/npm/tool/versions?"))
+                .collect();
+            match listing {
+                UsersListing::OwnPages(_) => assert_eq!(listed.len(), 4, "{listed:?}"),
+                _ => assert_eq!(listed.len(), 1, "{listed:?}"),
+            }
+        }
+    }
 }

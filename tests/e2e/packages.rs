@@ -48,6 +48,7 @@ fn mutations(fake: &FakeGitHub) -> Vec<String> {
                  method,
                  path,
                  status,
+                 ..
              }| format!("{method} {path} {status}"),
         )
         .collect()

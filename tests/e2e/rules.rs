@@ -286,3 +286,43 @@ fn a_restore_by_rule_brings_back_whole_images_each_version_carrying_the_rule() {
         run.summary
     );
 }
+
+#[test]
+fn a_120_kb_bad_rules_value_gives_one_error_line_under_1_kb_pointing_at_the_fault() {
+    let value = format!(
+        "{}- name: late\n  tag-regex: [oops\n",
+        "- keep-latest: 1\n".repeat(7300)
+    );
+    assert!(value.len() > 120 * 1024, "{} bytes", value.len());
+    let fake = FakeGitHub::start(accounts()).expect("fake starts");
+    let run = runner_defaults(janitor(&fake, ALICE))
+        .input("packages", "app")
+        .input("rules", &value)
+        .run();
+    run.assert_failure();
+    let errors: Vec<&str> = run
+        .log
+        .lines()
+        .filter(|line| line.starts_with("::error::"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{}", &run.log[..4096.min(run.log.len())]);
+    let error = errors[0];
+    assert!(error.len() < 1024, "{} bytes: {error}", error.len());
+    assert!(
+        error.starts_with("::error::input `rules`: line 7303, column 1: `- keep-latest: 1"),
+        "{error}"
+    );
+    let length = value.trim().chars().count();
+    assert!(
+        error.contains(&format!(
+            "({length} characters; the first 200 shown) is not valid YAML"
+        )),
+        "{error}"
+    );
+    assert!(
+        run.log.len() < 2048,
+        "the value is echoed nowhere else: {}",
+        run.log.len()
+    );
+    assert_eq!(fake.requests(), vec![], "no API call was made");
+}

@@ -1,6 +1,9 @@
 //! Who may see and change which packages: tokens, scopes, owners and the three URL prefixes.
 //!
-//! From github-facts.md:
+//! From GitHub's "About permissions for GitHub Packages"
+//! (https://docs.github.com/en/packages/learn-github-packages/about-permissions-for-github-packages)
+//! and the REST "Packages" endpoints (https://docs.github.com/en/rest/packages/packages), and
+//! what users report of them:
 //! - No `Authorization` header: 401 `Requires authentication`; an unknown token: 401
 //!   `Bad credentials`. Both `Bearer X` and `token X` are accepted.
 //! - A classic PAT needs `read:packages` to read, `delete:packages` to delete, `write:packages`

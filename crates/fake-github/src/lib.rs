@@ -1,6 +1,9 @@
 //! Stateful fake of the GitHub Packages REST API, for package-janitor's end-to-end tests and
-//! demo. Behaviour follows `github-facts.md`; where that file is silent the fake guesses, and
-//! each guess is written down where it is made (see `access` for who may do what).
+//! demo. Behaviour follows GitHub's documentation (the REST "Packages" endpoints,
+//! https://docs.github.com/en/rest/packages/packages, and the pages each module names) and
+//! the behaviour `docs/github-behaviour.md` describes; where those are silent the fake
+//! guesses, and each guess is written down where it is made (see `access` for who may do
+//! what).
 //!
 //! ```no_run
 //! use fake_github::{FakeGitHub, OwnerSeed, PackageSeed, Seed, TokenSeed, VersionSeed, days};
@@ -56,6 +59,6 @@ pub use record::RecordedRequest;
 pub use scripted::{Heard, Scripted, ScriptedServer};
 pub use seed::{
     AnswerSeed, ManifestKind, ManifestSeed, Outage, OwnerKind, OwnerSeed, PackageSeed, Seed,
-    TokenKind, TokenSeed, VersionSeed, Visibility, days,
+    TokenKind, TokenSeed, UsersListing, VersionSeed, Visibility, days,
 };
 pub use server::FakeGitHub;

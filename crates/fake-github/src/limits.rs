@@ -1,6 +1,7 @@
 //! Rate limits, injected faults and counters: the middleware between `record` and the routes.
 //!
-//! From github-facts.md ("Rate limits"):
+//! From GitHub's "Rate limits for the REST API"
+//! (https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api):
 //! - Every response carries `x-ratelimit-limit`, `-remaining`, `-used`, `-reset` (epoch
 //!   seconds) and `-resource`. A spent primary budget answers 403 `API rate limit exceeded
 //!   for user ID N.` with remaining 0.

@@ -1,12 +1,12 @@
-//! The registry's writes, as ghcr.io answers them where github-facts.md says, guesses
-//! otherwise (each written down): blob uploads and `PUT /v2/<owner>/<name>/manifests/<ref>`.
+//! The registry's writes, as ghcr.io answers them where docs/github-behaviour.md says,
+//! guesses otherwise (each written down): blob uploads and `PUT /v2/<owner>/<name>/manifests/<ref>`.
 //!
 //! - A write needs a bearer token whose scope asked for `push`; one without it answers 401
 //!   with a challenge for `pull,push` (as distribution does). Guess: whether the caller may
 //!   push is checked at each write, not at the token exchange: a classic PAT with
 //!   `write:packages` whose user administers the owner, or a `GITHUB_TOKEN` of the package's
-//!   repository; anyone else gets 403 `DENIED` (facts: "Pushing needs write access to the
-//!   package").
+//!   repository; anyone else gets 403 `DENIED` (docs/github-behaviour.md: pushing needs
+//!   write access to the package).
 //! - `POST /v2/<name>/blobs/uploads/` starts an upload: 202 with a relative `Location`
 //!   (`/v2/<name>/blobs/uploads/<id>`); `PUT` of that `Location` with `?digest=` and the
 //!   whole blob finishes it (201; 400 `DIGEST_INVALID` when the bytes do not hash to it);

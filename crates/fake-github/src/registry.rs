@@ -1,6 +1,8 @@
-//! The OCI registry on the same server (ghcr.io's behaviour, from github-facts.md): the
-//! bearer-token exchange and `GET|HEAD /v2/<owner>/<name>/manifests/<tag or digest>`; its
-//! writes (blob uploads, manifest `PUT`) are in `push`.
+//! The OCI registry on the same server, as ghcr.io behaves (the CNCF distribution spec's token
+//! authentication, https://distribution.github.io/distribution/spec/auth/token/, and the OCI
+//! distribution spec, https://github.com/opencontainers/distribution-spec): the bearer-token
+//! exchange and `GET|HEAD /v2/<owner>/<name>/manifests/<tag or digest>`; its writes (blob uploads,
+//! manifest `PUT`) are in `push`.
 //!
 //! - A manifest request without a registry token for its repository answers 401 with
 //!   `www-authenticate: Bearer realm="<url>/token",service="<host>",scope="repository:<owner>/<name>:pull"`.

@@ -25,6 +25,7 @@ use crate::mirror;
 use crate::pagination::Page;
 use crate::record;
 use crate::render;
+use crate::seed::UsersListing;
 use crate::server::Shared;
 use crate::state::{Owner, PACKAGE_TYPES, Package, Version, World, same_login};
 
@@ -254,8 +255,11 @@ async fn list_versions(
     Query(query): Query<HashMap<String, String>>,
     uri: Uri,
 ) -> Result<Response, ApiError> {
+    if let Some(listing) = ignored_parameters(&shared, &target) {
+        return list_versions_ignoring_parameters(&shared, &caller, &target, listing, &query, &uri);
+    }
     // Honoured on all three prefixes: documented for /orgs and /user, and clients send it on
-    // /users too (guess: GitHub honours it there as well).
+    // /users too (guess: GitHub honours it there as well, unless seeded otherwise).
     let (deleted, action) = match query.get("state").map(String::as_str) {
         None | Some("active") => (false, Action::Read),
         Some("deleted") => (true, Action::ListDeleted),
@@ -296,6 +300,52 @@ async fn list_versions(
         .map(|v| render::version(&shared.base_url, owner, package, v))
         .collect();
     let link = page.link_header(versions.len(), &shared.base_url, uri.path(), uri.query());
+    Ok(paginated(items, link))
+}
+
+/// The `/users/{login}` listing of an owner seeded to ignore `page`, `per_page` and
+/// `state`, if this request is one.
+fn ignored_parameters(shared: &Shared, target: &PackageRef) -> Option<UsersListing> {
+    let Prefix::User(login) = &target.prefix else {
+        return None;
+    };
+    let world = shared.world();
+    let listing = world.owner(login)?.users_listing;
+    (listing != UsersListing::Honours).then_some(listing)
+}
+
+/// Every version, active and deleted, newest first: on one page, or in pages linked by the
+/// fake's own `cursor` (an offset). Reading is all it needs, since `state` is not read.
+fn list_versions_ignoring_parameters(
+    shared: &Shared,
+    caller: &Caller,
+    target: &PackageRef,
+    listing: UsersListing,
+    query: &HashMap<String, String>,
+    uri: &Uri,
+) -> Result<Response, ApiError> {
+    let world = shared.world();
+    let (owner, package) = locate(&world, caller, target, Action::Read)?;
+    let all = &package.versions;
+    let (start, size) = match listing {
+        UsersListing::OwnPages(size) => {
+            let cursor = query.get("cursor").and_then(|cursor| cursor.parse().ok());
+            (cursor.unwrap_or(0).min(all.len()), size.max(1))
+        }
+        UsersListing::Honours | UsersListing::OnePage => (0, all.len().max(1)),
+    };
+    let end = start.saturating_add(size).min(all.len());
+    let items = all[start..end]
+        .iter()
+        .map(|v| render::version(&shared.base_url, owner, package, v))
+        .collect();
+    let link = (end < all.len()).then(|| {
+        format!(
+            "<{}{}?cursor={end}>; rel=\"next\"",
+            shared.base_url,
+            uri.path()
+        )
+    });
     Ok(paginated(items, link))
 }
 

@@ -161,6 +161,9 @@ pub struct OwnerSeed {
     /// Organization members; the fake treats every member as an admin of the org's packages.
     #[serde(default)]
     pub members: Vec<String>,
+    /// How this user's versions are listed through `/users/{login}/…/versions`.
+    #[serde(default)]
+    pub users_listing: UsersListing,
 }
 
 impl OwnerSeed {
@@ -169,6 +172,7 @@ impl OwnerSeed {
             login: login.to_owned(),
             kind: OwnerKind::User,
             members: Vec::new(),
+            users_listing: UsersListing::default(),
         }
     }
 
@@ -177,6 +181,7 @@ impl OwnerSeed {
             login: login.to_owned(),
             kind: OwnerKind::Organization,
             members: Vec::new(),
+            users_listing: UsersListing::default(),
         }
     }
 
@@ -184,6 +189,28 @@ impl OwnerSeed {
         self.members = logins.iter().map(|s| s.to_string()).collect();
         self
     }
+
+    pub fn users_listing(mut self, listing: UsersListing) -> Self {
+        self.users_listing = listing;
+        self
+    }
+}
+
+/// How `GET /users/{login}/packages/{type}/{name}/versions` answers. GitHub's description
+/// declares no `page`, `per_page` or `state` for that route (github-facts.md, "Undocumented
+/// parameters"), so a server may ignore them. JSON: `"honours"`, `"one-page"` or
+/// `{"own-pages": 7}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UsersListing {
+    /// Like the documented routes (the fake's first guess): `page`, `per_page`, `state`.
+    #[default]
+    Honours,
+    /// Every version, active and deleted, newest first, on one page without a `Link`.
+    OnePage,
+    /// Every version, active and deleted, newest first, this many a page, each page linked
+    /// to the next by the fake's own `cursor` parameter (`rel="next"` only, no `last`).
+    OwnPages(usize),
 }
 
 /// JSON: `"User"` or `"Organization"` (as GitHub spells `type`), lower case accepted too.

@@ -341,8 +341,8 @@ impl FakeGitHub {
 /// Changes between runs that GitHub makes without a new version: tags added to a version,
 /// or moved from one version to another (a promotion by retag), and versions deleted
 /// behind the client's back. A retag keeps the version's id, `created_at`, `updated_at`
-/// and place in the listing; only its tags change (github-facts.md, "Retags do not move a
-/// version's dates").
+/// and place in the listing; only its tags change (a controlled experiment in
+/// https://github.com/dependabot/dependabot-core/issues/16328).
 impl FakeGitHub {
     /// Tags version `id` with `tag`, as `docker buildx imagetools create -t`, `crane tag`
     /// or `skopeo copy` would: a tag names one manifest, so any other version that had it

@@ -9,7 +9,9 @@ use crate::access::Caller;
 use crate::errors::ApiError;
 use crate::manifests::{self, Served};
 use crate::mirror::{self, Remote};
-use crate::seed::{OwnerKind, PackageSeed, Seed, TokenKind, VersionSeed, Visibility, days};
+use crate::seed::{
+    OwnerKind, PackageSeed, Seed, TokenKind, UsersListing, VersionSeed, Visibility, days,
+};
 
 /// The package types GitHub Packages knows (Gradle packages are `maven`).
 pub const PACKAGE_TYPES: [&str; 6] = ["npm", "maven", "rubygems", "docker", "nuget", "container"];
@@ -35,6 +37,7 @@ pub struct Owner {
     pub login: String,
     pub kind: OwnerKind,
     pub members: Vec<String>,
+    pub users_listing: UsersListing,
 }
 
 impl Owner {
@@ -111,6 +114,7 @@ impl World {
                 login: owner.login,
                 kind: owner.kind,
                 members: owner.members,
+                users_listing: owner.users_listing,
             });
         }
 
@@ -123,6 +127,7 @@ impl World {
                     login: token.login.clone(),
                     kind: OwnerKind::User,
                     members: Vec::new(),
+                    users_listing: UsersListing::default(),
                 });
             }
             let caller = Caller {

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use super::super::Config;
 use super::*;
+use crate::policy::rules::OrderBy;
 
 const EXAMPLE_RULES: &str = r"
 - name: releases
@@ -158,6 +159,10 @@ fn every_bad_rule_is_an_error_naming_the_rule_and_the_key() {
             "input `rules`: rule 1 (r): tag-state: `dangling` is not a tag state",
         ),
         (
+            "- name: r\n  keep-latest: 1\n  order-by: newest".into(),
+            "input `rules`: rule 1 (r): order-by: `newest` is not an order (expected `pushed`",
+        ),
+        (
             "- name: r\n  keep-latest: -1".into(),
             "input `rules`: rule 1 (r): keep-latest: `-1` is not a count",
         ),
@@ -208,7 +213,7 @@ fn every_bad_rule_is_an_error_naming_the_rule_and_the_key() {
         ("[]".into(), "input `rules`: `[]` is an empty list"),
         (
             "- [unclosed".into(),
-            "input `rules`: `- [unclosed` is not valid YAML",
+            "input `rules`: line 2, column 1: `- [unclosed` is not valid YAML",
         ),
     ];
     for (value, start) in table {
@@ -245,6 +250,7 @@ fn rules_with_a_flat_input_set_is_an_error_but_the_runner_defaults_are_not() {
         ("INPUT_TAG-STATE", "untagged"),
         ("INPUT_OLDER-THAN", "1d"),
         ("INPUT_KEEP-LATEST", "2"),
+        ("INPUT_ORDER-BY", "version"),
     ] {
         let error = config(&[(name, value), ("INPUT_RULES", rule)]).expect_err(name);
         let input = name.trim_start_matches("INPUT_").to_ascii_lowercase();
@@ -257,6 +263,7 @@ fn rules_with_a_flat_input_set_is_an_error_but_the_runner_defaults_are_not() {
     let fine = config(&[
         ("INPUT_RULES", rule),
         ("INPUT_TAG-STATE", "ANY"),
+        ("INPUT_ORDER-BY", "pushed"),
         ("INPUT_EXCLUDE-TAG-REGEX", "^latest$"),
         ("INPUT_VERSION-IDS", "1,2"),
     ])
@@ -277,4 +284,46 @@ fn without_rules_the_flat_inputs_are_one_unnamed_rule() {
         Some("^pr-")
     );
     assert_eq!(effective[0].keep_latest, 4);
+    assert_eq!(effective[0].order_by, OrderBy::Pushed);
+    let by_version =
+        config(&[("INPUT_KEEP-LATEST", "1"), ("INPUT_ORDER-BY", "version")]).expect("valid");
+    assert_eq!(by_version.policy.rules()[0].order_by, OrderBy::Version);
+}
+
+#[test]
+fn order_by_is_a_rule_key_for_the_latest_patch_of_each_minor() {
+    let parsed = rules(
+        "- name: patches\n  group-by: '^v?(\\d+\\.\\d+)\\.'\n  keep-latest: 1\n  order-by: version\n- name: dev\n  tag-regex: ^dev-\n  keep-latest: 2",
+    )
+    .expect("valid rules");
+    assert_eq!(parsed[0].order_by, OrderBy::Version);
+    assert_eq!(
+        parsed[0].group_by.as_ref().map(Regex::as_str),
+        Some(r"^v?(\d+\.\d+)\.")
+    );
+    assert_eq!(parsed[1].order_by, OrderBy::Pushed);
+}
+
+#[test]
+fn a_yaml_error_points_at_its_line_and_column_and_quotes_the_value_cut() {
+    let value = format!(
+        "{}- name: late\n  tag-regex: [oops\n",
+        "- keep-latest: 1\n".repeat(3000)
+    );
+    let error = rules(&value).expect_err("unclosed flow sequence");
+    let shown = error.to_string();
+    assert!(
+        shown.starts_with("input `rules`: line 3003, column 1: `- keep-latest: 1"),
+        "{shown}"
+    );
+    let cut = format!(
+        "…` ({} characters; the first 200 shown) is not valid YAML",
+        value.trim().chars().count()
+    );
+    assert!(shown.contains(&cut), "{shown}");
+    assert!(
+        shown.contains("while parsing a flow sequence at line 3002 column 14"),
+        "{shown}"
+    );
+    assert!(shown.len() < 1024, "{} bytes", shown.len());
 }

@@ -183,3 +183,13 @@ fn a_zero_wait_bound_never_waits_for_a_reset() {
         Next::Stop(None)
     );
 }
+
+#[test]
+fn a_refused_certificate_is_never_retried() {
+    let mut refused = error(None);
+    refused.kind = ApiErrorKind::Certificate;
+    for tries in [1, 2] {
+        let step = next(&Pacing::default(), &refused, None, tries, SystemTime::now());
+        assert_eq!(step, Next::Stop(None), "after try {tries}");
+    }
+}

@@ -1,4 +1,8 @@
-//! Tests of the planner: every filter, rule and reason, table by table.
+//! Tests of the planner: every filter, rule and reason, table by table; version order and
+//! references in their own files beside this one.
+
+mod order;
+mod referenced;
 
 use std::collections::BTreeSet;
 
@@ -6,6 +10,7 @@ use regex::Regex;
 
 use super::*;
 use crate::model::image::Role;
+use crate::model::reference::{Place, Reference, Referenced, Target};
 use crate::testing::{DAY, digest, now};
 
 /// `seconds` before `now()`; negative is in the future.
@@ -36,6 +41,26 @@ fn version(id: u64, name: &str, tags: &[&str], updated_ago: i64) -> Version {
 fn deleted(mut version: Version, deleted_ago: i64) -> Version {
     version.deleted_at = Some(ago(deleted_ago));
     version
+}
+
+fn tag(tag: &str) -> Target {
+    Target::Tag(tag.to_owned())
+}
+
+/// What references at (repository, target, file, line) pin of `acme/app`.
+fn referenced(references: &[(&str, Target, &str, usize)]) -> Referenced {
+    let references: Vec<Reference> = references
+        .iter()
+        .map(|(repository, target, file, line)| Reference {
+            repository: (*repository).to_owned(),
+            target: target.clone(),
+            place: Place {
+                file: (*file).to_owned(),
+                line: *line,
+            },
+        })
+        .collect();
+    Referenced::for_repository(&references, "acme/app")
 }
 
 fn regex(pattern: &str) -> Option<Regex> {
@@ -353,9 +378,11 @@ fn every_filter_names_its_own_reason() {
 
 #[test]
 fn the_first_rejecting_filter_names_the_reason() {
-    // Fails every filter: not listed, excluded, tagged, no `v` tag, recent, deleted long ago.
+    // Fails every filter: referenced, not listed, excluded, tagged, no `v` tag, recent,
+    // deleted long ago.
     let candidate = deleted(version(9, &digest(9), &["latest"], days(1)), days(100));
     let everything = Policy {
+        referenced: referenced(&[("acme/app", tag("latest"), "deploy/prod.yaml", 12)]),
         version_ids: ids(&[1]),
         exclude_tag_regex: regex("^latest$"),
         tag_state: TagState::Untagged,
@@ -363,12 +390,17 @@ fn the_first_rejecting_filter_names_the_reason() {
         older_than: age(days(30)),
         deleted_within: age(days(7)),
         keep_latest: 5,
+        order_by: OrderBy::Pushed,
         rules: Vec::new(),
     };
     // Each row lifts one more filter than the row before.
     type Lift = fn(&mut Policy);
     let table: Vec<(Lift, Reason)> = vec![
-        (|_| {}, Reason::NotInVersionIds),
+        (|_| {}, Reason::Referenced("deploy/prod.yaml:12".to_owned())),
+        (
+            |p| p.referenced = Referenced::default(),
+            Reason::NotInVersionIds,
+        ),
         (|p| p.version_ids = None, Reason::Excluded("latest".into())),
         (
             |p| p.exclude_tag_regex = None,
@@ -994,6 +1026,7 @@ fn kept_by(rule: &str, keep: usize, group: Option<&str>) -> Reason {
         rule: rule.to_owned(),
         keep,
         group: group.map(str::to_owned),
+        order: OrderBy::Pushed,
     }
 }
 

@@ -1,7 +1,7 @@
 //! Reading: version and package listings, pagination, JSON shapes, names with `/`, 422.
 
 use super::*;
-use crate::{PackageSeed, VersionSeed, days};
+use crate::{OwnerSeed, PackageSeed, UsersListing, VersionSeed, days};
 
 /// `count` versions of acme's container `app`, ids 1..=count, version `n` created `n` days ago.
 fn app_with_versions(count: u64) -> FakeGitHub {
@@ -402,4 +402,72 @@ fn docker_conflicts_list_the_seeded_conflicts_to_a_pat_and_refuse_a_github_token
         .unwrap_or_default();
     assert_eq!(names, vec!["legacy"]);
     assert_eq!(get(&fake, "/orgs/acme/docker/conflicts", CI).status, 403);
+}
+
+/// bob's public npm package `lib`: versions 1..=5 (5 newest), 2 and 4 deleted, listed the
+/// way `listing` says through `/users/bob`.
+fn bobs_lib(listing: UsersListing) -> FakeGitHub {
+    start(
+        world()
+            .owner(OwnerSeed::user("bob").users_listing(listing))
+            .package(
+                PackageSeed::new("bob", "npm", "lib")
+                    .public()
+                    .versions(vec![
+                        VersionSeed::new(1, days(5)),
+                        VersionSeed::new(2, days(4)).deleted(days(1)),
+                        VersionSeed::new(3, days(3)),
+                        VersionSeed::new(4, days(2)).deleted(days(1)),
+                        VersionSeed::new(5, days(1)),
+                    ]),
+            ),
+    )
+}
+
+const BOBS_LIB: &str = "/users/bob/packages/npm/lib/versions";
+
+#[test]
+fn a_users_listing_seeded_to_ignore_page_per_page_and_state_gives_every_version_on_one_page() {
+    let fake = bobs_lib(UsersListing::OnePage);
+    for query in ["", "?state=active", "?state=deleted&per_page=1&page=2"] {
+        let reply = get(&fake, &format!("{BOBS_LIB}{query}"), BOB);
+        assert_eq!(reply.status, 200, "{query}: {}", reply.body);
+        assert_eq!(reply.ids(), vec![5, 4, 3, 2, 1], "{query}");
+        assert_eq!(reply.header("link"), None, "{query}");
+        let deleted: Vec<bool> = reply
+            .items()
+            .iter()
+            .map(|item| item["deleted_at"].is_string())
+            .collect();
+        assert_eq!(deleted, vec![false, true, false, true, false], "{query}");
+    }
+}
+
+#[test]
+fn a_users_listing_with_its_own_paging_links_each_page_by_its_own_cursor() {
+    let fake = bobs_lib(UsersListing::OwnPages(2));
+    let mut pages = Vec::new();
+    let mut path = Some(format!("{BOBS_LIB}?per_page=100&state=active&page=1"));
+    while let Some(current) = path.take() {
+        let reply = get(&fake, &current, BOB);
+        assert_eq!(reply.status, 200, "{current}: {}", reply.body);
+        assert_eq!(link(&reply, "last"), None, "{current}");
+        pages.push(reply.ids());
+        path = link(&reply, "next").map(|url| url.replace(&fake.url(), ""));
+        if let Some(next) = &path {
+            assert!(next.starts_with(&format!("{BOBS_LIB}?cursor=")), "{next}");
+        }
+    }
+    assert_eq!(pages, vec![vec![5, 4], vec![3, 2], vec![1]]);
+}
+
+#[test]
+fn only_the_users_route_ignores_the_parameters_and_only_for_an_owner_seeded_so() {
+    let honours = bobs_lib(UsersListing::Honours);
+    let deleted = get(&honours, &format!("{BOBS_LIB}?state=deleted"), BOB);
+    assert_eq!(deleted.ids(), vec![4, 2]);
+    let ignores = bobs_lib(UsersListing::OnePage);
+    let own = get(&ignores, "/user/packages/npm/lib/versions?per_page=1", BOB);
+    assert_eq!(own.ids(), vec![5], "the /user route still honours them");
+    assert!(link(&own, "next").is_some());
 }

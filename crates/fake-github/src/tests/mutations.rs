@@ -212,7 +212,7 @@ fn a_whole_package_can_be_deleted_and_restored() {
 }
 
 #[test]
-fn every_request_is_recorded_in_order_with_its_status() {
+fn every_request_is_recorded_in_order_with_its_status_and_headers() {
     let fake = container(vec![
         VersionSeed::new(1, days(5)).tags(&["v1"]),
         VersionSeed::new(2, days(4)),
@@ -223,13 +223,21 @@ fn every_request_is_recorded_in_order_with_its_status() {
     request(&fake, "GET", "/user", None);
     get(&fake, "/no/such/route", ALICE);
 
-    let recorded = |method: &str, path: String, status| RecordedRequest {
-        method: method.into(),
-        path,
-        status,
-    };
+    let recorded = |method: &str, path: String, status| (method.to_string(), path, status);
+    let requests: Vec<_> = fake
+        .requests()
+        .into_iter()
+        .map(
+            |RecordedRequest {
+                 method,
+                 path,
+                 status,
+                 ..
+             }| (method, path, status),
+        )
+        .collect();
     assert_eq!(
-        fake.requests(),
+        requests,
         vec![
             recorded("GET", format!("{APP}/versions?per_page=1"), 200),
             recorded("DELETE", format!("{APP}/versions/2"), 204),
@@ -237,6 +245,15 @@ fn every_request_is_recorded_in_order_with_its_status() {
             recorded("GET", "/no/such/route".into(), 404),
         ]
     );
+    let first = &fake.requests()[0];
+    let bearer = format!("Bearer {ALICE}");
+    assert_eq!(
+        first.header("Authorization"),
+        Some(bearer.as_str()),
+        "{first:?}"
+    );
+    assert_eq!(first.header("connection"), Some("close"), "{first:?}");
+    assert_eq!(first.header("user-agent"), None, "{first:?}");
 }
 
 #[test]
