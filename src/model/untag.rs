@@ -30,21 +30,6 @@ pub enum TagOutcome {
     Left(String),
 }
 
-impl TagOutcome {
-    /// Whether the tag was removed or put back (or would be, in a dry run): listed in the
-    /// `untagged` output.
-    pub fn is_done(&self) -> bool {
-        matches!(
-            self,
-            TagOutcome::Removed
-                | TagOutcome::WouldRemove
-                | TagOutcome::Restored
-                | TagOutcome::RestoredOffPlaceholder(_)
-                | TagOutcome::WouldRestore
-        )
-    }
-}
-
 impl fmt::Display for TagOutcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

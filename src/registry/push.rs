@@ -139,17 +139,20 @@ impl Registry {
         let path = match location.strip_prefix('/') {
             Some(_) => location,
             None => {
+                // `get`, not indexing: a hostile header may split a character there.
                 let own = self.base.len();
-                let same_origin = location.len() > own
-                    && location[..own].eq_ignore_ascii_case(&self.base)
-                    && location[own..].starts_with('/');
-                if !same_origin {
-                    let shown: String = location.chars().take(100).collect();
-                    return Err(refuse(format!(
-                        "the upload's Location `{shown}` is not on the registry's own host: not followed"
-                    )));
+                let on_own_origin = location
+                    .get(..own)
+                    .is_some_and(|origin| origin.eq_ignore_ascii_case(&self.base));
+                match location.get(own..) {
+                    Some(path) if on_own_origin && path.starts_with('/') => path,
+                    _ => {
+                        let shown: String = location.chars().take(100).collect();
+                        return Err(refuse(format!(
+                            "the upload's Location `{shown}` is not on the registry's own host: not followed"
+                        )));
+                    }
                 }
-                &location[own..]
             }
         };
         let clean = path.starts_with(&upload_root)

@@ -648,4 +648,97 @@ mod tests {
             "future times are age 0"
         );
     }
+
+    /// A run of one package whose tags had `outcomes`, on images 1 and 2 alternately.
+    fn with_tags(outcomes: &[TagOutcome]) -> RunReport {
+        let mut report = run(1, &[], 0);
+        report.packages[0].tags = outcomes
+            .iter()
+            .enumerate()
+            .map(|(n, outcome)| TagEntry {
+                id: Some(1 + n as u64 % 2),
+                digest: format!("sha256:{n}"),
+                tag: format!("sha-{n}"),
+                tags: Vec::new(),
+                outcome: outcome.clone(),
+                reason: "kept by its other tags".to_string(),
+                rule: None,
+                placeholder: None,
+            })
+            .collect();
+        report
+    }
+
+    #[test]
+    fn the_tag_line_counts_tags_and_images_and_says_what_was_not_done() {
+        let removed = TagOutcome::Removed;
+        let cases = [
+            (vec![], Mode::Delete, false, None),
+            (
+                vec![removed.clone(), removed.clone(), removed.clone()],
+                Mode::Delete,
+                false,
+                Some("3 tags removed from 2 images, the images kept"),
+            ),
+            (
+                vec![TagOutcome::WouldRemove],
+                Mode::Delete,
+                true,
+                Some("1 tag would be removed from 1 image, the images kept"),
+            ),
+            (
+                vec![
+                    removed.clone(),
+                    TagOutcome::Skipped("moved".into()),
+                    TagOutcome::Superseded("sha256:b".into()),
+                    TagOutcome::Failed("500".into()),
+                    TagOutcome::Left("cancelled".into()),
+                ],
+                Mode::Delete,
+                false,
+                Some(
+                    "1 tag removed from 1 image, the images kept, 1 tag skipped, 1 tag pushed again meanwhile and left alone, 1 tag failed, 1 tag left for the next run",
+                ),
+            ),
+            (
+                vec![
+                    TagOutcome::Restored,
+                    TagOutcome::RestoredOffPlaceholder("sha256:p".into()),
+                ],
+                Mode::Restore,
+                false,
+                Some("2 tags restored"),
+            ),
+            (
+                vec![TagOutcome::WouldRestore],
+                Mode::Restore,
+                true,
+                Some("1 tag would be restored"),
+            ),
+        ];
+        for (outcomes, mode, dry_run, expected) in cases {
+            let report = with_tags(&outcomes);
+            assert_eq!(
+                report.tags_line(mode, dry_run).as_deref(),
+                expected,
+                "{outcomes:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_failed_tag_fails_the_run_and_a_tag_left_cuts_it_short() {
+        let cases = [
+            (TagOutcome::Removed, true, false),
+            (TagOutcome::Superseded("sha256:b".into()), true, false),
+            (TagOutcome::Skipped("moved".into()), true, false),
+            (TagOutcome::Failed("placeholder left".into()), false, false),
+            (TagOutcome::Left("rate limit".into()), true, true),
+        ];
+        for (outcome, succeeded, cut_short) in cases {
+            let report = with_tags(std::slice::from_ref(&outcome));
+            assert_eq!(report.succeeded(), succeeded, "{outcome:?}");
+            assert_eq!(report.cut_short(), cut_short, "{outcome:?}");
+        }
+    }
 }

@@ -391,3 +391,6 @@ pub fn leave_the_rest(work: &Work<'_>, entries: &mut Vec<TagEntry>, reason: &str
     }
     entries.extend(rest);
 }
+
+#[cfg(test)]
+mod tests;

@@ -245,3 +245,43 @@ async fn the_push_token_never_goes_to_a_realm_on_another_host() {
             .all(|heard| heard.header("authorization").is_none())
     );
 }
+
+/// One client for every case, built inside a runtime as in a run; it sends nothing.
+fn registry_without_requests() -> (&'static str, &'static Registry) {
+    static CLIENT: std::sync::OnceLock<(tokio::runtime::Runtime, Registry)> =
+        std::sync::OnceLock::new();
+    let base = "http://127.0.0.1:5000";
+    let (_, registry) = CLIENT.get_or_init(|| {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        let registry = {
+            let _inside = runtime.enter();
+            client(base)
+        };
+        (runtime, registry)
+    });
+    (base, registry)
+}
+
+proptest::proptest! {
+    /// Any `Location` a registry answers an upload with: the URL followed is always on the
+    /// registry's own origin, under this repository's upload path, with nothing that could
+    /// bend it (`..`, a fragment, spaces or control characters).
+    #[test]
+    fn an_upload_location_is_followed_only_within_the_repositorys_uploads(
+        location in proptest::option::of(proptest::prop_oneof![
+            proptest::prelude::any::<String>(),
+            "(https?://127\\.0\\.0\\.[12]:5000)?/v2/acme/(app|other)/blobs/uploads/[a-z0-9./?=&#%-]{0,20}",
+        ]),
+    ) {
+        let (base, registry) = registry_without_requests();
+        if let Ok(url) = registry.upload_url("acme/app", location.as_deref()) {
+            let path = url.strip_prefix(base).expect("the registry's own origin");
+            proptest::prop_assert!(path.starts_with("/v2/acme/app/blobs/uploads/"), "{}", url);
+            proptest::prop_assert!(!path.contains("..") && !path.contains('#'), "{}", url);
+            proptest::prop_assert!(path.bytes().all(|byte| byte.is_ascii_graphic()), "{}", url);
+        }
+    }
+}
