@@ -681,3 +681,88 @@ fn a_placeholder_that_is_not_only_the_runs_is_left_and_reported_with_its_id_to_d
     // The other tag went as planned.
     assert_eq!(fake.tags_of("acme", "container", "app", 1), vec!["v1.0.0"]);
 }
+
+/// `releases()` where the answer to the first placeholder's DELETE (version 6) comes `after`
+/// it was handled.
+fn slow_placeholder_delete(after: std::time::Duration) -> FakeGitHub {
+    FakeGitHub::start(
+        accounts()
+            .package(container("acme", "app", releases()))
+            .faults(fake_github::Faults {
+                slow_answers: [(
+                    "DELETE /orgs/acme/packages/container/app/versions/6".to_string(),
+                    after,
+                )]
+                .into(),
+                ..fake_github::Faults::default()
+            }),
+    )
+    .expect("fake starts")
+}
+
+#[test]
+fn a_cancel_lets_the_tag_in_flight_finish_and_leaves_the_next_untouched() {
+    let fake = slow_placeholder_delete(std::time::Duration::from_secs(2));
+    let run = sha_builds(&fake, ALICE)
+        .spawn()
+        .terminate_when("the first placeholder's DELETE", || {
+            fake.deleted_ids("acme", "container", "app").contains(&6)
+        });
+    run.assert_failure();
+    let outcomes: Vec<(Value, Value)> = tag_entries(&run)
+        .into_iter()
+        .map(|entry| (entry["tag"].clone(), entry["outcome"].clone()))
+        .collect();
+    assert_eq!(
+        outcomes,
+        vec![
+            (json!("sha-c"), json!("tag removed")),
+            (json!("sha-a"), json!("left for the next run: cancelled")),
+        ],
+        "{}",
+        run.log
+    );
+    assert_eq!(
+        fake.tags_of("acme", "container", "app", 1),
+        vec!["sha-a", "v1.0.0"]
+    );
+    assert_eq!(fake.active_ids("acme", "container", "app"), vec![1, 3, 4]);
+    assert!(
+        !acting(&fake)
+            .iter()
+            .any(|line| line.ends_with("/manifests/sha-a")),
+        "nothing is pushed after the cancel"
+    );
+    assert_eq!(
+        untagged(&run),
+        vec![json!({"package": "app", "tag": "sha-c", "digest": digest_of(&fake, 3)})]
+    );
+}
+
+#[test]
+fn a_placeholder_delete_cut_off_by_the_cancel_is_reported_with_what_to_check() {
+    let fake = slow_placeholder_delete(std::time::Duration::from_secs(30));
+    let run = sha_builds(&fake, ALICE)
+        .spawn()
+        .terminate_when("the first placeholder's DELETE", || {
+            fake.deleted_ids("acme", "container", "app").contains(&6)
+        });
+    run.assert_failure();
+    let placeholder = fake.version_name("acme", "container", "app", 6);
+    let entries = tag_entries(&run);
+    assert_eq!(entries.len(), 2, "{entries:?}");
+    assert_eq!(
+        entries[0]["outcome"],
+        format!(
+            "left for the next run: cancelled while its placeholder {placeholder} was pushed and deleted: if the tag names it, delete that version by hand"
+        )
+    );
+    assert_eq!(entries[1]["tag"], "sha-a");
+    assert!(
+        run.log
+            .contains("a placeholder pushed for the tag in flight may be left under it"),
+        "{}",
+        run.log
+    );
+    assert_eq!(untagged(&run), Vec::<Value>::new());
+}
