@@ -1,6 +1,7 @@
 //! Writing a file inside the workspace, and nowhere else: the run state (`state-file`)
-//! comes back through a cache that other workflows can write, so its folder, the file
-//! itself or a leftover temporary file may be a symbolic link planted to lead elsewhere.
+//! comes back through a cache that other workflows can write, and a plan (`plan-file`)
+//! through an artifact, so its folder, the file itself or a leftover temporary file may be
+//! a symbolic link planted to lead elsewhere.
 //!
 //! The file's folder is resolved one component at a time (links followed, `..` taken on
 //! the resolved path) and must lie inside the workspace; a missing folder is created only
@@ -9,9 +10,12 @@
 //! name no earlier run can have planted, then renamed over the target, which replaces a
 //! link rather than writing through it. A target that is a link must itself resolve
 //! inside the workspace. Nothing outside the workspace is created, written or replaced.
+//!
+//! Reading back ([`read_inside`]) follows the same rule: the path, links resolved, must lie
+//! inside the workspace, and at most a given number of bytes is read.
 
 use std::fs::File;
-use std::io::ErrorKind;
+use std::io::{ErrorKind, Read};
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -68,6 +72,47 @@ pub fn write_inside(
         let _ = std::fs::remove_file(&temporary);
     }
     written
+}
+
+/// Reads `path` (relative to the working directory) when it resolves, links followed, to a
+/// file inside `workspace`, and holds at most `max` bytes. `Ok(None)` when nothing is there
+/// (a link to nothing included); an error when it leads outside the workspace, is not a
+/// file, or is larger.
+pub fn read_inside(path: &Path, workspace: &Path, max: u64) -> anyhow::Result<Option<Vec<u8>>> {
+    let root = std::fs::canonicalize(workspace)
+        .with_context(|| format!("the workspace {} cannot be resolved", workspace.display()))?;
+    let resolved = match std::fs::canonicalize(path) {
+        Ok(resolved) => resolved,
+        Err(err) if err.kind() == ErrorKind::NotFound => return Ok(None),
+        Err(err) => {
+            return Err(err).with_context(|| format!("{} cannot be resolved", path.display()));
+        }
+    };
+    if !resolved.starts_with(&root) {
+        bail!(
+            "{} leads to {}, outside the workspace {}: it was not read",
+            path.display(),
+            resolved.display(),
+            root.display()
+        );
+    }
+    let file =
+        File::open(&resolved).with_context(|| format!("{} cannot be opened", path.display()))?;
+    let is_file = file
+        .metadata()
+        .with_context(|| format!("{} cannot be read", path.display()))?
+        .is_file();
+    if !is_file {
+        bail!("{} is not a file", path.display());
+    }
+    let mut bytes = Vec::new();
+    file.take(max.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("{} cannot be read", path.display()))?;
+    if bytes.len() as u64 > max {
+        bail!("{} is larger than {max} bytes", path.display());
+    }
+    Ok(Some(bytes))
 }
 
 /// The resolved form of `folder` when it lies inside `root` (resolved), creating what is
@@ -302,6 +347,48 @@ mod tests {
                     })
                     .unwrap_or_default();
             assert!(leftovers.is_empty(), "{what}: {leftovers:?}");
+        }
+    }
+
+    #[test]
+    fn only_files_that_resolve_inside_the_workspace_are_read_and_only_up_to_the_bound() {
+        let dirs = Dirs::new("read");
+        std::fs::write(dirs.workspace.join("plan.json"), b"plan").unwrap();
+        std::fs::create_dir(dirs.workspace.join("folder")).unwrap();
+        symlink(dirs.outside.join("precious"), dirs.workspace.join("away")).unwrap();
+        symlink(
+            dirs.workspace.join("plan.json"),
+            dirs.workspace.join("near"),
+        )
+        .unwrap();
+        symlink(
+            dirs.workspace.join("nothing"),
+            dirs.workspace.join("dangling"),
+        )
+        .unwrap();
+        /// A file's name, the bound, and what is read (or words of the error).
+        type Case<'a> = (&'a str, u64, Result<Option<&'a [u8]>, &'a str>);
+        let cases: [Case; 7] = [
+            ("plan.json", 4, Ok(Some(b"plan"))),
+            ("near", 4, Ok(Some(b"plan"))),
+            ("missing.json", 4, Ok(None)),
+            ("dangling", 4, Ok(None)),
+            ("plan.json", 3, Err("larger than 3 bytes")),
+            ("away", 100, Err("outside the workspace")),
+            ("folder", 100, Err("not a file")),
+        ];
+        for (name, max, expected) in cases {
+            let read = read_inside(&dirs.workspace.join(name), &dirs.workspace, max);
+            match (read, expected) {
+                (Ok(bytes), Ok(expected)) => {
+                    assert_eq!(bytes.as_deref(), expected, "{name}");
+                }
+                (Err(err), Err(expected)) => {
+                    let err = format!("{err:#}");
+                    assert!(err.contains(expected), "{name}: {err}");
+                }
+                (read, expected) => panic!("{name}: {read:?}, expected {expected:?}"),
+            }
         }
     }
 

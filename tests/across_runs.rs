@@ -1,7 +1,9 @@
-//! Property test of issue 19's rule, "decide on what this run read": for random histories of
-//! pushes, retags, tag moves, deletes and restores between two runs, the run that carries
-//! on from the first run's state never acts on a version that a run without the state file
-//! would keep.
+//! Property tests of rules that span two runs, over random histories of pushes, retags, tag
+//! moves, deletes and restores between them:
+//! - issue 19, "decide on what this run read": the run that carries on from the first run's
+//!   state never acts on a version that a run without the state file would keep;
+//! - issue 21, "apply exactly the reviewed plan": the run that applies a dry run's plan
+//!   deletes only versions the plan names, each unchanged since, and selected today.
 //!
 //! Both runs are the real listing and planning code: [`resume::list`] and
 //! [`resume::confirm`] read pages from a model of the package (through
@@ -17,6 +19,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use package_janitor::github::ApiError;
 use package_janitor::model::manifest::{Child, Manifest};
 use package_janitor::model::mode::Mode;
+use package_janitor::model::plan_file::{
+    Kept, PlanEntry, PlanFile, PlannedPackage, PolicyInputs, Scope,
+};
 use package_janitor::model::version::{PackageType, Version};
 use package_janitor::policy::images::{self, ReadHere, Rules, Unlisted};
 use package_janitor::policy::plan::{self, Plan, Reason};
@@ -45,6 +50,8 @@ struct Model {
     active: bool,
     /// Container: the ids an index lists.
     children: Vec<u64>,
+    /// Whether GitHub moved its `updated_at` (a day later) since it was pushed.
+    touched: bool,
 }
 
 /// The package as GitHub and the registry have it.
@@ -57,6 +64,7 @@ struct World {
 impl World {
     fn version(&self, model: &Model) -> Version {
         let at = now() - Duration::from_secs((1_000 - model.id) * DAY);
+        let updated = at + Duration::from_secs(if model.touched { DAY } else { 0 });
         let container = self.package_type == PackageType::Container;
         Version {
             id: model.id,
@@ -74,7 +82,7 @@ impl World {
             },
             tags_known: true,
             created_at: at,
-            updated_at: at,
+            updated_at: updated,
             deleted_at: None,
         }
     }
@@ -169,8 +177,11 @@ enum Change {
     Tag(usize, &'static str),
     Delete(usize),
     Restore(usize),
+    /// GitHub moves a version's `updated_at`.
+    Touch(usize),
 }
 
+/// The changes of issue 19's property (which reads dates from its saved state).
 fn change() -> impl Strategy<Value = Change> {
     prop_oneof![
         any::<bool>().prop_map(Change::Push),
@@ -200,6 +211,7 @@ fn apply(world: &mut World, changes: &[Change]) {
                     tags,
                     active: true,
                     children: Vec::new(),
+                    touched: false,
                 });
             }
             Change::Tag(at, tag) if world.package_type == PackageType::Container => {
@@ -212,6 +224,11 @@ fn apply(world: &mut World, changes: &[Change]) {
                     .collect();
                 if let Some(index) = active.get(at % active.len().max(1)) {
                     world.versions[*index].active = false;
+                }
+            }
+            Change::Touch(at) => {
+                if let Some(model) = world.versions.get_mut(at % count) {
+                    model.touched = true;
                 }
             }
             Change::Restore(at) => {
@@ -242,6 +259,7 @@ fn world(package_type: PackageType, count: u64, deleted: &[u64], images: Option<
             },
             active: !deleted.contains(&id),
             children: Vec::new(),
+            touched: false,
         })
         .collect();
     if let Some(gap) = images.filter(|_| package_type == PackageType::Container) {
@@ -316,8 +334,8 @@ fn follow(
     images::adjust_read(plan, &lookup, &rules, read)
 }
 
-/// The run without a state file: everything read now.
-fn fresh_run(world: &World, policy: &Policy) -> BTreeSet<u64> {
+/// The plan of a run without a state file: everything read now.
+fn fresh_plan(world: &World, policy: &Policy) -> Plan {
     let planned = plan::plan(
         world.listing(),
         policy,
@@ -326,14 +344,14 @@ fn fresh_run(world: &World, policy: &Policy) -> BTreeSet<u64> {
         now(),
     );
     match world.package_type {
-        PackageType::Container => acted(&follow(
-            planned,
-            &world.manifests(),
-            policy,
-            ReadHere::default(),
-        )),
-        _ => acted(&planned),
+        PackageType::Container => follow(planned, &world.manifests(), policy, ReadHere::default()),
+        _ => planned,
     }
+}
+
+/// What a run without a state file acts on.
+fn fresh_run(world: &World, policy: &Policy) -> BTreeSet<u64> {
+    acted(&fresh_plan(world, policy))
 }
 
 /// The registry's tags of `world` for the versions in `versions` (index, tag), and the
@@ -575,4 +593,99 @@ fn a_restored_tagged_index_on_a_page_not_read_keeps_its_children() {
     assert!(!without.contains(&93) && !without.contains(&92));
     assert!(with_state.is_subset(&without), "{with_state:?}");
     assert!(!with_state.is_empty());
+}
+
+/// Every change, `updated_at` moving too.
+fn any_change() -> impl Strategy<Value = Change> {
+    prop_oneof![
+        4 => change(),
+        1 => any::<usize>().prop_map(Change::Touch),
+    ]
+}
+
+/// A dry run's plan file of `world`: every version its plan deletes, with its image, read
+/// back through the file format as the run that applies it reads it.
+fn plan_file(world: &World, plan: &Plan) -> PlanFile {
+    let selected: HashSet<u64> = plan.selected().map(|p| p.version.id).collect();
+    let delete = plan
+        .selected()
+        .map(|planned| {
+            let parent = planned.relation.as_ref().and_then(|relation| {
+                let first = *relation.parents.first()?;
+                selected
+                    .contains(&first)
+                    .then(|| (first, relation.role.to_string()))
+            });
+            PlanEntry {
+                scope: Scope::Version,
+                version: planned.version.clone(),
+                reason: planned.reason.to_string(),
+                rule: None,
+                parent_id: parent.as_ref().map(|(id, _)| *id),
+                role: parent.map(|(_, role)| role),
+            }
+        })
+        .collect();
+    let written = PlanFile {
+        made_at: now(),
+        expires_at: now() + Duration::from_secs(DAY),
+        owner: "acme".into(),
+        api_url: "https://api.github.com".into(),
+        registry_url: "https://ghcr.io".into(),
+        package_type: world.package_type,
+        mode: Mode::Delete,
+        packages_input: vec!["app".into()],
+        policy: PolicyInputs {
+            tag_state: "any".into(),
+            ..PolicyInputs::default()
+        },
+        packages: vec![PlannedPackage {
+            name: "app".into(),
+            listed: world.listing().len() as u64,
+            whole: false,
+            not_planned: None,
+            delete,
+            kept: Kept::default(),
+            left: 0,
+        }],
+    };
+    PlanFile::from_json(&written.to_json()).expect("a dry run's plan reads back")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn applying_a_plan_deletes_only_planned_versions_unchanged_since_and_selected_today(
+        package_type in prop::sample::select(vec![PackageType::Container, PackageType::Npm]),
+        count in 0u64..200,
+        deleted in prop::collection::vec(1u64..200, 0..8),
+        images in prop::sample::select(vec![None, Some(1), Some(40)]),
+        changes in prop::collection::vec(any_change(), 0..10),
+        policy in policy(),
+    ) {
+        let mut world = world(package_type, count, &deleted, images);
+        let plan = plan_file(&world, &fresh_plan(&world, &policy));
+        let planned = &plan.packages[0].delete;
+        apply(&mut world, &changes);
+        let narrowed = package_janitor::policy::apply::narrow(planned, fresh_plan(&world, &policy));
+        let records: HashMap<u64, &Version> =
+            planned.iter().map(|entry| (entry.version.id, &entry.version)).collect();
+        let today = fresh_run(&world, &policy);
+        for deleting in narrowed.plan.selected() {
+            let now = &deleting.version;
+            let record = records.get(&now.id);
+            prop_assert!(record.is_some(), "{} is not in the plan", now.id);
+            let record = record.copied().expect("checked");
+            prop_assert_eq!(&now.name, &record.name);
+            let tags = |version: &Version| version.tags.iter().cloned().collect::<BTreeSet<_>>();
+            prop_assert_eq!(tags(now), tags(record), "{}", now.id);
+            prop_assert_eq!(now.updated_at, record.updated_at, "{}", now.id);
+            prop_assert!(today.contains(&now.id), "{} is not selected today", now.id);
+        }
+        if changes.is_empty() {
+            let all: BTreeSet<u64> = records.keys().copied().collect();
+            prop_assert_eq!(acted(&narrowed.plan), all, "an unchanged package is applied whole");
+        }
+    }
 }

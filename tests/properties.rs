@@ -978,6 +978,394 @@ proptest! {
     }
 }
 
+/// The plan file (`plan-file`) is outside data once it travels as an artifact: its parser
+/// reads back exactly what a dry run wrote, refuses any change that breaks a bound or
+/// disagrees with another field, and never panics; its Markdown stays bounded and shows
+/// hostile text as text.
+mod plan_files {
+    use std::collections::{BTreeMap, HashSet};
+
+    use package_janitor::model::plan_file::{
+        Kept, KeptRow, MAX_LIFETIME, PlanEntry, PlanFile, PlannedPackage, PolicyInputs, RuleInputs,
+        Scope,
+    };
+    use package_janitor::report::plan::{MARKER, MAX_MARKDOWN_BYTES, render};
+    use serde_json::Value;
+
+    use super::*;
+
+    /// A time in whole seconds, as a plan writes them.
+    fn whole_time() -> impl Strategy<Value = SystemTime> {
+        (0..u64::from(u32::MAX)).prop_map(|secs| UNIX_EPOCH + Duration::from_secs(secs))
+    }
+
+    fn short_hostile() -> impl Strategy<Value = String> {
+        hostile_text().prop_map(|text| text.chars().take(60).collect())
+    }
+
+    fn tags() -> impl Strategy<Value = Vec<String>> {
+        prop::collection::vec(short_hostile(), 0..4).prop_map(|tags| {
+            let mut seen = HashSet::new();
+            tags.into_iter()
+                .filter(|tag| !tag.is_empty() && seen.insert(tag.clone()))
+                .collect()
+        })
+    }
+
+    fn policy_inputs() -> impl Strategy<Value = PolicyInputs> {
+        let state = || prop::sample::select(vec!["any", "tagged", "untagged"]);
+        let rule = (
+            prop::option::of(short_hostile()),
+            prop::option::of(short_hostile()),
+            state(),
+            0u64..5,
+        )
+            .prop_map(|(name, tag_regex, tag_state, keep_latest)| RuleInputs {
+                name,
+                tag_regex,
+                tag_state: tag_state.into(),
+                keep_latest,
+                older_than: Some("14days".into()),
+                ..RuleInputs::default()
+            });
+        (
+            prop::option::of(short_hostile()),
+            prop::option::of(prop::sample::select(vec![
+                "1day",
+                "14days",
+                "1year 2months",
+            ])),
+            state(),
+            any::<u64>(),
+            prop::collection::vec(rule, 0..3),
+            prop::option::of(prop::collection::btree_set(1u64..1_000, 0..4)),
+            any::<bool>(),
+            (
+                prop::sample::select(vec!["pushed", "version"]),
+                prop::option::of(prop::collection::vec(short_hostile(), 1..3)),
+            ),
+        )
+            .prop_map(
+                |(
+                    tag_regex,
+                    older_than,
+                    tag_state,
+                    keep_latest,
+                    rules,
+                    ids,
+                    orphans,
+                    (order_by, keep_referenced),
+                )| {
+                    PolicyInputs {
+                        tag_regex,
+                        exclude_tag_regex: None,
+                        older_than: older_than.map(str::to_owned),
+                        tag_state: tag_state.into(),
+                        keep_latest,
+                        order_by: order_by.into(),
+                        rules,
+                        version_ids: ids.map(|ids| ids.into_iter().collect()),
+                        keep_referenced,
+                        delete_orphans: orphans,
+                        delete_empty_packages: !orphans,
+                    }
+                },
+            )
+    }
+
+    /// One package's raw pieces: entries (tags, a parent among the earlier ones), kept
+    /// counts by reason, kept rows, and what is not counted.
+    type RawPackage = (
+        Vec<(Vec<String>, Option<usize>, String)>,
+        BTreeMap<String, u64>,
+        usize,
+        u64,
+        u64,
+        bool,
+        Option<String>,
+    );
+
+    fn raw_package() -> impl Strategy<Value = RawPackage> {
+        (
+            prop::collection::vec((tags(), prop::option::of(0usize..8), short_hostile()), 0..8),
+            prop::collection::btree_map(short_hostile(), 0u64..5, 0..3),
+            0usize..4,
+            0u64..3,
+            0u64..3,
+            any::<bool>(),
+            prop::option::of(short_hostile()),
+        )
+    }
+
+    /// A plan valid by construction, with hostile text wherever the format allows text.
+    fn plan_file() -> impl Strategy<Value = PlanFile> {
+        (
+            whole_time(),
+            1u64..=MAX_LIFETIME.as_secs(),
+            "[A-Za-z0-9][A-Za-z0-9-]{0,20}",
+            prop::sample::select(PackageType::ALL.to_vec()),
+            prop::collection::vec("[a-z0-9*._-]{1,12}", 1..4),
+            policy_inputs(),
+            prop::collection::vec(raw_package(), 0..4),
+            whole_time(),
+        )
+            .prop_map(
+                |(made_at, lifetime, owner, package_type, inputs, policy, raw, at)| {
+                    let mut next_id = 1u64;
+                    let packages = raw
+                        .into_iter()
+                        .enumerate()
+                        .map(|(number, raw)| {
+                            planned_package(number, raw, package_type, at, &mut next_id)
+                        })
+                        .collect();
+                    PlanFile {
+                        made_at,
+                        expires_at: made_at + Duration::from_secs(lifetime),
+                        owner,
+                        api_url: "https://api.github.com".into(),
+                        registry_url: "https://ghcr.io".into(),
+                        package_type,
+                        mode: Mode::Delete,
+                        packages_input: inputs,
+                        policy,
+                        packages,
+                    }
+                },
+            )
+    }
+
+    fn planned_package(
+        number: usize,
+        (raw_entries, by_reason, rows, extra, left, whole, not_planned): RawPackage,
+        package_type: PackageType,
+        at: SystemTime,
+        next_id: &mut u64,
+    ) -> PlannedPackage {
+        let mut delete: Vec<PlanEntry> = Vec::new();
+        if not_planned.is_none() {
+            for (tags, parent, reason) in raw_entries {
+                let id = *next_id;
+                *next_id += 1;
+                let parent = parent
+                    .and_then(|at| delete.get(at))
+                    .map(|entry| entry.version.id);
+                delete.push(PlanEntry {
+                    scope: Scope::Version,
+                    version: Version {
+                        id,
+                        name: if package_type.has_tags() {
+                            format!("sha256:{id:064x}")
+                        } else {
+                            format!("1.0.{id}")
+                        },
+                        tags: if package_type.has_tags() {
+                            tags
+                        } else {
+                            Vec::new()
+                        },
+                        tags_known: true,
+                        created_at: at,
+                        updated_at: at,
+                        deleted_at: None,
+                    },
+                    reason,
+                    rule: Some("#1".into()),
+                    parent_id: parent,
+                    role: parent.map(|_| "platform manifest linux/amd64".into()),
+                });
+            }
+        }
+        let whole = whole && not_planned.is_none() && !delete.is_empty();
+        let by_reason = if whole { BTreeMap::new() } else { by_reason };
+        let total: u64 = by_reason.values().sum();
+        let versions = (0..rows.min(total as usize))
+            .map(|row| {
+                let id = *next_id;
+                *next_id += 1;
+                KeptRow {
+                    id,
+                    name: format!("kept-{row}"),
+                    tags: Vec::new(),
+                    updated_at: at,
+                    reason: "updated more recently than older-than".into(),
+                }
+            })
+            .collect();
+        let listed = delete.len() as u64 + total + if whole { 0 } else { extra };
+        PlannedPackage {
+            name: format!("package-{number}"),
+            listed,
+            whole,
+            not_planned,
+            delete,
+            kept: Kept {
+                total,
+                by_reason,
+                versions,
+            },
+            left,
+        }
+    }
+
+    /// Every place in a JSON value, as a path of keys and indexes.
+    fn paths(value: &Value, here: Vec<Value>, all: &mut Vec<Vec<Value>>) {
+        all.push(here.clone());
+        match value {
+            Value::Object(map) => {
+                for (key, child) in map {
+                    let mut path = here.clone();
+                    path.push(Value::from(key.as_str()));
+                    paths(child, path, all);
+                }
+            }
+            Value::Array(items) => {
+                for (index, child) in items.iter().enumerate() {
+                    let mut path = here.clone();
+                    path.push(Value::from(index));
+                    paths(child, path, all);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn at_path<'a>(value: &'a mut Value, path: &[Value]) -> Option<&'a mut Value> {
+        path.iter().try_fold(value, |value, step| match step {
+            Value::String(key) => value.get_mut(key.as_str()),
+            Value::Number(index) => value.get_mut(usize::try_from(index.as_u64()?).ok()?),
+            _ => None,
+        })
+    }
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            hostile_text().prop_map(Value::from),
+            Just(Value::from("sha256:0")),
+            Just(Value::from("2026-01-02T03:04:05Z")),
+            Just(serde_json::json!([])),
+            Just(serde_json::json!({})),
+            Just(serde_json::json!([1, 1])),
+        ]
+    }
+
+    /// What every plan the parser accepts holds, whatever file it came from.
+    fn assert_bounded(plan: &PlanFile) -> Result<(), TestCaseError> {
+        let lifetime = plan.expires_at.duration_since(plan.made_at);
+        prop_assert!(lifetime.is_ok_and(|life| !life.is_zero() && life <= MAX_LIFETIME));
+        prop_assert_eq!(plan.mode, Mode::Delete);
+        let mut ids = HashSet::new();
+        for package in &plan.packages {
+            prop_assert!(
+                package.delete.len() as u64 + package.kept.total <= package.listed,
+                "{} deletes and keeps more than it listed",
+                package.name
+            );
+            prop_assert!(package.not_planned.is_none() || package.delete.is_empty());
+            for entry in &package.delete {
+                prop_assert!(entry.version.id > 0 && ids.insert(entry.version.id));
+                prop_assert!(!entry.version.name.is_empty());
+                prop_assert!(plan.package_type.has_tags() || entry.version.tags.is_empty());
+                let own: HashSet<u64> = package.delete.iter().map(|e| e.version.id).collect();
+                prop_assert!(entry.parent_id.is_none_or(|parent| own.contains(&parent)));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether `markdown` holds HTML that the renderer did not write itself.
+    fn foreign_html(markdown: &str) -> bool {
+        let ours = [
+            MARKER,
+            "<details>",
+            "</details>",
+            "<summary>",
+            "</summary>",
+            "<code>",
+            "</code>",
+        ];
+        let mut rest = markdown.to_owned();
+        for tag in ours {
+            rest = rest.replace(tag, "");
+        }
+        rest.contains('<')
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn a_plan_reads_back_exactly_as_it_was_written(plan in plan_file()) {
+            let read = PlanFile::from_json(&plan.to_json());
+            prop_assert_eq!(read, Ok(plan));
+        }
+
+        #[test]
+        fn a_plan_changed_in_any_one_place_is_refused_or_read_within_every_bound(
+            plan in plan_file(),
+            place in any::<prop::sample::Index>(),
+            replacement in json_value(),
+        ) {
+            let mut value: Value = serde_json::from_slice(&plan.to_json()).expect("JSON");
+            let mut all = Vec::new();
+            paths(&value, Vec::new(), &mut all);
+            let path = place.get(&all).clone();
+            if let Some(slot) = at_path(&mut value, &path) {
+                *slot = replacement;
+            }
+            if let Ok(read) = PlanFile::from_json(value.to_string().as_bytes()) {
+                assert_bounded(&read)?;
+                prop_assert_eq!(read.fingerprint(), read.policy.fingerprint());
+                prop_assert_eq!(PlanFile::from_json(&read.to_json()), Ok(read));
+            }
+        }
+
+        #[test]
+        fn the_plan_parser_never_panics_on_any_bytes(
+            bytes in prop::collection::vec(any::<u8>(), 0..512),
+            text in hostile_text(),
+        ) {
+            for input in [bytes, text.into_bytes()] {
+                if let Ok(plan) = PlanFile::from_json(&input) {
+                    assert_bounded(&plan)?;
+                }
+            }
+        }
+
+        #[test]
+        fn any_plans_markdown_is_bounded_shows_no_foreign_html_and_adds_no_cell(
+            plan in plan_file(),
+            secret in "[A-Za-z0-9_]{20,40}",
+        ) {
+            let token = format!("ghp_{secret}");
+            let mut plan = plan;
+            if let Some(entry) = plan.packages.iter_mut().flat_map(|p| &mut p.delete).next() {
+                entry.reason = format!("echoes {token}");
+            }
+            let markdown = render(&plan, &Sanitizer::new(&token));
+            prop_assert!(markdown.len() <= MAX_MARKDOWN_BYTES, "{} bytes", markdown.len());
+            prop_assert!(markdown.starts_with(MARKER));
+            prop_assert!(!foreign_html(&markdown), "{markdown}");
+            prop_assert!(!markdown.contains(&token));
+            for line in markdown.lines().filter(|line| line.starts_with('|')) {
+                let cells = line
+                    .char_indices()
+                    .filter(|(at, ch)| {
+                        *ch == '|'
+                            && line[..*at].chars().rev().take_while(|c| *c == '\\').count() % 2 == 0
+                    })
+                    .count();
+                prop_assert_eq!(cells, 5, "{}", line);
+            }
+        }
+    }
+}
+
 /// `untag` and `restore-tags`: the split never deletes more nor touches what the policy
 /// keeps, and the parsers of what comes from outside (the `restore-tags` value, manifest
 /// bytes from the registry) never panic and let through only what they promise.

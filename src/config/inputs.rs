@@ -150,7 +150,25 @@ pub const INPUTS: &[Input] = &[
         "if more than N versions would be affected, change nothing and fail",
         "200",
     ),
+    input(
+        "max-percent",
+        "",
+        "if more than this share of a package's active versions would be deleted, change nothing and fail",
+        "25",
+    ),
     switch("dry-run", "plan and report; change nothing"),
+    input(
+        "plan-file",
+        "",
+        "a path inside the workspace: a dry run writes its plan there (JSON, and Markdown beside it); a real run deletes only what that plan names, unchanged",
+        "plan/plan.json",
+    ),
+    input(
+        "plan-expires",
+        "1d",
+        "how long a plan written by a dry run can be applied (at most 30d)",
+        "3d",
+    ),
     input(
         "registry-url",
         "https://ghcr.io",

@@ -2,6 +2,7 @@
 
 pub mod cli;
 pub mod inputs;
+pub mod plans;
 pub mod restore_tags;
 pub mod rules;
 
@@ -40,6 +41,9 @@ pub struct Config {
     /// Safety limit: more selected versions than this fails the run before any change.
     /// `Some(0)` is valid and lets no version through; `None` is no limit.
     pub max_versions: Option<usize>,
+    /// Safety limit relative to each package: deleting more than this share of its active
+    /// versions fails the run before any change (delete mode). `None` is no limit.
+    pub max_percent: Option<plans::Percent>,
     pub dry_run: bool,
     /// REST API base, from `GITHUB_API_URL` (GitHub Enterprise Server), default api.github.com.
     pub api_url: String,
@@ -73,6 +77,11 @@ pub struct Config {
     /// `state-file`: where the run state is kept between runs (a relative path inside the
     /// workspace), or `None` for runs that start from nothing.
     pub state_file: Option<std::path::PathBuf>,
+    /// `plan-file`: where a dry run writes its plan, and which plan a real run applies (a
+    /// relative path inside the workspace); `None` for runs without a reviewed plan.
+    pub plan_file: Option<std::path::PathBuf>,
+    /// `plan-expires`: how long a plan written by a dry run can be applied.
+    pub plan_expires: Duration,
     /// `keep-referenced`: the workspace files whose image references keep those images
     /// (delete mode, container packages).
     pub keep_referenced: Option<Patterns>,
@@ -227,6 +236,8 @@ const MAX_POINTS_PER_MINUTE: u64 = 1_000_000;
 const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(3_600);
 /// Mutations further apart than this would make a cleanup crawl; it is surely a mistake.
 const MAX_MUTATION_INTERVAL: Duration = Duration::from_secs(60);
+/// `plan-expires` when it is not given: a plan made today is applied by tomorrow.
+const DEFAULT_PLAN_EXPIRES: Duration = Duration::from_secs(86_400);
 const DURATION_EXAMPLES: &str = "examples: 30d, 2w 3d, 12h";
 const DURATION_EXAMPLES_SHORT: &str = "examples: 0s, 500ms, 5m";
 const VERSION_IDS_EXAMPLES: &str = "expected positive integers separated by commas or newlines, \
@@ -332,6 +343,9 @@ impl Config {
                 )
             })
             .transpose()?;
+        let max_percent = input("max-percent")
+            .map(|value| plans::parse_max_percent(&value, mode))
+            .transpose()?;
         let dry_run = match input("dry-run") {
             Some(value) => parse_bool("dry-run", &value)?,
             None => false,
@@ -428,8 +442,24 @@ impl Config {
         .filter_map(|(name, regex)| glob_warning(name, regex.as_ref()?.as_str()))
         .collect();
         let state_file = input("state-file")
-            .map(|value| parse_state_file(&value))
+            .map(|value| {
+                parse_workspace_path("state-file", &value, "`.package-janitor/state.json.gz`")
+            })
             .transpose()?;
+        let plan_file = input("plan-file")
+            .map(|value| plans::parse_plan_file(&value, mode))
+            .transpose()?;
+        if untag && plan_file.is_some() {
+            return Err(InputError::invalid(
+                "untag",
+                "true",
+                "cannot be combined with `plan-file`: a reviewed plan names the versions to delete, not the tags to remove, so applying it could not be exact. Remove `untag`, or `plan-file`",
+            ));
+        }
+        let plan_expires = match input("plan-expires") {
+            Some(value) => plans::parse_plan_expires(&value)?,
+            None => DEFAULT_PLAN_EXPIRES,
+        };
         let keep_referenced = input("keep-referenced")
             .map(|value| parse_keep_referenced(&value, package_type, mode))
             .transpose()?;
@@ -459,6 +489,7 @@ impl Config {
                 referenced: Referenced::default(),
             },
             max_versions,
+            max_percent,
             dry_run,
             api_url,
             registry_url,
@@ -472,6 +503,8 @@ impl Config {
             pacing,
             warnings,
             state_file,
+            plan_file,
+            plan_expires,
             keep_referenced,
         })
     }
@@ -515,8 +548,13 @@ fn parse_keep_referenced(
     })
 }
 
-/// A relative path that stays inside the workspace (no `..`), e.g. `.package-janitor/state`.
-fn parse_state_file(value: &str) -> Result<std::path::PathBuf, InputError> {
+/// A relative path that stays inside the workspace (no `..`), e.g. `.package-janitor/state`;
+/// `example` ends the error.
+fn parse_workspace_path(
+    input: &'static str,
+    value: &str,
+    example: &str,
+) -> Result<std::path::PathBuf, InputError> {
     use std::path::{Component, Path};
     let path = Path::new(value);
     let inside = path
@@ -526,10 +564,9 @@ fn parse_state_file(value: &str) -> Result<std::path::PathBuf, InputError> {
         Ok(path.to_path_buf())
     } else {
         Err(InputError::invalid(
-            "state-file",
+            input,
             value,
-            "must be a file path relative to the workspace, without `..`, e.g. \
-             `.package-janitor/state.json.gz`",
+            format!("must be a file path relative to the workspace, without `..`, e.g. {example}"),
         ))
     }
 }

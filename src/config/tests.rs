@@ -70,6 +70,9 @@ fn defaults_apply_when_only_the_required_inputs_are_set() {
     assert!(!config.delete_orphans);
     assert!(!config.delete_empty_packages);
     assert_eq!(config.package_restore_token, None);
+    assert_eq!(config.max_percent, None);
+    assert_eq!(config.plan_file, None);
+    assert_eq!(config.plan_expires, Duration::from_secs(86_400));
 }
 
 #[test]
@@ -284,6 +287,140 @@ fn a_state_file_is_a_relative_path_inside_the_workspace() {
     for path in cases {
         let config = parse_ok(&[("INPUT_STATE-FILE", path)]);
         assert_eq!(config.state_file, Some(std::path::PathBuf::from(path)));
+    }
+}
+
+#[test]
+fn a_plan_file_is_a_relative_path_inside_the_workspace_with_a_lifetime_of_at_most_30_days() {
+    let config = parse_ok(&[
+        ("INPUT_PLAN-FILE", "plan/plan.json"),
+        ("INPUT_PLAN-EXPIRES", "3d"),
+        ("INPUT_MAX-PERCENT", "12.5%"),
+    ]);
+    assert_eq!(
+        config.plan_file,
+        Some(std::path::PathBuf::from("plan/plan.json"))
+    );
+    assert_eq!(config.plan_expires, Duration::from_secs(3 * 86_400));
+    assert_eq!(
+        config.max_percent.map(|percent| percent.to_string()),
+        Some("12.5%".into())
+    );
+    let refused: &[(Env, &str, &str)] = &[
+        (
+            &[("INPUT_PLAN-FILE", "../plan.json")],
+            "plan-file",
+            "without `..`",
+        ),
+        (
+            &[("INPUT_PLAN-FILE", "/tmp/plan.json")],
+            "plan-file",
+            "relative",
+        ),
+        (
+            &[("INPUT_MODE", "restore"), ("INPUT_PLAN-FILE", "plan.json")],
+            "plan-file",
+            "only applies when `mode` is `delete`",
+        ),
+        (
+            &[("INPUT_MODE", "audit"), ("INPUT_PLAN-FILE", "plan.json")],
+            "plan-file",
+            "only applies when `mode` is `delete`, and `mode` is `audit`",
+        ),
+        (
+            &[("INPUT_PLAN-EXPIRES", "0s")],
+            "plan-expires",
+            "out of range",
+        ),
+        (
+            &[("INPUT_PLAN-EXPIRES", "31d")],
+            "plan-expires",
+            "at most 30days",
+        ),
+        (
+            &[("INPUT_PLAN-EXPIRES", "soon")],
+            "plan-expires",
+            "duration",
+        ),
+        (
+            &[("INPUT_MAX-PERCENT", "150")],
+            "max-percent",
+            "from 0 to 100",
+        ),
+        (
+            &[("INPUT_MODE", "restore"), ("INPUT_MAX-PERCENT", "10")],
+            "max-percent",
+            "only applies when `mode` is `delete`",
+        ),
+    ];
+    for (pairs, input, problem) in refused {
+        let error = parse_err(pairs);
+        assert_eq!(error.input(), *input, "{pairs:?}");
+        assert!(error.to_string().contains(problem), "{pairs:?}: {error}");
+    }
+}
+
+#[test]
+fn the_policy_inputs_a_plan_records_are_canonical_and_leave_out_what_selects_nothing() {
+    let base = parse_ok(&[("INPUT_OLDER-THAN", "2w"), ("INPUT_TAG-REGEX", "^pr-")]).policy_inputs();
+    assert_eq!(base.older_than.as_deref(), Some("14days"));
+    assert_eq!(base.tag_regex.as_deref(), Some("^pr-"));
+    let same: &[Env] = &[
+        &[("INPUT_OLDER-THAN", "14d"), ("INPUT_TAG-REGEX", "^pr-")],
+        &[
+            ("INPUT_OLDER-THAN", "2w"),
+            ("INPUT_TAG-REGEX", "^pr-"),
+            ("INPUT_MAX-VERSIONS", "3"),
+            ("INPUT_MAX-PERCENT", "10"),
+            ("INPUT_STATE-FILE", "state"),
+            ("INPUT_VERIFY", "true"),
+            ("INPUT_POINTS-PER-MINUTE", "100"),
+            ("INPUT_PLAN-FILE", "plan.json"),
+            ("INPUT_PLAN-EXPIRES", "2d"),
+            ("INPUT_DRY-RUN", "true"),
+            ("INPUT_TOKEN", "ghp_another_token_value"),
+        ],
+    ];
+    for pairs in same {
+        assert_eq!(parse_ok(pairs).policy_inputs(), base, "{pairs:?}");
+    }
+    let differ: &[(Env, &[&str])] = &[
+        (
+            &[("INPUT_OLDER-THAN", "15d"), ("INPUT_TAG-REGEX", "^pr-")],
+            &["older-than"],
+        ),
+        (
+            &[("INPUT_OLDER-THAN", "2w"), ("INPUT_TAG-REGEX", "pr-")],
+            &["tag-regex"],
+        ),
+        (
+            &[
+                ("INPUT_OLDER-THAN", "2w"),
+                ("INPUT_TAG-REGEX", "^pr-"),
+                ("INPUT_DELETE-ORPHANS", "true"),
+                ("INPUT_DELETE-EMPTY-PACKAGES", "true"),
+                ("INPUT_VERSION-IDS", "3,1"),
+            ],
+            &["version-ids", "delete-orphans", "delete-empty-packages"],
+        ),
+        (
+            &[("INPUT_RULES", "- tag-regex: ^pr-\n  older-than: 2w")],
+            &["tag-regex", "older-than", "rules"],
+        ),
+        (
+            &[
+                ("INPUT_OLDER-THAN", "2w"),
+                ("INPUT_TAG-REGEX", "^pr-"),
+                ("INPUT_ORDER-BY", "version"),
+                ("INPUT_KEEP-REFERENCED", "deploy/**/*.yaml"),
+            ],
+            &["order-by", "keep-referenced"],
+        ),
+    ];
+    for (pairs, expected) in differ {
+        let inputs = parse_ok(pairs).policy_inputs();
+        assert_eq!(base.differing(&inputs), *expected, "{pairs:?}");
+        assert_ne!(base.fingerprint(), inputs.fingerprint(), "{pairs:?}");
     }
 }
 
@@ -1036,6 +1173,10 @@ fn untag_is_for_container_packages_in_delete_mode_only() {
             "only applies to container packages",
         ),
         (&[("INPUT_UNTAG", "sometimes")], "sometimes"),
+        (
+            &[("INPUT_UNTAG", "true"), ("INPUT_PLAN-FILE", "plan.json")],
+            "cannot be combined with `plan-file`",
+        ),
     ];
     for (pairs, problem) in cases {
         let error = parse_err(pairs);

@@ -5,6 +5,7 @@ pub mod image;
 pub mod manifest;
 pub mod mode;
 pub mod outcome;
+pub mod plan_file;
 pub mod reference;
 pub mod untag;
 pub mod version;

@@ -3,6 +3,7 @@
 //! images whole. No I/O, and nothing of
 //! ours but the shared vocabulary in `model`: the configuration builds the rules.
 
+pub mod apply;
 pub mod audit;
 pub mod images;
 pub mod order;

@@ -3,6 +3,8 @@
 pub mod audit;
 pub mod log;
 pub mod outputs;
+pub mod plan;
+pub mod plan_note;
 pub mod publish;
 pub mod sanitize;
 pub mod summary;
@@ -259,12 +261,20 @@ pub struct Totals {
     pub tags_left: usize,
 }
 
+/// Why a run refused to change anything: the input whose limit was passed, and by how much.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// `max-versions` or `max-percent`.
+    pub input: &'static str,
+    pub message: String,
+}
+
 /// Everything a run reports, whatever way it is told.
 #[derive(Debug, Clone)]
 pub struct RunReport {
     pub packages: Vec<PackageReport>,
-    /// Set when the run refused to change anything (max-versions exceeded).
-    pub refusal: Option<String>,
+    /// Set when the run refused to change anything (max-versions or max-percent exceeded).
+    pub refusal: Option<Refusal>,
     /// Set when the primary budget ran out before every package was even found; not a
     /// failure.
     pub stopped: Option<String>,
@@ -272,6 +282,8 @@ pub struct RunReport {
     /// began. What was done is still reported; the run fails.
     pub interrupted: Option<String>,
     pub now: SystemTime,
+    /// With `plan-file`: the plan a dry run wrote, or the plan applied and what came of it.
+    pub plan: Option<plan_note::PlanNote>,
 }
 
 impl RunReport {
@@ -338,6 +350,7 @@ impl RunReport {
             && totals.packages_failed == 0
             && totals.not_found == 0
             && totals.tags_failed == 0
+            && !matches!(self.plan, Some(plan_note::PlanNote::NotWritten(_)))
     }
 
     /// What happened to tags, when any were in play: `3 tags removed from 2 images, the
@@ -510,6 +523,7 @@ mod tests {
             stopped: None,
             interrupted: None,
             now: SystemTime::UNIX_EPOCH,
+            plan: None,
         }
     }
 

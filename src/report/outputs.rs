@@ -322,6 +322,7 @@ mod tests {
             stopped: None,
             interrupted: None,
             now: SystemTime::UNIX_EPOCH,
+            plan: None,
         }
     }
 

@@ -51,8 +51,15 @@ pub fn render(
         let _ = writeln!(out, "**{tags}**\n");
     }
     let totals = report.totals();
+    if let Some(note) = &report.plan {
+        out.push_str(&super::plan::summary_section(note, clean));
+    }
     if let Some(refusal) = &report.refusal {
-        let _ = writeln!(out, "> [!CAUTION]\n> {}\n", clean.markdown(refusal));
+        let _ = writeln!(
+            out,
+            "> [!CAUTION]\n> {}\n",
+            clean.markdown(&refusal.message)
+        );
     }
     if let Some(interrupted) = &report.interrupted {
         let _ = writeln!(
@@ -84,6 +91,9 @@ pub fn render(
     let _ = writeln!(out, "- **Filters:** {}", filters(config, clean));
     if let Some(max) = config.max_versions {
         let _ = writeln!(out, "- **max-versions:** {max}");
+    }
+    if let Some(max) = config.max_percent {
+        let _ = writeln!(out, "- **max-percent:** {max}");
     }
     out.push('\n');
     let done = if config.dry_run {
@@ -334,8 +344,8 @@ fn row_label(version: &Version, role: Option<&Role>, depth: usize, clean: &Sanit
 /// An outcome cell; a refusal is said once above the tables, so its rows point there.
 fn outcome_cell(outcome: &Outcome, report: &RunReport, clean: &Sanitizer) -> String {
     match (outcome, &report.refusal) {
-        (Outcome::Skipped(reason), Some(refusal)) if reason == refusal => {
-            "skipped: max-versions refused the run (see above)".to_string()
+        (Outcome::Skipped(reason), Some(refusal)) if *reason == refusal.message => {
+            format!("skipped: {} refused the run (see above)", refusal.input)
         }
         _ => clean.markdown(&outcome.to_string()),
     }
@@ -563,6 +573,7 @@ mod tests {
             stopped: None,
             interrupted: None,
             now: SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000),
+            plan: None,
         }
     }
 
@@ -705,7 +716,10 @@ mod tests {
             })
             .collect();
         let report = RunReport {
-            refusal: Some(refusal.to_string()),
+            refusal: Some(crate::report::Refusal {
+                input: "max-versions",
+                message: refusal.to_string(),
+            }),
             ..run(vec![package("app", entries, vec![])])
         };
         let markdown = rendered(&config(&[("INPUT_MAX-VERSIONS", "2")]), &report);

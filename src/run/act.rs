@@ -1,8 +1,9 @@
-//! Act on every planned package in turn: report what a `max-versions` refusal held back,
-//! offer a package `delete-empty-packages` may delete whole to [`whole_package::delete`],
-//! and hand the rest to the executor ([`execute`]), or in a dry run only say what it would
-//! do. Each version's outcome is recorded in its [`PackageRun`] as it is settled. Then the
-//! package's tags, with `untag` or `restore-tags` ([`untag::act`]).
+//! Act on every planned package in turn: report what a `max-versions` or `max-percent`
+//! refusal held back, offer a package `delete-empty-packages` may delete whole to
+//! [`whole_package::delete`], and hand the rest to the executor ([`execute`]), or in a dry
+//! run only say what it would do. Each version's outcome is recorded in its [`PackageRun`]
+//! as it is settled. Then the package's tags, with `untag` or `restore-tags`
+//! ([`untag::act`]).
 
 use crate::model::mode::Mode;
 use crate::model::outcome::{Entry, Outcome};
@@ -78,7 +79,7 @@ async fn act_on_versions<W: std::io::Write>(
         return Ok(());
     };
     if let Some(refusal) = &checked.refusal {
-        *entries = refused(plan, refusal);
+        *entries = refused(plan, &refusal.message);
         return Ok(());
     }
     let images = scope.registry.map(|registry| Images {
@@ -143,7 +144,10 @@ async fn act_on_tags<W: std::io::Write>(
     };
     let acting = untag::Acting {
         scope,
-        refusal: checked.refusal.as_deref(),
+        refusal: checked
+            .refusal
+            .as_ref()
+            .map(|refusal| refusal.message.as_str()),
         push_refusal: checked.push_refusal.as_deref(),
     };
     let target = Target {
@@ -212,7 +216,8 @@ async fn act<W: std::io::Write>(
     log.end_group();
 }
 
-/// Under a max-versions refusal every selected version is reported, and none is touched.
+/// Under a max-versions or max-percent refusal every selected version is reported, and
+/// none is touched.
 fn refused(plan: &Plan, refusal: &str) -> Vec<Entry> {
     plan.selected()
         .map(|planned| Entry {

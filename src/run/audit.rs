@@ -113,6 +113,8 @@ fn ignored_inputs(config: &Config) -> Vec<&'static str> {
         ("keep-referenced", config.keep_referenced.is_some()),
         ("version-ids", policy.version_ids.is_some()),
         ("max-versions", config.max_versions.is_some()),
+        ("max-percent", config.max_percent.is_some()),
+        ("plan-file", config.plan_file.is_some()),
         ("dry-run", config.dry_run),
         ("delete-orphans", config.delete_orphans),
         ("delete-empty-packages", config.delete_empty_packages),

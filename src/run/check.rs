@@ -1,5 +1,5 @@
-//! The checks before the first change, on every package's plan at once: `max-versions`
-//! (over it, nothing is changed), the token's scopes (a real run stops before its first
+//! The checks before the first change, on every package's plan at once: `max-versions` and
+//! `max-percent` (over either, nothing is changed), the token's scopes (a real run stops before its first
 //! change when the mode's scope is missing), the primary budget (said up front when it
 //! cannot cover every selected version), whether the token may push when `untag` or
 //! `restore-tags` will (see [`untag::check_push`]), and the packages `delete-empty-packages`
@@ -12,19 +12,20 @@ use crate::config::Config;
 use crate::github::GitHub;
 use crate::github::ratelimit::Cover;
 use crate::report::log::Log;
-use crate::report::{plural, timestamp};
+use crate::report::{Refusal, plural, timestamp};
 
 use super::discover::wildcard_matches;
 use super::package::{PackageRun, Scope};
 use super::scopes;
+use super::share_cap;
 use super::untag;
 use super::whole_package::{self, Candidate};
 
 /// What acting must respect, decided before it starts.
 pub struct Checked {
-    /// Why nothing may be changed (`max-versions` exceeded): every selected version is then
-    /// reported as skipped.
-    pub refusal: Option<String>,
+    /// Why nothing may be changed (`max-versions` or `max-percent` exceeded): every
+    /// selected version is then reported as skipped.
+    pub refusal: Option<Refusal>,
     /// The packages `delete-empty-packages` may delete with one request.
     pub deletable: HashSet<String>,
     /// In a dry run, why the token may not push the tags `untag` or `restore-tags` would
@@ -50,11 +51,18 @@ pub async fn before_acting<W: std::io::Write>(
     let refusal = config
         .max_versions
         .filter(|max| selected > *max)
-        .map(|max| {
-            format!(
+        .map(|max| Refusal {
+            input: "max-versions",
+            message: format!(
                 "{} would be affected, more than max-versions ({max}): nothing was changed. Narrow the filters or raise max-versions.",
                 plural(selected, "version")
-            )
+            ),
+        })
+        .or_else(|| {
+            let planned = packages.iter().filter_map(|package| {
+                Some((package.name.as_str(), package.plan.as_ref().ok()?))
+            });
+            share_cap::refusal(config.max_percent, planned)
         });
     if refusal.is_none() && selected > 0 {
         check_scopes(github, config, log)?;
@@ -70,10 +78,14 @@ pub async fn before_acting<W: std::io::Write>(
         config,
         packages.iter().map(|package| Candidate {
             name: &package.name,
-            full: package
-                .plan
-                .as_ref()
-                .is_ok_and(whole_package::fully_selected),
+            // Applying a reviewed plan, only a package it planned whole, unchanged since.
+            full: match &package.reviewed {
+                Some(reviewed) => reviewed.whole,
+                None => package
+                    .plan
+                    .as_ref()
+                    .is_ok_and(whole_package::fully_selected),
+            },
             from_state: package.from_state,
         }),
         wildcard_matches,

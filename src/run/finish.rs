@@ -1,5 +1,5 @@
 //! Finish a run: turn each [`PackageRun`] into its report (what was not settled is left for
-//! the next run, with why), then write the outputs and the summary (to the log outside
+//! the next run, with why; what a reviewed plan skipped, with what changed), then write the outputs and the summary (to the log outside
 //! Actions) and close the log with the totals and what to do next.
 
 use std::collections::{BTreeSet, HashSet};
@@ -20,6 +20,7 @@ use super::cancel;
 use super::environment::Environment;
 use super::failures::rate_limited;
 use super::package::PackageRun;
+use super::plan_file;
 use super::requested;
 use super::resume;
 use super::untag;
@@ -45,6 +46,7 @@ pub fn package_reports<W: std::io::Write>(
             revived,
             mut entries,
             deleted_whole,
+            reviewed,
             mut tags,
             ..
         } = package;
@@ -61,10 +63,22 @@ pub fn package_reports<W: std::io::Write>(
                 if interrupted {
                     leave_the_rest(&plan, &mut entries, env.cancel.is_requested());
                 }
+                // Applying a reviewed plan, what it skipped comes first, and only planned
+                // versions are left for the next run: the rest were never to be deleted.
+                let (skipped, planned) = match reviewed {
+                    Some(reviewed) => (reviewed.skipped, Some(reviewed.planned)),
+                    None => (Vec::new(), None),
+                };
+                let unconfirmed = unconfirmed_entries(&plan).into_iter().filter(|entry| {
+                    planned
+                        .as_ref()
+                        .is_none_or(|planned| planned.contains(&entry.version.id))
+                });
                 let entries: Vec<Entry> = came_back
                     .into_iter()
+                    .chain(skipped)
                     .chain(entries)
-                    .chain(unconfirmed_entries(&plan))
+                    .chain(unconfirmed)
                     .collect();
                 let report = PackageReport::planned(&name, &plan, entries)
                     .with_whole(whole)
@@ -235,13 +249,16 @@ pub fn stopped<W: std::io::Write>(
     reason: String,
     log: &mut Log<W>,
 ) -> anyhow::Result<bool> {
-    let report = RunReport {
+    let mut report = RunReport {
         packages: Vec::new(),
         refusal: None,
         stopped: Some(reason),
         interrupted: None,
         now: env.now,
+        plan: None,
     };
+    // A dry run that was to write a plan wrote none: it fails.
+    report.plan = plan_file::conclude(config, env, None, &report, log);
     let owner = log.sanitizer().code(&config.owner);
     publish_and_close(config, env, &owner, &report, github, None, log)?;
     Ok(report.succeeded())
@@ -273,7 +290,7 @@ pub fn publish_and_close<W: std::io::Write>(
         ));
     }
     if let Some(refusal) = &report.refusal {
-        log.error(&format!("input `max-versions`: {refusal}"));
+        log.error(&format!("input `{}`: {}", refusal.input, refusal.message));
     }
     let dry = if config.dry_run { " (dry run)" } else { "" };
     log.info(&format!(

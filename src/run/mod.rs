@@ -1,8 +1,10 @@
 //! One run, as a short list of phases over one value per package ([`package::PackageRun`]):
 //! find the packages ([`discover`]), list and plan each ([`list`], [`plan`]; with a
-//! `state-file`, [`across`]), check before the first change ([`check`]), act ([`act`]),
-//! verify what was kept ([`verify`]), finish ([`finish`]). `untag` and `restore-tags` join
-//! the check and act phases ([`untag`]). `mode: audit` is a run of its
+//! `state-file`, [`across`]), narrow the plans to a reviewed plan when one is applied
+//! ([`plan_file`], [`apply_plan`]), check before the first change ([`check`]), act
+//! ([`act`]), verify what was kept ([`verify`]), finish ([`finish`]; a dry run with
+//! `plan-file` writes its plan there). `untag` and `restore-tags` join the check and act
+//! phases ([`untag`]). `mode: audit` is a run of its
 //! own ([`audit`]). Each phase is a file; what several share lives in a file of its own
 //! ([`package`], [`failures`], [`clients`], [`cancel`]), never here: no file of `run/`
 //! imports this one.
@@ -14,6 +16,7 @@
 
 mod across;
 mod act;
+mod apply_plan;
 mod audit;
 mod cancel;
 mod check;
@@ -28,6 +31,7 @@ mod list;
 mod listing;
 mod package;
 mod plan;
+mod plan_file;
 mod recheck;
 mod references;
 mod requested;
@@ -36,6 +40,7 @@ mod requested;
 pub mod resume;
 mod revive;
 mod scopes;
+mod share_cap;
 mod state_file;
 pub mod sweep;
 mod untag;
@@ -67,6 +72,8 @@ pub async fn run<W: std::io::Write + Send + 'static>(
     if config.mode == Mode::Audit {
         return audit::run(&github, config, env, log).await;
     }
+    // A run that applies a reviewed plan reads and checks it before any request.
+    let reviewed = plan_file::load(config, env)?;
     let mut state = state_file::load(config, log);
     let references = references::read(config, &env.workspace, log)?;
 
@@ -96,6 +103,9 @@ pub async fn run<W: std::io::Write + Send + 'static>(
         log,
     );
 
+    // 2b. Applying a reviewed plan: each plan narrows to the versions it names, unchanged.
+    let mut applied = reviewed.map(|loaded| apply_plan::narrow(&loaded, &mut packages, log));
+
     // 3. The checks before the first change.
     let checked = check::before_acting(&scope, &packages, log).await?;
 
@@ -104,7 +114,7 @@ pub async fn run<W: std::io::Write + Send + 'static>(
     let verified = verify::kept(config, registry.as_ref(), &packages, log).await;
 
     // 5. Finish: the reports, the state for the next run, outputs and summary.
-    let packages = finish::package_reports(
+    let mut packages = finish::package_reports(
         config,
         env,
         packages,
@@ -112,16 +122,22 @@ pub async fn run<W: std::io::Write + Send + 'static>(
         state.as_mut(),
         log,
     );
+    if let Some(applied) = applied.as_mut() {
+        packages.extend(applied.take_missing());
+    }
     if let (Some(state), Some(path)) = (state.as_mut(), &config.state_file) {
         state_file::save(state, path, env, config.package_type, &packages, log);
     }
-    let report = RunReport {
+    let mut report = RunReport {
         packages,
         refusal: checked.refusal,
         stopped: None,
         interrupted,
         now: env.now,
+        plan: None,
     };
+    let comparison = applied.map(|applied| applied.compare(&report));
+    report.plan = plan_file::conclude(config, env, comparison, &report, log);
     let owner = finish::owner_label(&config.owner, found.kind, &found.namespace, log);
     finish::publish_and_close(
         config,

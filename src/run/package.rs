@@ -1,6 +1,8 @@
 //! What the phases of a run share: where every package lives and what reads it ([`Scope`]),
 //! and the one value each package is carried through the phases in ([`PackageRun`]).
 
+use std::collections::HashSet;
+
 use crate::config::Config;
 use crate::github::{GitHub, Namespace};
 use crate::model::outcome::{Entry, PackageEntry};
@@ -43,9 +45,25 @@ pub struct PackageRun {
     pub entries: Vec<Entry>,
     /// The package itself, when acting deleted it whole.
     pub deleted_whole: Option<PackageEntry>,
+    /// With a reviewed plan applied (`plan-file`), what it names of this package and what
+    /// narrowing today's plan to it settled ([`super::apply_plan`]).
+    pub reviewed: Option<Reviewed>,
     /// What acting did to each tag `untag` removes or `restore-tags` puts back, recorded as
     /// each is settled (see [`super::untag`]).
     pub tags: Vec<TagEntry>,
+}
+
+/// What a reviewed plan says of one package, once today's plan is narrowed to it.
+#[derive(Debug, Default)]
+pub struct Reviewed {
+    /// Ids the plan names in this package: only they may be deleted, or left for the next
+    /// run.
+    pub planned: HashSet<u64>,
+    /// Whether the package may be deleted whole: the plan says so, and today's listing is
+    /// exactly the planned versions, unchanged.
+    pub whole: bool,
+    /// The versions narrowing skipped: changed since the plan, or not in it.
+    pub skipped: Vec<Entry>,
 }
 
 impl PackageRun {
@@ -63,6 +81,7 @@ impl PackageRun {
             from_state,
             entries: Vec::new(),
             deleted_whole: None,
+            reviewed: None,
             tags: Vec::new(),
         }
     }

@@ -16,6 +16,7 @@ mod limits;
 mod order;
 mod owners;
 mod packages;
+mod plans;
 mod real_registry;
 mod references;
 mod refusals;

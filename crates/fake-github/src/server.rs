@@ -385,6 +385,19 @@ impl FakeGitHub {
         });
     }
 
+    /// Moves the `updated_at` of version `id` to now: a change GitHub records on the
+    /// version itself (retags do not move it; see [`FakeGitHub::add_tag`]).
+    pub fn touch(&self, owner: &str, package_type: &str, name: &str, id: u64) {
+        self.with_package(owner, package_type, name, |package| {
+            let version = package
+                .versions
+                .iter_mut()
+                .find(|version| version.id == id)
+                .expect("touch a seeded version");
+            version.updated_at = std::time::SystemTime::now();
+        });
+    }
+
     /// The tags of version `id` now.
     pub fn tags_of(&self, owner: &str, package_type: &str, name: &str, id: u64) -> Vec<String> {
         let world = self.shared.world();
