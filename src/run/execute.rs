@@ -341,23 +341,28 @@ pub fn wait_line(notice: &WaitNotice) -> String {
 
 /// The outcome of a request; a rate-limit answer also stops the run.
 fn settle(mode: Mode, result: Result<(), ApiError>, stop: &mut Stop) -> Outcome {
-    match result {
-        Err(err) if err.kind == ApiErrorKind::RateLimited => {
-            let reason = spent(err.reset, None);
+    let stopping = result.as_ref().err().and_then(stops_the_run);
+    match (result, stopping) {
+        (Err(err), Some(reason)) => {
             stop.reason = Some(reason.clone());
-            Outcome::Left(reason)
+            match err.kind {
+                ApiErrorKind::Throttled => Outcome::Failed(err.to_string()),
+                _ => Outcome::Left(reason),
+            }
         }
-        Err(err) if err.kind == ApiErrorKind::AskedToWait => {
-            let reason = asked_to_wait(&err);
-            stop.reason = Some(reason.clone());
-            Outcome::Left(reason)
-        }
-        Err(err) if err.kind == ApiErrorKind::Throttled => {
-            // Every further request would meet the same limit: stop asking.
-            stop.reason = Some(THROTTLED.to_string());
-            Outcome::Failed(err.to_string())
-        }
-        result => classify(mode, result),
+        (result, _) => classify(mode, result),
+    }
+}
+
+/// Why a REST answer stops the run from asking more: the primary budget spent, a wait
+/// asked for that is longer than `rate-limit-wait`, or a secondary limit that every further
+/// request would meet. `None` for any other answer.
+pub(super) fn stops_the_run(err: &ApiError) -> Option<String> {
+    match err.kind {
+        ApiErrorKind::RateLimited => Some(spent(err.reset, None)),
+        ApiErrorKind::AskedToWait => Some(asked_to_wait(err)),
+        ApiErrorKind::Throttled => Some(THROTTLED.to_string()),
+        _ => None,
     }
 }
 
@@ -444,7 +449,7 @@ pub fn asked_to_wait(err: &ApiError) -> String {
 }
 
 /// The reason given for versions left over: the budget and when it resets.
-pub(super) fn spent(reset: Option<SystemTime>, left: Option<(u32, u32)>) -> String {
+fn spent(reset: Option<SystemTime>, left: Option<(u32, u32)>) -> String {
     let left = left.map_or_else(String::new, |(remaining, limit)| {
         format!(" ({remaining} of {limit} requests left, kept in reserve)")
     });

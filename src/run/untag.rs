@@ -280,29 +280,36 @@ pub async fn act<W: std::io::Write>(
     log.end_group();
 }
 
-/// Before each tag: the refusals, the stop, the budget and the cancel; the outcome that
-/// ends this tag's work before it starts, if any.
-async fn before_change<W: std::io::Write>(
-    acting: &Acting<'_>,
-    stop: &mut Stop,
-    log: &mut Log<W>,
-    dry: TagOutcome,
-) -> Option<TagOutcome> {
+/// Before each tag: what holds it back before anything is sent (the refusals, a stop, the
+/// cancel), if anything.
+fn held_back(acting: &Acting<'_>, stop: &mut Stop) -> Option<TagOutcome> {
     if let Some(refusal) = acting.refusal {
         return Some(TagOutcome::Skipped(refusal.to_string()));
     }
     if let Some(refusal) = acting.push_refusal {
         return Some(TagOutcome::Failed(refusal.to_string()));
     }
-    if acting.scope.config.dry_run {
-        return Some(dry);
-    }
-    if stop.reason.is_none() {
-        check_budget(acting.scope.github, stop, log).await;
-    }
     if stop.reason.is_none() && stop.cancel.is_requested() {
         stop.reason = Some(CANCELLED.to_string());
     }
+    stop.reason.clone().map(TagOutcome::Left)
+}
+
+/// Before each tag that a placeholder removes: [`held_back`], then in a dry run `dry`, and
+/// the REST budget the listing read and the DELETE will spend.
+async fn before_change<W: std::io::Write>(
+    acting: &Acting<'_>,
+    stop: &mut Stop,
+    log: &mut Log<W>,
+    dry: TagOutcome,
+) -> Option<TagOutcome> {
+    if let Some(outcome) = held_back(acting, stop) {
+        return Some(outcome);
+    }
+    if acting.scope.config.dry_run {
+        return Some(dry);
+    }
+    check_budget(acting.scope.github, stop, log).await;
     stop.reason.clone().map(TagOutcome::Left)
 }
 

@@ -4,9 +4,8 @@ use crate::config::restore_tags::TagToRestore;
 use crate::model::untag::TagOutcome;
 use crate::registry::placeholder;
 
-use super::super::cancel::CANCELLED;
 use super::super::execute::{Images, Stop};
-use super::Acting;
+use super::{Acting, held_back};
 
 /// Puts `wanted.tag` back on `wanted.digest` (see the module documentation). The entry
 /// comes from another step's output, so nothing in it is trusted beyond its checked shape:
@@ -22,17 +21,8 @@ pub async fn put_back(
     wanted: &TagToRestore,
     stop: &mut Stop,
 ) -> TagOutcome {
-    if let Some(refusal) = acting.refusal {
-        return TagOutcome::Skipped(refusal.to_string());
-    }
-    if let Some(refusal) = acting.push_refusal {
-        return TagOutcome::Failed(refusal.to_string());
-    }
-    if stop.reason.is_none() && stop.cancel.is_requested() {
-        stop.reason = Some(CANCELLED.to_string());
-    }
-    if let Some(reason) = &stop.reason {
-        return TagOutcome::Left(reason.clone());
+    if let Some(outcome) = held_back(acting, stop) {
+        return outcome;
     }
     let (registry, repository) = (images.registry, images.repository.as_str());
     let (tag, digest) = (wanted.tag.as_str(), wanted.digest.as_str());

@@ -9,7 +9,7 @@ use crate::model::version::{Version, VersionState};
 use crate::registry::placeholder::{self, EMPTY_BLOB};
 use crate::report::log::Log;
 
-use super::super::execute::{Images, Stop, Target, asked_to_wait, spent};
+use super::super::execute::{Images, Stop, Target, stops_the_run};
 use super::{Acting, before_change};
 
 /// Reads of the first listing page after a push, while the placeholder is not listed yet.
@@ -185,10 +185,8 @@ impl Remover<'_> {
 
 /// A REST answer that spends the budget, or asks for a long pause, stops the run.
 fn note_limits(err: &ApiError, stop: &mut Stop) {
-    match err.kind {
-        ApiErrorKind::RateLimited => stop.reason = Some(spent(err.reset, None)),
-        ApiErrorKind::AskedToWait => stop.reason = Some(asked_to_wait(err)),
-        _ => {}
+    if let Some(reason) = stops_the_run(err) {
+        stop.reason = Some(reason);
     }
 }
 
