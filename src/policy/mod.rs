@@ -9,3 +9,4 @@ pub mod images;
 pub mod order;
 pub mod plan;
 pub mod rules;
+pub mod untag;

@@ -89,6 +89,10 @@ pub enum Reason {
     /// With a `state-file`: the policy would act on it, but this run's own reads do not
     /// confirm what it would act on (see [`Unconfirmed`]); the next run decides it.
     Unconfirmed(Unconfirmed),
+    /// Container, `untag`: the policy selected it for some of its tags, and its other tags
+    /// match no rule: these tags are removed, and the image is kept by the others (see
+    /// `policy::untag`).
+    Untag(Vec<String>),
 }
 
 /// Why a version the policy would act on is not confirmed by this run's reads. The state
@@ -177,6 +181,11 @@ impl fmt::Display for Reason {
             Reason::Unconfirmed(Unconfirmed::Unread(why)) => {
                 write!(f, "not confirmed by this run's reads: {why}")
             }
+            Reason::Untag(tags) => write!(
+                f,
+                "kept by its other tags; untag removes {}",
+                tags.join(", ")
+            ),
         }
     }
 }
@@ -675,6 +684,17 @@ struct Ranking {
     key: Option<VersionKey>,
     /// What [`Reason::NotAVersion`] shows when there is no `key` with `order-by: version`.
     label: String,
+}
+
+/// Whether `version` passes every filter of `rule` (tag, age, state and `group-by`), as
+/// `untag` asks of each of its tags alone (see `policy::untag`).
+pub(crate) fn passes_rule(
+    version: &Version,
+    rule: &Rule,
+    package_type: PackageType,
+    now: SystemTime,
+) -> bool {
+    rule_match(version, rule, package_type, now).is_ok()
 }
 
 /// Step 3 of [`plan`]: whether `version` passes the rule's filters, and if so how the rule

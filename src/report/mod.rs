@@ -17,6 +17,7 @@ use std::time::SystemTime;
 use crate::model::image::Role;
 use crate::model::mode::Mode;
 use crate::model::outcome::{Entry, Outcome, PackageEntry};
+use crate::model::untag::{TagEntry, TagOutcome};
 use crate::model::version::Version;
 use crate::policy::plan::{Decision, Plan, Reason};
 
@@ -59,6 +60,8 @@ pub struct PackageReport {
     /// then newest first (the first [`MAX_KEPT_LISTED`]; `unreadable_count` counts them all).
     pub unreadable: Vec<UnreadableManifest>,
     pub unreadable_count: usize,
+    /// Tags `untag` removed from images that stay, or `restore-tags` put back.
+    pub tags: Vec<TagEntry>,
 }
 
 impl PackageReport {
@@ -138,6 +141,7 @@ impl PackageReport {
             undecided: 0,
             unreadable: Vec::new(),
             unreadable_count: 0,
+            tags: Vec::new(),
         }
     }
 
@@ -183,6 +187,11 @@ impl PackageReport {
         PackageReport { whole, ..self }
     }
 
+    /// The same report, with what happened to its tags (`untag`, `restore-tags`).
+    pub fn with_tags(self, tags: Vec<TagEntry>) -> PackageReport {
+        PackageReport { tags, ..self }
+    }
+
     pub fn failed(name: &str, error: String) -> PackageReport {
         PackageReport {
             error: Some(error),
@@ -214,6 +223,7 @@ impl PackageReport {
             undecided: 0,
             unreadable: Vec::new(),
             unreadable_count: 0,
+            tags: Vec::new(),
         }
     }
 }
@@ -296,6 +306,7 @@ fn kept_by(reason: &Reason) -> &'static str {
         Reason::FailClosed(_) => "fail closed",
         Reason::Unreadable(_) => "an unreadable manifest",
         Reason::PartOfDeleted { .. } | Reason::Orphan(_) => "selected",
+        Reason::Untag(_) => "untag",
     }
 }
 
@@ -338,6 +349,15 @@ pub struct Totals {
     pub packages_failed: usize,
     /// Packages not listed because the primary budget ran out.
     pub packages_left: usize,
+    /// Tags removed, or put back (or that would be, in a dry run).
+    pub tags_done: usize,
+    /// Images that tags were removed from (or would be).
+    pub tags_images: usize,
+    pub tags_skipped: usize,
+    /// Tags someone pushed under while they were being removed.
+    pub tags_superseded: usize,
+    pub tags_failed: usize,
+    pub tags_left: usize,
 }
 
 /// Why a run refused to change anything: the input whose limit was passed, and by how much.
@@ -390,6 +410,23 @@ impl RunReport {
                     _ => totals.acted_on += 1,
                 }
             }
+            let mut images = HashSet::new();
+            for entry in &package.tags {
+                match &entry.outcome {
+                    TagOutcome::Removed | TagOutcome::WouldRemove => {
+                        totals.tags_done += 1;
+                        images.insert(entry.id);
+                    }
+                    TagOutcome::Restored
+                    | TagOutcome::RestoredOffPlaceholder(_)
+                    | TagOutcome::WouldRestore => totals.tags_done += 1,
+                    TagOutcome::Skipped(_) => totals.tags_skipped += 1,
+                    TagOutcome::Superseded(_) => totals.tags_superseded += 1,
+                    TagOutcome::Failed(_) => totals.tags_failed += 1,
+                    TagOutcome::Left(_) => totals.tags_left += 1,
+                }
+            }
+            totals.tags_images += images.len();
         }
         totals
     }
@@ -397,7 +434,10 @@ impl RunReport {
     /// Whether the primary budget cut the run short: some work is left for the next run.
     pub fn cut_short(&self) -> bool {
         let totals = self.totals();
-        self.stopped.is_some() || totals.left > 0 || totals.packages_left > 0
+        self.stopped.is_some()
+            || totals.left > 0
+            || totals.packages_left > 0
+            || totals.tags_left > 0
     }
 
     /// A run succeeds when nothing failed, nothing was refused, it was not interrupted and
@@ -409,7 +449,47 @@ impl RunReport {
             && totals.failed == 0
             && totals.packages_failed == 0
             && totals.not_found == 0
+            && totals.tags_failed == 0
             && !matches!(self.plan, Some(plan_note::PlanNote::NotWritten(_)))
+    }
+
+    /// What happened to tags, when any were in play: `3 tags removed from 2 images, the
+    /// images kept` (`untag`), `2 tags restored` (`restore-tags`), with what was not done.
+    pub fn tags_line(&self, mode: Mode, dry_run: bool) -> Option<String> {
+        let totals = self.totals();
+        let any = totals.tags_done
+            + totals.tags_skipped
+            + totals.tags_superseded
+            + totals.tags_failed
+            + totals.tags_left;
+        if any == 0 {
+            return None;
+        }
+        let tags = plural(totals.tags_done, "tag");
+        let mut line = match (mode, dry_run) {
+            (Mode::Restore, false) => format!("{tags} restored"),
+            (Mode::Restore, true) => format!("{tags} would be restored"),
+            (_, dry) => format!(
+                "{tags} {} from {}, the images kept",
+                if dry { "would be removed" } else { "removed" },
+                plural(totals.tags_images, "image")
+            ),
+        };
+        let rest = [
+            (totals.tags_skipped, "skipped"),
+            (
+                totals.tags_superseded,
+                "pushed again meanwhile and left alone",
+            ),
+            (totals.tags_failed, "failed"),
+            (totals.tags_left, "left for the next run"),
+        ];
+        for (count, what) in rest {
+            if count > 0 {
+                line.push_str(&format!(", {} {what}", plural(count, "tag")));
+            }
+        }
+        Some(line)
     }
 
     /// The one line with the numbers that matter, first in the summary and last in the log
@@ -681,5 +761,98 @@ mod tests {
             "0m",
             "future times are age 0"
         );
+    }
+
+    /// A run of one package whose tags had `outcomes`, on images 1 and 2 alternately.
+    fn with_tags(outcomes: &[TagOutcome]) -> RunReport {
+        let mut report = run(1, &[], 0);
+        report.packages[0].tags = outcomes
+            .iter()
+            .enumerate()
+            .map(|(n, outcome)| TagEntry {
+                id: Some(1 + n as u64 % 2),
+                digest: format!("sha256:{n}"),
+                tag: format!("sha-{n}"),
+                tags: Vec::new(),
+                outcome: outcome.clone(),
+                reason: "kept by its other tags".to_string(),
+                rule: None,
+                placeholder: None,
+            })
+            .collect();
+        report
+    }
+
+    #[test]
+    fn the_tag_line_counts_tags_and_images_and_says_what_was_not_done() {
+        let removed = TagOutcome::Removed;
+        let cases = [
+            (vec![], Mode::Delete, false, None),
+            (
+                vec![removed.clone(), removed.clone(), removed.clone()],
+                Mode::Delete,
+                false,
+                Some("3 tags removed from 2 images, the images kept"),
+            ),
+            (
+                vec![TagOutcome::WouldRemove],
+                Mode::Delete,
+                true,
+                Some("1 tag would be removed from 1 image, the images kept"),
+            ),
+            (
+                vec![
+                    removed.clone(),
+                    TagOutcome::Skipped("moved".into()),
+                    TagOutcome::Superseded("sha256:b".into()),
+                    TagOutcome::Failed("500".into()),
+                    TagOutcome::Left("cancelled".into()),
+                ],
+                Mode::Delete,
+                false,
+                Some(
+                    "1 tag removed from 1 image, the images kept, 1 tag skipped, 1 tag pushed again meanwhile and left alone, 1 tag failed, 1 tag left for the next run",
+                ),
+            ),
+            (
+                vec![
+                    TagOutcome::Restored,
+                    TagOutcome::RestoredOffPlaceholder("sha256:p".into()),
+                ],
+                Mode::Restore,
+                false,
+                Some("2 tags restored"),
+            ),
+            (
+                vec![TagOutcome::WouldRestore],
+                Mode::Restore,
+                true,
+                Some("1 tag would be restored"),
+            ),
+        ];
+        for (outcomes, mode, dry_run, expected) in cases {
+            let report = with_tags(&outcomes);
+            assert_eq!(
+                report.tags_line(mode, dry_run).as_deref(),
+                expected,
+                "{outcomes:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_failed_tag_fails_the_run_and_a_tag_left_cuts_it_short() {
+        let cases = [
+            (TagOutcome::Removed, true, false),
+            (TagOutcome::Superseded("sha256:b".into()), true, false),
+            (TagOutcome::Skipped("moved".into()), true, false),
+            (TagOutcome::Failed("placeholder left".into()), false, false),
+            (TagOutcome::Left("rate limit".into()), true, true),
+        ];
+        for (outcome, succeeded, cut_short) in cases {
+            let report = with_tags(std::slice::from_ref(&outcome));
+            assert_eq!(report.succeeded(), succeeded, "{outcome:?}");
+            assert_eq!(report.cut_short(), cut_short, "{outcome:?}");
+        }
     }
 }

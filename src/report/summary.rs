@@ -10,8 +10,9 @@ use std::fmt::Write as _;
 use super::sanitize::Sanitizer;
 use super::{Fate, PackageReport, RunReport, age, kept_because, plural};
 use crate::config::{Config, PackageSelector};
-use crate::model::image::{Role, describe};
+use crate::model::image::{Role, describe, short_digest};
 use crate::model::outcome::{Outcome, PackageEntry};
+use crate::model::untag::TagOutcome;
 use crate::model::version::Version;
 use crate::policy::rules::{OrderBy, TagState};
 
@@ -46,6 +47,9 @@ pub fn render(
         "**{}**\n",
         report.headline(config.mode, config.dry_run)
     );
+    if let Some(tags) = report.tags_line(config.mode, config.dry_run) {
+        let _ = writeln!(out, "**{tags}**\n");
+    }
     let totals = report.totals();
     if let Some(note) = &report.plan {
         out.push_str(&super::plan::summary_section(note, clean));
@@ -161,7 +165,59 @@ fn package_section(
     if !package.entries.is_empty() && *rows_left > 0 {
         selected_table(out, package, report, words.would, rows_left, clean);
     }
+    if !package.tags.is_empty() {
+        tags_table(out, package, clean);
+    }
     kept_table(out, package, report, clean);
+}
+
+/// The tags `untag` removed (or `restore-tags` put back), one row each, with the image
+/// (its version id, digest and the tags it was listed with); folded when long. The rows
+/// stop, with a note, when the summary nears GitHub's limit.
+fn tags_table(out: &mut String, package: &PackageReport, clean: &Sanitizer) {
+    let count = package.tags.len();
+    let folded = count > FOLD_ROWS;
+    if folded {
+        let _ = writeln!(
+            out,
+            "<details><summary>{}</summary>\n",
+            plural(count, "tag")
+        );
+    }
+    let _ = writeln!(
+        out,
+        "| tag | image | its tags | outcome |\n|---|---|---|---|"
+    );
+    for entry in &package.tags {
+        if out.len() > MAX_SUMMARY_BYTES {
+            let _ = writeln!(
+                out,
+                "\n_More rows are not shown, to keep the summary under GitHub's 1 MiB limit; the `json` output lists every tag._"
+            );
+            break;
+        }
+        let image = match entry.id {
+            Some(id) => format!("{id} {}", short_digest(&entry.digest)),
+            None => short_digest(&entry.digest),
+        };
+        let placeholder = entry
+            .placeholder
+            .filter(|_| matches!(entry.outcome, TagOutcome::Failed(_)))
+            .map(|id| format!(" (placeholder version {id})"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {}{placeholder} |",
+            clean.code(&entry.tag),
+            clean.markdown(&image),
+            clean.markdown(&entry.tags.join(", ")),
+            clean.markdown(&entry.outcome.to_string())
+        );
+    }
+    out.push('\n');
+    if folded {
+        out.push_str("</details>\n\n");
+    }
 }
 
 /// The selected versions, images with what went with them beneath; folded when long.
@@ -528,6 +584,12 @@ fn filters(config: &Config, clean: &Sanitizer) -> String {
         let patterns: Vec<String> = patterns.texts().iter().map(|p| clean.code(p)).collect();
         parts.push(format!("keep-referenced {}", patterns.join(", ")));
     }
+    if config.untag {
+        parts.push("untag".to_string());
+    }
+    if let Some(tags) = &config.restore_tags {
+        parts.push(format!("restore-tags ({})", plural(tags.len(), "tag")));
+    }
     if let Some(duration) = policy.deleted_within {
         parts.push(format!(
             "deleted-within {}",
@@ -600,6 +662,7 @@ mod tests {
             undecided: 0,
             unreadable: Vec::new(),
             unreadable_count: 0,
+            tags: Vec::new(),
         }
     }
 

@@ -24,6 +24,7 @@ use super::package::PackageRun;
 use super::plan_file;
 use super::requested;
 use super::resume;
+use super::untag;
 
 /// Every package's report, in the order they were worked on. With `interrupted`, each
 /// selected version without an outcome is left for the next run. In delete mode the state
@@ -48,8 +49,12 @@ pub fn package_reports<W: std::io::Write>(
             deleted_whole,
             unreadable,
             reviewed,
+            mut tags,
             ..
         } = package;
+        if interrupted && let Some(work) = untag::work(config, &name, plan.as_ref().ok()) {
+            untag::leave_the_rest(&work, &mut tags, left_reason(env.cancel.is_requested()));
+        }
         let (revived, came_back) = match revived {
             Some(revived) => (Some(revived.entry), revived.versions),
             None => (None, Vec::new()),
@@ -79,7 +84,8 @@ pub fn package_reports<W: std::io::Write>(
                     .collect();
                 let report = PackageReport::planned(&name, &plan, entries)
                     .with_whole(whole)
-                    .with_unreadable(&plan, &unreadable);
+                    .with_unreadable(&plan, &unreadable)
+                    .with_tags(tags);
                 let remembering = state.as_deref_mut().filter(|_| config.mode == Mode::Delete);
                 if let Some(state) = remembering {
                     let saved = state.package_mut(config.package_type, &name);
@@ -93,7 +99,7 @@ pub fn package_reports<W: std::io::Write>(
                 }
                 report
             }
-            Err(err) => not_planned(&name, &err).with_whole(whole),
+            Err(err) => not_planned(&name, &err).with_whole(whole).with_tags(tags),
         };
         reports.push(report);
     }
@@ -125,11 +131,7 @@ fn not_planned(name: &str, err: &anyhow::Error) -> PackageReport {
 /// After an interruption, every selected version of `plan` without an outcome is left for the
 /// next run.
 fn leave_the_rest(plan: &Plan, entries: &mut Vec<Entry>, cancelled: bool) {
-    let reason = if cancelled {
-        cancel::CANCELLED
-    } else {
-        "not tried: the run stopped on an error"
-    };
+    let reason = left_reason(cancelled);
     let done: HashSet<u64> = entries.iter().map(|entry| entry.version.id).collect();
     for planned in plan.selected() {
         if !done.contains(&planned.version.id) {
@@ -141,6 +143,15 @@ fn leave_the_rest(plan: &Plan, entries: &mut Vec<Entry>, cancelled: bool) {
                 rule: plan.rule_label(planned).map(str::to_owned),
             });
         }
+    }
+}
+
+/// Why what an interrupted run did not get to is left for the next run.
+fn left_reason(cancelled: bool) -> &'static str {
+    if cancelled {
+        cancel::CANCELLED
+    } else {
+        "not tried: the run stopped on an error"
     }
 }
 

@@ -17,6 +17,7 @@ use crate::model::mode::Mode;
 use crate::model::version::Version;
 use crate::policy::images::{self, ByDigest, ManifestLookup, ReadHere, Rules};
 use crate::policy::plan::{self, Decision, Plan, Reason};
+use crate::policy::untag;
 use crate::registry::{Registry, RegistryError};
 use crate::report::log::Log;
 use crate::report::plural;
@@ -213,6 +214,19 @@ fn follow_images(
         &top_level,
         read.confirmed,
     );
+    // `untag`: the keep set is settled over images first, then grows by the images that
+    // only lose tags, before the graph keeps what every kept image references.
+    let plan = if config.untag {
+        untag::keep_by_other_tags(
+            plan,
+            &config.policy,
+            config.package_type,
+            env.now,
+            &manifests,
+        )
+    } else {
+        plan
+    };
     images::adjust_read(plan, &manifests, &rules, read)
 }
 

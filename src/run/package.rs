@@ -7,6 +7,7 @@ use crate::config::Config;
 use crate::github::{GitHub, Namespace};
 use crate::model::outcome::{Entry, PackageEntry};
 use crate::model::reference::Reference;
+use crate::model::untag::TagEntry;
 use crate::policy::plan::Plan;
 use crate::registry::Registry;
 
@@ -28,8 +29,8 @@ pub struct Scope<'a> {
 }
 
 /// One package through the run. Listing and planning make it (`name`, `plan`, `revived`,
-/// `from_state`, `unreadable`), acting fills `entries` and `deleted_whole`, and finishing turns it into
-/// the package's report.
+/// `from_state`, `unreadable`), acting fills `entries`, `deleted_whole` and `tags`, and
+/// finishing turns it into the package's report.
 pub struct PackageRun {
     pub name: String,
     /// Its plan, or why it could not be listed or planned.
@@ -49,6 +50,9 @@ pub struct PackageRun {
     /// With a reviewed plan applied (`plan-file`), what it names of this package and what
     /// narrowing today's plan to it settled ([`super::apply_plan`]).
     pub reviewed: Option<Reviewed>,
+    /// What acting did to each tag `untag` removes or `restore-tags` puts back, recorded as
+    /// each is settled (see [`super::untag`]).
+    pub tags: Vec<TagEntry>,
 }
 
 /// What a reviewed plan says of one package, once today's plan is narrowed to it.
@@ -84,6 +88,7 @@ impl PackageRun {
             deleted_whole: None,
             unreadable: Unreadable::new(),
             reviewed: None,
+            tags: Vec::new(),
         }
     }
 

@@ -15,6 +15,8 @@ use crate::model::image::{short_digest, tag_subject};
 use crate::model::manifest::Manifest;
 use crate::model::mode::Mode;
 use crate::model::outcome::{Entry, Outcome};
+use crate::model::untag::{TagEntry, TagOutcome};
+use crate::model::version::Version;
 use crate::policy::audit::Broken;
 use crate::policy::plan::Plan;
 use crate::registry::{self, Registry};
@@ -38,13 +40,15 @@ pub struct Verified {
     pub broken: Vec<(String, Broken, Vec<u64>)>,
 }
 
-/// One package to verify: its name, registry repository, plan and the outcomes of its
-/// versions (a version acted on is not kept).
+/// One package to verify: its name, registry repository, plan, the outcomes of its
+/// versions (a version acted on is not kept) and of its tags (a tag `untag` removed is not
+/// kept).
 pub struct Kept<'a> {
     pub name: &'a str,
     pub repository: String,
     pub plan: &'a Plan,
     pub entries: &'a [Entry],
+    pub untagged: &'a [TagEntry],
 }
 
 /// With `verify: true` in delete mode, re-read the kept tags of every container package that
@@ -71,6 +75,7 @@ pub async fn kept<W: std::io::Write>(
                 repository: registry::repository(&config.owner, &package.name),
                 plan: package.plan.as_ref().ok()?,
                 entries: &package.entries,
+                untagged: &package.tags,
             })
         })
         .collect();
@@ -103,29 +108,53 @@ async fn verify<W: std::io::Write>(
             })
             .map(|entry| (entry.version.name.as_str(), entry.version.id))
             .collect();
-        let kept: Vec<_> = package
+        let removed: HashSet<(u64, &str)> = package
+            .untagged
+            .iter()
+            .filter(|entry| {
+                matches!(
+                    entry.outcome,
+                    TagOutcome::Removed | TagOutcome::Superseded(_)
+                )
+            })
+            .filter_map(|entry| Some((entry.id?, entry.tag.as_str())))
+            .collect();
+        let kept_tags = |version: &Version| -> Vec<String> {
+            version
+                .tags
+                .iter()
+                .filter(|tag| !removed.contains(&(version.id, tag.as_str())))
+                .cloned()
+                .collect()
+        };
+        let kept: Vec<(&Version, Vec<String>)> = package
             .plan
             .versions
             .iter()
             .map(|planned| &planned.version)
-            .filter(|version| !version.tags.is_empty() && !gone.contains(&version.id))
+            .filter(|version| !gone.contains(&version.id))
+            .map(|version| (version, kept_tags(version)))
+            .filter(|(_, tags)| !tags.is_empty())
             .collect();
         verified.tags += kept
             .iter()
-            .flat_map(|version| &version.tags)
+            .flat_map(|(_, tags)| tags)
             .filter(|tag| tag_subject(tag).is_none())
             .count();
-        let roots: Vec<String> = kept.iter().map(|version| version.name.clone()).collect();
+        let roots: Vec<String> = kept
+            .iter()
+            .map(|(version, _)| version.name.clone())
+            .collect();
         log.progress("verifying kept tags", roots.len());
         let read = read_trees(registry, &package.repository, roots).await;
         log.progress_done();
-        for version in kept {
+        for (version, tags) in kept {
             let (missing, reason) = missing(&version.name, &read);
             if missing.is_empty() {
                 continue;
             }
             let deleted_here = deleted_here(&missing, &deleted);
-            for tag in &version.tags {
+            for tag in &tags {
                 verified.broken.push((
                     package.name.to_string(),
                     Broken {

@@ -26,3 +26,4 @@ mod scopes;
 mod state;
 mod summary;
 mod terminal;
+mod untag;

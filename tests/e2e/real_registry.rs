@@ -9,6 +9,8 @@
 //! fails naming it. A release whose referrers tag moved on, leaving an older referrers
 //! index untagged, goes with its attestations and both indexes.
 //!
+//! `untag` and `restore-tags` against the same registry are in [`untag`].
+//!
 //! Needs `docker-registry`, `skopeo` and `buildah` (Debian packages of those names; `.ci/run`
 //! installs them). Without them the test prints `SKIPPED: …` and passes, except under
 //! `CI=true`, where it fails unless `.ci/run` said apt is unavailable
@@ -27,6 +29,8 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::harness::*;
+
+mod untag;
 
 const TOOLS: [&str; 3] = ["docker-registry", "skopeo", "buildah"];
 /// Every buildah and skopeo call, and the registry's start, finish within this.
