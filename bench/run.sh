@@ -9,13 +9,17 @@
 # `bench/run.sh hourly [--versions 100000 --old 10000 --budget 1000 --unchanged 20000]` runs
 # the hourly scenario instead (crates/fake-github/examples/hourly.rs): a state-file kept
 # between runs, the budget refilled between them.
+# `bench/run.sh untag [--images 100 --builds 20 --recent 10]` runs untag on a package of
+# double-tagged images (crates/fake-github/examples/untag.rs).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 example=bench
-if [ "${1:-}" = hourly ]; then
-  example=hourly
-  shift
-fi
+case "${1:-}" in
+  hourly | untag)
+    example="$1"
+    shift
+    ;;
+esac
 binary="$(scripts/build-static)"
 cargo run --quiet --release --locked -p fake-github --example "$example" -- "$binary" "$@"

@@ -51,7 +51,7 @@ url=$(cat "$work/url")
 janitor() {
   : >"$work/summary"
   : >"$work/output"
-  env -i PATH="$PATH" \
+  env -i PATH="$PATH" GITHUB_ACTIONS=true \
     GITHUB_API_URL="$url" INPUT_REGISTRY-URL="$url" GITHUB_REPOSITORY_OWNER=acme \
     GITHUB_OUTPUT="$work/output" GITHUB_STEP_SUMMARY="$work/summary" \
     INPUT_TOKEN=demo-token INPUT_PACKAGES=app "$@" \

@@ -6,6 +6,7 @@ use package_janitor::config::inputs::Variables;
 use package_janitor::config::{Config, InputError, TOKEN_VARIABLES, cli};
 use package_janitor::report::log::Log;
 use package_janitor::report::sanitize::Sanitizer;
+use package_janitor::report::terminal::Print;
 use package_janitor::run::{Environment, listen, run};
 
 fn main() -> ExitCode {
@@ -21,8 +22,11 @@ fn main() -> ExitCode {
             };
         }
     };
-    let mut log = Log::stdout();
-    let variables = match Variables::collect(std::env::vars_os(), flags) {
+    // The report printed on stdout (outside Actions, or with `--format`) moves the log to
+    // stderr, so that stdout holds the report alone.
+    let print = Print::detect(flags.format, flags.verbose);
+    let mut log = Log::console(print.is_some());
+    let variables = match Variables::collect(std::env::vars_os(), flags.inputs) {
         Ok(variables) => variables,
         Err(err) => {
             log.error(&InputError::not_unicode(&err.name).to_string());
@@ -69,7 +73,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let env = Environment::from_process();
+    let env = Environment {
+        print,
+        ..Environment::from_process()
+    };
     let ran = runtime.block_on(async {
         if let Err(err) = listen(&env.cancel) {
             log.warning(&format!(

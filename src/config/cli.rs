@@ -20,21 +20,60 @@ const ABOUT: &str = "Delete or restore the GitHub Packages versions that match a
 const AFTER_HELP: &str = "\
 Each flag is the action input of the same name and wins over its INPUT_<NAME> variable \
 (upper-cased, hyphens kept, e.g. INPUT_DRY-RUN), which the Actions runner sets. With no \
-flags, the binary does what the Action does. GITHUB_API_URL sets the API base (GitHub \
-Enterprise Server, or the bundled fake); GITHUB_OUTPUT and GITHUB_STEP_SUMMARY, when set, \
-receive the outputs and the summary, which are otherwise printed.
+flags, the binary selects and acts as the Action does. GITHUB_API_URL sets the API base \
+(GitHub Enterprise Server, or the bundled fake); GITHUB_OUTPUT and GITHUB_STEP_SUMMARY, \
+when set, receive the outputs and the summary. Outside Actions the report is printed on \
+stdout (see --format) and the log goes to stderr.
 
 Example:
   package-janitor --owner my-org --token \"$(gh auth token)\" --packages my-app \\
     --tag-state untagged --older-than 2w --dry-run";
 
-/// The whole command, one flag per input.
+/// How the report is printed on stdout (`--format`): for a person (`text`, the default
+/// outside Actions), the `json` output's content, or the step summary's Markdown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+    Markdown,
+}
+
+/// What the command line says: the inputs given as flags, by name, and how the report is
+/// printed (`--format`, `--verbose`), which no input sets.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Flags {
+    pub inputs: Vec<(&'static str, OsString)>,
+    pub format: Option<Format>,
+    /// `text`: list the kept versions too, not only their counts.
+    pub verbose: bool,
+}
+
+/// The whole command, one flag per input, then the two flags of the printed report.
 pub fn command() -> Command {
     Command::new("package-janitor")
         .version(version())
         .about(ABOUT)
         .after_help(AFTER_HELP)
         .args(INPUTS.iter().map(flag))
+        .arg(
+            Arg::new("format")
+                .long("format")
+                .value_name("text|json|markdown")
+                .value_parser(PossibleValuesParser::new(["text", "json", "markdown"]))
+                .action(ArgAction::Set)
+                .help(
+                    "How the report is printed on stdout (the log then goes to stderr): text \
+                     for a person (the default outside Actions), json (the `json` output) or \
+                     markdown (the step summary). Under Actions (GITHUB_ACTIONS=true) nothing \
+                     is printed unless this is given.",
+                ),
+        )
+        .arg(
+            Arg::new("verbose")
+                .long("verbose")
+                .action(ArgAction::SetTrue)
+                .help("With --format text, list the kept versions and why, not only their counts."),
+        )
 }
 
 fn flag(input: &Input) -> Arg {
@@ -66,13 +105,18 @@ fn flag(input: &Input) -> Arg {
     }
 }
 
-/// The inputs given as flags, by name, from `args` (program name first). `Err` is clap's
-/// answer: help, the version, or a usage error with the closest flag.
-pub fn parse(
-    args: impl IntoIterator<Item = OsString>,
-) -> Result<Vec<(&'static str, OsString)>, clap::Error> {
+/// The flags of `args` (program name first). `Err` is clap's answer: help, the version, or
+/// a usage error with the closest flag.
+pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Flags, clap::Error> {
     let matches = command().try_get_matches_from(args)?;
-    let mut flags = Vec::new();
+    let format = matches
+        .get_one::<String>("format")
+        .map(|format| match format.as_str() {
+            "json" => Format::Json,
+            "markdown" => Format::Markdown,
+            _ => Format::Text,
+        });
+    let mut inputs = Vec::new();
     for input in INPUTS {
         let value = if input.switch {
             matches
@@ -82,10 +126,14 @@ pub fn parse(
             matches.get_one::<OsString>(input.name).cloned()
         };
         if let Some(value) = value {
-            flags.push((input.name, value));
+            inputs.push((input.name, value));
         }
     }
-    Ok(flags)
+    Ok(Flags {
+        inputs,
+        format,
+        verbose: matches.get_flag("verbose"),
+    })
 }
 
 #[cfg(test)]
@@ -96,6 +144,7 @@ mod tests {
         let args = std::iter::once("package-janitor").chain(args.iter().copied());
         parse(args.map(OsString::from)).map(|flags| {
             flags
+                .inputs
                 .into_iter()
                 .map(|(name, value)| (name, value.to_string_lossy().into_owned()))
                 .collect()
@@ -133,6 +182,36 @@ mod tests {
         }
         assert!(parsed(&["--dry-run=maybe"]).is_err());
         assert!(parsed(&["--dry-run", "false"]).is_err(), "no positionals");
+    }
+
+    #[test]
+    fn format_and_verbose_shape_the_printed_report_and_set_no_input() {
+        let parse_args = |args: &[&str]| {
+            let args = std::iter::once("package-janitor").chain(args.iter().copied());
+            parse(args.map(OsString::from))
+        };
+        let cases: &[(&[&str], Option<Format>, bool)] = &[
+            (&[], None, false),
+            (&["--format", "text"], Some(Format::Text), false),
+            (&["--format=json"], Some(Format::Json), false),
+            (
+                &["--format", "markdown", "--verbose"],
+                Some(Format::Markdown),
+                true,
+            ),
+            (&["--verbose"], None, true),
+        ];
+        for (args, format, verbose) in cases {
+            let flags = parse_args(args).expect("parses");
+            assert_eq!(
+                (flags.format, flags.verbose),
+                (*format, *verbose),
+                "{args:?}"
+            );
+            assert!(flags.inputs.is_empty(), "{args:?}");
+        }
+        let error = parse_args(&["--format", "html"]).expect_err("not a format");
+        assert!(error.render().to_string().contains("text"), "{error}");
     }
 
     #[test]

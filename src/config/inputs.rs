@@ -180,6 +180,16 @@ pub const INPUTS: &[Input] = &[
         "container: also delete untagged manifests and artifacts no kept image references",
     ),
     switch(
+        "untag",
+        "container, delete mode: when an image is selected for some tags but has others no rule selects, remove only those tags and keep the image",
+    ),
+    input(
+        "restore-tags",
+        "",
+        "restore mode: put back the tags a run's `untagged` output lists, each on the digest it named",
+        "'[{\"package\": \"app\", \"tag\": \"sha-1a2b3c\", \"digest\": \"sha256:…\"}]'",
+    ),
+    switch(
         "fail-on-broken",
         "audit mode: exit 1 when an image cannot be pulled whole",
     ),

@@ -3,6 +3,7 @@
 pub mod cli;
 pub mod inputs;
 pub mod plans;
+pub mod restore_tags;
 pub mod rules;
 
 use std::collections::BTreeSet;
@@ -18,6 +19,7 @@ use crate::policy::rules::{OrderBy, Policy, TagState};
 use crate::references::patterns::Patterns;
 use crate::transport::pacing::Pacing;
 use crate::transport::token::Token;
+use restore_tags::TagToRestore;
 
 /// A name from the `packages` input: exact, or a pattern with `*`/`?` wildcards that is
 /// expanded through the list-packages endpoint.
@@ -49,6 +51,13 @@ pub struct Config {
     pub registry_url: String,
     /// `delete-orphans`: also delete untagged manifests and artifacts no kept image references.
     pub delete_orphans: bool,
+    /// `untag`: container packages in delete mode, an image the policy selects for some of
+    /// its tags but that carries others no rule selects loses only those tags and stays.
+    pub untag: bool,
+    /// `restore-tags`: restore mode, container packages: the tags to put back, each on the
+    /// digest it named (the `untagged` output of a run with `untag`). Without `version-ids`,
+    /// such a run restores no version.
+    pub restore_tags: Option<Vec<TagToRestore>>,
     /// `fail-on-broken`: an audit that finds a broken image exits 1.
     pub fail_on_broken: bool,
     /// `verify`: after a delete-mode cleanup, re-read every kept tag's tree from the registry.
@@ -350,6 +359,40 @@ impl Config {
             Some(value) => parse_bool("delete-orphans", &value)?,
             None => false,
         };
+        let untag = match input("untag") {
+            Some(value) => parse_bool("untag", &value)?,
+            None => false,
+        };
+        if untag {
+            let problem = match (package_type, mode) {
+                (PackageType::Container, Mode::Delete) => None,
+                (PackageType::Container, other) => Some(format!(
+                    "only applies when `mode` is `delete`, and `mode` is `{}`: remove it (to put removed tags back, use `restore-tags` in restore mode)",
+                    other.as_str()
+                )),
+                (other, _) => Some(format!(
+                    "only applies to container packages (a tag is removed by pushing to the container registry), and `package-type` is `{other}`: remove it"
+                )),
+            };
+            if let Some(problem) = problem {
+                return Err(InputError::invalid("untag", "true", problem));
+            }
+        }
+        let restore_tags = match input("restore-tags") {
+            Some(value) if package_type != PackageType::Container || mode != Mode::Restore => {
+                let shown: String = value.chars().take(200).collect();
+                return Err(InputError::invalid(
+                    "restore-tags",
+                    &shown,
+                    format!(
+                        "only applies to container packages in restore mode, and this run is `{}` of `{package_type}` packages: remove it, or set `mode: restore`",
+                        mode.as_str()
+                    ),
+                ));
+            }
+            Some(value) => Some(restore_tags::parse(&value, &packages)?),
+            None => None,
+        };
         let fail_on_broken = match input("fail-on-broken") {
             Some(value) => parse_bool("fail-on-broken", &value)?,
             None => false,
@@ -406,6 +449,13 @@ impl Config {
         let plan_file = input("plan-file")
             .map(|value| plans::parse_plan_file(&value, mode))
             .transpose()?;
+        if untag && plan_file.is_some() {
+            return Err(InputError::invalid(
+                "untag",
+                "true",
+                "cannot be combined with `plan-file`: a reviewed plan names the versions to delete, not the tags to remove, so applying it could not be exact. Remove `untag`, or `plan-file`",
+            ));
+        }
         let plan_expires = match input("plan-expires") {
             Some(value) => plans::parse_plan_expires(&value)?,
             None => DEFAULT_PLAN_EXPIRES,
@@ -414,6 +464,12 @@ impl Config {
             .map(|value| parse_keep_referenced(&value, package_type, mode))
             .transpose()?;
 
+        // A run that puts tags back restores only the versions `version-ids` names: the
+        // policy's other filters alone would select every deleted version.
+        let version_ids = match (&restore_tags, version_ids) {
+            (Some(_), None) => Some(BTreeSet::new()),
+            (_, ids) => ids,
+        };
         Ok(Config {
             token,
             owner,
@@ -438,6 +494,8 @@ impl Config {
             api_url,
             registry_url,
             delete_orphans,
+            untag,
+            restore_tags,
             fail_on_broken,
             verify,
             delete_empty_packages,

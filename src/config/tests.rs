@@ -1154,3 +1154,76 @@ fn a_secret_in_a_long_value_is_redacted_before_the_value_is_cut() {
     );
     assert!(!redacted.contains(&SECRET[..5]), "{redacted}");
 }
+
+#[test]
+fn untag_is_for_container_packages_in_delete_mode_only() {
+    assert!(!parse_ok(&[]).untag);
+    assert!(parse_ok(&[("INPUT_UNTAG", "true")]).untag);
+    let cases: &[(Env, &str)] = &[
+        (
+            &[("INPUT_UNTAG", "true"), ("INPUT_MODE", "restore")],
+            "only applies when `mode` is `delete`, and `mode` is `restore`",
+        ),
+        (
+            &[("INPUT_UNTAG", "true"), ("INPUT_MODE", "audit")],
+            "only applies when `mode` is `delete`, and `mode` is `audit`",
+        ),
+        (
+            &[("INPUT_UNTAG", "true"), ("INPUT_PACKAGE-TYPE", "npm")],
+            "only applies to container packages",
+        ),
+        (&[("INPUT_UNTAG", "sometimes")], "sometimes"),
+        (
+            &[("INPUT_UNTAG", "true"), ("INPUT_PLAN-FILE", "plan.json")],
+            "cannot be combined with `plan-file`",
+        ),
+    ];
+    for (pairs, problem) in cases {
+        let error = parse_err(pairs);
+        assert_eq!(error.input(), "untag", "{pairs:?}");
+        assert!(error.to_string().contains(problem), "{pairs:?}: {error}");
+    }
+}
+
+#[test]
+fn restore_tags_is_for_container_restores_and_restores_no_version_unless_named() {
+    let digest = format!("sha256:{}", "ab".repeat(32));
+    let value = format!(r#"[{{"tag": "sha-1", "digest": "{digest}"}}]"#);
+    let config = parse_ok(&[("INPUT_MODE", "restore"), ("INPUT_RESTORE-TAGS", &value)]);
+    let tags = config.restore_tags.expect("restore-tags parsed");
+    assert_eq!(tags.len(), 1);
+    assert_eq!(
+        (tags[0].tag.as_str(), tags[0].digest.as_str()),
+        ("sha-1", digest.as_str())
+    );
+    assert_eq!(
+        config.policy.version_ids,
+        Some(BTreeSet::new()),
+        "no deleted version is selected by the other filters alone"
+    );
+    let with_ids = parse_ok(&[
+        ("INPUT_MODE", "restore"),
+        ("INPUT_RESTORE-TAGS", &value),
+        ("INPUT_VERSION-IDS", "7"),
+    ]);
+    assert_eq!(with_ids.policy.version_ids, ids(&[7]));
+    assert_eq!(parse_ok(&[("INPUT_MODE", "restore")]).restore_tags, None);
+
+    for pairs in [
+        vec![("INPUT_RESTORE-TAGS", value.as_str())],
+        vec![
+            ("INPUT_MODE", "restore"),
+            ("INPUT_PACKAGE-TYPE", "npm"),
+            ("INPUT_RESTORE-TAGS", value.as_str()),
+        ],
+    ] {
+        let error = parse_err(&pairs);
+        assert_eq!(error.input(), "restore-tags");
+        assert!(
+            error
+                .to_string()
+                .contains("only applies to container packages in restore mode"),
+            "{error}"
+        );
+    }
+}

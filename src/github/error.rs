@@ -52,6 +52,24 @@ pub struct ApiError {
     /// An earlier try of this request got no clear answer (5xx, connection error, timeout),
     /// so it may have taken effect.
     pub uncertain: bool,
+    /// For a listing stopped after its first page because the budget cannot cover the rest
+    /// (`RateLimited`): how large the package is.
+    pub listing: Option<ListingSize>,
+}
+
+/// How large a package's listing is, as its first page's `last` link tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListingSize {
+    /// Pages of versions.
+    pub pages: u32,
+    /// Versions it holds at least: every page but the last is as full as the first.
+    pub versions_at_least: u64,
+    /// The primary rate limit: requests per hour.
+    pub limit: u32,
+    /// Whether even a whole budget (the limit, less the reserve) cannot list it: then no
+    /// run lists it whole, and only `state-file` (a listing carried across runs) lets it
+    /// finish.
+    pub beyond_one_budget: bool,
 }
 
 impl ApiError {
@@ -73,6 +91,7 @@ impl ApiError {
             route: route.to_string(),
             reset: None,
             uncertain: false,
+            listing: None,
         }
     }
 

@@ -17,7 +17,7 @@ use std::time::{Duration, SystemTime};
 
 use octocrab::Octocrab;
 
-pub use error::{ApiError, ApiErrorKind};
+pub use error::{ApiError, ApiErrorKind, ListingSize};
 pub use packages::{OwnerKind, PER_PAGE};
 pub use retry::Stats;
 

@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use futures_util::StreamExt;
 use serde::Deserialize;
 
+use super::error::ListingSize;
 use super::ratelimit::Cover;
 use super::{ApiError, GitHub, Method, Namespace, decode};
 use crate::model::version::{PackageType, Version, VersionState};
@@ -82,7 +83,8 @@ impl GitHub {
         };
         if let Some((last, count)) = pages {
             plausible_pages(&first, count)?;
-            self.ensure_budget_for(count.saturating_sub(1), &first)?;
+            self.ensure_budget_for(count.saturating_sub(1), &first)
+                .map_err(|err| self.with_size(err, count, versions.len()))?;
             // Sized once from the bounded page count, so the list never over-allocates.
             let more = usize::try_from(count.saturating_sub(1)).unwrap_or(0);
             versions.reserve_exact(more.saturating_mul(PER_PAGE as usize));
@@ -173,6 +175,27 @@ impl GitHub {
             rate.limit
         );
         Err(ApiError::new(Method::Get, route, None, message).rate_limited(Some(rate.reset)))
+    }
+
+    /// `err`, a listing refused for the budget, with the size of the package: `pages` pages
+    /// of which the first held `first_page` versions.
+    fn with_size(&self, err: ApiError, pages: u32, first_page: usize) -> ApiError {
+        let Some(rate) = self.rate_limit() else {
+            return err;
+        };
+        let per_page = u64::try_from(first_page).unwrap_or(u64::MAX);
+        let usable = rate.limit.saturating_sub(self.pacing().budget_reserve);
+        ApiError {
+            listing: Some(ListingSize {
+                pages,
+                versions_at_least: u64::from(pages.saturating_sub(1))
+                    .saturating_mul(per_page)
+                    .saturating_add(1),
+                limit: rate.limit,
+                beyond_one_budget: pages > usable,
+            }),
+            ..err
+        }
     }
 
     /// The names of an owner's packages of one type (for wildcard expansion).

@@ -7,4 +7,5 @@ pub mod mode;
 pub mod outcome;
 pub mod plan_file;
 pub mod reference;
+pub mod untag;
 pub mod version;

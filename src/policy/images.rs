@@ -9,6 +9,10 @@
 //! - An artifact is proven, not guessed: only a version whose every tag is an artifact tag
 //!   (or that is untagged) can be an artifact of another image (see [`may_be_artifact`]).
 //!   A version tagged `v1.0.0, latest, sha256-<hex>.sig` is a release: a root.
+//! - A referrers index the `sha256-<hex>` tag no longer points at (the tag moves each time
+//!   an artifact is added) is untagged but still lists that subject's artifacts: an index
+//!   whose every entry declares the same `subject` is an artifact of that subject, never an
+//!   image of its own, so it keeps nothing (see [`referrers_subject`]).
 //! - A version is *dependent* when it is untagged or an artifact: its fate follows its
 //!   parents, whatever the policy said of it (a `.sig` tag does not protect a signature).
 //!   Other versions are *roots*: the policy decides them. `exclude-tag-regex` always wins,
@@ -170,7 +174,7 @@ impl Graph {
             artifact: vec![false; n],
             missing_subject: vec![None; n],
         };
-        let nodes = versions
+        let nodes: Vec<(&Vec<String>, Option<&Manifest>)> = versions
             .iter()
             .map(|planned| {
                 let manifest = manifests.lookup(&planned.version).and_then(Result::ok);
@@ -180,8 +184,9 @@ impl Graph {
                 unlisted
                     .iter()
                     .map(|image| (&image.tags, Some(&image.manifest))),
-            );
-        for (index, (tags, manifest)) in nodes.enumerate() {
+            )
+            .collect();
+        for (index, &(tags, manifest)) in nodes.iter().enumerate() {
             for child in manifest.iter().flat_map(|m| &m.children) {
                 if let Some(&child_index) = by_digest.get(child.digest.as_str()) {
                     graph.link(index, child_index, child_role(child));
@@ -200,6 +205,20 @@ impl Graph {
                 match by_digest.get(subject.as_str()) {
                     Some(&subject_index) => graph.link(subject_index, index, role),
                     None => graph.missing_subject[index] = Some(subject),
+                }
+            }
+        }
+        for (index, &(tags, manifest)) in nodes.iter().enumerate() {
+            if graph.artifact[index] || !may_be_artifact(tags) {
+                continue;
+            }
+            let subject =
+                manifest.and_then(|manifest| referrers_subject(manifest, &by_digest, &nodes));
+            if let Some(subject) = subject {
+                graph.artifact[index] = true;
+                match by_digest.get(subject) {
+                    Some(&subject_index) => graph.link(subject_index, index, Role::Referrers),
+                    None => graph.missing_subject[index] = Some(subject.to_string()),
                 }
             }
         }
@@ -224,6 +243,31 @@ impl Graph {
         }
         kept
     }
+}
+
+/// The subject `manifest` is a referrers index of, when it is one: an index whose every
+/// entry is a manifest of the package that declares the same `subject`. The referrers tag
+/// `sha256-<digest>` moves each time an artifact is added, and the index it pointed at
+/// before stays behind, untagged, still listing the artifacts: it is one more artifact of
+/// that subject (it goes with it and keeps nothing), never an image of its own.
+fn referrers_subject<'a>(
+    manifest: &Manifest,
+    by_digest: &HashMap<&str, usize>,
+    nodes: &[(&Vec<String>, Option<&'a Manifest>)],
+) -> Option<&'a str> {
+    if !manifest.is_index || manifest.children.is_empty() {
+        return None;
+    }
+    let mut subject = None;
+    for child in &manifest.children {
+        let &index = by_digest.get(child.digest.as_str())?;
+        let (_, read) = nodes.get(index)?;
+        let declared = read.as_ref()?.subject.as_deref()?;
+        if *subject.get_or_insert(declared) != declared {
+            return None;
+        }
+    }
+    subject
 }
 
 fn artifact_role(artifact_type: Option<&str>) -> Role {

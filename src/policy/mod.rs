@@ -10,3 +10,4 @@ pub mod order;
 pub mod plan;
 pub mod rules;
 pub mod storage;
+pub mod untag;

@@ -90,6 +90,10 @@ pub enum Reason {
     /// With a `state-file`: the policy would act on it, but this run's own reads do not
     /// confirm what it would act on (see [`Unconfirmed`]); the next run decides it.
     Unconfirmed(Unconfirmed),
+    /// Container, `untag`: the policy selected it for some of its tags, and its other tags
+    /// match no rule: these tags are removed, and the image is kept by the others (see
+    /// `policy::untag`).
+    Untag(Vec<String>),
 }
 
 /// Why a version the policy would act on is not confirmed by this run's reads. The state
@@ -178,6 +182,11 @@ impl fmt::Display for Reason {
             Reason::Unconfirmed(Unconfirmed::Unread(why)) => {
                 write!(f, "not confirmed by this run's reads: {why}")
             }
+            Reason::Untag(tags) => write!(
+                f,
+                "kept by its other tags; untag removes {}",
+                tags.join(", ")
+            ),
         }
     }
 }
@@ -192,21 +201,21 @@ pub struct PlannedVersion {
     /// executor acts on it only after every parent was acted on successfully.
     pub relation: Option<Relation>,
     /// The rule (index into [`Plan::rules`]) that kept or selected it; for a version that
-    /// goes with an image, the image's rule (see [`carry_rules`]).
+    /// goes with an image or is kept as part of one, the image's rule (see [`carry_rules`]).
     pub rule: Option<usize>,
 }
 
-/// What one rule did, counted before keeping wins over selecting.
+/// One rule's name and how many versions pass its filters. What each rule decided in the
+/// end is each version's [`PlannedVersion::rule`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleTally {
     /// The rule's name, or `#N`.
     pub label: String,
-    /// Versions that passed all its filters (and the global ones).
+    /// Versions that pass the rule's own filters (its `exclude-tag-regex`, `tag-state`,
+    /// `tag-regex`, `older-than` and `group-by`), whatever the global filters
+    /// (`keep-referenced`, `version-ids`, `exclude-tag-regex`, `deleted-within`) and the other
+    /// rules say: a version several rules match counts for each.
     pub matched: usize,
-    /// Matches among its `keep-latest` newest images.
-    pub kept: usize,
-    /// The other matches.
-    pub selected: usize,
 }
 
 /// The plan for one package: every listed version, newest first (by `updated_at`, then id).
@@ -407,8 +416,6 @@ fn rank(
         .map(|(index, rule)| RuleTally {
             label: rule.label(index + 1),
             matched: 0,
-            kept: 0,
-            selected: 0,
         })
         .collect();
     // Steps 0 to 4: a version the filters decide is decided in place; the matches of the
@@ -424,7 +431,7 @@ fn rank(
     };
     let mut matches: Vec<Match> = Vec::new();
     for (index, planned) in versions.iter_mut().enumerate() {
-        let decided = filters.standing(index, &planned.version, &mut matches);
+        let decided = filters.standing(index, &planned.version, &mut matches, &mut tallies);
         planned.decision = Decision::Keep;
         planned.reason = decided.unwrap_or(Reason::Selected);
         planned.relation = None;
@@ -452,8 +459,6 @@ fn rank(
         for at in ranked {
             let found = &mut matches[at];
             let image = takes_slot(found.version);
-            let tally = &mut tallies[rule_index];
-            tally.matched += 1;
             let slots = taken.entry(found.group.clone()).or_insert(0);
             found.fate = if image && rule.order_by == OrderBy::Version && found.key.is_none() {
                 Fate::NotAVersion
@@ -467,10 +472,6 @@ fn rank(
                 let above = sure.entry(found.group.clone()).or_insert(0);
                 found.slots_sure = *above >= rule.keep_latest;
                 *above += usize::from(read_here(found.version));
-            }
-            match found.fate {
-                Fate::Selected => tally.selected += 1,
-                Fate::Kept(_) | Fate::NotAVersion => tally.kept += 1,
             }
         }
     }
@@ -539,12 +540,14 @@ struct Filters<'a> {
 
 impl Filters<'_> {
     /// Steps 0 to 4 for the version at `index`: the reason it is kept when the filters
-    /// decide it; otherwise `None`, and its matches pushed onto `matches`.
+    /// decide it; otherwise `None`, and its matches pushed onto `matches`. Every rule whose
+    /// own filters it passes counts it in `tallies`, whatever the global filters say.
     fn standing(
         &self,
         index: usize,
         version: &Version,
         matches: &mut Vec<Match>,
+        tallies: &mut [RuleTally],
     ) -> Option<Reason> {
         let Filters {
             policy,
@@ -554,7 +557,31 @@ impl Filters<'_> {
             mode,
             now,
         } = *self;
+        let first_match = matches.len();
+        let mut first_rejection = None;
+        for (rule_index, rule) in rules.iter().enumerate() {
+            match rule_match(version, rule, package_type, now) {
+                Ok(ranking) => {
+                    if let Some(tally) = tallies.get_mut(rule_index) {
+                        tally.matched += 1;
+                    }
+                    matches.push(Match {
+                        version: index,
+                        rule: rule_index,
+                        group: ranking.group,
+                        key: ranking.key.map(Box::new),
+                        label: ranking.label,
+                        fate: Fate::Selected,
+                        slots_sure: true,
+                    });
+                }
+                Err(reason) => {
+                    first_rejection.get_or_insert(reason);
+                }
+            }
+        }
         if let Some(pinned) = policy.referenced.pinning(version) {
+            matches.truncate(first_match);
             let place = match pinned.others {
                 0 => pinned.place.to_string(),
                 others => format!(
@@ -566,25 +593,8 @@ impl Filters<'_> {
             return Some(Reason::Referenced(place));
         }
         if let Some(reason) = reject_global(version, policy, package_type) {
+            matches.truncate(first_match);
             return Some(reason);
-        }
-        let first_match = matches.len();
-        let mut first_rejection = None;
-        for (rule_index, rule) in rules.iter().enumerate() {
-            match rule_match(version, rule, package_type, now) {
-                Ok(ranking) => matches.push(Match {
-                    version: index,
-                    rule: rule_index,
-                    group: ranking.group,
-                    key: ranking.key.map(Box::new),
-                    label: ranking.label,
-                    fate: Fate::Selected,
-                    slots_sure: true,
-                }),
-                Err(reason) => {
-                    first_rejection.get_or_insert(reason);
-                }
-            }
         }
         if matches.len() == first_match {
             return Some(match first_rejection {
@@ -680,6 +690,17 @@ struct Ranking {
     key: Option<VersionKey>,
     /// What [`Reason::NotAVersion`] shows when there is no `key` with `order-by: version`.
     label: String,
+}
+
+/// Whether `version` passes every filter of `rule` (tag, age, state and `group-by`), as
+/// `untag` asks of each of its tags alone (see `policy::untag`).
+pub(crate) fn passes_rule(
+    version: &Version,
+    rule: &Rule,
+    package_type: PackageType,
+    now: SystemTime,
+) -> bool {
+    rule_match(version, rule, package_type, now).is_ok()
 }
 
 /// Step 3 of [`plan`]: whether `version` passes the rule's filters, and if so how the rule
@@ -831,8 +852,9 @@ pub fn hold(mut plan: Plan, why: &str) -> Plan {
 
 /// Container, after the image graph adjusted the plan: a version that goes with an image
 /// carries that image's rule (its first parent's, in execution order so that a signature of
-/// a platform manifest gets the index's), and an orphan the plan kept but `delete-orphans`
-/// deletes carries none.
+/// a platform manifest gets the index's), a version kept as part of a kept image carries
+/// that image's rule, and an orphan the plan kept but `delete-orphans` deletes carries none.
+/// So each version is the report's under one rule: the one that decided its image.
 pub fn carry_rules(mut plan: Plan) -> Plan {
     let mut rule_of: HashMap<u64, Option<usize>> = plan
         .versions
@@ -854,8 +876,34 @@ pub fn carry_rules(mut plan: Plan) -> Plan {
             planned.rule = None;
         }
     }
+    // A kept image's parts: follow `parent` up to the image the policy kept. The chain is
+    // bounded, as a hostile registry could make a cycle of references.
+    let part_of: HashMap<u64, u64> = plan
+        .versions
+        .iter()
+        .filter_map(|planned| match planned.reason {
+            Reason::PartOfKept { parent, .. } => Some((planned.version.id, parent)),
+            _ => None,
+        })
+        .collect();
+    for planned in &mut plan.versions {
+        let mut image = planned.version.id;
+        for _ in 0..MAX_IMAGE_DEPTH {
+            match part_of.get(&image) {
+                Some(&parent) => image = parent,
+                None => break,
+            }
+        }
+        if image != planned.version.id && !part_of.contains_key(&image) {
+            planned.rule = rule_of.get(&image).copied().flatten();
+        }
+    }
     plan
 }
+
+/// Levels of images within images followed to find a kept part's image: an index, its
+/// platform manifests, their signatures and attestations are three.
+const MAX_IMAGE_DEPTH: usize = 16;
 
 /// `delete-orphans`: whether an orphan may be deleted whatever `tag-state`, `tag-regex` and
 /// `keep-latest` said. `version-ids`, `exclude-tag-regex` and `older-than` still protect it

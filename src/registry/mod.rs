@@ -20,6 +20,8 @@
 
 pub mod challenge;
 pub mod manifest;
+pub mod placeholder;
+pub mod push;
 pub mod tags;
 
 use std::collections::HashMap;
@@ -28,7 +30,10 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, LINK, WWW_AUTHENTICATE};
+use http::header::{
+    ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, LINK, LOCATION,
+    WWW_AUTHENTICATE,
+};
 use octocrab::Octocrab;
 use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
@@ -69,9 +74,11 @@ pub enum ErrorKind {
     Certificate,
 }
 
-/// A failed registry read.
+/// A failed registry request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegistryError {
+    /// `GET` for reads (and `HEAD`, shown as `GET`), `PUT`, `POST` or `DELETE` for writes.
+    pub method: &'static str,
     pub url: String,
     pub kind: ErrorKind,
     /// The registry's own error code and message when it sent them, else what went wrong.
@@ -81,10 +88,22 @@ pub struct RegistryError {
 impl RegistryError {
     fn new(url: &str, kind: ErrorKind, message: impl Into<String>) -> RegistryError {
         RegistryError {
+            method: "GET",
             url: url.to_string(),
             kind,
             message: message.into(),
         }
+    }
+
+    /// The same error, for a request of `method`.
+    fn sent_as(self, method: &'static str) -> RegistryError {
+        RegistryError { method, ..self }
+    }
+
+    /// 401 or 403: the registry refused the credentials for this request (to push, the
+    /// token lacks write access to the package).
+    pub fn is_denied(&self) -> bool {
+        matches!(self.status(), Some(401 | 403))
     }
 
     /// The HTTP status, when the registry answered.
@@ -127,11 +146,16 @@ impl RegistryError {
 
 impl fmt::Display for RegistryError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let method = self.method;
         match self.kind {
             ErrorKind::Status(status) => {
-                write!(f, "GET {} answered {status}: {}", self.url, self.message)
+                write!(
+                    f,
+                    "{method} {} answered {status}: {}",
+                    self.url, self.message
+                )
             }
-            _ => write!(f, "GET {} failed: {}", self.url, self.reason()),
+            _ => write!(f, "{method} {} failed: {}", self.url, self.reason()),
         }
     }
 }
@@ -175,9 +199,10 @@ pub struct Registry {
     base: String,
     token: Token,
     patience: Patience,
-    /// The token exchange's result by repository (`owner/name`, lower-cased): a bearer
-    /// token, or the refusal, so that a token the registry rejects (or a realm the token is
-    /// withheld from) is tried once, not once per manifest.
+    /// The token exchange's result by repository (`owner/name`, lower-cased; with
+    /// [`PUSH_KEY`] appended for the token asked with `push` scope): a bearer token, or the
+    /// refusal, so that a token the registry rejects (or a realm the token is withheld from)
+    /// is tried once, not once per manifest.
     bearer: Mutex<HashMap<String, Result<String, RegistryError>>>,
     /// Hosts whose TLS certificate was refused, with the error: not asked again.
     refused_certificates: std::sync::Mutex<HashMap<String, RegistryError>>,
@@ -210,29 +235,61 @@ struct Answer {
     /// `Docker-Content-Digest`.
     digest: Option<String>,
     link: Option<String>,
+    /// `Location`, where an upload goes on.
+    location: Option<String>,
     body: Vec<u8>,
 }
 
 /// The longest header value read; registry headers are a few hundred bytes.
 const MAX_HEADER: usize = 4096;
 
-/// What a request asks for: `GET` or `HEAD`, with the manifest `Accept` list or without.
+/// What a request asks for: `GET` or `HEAD`, with the manifest `Accept` list or without,
+/// or a write with its body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Request {
+enum Request<'a> {
     /// `GET` with the manifest `Accept` list.
     Manifest,
     /// `HEAD` with the manifest `Accept` list.
     Head,
     /// A plain `GET` (the tag list, the token exchange).
     Get,
+    /// A write (see [`push`]): its token is asked for with `push` scope.
+    Write {
+        verb: Verb,
+        content_type: Option<&'a str>,
+        body: &'a [u8],
+    },
 }
 
+/// The methods of writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verb {
+    Post,
+    Put,
+    Delete,
+}
+
+impl Verb {
+    fn as_str(self) -> &'static str {
+        match self {
+            Verb::Post => "POST",
+            Verb::Put => "PUT",
+            Verb::Delete => "DELETE",
+        }
+    }
+}
+
+/// Appended to the repository to key the bearer token asked for with `push` scope.
+const PUSH_KEY: &str = " push";
+
 /// A manifest read by reference: parsed, with the exact bytes served (which hash to the
-/// digest when it was read by digest).
+/// digest when it was read by digest) and the `Content-Type` they were served with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Read {
     pub manifest: Manifest,
     pub bytes: Vec<u8>,
+    /// `Content-Type`, without parameters.
+    pub media_type: Option<String>,
 }
 
 /// What `HEAD` of a manifest says: its digest and media type.
@@ -304,6 +361,7 @@ impl Registry {
         Ok(Read {
             manifest,
             bytes: answer.body,
+            media_type: answer.content_type.as_deref().map(bare_media_type),
         })
     }
 
@@ -336,14 +394,7 @@ impl Registry {
                 format!("the registry names {digest}"),
             ));
         }
-        let media_type = answer.content_type.map(|value| {
-            value
-                .split(';')
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_string()
-        });
+        let media_type = answer.content_type.as_deref().map(bare_media_type);
         Ok(Head {
             digest: digest.to_ascii_lowercase(),
             media_type,
@@ -352,25 +403,31 @@ impl Registry {
 
     /// One request for `repository` with the registry's bearer token: the one cached for
     /// it, or, when the registry answers 401 with a challenge, one exchanged for it.
+    ///
+    /// A write's token is asked for with `push` scope (`repository:<name>:pull,push`) and
+    /// kept apart from the read token, under the same trusted-realm rule.
     async fn authorized(
         &self,
         repository: &str,
         url: &str,
-        request: Request,
+        request: Request<'_>,
     ) -> Result<Answer, RegistryError> {
-        let cached = self
-            .bearer
-            .lock()
-            .await
-            .get(repository)
-            .cloned()
-            .transpose()?;
+        let (key, scope) = match request {
+            Request::Write { .. } => (
+                format!("{repository}{PUSH_KEY}"),
+                Some(format!("repository:{repository}:pull,push")),
+            ),
+            _ => (repository.to_string(), None),
+        };
+        let cached = self.bearer.lock().await.get(&key).cloned().transpose()?;
         let bearer = cached.as_ref().map(|token| format!("Bearer {token}"));
         let answer = self.get(url, bearer.as_deref(), request).await?;
         if answer.status != 401 {
             return Ok(answer);
         }
-        let token = self.bearer_token(repository, cached, url, &answer).await?;
+        let token = self
+            .bearer_token(&key, cached, url, &answer, scope.as_deref())
+            .await?;
         self.get(url, Some(&format!("Bearer {token}")), request)
             .await
     }
@@ -380,25 +437,32 @@ impl Registry {
     /// of one repository exchange the token once.
     async fn bearer_token(
         &self,
-        repository: &str,
+        key: &str,
         rejected: Option<String>,
         url: &str,
         answer: &Answer,
+        scope: Option<&str>,
     ) -> Result<String, RegistryError> {
         let mut cache = self.bearer.lock().await;
-        match cache.get(repository) {
+        match cache.get(key) {
             Some(Ok(token)) if Some(token) != rejected.as_ref() => return Ok(token.clone()),
             Some(Err(refusal)) => return Err(refusal.clone()),
             _ => {}
         }
-        let exchanged = self.exchange(url, answer).await;
-        cache.insert(repository.to_string(), exchanged.clone());
+        let exchanged = self.exchange(url, answer, scope).await;
+        cache.insert(key.to_string(), exchanged.clone());
         exchanged
     }
 
     /// `GET realm?service=&scope=` with Basic auth (the GitHub token as password), only when
-    /// the realm is one the token may go to.
-    async fn exchange(&self, url: &str, answer: &Answer) -> Result<String, RegistryError> {
+    /// the realm is one the token may go to. `scope` replaces the challenge's (a write asks
+    /// for `push`).
+    async fn exchange(
+        &self,
+        url: &str,
+        answer: &Answer,
+        scope: Option<&str>,
+    ) -> Result<String, RegistryError> {
         let challenge = answer
             .challenge
             .as_deref()
@@ -413,7 +477,8 @@ impl Registry {
         })?;
         let mut token_url = challenge.realm.clone();
         let mut separator = if token_url.contains('?') { '&' } else { '?' };
-        for (name, value) in [("service", &challenge.service), ("scope", &challenge.scope)] {
+        let scope = scope.map(str::to_string).or(challenge.scope);
+        for (name, value) in [("service", &challenge.service), ("scope", &scope)] {
             if let Some(value) = value {
                 token_url.push_str(&format!("{separator}{name}={}", encode_query(value)));
                 separator = '&';
@@ -452,7 +517,7 @@ impl Registry {
         &self,
         url: &str,
         authorization: Option<&str>,
-        request: Request,
+        request: Request<'_>,
     ) -> Result<Answer, RegistryError> {
         let patience = &self.patience;
         let mut tries = 0;
@@ -470,6 +535,10 @@ impl Registry {
                                 patience.deadline.as_secs_f64()
                             ),
                         ))
+                    })
+                    .map_err(|err| match request {
+                        Request::Write { verb, .. } => err.sent_as(verb.as_str()),
+                        _ => err,
                     });
             let backoff = Pacing::backoff(patience.retry_base, tries).min(QUIET_WAIT);
             let wait = match &outcome {
@@ -498,7 +567,7 @@ impl Registry {
         &self,
         url: &str,
         authorization: Option<&str>,
-        request: Request,
+        request: Request<'_>,
     ) -> Result<Answer, RegistryError> {
         let host = client::host_of(url);
         if let Some(refused) = lock(&self.refused_certificates).get(&host) {
@@ -511,9 +580,18 @@ impl Registry {
         let method = match request {
             Request::Head => http::Method::HEAD,
             Request::Manifest | Request::Get => http::Method::GET,
+            Request::Write {
+                verb: Verb::Post, ..
+            } => http::Method::POST,
+            Request::Write {
+                verb: Verb::Put, ..
+            } => http::Method::PUT,
+            Request::Write {
+                verb: Verb::Delete, ..
+            } => http::Method::DELETE,
         };
         let mut builder = http::Request::builder().method(method).uri(url);
-        if request != Request::Get {
+        if matches!(request, Request::Manifest | Request::Head) {
             builder = builder.header(ACCEPT, HeaderValue::from_static(manifest::ACCEPT));
         }
         if let Some(authorization) = authorization {
@@ -522,10 +600,25 @@ impl Registry {
             value.set_sensitive(true);
             builder = builder.header(AUTHORIZATION, value);
         }
-        let built = self
-            .crab
-            .build_request(builder, None::<&()>)
-            .map_err(|err| transport(err.to_string()))?;
+        let built = match request {
+            Request::Write {
+                content_type, body, ..
+            } => {
+                if let Some(content_type) = content_type {
+                    let value = HeaderValue::from_str(content_type)
+                        .map_err(|_| transport("the media type is not a header value".into()))?;
+                    builder = builder.header(CONTENT_TYPE, value);
+                }
+                builder
+                    .header(CONTENT_LENGTH, body.len())
+                    .body(octocrab::OctoBody::from(body.to_vec()))
+                    .map_err(|err| transport(err.to_string()))?
+            }
+            _ => self
+                .crab
+                .build_request(builder, None::<&()>)
+                .map_err(|err| transport(err.to_string()))?,
+        };
         lock(&self.stats).requests += 1;
         let response = self.crab.execute(built).await.map_err(|err| {
             match client::certificate_problem(&err) {
@@ -551,6 +644,7 @@ impl Registry {
         let challenge = header(WWW_AUTHENTICATE);
         let digest = header(http::HeaderName::from_static("docker-content-digest"));
         let link = header(LINK);
+        let location = header(LOCATION);
         let retry_after = pacing::retry_after(|name| {
             response
                 .headers()
@@ -574,9 +668,20 @@ impl Registry {
             retry_after,
             digest,
             link,
+            location,
             body,
         })
     }
+}
+
+/// A `Content-Type` without its parameters.
+fn bare_media_type(value: &str) -> String {
+    value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_string()
 }
 
 /// Package and version names come from the API, so they are checked before they become a
@@ -861,10 +966,11 @@ mod tests {
             retry_after: None,
             digest: None,
             link: None,
+            location: None,
             body: Vec::new(),
         };
         let err = client
-            .exchange("https://127.0.0.1:1/v2/a/b/manifests/v1", &answer)
+            .exchange("https://127.0.0.1:1/v2/a/b/manifests/v1", &answer, None)
             .await
             .expect_err("http realm for an https registry");
         assert_eq!(err.untrusted_realm(), Some("127.0.0.1"), "{err}");

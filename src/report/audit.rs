@@ -103,12 +103,7 @@ impl AuditReport {
     pub fn outputs(&self, clean: &Sanitizer) -> (String, Vec<&'static str>) {
         let orphans = self.orphan_ids();
         let (ids, ids_cut) = within_limit(orphans.iter().map(u64::to_string), "", ",", "");
-        let versions = self
-            .packages
-            .iter()
-            .flat_map(|package| version_items(package, clean))
-            .map(|item| item.to_string());
-        let (json, json_cut) = within_limit(versions, "[", ",", "]");
+        let (json, json_cut) = self.json(clean);
         let (broken, broken_cut) = broken_json(&self.broken(), clean);
         let truncated = [
             (broken_cut, "broken"),
@@ -130,6 +125,74 @@ impl AuditReport {
             clean.output_heredoc("json", &json)
         );
         (text, truncated)
+    }
+
+    /// The `json` output: every version, and whether it was cut short at a whole entry.
+    pub fn json(&self, clean: &Sanitizer) -> (String, bool) {
+        let versions = self
+            .packages
+            .iter()
+            .flat_map(|package| version_items(package, clean))
+            .map(|item| item.to_string());
+        within_limit(versions, "[", ",", "]")
+    }
+
+    /// The report for a person (`--format text`): per package its counts, broken tags and
+    /// orphans, in plain lines. The table of images is the summary's (`--format markdown`).
+    pub fn text(&self, clean: &Sanitizer) -> String {
+        let mut out = format!(
+            "package-janitor audit: {} of {}: nothing was changed\n",
+            plural(
+                self.packages.len(),
+                &format!("{} package", self.package_type)
+            ),
+            clean.terminal(&self.owner)
+        );
+        if !self.ignored.is_empty() {
+            let _ = writeln!(out, "ignored by an audit: {}", self.ignored.join(", "));
+        }
+        for package in &self.packages {
+            let _ = write!(
+                out,
+                "\n{} package {}: ",
+                self.package_type,
+                clean.terminal(&package.name)
+            );
+            match &package.found {
+                Err(err) => {
+                    let _ = writeln!(out, "not audited: {}", clean.terminal(err));
+                }
+                Ok(Found::Versions(versions)) => {
+                    let _ = writeln!(out, "{}", plural(versions.len(), "version"));
+                }
+                Ok(Found::Container(audit)) => {
+                    out.push_str(&counts_line(&audit.counts, self.now));
+                    for broken in &audit.broken {
+                        let _ = writeln!(
+                            out,
+                            "  broken: {} (version {}) cannot be pulled whole: {}",
+                            clean.terminal(&broken.tag),
+                            broken.id,
+                            clean.terminal(&broken.reason)
+                        );
+                    }
+                    if !audit.orphans.is_empty() {
+                        let _ = writeln!(
+                            out,
+                            "  {}: {}",
+                            plural(audit.orphans.len(), "orphan"),
+                            audit
+                                .orphans
+                                .iter()
+                                .map(u64::to_string)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        );
+                    }
+                }
+            }
+        }
+        out
     }
 
     /// The step summary.
@@ -203,25 +266,115 @@ fn within_limit(
     (out, false)
 }
 
-/// The summary's last lines after `verify`: how many kept tags pull whole, or which do not.
-pub fn verified_summary(tags: usize, broken: &[(&str, &Broken)], clean: &Sanitizer) -> String {
+/// A kept tag `verify` found not pulling whole, with the versions this run deleted that its
+/// image needs: empty when this run deleted none of them, so the breakage was found, not
+/// caused.
+#[derive(Debug, Clone, Copy)]
+pub struct VerifiedBroken<'a> {
+    pub package: &'a str,
+    pub broken: &'a Broken,
+    pub deleted_here: &'a [u64],
+}
+
+impl VerifiedBroken<'_> {
+    /// Whether this run's deletions broke it.
+    pub fn caused(&self) -> bool {
+        !self.deleted_here.is_empty()
+    }
+}
+
+/// The `broken` output of `verify`: [`broken_json`]'s fields, plus whether this run caused
+/// the breakage and the ids it deleted that the image needs.
+pub fn verified_json(broken: &[VerifiedBroken<'_>], clean: &Sanitizer) -> (String, bool) {
+    let items = broken.iter().map(|tag| {
+        let broken = tag.broken;
+        json!({
+            "package": clean.redact(tag.package),
+            "tag": clean.redact(&broken.tag),
+            "id": broken.id,
+            "missing": broken.missing.iter().map(|d| clean.redact(d)).collect::<Vec<_>>(),
+            "reason": clean.redact(&broken.reason),
+            "caused_by_this_run": tag.caused(),
+            "deleted_ids": tag.deleted_here,
+        })
+        .to_string()
+    });
+    within_limit(items, "[", ",", "]")
+}
+
+/// The summary's last lines after `verify`: how many kept tags pull whole, or which do not,
+/// those this run broke apart from those it found broken.
+pub fn verified_summary(tags: usize, broken: &[VerifiedBroken<'_>], clean: &Sanitizer) -> String {
     if broken.is_empty() {
         return format!("\nverified: {tags} tags pull whole\n");
     }
-    let mut out = format!(
-        "\n> [!CAUTION]\n> verify: {} of {tags} kept tags no longer pull whole:\n",
-        broken.len()
-    );
-    for (package, broken) in broken {
+    let (caused, found): (Vec<_>, Vec<_>) = broken.iter().partition(|tag| tag.caused());
+    let mut out = String::new();
+    let item = |out: &mut String, tag: &VerifiedBroken<'_>| {
+        let broken = tag.broken;
         let missing: Vec<String> = broken.missing.iter().map(|d| clean.code(d)).collect();
-        let _ = writeln!(
+        let _ = write!(
             out,
             "> - {} {} (version {}): missing {}: {}",
-            clean.code(package),
+            clean.code(tag.package),
             clean.code(&broken.tag),
             broken.id,
             missing.join(", "),
             clean.markdown(&broken.reason)
+        );
+        if tag.caused() {
+            let ids: Vec<String> = tag.deleted_here.iter().map(u64::to_string).collect();
+            let _ = write!(out, "; this run deleted {}", ids.join(", "));
+        }
+        out.push('\n');
+    };
+    if !caused.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n> [!CAUTION]\n> verify: {} of {tags} kept tags no longer pull whole after this run's deletions (restore the versions named to mend them):",
+            caused.len()
+        );
+        for tag in &caused {
+            item(&mut out, tag);
+        }
+    }
+    if !found.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n> [!WARNING]\n> verify: {} of {tags} kept tags were found not pulling whole; this run deleted nothing they need, so they were broken before it:",
+            found.len()
+        );
+        for tag in &found {
+            item(&mut out, tag);
+        }
+    }
+    out
+}
+
+/// [`verified_summary`] for a person at a terminal (`--format text`): plain lines.
+pub fn verified_text(tags: usize, broken: &[VerifiedBroken<'_>], clean: &Sanitizer) -> String {
+    if broken.is_empty() {
+        return format!("verified: {tags} tags pull whole\n");
+    }
+    let mut out = format!(
+        "verify: {} of {tags} kept tags do not pull whole:\n",
+        broken.len()
+    );
+    for tag in broken {
+        let broken = tag.broken;
+        let cause = if tag.caused() {
+            let ids: Vec<String> = tag.deleted_here.iter().map(u64::to_string).collect();
+            format!("broken by this run, which deleted {}", ids.join(", "))
+        } else {
+            "found broken: this run deleted nothing it needs".to_string()
+        };
+        let _ = writeln!(
+            out,
+            "  {} {} (version {}): {}; {cause}",
+            clean.terminal(tag.package),
+            clean.terminal(&broken.tag),
+            broken.id,
+            clean.terminal(&broken.reason)
         );
     }
     out
@@ -486,6 +639,64 @@ mod tests {
     use crate::policy::audit::audit;
     use crate::policy::images::Manifests;
     use crate::testing::image_at;
+
+    #[test]
+    fn verify_tells_the_tags_this_run_broke_from_those_it_found_broken() {
+        let broken = |tag: &str, id: u64| Broken {
+            tag: tag.to_string(),
+            id,
+            missing: vec![format!("sha256:{id:064x}")],
+            reason: "sha256:00000000…: MANIFEST_UNKNOWN".to_string(),
+        };
+        let (v1, v2) = (broken("v1", 1), broken("v2", 2));
+        let tags = [
+            VerifiedBroken {
+                package: "app",
+                broken: &v1,
+                deleted_here: &[11, 12],
+            },
+            VerifiedBroken {
+                package: "app",
+                broken: &v2,
+                deleted_here: &[],
+            },
+        ];
+        let clean = Sanitizer::default();
+        let markdown = verified_summary(5, &tags, &clean);
+        let caused = markdown
+            .find("> verify: 1 of 5 kept tags no longer pull whole after this run's deletions")
+            .unwrap_or_else(|| panic!("{markdown}"));
+        let found = markdown
+            .find("> verify: 1 of 5 kept tags were found not pulling whole; this run deleted nothing they need")
+            .unwrap_or_else(|| panic!("{markdown}"));
+        let v1_line = markdown.find("`v1` (version 1)").expect("v1 listed");
+        let v2_line = markdown.find("`v2` (version 2)").expect("v2 listed");
+        assert!(
+            caused < v1_line && v1_line < found && found < v2_line,
+            "{markdown}"
+        );
+        assert!(
+            markdown.contains("; this run deleted 11, 12\n"),
+            "{markdown}"
+        );
+        assert_eq!(
+            markdown.matches("this run deleted 1").count(),
+            1,
+            "{markdown}"
+        );
+
+        let (json, cut) = verified_json(&tags, &clean);
+        assert!(!cut);
+        let items: Vec<serde_json::Value> = serde_json::from_str(&json).expect("JSON");
+        assert_eq!(items[0]["caused_by_this_run"], true);
+        assert_eq!(items[0]["deleted_ids"], json!([11, 12]));
+        assert_eq!(items[1]["caused_by_this_run"], false);
+        assert_eq!(items[1]["deleted_ids"], json!([]));
+        assert_eq!(
+            verified_summary(5, &[], &clean),
+            "\nverified: 5 tags pull whole\n"
+        );
+    }
 
     #[test]
     fn the_counts_line_says_one_of_each_in_the_singular_and_more_in_the_plural() {

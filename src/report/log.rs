@@ -29,10 +29,44 @@ pub struct Log<W: Write> {
     notes: Vec<String>,
 }
 
-impl Log<std::io::Stdout> {
-    pub fn stdout() -> Self {
-        let mut log = Log::new(std::io::stdout());
-        log.terminal = Look::detect().map(Terminal::new);
+/// The process's stdout or stderr, whichever the log is written to.
+pub enum Console {
+    Stdout(std::io::Stdout),
+    Stderr(std::io::Stderr),
+}
+
+impl Write for Console {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Console::Stdout(out) => out.write(buf),
+            Console::Stderr(out) => out.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Console::Stdout(out) => out.flush(),
+            Console::Stderr(out) => out.flush(),
+        }
+    }
+}
+
+impl Log<Console> {
+    /// The log on stdout, or on stderr when stdout carries the printed report; progress
+    /// bars and colour when that stream is a terminal (see [`Look`]).
+    pub fn console(on_stderr: bool) -> Self {
+        use std::io::IsTerminal;
+        let (out, terminal) = if on_stderr {
+            let out = std::io::stderr();
+            let terminal = out.is_terminal();
+            (Console::Stderr(out), terminal)
+        } else {
+            let out = std::io::stdout();
+            let terminal = out.is_terminal();
+            (Console::Stdout(out), terminal)
+        };
+        let mut log = Log::new(out);
+        log.terminal = Look::detect(terminal).map(Terminal::new);
         log
     }
 }

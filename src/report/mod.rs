@@ -10,6 +10,7 @@ pub mod sanitize;
 pub mod storage;
 pub mod summary;
 pub mod terminal;
+pub mod text;
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::SystemTime;
@@ -17,6 +18,7 @@ use std::time::SystemTime;
 use crate::model::image::Role;
 use crate::model::mode::Mode;
 use crate::model::outcome::{Entry, Outcome, PackageEntry};
+use crate::model::untag::{TagEntry, TagOutcome};
 use crate::model::version::Version;
 use crate::policy::plan::{Decision, Plan, Reason};
 use crate::policy::storage::{Note, Size, Storage};
@@ -33,8 +35,11 @@ pub struct PackageReport {
     pub listed: usize,
     /// Versions kept, counted by the input (or image rule) that kept them.
     pub kept: BTreeMap<&'static str, usize>,
-    /// What each rule did, numbered from 1.
+    /// What each rule decided, numbered from 1 (empty without `rules`).
     pub rules: Vec<RuleReport>,
+    /// What no rule decided: versions the global filters keep, that match no rule, or
+    /// orphans. With [`PackageReport::rules`], every listed version is counted once.
+    pub outside_rules: Fate,
     /// The kept versions, newest first, each with why (the first [`MAX_KEPT_LISTED`]; `kept`
     /// counts them all). The same list for the flat inputs and for `rules`.
     pub kept_versions: Vec<KeptVersion>,
@@ -55,6 +60,12 @@ pub struct PackageReport {
     pub undecided: usize,
     /// Delete mode, once planned: what the cleanup frees (or would) and what stays.
     pub storage: Option<Storage>,
+    /// Container packages: the manifests this run could not read, tagged versions first,
+    /// then newest first (the first [`MAX_KEPT_LISTED`]; `unreadable_count` counts them all).
+    pub unreadable: Vec<UnreadableManifest>,
+    pub unreadable_count: usize,
+    /// Tags `untag` removed from images that stay, or `restore-tags` put back.
+    pub tags: Vec<TagEntry>,
 }
 
 impl PackageReport {
@@ -64,10 +75,25 @@ impl PackageReport {
         let acted: HashSet<u64> = entries.iter().map(|entry| entry.version.id).collect();
         let mut kept = BTreeMap::new();
         let mut kept_versions = Vec::new();
+        let mut rules: Vec<RuleReport> = plan
+            .rules
+            .iter()
+            .map(|tally| RuleReport {
+                label: tally.label.clone(),
+                matched: tally.matched,
+                fate: Fate::default(),
+            })
+            .collect();
+        let mut outside_rules = Fate::default();
         let mut referenced = Vec::new();
         for planned in &plan.versions {
             if planned.decision == Decision::Keep && !acted.contains(&planned.version.id) {
                 *kept.entry(kept_by(&planned.reason)).or_insert(0) += 1;
+                let row = planned.rule.and_then(|index| rules.get_mut(index));
+                match row {
+                    Some(rule) => rule.fate.kept += 1,
+                    None => outside_rules.kept += 1,
+                }
                 if matches!(planned.reason, Reason::Referenced(_)) {
                     referenced.push(KeptVersion {
                         version: planned.version.clone(),
@@ -88,26 +114,28 @@ impl PackageReport {
                 }
             }
         }
-        let rules = plan
-            .rules
-            .iter()
-            .map(|tally| RuleReport {
-                label: tally.label.clone(),
-                matched: tally.matched,
-                kept: tally.kept,
-                selected: tally.selected,
-                acted_on: entries
-                    .iter()
-                    .filter(|entry| entry.outcome.is_acted_on())
-                    .filter(|entry| entry.rule.as_deref() == Some(tally.label.as_str()))
-                    .count(),
-            })
-            .collect();
+        // Entries name their rule by label, as the `json` output does; labels are unique.
+        for entry in &entries {
+            if matches!(entry.outcome, Outcome::NotFound(_)) {
+                continue;
+            }
+            let row = entry
+                .rule
+                .as_deref()
+                .and_then(|label| rules.iter_mut().find(|rule| rule.label == label));
+            let fate = match row {
+                Some(rule) => &mut rule.fate,
+                None => &mut outside_rules,
+            };
+            fate.selected += 1;
+            fate.acted_on += usize::from(entry.outcome.is_acted_on());
+        }
         PackageReport {
             name: name.to_string(),
             listed: plan.versions.len(),
             kept,
             rules,
+            outside_rules,
             kept_versions,
             entries,
             referenced,
@@ -116,6 +144,36 @@ impl PackageReport {
             whole: None,
             undecided: 0,
             storage: None,
+            unreadable: Vec::new(),
+            unreadable_count: 0,
+            tags: Vec::new(),
+        }
+    }
+
+    /// The same report, with the manifests `plan`'s versions had that could not be read,
+    /// each with why (`reasons`, by version id) and whether the version stays.
+    pub fn with_unreadable(self, plan: &Plan, reasons: &BTreeMap<u64, String>) -> PackageReport {
+        let acted = self.acted_on();
+        let found = plan
+            .versions
+            .iter()
+            .filter_map(|planned| Some((planned, reasons.get(&planned.version.id)?)));
+        let (tagged, untagged): (Vec<_>, Vec<_>) =
+            found.partition(|(planned, _)| !planned.version.tags.is_empty());
+        let unreadable = tagged
+            .into_iter()
+            .chain(untagged)
+            .take(MAX_KEPT_LISTED)
+            .map(|(planned, why)| UnreadableManifest {
+                version: planned.version.clone(),
+                why: why.clone(),
+                kept: !acted.contains(&planned.version.id),
+            })
+            .collect();
+        PackageReport {
+            unreadable,
+            unreadable_count: reasons.len(),
+            ..self
         }
     }
 
@@ -136,6 +194,11 @@ impl PackageReport {
     /// The same report, with what happened to the package itself.
     pub fn with_whole(self, whole: Option<PackageEntry>) -> PackageReport {
         PackageReport { whole, ..self }
+    }
+
+    /// The same report, with what happened to its tags (`untag`, `restore-tags`).
+    pub fn with_tags(self, tags: Vec<TagEntry>) -> PackageReport {
+        PackageReport { tags, ..self }
     }
 
     pub fn failed(name: &str, error: String) -> PackageReport {
@@ -159,6 +222,7 @@ impl PackageReport {
             listed: 0,
             kept: BTreeMap::new(),
             rules: Vec::new(),
+            outside_rules: Fate::default(),
             kept_versions: Vec::new(),
             entries: Vec::new(),
             referenced: Vec::new(),
@@ -167,8 +231,21 @@ impl PackageReport {
             whole: None,
             undecided: 0,
             storage: None,
+            unreadable: Vec::new(),
+            unreadable_count: 0,
+            tags: Vec::new(),
         }
     }
+}
+
+/// A version whose manifest could not be read in this run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnreadableManifest {
+    pub version: Version,
+    /// Why, as the registry client says it.
+    pub why: String,
+    /// Whether the version stays (always, unless `version-ids` named it).
+    pub kept: bool,
 }
 
 /// A version the plan kept, and why.
@@ -181,17 +258,42 @@ pub struct KeptVersion {
     pub image: Option<(u64, Role)>,
 }
 
-/// One rule's counts for a package. `kept` and `selected` are the rule's own ranking, before
-/// keeping wins over selecting; `acted_on` counts the versions deleted (or restored, or that
-/// would be in a dry run) in the end under this rule, with those that went with its images.
+/// One rule's counts for a package: how many versions pass its filters, and what became of
+/// the versions it decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleReport {
     /// The rule's name, or `#N`.
     pub label: String,
+    /// Versions that pass the rule's own filters, whatever the global filters and the
+    /// other rules say (see [`crate::policy::plan::RuleTally`]): not a share of the listing.
     pub matched: usize,
+    pub fate: Fate,
+}
+
+/// What became of the versions one rule decided (the first rule that keeps a version, else
+/// the first that selects it; the parts of an image go with the image's rule). Over the
+/// rules and [`PackageReport::outside_rules`], `kept` adds up to the package's kept versions
+/// and `selected` to its selected ones.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Fate {
+    /// Kept in the end: kept by the rule, or selected by it but held (by a kept image, an
+    /// unreadable manifest, or a read this run could not make).
     pub kept: usize,
+    /// Selected in the end: acted on, or tried, skipped, failed or left for the next run.
     pub selected: usize,
+    /// Of `selected`, the versions deleted (or restored, or that would be in a dry run).
     pub acted_on: usize,
+}
+
+impl Fate {
+    /// Both counts added, for totals.
+    pub fn plus(self, other: Fate) -> Fate {
+        Fate {
+            kept: self.kept + other.kept,
+            selected: self.selected + other.selected,
+            acted_on: self.acted_on + other.acted_on,
+        }
+    }
 }
 
 /// What kept a version, as it reads after "kept because of": an input's name, or a cause.
@@ -214,6 +316,7 @@ fn kept_by(reason: &Reason) -> &'static str {
         Reason::FailClosed(_) => "fail closed",
         Reason::Unreadable(_) => "an unreadable manifest",
         Reason::PartOfDeleted { .. } | Reason::Orphan(_) => "selected",
+        Reason::Untag(_) => "untag",
     }
 }
 
@@ -276,8 +379,10 @@ pub struct Totals {
     pub skipped: usize,
     pub failed: usize,
     /// Selected versions not tried because the primary budget ran out, and versions not yet
-    /// decided because their listing spans runs.
+    /// decided because their listing spans runs or could not be made.
     pub left: usize,
+    /// Of `left`, the versions not yet decided (not listed, or listed but not planned).
+    pub undecided: usize,
     /// Ids in `version-ids` neither acted on nor skipped: not found, or kept by the policy.
     pub not_found: usize,
     /// Listed versions the plan kept.
@@ -285,6 +390,15 @@ pub struct Totals {
     pub packages_failed: usize,
     /// Packages not listed because the primary budget ran out.
     pub packages_left: usize,
+    /// Tags removed, or put back (or that would be, in a dry run).
+    pub tags_done: usize,
+    /// Images that tags were removed from (or would be).
+    pub tags_images: usize,
+    pub tags_skipped: usize,
+    /// Tags someone pushed under while they were being removed.
+    pub tags_superseded: usize,
+    pub tags_failed: usize,
+    pub tags_left: usize,
 }
 
 /// Why a run refused to change anything: the input whose limit was passed, and by how much.
@@ -327,6 +441,7 @@ impl RunReport {
                 .is_some_and(|whole| matches!(whole.outcome, Outcome::Failed(_)));
             totals.packages_failed += usize::from(whole_failed);
             totals.left += package.undecided;
+            totals.undecided += package.undecided;
             for entry in &package.entries {
                 match entry.outcome {
                     Outcome::Skipped(_) => totals.skipped += 1,
@@ -336,6 +451,23 @@ impl RunReport {
                     _ => totals.acted_on += 1,
                 }
             }
+            let mut images = HashSet::new();
+            for entry in &package.tags {
+                match &entry.outcome {
+                    TagOutcome::Removed | TagOutcome::WouldRemove => {
+                        totals.tags_done += 1;
+                        images.insert(entry.id);
+                    }
+                    TagOutcome::Restored
+                    | TagOutcome::RestoredOffPlaceholder(_)
+                    | TagOutcome::WouldRestore => totals.tags_done += 1,
+                    TagOutcome::Skipped(_) => totals.tags_skipped += 1,
+                    TagOutcome::Superseded(_) => totals.tags_superseded += 1,
+                    TagOutcome::Failed(_) => totals.tags_failed += 1,
+                    TagOutcome::Left(_) => totals.tags_left += 1,
+                }
+            }
+            totals.tags_images += images.len();
         }
         totals
     }
@@ -343,7 +475,10 @@ impl RunReport {
     /// Whether the primary budget cut the run short: some work is left for the next run.
     pub fn cut_short(&self) -> bool {
         let totals = self.totals();
-        self.stopped.is_some() || totals.left > 0 || totals.packages_left > 0
+        self.stopped.is_some()
+            || totals.left > 0
+            || totals.packages_left > 0
+            || totals.tags_left > 0
     }
 
     /// A run succeeds when nothing failed, nothing was refused, it was not interrupted and
@@ -355,7 +490,47 @@ impl RunReport {
             && totals.failed == 0
             && totals.packages_failed == 0
             && totals.not_found == 0
+            && totals.tags_failed == 0
             && !matches!(self.plan, Some(plan_note::PlanNote::NotWritten(_)))
+    }
+
+    /// What happened to tags, when any were in play: `3 tags removed from 2 images, the
+    /// images kept` (`untag`), `2 tags restored` (`restore-tags`), with what was not done.
+    pub fn tags_line(&self, mode: Mode, dry_run: bool) -> Option<String> {
+        let totals = self.totals();
+        let any = totals.tags_done
+            + totals.tags_skipped
+            + totals.tags_superseded
+            + totals.tags_failed
+            + totals.tags_left;
+        if any == 0 {
+            return None;
+        }
+        let tags = plural(totals.tags_done, "tag");
+        let mut line = match (mode, dry_run) {
+            (Mode::Restore, false) => format!("{tags} restored"),
+            (Mode::Restore, true) => format!("{tags} would be restored"),
+            (_, dry) => format!(
+                "{tags} {} from {}, the images kept",
+                if dry { "would be removed" } else { "removed" },
+                plural(totals.tags_images, "image")
+            ),
+        };
+        let rest = [
+            (totals.tags_skipped, "skipped"),
+            (
+                totals.tags_superseded,
+                "pushed again meanwhile and left alone",
+            ),
+            (totals.tags_failed, "failed"),
+            (totals.tags_left, "left for the next run"),
+        ];
+        for (count, what) in rest {
+            if count > 0 {
+                line.push_str(&format!(", {} {what}", plural(count, "tag")));
+            }
+        }
+        Some(line)
     }
 
     /// The one line with the numbers that matter, first in the summary and last in the log
@@ -699,5 +874,98 @@ mod tests {
             "0m",
             "future times are age 0"
         );
+    }
+
+    /// A run of one package whose tags had `outcomes`, on images 1 and 2 alternately.
+    fn with_tags(outcomes: &[TagOutcome]) -> RunReport {
+        let mut report = run(1, &[], 0);
+        report.packages[0].tags = outcomes
+            .iter()
+            .enumerate()
+            .map(|(n, outcome)| TagEntry {
+                id: Some(1 + n as u64 % 2),
+                digest: format!("sha256:{n}"),
+                tag: format!("sha-{n}"),
+                tags: Vec::new(),
+                outcome: outcome.clone(),
+                reason: "kept by its other tags".to_string(),
+                rule: None,
+                placeholder: None,
+            })
+            .collect();
+        report
+    }
+
+    #[test]
+    fn the_tag_line_counts_tags_and_images_and_says_what_was_not_done() {
+        let removed = TagOutcome::Removed;
+        let cases = [
+            (vec![], Mode::Delete, false, None),
+            (
+                vec![removed.clone(), removed.clone(), removed.clone()],
+                Mode::Delete,
+                false,
+                Some("3 tags removed from 2 images, the images kept"),
+            ),
+            (
+                vec![TagOutcome::WouldRemove],
+                Mode::Delete,
+                true,
+                Some("1 tag would be removed from 1 image, the images kept"),
+            ),
+            (
+                vec![
+                    removed.clone(),
+                    TagOutcome::Skipped("moved".into()),
+                    TagOutcome::Superseded("sha256:b".into()),
+                    TagOutcome::Failed("500".into()),
+                    TagOutcome::Left("cancelled".into()),
+                ],
+                Mode::Delete,
+                false,
+                Some(
+                    "1 tag removed from 1 image, the images kept, 1 tag skipped, 1 tag pushed again meanwhile and left alone, 1 tag failed, 1 tag left for the next run",
+                ),
+            ),
+            (
+                vec![
+                    TagOutcome::Restored,
+                    TagOutcome::RestoredOffPlaceholder("sha256:p".into()),
+                ],
+                Mode::Restore,
+                false,
+                Some("2 tags restored"),
+            ),
+            (
+                vec![TagOutcome::WouldRestore],
+                Mode::Restore,
+                true,
+                Some("1 tag would be restored"),
+            ),
+        ];
+        for (outcomes, mode, dry_run, expected) in cases {
+            let report = with_tags(&outcomes);
+            assert_eq!(
+                report.tags_line(mode, dry_run).as_deref(),
+                expected,
+                "{outcomes:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_failed_tag_fails_the_run_and_a_tag_left_cuts_it_short() {
+        let cases = [
+            (TagOutcome::Removed, true, false),
+            (TagOutcome::Superseded("sha256:b".into()), true, false),
+            (TagOutcome::Skipped("moved".into()), true, false),
+            (TagOutcome::Failed("placeholder left".into()), false, false),
+            (TagOutcome::Left("rate limit".into()), true, true),
+        ];
+        for (outcome, succeeded, cut_short) in cases {
+            let report = with_tags(std::slice::from_ref(&outcome));
+            assert_eq!(report.succeeded(), succeeded, "{outcome:?}");
+            assert_eq!(report.cut_short(), cut_short, "{outcome:?}");
+        }
     }
 }

@@ -1,7 +1,8 @@
-//! The step outputs `ids`, `count`, `failed-ids`, `left-count`, `bytes-freed`, `bytes-kept`
-//! and `json`, in GITHUB_OUTPUT's file format. `json` lists the selected versions, each
-//! package acted on whole, and the versions `keep-referenced` kept. Every string from
-//! outside goes through the run's [`Sanitizer`], so the token never reaches an output.
+//! The step outputs `ids`, `count`, `failed-ids`, `left-count`, `bytes-freed`, `bytes-kept`,
+//! `json` and `untagged`, in GITHUB_OUTPUT's file format. `json` lists the selected
+//! versions, each package acted on whole, the versions `keep-referenced` kept, and each tag
+//! `untag` removed (or `restore-tags` put back). Every string from outside goes through the
+//! run's [`Sanitizer`], so the token never reaches an output.
 
 use serde_json::json;
 
@@ -9,6 +10,7 @@ use super::publish::MAX_OUTPUT_BYTES;
 use super::sanitize::Sanitizer;
 use super::{KeptVersion, RunReport, timestamp};
 use crate::model::outcome::{Entry, Outcome, PackageEntry};
+use crate::model::untag::{TagEntry, TagOutcome};
 
 /// The rendered output values.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +25,9 @@ pub struct Outputs {
     pub bytes_freed: Option<u64>,
     pub bytes_kept: Option<u64>,
     pub json: String,
+    /// `untag`: the tags removed (or that would be, in a dry run), as a JSON array of
+    /// `{package, tag, digest}`, for `restore-tags` to put back; `[]` when none.
+    pub untagged: String,
     /// Names of outputs cut short to stay under GitHub's size limit.
     pub truncated: Vec<&'static str>,
 }
@@ -38,20 +43,32 @@ impl Outputs {
         };
         let count = acted().count();
         let (ids, ids_cut) = join_within_limit(acted());
+        // A placeholder left behind is something to delete, so it is listed with the
+        // versions that failed.
+        let placeholders = report
+            .packages
+            .iter()
+            .flat_map(|package| &package.tags)
+            .filter(|entry| matches!(entry.outcome, TagOutcome::Failed(_)))
+            .filter_map(|entry| entry.placeholder)
+            .map(|id| id.to_string());
         let failed = report
             .entries()
             .filter(|(_, entry)| matches!(entry.outcome, Outcome::Failed(_)))
-            .map(|(_, entry)| entry.version.id.to_string());
+            .map(|(_, entry)| entry.version.id.to_string())
+            .chain(placeholders);
         let (failed_ids, failed_cut) = join_within_limit(failed);
         let left_count = report.totals().left;
         let storage = report.storage();
         let bytes_freed = storage.and_then(|(freed, _)| freed.exact());
         let bytes_kept = storage.and_then(|(_, kept)| kept.exact());
         let (json, json_cut) = json_within_limit(report, clean);
+        let (untagged, untagged_cut) = untagged_within_limit(report, clean);
         for (cut, name) in [
             (ids_cut, "ids"),
             (failed_cut, "failed-ids"),
             (json_cut, "json"),
+            (untagged_cut, "untagged"),
         ] {
             if cut {
                 truncated.push(name);
@@ -65,6 +82,7 @@ impl Outputs {
             bytes_freed,
             bytes_kept,
             json,
+            untagged,
             truncated,
         }
     }
@@ -73,13 +91,14 @@ impl Outputs {
     /// delimiter that does not occur in the value; a size not known exactly is empty.
     pub fn render(&self, clean: &Sanitizer) -> String {
         format!(
-            "ids={}\ncount={}\nfailed-ids={}\nleft-count={}\n{}{}",
+            "ids={}\ncount={}\nfailed-ids={}\nleft-count={}\n{}{}{}",
             clean.output_value(&self.ids),
             self.count,
             clean.output_value(&self.failed_ids),
             self.left_count,
             bytes_outputs(self.bytes_freed, self.bytes_kept),
-            clean.output_heredoc("json", &self.json)
+            clean.output_heredoc("json", &self.json),
+            clean.output_heredoc("untagged", &self.untagged)
         )
     }
 }
@@ -123,7 +142,15 @@ fn json_within_limit(report: &RunReport, clean: &Sanitizer) -> (String, bool) {
             .referenced
             .iter()
             .map(|kept| kept_item(&package.name, kept, clean));
-        whole.into_iter().chain(versions).chain(referenced)
+        let tags = package
+            .tags
+            .iter()
+            .map(|entry| tag_item(&package.name, entry, clean));
+        whole
+            .into_iter()
+            .chain(versions)
+            .chain(referenced)
+            .chain(tags)
     });
     for item in items {
         if array.len() + item.len() + 2 > MAX_OUTPUT_BYTES {
@@ -137,6 +164,62 @@ fn json_within_limit(report: &RunReport, clean: &Sanitizer) -> (String, bool) {
     }
     array.push(']');
     (array, false)
+}
+
+/// The `untagged` array, stopping at a whole entry before the size limit so it stays valid.
+fn untagged_within_limit(report: &RunReport, clean: &Sanitizer) -> (String, bool) {
+    let mut array = String::from("[");
+    let removed = report.packages.iter().flat_map(|package| {
+        package
+            .tags
+            .iter()
+            .filter(|entry| matches!(entry.outcome, TagOutcome::Removed | TagOutcome::WouldRemove))
+            .map(|entry| {
+                json!({
+                    "package": clean.redact(&package.name),
+                    "tag": clean.redact(&entry.tag),
+                    "digest": clean.redact(&entry.digest),
+                })
+                .to_string()
+            })
+    });
+    for item in removed {
+        if array.len() + item.len() + 2 > MAX_OUTPUT_BYTES {
+            array.push(']');
+            return (array, true);
+        }
+        if array.len() > 1 {
+            array.push(',');
+        }
+        array.push_str(&item);
+    }
+    array.push(']');
+    (array, false)
+}
+
+/// A tag removed from (or put back on) an image: `"scope": "tag"`, with the image's
+/// version id and digest, the tag, and the placeholder version pushed for it.
+fn tag_item(package: &str, entry: &TagEntry, clean: &Sanitizer) -> String {
+    let tags: Vec<String> = entry.tags.iter().map(|tag| clean.redact(tag)).collect();
+    json!({
+        "scope": "tag",
+        "package": clean.redact(package),
+        "id": entry.id,
+        "name": clean.redact(&entry.digest),
+        "tags": tags,
+        "created_at": null,
+        "updated_at": null,
+        "deleted_at": null,
+        "outcome": clean.redact(&entry.outcome.to_string()),
+        "reason": clean.redact(&entry.reason),
+        "rule": entry.rule,
+        "parent_id": null,
+        "role": null,
+        "tag": clean.redact(&entry.tag),
+        "digest": clean.redact(&entry.digest),
+        "placeholder_id": entry.placeholder,
+    })
+    .to_string()
 }
 
 /// A package acted on as a whole: `"scope": "package"`, the version fields null, and the
@@ -243,6 +326,7 @@ mod tests {
                 listed: entries.len(),
                 kept: BTreeMap::new(),
                 rules: Vec::new(),
+                outside_rules: crate::report::Fate::default(),
                 kept_versions: Vec::new(),
                 entries,
                 referenced: Vec::new(),
@@ -251,6 +335,9 @@ mod tests {
                 whole: None,
                 undecided: 0,
                 storage: None,
+                unreadable: Vec::new(),
+                unreadable_count: 0,
+                tags: Vec::new(),
             }],
             refusal: None,
             stopped: None,
@@ -445,18 +532,80 @@ mod tests {
         let mut echoed = entry(9, Outcome::Failed(format!("denied for Bearer {token}")));
         echoed.version.tags = vec![format!("tag-{token}\nPACKAGE_JANITOR_EOF")];
         let clean = Sanitizer::new(token);
-        let outputs = Outputs::from_report(&report(vec![echoed]), &clean);
+        let mut report = report(vec![echoed]);
+        report.packages[0].tags = vec![tag_entry(
+            &format!("sha-{token}\nPACKAGE_JANITOR_EOF"),
+            TagOutcome::Removed,
+        )];
+        let outputs = Outputs::from_report(&report, &clean);
         let text = outputs.render(&clean);
         assert!(!text.contains(token), "{text}");
         let json: serde_json::Value = serde_json::from_str(&outputs.json).unwrap();
         assert_eq!(json[0]["outcome"], "failed: denied for Bearer ***");
         assert_eq!(json[0]["tags"][0], "tag-***\nPACKAGE_JANITOR_EOF");
+        assert_eq!(json[1]["scope"], "tag");
+        assert_eq!(json[1]["tag"], "sha-***\nPACKAGE_JANITOR_EOF");
+        let untagged: serde_json::Value = serde_json::from_str(&outputs.untagged).unwrap();
+        assert_eq!(untagged[0]["tag"], "sha-***\nPACKAGE_JANITOR_EOF");
+        // Each heredoc (`json`, `untagged`) ends on its own delimiter line, and no value
+        // line can pass for one.
+        let delimiters: Vec<&str> = text
+            .lines()
+            .filter_map(|line| line.split_once("<<").map(|(_, delimiter)| delimiter))
+            .collect();
+        assert_eq!(delimiters.len(), 2, "{text}");
+        let closing: Vec<&str> = text
+            .lines()
+            .filter(|line| line.starts_with("PACKAGE"))
+            .collect();
+        assert_eq!(closing, delimiters, "{text}");
+    }
+
+    fn tag_entry(tag: &str, outcome: TagOutcome) -> TagEntry {
+        TagEntry {
+            id: Some(7),
+            digest: format!("sha256:{}", "a".repeat(64)),
+            tag: tag.to_string(),
+            tags: vec![tag.to_string(), "v1".to_string()],
+            outcome,
+            reason: "kept by its other tags".to_string(),
+            rule: None,
+            placeholder: Some(70),
+        }
+    }
+
+    #[test]
+    fn untagged_lists_the_tags_removed_and_a_placeholder_left_is_a_failed_id() {
+        let mut report = report(vec![entry(1, Outcome::Deleted)]);
+        report.packages[0].tags = vec![
+            tag_entry("sha-1", TagOutcome::Removed),
+            tag_entry("sha-2", TagOutcome::Skipped("moved".into())),
+            tag_entry("sha-3", TagOutcome::Failed("not deleted".into())),
+            tag_entry("sha-4", TagOutcome::Superseded("sha256:b".into())),
+        ];
+        let outputs = Outputs::from_report(&report, &Sanitizer::default());
+        let untagged: serde_json::Value = serde_json::from_str(&outputs.untagged).unwrap();
         assert_eq!(
-            text.lines()
-                .filter(|line| line.starts_with("PACKAGE"))
-                .count(),
-            1
+            untagged,
+            serde_json::json!([{
+                "package": "lib",
+                "tag": "sha-1",
+                "digest": format!("sha256:{}", "a".repeat(64)),
+            }])
         );
+        assert_eq!(outputs.ids, "1");
+        assert_eq!(outputs.failed_ids, "70");
+        let json: serde_json::Value = serde_json::from_str(&outputs.json).unwrap();
+        let scopes: Vec<&str> = json
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|item| item["scope"].as_str().unwrap())
+            .collect();
+        assert_eq!(scopes, ["version", "tag", "tag", "tag", "tag"]);
+        assert_eq!(json[1]["id"], 7);
+        assert_eq!(json[1]["placeholder_id"], 70);
+        assert_eq!(json[1]["outcome"], "tag removed");
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! The one writer of a run's outputs and step summary: appended to the files the runner names
 //! (`GITHUB_OUTPUT`, `GITHUB_STEP_SUMMARY`), or printed to the log when the run is not under
-//! Actions. Cleanup, restore, audit and verify all publish through it.
+//! Actions; and of the report printed on stdout for a person or a script
+//! ([`super::terminal::Print`]), which then stands in for the log's copies. Cleanup,
+//! restore, audit and verify all publish through it.
 
 use std::io::Write;
 use std::path::Path;
@@ -68,6 +70,31 @@ pub fn publish<W: Write>(
     }
 }
 
+/// Print `report` on `out` (stdout: the report for a person or a script, already made safe
+/// by [`super::text`] or the sanitizer), then append `outputs` and `markdown` to the files
+/// that are set; one that is not is skipped, since the printed report stands in for it. A
+/// report that cannot be printed (a closed pipe) is said in the log.
+pub fn publish_printed<W: Write>(
+    files: Files<'_>,
+    outputs: &str,
+    markdown: &str,
+    report: &str,
+    out: &mut impl Write,
+    log: &mut Log<W>,
+) -> Published {
+    if let Err(err) = out.write_all(report.as_bytes()).and_then(|()| out.flush()) {
+        log.warning(&format!("the report could not be printed on stdout: {err}"));
+    }
+    let written = |path: Option<&Path>, variable: &str, text: &str| match path {
+        Some(path) => write(path, variable, text),
+        None => Ok(()),
+    };
+    Published {
+        outputs: written(files.outputs, "GITHUB_OUTPUT", outputs),
+        summary: written(files.summary, "GITHUB_STEP_SUMMARY", markdown),
+    }
+}
+
 fn write_or_print<W: Write>(
     path: Option<&Path>,
     variable: &str,
@@ -81,6 +108,11 @@ fn write_or_print<W: Write>(
         log.end_group();
         return Ok(());
     };
+    write(path, variable, text)
+}
+
+/// Append `text` to the file at `path`, which `variable` named.
+fn write(path: &Path, variable: &str, text: &str) -> anyhow::Result<()> {
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -172,6 +204,36 @@ mod tests {
             "{logged}"
         );
         assert_eq!(logged.lines().count(), 1, "{logged}");
+    }
+
+    #[test]
+    fn a_printed_report_goes_to_its_stream_alone_and_the_files_that_are_set_still_get_theirs() {
+        let dir = std::env::temp_dir().join(format!("pj-publish-printed-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let summary = dir.join("summary");
+        let files = Files {
+            outputs: None,
+            summary: Some(&summary),
+        };
+        let mut log = log();
+        let mut out = Vec::new();
+        publish_printed(
+            files,
+            "ids=1\n",
+            "# summary\n",
+            "report\n",
+            &mut out,
+            &mut log,
+        )
+        .result(&mut log)
+        .expect("written");
+        assert_eq!(String::from_utf8_lossy(&out), "report\n");
+        assert_eq!(
+            std::fs::read_to_string(&summary).unwrap_or_default(),
+            "# summary\n"
+        );
+        assert_eq!(text(log), "", "no group of outputs or summary in the log");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -235,6 +235,30 @@ impl Sanitizer {
         out
     }
 
+    /// Text for a terminal: redacted, on one line, with every control character (an ANSI
+    /// escape included) and every character that reorders text shown as an escape.
+    pub fn terminal(&self, text: &str) -> String {
+        self.visible(text)
+    }
+
+    /// JSON text for a terminal: redacted, and every control or reordering character (which
+    /// serde_json leaves as is past U+001F, such as U+009B, a CSI to some terminals)
+    /// written as a JSON `\uXXXX` escape: the same JSON value, inert on a screen.
+    pub fn json_text(&self, json: &str) -> String {
+        let mut out = String::with_capacity(json.len());
+        for ch in self.redact(json).chars() {
+            if is_hidden(ch) && ch != '\n' {
+                let mut units = [0u16; 2];
+                for unit in ch.encode_utf16(&mut units) {
+                    out.push_str(&format!("\\u{unit:04x}"));
+                }
+            } else {
+                out.push(ch);
+            }
+        }
+        out
+    }
+
     /// A value for a `name=value` line of GITHUB_OUTPUT: redacted, on one line.
     pub fn output_value(&self, text: &str) -> String {
         self.visible(text)
@@ -309,6 +333,19 @@ mod tests {
 
     fn clean() -> Sanitizer {
         Sanitizer::new(TOKEN)
+    }
+
+    #[test]
+    fn json_for_a_terminal_is_the_same_value_with_every_hidden_character_escaped() {
+        let clean = Sanitizer::new("ghp_json_token");
+        let value = serde_json::json!(["a\u{9b}31m\u{202e}b", "ghp_json_token", "\u{1b}"]);
+        let shown = clean.json_text(&value.to_string());
+        assert!(!shown.chars().any(is_hidden), "{shown}");
+        let back: serde_json::Value = serde_json::from_str(&shown).expect("still JSON");
+        assert_eq!(
+            back,
+            serde_json::json!(["a\u{9b}31m\u{202e}b", "***", "\u{1b}"])
+        );
     }
 
     #[test]

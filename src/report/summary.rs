@@ -9,10 +9,11 @@ use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use super::sanitize::Sanitizer;
-use super::{PackageReport, RunReport, age, kept_because, plural, storage};
+use super::{Fate, PackageReport, RunReport, age, kept_because, plural, storage};
 use crate::config::{Config, PackageSelector};
-use crate::model::image::{Role, describe};
+use crate::model::image::{Role, describe, short_digest};
 use crate::model::outcome::{Outcome, PackageEntry};
+use crate::model::untag::TagOutcome;
 use crate::model::version::Version;
 use crate::policy::rules::{OrderBy, TagState};
 
@@ -47,6 +48,9 @@ pub fn render(
         "**{}**\n",
         report.headline(config.mode, config.dry_run)
     );
+    if let Some(tags) = report.tags_line(config.mode, config.dry_run) {
+        let _ = writeln!(out, "**{tags}**\n");
+    }
     let totals = report.totals();
     if let Some(note) = &report.plan {
         out.push_str(&super::plan::summary_section(note, clean));
@@ -54,7 +58,7 @@ pub fn render(
     if let Some(refusal) = &report.refusal {
         let _ = writeln!(
             out,
-            "> [!CAUTION]\n> {}\n",
+            "> [!CAUTION]\n> {} The tables below say what this run would have done.\n",
             clean.markdown(&refusal.message)
         );
     }
@@ -99,32 +103,37 @@ pub fn render(
     } else {
         config.mode.past_tense().to_string()
     };
+    let words = Words {
+        rules: !config.policy.rules.is_empty(),
+        done: &done,
+        would: &format!("would {mode}"),
+    };
     let mut rows_left = report.entries().count();
-    let rules = !config.policy.rules.is_empty();
     for package in &report.packages {
-        package_section(
-            &mut out,
-            package,
-            report,
-            rules,
-            &done,
-            &mut rows_left,
-            clean,
-        );
+        package_section(&mut out, package, report, &words, &mut rows_left, clean);
     }
     out
 }
 
+/// What every package's section says the same way.
+struct Words<'a> {
+    /// Whether the policy is the `rules` input: each package then gets its rules table.
+    rules: bool,
+    /// What was done: `deleted`, `would delete`.
+    done: &'a str,
+    /// What would have been done: `would delete`, `would restore`.
+    would: &'a str,
+}
+
 /// `rows_left` counts the table rows of selected versions still to write over all
 /// packages; it drops to zero once the summary is full, and later packages then get their
-/// counts only. With `rules`, a table per rule comes first; `done` names what was done
-/// (`deleted`, `would delete`). The kept versions follow, collapsed.
+/// counts only. With `rules`, a table per rule comes first. The kept versions follow,
+/// collapsed.
 fn package_section(
     out: &mut String,
     package: &PackageReport,
     report: &RunReport,
-    rules: bool,
-    done: &str,
+    words: &Words<'_>,
     rows_left: &mut usize,
     clean: &Sanitizer,
 ) {
@@ -151,20 +160,75 @@ fn package_section(
         package.listed,
         package.entries.len()
     );
-    if rules {
-        rules_section(out, package, done, clean);
+    unreadable_table(out, package, report, words.done, clean);
+    if words.rules {
+        rules_section(out, package, words.done, clean);
     }
     if !package.entries.is_empty() && *rows_left > 0 {
-        selected_table(out, package, report, rows_left, clean);
+        selected_table(out, package, report, words.would, rows_left, clean);
+    }
+    if !package.tags.is_empty() {
+        tags_table(out, package, clean);
     }
     kept_table(out, package, report, clean);
 }
 
+/// The tags `untag` removed (or `restore-tags` put back), one row each, with the image
+/// (its version id, digest and the tags it was listed with); folded when long. The rows
+/// stop, with a note, when the summary nears GitHub's limit.
+fn tags_table(out: &mut String, package: &PackageReport, clean: &Sanitizer) {
+    let count = package.tags.len();
+    let folded = count > FOLD_ROWS;
+    if folded {
+        let _ = writeln!(
+            out,
+            "<details><summary>{}</summary>\n",
+            plural(count, "tag")
+        );
+    }
+    let _ = writeln!(
+        out,
+        "| tag | image | its tags | outcome |\n|---|---|---|---|"
+    );
+    for entry in &package.tags {
+        if out.len() > MAX_SUMMARY_BYTES {
+            let _ = writeln!(
+                out,
+                "\n_More rows are not shown, to keep the summary under GitHub's 1 MiB limit; the `json` output lists every tag._"
+            );
+            break;
+        }
+        let image = match entry.id {
+            Some(id) => format!("{id} {}", short_digest(&entry.digest)),
+            None => short_digest(&entry.digest),
+        };
+        let placeholder = entry
+            .placeholder
+            .filter(|_| matches!(entry.outcome, TagOutcome::Failed(_)))
+            .map(|id| format!(" (placeholder version {id})"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {}{placeholder} |",
+            clean.code(&entry.tag),
+            clean.markdown(&image),
+            clean.markdown(&entry.tags.join(", ")),
+            clean.markdown(&entry.outcome.to_string())
+        );
+    }
+    out.push('\n');
+    if folded {
+        out.push_str("</details>\n\n");
+    }
+}
+
 /// The selected versions, images with what went with them beneath; folded when long.
+/// Rows a refusal held back say `would` instead.
 fn selected_table(
     out: &mut String,
     package: &PackageReport,
     report: &RunReport,
+    would: &str,
     rows_left: &mut usize,
     clean: &Sanitizer,
 ) {
@@ -212,9 +276,72 @@ fn selected_table(
             } else {
                 "—".to_owned()
             },
-            outcome_cell(&entry.outcome, report, clean)
+            outcome_cell(&entry.outcome, report, would, clean)
         );
         *rows_left -= 1;
+    }
+    out.push('\n');
+    if folded {
+        out.push_str("</details>\n\n");
+    }
+}
+
+/// Every version whose manifest could not be read, tagged ones first, each with why: a
+/// tagged image the registry cannot serve may be broken. Folded when long.
+fn unreadable_table(
+    out: &mut String,
+    package: &PackageReport,
+    report: &RunReport,
+    done: &str,
+    clean: &Sanitizer,
+) {
+    let count = package.unreadable_count;
+    if count == 0 {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "**{} could not be read.** A tagged image whose manifest the registry cannot serve may be broken. A version whose manifest was not read is kept, unless `version-ids` names it.\n",
+        plural(count, "manifest")
+    );
+    if out.len() > MAX_SUMMARY_BYTES {
+        return;
+    }
+    let folded = count > FOLD_ROWS;
+    if folded {
+        let _ = writeln!(
+            out,
+            "<details><summary>{} that could not be read</summary>\n",
+            plural(count, "manifest")
+        );
+    }
+    let _ = writeln!(
+        out,
+        "| id | tags / version | age | why | in this run |\n|---:|---|---|---|---|"
+    );
+    let mut shown = 0;
+    for unreadable in &package.unreadable {
+        if out.len() > MAX_SUMMARY_BYTES {
+            break;
+        }
+        let version = &unreadable.version;
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            version.id,
+            clean.markdown(&describe(version)),
+            age(report.now, version.updated_at),
+            clean.markdown(&unreadable.why),
+            if unreadable.kept { "kept" } else { done }
+        );
+        shown += 1;
+    }
+    if shown < count {
+        let _ = writeln!(
+            out,
+            "\n_{} more are not listed._",
+            plural(count - shown, "unreadable manifest")
+        );
     }
     out.push('\n');
     if folded {
@@ -287,23 +414,26 @@ fn row_label(version: &Version, role: Option<&Role>, depth: usize, clean: &Sanit
     }
 }
 
-/// An outcome cell; a refusal is said once above the tables, so its rows point there.
-fn outcome_cell(outcome: &Outcome, report: &RunReport, clean: &Sanitizer) -> String {
+/// An outcome cell. A refusal is said once above the tables, so the rows it held back say
+/// what would have happened (`would` is `would delete` or `would restore`).
+fn outcome_cell(outcome: &Outcome, report: &RunReport, would: &str, clean: &Sanitizer) -> String {
     match (outcome, &report.refusal) {
         (Outcome::Skipped(reason), Some(refusal)) if *reason == refusal.message => {
-            format!("skipped: {} refused the run (see above)", refusal.input)
+            would.to_string()
         }
         _ => clean.markdown(&outcome.to_string()),
     }
 }
 
-/// Per rule: matched, kept, selected (each rule's own ranking, before keeping wins) and
-/// what was done in the end.
+/// Per rule: how many versions pass its filters, then what became of the versions it
+/// decided, each counted once, so that the columns add up to the package's totals (the
+/// last row). A line under the table says what each column means.
 fn rules_section(out: &mut String, package: &PackageReport, done: &str, clean: &Sanitizer) {
     let _ = writeln!(
         out,
         "| rule | matched | kept | selected | {done} |\n|---|---:|---:|---:|---:|"
     );
+    let mut total = Fate::default();
     for (number, rule) in package.rules.iter().enumerate() {
         let _ = writeln!(
             out,
@@ -311,12 +441,35 @@ fn rules_section(out: &mut String, package: &PackageReport, done: &str, clean: &
             number + 1,
             clean.markdown(&rule.label),
             rule.matched,
-            rule.kept,
-            rule.selected,
-            rule.acted_on
+            rule.fate.kept,
+            rule.fate.selected,
+            rule.fate.acted_on
+        );
+        total = total.plus(rule.fate);
+    }
+    let outside = package.outside_rules;
+    if outside != Fate::default() {
+        let _ = writeln!(
+            out,
+            "| no rule | | {} | {} | {} |",
+            outside.kept, outside.selected, outside.acted_on
         );
     }
-    out.push('\n');
+    total = total.plus(outside);
+    let _ = writeln!(
+        out,
+        "| **all** | | **{}** | **{}** | **{}** |\n",
+        total.kept, total.selected, total.acted_on
+    );
+    let _ = writeln!(
+        out,
+        "_Each version counts once, under the rule that decided it: the first rule that keeps it, else the first that selects it; the parts of an image count under the image's rule. **no rule**: kept by the global filters, or matching no rule. **kept** and **selected** add up to the package's totals; **{done}** is the part of **selected** that was {done_what}. **matched** counts the versions that pass a rule's own filters, whatever the global filters and the other rules say, so a version several rules match counts under each._\n",
+        done_what = if done.starts_with("would") {
+            "planned"
+        } else {
+            "done"
+        },
+    );
 }
 
 /// What happened to the package itself, when it was acted on as a whole.
@@ -340,7 +493,7 @@ fn whole_line(whole: &PackageEntry, clean: &Sanitizer) -> String {
 /// Items with their depth in the image tree: an image, then what goes with it (platform
 /// manifests, attestations, signatures) beneath it, in the items' order. An item whose
 /// parent is not among the items is shown at the top level.
-fn tree<T>(
+pub(super) fn tree<T>(
     items: &[T],
     id: impl Fn(&T) -> u64,
     parent: impl Fn(&T) -> Option<u64>,
@@ -433,6 +586,12 @@ fn filters(config: &Config, clean: &Sanitizer) -> String {
         let patterns: Vec<String> = patterns.texts().iter().map(|p| clean.code(p)).collect();
         parts.push(format!("keep-referenced {}", patterns.join(", ")));
     }
+    if config.untag {
+        parts.push("untag".to_string());
+    }
+    if let Some(tags) = &config.restore_tags {
+        parts.push(format!("restore-tags ({})", plural(tags.len(), "tag")));
+    }
     if let Some(duration) = policy.deleted_within {
         parts.push(format!(
             "deleted-within {}",
@@ -495,6 +654,7 @@ mod tests {
             listed: entries.len() + kept_versions.len(),
             kept,
             rules: Vec::new(),
+            outside_rules: Fate::default(),
             kept_versions,
             entries,
             referenced: Vec::new(),
@@ -503,6 +663,9 @@ mod tests {
             whole: None,
             undecided: 0,
             storage: None,
+            unreadable: Vec::new(),
+            unreadable_count: 0,
+            tags: Vec::new(),
         }
     }
 
@@ -647,7 +810,7 @@ mod tests {
     }
 
     #[test]
-    fn a_refusal_is_said_once_above_the_table_and_its_rows_point_there() {
+    fn a_refusal_is_said_once_above_the_table_and_its_rows_say_what_would_have_happened() {
         let refusal = "3 versions would be affected, more than max-versions (2): nothing was changed. Narrow the filters or raise max-versions.";
         let entries = (1..=3)
             .map(|id| Entry {
@@ -667,11 +830,11 @@ mod tests {
         let caution = markdown.find("[!CAUTION]").expect("refusal shown");
         let table = markdown.find("| id |").expect("table shown");
         assert!(caution < table, "{markdown}");
-        for row in rows(&markdown) {
-            assert!(
-                row.ends_with("| skipped: max-versions refused the run (see above) |"),
-                "{row}"
-            );
+        assert_eq!(markdown.matches("Narrow the filters").count(), 1);
+        let rows = rows(&markdown);
+        assert_eq!(rows.len(), 3, "{markdown}");
+        for row in rows {
+            assert!(row.ends_with("| would delete |"), "{row}");
         }
     }
 

@@ -1,10 +1,62 @@
-//! The log as a person at a terminal sees it: progress bars and colour, only when stdout
-//! is a terminal and the run is not under GitHub Actions. Piped or under Actions, the log
-//! is plain workflow-command lines, byte for byte.
+//! The log as a person at a terminal sees it: progress bars and colour, only when the log's
+//! stream is a terminal and the run is not under GitHub Actions. Piped or under Actions, the
+//! log is plain workflow-command lines, byte for byte. And whether the report is printed on
+//! stdout, how ([`Print`]): then the log goes to stderr.
 
 use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::config::cli::Format;
+
+/// Whether `name` is set to something other than empty.
+fn set(name: &str) -> bool {
+    std::env::var_os(name).is_some_and(|value| !value.is_empty())
+}
+
+/// The report printed on stdout, besides the runner's files: outside Actions always (`text`
+/// unless `--format` says otherwise), under Actions only when `--format` asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Print {
+    pub format: Format,
+    /// `text`: the kept versions are listed too, not only counted.
+    pub verbose: bool,
+    /// ANSI in the `text` report: only when stdout is a terminal and `NO_COLOR` is unset.
+    pub colour: bool,
+}
+
+impl Print {
+    /// `None` under Actions without `--format`: nothing changes there.
+    pub fn choose(
+        format: Option<Format>,
+        verbose: bool,
+        under_actions: bool,
+        stdout_is_terminal: bool,
+        no_color: bool,
+    ) -> Option<Print> {
+        let format = match format {
+            Some(format) => format,
+            None if under_actions => return None,
+            None => Format::Text,
+        };
+        Some(Print {
+            format,
+            verbose,
+            colour: stdout_is_terminal && !no_color,
+        })
+    }
+
+    /// [`Print::choose`] for this process's stdout and environment.
+    pub fn detect(format: Option<Format>, verbose: bool) -> Option<Print> {
+        Print::choose(
+            format,
+            verbose,
+            set("GITHUB_ACTIONS"),
+            std::io::stdout().is_terminal(),
+            set("NO_COLOR"),
+        )
+    }
+}
 
 /// How the log is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,14 +76,9 @@ impl Look {
         })
     }
 
-    /// The look for this process's stdout and environment.
-    pub fn detect() -> Option<Look> {
-        let set = |name: &str| std::env::var_os(name).is_some_and(|value| !value.is_empty());
-        Look::choose(
-            std::io::stdout().is_terminal(),
-            set("GITHUB_ACTIONS"),
-            set("NO_COLOR"),
-        )
+    /// The look for a log on a stream that is a terminal or not, in this environment.
+    pub fn detect(stream_is_terminal: bool) -> Option<Look> {
+        Look::choose(stream_is_terminal, set("GITHUB_ACTIONS"), set("NO_COLOR"))
     }
 }
 
@@ -131,6 +178,35 @@ mod tests {
             let look =
                 Look::choose(terminal, actions, no_color).map(|look| (look.bars, look.colour));
             assert_eq!(look, expected, "{terminal} {actions} {no_color}");
+        }
+    }
+
+    #[test]
+    fn the_report_is_printed_outside_actions_or_when_asked_in_colour_only_at_a_terminal() {
+        // (format, under actions, stdout a terminal, NO_COLOR) → (format, colour)
+        let cases = [
+            ((None, true, false, false), None),
+            ((None, true, true, false), None),
+            ((None, false, true, false), Some((Format::Text, true))),
+            ((None, false, true, true), Some((Format::Text, false))),
+            ((None, false, false, false), Some((Format::Text, false))),
+            (
+                (Some(Format::Json), true, false, false),
+                Some((Format::Json, false)),
+            ),
+            (
+                (Some(Format::Markdown), false, true, false),
+                Some((Format::Markdown, true)),
+            ),
+        ];
+        for ((format, actions, terminal, no_color), expected) in cases {
+            let print = Print::choose(format, true, actions, terminal, no_color);
+            assert_eq!(
+                print.map(|print| (print.format, print.colour)),
+                expected,
+                "{format:?} {actions} {terminal} {no_color}"
+            );
+            assert!(print.is_none_or(|print| print.verbose));
         }
     }
 

@@ -11,7 +11,7 @@ use std::collections::HashSet;
 
 use super::failures::{listing_failed, rate_limited};
 use super::inspect::{Cached, images_plan};
-use super::package::Scope;
+use super::package::{Scope, Unreadable};
 use super::plan::warn_unknown_tags;
 use super::resume::{self, ConfirmError, Pages, Unfinished};
 use super::sweep::sweep;
@@ -37,18 +37,20 @@ impl std::fmt::Display for Relisting {
 impl std::error::Error for Relisting {}
 
 /// List and plan one package with its saved state, in a log group of its own: the plan,
-/// and whether its listing came partly from the state file ([`resume::Listing::from_state`]:
-/// `false` only when this run read every page of it).
+/// whether its listing came partly from the state file ([`resume::Listing::from_state`]:
+/// `false` only when this run read every page of it), and the manifests that could not be
+/// read.
 pub(super) async fn plan_package<W: std::io::Write>(
     scope: &Scope<'_>,
     name: &str,
     saved: &mut PackageState,
     log: &mut Log<W>,
-) -> (anyhow::Result<Plan>, bool) {
+) -> (anyhow::Result<Plan>, bool, Unreadable) {
     let config = scope.config;
     log.group(&format!("{} package {name}: listing", config.package_type));
     let mut from_state = true;
-    let planned = plan_listed(scope, name, saved, &mut from_state, log).await;
+    let mut unreadable = Unreadable::new();
+    let planned = plan_listed(scope, name, saved, &mut from_state, &mut unreadable, log).await;
     if let Err(err) = &planned {
         let quiet = err.is::<Unfinished>() || err.is::<Relisting>();
         match rate_limited(err) {
@@ -58,14 +60,16 @@ pub(super) async fn plan_package<W: std::io::Write>(
         }
     }
     log.end_group();
-    (planned, from_state)
+    (planned, from_state, unreadable)
 }
 
+/// [`plan_package`]'s work: sets `from_state`, and `unreadable` once manifests were read.
 async fn plan_listed<W: std::io::Write>(
     scope: &Scope<'_>,
     name: &str,
     saved: &mut PackageState,
     from_state: &mut bool,
+    unreadable: &mut Unreadable,
     log: &mut Log<W>,
 ) -> anyhow::Result<Plan> {
     let Scope {
@@ -159,7 +163,9 @@ async fn plan_listed<W: std::io::Write>(
         ));
     }
     *from_state = listing.from_state;
-    decide(scope, name, listing, today, room, saved, log).await
+    let (plan, unread) = decide(scope, name, listing, today, room, saved, log).await?;
+    *unreadable = unread;
+    Ok(plan)
 }
 
 /// What the registry says of a container package today, when its listing comes partly
@@ -269,6 +275,7 @@ async fn provisional<W: std::io::Write>(
                 log,
             )
             .await?
+            .0
         }
         _ => planned,
     };
@@ -301,9 +308,10 @@ async fn provisional<W: std::io::Write>(
     })
 }
 
-/// The plan that decides: on what this run read. When part of the listing comes from the
-/// state file, only versions read in this run may be acted on, and a container package
-/// takes every tag's digest from the registry first.
+/// The plan that decides: on what this run read, with the manifests that could not be
+/// read. When part of the listing comes from the state file, only versions read in this
+/// run may be acted on, and a container package takes every tag's digest from the
+/// registry first.
 async fn decide<W: std::io::Write>(
     scope: &Scope<'_>,
     name: &str,
@@ -312,7 +320,7 @@ async fn decide<W: std::io::Write>(
     room: Vec<PlannedVersion>,
     saved: &mut PackageState,
     log: &mut Log<W>,
-) -> anyhow::Result<Plan> {
+) -> anyhow::Result<(Plan, Unreadable)> {
     let (config, env) = (scope.config, scope.env);
     let confirmed = std::mem::take(&mut listing.merged.confirmed);
     let confirmed = listing.from_state.then_some(&confirmed);
@@ -353,6 +361,7 @@ async fn decide<W: std::io::Write>(
         }
     ));
     warn_unknown_tags(&planned, config, name, log);
+    let mut unreadable = Unreadable::new();
     let planned = match container {
         Some(registry) => {
             let cached = Cached {
@@ -363,7 +372,7 @@ async fn decide<W: std::io::Write>(
                     unlisted: &unlisted,
                 },
             };
-            let planned = images_plan(
+            let (planned, unread) = images_plan(
                 registry,
                 &repository,
                 config,
@@ -373,6 +382,7 @@ async fn decide<W: std::io::Write>(
                 log,
             )
             .await?;
+            unreadable = unread;
             plan::carry_rules(planned)
         }
         None => planned,
@@ -388,8 +398,9 @@ async fn decide<W: std::io::Write>(
             plural(unconfirmed, "version")
         ));
     }
-    Ok(match today.unread {
+    let planned = match today.unread {
         Some(why) if confirmed.is_some() => plan::hold(planned, &why),
         _ => planned,
-    })
+    };
+    Ok((planned, unreadable))
 }

@@ -2,7 +2,8 @@
 //! refusal held back, offer a package `delete-empty-packages` may delete whole to
 //! [`whole_package::delete`], and hand the rest to the executor ([`execute`]), or in a dry
 //! run only say what it would do. Each version's outcome is recorded in its [`PackageRun`]
-//! as it is settled.
+//! as it is settled. Then the package's tags, with `untag` or `restore-tags`
+//! ([`untag::act`]).
 
 use crate::model::mode::Mode;
 use crate::model::outcome::{Entry, Outcome};
@@ -15,6 +16,7 @@ use super::cancel::{self, CANCELLED_RUN};
 use super::check::Checked;
 use super::execute::{self, Images, Stop, Target};
 use super::package::{PackageRun, Scope};
+use super::untag;
 use super::whole_package::{self, Rest};
 
 /// Act on every package, and say why acting was cut short, if it was: an error that ended
@@ -49,67 +51,120 @@ async fn act_on_each<W: std::io::Write>(
     stop: &mut Stop,
     log: &mut Log<W>,
 ) -> anyhow::Result<()> {
-    let config = scope.config;
     for package in packages {
-        let PackageRun {
-            name,
-            plan,
-            entries,
-            deleted_whole,
-            ..
-        } = package;
-        let Ok(plan) = plan else {
-            continue;
-        };
-        if let Some(refusal) = &checked.refusal {
-            *entries = refused(plan, &refusal.message);
-            continue;
-        }
-        let images = scope.registry.map(|registry| Images {
-            registry,
-            repository: registry::repository(&config.owner, name),
-        });
-        let target = Target {
-            namespace: scope.namespace,
-            package_type: config.package_type,
-            name,
-        };
-        let narrowed;
-        let mut plan: &Plan = plan;
-        if checked.deletable.contains(name.as_str()) {
-            let deleted =
-                whole_package::delete(scope.github, &target, plan, config.dry_run, stop, log).await;
-            if let Some(deleted) = deleted {
-                *deleted_whole = Some(deleted.entry);
-                *entries = deleted.entries;
-                if let Some(fatal) = stop.fatal.take() {
-                    anyhow::bail!(fatal);
-                }
-                match deleted.rest {
-                    Rest::Settled => continue,
-                    Rest::All => {}
-                    Rest::Narrowed(rest) => {
-                        narrowed = rest;
-                        plan = &narrowed;
-                    }
+        act_on_versions(scope, checked, package, stop, log).await?;
+        act_on_tags(scope, checked, package, stop, log).await?;
+    }
+    Ok(())
+}
+
+/// Act on the selected versions of one package: whole, when `delete-empty-packages` may,
+/// then one by one. `Err` ends the run.
+async fn act_on_versions<W: std::io::Write>(
+    scope: &Scope<'_>,
+    checked: &Checked,
+    package: &mut PackageRun,
+    stop: &mut Stop,
+    log: &mut Log<W>,
+) -> anyhow::Result<()> {
+    let config = scope.config;
+    let PackageRun {
+        name,
+        plan,
+        entries,
+        deleted_whole,
+        ..
+    } = package;
+    let Ok(plan) = plan else {
+        return Ok(());
+    };
+    if let Some(refusal) = &checked.refusal {
+        *entries = refused(plan, &refusal.message);
+        return Ok(());
+    }
+    let images = scope.registry.map(|registry| Images {
+        registry,
+        repository: registry::repository(&config.owner, name),
+    });
+    let target = Target {
+        namespace: scope.namespace,
+        package_type: config.package_type,
+        name,
+    };
+    let narrowed;
+    let mut plan: &Plan = plan;
+    if checked.deletable.contains(name.as_str()) {
+        let deleted =
+            whole_package::delete(scope.github, &target, plan, config.dry_run, stop, log).await;
+        if let Some(deleted) = deleted {
+            *deleted_whole = Some(deleted.entry);
+            *entries = deleted.entries;
+            if let Some(fatal) = stop.fatal.take() {
+                anyhow::bail!(fatal);
+            }
+            match deleted.rest {
+                Rest::Settled => return Ok(()),
+                Rest::All => {}
+                Rest::Narrowed(rest) => {
+                    narrowed = rest;
+                    plan = &narrowed;
                 }
             }
         }
-        let finished = tokio::select! {
-            () = act(scope, &target, plan, images.as_ref(), stop, entries, log) => true,
-            () = scope.env.cancel.grace_over() => false,
-        };
-        if let Some(fatal) = stop.fatal.take() {
-            anyhow::bail!(fatal);
-        }
-        if !finished {
-            log.end_group();
-            anyhow::bail!(
-                "cancelled (SIGTERM or SIGINT), and the request in flight did not finish within {} s: the version it was for may have been {} all the same",
-                cancel::GRACE.as_secs(),
-                config.mode.past_tense()
-            );
-        }
+    }
+    let finished = tokio::select! {
+        () = act(scope, &target, plan, images.as_ref(), stop, entries, log) => true,
+        () = scope.env.cancel.grace_over() => false,
+    };
+    if let Some(fatal) = stop.fatal.take() {
+        anyhow::bail!(fatal);
+    }
+    if !finished {
+        log.end_group();
+        anyhow::bail!(
+            "cancelled (SIGTERM or SIGINT), and the request in flight did not finish within {} s: the version it was for may have been {} all the same",
+            cancel::GRACE.as_secs(),
+            config.mode.past_tense()
+        );
+    }
+    Ok(())
+}
+
+/// Remove (or put back) the tags of one package, once its versions are settled; a cancel
+/// gives the tag in flight the grace. `Err` ends the run.
+async fn act_on_tags<W: std::io::Write>(
+    scope: &Scope<'_>,
+    checked: &Checked,
+    package: &mut PackageRun,
+    stop: &mut Stop,
+    log: &mut Log<W>,
+) -> anyhow::Result<()> {
+    let Some(work) = untag::work(scope.config, &package.name, package.plan.as_ref().ok()) else {
+        return Ok(());
+    };
+    let acting = untag::Acting {
+        scope,
+        refusal: checked
+            .refusal
+            .as_ref()
+            .map(|refusal| refusal.message.as_str()),
+        push_refusal: checked.push_refusal.as_deref(),
+    };
+    let target = Target {
+        namespace: scope.namespace,
+        package_type: scope.config.package_type,
+        name: &package.name,
+    };
+    let finished = tokio::select! {
+        () = untag::act(&acting, &target, &work, stop, &mut package.tags, log) => true,
+        () = scope.env.cancel.grace_over() => false,
+    };
+    if !finished {
+        log.end_group();
+        anyhow::bail!(
+            "cancelled (SIGTERM or SIGINT), and the registry or API request in flight did not finish within {} s: a placeholder pushed for the tag in flight may be left under it (see its outcome)",
+            cancel::GRACE.as_secs()
+        );
     }
     Ok(())
 }

@@ -8,6 +8,7 @@ use super::environment::Environment;
 use super::failures::listing_failed;
 use super::inspect::read_manifests;
 use crate::config::Config;
+use crate::config::cli::Format;
 use crate::github::GitHub;
 use crate::model::version::VersionState;
 use crate::owner;
@@ -73,7 +74,18 @@ pub async fn run<W: std::io::Write>(
     let (outputs, truncated) = report.outputs(&clean);
     publish::warn_cut_short(&truncated, log);
     let markdown = report.summary(&clean);
-    let published = publish::publish(env.files(), &outputs, &markdown, log);
+    let published = match env.print {
+        None => publish::publish(env.files(), &outputs, &markdown, log),
+        Some(print) => {
+            let printed = match print.format {
+                Format::Text => report.text(&clean),
+                Format::Json => format!("{}\n", clean.json_text(&report.json(&clean).0)),
+                Format::Markdown => markdown.clone(),
+            };
+            let out = &mut std::io::stdout();
+            publish::publish_printed(env.files(), &outputs, &markdown, &printed, out, log)
+        }
+    };
     let broken = report.broken();
     for (package, broken) in &broken {
         let message = format!(

@@ -1,8 +1,9 @@
 //! The checks before the first change, on every package's plan at once: `max-versions` and
 //! `max-percent` (over either, nothing is changed), the token's scopes (a real run stops before its first
 //! change when the mode's scope is missing), the primary budget (said up front when it
-//! cannot cover every selected version), and the packages `delete-empty-packages` may
-//! delete whole.
+//! cannot cover every selected version), whether the token may push when `untag` or
+//! `restore-tags` will (see [`untag::check_push`]), and the packages `delete-empty-packages`
+//! may delete whole.
 
 use std::collections::HashSet;
 use std::time::SystemTime;
@@ -14,9 +15,10 @@ use crate::report::log::Log;
 use crate::report::{Refusal, plural, timestamp};
 
 use super::discover::wildcard_matches;
-use super::package::PackageRun;
+use super::package::{PackageRun, Scope};
 use super::scopes;
 use super::share_cap;
+use super::untag;
 use super::whole_package::{self, Candidate};
 
 /// What acting must respect, decided before it starts.
@@ -26,21 +28,26 @@ pub struct Checked {
     pub refusal: Option<Refusal>,
     /// The packages `delete-empty-packages` may delete with one request.
     pub deletable: HashSet<String>,
+    /// In a dry run, why the token may not push the tags `untag` or `restore-tags` would
+    /// change: each is then reported failed with it (a real run stops instead).
+    pub push_refusal: Option<String>,
 }
 
 /// Check the plans before the first change. `Err` when the token lacks the scope a real
-/// run needs: nothing was changed.
-pub fn before_acting<W: std::io::Write>(
-    github: &GitHub,
-    config: &Config,
+/// run needs, or may not push what a real run would push: nothing was changed.
+pub async fn before_acting<W: std::io::Write>(
+    scope: &Scope<'_>,
     packages: &[PackageRun],
     log: &mut Log<W>,
 ) -> anyhow::Result<Checked> {
+    let (github, config) = (scope.github, scope.config);
+    // An image that only loses tags is affected too.
     let selected: usize = packages
         .iter()
         .filter_map(|package| package.plan.as_ref().ok())
         .map(|plan| plan.selected().count())
-        .sum();
+        .sum::<usize>()
+        + untag::images_affected(config, packages);
     let refusal = config
         .max_versions
         .filter(|max| selected > *max)
@@ -60,6 +67,10 @@ pub fn before_acting<W: std::io::Write>(
     if refusal.is_none() && selected > 0 {
         check_scopes(github, config, log)?;
     }
+    let push_refusal = match refusal {
+        None => untag::check_push(scope, packages, log).await?,
+        Some(_) => None,
+    };
     if refusal.is_none() && !config.dry_run {
         announce_budget(github, selected, log);
     }
@@ -80,7 +91,11 @@ pub fn before_acting<W: std::io::Write>(
         wildcard_matches,
         log,
     );
-    Ok(Checked { refusal, deletable })
+    Ok(Checked {
+        refusal,
+        deletable,
+        push_refusal,
+    })
 }
 
 /// With a classic PAT, stop a real run before its first change when the token lacks the

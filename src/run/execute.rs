@@ -298,7 +298,11 @@ pub async fn execute<W: std::io::Write>(
 
 /// Wait for the primary budget to reset when it is spent and the reset is near; set the stop
 /// when it is spent for longer than `rate-limit-wait`.
-async fn check_budget<W: std::io::Write>(github: &GitHub, stop: &mut Stop, log: &mut Log<W>) {
+pub(super) async fn check_budget<W: std::io::Write>(
+    github: &GitHub,
+    stop: &mut Stop,
+    log: &mut Log<W>,
+) {
     match budget(
         github.rate_limit().as_ref(),
         github.pacing(),
@@ -337,23 +341,28 @@ pub fn wait_line(notice: &WaitNotice) -> String {
 
 /// The outcome of a request; a rate-limit answer also stops the run.
 fn settle(mode: Mode, result: Result<(), ApiError>, stop: &mut Stop) -> Outcome {
-    match result {
-        Err(err) if err.kind == ApiErrorKind::RateLimited => {
-            let reason = spent(err.reset, None);
+    let stopping = result.as_ref().err().and_then(stops_the_run);
+    match (result, stopping) {
+        (Err(err), Some(reason)) => {
             stop.reason = Some(reason.clone());
-            Outcome::Left(reason)
+            match err.kind {
+                ApiErrorKind::Throttled => Outcome::Failed(err.to_string()),
+                _ => Outcome::Left(reason),
+            }
         }
-        Err(err) if err.kind == ApiErrorKind::AskedToWait => {
-            let reason = asked_to_wait(&err);
-            stop.reason = Some(reason.clone());
-            Outcome::Left(reason)
-        }
-        Err(err) if err.kind == ApiErrorKind::Throttled => {
-            // Every further request would meet the same limit: stop asking.
-            stop.reason = Some(THROTTLED.to_string());
-            Outcome::Failed(err.to_string())
-        }
-        result => classify(mode, result),
+        (result, _) => classify(mode, result),
+    }
+}
+
+/// Why a REST answer stops the run from asking more: the primary budget spent, a wait
+/// asked for that is longer than `rate-limit-wait`, or a secondary limit that every further
+/// request would meet. `None` for any other answer.
+pub(super) fn stops_the_run(err: &ApiError) -> Option<String> {
+    match err.kind {
+        ApiErrorKind::RateLimited => Some(spent(err.reset, None)),
+        ApiErrorKind::AskedToWait => Some(asked_to_wait(err)),
+        ApiErrorKind::Throttled => Some(THROTTLED.to_string()),
+        _ => None,
     }
 }
 

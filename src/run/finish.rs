@@ -5,6 +5,7 @@
 use std::collections::{BTreeSet, HashSet};
 
 use crate::config::Config;
+use crate::config::cli::Format;
 use crate::github::{GitHub, Namespace, OwnerKind};
 use crate::model::mode::Mode;
 use crate::model::outcome::{Entry, Outcome};
@@ -13,17 +14,18 @@ use crate::policy::storage;
 use crate::registry::Registry;
 use crate::report::log::Log;
 use crate::report::outputs::Outputs;
-use crate::report::{PackageReport, RunReport, plural, publish, summary, timestamp};
+use crate::report::{PackageReport, RunReport, plural, publish, summary, text, timestamp};
 use crate::state::RunState;
 
 use super::across::Relisting;
 use super::cancel;
 use super::environment::Environment;
-use super::failures::rate_limited;
+use super::failures::{rate_limited, unlisted};
 use super::package::PackageRun;
 use super::plan_file;
 use super::requested;
 use super::resume;
+use super::untag;
 
 /// Every package's report, in the order they were worked on. With `interrupted`, each
 /// selected version without an outcome is left for the next run. In delete mode the state
@@ -46,9 +48,14 @@ pub fn package_reports<W: std::io::Write>(
             revived,
             mut entries,
             deleted_whole,
+            unreadable,
             reviewed,
+            mut tags,
             ..
         } = package;
+        if interrupted && let Some(work) = untag::work(config, &name, plan.as_ref().ok()) {
+            untag::leave_the_rest(&work, &mut tags, left_reason(env.cancel.is_requested()));
+        }
         let (revived, came_back) = match revived {
             Some(revived) => (Some(revived.entry), revived.versions),
             None => (None, Vec::new()),
@@ -76,7 +83,10 @@ pub fn package_reports<W: std::io::Write>(
                     .chain(entries)
                     .chain(unconfirmed)
                     .collect();
-                let report = PackageReport::planned(&name, &plan, entries).with_whole(whole);
+                let report = PackageReport::planned(&name, &plan, entries)
+                    .with_whole(whole)
+                    .with_unreadable(&plan, &unreadable)
+                    .with_tags(tags);
                 let gone = report.acted_on();
                 let storage = (config.mode == Mode::Delete)
                     .then(|| storage::cleanup(config.package_type, plan.blobs.as_deref(), &gone));
@@ -94,7 +104,7 @@ pub fn package_reports<W: std::io::Write>(
                 }
                 report
             }
-            Err(err) => not_planned(&name, &err).with_whole(whole),
+            Err(err) => not_planned(&name, &err).with_whole(whole).with_tags(tags),
         };
         reports.push(report);
     }
@@ -115,7 +125,10 @@ fn not_planned(name: &str, err: &anyhow::Error) -> PackageReport {
             ..PackageReport::left(name, unfinished.to_string())
         },
         (None, Some(relisting), _) => PackageReport::left(name, relisting.to_string()),
-        (None, None, Some(reason)) => PackageReport::left(name, reason),
+        (None, None, Some(reason)) => PackageReport {
+            undecided: unlisted(err).unwrap_or(0),
+            ..PackageReport::left(name, reason)
+        },
         (None, None, None) => PackageReport::failed(name, format!("{err:#}")),
     }
 }
@@ -123,11 +136,7 @@ fn not_planned(name: &str, err: &anyhow::Error) -> PackageReport {
 /// After an interruption, every selected version of `plan` without an outcome is left for the
 /// next run.
 fn leave_the_rest(plan: &Plan, entries: &mut Vec<Entry>, cancelled: bool) {
-    let reason = if cancelled {
-        cancel::CANCELLED
-    } else {
-        "not tried: the run stopped on an error"
-    };
+    let reason = left_reason(cancelled);
     let done: HashSet<u64> = entries.iter().map(|entry| entry.version.id).collect();
     for planned in plan.selected() {
         if !done.contains(&planned.version.id) {
@@ -139,6 +148,15 @@ fn leave_the_rest(plan: &Plan, entries: &mut Vec<Entry>, cancelled: bool) {
                 rule: plan.rule_label(planned).map(str::to_owned),
             });
         }
+    }
+}
+
+/// Why what an interrupted run did not get to is left for the next run.
+fn left_reason(cancelled: bool) -> &'static str {
+    if cancelled {
+        cancel::CANCELLED
+    } else {
+        "not tried: the run stopped on an error"
     }
 }
 
@@ -276,7 +294,24 @@ pub fn publish_and_close<W: std::io::Write>(
     if github.scopes().is_none() && report.stopped.is_none() {
         markdown.push_str(PERMISSIONS_NOTE);
     }
-    let published = publish::publish(env.files(), &outputs.render(&clean), &markdown, log);
+    let published = match env.print {
+        None => publish::publish(env.files(), &outputs.render(&clean), &markdown, log),
+        Some(print) => {
+            let printed = match print.format {
+                Format::Text => text::render(config, report, log.notes(), print, &clean),
+                Format::Json => format!("{}\n", clean.json_text(&outputs.json)),
+                Format::Markdown => markdown.clone(),
+            };
+            publish::publish_printed(
+                env.files(),
+                &outputs.render(&clean),
+                &markdown,
+                &printed,
+                &mut std::io::stdout(),
+                log,
+            )
+        }
+    };
     if let Some(interrupted) = &report.interrupted {
         log.error(&format!(
             "the run was cut short: {interrupted}. What was done is in the outputs and the summary; run again for the rest."
@@ -336,9 +371,17 @@ fn close<W: std::io::Write>(
         } else {
             String::new()
         };
+        let undecided = if totals.undecided > 0 {
+            format!(
+                ", and at least {} not yet listed or decided",
+                plural(totals.undecided, "version")
+            )
+        } else {
+            String::new()
+        };
         log.warning(&format!(
-            "this run stopped early on GitHub's rate limits: {} and {} are left for the next run (the oldest were done first{of_them}).{reset}",
-            plural(totals.left, "selected version"),
+            "this run stopped early on GitHub's rate limits: {} and {} are left for the next run (the oldest were done first{of_them}){undecided}.{reset}",
+            plural(totals.left - totals.undecided, "selected version"),
             plural(totals.packages_left, "package")
         ));
     }

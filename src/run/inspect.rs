@@ -10,6 +10,7 @@ use std::collections::{HashMap, HashSet};
 use futures_util::StreamExt;
 
 use super::environment::Environment;
+use super::package::Unreadable;
 use super::sweep::LISTLESS_TYPES;
 use crate::config::Config;
 use crate::model::image::describe_image;
@@ -18,6 +19,7 @@ use crate::model::version::Version;
 use crate::policy::images::{self, ByDigest, ManifestLookup, ReadHere, Rules};
 use crate::policy::plan::{self, Decision, Plan, Reason};
 use crate::policy::storage::Held;
+use crate::policy::untag;
 use crate::registry::{Registry, RegistryError};
 use crate::report::log::Log;
 use crate::report::plural;
@@ -51,6 +53,9 @@ pub struct Cached<'a> {
 ///
 /// In restore mode the plan stays as it is, but before anything is restored one manifest
 /// read checks the registry's token realm, with the same failure when it is elsewhere.
+///
+/// Also returns why each manifest that could not be read could not be, by version id, for
+/// the report (empty when the plan only chooses what to read again).
 pub async fn images_plan<W: std::io::Write>(
     registry: &Registry,
     repository: &str,
@@ -59,7 +64,7 @@ pub async fn images_plan<W: std::io::Write>(
     plan: Plan,
     cached: Option<Cached<'_>>,
     log: &mut Log<W>,
-) -> anyhow::Result<Plan> {
+) -> anyhow::Result<(Plan, Unreadable)> {
     if config.mode == Mode::Restore {
         if !config.dry_run
             && let Some(first) = plan.selected().next()
@@ -82,10 +87,10 @@ pub async fn images_plan<W: std::io::Write>(
                 anyhow::bail!(message);
             }
         }
-        return Ok(plan);
+        return Ok((plan, Unreadable::new()));
     }
     if plan.order.is_empty() && !config.delete_orphans {
-        return Ok(plan);
+        return Ok((plan, Unreadable::new()));
     }
     let with_state = cached.is_some();
     let mut empty = KnownManifests::default();
@@ -156,7 +161,7 @@ pub async fn images_plan<W: std::io::Write>(
     }
     if !decides {
         // Only chooses what to read again: the plan that decides says the rest.
-        return Ok(plan);
+        return Ok((plan, Unreadable::new()));
     }
     log.info(&format!(
         "{} selected after following the images (the policy selected {by_policy})",
@@ -184,7 +189,7 @@ pub async fn images_plan<W: std::io::Write>(
             "{repository}: fail closed: the manifest of kept version {id} could not be read ({why}), so what it references is unknown and no untagged version is deleted in this run"
         ));
     }
-    Ok(plan)
+    Ok((plan, unreadable.into_iter().collect()))
 }
 
 /// `plan` planned again with `keep-latest` counting images, then adjusted to the image
@@ -213,6 +218,19 @@ fn follow_images(
         &top_level,
         read.confirmed,
     );
+    // `untag`: the keep set is settled over images first, then grows by the images that
+    // only lose tags, before the graph keeps what every kept image references.
+    let plan = if config.untag {
+        untag::keep_by_other_tags(
+            plan,
+            &config.policy,
+            config.package_type,
+            env.now,
+            &manifests,
+        )
+    } else {
+        plan
+    };
     images::adjust_read(plan, &manifests, &rules, read)
 }
 

@@ -94,11 +94,11 @@ async fn list_package<W: std::io::Write>(
         Mode::Restore => VersionState::Deleted,
     };
     if let Some(saved) = saved.filter(|_| config.mode == Mode::Delete) {
-        let (plan, from_state) = tokio::select! {
+        let (plan, from_state, unreadable) = tokio::select! {
             planned = across::plan_package(scope, name, saved, log) => planned,
             () = env.cancel.requested() => return None,
         };
-        return Some(PackageRun::planned(name, plan, None, from_state));
+        return Some(PackageRun::planned(name, plan, None, from_state).with_unreadable(unreadable));
     }
     let list = || github.list_versions(namespace, config.package_type, name, state);
     let mut listed = tokio::select! {
@@ -147,6 +147,5 @@ async fn list_package<W: std::io::Write>(
     }
     let listed = listed.map_err(|err| listing_failed(err, config, namespace, name));
     let plan = plan_listed(listed, scope, name, log);
-    let (plan, revived) = images_planned(scope, name, plan, revived, log).await?;
-    Some(PackageRun::listed_now(name, plan, revived))
+    images_planned(scope, name, plan, revived, log).await
 }

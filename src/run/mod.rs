@@ -3,7 +3,8 @@
 //! `state-file`, [`across`]), narrow the plans to a reviewed plan when one is applied
 //! ([`plan_file`], [`apply_plan`]), check before the first change ([`check`]), act
 //! ([`act`]), verify what was kept ([`verify`]), finish ([`finish`]; a dry run with
-//! `plan-file` writes its plan there). `mode: audit` is a run of its
+//! `plan-file` writes its plan there). `untag` and `restore-tags` join the check and act
+//! phases ([`untag`]). `mode: audit` is a run of its
 //! own ([`audit`]). Each phase is a file; what several share lives in a file of its own
 //! ([`package`], [`failures`], [`clients`], [`cancel`]), never here: no file of `run/`
 //! imports this one.
@@ -42,6 +43,7 @@ mod scopes;
 mod share_cap;
 mod state_file;
 pub mod sweep;
+mod untag;
 mod verify;
 mod whole_package;
 
@@ -105,7 +107,7 @@ pub async fn run<W: std::io::Write + Send + 'static>(
     let mut applied = reviewed.map(|loaded| apply_plan::narrow(&loaded, &mut packages, log));
 
     // 3. The checks before the first change.
-    let checked = check::before_acting(&github, config, &packages, log)?;
+    let checked = check::before_acting(&scope, &packages, log).await?;
 
     // 4. Act, recording every version's outcome in its package.
     let interrupted = act::act_all(&scope, &checked, &mut packages, log).await;

@@ -1,12 +1,13 @@
 //! What the phases of a run share: where every package lives and what reads it ([`Scope`]),
 //! and the one value each package is carried through the phases in ([`PackageRun`]).
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use crate::config::Config;
 use crate::github::{GitHub, Namespace};
 use crate::model::outcome::{Entry, PackageEntry};
 use crate::model::reference::Reference;
+use crate::model::untag::TagEntry;
 use crate::policy::plan::Plan;
 use crate::registry::Registry;
 
@@ -28,8 +29,8 @@ pub struct Scope<'a> {
 }
 
 /// One package through the run. Listing and planning make it (`name`, `plan`, `revived`,
-/// `from_state`), acting fills `entries` and `deleted_whole`, and finishing turns it into
-/// the package's report.
+/// `from_state`, `unreadable`), acting fills `entries`, `deleted_whole` and `tags`, and
+/// finishing turns it into the package's report.
 pub struct PackageRun {
     pub name: String,
     /// Its plan, or why it could not be listed or planned.
@@ -44,9 +45,14 @@ pub struct PackageRun {
     pub entries: Vec<Entry>,
     /// The package itself, when acting deleted it whole.
     pub deleted_whole: Option<PackageEntry>,
+    /// Container packages: the manifests planning could not read, each with why.
+    pub unreadable: Unreadable,
     /// With a reviewed plan applied (`plan-file`), what it names of this package and what
     /// narrowing today's plan to it settled ([`super::apply_plan`]).
     pub reviewed: Option<Reviewed>,
+    /// What acting did to each tag `untag` removes or `restore-tags` puts back, recorded as
+    /// each is settled (see [`super::untag`]).
+    pub tags: Vec<TagEntry>,
 }
 
 /// What a reviewed plan says of one package, once today's plan is narrowed to it.
@@ -61,6 +67,9 @@ pub struct Reviewed {
     /// The versions narrowing skipped: changed since the plan, or not in it.
     pub skipped: Vec<Entry>,
 }
+
+/// Why each manifest a run could not read could not be read, by version id.
+pub type Unreadable = BTreeMap<u64, String>;
 
 impl PackageRun {
     /// A package as planned, before acting.
@@ -77,8 +86,15 @@ impl PackageRun {
             from_state,
             entries: Vec::new(),
             deleted_whole: None,
+            unreadable: Unreadable::new(),
             reviewed: None,
+            tags: Vec::new(),
         }
+    }
+
+    /// The same package, with the manifests its planning could not read.
+    pub fn with_unreadable(self, unreadable: Unreadable) -> PackageRun {
+        PackageRun { unreadable, ..self }
     }
 
     /// A package whose listing, if any, was read in this run alone.

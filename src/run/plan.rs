@@ -14,7 +14,7 @@ use crate::report::plural;
 use super::cancel::CANCELLED_RUN;
 use super::failures::rate_limited;
 use super::inspect::images_plan;
-use super::package::Scope;
+use super::package::{PackageRun, Scope, Unreadable};
 use super::resume;
 use super::revive::Revived;
 
@@ -68,25 +68,28 @@ pub async fn images_planned<W: std::io::Write>(
     plan: anyhow::Result<Plan>,
     revived: Option<Revived>,
     log: &mut Log<W>,
-) -> Option<(anyhow::Result<Plan>, Option<Revived>)> {
+) -> Option<PackageRun> {
     let (config, env) = (scope.config, scope.env);
-    let plan = match (plan, scope.registry) {
+    let (plan, unreadable) = match (plan, scope.registry) {
         (Ok(listed), Some(registry)) => {
             let repository = registry::repository(&config.owner, name);
             tokio::select! {
-                plan = images_plan(registry, &repository, config, env, listed, None, log) => {
-                    plan.map(plan::carry_rules)
+                planned = images_plan(registry, &repository, config, env, listed, None, log) => {
+                    match planned {
+                        Ok((plan, unreadable)) => (Ok(plan::carry_rules(plan)), unreadable),
+                        Err(err) => (Err(err), Unreadable::new()),
+                    }
                 }
                 () = env.cancel.requested() => {
                     // Nothing of this package was changed unless it was restored whole.
                     revived.as_ref()?;
-                    Err(anyhow::anyhow!(CANCELLED_RUN))
+                    (Err(anyhow::anyhow!(CANCELLED_RUN)), Unreadable::new())
                 }
             }
         }
-        (plan, _) => plan,
+        (plan, _) => (plan, Unreadable::new()),
     };
-    Some((plan, revived))
+    Some(PackageRun::listed_now(name, plan, revived).with_unreadable(unreadable))
 }
 
 /// A warning for every version listed without its tag metadata: kept, since its tags are

@@ -1,6 +1,7 @@
 //! `verify: true`: after a delete-mode cleanup, re-read the tree of every kept tag from the
 //! registry, by digest, with the hardened client (digest-verified, retried, trusted realm
-//! only), and report each tag that no longer pulls whole.
+//! only), and report each tag that does not pull whole: broken by this run (it deleted
+//! something the tag's image needs) or found broken (it deleted nothing the image needs).
 
 use std::collections::{HashMap, HashSet};
 
@@ -9,16 +10,19 @@ use futures_util::StreamExt;
 use super::environment::Environment;
 use super::package::PackageRun;
 use crate::config::Config;
+use crate::config::cli::Format;
 use crate::model::image::{short_digest, tag_subject};
 use crate::model::manifest::Manifest;
 use crate::model::mode::Mode;
-use crate::model::outcome::Entry;
+use crate::model::outcome::{Entry, Outcome};
+use crate::model::untag::{TagEntry, TagOutcome};
+use crate::model::version::Version;
 use crate::policy::audit::Broken;
 use crate::policy::plan::Plan;
 use crate::registry::{self, Registry};
-use crate::report::audit::{broken_json, verified_summary};
+use crate::report::audit::{VerifiedBroken, verified_json, verified_summary, verified_text};
 use crate::report::log::Log;
-use crate::report::publish;
+use crate::report::{plural, publish};
 
 /// Manifest reads in flight at once, as in a cleanup.
 const READS_AT_ONCE: usize = 8;
@@ -31,17 +35,20 @@ const MAX_READS: usize = 20_000;
 pub struct Verified {
     /// Kept tags that are not artifact tags (`sha256-…`).
     pub tags: usize,
-    /// Each broken tag, with its package.
-    pub broken: Vec<(String, Broken)>,
+    /// Each broken tag, with its package and the ids this run deleted that its image needs
+    /// (empty: found broken, not broken by this run).
+    pub broken: Vec<(String, Broken, Vec<u64>)>,
 }
 
-/// One package to verify: its name, registry repository, plan and the outcomes of its
-/// versions (a version acted on is not kept).
+/// One package to verify: its name, registry repository, plan, the outcomes of its
+/// versions (a version acted on is not kept) and of its tags (a tag `untag` removed is not
+/// kept).
 pub struct Kept<'a> {
     pub name: &'a str,
     pub repository: String,
     pub plan: &'a Plan,
     pub entries: &'a [Entry],
+    pub untagged: &'a [TagEntry],
 }
 
 /// With `verify: true` in delete mode, re-read the kept tags of every container package that
@@ -68,6 +75,7 @@ pub async fn kept<W: std::io::Write>(
                 repository: registry::repository(&config.owner, &package.name),
                 plan: package.plan.as_ref().ok()?,
                 entries: &package.entries,
+                untagged: &package.tags,
             })
         })
         .collect();
@@ -88,28 +96,65 @@ async fn verify<W: std::io::Write>(
             .filter(|entry| entry.outcome.is_acted_on())
             .map(|entry| entry.version.id)
             .collect();
-        let kept: Vec<_> = package
+        // What this run really deleted, by digest (a dry run deletes nothing).
+        let deleted: HashMap<&str, u64> = package
+            .entries
+            .iter()
+            .filter(|entry| {
+                matches!(
+                    entry.outcome,
+                    Outcome::Deleted | Outcome::DeletedWithPackage
+                )
+            })
+            .map(|entry| (entry.version.name.as_str(), entry.version.id))
+            .collect();
+        let removed: HashSet<(u64, &str)> = package
+            .untagged
+            .iter()
+            .filter(|entry| {
+                matches!(
+                    entry.outcome,
+                    TagOutcome::Removed | TagOutcome::Superseded(_)
+                )
+            })
+            .filter_map(|entry| Some((entry.id?, entry.tag.as_str())))
+            .collect();
+        let kept_tags = |version: &Version| -> Vec<String> {
+            version
+                .tags
+                .iter()
+                .filter(|tag| !removed.contains(&(version.id, tag.as_str())))
+                .cloned()
+                .collect()
+        };
+        let kept: Vec<(&Version, Vec<String>)> = package
             .plan
             .versions
             .iter()
             .map(|planned| &planned.version)
-            .filter(|version| !version.tags.is_empty() && !gone.contains(&version.id))
+            .filter(|version| !gone.contains(&version.id))
+            .map(|version| (version, kept_tags(version)))
+            .filter(|(_, tags)| !tags.is_empty())
             .collect();
         verified.tags += kept
             .iter()
-            .flat_map(|version| &version.tags)
+            .flat_map(|(_, tags)| tags)
             .filter(|tag| tag_subject(tag).is_none())
             .count();
-        let roots: Vec<String> = kept.iter().map(|version| version.name.clone()).collect();
+        let roots: Vec<String> = kept
+            .iter()
+            .map(|(version, _)| version.name.clone())
+            .collect();
         log.progress("verifying kept tags", roots.len());
         let read = read_trees(registry, &package.repository, roots).await;
         log.progress_done();
-        for version in kept {
+        for (version, tags) in kept {
             let (missing, reason) = missing(&version.name, &read);
             if missing.is_empty() {
                 continue;
             }
-            for tag in &version.tags {
+            let deleted_here = deleted_here(&missing, &deleted);
+            for tag in &tags {
                 verified.broken.push((
                     package.name.to_string(),
                     Broken {
@@ -118,6 +163,7 @@ async fn verify<W: std::io::Write>(
                         missing: missing.clone(),
                         reason: reason.clone(),
                     },
+                    deleted_here.clone(),
                 ));
             }
         }
@@ -125,36 +171,91 @@ async fn verify<W: std::io::Write>(
     verified
 }
 
+/// The ids this run deleted among the `missing` digests of a kept tag's tree (`deleted`:
+/// what this run deleted, by digest), in order: empty when the tag was broken before.
+fn deleted_here(missing: &[String], deleted: &HashMap<&str, u64>) -> Vec<u64> {
+    let mut ids: Vec<u64> = missing
+        .iter()
+        .filter_map(|digest| deleted.get(digest.as_str()).copied())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
 /// Report what verifying found: the `broken` output, the summary's last lines and an
-/// `::error::` per broken tag. `Ok(true)` when every kept tag pulls whole.
+/// `::error::` per broken tag, saying whether this run broke it (with the ids to restore)
+/// or found it broken. `Ok(true)` when every kept tag pulls whole.
 pub fn report<W: std::io::Write>(
     env: &Environment,
     verified: &Verified,
     log: &mut Log<W>,
 ) -> anyhow::Result<bool> {
     let clean = log.sanitizer().clone();
-    let broken: Vec<(&str, &Broken)> = verified
+    let broken: Vec<VerifiedBroken<'_>> = verified
         .broken
         .iter()
-        .map(|(package, broken)| (package.as_str(), broken))
+        .map(|(package, broken, deleted_here)| VerifiedBroken {
+            package,
+            broken,
+            deleted_here,
+        })
         .collect();
-    let (json, cut) = broken_json(&broken, &clean);
+    let (json, cut) = verified_json(&broken, &clean);
     if cut {
         publish::warn_cut_short(&["broken"], log);
     }
     let output = clean.output_heredoc("broken", &json);
     let markdown = verified_summary(verified.tags, &broken, &clean);
-    for (package, broken) in &broken {
-        log.error(&format!(
-            "verify: package `{package}`: kept tag `{}` (version {}) no longer pulls whole: {}. Restore what it references (mode: restore with this run's `ids`) or push the image again.",
-            broken.tag, broken.id, broken.reason
-        ));
+    for tag in &broken {
+        log.error(&broken_line(tag));
     }
     if broken.is_empty() {
         log.info(&format!("verified: {} tags pull whole", verified.tags));
     }
-    publish::publish(env.files(), &output, &markdown, log).result(log)?;
+    let published = match env.print {
+        None => publish::publish(env.files(), &output, &markdown, log),
+        Some(print) => {
+            // JSON on stdout is the `json` output alone, one document: verify adds nothing.
+            let printed = match print.format {
+                Format::Text => verified_text(verified.tags, &broken, &clean),
+                Format::Json => String::new(),
+                Format::Markdown => markdown.clone(),
+            };
+            let out = &mut std::io::stdout();
+            publish::publish_printed(env.files(), &output, &markdown, &printed, out, log)
+        }
+    };
+    published.result(log)?;
     Ok(broken.is_empty())
+}
+
+/// The log's line for a broken kept tag: what this run did to it, and what to do.
+fn broken_line(tag: &VerifiedBroken<'_>) -> String {
+    let broken = tag.broken;
+    let head = format!(
+        "verify: package `{}`: kept tag `{}` (version {})",
+        tag.package, broken.tag, broken.id
+    );
+    if tag.caused() {
+        let ids: Vec<String> = tag.deleted_here.iter().map(u64::to_string).collect();
+        format!(
+            "{head} no longer pulls whole: {}. This run deleted what it needs ({}): restore {} (mode: restore, version-ids: {}) or push the image again.",
+            broken.reason,
+            plural(tag.deleted_here.len(), "version"),
+            if tag.deleted_here.len() == 1 {
+                "it"
+            } else {
+                "them"
+            },
+            ids.join(",")
+        )
+    } else {
+        format!(
+            "{head} does not pull whole: {}. Found, not caused: this run deleted nothing it needs, so it was broken before this run. Push the image again, or delete the tag.",
+            broken.reason
+        )
+    }
 }
 
 type Reads = HashMap<String, Result<Manifest, String>>;
@@ -223,4 +324,62 @@ fn missing(root: &str, read: &Reads) -> (Vec<String>, String) {
         missing.into_iter().map(|(digest, _)| digest).collect(),
         reason,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tag_is_broken_by_this_run_when_a_missing_digest_is_one_it_deleted() {
+        let deleted = HashMap::from([("sha256:b", 2), ("sha256:a", 1), ("sha256:z", 9)]);
+        let missing = |digests: &[&str]| -> Vec<String> {
+            digests.iter().map(|digest| digest.to_string()).collect()
+        };
+        let cases: [(&[&str], &[u64]); 4] = [
+            (&["sha256:b", "sha256:a", "sha256:b"], &[1, 2]),
+            (&["sha256:c"], &[]),
+            (&["sha256:c", "sha256:z"], &[9]),
+            (&[], &[]),
+        ];
+        for (digests, expected) in cases {
+            assert_eq!(
+                deleted_here(&missing(digests), &deleted),
+                expected,
+                "{digests:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_broken_tag_gets_restore_advice_only_when_this_run_deleted_what_it_needs() {
+        let broken = Broken {
+            tag: "v2".to_string(),
+            id: 10,
+            missing: vec!["sha256:12".to_string()],
+            reason: "sha256:12: MANIFEST_UNKNOWN".to_string(),
+        };
+        let tag = |deleted_here: &'static [u64]| VerifiedBroken {
+            package: "app",
+            broken: &broken,
+            deleted_here,
+        };
+        let cases: [(&[u64], &str); 3] = [
+            (
+                &[12],
+                "verify: package `app`: kept tag `v2` (version 10) no longer pulls whole: sha256:12: MANIFEST_UNKNOWN. This run deleted what it needs (1 version): restore it (mode: restore, version-ids: 12) or push the image again.",
+            ),
+            (
+                &[11, 12],
+                "verify: package `app`: kept tag `v2` (version 10) no longer pulls whole: sha256:12: MANIFEST_UNKNOWN. This run deleted what it needs (2 versions): restore them (mode: restore, version-ids: 11,12) or push the image again.",
+            ),
+            (
+                &[],
+                "verify: package `app`: kept tag `v2` (version 10) does not pull whole: sha256:12: MANIFEST_UNKNOWN. Found, not caused: this run deleted nothing it needs, so it was broken before this run. Push the image again, or delete the tag.",
+            ),
+        ];
+        for (deleted_here, expected) in cases {
+            assert_eq!(broken_line(&tag(deleted_here)), expected);
+        }
+    }
 }

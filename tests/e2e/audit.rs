@@ -320,7 +320,7 @@ fn verify_after_a_clean_run_reports_every_kept_tag_whole() {
 }
 
 #[test]
-fn verify_after_a_tag_was_broken_behind_its_back_reports_exactly_that_tag_and_fails() {
+fn verify_after_a_tag_was_broken_behind_its_back_reports_exactly_that_tag_as_found_and_fails() {
     let mut versions = healthy();
     versions.extend(sick().into_iter().filter(|v| [10, 11, 12].contains(&v.id)));
     let fake = start(versions);
@@ -332,16 +332,43 @@ fn verify_after_a_tag_was_broken_behind_its_back_reports_exactly_that_tag_and_fa
     assert_eq!(broken[0]["tag"], "v2");
     assert_eq!(broken[0]["id"], 10);
     assert_eq!(broken[0]["missing"].as_array().map(Vec::len), Some(1));
+    // Broken before the run (12 was removed behind its back): found, not caused.
+    assert_eq!(broken[0]["caused_by_this_run"], false, "{broken:?}");
+    assert_eq!(
+        broken[0]["deleted_ids"],
+        serde_json::json!([]),
+        "{broken:?}"
+    );
+    let error = run
+        .log
+        .lines()
+        .find(|line| line.starts_with("::error::verify: package `app`: kept tag `v2`"))
+        .unwrap_or_else(|| panic!("no error for v2 in\n{}", run.log));
     assert!(
-        run.log.contains(
-            "::error::verify: package `app`: kept tag `v2` (version 10) no longer pulls whole"
+        error.starts_with(
+            "::error::verify: package `app`: kept tag `v2` (version 10) does not pull whole: "
         ),
-        "{}",
+        "{error}"
+    );
+    assert!(
+        error.contains("Found, not caused: this run deleted nothing it needs"),
+        "{error}"
+    );
+    assert!(!error.contains("no longer"), "{error}");
+    assert!(
+        !run.log.contains("mode: restore"),
+        "no advice to restore this run's ids for damage it did not do:\n{}",
         run.log
     );
     assert!(
+        run.summary.contains(
+            "verify: 1 of 3 kept tags were found not pulling whole; this run deleted nothing they need"
+        ),
+        "{}",
         run.summary
-            .contains("verify: 1 of 3 kept tags no longer pull whole"),
+    );
+    assert!(
+        !run.summary.contains("no longer pull whole"),
         "{}",
         run.summary
     );

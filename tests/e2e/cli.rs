@@ -44,6 +44,8 @@ const BAD_FLAGS: &[(&str, &str)] = &[
     ("plan-expires", "31d"),
     ("registry-url", "nope"),
     ("delete-orphans", "maybe"),
+    ("untag", "maybe"),
+    ("restore-tags", "[{\"tag\": \"../x\"}]"),
     ("fail-on-broken", "maybe"),
     ("verify", "maybe"),
     ("delete-empty-packages", "maybe"),

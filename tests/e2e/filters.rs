@@ -265,6 +265,30 @@ fn max_versions_refuses_to_change_anything_when_exceeded() {
         "{}",
         run.log
     );
+    // Said once, above the table; each row says what the run would have done.
+    assert_eq!(
+        run.summary.matches("more than max-versions (3)").count(),
+        1,
+        "{}",
+        run.summary
+    );
+    let caution = run
+        .summary
+        .find("[!CAUTION]")
+        .expect("the refusal is shown");
+    let table = run.summary.find("| id |").expect("the table is shown");
+    assert!(caution < table, "{}", run.summary);
+    let selected = &run.summary[table..];
+    let selected = &selected[..selected.find("<details>").unwrap_or(selected.len())];
+    let rows: Vec<&str> = selected
+        .lines()
+        .filter(|line| line.starts_with("| ") && !line.starts_with("| id"))
+        .collect();
+    assert_eq!(rows.len(), 5, "{}", run.summary);
+    for row in rows {
+        assert!(row.ends_with("| would delete |"), "{row}");
+    }
+    assert!(!run.summary.contains("skipped:"), "{}", run.summary);
 
     let within = janitor(&fake, ALICE)
         .input("packages", "app")

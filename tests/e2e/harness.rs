@@ -50,15 +50,19 @@ pub struct Janitor {
     args: Vec<OsString>,
     /// The working directory (the workspace), for relative paths such as `state-file`.
     dir: Option<PathBuf>,
+    /// Run at a pseudo-terminal (`script`): stdout and stderr are then one stream.
+    terminal: bool,
 }
 
 /// A run against `fake` with `token`, pointed at it for both the REST API and the container
-/// registry. The fake answers in microseconds and has no limits unless a test seeds them, so
-/// the pacing is opened up (later inputs override it) and backoff starts at 10 ms: tests
-/// assert outcomes, never speed.
+/// registry, under Actions (`GITHUB_ACTIONS=true`) as the runner starts it; see
+/// [`Janitor::outside_actions`] for a person's run. The fake answers in microseconds and has
+/// no limits unless a test seeds them, so the pacing is opened up (later inputs override it)
+/// and backoff starts at 10 ms: tests assert outcomes, never speed.
 pub fn janitor(fake: &FakeGitHub, token: &str) -> Janitor {
     Janitor {
         env: vec![
+            ("GITHUB_ACTIONS".into(), "true".into()),
             ("GITHUB_API_URL".into(), fake.url().into()),
             ("INPUT_REGISTRY-URL".into(), fake.url().into()),
             ("GITHUB_REPOSITORY_OWNER".into(), "acme".into()),
@@ -69,6 +73,7 @@ pub fn janitor(fake: &FakeGitHub, token: &str) -> Janitor {
         ],
         args: Vec::new(),
         dir: None,
+        terminal: false,
     }
 }
 
@@ -78,6 +83,7 @@ pub fn janitor_without_api() -> Janitor {
         env: Vec::new(),
         args: Vec::new(),
         dir: None,
+        terminal: false,
     }
 }
 
@@ -95,6 +101,13 @@ impl Janitor {
         self.env_os(name, value)
     }
 
+    /// Run as a person does, not under Actions: without `GITHUB_ACTIONS`, the report is
+    /// printed on stdout and the log goes to stderr (see [`Finished::stdout`]).
+    pub fn outside_actions(mut self) -> Self {
+        self.env.retain(|(name, _)| name != "GITHUB_ACTIONS");
+        self
+    }
+
     /// A variable whose value need not be UTF-8.
     pub fn env_os(mut self, name: &str, value: impl Into<OsString>) -> Self {
         self.env.push((name.into(), value.into()));
@@ -104,6 +117,15 @@ impl Janitor {
     /// A command-line argument, such as `--dry-run`.
     pub fn arg(mut self, arg: impl Into<OsString>) -> Self {
         self.args.push(arg.into());
+        self
+    }
+
+    /// Run at a pseudo-terminal, as a person at a terminal runs it (through util-linux
+    /// `script`, which Debian and Ubuntu always have): stdout and stderr are both the
+    /// terminal, and [`Finished::stdout`] is all it showed, with `\r\n` made `\n`.
+    pub fn at_terminal(mut self) -> Self {
+        self.terminal = true;
+        self.env.push(("TERM".into(), "xterm".into()));
         self
     }
 
@@ -126,14 +148,43 @@ impl Janitor {
             RUNS.fetch_add(1, Ordering::SeqCst)
         ));
         std::fs::create_dir_all(&dir).expect("temp dir");
-        let mut command = Command::new(env!("CARGO_BIN_EXE_package-janitor"));
+        let binary = env!("CARGO_BIN_EXE_package-janitor");
+        let mut env = self.env.clone();
+        let mut command = if self.terminal {
+            // The shell `script` starts drops variables whose names have a hyphen, as most
+            // inputs' do: each input goes as its flag instead.
+            let mut args: Vec<OsString> = Vec::new();
+            env.retain(|(name, value)| {
+                let input = name.to_str().and_then(|name| name.strip_prefix("INPUT_"));
+                let Some(input) = input else { return true };
+                let mut flag = OsString::from(format!("--{}=", input.to_lowercase()));
+                flag.push(value);
+                args.push(flag);
+                false
+            });
+            args.extend(self.args.iter().cloned());
+            let quote = |arg: &std::ffi::OsStr| {
+                format!("'{}'", arg.to_string_lossy().replace('\'', "'\\''"))
+            };
+            let line: Vec<String> = std::iter::once(std::ffi::OsStr::new(binary))
+                .chain(args.iter().map(OsString::as_os_str))
+                .map(quote)
+                .collect();
+            let mut script =
+                Command::new(on_path("script").expect("util-linux `script` is installed"));
+            script.args(["-qec", &line.join(" "), "/dev/null"]);
+            script
+        } else {
+            let mut command = Command::new(binary);
+            command.args(&self.args);
+            command
+        };
         if let Some(workspace) = &self.dir {
             command.current_dir(workspace);
         }
         let child = command
             .env_clear()
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .args(&self.args)
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .env("GITHUB_OUTPUT", dir.join("output"))
             .env("GITHUB_STEP_SUMMARY", dir.join("summary"))
             .stdout(Stdio::piped())
@@ -219,6 +270,7 @@ impl Running {
         let read = |name: &str| std::fs::read_to_string(self.dir.join(name)).unwrap_or_default();
         let finished = Finished {
             code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).replace("\r\n", "\n"),
             log: String::from_utf8_lossy(&output.stdout).into_owned()
                 + &String::from_utf8_lossy(&output.stderr),
             outputs: parse_outputs(&read("output")),
@@ -233,7 +285,10 @@ impl Running {
 #[derive(Debug)]
 pub struct Finished {
     pub code: Option<i32>,
+    /// Stdout and stderr, one after the other.
     pub log: String,
+    /// Stdout alone: outside Actions, the printed report.
+    pub stdout: String,
     pub outputs: BTreeMap<String, String>,
     pub summary: String,
 }
@@ -327,6 +382,15 @@ pub fn workspace() -> Workspace {
     ));
     std::fs::create_dir_all(&dir).expect("workspace");
     Workspace(dir)
+}
+
+/// Where `program` is on this process's `PATH`.
+fn on_path(program: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join(program))
+            .find(|candidate| candidate.is_file())
+    })
 }
 
 /// Ids from `first` to `last` inclusive, for asserting on ranges.

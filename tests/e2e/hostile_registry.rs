@@ -370,6 +370,21 @@ fn only_version_ids_lets_a_version_with_an_unreadable_manifest_go() {
         "{}",
         run.log
     );
+    // The summary lists both, with what became of each.
+    let row = |id: u64, tag: &str, fate: &str| {
+        run.summary.lines().any(|line| {
+            line.starts_with(&format!("| {id} | {tag} | "))
+                && line.contains("503")
+                && line.ends_with(&format!("| {fate} |"))
+        })
+    };
+    assert!(row(1, "old", "deleted"), "{}", run.summary);
+    assert!(row(2, "older", "kept"), "{}", run.summary);
+    assert!(
+        run.summary.contains("**2 manifests could not be read.**"),
+        "{}",
+        run.summary
+    );
     assert_recorded_without_token(&run);
     assert_whole(&fake);
 }
@@ -481,6 +496,53 @@ fn a_restore_stops_and_fails_when_the_realm_moves_elsewhere_mid_run() {
         run.outcome_of(2).starts_with("left for the next run"),
         "{}",
         run.outcome_of(2)
+    );
+    assert_recorded_without_token(&run);
+}
+
+#[test]
+fn an_all_503_registry_reports_every_unreadable_manifest_tagged_ones_included() {
+    let fake = start(vec![
+        v(1, 30).tags(&["v1.0.0"]).unavailable(),
+        v(2, 20).unavailable(),
+        v(3, 10).unavailable(),
+    ]);
+    let run = janitor(&fake, ALICE)
+        .input("packages", "app")
+        .input("tag-state", "untagged")
+        .run();
+    run.assert_success();
+    assert_eq!(run.ids(), Vec::<u64>::new(), "{}", run.log);
+    assert_eq!(active(&fake), vec![1, 2, 3]);
+    assert!(
+        run.summary
+            .contains("**3 manifests could not be read.** A tagged image whose manifest"),
+        "{}",
+        run.summary
+    );
+    let table = run
+        .summary
+        .find("| id | tags / version | age | why | in this run |")
+        .unwrap_or_else(|| panic!("no table of unreadable manifests in\n{}", run.summary));
+    let rows: Vec<&str> = run.summary[table..]
+        .lines()
+        .skip(2)
+        .take_while(|line| line.starts_with('|'))
+        .collect();
+    assert_eq!(rows.len(), 3, "{}", run.summary);
+    // The tagged image first: it may be broken, and its tag is what a person knows it by.
+    assert!(rows[0].starts_with("| 1 | v1.0.0 | 30d | "), "{}", rows[0]);
+    for (row, id) in rows.iter().zip([1, 3, 2]) {
+        assert!(row.starts_with(&format!("| {id} | ")), "{row}");
+        assert!(row.contains("503"), "the reason is given: {row}");
+        assert!(row.ends_with("| kept |"), "{row}");
+    }
+    // The log still says it once, not once per manifest.
+    assert_eq!(
+        run.log.matches("no manifest could be read").count(),
+        1,
+        "{}",
+        run.log
     );
     assert_recorded_without_token(&run);
 }

@@ -380,3 +380,57 @@ fn the_registry_is_not_asked_when_nothing_is_selected_or_for_other_package_types
         .collect();
     assert_eq!(registry_requests, vec![]);
 }
+
+/// Release `v1` (`first`) with two GitHub artifact attestations (`first + 1`, `first + 2`),
+/// its referrers index tagged `sha256-<digest of v1>` listing both (`first + 3`), and the
+/// index that tag pointed at before the second attestation came, untagged now (`first + 4`).
+fn attested_release(first: u64, age_days: u64, tag: &str) -> Vec<VersionSeed> {
+    let (one, two) = (first + 1, first + 2);
+    vec![
+        v(first, age_days).tags(&[tag]),
+        v(one, age_days).github_attestation_of(first),
+        v(first + 4, age_days).stale_referrers_of(first, &[one]),
+        v(two, age_days).github_attestation_of(first),
+        v(first + 3, age_days).referrers_of(first, &[one, two]),
+    ]
+}
+
+#[test]
+fn deleting_a_release_deletes_an_attestation_a_stale_referrers_index_still_lists() {
+    let fake = start([attested_release(1, 60, "v1"), attested_release(10, 5, "v2")].concat());
+    let run = janitor(&fake, ALICE)
+        .input("packages", "app")
+        .input("tag-regex", "^v1$")
+        .run();
+    run.assert_success();
+    // v1 with both attestations and both referrers indexes; v2's stay whole.
+    assert_eq!(run.ids(), range(1, 5), "{}", run.summary);
+    assert_eq!(active(&fake), range(10, 14));
+    assert_eq!(
+        deletes_in_order(&fake).first(),
+        Some(&1),
+        "the subject first"
+    );
+    assert_whole(&fake);
+    let kept_rows = &run.summary[run.summary.find("kept versions, and why").expect("kept")..];
+    for id in range(1, 5) {
+        assert!(
+            !kept_rows.contains(&format!("\n| {id} | ")),
+            "nothing of v1 is kept by the stale index:\n{}",
+            run.summary
+        );
+    }
+    let stale = run
+        .json()
+        .into_iter()
+        .find(|entry| entry["id"] == 5)
+        .expect("the stale index is an entry");
+    assert_eq!(stale["role"], "referrers index", "{stale}");
+    assert_eq!(stale["parent_id"], 1, "{stale}");
+    // v2's stale index is v2's, kept with it: no image of its own taking a slot.
+    assert!(
+        run.summary.contains("| 14 | └ referrers index · sha256:"),
+        "{}",
+        run.summary
+    );
+}

@@ -322,4 +322,91 @@ fn a_listing_the_budget_cannot_finish_is_left_for_the_next_run_without_spending_
         run.log
             .contains("0 selected versions and 1 package are left for the next run")
     );
+    // The first page says there are 3 pages of 100: at least 201 versions are left.
+    assert_eq!(run.outputs["left-count"], "201", "{}", run.log);
+    assert!(
+        run.log
+            .contains("and at least 201 versions not yet listed or decided"),
+        "{}",
+        run.log
+    );
+    // A whole budget of 1000 would list it: no advice to set state-file.
+    assert!(!run.log.contains("state-file"), "{}", run.log);
+}
+
+#[test]
+fn a_package_too_large_for_one_runs_budget_without_state_file_says_so_and_counts_what_is_left() {
+    // 1,200 versions are 12 pages; the whole hourly budget is 10 requests, so no run can
+    // list it whole: run after run would spend 2 requests and leave it.
+    let versions: Vec<VersionSeed> = (1..=1_200)
+        .map(|id| release(id, 2_000 - id, &format!("1.0.{id}")))
+        .collect();
+    let limits = Limits {
+        primary: PrimaryLimit::new(10, 10, Duration::from_secs(3_600)),
+        secondary: None,
+    };
+    let fake = start(
+        PackageSeed::new("acme", "npm", "lib").versions(versions),
+        limits,
+        Faults::default(),
+    );
+    for attempt in 1..=2 {
+        let before = fake.counters().method_total("GET");
+        let run = janitor(&fake, ALICE)
+            .input("packages", "lib")
+            .input("package-type", "npm")
+            .input("older-than", "30d")
+            .input("rate-limit-wait", "0s")
+            .run();
+        run.assert_success();
+        assert_eq!(
+            fake.counters().method_total("GET") - before,
+            2,
+            "run {attempt}: the owner and the first page, nothing more"
+        );
+        assert_eq!(run.outputs["count"], "0");
+        // 11 full pages and at least one version on the last.
+        assert_eq!(
+            run.outputs["left-count"], "1101",
+            "run {attempt}: {}",
+            run.log
+        );
+        let warning = run
+            .log
+            .lines()
+            .find(|line| line.starts_with("::warning::package `lib` not listed: "))
+            .unwrap_or_else(|| panic!("no warning in\n{}", run.log));
+        for said in [
+            "This package cannot be listed within one run's budget",
+            "at least 1101 versions (12 pages of listing), more than the 10 requests",
+            "Set `state-file`, with the cache restore step before this one and the cache save step after it",
+        ] {
+            assert!(
+                warning.contains(said),
+                "run {attempt}: {said} in\n{warning}"
+            );
+        }
+        assert!(
+            run.summary
+                .contains("**Left for the next run:** GitHub's primary rate limit is spent"),
+            "{}",
+            run.summary
+        );
+        assert!(
+            run.summary
+                .contains("This package cannot be listed within one run's budget")
+                && run
+                    .summary
+                    .contains("Set \\`state-file\\`, with the cache restore step"),
+            "{}",
+            run.summary
+        );
+        assert!(
+            run.summary
+                .contains("1101 versions and 1 package are left for the next run"),
+            "{}",
+            run.summary
+        );
+    }
+    assert_eq!(fake.deleted_ids("acme", "npm", "lib"), Vec::<u64>::new());
 }

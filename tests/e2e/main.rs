@@ -26,3 +26,5 @@ mod scopes;
 mod state;
 mod storage;
 mod summary;
+mod terminal;
+mod untag;

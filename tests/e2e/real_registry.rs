@@ -6,7 +6,10 @@
 //! mutating request and names as orphans exactly what the cleanup deletes; each cleanup runs
 //! with `verify: true`; and once a platform manifest of `legacy` is deleted in the registry
 //! behind the fake's back, an audit reports exactly `legacy` broken and a verified cleanup
-//! fails naming it.
+//! fails naming it. A release whose referrers tag moved on, leaving an older referrers
+//! index untagged, goes with its attestations and both indexes.
+//!
+//! `untag` and `restore-tags` against the same registry are in [`untag`].
 //!
 //! Needs `docker-registry`, `skopeo` and `buildah` (Debian packages of those names; `.ci/run`
 //! installs them). Without them the test prints `SKIPPED: …` and passes, except under
@@ -27,6 +30,8 @@ use sha2::{Digest, Sha256};
 
 use crate::harness::*;
 
+mod untag;
+
 const TOOLS: [&str; 3] = ["docker-registry", "skopeo", "buildah"];
 /// Every buildah and skopeo call, and the registry's start, finish within this.
 const TOOL_TIMEOUT: Duration = Duration::from_secs(60);
@@ -35,6 +40,7 @@ const RUN_TIMEOUT: Duration = Duration::from_secs(60);
 const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 const EMPTY_CONFIG: &str = "application/vnd.oci.empty.v1+json";
+const SIGSTORE_BUNDLE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
 
 #[test]
 fn a_cleanup_of_a_real_registry_deletes_exactly_the_reported_manifests_and_every_kept_tag_pulls_whole()
@@ -253,6 +259,61 @@ fn a_cleanup_of_a_real_registry_deletes_exactly_the_reported_manifests_and_every
         "{}",
         third.log
     );
+}
+
+#[test]
+fn deleting_a_release_deletes_its_attestations_though_a_stale_referrers_index_lists_one() {
+    let Some(lab) = Lab::start_or_skip(Deletes::Enabled) else {
+        return;
+    };
+    let old = lab.release("v1", Format::Oci, false);
+    let current = lab.release("v2", Format::Oci, false);
+    // Two attestations of v1, each added as a registry without the referrers API does: the
+    // referrers tag `sha256-<hex of v1>` moves to a new index listing both, and the index
+    // it pointed at before stays behind, untagged, listing the first only.
+    let first = lab.attestation_about(&old.index, "first");
+    let stale = lab.referrers_index(&old.index, &[&first]);
+    let second = lab.attestation_about(&old.index, "second");
+    let latest = lab.referrers_index(&old.index, &[&first, &second]);
+    assert_ne!(stale, latest);
+    assert_eq!(
+        lab.manifest_digest(&old.index.replace(':', "-")),
+        Some(latest.clone()),
+        "the referrers tag moved to the newer index"
+    );
+    let v1: BTreeSet<String> = [old.all(), vec![first, second, stale, latest]]
+        .concat()
+        .into_iter()
+        .collect();
+    let everything: BTreeSet<String> = v1.iter().cloned().chain(current.all()).collect();
+    let fake = FakeGitHub::start(
+        accounts().package(
+            PackageSeed::new("acme", "container", "app")
+                .repository("acme/app")
+                .mirror(MirrorSeed::new(&lab.url, "acme/app").storage(&lab.storage)),
+        ),
+    )
+    .expect("the fake mirrors the registry");
+    lab.assert_registry_holds(&fake, everything.clone());
+
+    let run = lab
+        .janitor(&fake)
+        .input("tag-regex", "^v1$")
+        .input("verify", "true")
+        .finish();
+    run.assert_success();
+    assert_eq!(names(&fake, &run.ids()), v1, "{}", run.summary);
+    // Kept: v2 and its two platform manifests, nothing of v1 as part of the stale index.
+    assert!(
+        run.summary
+            .contains("· kept because of a kept image: 2, tag-regex: 1\n"),
+        "{}",
+        run.summary
+    );
+    lab.assert_gone(&v1);
+    lab.assert_registry_holds(&fake, &everything - &v1);
+    lab.assert_pulls_whole("v2");
+    assert_verified(&run, 1);
 }
 
 /// The ids an audit's `orphans` output lists.
@@ -661,6 +722,72 @@ impl Lab {
                 "subject": {"mediaType": media_type, "digest": subject, "size": size},
             }),
         )
+    }
+
+    /// A GitHub-style artifact attestation (a sigstore bundle) whose OCI `subject` is the
+    /// index `subject`, pushed by digest; `text` makes its bytes its own.
+    fn attestation_about(&self, subject: &str, text: &str) -> String {
+        let size = self
+            .raw_manifest(subject)
+            .unwrap_or_else(|| panic!("{subject} is in the registry"))
+            .len();
+        self.push_layout(
+            None,
+            SIGSTORE_BUNDLE,
+            json!({"attestation": text}).to_string().as_bytes(),
+            json!({
+                "artifactType": SIGSTORE_BUNDLE,
+                "subject": {"mediaType": OCI_INDEX, "digest": subject, "size": size},
+            }),
+        )
+    }
+
+    /// The referrers index of `subject` listing `artifacts`, put under the referrers tag
+    /// `sha256-<hex>` as a client of a registry without the referrers API does. Returns its
+    /// digest.
+    fn referrers_index(&self, subject: &str, artifacts: &[&str]) -> String {
+        let manifests: Vec<Value> = artifacts
+            .iter()
+            .map(|digest| {
+                let size = self
+                    .raw_manifest(digest)
+                    .unwrap_or_else(|| panic!("{digest} is in the registry"))
+                    .len();
+                json!({
+                    "mediaType": OCI_MANIFEST,
+                    "digest": digest,
+                    "size": size,
+                    "artifactType": SIGSTORE_BUNDLE,
+                })
+            })
+            .collect();
+        let index = json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": manifests});
+        let bytes = serde_json::to_vec(&index).expect("JSON");
+        self.put_manifest(&subject.replace(':', "-"), OCI_INDEX, &bytes);
+        sha256(&bytes)
+    }
+
+    /// `PUT /v2/acme/app/manifests/<reference>` with `bytes`, over plain HTTP on loopback.
+    fn put_manifest(&self, reference: &str, media_type: &str, bytes: &[u8]) {
+        use std::io::{Read, Write};
+        let address = self.url.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(address).expect("the registry listens");
+        stream
+            .set_read_timeout(Some(TOOL_TIMEOUT))
+            .expect("a timeout");
+        let head = format!(
+            "PUT /v2/acme/app/manifests/{reference} HTTP/1.1\r\nHost: {address}\r\n\
+             Content-Type: {media_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            bytes.len()
+        );
+        stream.write_all(head.as_bytes()).expect("request sent");
+        stream.write_all(bytes).expect("body sent");
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        assert!(
+            answer.starts_with("HTTP/1.1 201"),
+            "PUT {reference}: {answer}"
+        );
     }
 
     /// Writes an OCI layout holding one manifest (an empty config, one layer of

@@ -120,22 +120,35 @@ fn the_readme_policy_keeps_releases_and_new_builds_and_deletes_the_rest_in_one_s
         assert_eq!(entry["outcome"], "deleted", "{entry}");
     }
 
-    // Per rule: matched, kept, selected (before keeping wins), deleted in the end. The
-    // untagged rule matches the 12 platform and attestation manifests of the releases,
-    // but they stay with their images.
-    for row in [
-        "| 1 releases | 6 | 6 | 0 | 0 |",
-        "| 2 newest patches of every minor | 6 | 5 | 1 | 0 |",
-        "| 3 dev builds | 22 | 20 | 2 | 2 |",
-        "| 4 pull requests | 2 | 0 | 2 | 2 |",
-        "| 5 untagged | 13 | 0 | 13 | 1 |",
-    ] {
-        assert!(run.summary.contains(row), "{row} in\n{}", run.summary);
-    }
+    // Per rule: matched (the rule's own filters, overlapping), then each version once under
+    // the rule that decided it. Releases keep their 15 platform, attestation and signature
+    // manifests with them; the untagged rule matches 12 of those, but decides only 400.
+    let table = rules_table(&run.summary);
+    assert_eq!(
+        table,
+        [
+            "| 1 releases | 6 | 21 | 0 | 0 |",
+            "| 2 newest patches of every minor | 6 | 0 | 0 | 0 |",
+            "| 3 dev builds | 22 | 20 | 2 | 2 |",
+            "| 4 pull requests | 2 | 0 | 2 | 2 |",
+            "| 5 untagged | 13 | 0 | 1 | 1 |",
+            "| no rule | | 2 | 0 | 0 |",
+            "| **all** | | **43** | **5** | **5** |",
+        ],
+        "{}",
+        run.summary
+    );
+    assert_adds_up(&run.summary);
     assert!(
         run.summary
             .contains("| rule | matched | kept | selected | deleted |"),
         "{}",
+        run.summary
+    );
+    assert!(
+        run.summary
+            .contains("_Each version counts once, under the rule that decided it"),
+        "the line under the table says what the columns mean:\n{}",
         run.summary
     );
     for kept in [
@@ -280,10 +293,137 @@ fn a_restore_by_rule_brings_back_whole_images_each_version_carrying_the_rule() {
     assert_eq!(entry(&run, 1)["reason"], "selected by rule releases");
     assert!(
         run.summary
-            .contains("| rule | matched | kept | selected | restored |")
-            && run.summary.contains("| 1 releases | 1 | 0 | 1 | 6 |"),
+            .contains("| rule | matched | kept | selected | restored |"),
         "{}",
         run.summary
+    );
+    assert_eq!(
+        rules_table(&run.summary),
+        [
+            "| 1 releases | 1 | 0 | 6 | 6 |",
+            "| no rule | | 1 | 0 | 0 |",
+            "| **all** | | **1** | **6** | **6** |",
+        ],
+        "{}",
+        run.summary
+    );
+    assert_adds_up(&run.summary);
+}
+
+#[test]
+fn overlapping_rules_under_a_global_exclude_count_each_version_once_and_add_up() {
+    // Three rules that overlap, and a global exclude that protects `v2.0.0` and `latest`:
+    // - releases keeps the 2 newest `v` tags (v2.0.0 is excluded, so v1.2.0 and v1.1.0);
+    // - old builds selects everything 5 days old or more;
+    // - pr selects `pr-` tags and keeps the newest.
+    let fake = start(vec![
+        v(1, 60).tags(&["v1.0.0"]),
+        v(2, 50).tags(&["v1.1.0"]),
+        v(3, 40).tags(&["v1.2.0"]),
+        v(4, 30).tags(&["v2.0.0"]),
+        v(5, 20).tags(&["pr-1"]),
+        v(6, 10).tags(&["pr-2"]),
+        v(7, 6).tags(&["pr-3"]),
+        v(8, 2).tags(&["latest", "pr-4"]),
+        v(9, 1).tags(&["dev"]),
+    ]);
+    let rules = "- name: releases\n  tag-regex: ^v\n  keep-latest: 2\n\
+                 - name: old builds\n  older-than: 5d\n\
+                 - name: pr\n  tag-regex: ^pr-\n  keep-latest: 1\n";
+    let run = runner_defaults(janitor(&fake, ALICE))
+        .input("packages", "app")
+        .input("rules", rules)
+        .input("exclude-tag-regex", "^(v2\\.0\\.0|latest)$")
+        .input("dry-run", "true")
+        .run();
+    run.assert_success();
+    // v1.0.0 (releases keeps only 2) and pr-1, pr-2 (pr keeps pr-3, the newest it matches,
+    // as pr-4 is excluded); old builds selects them, and keeping wins everywhere else.
+    assert_eq!(run.ids(), vec![1, 5, 6]);
+    assert_eq!(fake.active_ids("acme", "container", "app"), range(1, 9));
+    assert!(
+        first_line_with(
+            &run.summary,
+            "**3 selected, 3 would be deleted, 6 kept, would free 20.3 KiB (9 versions listed in 1 package)**"
+        ),
+        "{}",
+        run.summary
+    );
+    assert_eq!(
+        rules_table(&run.summary),
+        [
+            // matched counts v2.0.0 though the global exclude keeps it.
+            "| 1 releases | 4 | 2 | 1 | 1 |",
+            "| 2 old builds | 7 | 0 | 2 | 2 |",
+            "| 3 pr | 4 | 1 | 0 | 0 |",
+            "| no rule | | 3 | 0 | 0 |",
+            "| **all** | | **6** | **3** | **3** |",
+        ],
+        "{}",
+        run.summary
+    );
+    assert_adds_up(&run.summary);
+    for (id, rule) in [(1, "releases"), (5, "old builds"), (6, "old builds")] {
+        assert_eq!(entry(&run, id)["rule"], rule, "{id}");
+    }
+}
+
+/// Whether `summary` has a line that is exactly `line`.
+fn first_line_with(summary: &str, line: &str) -> bool {
+    summary.lines().any(|l| l == line)
+}
+
+/// The rows of the first rules table in `summary`, header left out.
+fn rules_table(summary: &str) -> Vec<&str> {
+    let Some(start) = summary.find("| rule | matched |") else {
+        panic!("no rules table in\n{summary}");
+    };
+    summary[start..]
+        .lines()
+        .skip(2)
+        .take_while(|line| line.starts_with('|'))
+        .collect()
+}
+
+/// The rules table's kept, selected and done columns add up to its last row, and that row
+/// equals the package's own counts and the headline (one package).
+#[track_caller]
+fn assert_adds_up(summary: &str) {
+    let number = |cell: &str| -> usize {
+        cell.trim()
+            .trim_matches('*')
+            .parse()
+            .unwrap_or_else(|_| panic!("`{cell}` in\n{summary}"))
+    };
+    let rows: Vec<Vec<usize>> = rules_table(summary)
+        .iter()
+        .map(|row| {
+            let cells: Vec<&str> = row.trim_matches('|').split('|').collect();
+            cells[2..].iter().map(|cell| number(cell)).collect()
+        })
+        .collect();
+    let (total, rules) = rows.split_last().expect("a total row");
+    for column in 0..3 {
+        let sum: usize = rules.iter().map(|row| row[column]).sum();
+        assert_eq!(sum, total[column], "column {column} of\n{summary}");
+    }
+    let (kept, selected, done) = (total[0], total[1], total[2]);
+    let headline = summary
+        .lines()
+        .find(|line| line.starts_with("**"))
+        .expect("a headline");
+    assert!(
+        headline.starts_with(&format!("**{selected} selected, {done} ")),
+        "{headline} vs {total:?}"
+    );
+    let kept_part = format!(", {kept} kept");
+    assert!(
+        kept == 0 || headline.contains(&kept_part),
+        "{headline} vs {total:?}"
+    );
+    assert!(
+        summary.contains(&format!(" · {selected} selected · ")),
+        "the package line says {selected} selected:\n{summary}"
     );
 }
 

@@ -130,6 +130,8 @@ fn run(binary: &str, versions: u64, deletes: u64) -> anyhow::Result<Row> {
         }
     }
     let child = command
+        // As the runner starts it: the log on stdout, no report printed for a person.
+        .env("GITHUB_ACTIONS", "true")
         .env("GITHUB_API_URL", fake.url())
         .env("GITHUB_REPOSITORY_OWNER", "acme")
         .env("GITHUB_OUTPUT", &output)

@@ -266,6 +266,8 @@ fn run_once(
     let child = Command::new(binary)
         .current_dir(dir)
         .env_clear()
+        // As the runner starts it: the log on stdout, no report printed for a person.
+        .env("GITHUB_ACTIONS", "true")
         .env("GITHUB_API_URL", fake.url())
         .env("GITHUB_REPOSITORY_OWNER", "acme")
         .env("GITHUB_OUTPUT", &output)

@@ -1,10 +1,13 @@
 //! Changes the fake makes by itself while a client runs, at a moment a test chooses: a
 //! version published right after the fake has answered a given number of DELETE requests,
-//! as a push that lands while the client is busy deleting other packages.
+//! as a push that lands while the client is busy deleting other packages; or a tag moved
+//! to another version right after a given number of registry manifest `PUT`s, as someone
+//! pushing under a tag while the client is taking it off its image (`untag`).
 //!
 //! Only REST DELETEs that reached their handler are counted (one refused by a rate limit
-//! or an injected fault before the handler is not), and the change is made before that
-//! answer leaves, so the client cannot send anything in between.
+//! or an injected fault before the handler is not), and manifest `PUT`s that reached
+//! theirs, whatever their answer; the change is made before that answer leaves, so the
+//! client cannot send anything in between.
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -61,18 +64,79 @@ impl Publication {
     }
 }
 
-/// The publications waiting for their DELETE, and the DELETEs answered so far.
+/// A tag moved to another version of a container package, as a push of that version's
+/// manifest under the tag would.
+#[derive(Debug, Clone)]
+pub struct Retag {
+    pub owner: String,
+    pub name: String,
+    pub tag: String,
+    /// The version id the tag moves to.
+    pub to: u64,
+}
+
+impl Retag {
+    /// Moves the tag: off every version of the package, onto version `to`.
+    ///
+    /// # Panics
+    /// When the package or the version was not seeded: a test that retags nothing is wrong.
+    pub fn apply(&self, world: &mut World) {
+        let package = world
+            .packages
+            .iter_mut()
+            .find(|p| {
+                state::same_login(&p.owner, &self.owner)
+                    && p.package_type == "container"
+                    && p.name == self.name
+                    && p.deleted_at.is_none()
+            })
+            .expect("retag in a seeded package");
+        for version in &mut package.versions {
+            version.tags.retain(|held| *held != self.tag);
+        }
+        package
+            .versions
+            .iter_mut()
+            .find(|version| version.id == self.to)
+            .expect("retag onto a seeded version")
+            .tags
+            .push(self.tag.clone());
+        package.lookup = None;
+    }
+}
+
+/// The publications waiting for their DELETE and the retags waiting for their `PUT`, and
+/// the DELETEs and `PUT`s answered so far.
 #[derive(Debug, Default)]
 pub struct Scheduled {
     deletes_answered: usize,
     /// Each with the count of answered DELETEs it waits for.
     pending: Vec<(usize, Publication)>,
+    puts_answered: usize,
+    /// Each with the count of answered manifest `PUT`s it waits for.
+    retags: Vec<(usize, Retag)>,
 }
 
 impl Scheduled {
     /// Publish `publication` once `deletes` DELETEs in all have been answered.
     pub fn publish_after(&mut self, deletes: usize, publication: Publication) {
         self.pending.push((deletes, publication));
+    }
+
+    /// Move a tag once `puts` manifest `PUT`s in all have been answered.
+    pub fn retag_after(&mut self, puts: usize, retag: Retag) {
+        self.retags.push((puts, retag));
+    }
+
+    /// Counts one more manifest `PUT` and takes the retags now due.
+    pub fn manifest_put(&mut self) -> Vec<Retag> {
+        self.puts_answered += 1;
+        let answered = self.puts_answered;
+        let (due, waiting) = std::mem::take(&mut self.retags)
+            .into_iter()
+            .partition(|(puts, _)| *puts <= answered);
+        self.retags = waiting;
+        due.into_iter().map(|(_, retag)| retag).collect()
     }
 
     /// Counts one more answered DELETE and takes the publications now due.

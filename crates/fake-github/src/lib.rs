@@ -28,7 +28,8 @@
 //! and faults, counters), `during` (changes made while a client runs, such as a version
 //! published after the Nth DELETE), `server` (threads and shutdown), `manifests` (the manifest bytes
 //! each container version stands for) and `registry` (the OCI registry routes and their
-//! token exchange). `mirror` makes a package of a real registry's manifests. `scripted` is a
+//! token exchange), `push` (its writes: blob uploads and manifest `PUT`s, which create or
+//! move versions as ghcr.io does). `mirror` makes a package of a real registry's manifests. `scripted` is a
 //! separate tiny server for hostile-server tests.
 
 mod access;
@@ -39,6 +40,7 @@ mod limits;
 mod manifests;
 mod mirror;
 mod pagination;
+mod push;
 mod record;
 mod registry;
 mod render;

@@ -121,7 +121,10 @@ fn serve(
         "version {id}: `subject` is required for attestations, signatures and referrers, \
          and only for them"
     );
-    let lists = matches!(manifest.kind, ManifestKind::Index | ManifestKind::Referrers);
+    let lists = matches!(
+        manifest.kind,
+        ManifestKind::Index | ManifestKind::Referrers | ManifestKind::StaleReferrers
+    );
     ensure!(
         lists || manifest.manifests.is_empty(),
         "version {id}: only an index or referrers index lists manifests"
@@ -181,12 +184,16 @@ fn serve(
             }
             (OCI_MANIFEST, body, Vec::new())
         }
-        ManifestKind::Referrers => {
+        ManifestKind::Referrers | ManifestKind::StaleReferrers => {
             let body = json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": entries});
-            let tags = subject_hex
-                .iter()
-                .map(|hex| format!("sha256-{hex}"))
-                .collect();
+            // The tag moved on from a stale index when an artifact was added.
+            let tags = match manifest.kind {
+                ManifestKind::Referrers => subject_hex
+                    .iter()
+                    .map(|hex| format!("sha256-{hex}"))
+                    .collect(),
+                _ => Vec::new(),
+            };
             (OCI_INDEX, body, tags)
         }
     };
@@ -398,12 +405,18 @@ mod tests {
             v(1),
             v(2).cosign_signature_of(1),
             v(3).github_attestation_of(1),
-            v(4).referrers_of(1, &[3]),
+            v(4).referrers_of(1, &[3, 5]),
+            v(5).github_attestation_of(1),
+            v(6).stale_referrers_of(1, &[3]),
         ])
         .expect("valid");
         let hex = built[&1].digest.trim_start_matches("sha256:");
         assert_eq!(built[&2].implied_tags, vec![format!("sha256-{hex}.sig")]);
         assert_eq!(built[&4].implied_tags, vec![format!("sha256-{hex}")]);
+        // The tag moved on to 4: the stale index lists the older set, untagged.
+        assert!(built[&6].implied_tags.is_empty());
+        assert_eq!(built[&6].children, vec![built[&3].digest.clone()]);
+        assert_eq!(built[&6].media_type, OCI_INDEX);
         let attestation: Value = serde_json::from_slice(&built[&3].bytes).expect("JSON");
         assert_eq!(attestation["subject"]["digest"], built[&1].digest);
         assert_eq!(attestation["artifactType"], SIGSTORE_BUNDLE);

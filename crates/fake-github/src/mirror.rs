@@ -25,6 +25,14 @@
 //!   500, so the fake never reports a deletion the registry did not make.
 //! - **Restoring** a mirrored version would need the manifest re-pushed; the fake refuses
 //!   it (501) rather than pretend.
+//! - **Pushes.** ghcr.io lists a manifest pushed to a package as a new version at once. A
+//!   client that pushes to the real registry (`untag`'s placeholders, `restore-tags`) does
+//!   so behind the fake's back, so the fake walks the registry again before each listing
+//!   of versions ([`refresh`]): a manifest it has no version for becomes the newest version
+//!   (created now; a deleted version of that digest comes back instead), and every
+//!   version's tags become the registry's. A version the walk no longer finds keeps its
+//!   place (someone deleted its manifest in the registry: it is broken, not gone), minus
+//!   any tag the registry now gives another manifest.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
@@ -112,7 +120,12 @@ impl MirrorSeed {
 pub struct Remote {
     pub registry: String,
     pub repository: String,
+    /// The registry's filesystem storage root, when the seed named it.
+    pub storage: Option<PathBuf>,
 }
+
+/// Every manifest of the repository, by digest, with the tags that name it.
+pub type Found = BTreeMap<String, (Served, BTreeSet<String>)>;
 
 /// The version id of the mirrored manifest `digest`: its first 12 hex digits, as a number.
 pub fn version_id(digest: &str) -> Option<u64> {
@@ -133,6 +146,7 @@ pub fn read(seed: &MirrorSeed) -> anyhow::Result<Mirrored> {
     let remote = Remote {
         registry: loopback(&seed.registry)?,
         repository: seed.repository.clone(),
+        storage: seed.storage.clone(),
     };
     let found = std::thread::scope(|scope| {
         scope
@@ -140,7 +154,7 @@ pub fn read(seed: &MirrorSeed) -> anyhow::Result<Mirrored> {
                 tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()?
-                    .block_on(walk(&remote, seed.storage.as_ref()))
+                    .block_on(walk(&remote))
             })
             .join()
             .unwrap_or_else(|_| bail!("the mirror's reader panicked"))
@@ -165,6 +179,13 @@ pub fn read(seed: &MirrorSeed) -> anyhow::Result<Mirrored> {
         versions,
         manifests,
     })
+}
+
+/// Walks the registry again (see the module documentation), for a listing.
+pub async fn refresh(remote: &Remote) -> anyhow::Result<Found> {
+    walk(remote)
+        .await
+        .with_context(|| format!("cannot mirror {}/{}", remote.registry, remote.repository))
 }
 
 /// Sends `DELETE /v2/<name>/manifests/<digest>`; `Ok` when the registry accepted it or
@@ -200,10 +221,7 @@ fn loopback(registry: &str) -> anyhow::Result<String> {
 }
 
 /// Every manifest found, by digest, with the tags that name it.
-async fn walk(
-    remote: &Remote,
-    storage: Option<&PathBuf>,
-) -> anyhow::Result<BTreeMap<String, (Served, BTreeSet<String>)>> {
+async fn walk(remote: &Remote) -> anyhow::Result<Found> {
     let base = format!("{}/v2/{}", remote.registry, remote.repository);
     let mut tagged: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for tag in tags(&base).await? {
@@ -213,7 +231,7 @@ async fn walk(
         tagged.entry(served.digest).or_default().insert(tag);
     }
     let mut queue: Vec<String> = tagged.keys().cloned().collect();
-    if let Some(root) = storage {
+    if let Some(root) = &remote.storage {
         queue.extend(revisions(root, &remote.repository)?);
     }
     let mut found = BTreeMap::new();

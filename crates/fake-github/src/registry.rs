@@ -1,13 +1,16 @@
 //! The OCI registry on the same server, as ghcr.io behaves (the CNCF distribution spec's token
 //! authentication, https://distribution.github.io/distribution/spec/auth/token/, and the OCI
 //! distribution spec, https://github.com/opencontainers/distribution-spec): the bearer-token
-//! exchange and `GET|HEAD /v2/<owner>/<name>/manifests/<tag or digest>`.
+//! exchange and `GET|HEAD /v2/<owner>/<name>/manifests/<tag or digest>`; its writes (blob uploads,
+//! manifest `PUT`) are in `push`.
 //!
 //! - A manifest request without a registry token for its repository answers 401 with
 //!   `www-authenticate: Bearer realm="<url>/token",service="<host>",scope="repository:<owner>/<name>:pull"`.
 //! - `GET /token?service=&scope=` with Basic auth whose password is a seeded GitHub token
 //!   answers `{"token": "..."}`; bad credentials answer 401. Guess: without any
 //!   `Authorization` it hands out an anonymous token, which reads public packages only.
+//!   A scope of `repository:<owner>/<name>:pull,push` asks for a token that may also write;
+//!   whether the caller may is checked at each write (see `push`).
 //! - Registry tokens are good for the one repository of their scope.
 //! - Manifests come from `manifests`: deleted or unknown references answer 404
 //!   `MANIFEST_UNKNOWN`, a package the token cannot read 404 `NAME_UNKNOWN` (guess), a
@@ -37,18 +40,25 @@ use crate::seed::{TokenKind, Visibility};
 use crate::server::Shared;
 use crate::state::{Package, Version, World, same_login};
 
-/// What a registry token allows: reading one repository, as a GitHub caller or anonymously.
+/// What a registry token allows: reading one repository (and writing, when its scope asked
+/// for `push`), as a GitHub caller or anonymously.
 #[derive(Debug, Clone)]
 pub struct Grant {
     pub caller: Option<Caller>,
     /// `owner/name`, lower-cased.
     pub repository: String,
+    /// The scope asked for `push`.
+    pub push: bool,
 }
 
 pub fn routes() -> Router<Arc<Shared>> {
-    Router::new()
-        .route("/token", get(token))
-        .route("/v2/{*path}", get(registry_route))
+    Router::new().route("/token", get(token)).route(
+        "/v2/{*path}",
+        get(registry_route)
+            .put(crate::push::put_route)
+            .post(crate::push::post_route)
+            .delete(crate::push::delete_route),
+    )
 }
 
 /// What the registry routes find versions by, built when first needed: each reference (a
@@ -105,7 +115,7 @@ impl Package {
     }
 
     /// The position of the active version with a manifest that `reference` names.
-    fn served_by(&mut self, reference: &str) -> Option<usize> {
+    pub fn served_by(&mut self, reference: &str) -> Option<usize> {
         let positions = self
             .registry_lookup()
             .by_reference
@@ -124,10 +134,13 @@ async fn registry_route(
     query: Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    match path.strip_suffix("/tags/list") {
-        Some(repository) => tags_list(state, repository, query, headers),
-        None => manifest(state, Path(path), headers).await,
+    if let Some(repository) = path.strip_suffix("/tags/list") {
+        return tags_list(state, repository, query, headers);
     }
+    if let Some((repository, digest)) = path.rsplit_once("/blobs/") {
+        return crate::push::blob(state, repository, digest, headers);
+    }
+    manifest(state, Path(path), headers).await
 }
 
 /// The tags of the active versions of `repository`, paged as the distribution spec says.
@@ -142,7 +155,7 @@ fn tags_list(
         return registry_error(StatusCode::NOT_FOUND, "NAME_UNKNOWN", "unknown repository");
     };
     let Some(grant) = grant(&shared, &headers, repository) else {
-        return challenge(&shared.base_url, repository);
+        return challenge(&shared.base_url, repository, "pull");
     };
     let mut world = shared.world();
     let Some(id) = readable_package(&world, &grant, owner, name).map(|package| package.id) else {
@@ -192,7 +205,7 @@ fn tags_list(
 }
 
 /// The grant of the request's bearer token, when it is for `repository`.
-fn grant(shared: &Shared, headers: &HeaderMap, repository: &str) -> Option<Grant> {
+pub fn grant(shared: &Shared, headers: &HeaderMap, repository: &str) -> Option<Grant> {
     headers
         .get(AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
@@ -201,7 +214,7 @@ fn grant(shared: &Shared, headers: &HeaderMap, repository: &str) -> Option<Grant
         .filter(|grant| grant.repository.eq_ignore_ascii_case(repository))
 }
 
-fn registry_error(status: StatusCode, code: &str, message: &str) -> Response {
+pub fn registry_error(status: StatusCode, code: &str, message: &str) -> Response {
     let body = json!({"errors": [{"code": code, "message": message, "detail": null}]});
     (status, Json(body)).into_response()
 }
@@ -211,15 +224,20 @@ async fn token(
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    let Some(repository) = query
+    let Some((repository, push)) = query
         .get("scope")
         .and_then(|scope| scope.strip_prefix("repository:"))
-        .and_then(|scope| scope.strip_suffix(":pull"))
+        .and_then(|scope| scope.rsplit_once(':'))
+        .and_then(|(repository, actions)| match actions {
+            "pull" => Some((repository, false)),
+            "pull,push" | "push,pull" | "push" => Some((repository, true)),
+            _ => None,
+        })
     else {
         return registry_error(
             StatusCode::BAD_REQUEST,
             "UNSUPPORTED",
-            "scope must be repository:<owner>/<name>:pull",
+            "scope must be repository:<owner>/<name>:pull or :pull,push",
         );
     };
     let caller = match headers.get(AUTHORIZATION) {
@@ -240,6 +258,7 @@ async fn token(
     let token = shared.grant(Grant {
         caller,
         repository: repository.to_ascii_lowercase(),
+        push,
     });
     Json(json!({"token": token})).into_response()
 }
@@ -268,7 +287,7 @@ async fn manifest(
         return registry_error(StatusCode::NOT_FOUND, "NAME_UNKNOWN", "unknown repository");
     };
     let Some(grant) = grant(&shared, &headers, repository) else {
-        return challenge(&shared.base_url, repository);
+        return challenge(&shared.base_url, repository, "pull");
     };
     let mut world = shared.world();
     let Some(package_id) = readable_package(&world, &grant, owner, name).map(|package| package.id)
@@ -317,12 +336,13 @@ async fn manifest(
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
 
-fn challenge(base_url: &str, repository: &str) -> Response {
+/// 401 with the challenge for `actions` (`pull`, or `pull,push` for a write).
+pub fn challenge(base_url: &str, repository: &str, actions: &str) -> Response {
     let host = base_url
         .trim_start_matches("http://")
         .trim_start_matches("https://");
     let value = format!(
-        "Bearer realm=\"{base_url}/token\",service=\"{host}\",scope=\"repository:{}:pull\"",
+        "Bearer realm=\"{base_url}/token\",service=\"{host}\",scope=\"repository:{}:{actions}\"",
         repository.to_ascii_lowercase()
     );
     let mut response = registry_error(
@@ -338,7 +358,7 @@ fn challenge(base_url: &str, repository: &str) -> Response {
 
 /// The live container package `owner/name`, if the grant's caller may read it. Guess: the
 /// registry follows the REST API's rules, minus the `/users` prefix quirk.
-fn readable_package<'w>(
+pub fn readable_package<'w>(
     world: &'w World,
     grant: &Grant,
     owner: &str,

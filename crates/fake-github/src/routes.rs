@@ -270,6 +270,22 @@ async fn list_versions(
         }
     };
     let page = Page::from_query(&query);
+    let remote = {
+        let world = shared.world();
+        locate(&world, &caller, &target, action)?.1.mirror.clone()
+    };
+    // A mirrored package reflects what was pushed to its registry since (see `mirror`).
+    if let Some(remote) = remote {
+        let found = mirror::refresh(&remote).await.map_err(|error| {
+            ApiError::fake_failure(StatusCode::INTERNAL_SERVER_ERROR, format!("{error:#}"))
+        })?;
+        let mut world = shared.world();
+        if let Some(package) = world.packages.iter_mut().find(|package| {
+            package.deleted_at.is_none() && package.mirror.as_ref() == Some(&remote)
+        }) {
+            package.merge_mirrored(found, SystemTime::now());
+        }
+    }
     let world = shared.world();
     let (owner, package) = locate(&world, &caller, &target, action)?;
     // Versions are kept newest first from the start (see `World::from_seed`).

@@ -1,9 +1,10 @@
 //! A tiny scripted HTTP/1.1 server for hostile-server tests: it answers every request with
 //! what a test's closure says (any status, headers and body, optionally dripped a byte at a
 //! time) and records every request head it hears, headers included, so a test can prove
-//! where credentials went. One connection per request (`connection: close`). It can also
-//! speak TLS, with a certificate from a certificate authority made for it alone, so a test
-//! can prove what a client does with a certificate it does not trust.
+//! where credentials went. Request bodies are read and dropped. One connection per request
+//! (`connection: close`). It can also speak TLS, with a certificate from a certificate
+//! authority made for it alone, so a test can prove what a client does with a certificate
+//! it does not trust.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -222,6 +223,14 @@ fn exchange(mut stream: impl Read + Write, shared: &Shared) {
     let Some(head) = read_head(&mut stream) else {
         return;
     };
+    // The body is read and dropped, so that answering never resets a connection the
+    // client is still writing to (at most 1 MiB).
+    let length = head
+        .header("content-length")
+        .and_then(|value| value.parse::<u64>().ok())
+        .unwrap_or(0)
+        .min(1 << 20);
+    let _ = std::io::copy(&mut (&mut stream).take(length), &mut std::io::sink());
     let nth = {
         let Ok(mut heard) = shared.heard.lock() else {
             return;

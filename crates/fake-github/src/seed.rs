@@ -501,6 +501,16 @@ impl VersionSeed {
         })
     }
 
+    /// A referrers index of `subject` listing `referrers` that the `sha256-<subject hex>` tag
+    /// pointed at before it moved to a newer one: untagged, as a registry without the
+    /// referrers API leaves it when an artifact is added.
+    pub fn stale_referrers_of(self, subject: u64, referrers: &[u64]) -> Self {
+        self.with_manifest(ManifestKind::StaleReferrers, |m| {
+            m.subject = Some(subject);
+            m.manifests = referrers.to_vec();
+        })
+    }
+
     /// Docker media types (manifest list / v2 manifest) instead of OCI ones.
     pub fn docker_media_types(self) -> Self {
         self.with_manifest(ManifestKind::Image, |m| m.docker = true)
@@ -601,7 +611,7 @@ pub enum Outage {
 }
 
 /// JSON: `"image"` (the default), `"index"`, `"attestation"`, `"cosign_signature"`,
-/// `"github_attestation"` or `"referrers"`.
+/// `"github_attestation"`, `"referrers"` or `"stale_referrers"`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ManifestKind {
@@ -612,6 +622,8 @@ pub enum ManifestKind {
     CosignSignature,
     GithubAttestation,
     Referrers,
+    /// A referrers index the `sha256-<hex>` tag no longer points at: untagged.
+    StaleReferrers,
 }
 
 /// `n` days, for seeds written in Rust.

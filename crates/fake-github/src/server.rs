@@ -9,7 +9,7 @@ use std::time::SystemTime;
 use anyhow::Context;
 use tokio::sync::oneshot;
 
-use crate::during::{Publication, Scheduled};
+use crate::during::{Publication, Retag, Scheduled};
 use crate::limits::{Counters, Enforcer, LimitState};
 use crate::record::RecordedRequest;
 use crate::registry::Grant;
@@ -253,6 +253,50 @@ impl FakeGitHub {
     ) {
         let publication = publication(owner, package_type, name, id, version);
         self.shared.scheduled().publish_after(deletes, publication);
+    }
+
+    /// Moves `tag` of the container package `owner/name` to version `to` during a run:
+    /// right after the registry has answered its `puts`-th manifest `PUT` (counted from its
+    /// start), before that answer is sent. Someone pushing under a tag that the client has
+    /// just pushed a placeholder under.
+    pub fn move_tag_after_manifest_puts(
+        &self,
+        puts: usize,
+        owner: &str,
+        name: &str,
+        tag: &str,
+        to: u64,
+    ) {
+        self.shared.scheduled().retag_after(
+            puts,
+            Retag {
+                owner: owner.to_owned(),
+                name: name.to_owned(),
+                tag: tag.to_owned(),
+                to,
+            },
+        );
+    }
+
+    /// The version of the container package `owner/name` that `tag` names now, if any.
+    pub fn tagged(&self, owner: &str, name: &str, tag: &str) -> Option<u64> {
+        let world = self.shared.world();
+        world
+            .package(owner, "container", name)?
+            .active_versions()
+            .find(|version| version.tags.iter().any(|held| held == tag))
+            .map(|version| version.id)
+    }
+
+    /// The manifest bytes the registry serves for version `id` (empty when it has none).
+    pub fn manifest_bytes(&self, owner: &str, name: &str, id: u64) -> Vec<u8> {
+        let world = self.shared.world();
+        world
+            .package(owner, "container", name)
+            .and_then(|package| package.version(id))
+            .and_then(|version| version.manifest.as_ref())
+            .map(|served| served.bytes.clone())
+            .unwrap_or_default()
     }
 
     /// Restores version `id` behind the client's back, as someone in the web UI would.

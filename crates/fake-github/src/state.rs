@@ -67,6 +67,8 @@ pub struct Package {
     pub mirror: Option<Remote>,
     /// What the registry routes find versions by (see `registry::Lookup`).
     pub lookup: Option<crate::registry::Lookup>,
+    /// Blobs and uploads pushed to the registry (see `push`).
+    pub pushed: crate::push::Pushed,
 }
 
 #[derive(Debug)]
@@ -315,6 +317,7 @@ impl Package {
             versions,
             mirror: remote,
             lookup: None,
+            pushed: crate::push::Pushed::default(),
         })
     }
 
@@ -334,6 +337,55 @@ impl Package {
             .map(|v| v.updated_at)
             .max()
             .unwrap_or(self.created_at)
+    }
+
+    /// Brings a mirrored package in line with what [`mirror::refresh`] found at `now` (see
+    /// `mirror` for the rules).
+    pub fn merge_mirrored(&mut self, found: mirror::Found, now: SystemTime) {
+        let owner_of: HashMap<&str, &str> = found
+            .iter()
+            .flat_map(|(digest, (_, tags))| {
+                tags.iter().map(move |tag| (tag.as_str(), digest.as_str()))
+            })
+            .collect();
+        for version in self.versions.iter_mut().filter(|v| v.is_active()) {
+            match found.get(&version.name) {
+                Some((_, tags)) => version.tags = tags.iter().cloned().collect(),
+                None => version
+                    .tags
+                    .retain(|tag| !owner_of.contains_key(tag.as_str())),
+            }
+        }
+        for (digest, (served, tags)) in &found {
+            if self.active_versions().any(|v| v.name == *digest) {
+                continue;
+            }
+            let tags: Vec<String> = tags.iter().cloned().collect();
+            if let Some(deleted) = self.versions.iter_mut().find(|v| v.name == *digest) {
+                deleted.deleted_at = None;
+                deleted.tags = tags;
+                continue;
+            }
+            let Some(id) = mirror::version_id(digest) else {
+                continue;
+            };
+            self.versions.insert(
+                0,
+                Version {
+                    id,
+                    name: digest.clone(),
+                    tags,
+                    created_at: now,
+                    updated_at: now,
+                    deleted_at: None,
+                    downloads: 0,
+                    deleted_concurrently: false,
+                    manifest: Some(served.clone()),
+                    answer: None,
+                },
+            );
+        }
+        self.lookup = None;
     }
 
     pub fn version(&self, id: u64) -> Option<&Version> {

@@ -56,6 +56,22 @@ fn github_attestation(subject: u64) -> Manifest {
     }
 }
 
+/// A referrers index (the `sha256-<digest>` tag's index) listing the artifacts `listed`.
+fn referrers(listed: &[u64]) -> Manifest {
+    Manifest {
+        is_index: true,
+        children: listed
+            .iter()
+            .map(|id| Child {
+                digest: digest(*id),
+                artifact_type: Some("application/vnd.dev.sigstore.bundle.v0.3+json".into()),
+                ..Child::default()
+            })
+            .collect(),
+        ..Manifest::default()
+    }
+}
+
 fn policy(tag_state: TagState) -> Policy {
     Policy {
         tag_state,
@@ -817,4 +833,149 @@ fn only_top_level_images_take_a_keep_latest_slot() {
         .collect();
     images.sort_unstable();
     assert_eq!(images, vec![1, 6, 7, 8]);
+}
+
+/// 1: the release `v1`; 2 and 3: GitHub attestations of it; 4: its referrers index, tagged
+/// `sha256-<digest of 1>`, listing both; 5: the index that tag pointed at before 3 was
+/// added, untagged now, still listing 2.
+fn attested_release() -> (Vec<Version>, Manifests) {
+    let referrers_tag = format!("sha256-{:064x}", 1);
+    let versions = vec![
+        version(1, &["v1"]),
+        version(2, &[]),
+        version(3, &[]),
+        version(4, &[referrers_tag.as_str()]),
+        version(5, &[]),
+    ];
+    let manifests: Manifests = [
+        (1, image()),
+        (2, github_attestation(1)),
+        (3, github_attestation(1)),
+        (4, referrers(&[2, 3])),
+        (5, referrers(&[2])),
+    ]
+    .into_iter()
+    .map(|(id, manifest)| (id, Ok(manifest)))
+    .collect();
+    (versions, manifests)
+}
+
+#[test]
+fn a_stale_referrers_index_goes_with_its_subject_and_takes_its_attestations_along() {
+    let (versions, manifests) = attested_release();
+    let policy = Policy {
+        tag_regex: Some(Regex::new("^v1$").expect("regex")),
+        ..Policy::default()
+    };
+    for delete_orphans in [false, true] {
+        let planned = plan::plan(
+            versions.clone(),
+            &policy,
+            PackageType::Container,
+            Mode::Delete,
+            now(),
+        );
+        let rules = Rules {
+            policy: &policy,
+            now: now(),
+            delete_orphans,
+        };
+        let plan = adjust(planned, &manifests, &rules);
+        let mut acted: Vec<u64> = plan.selected().map(|p| p.version.id).collect();
+        assert_eq!(acted.first(), Some(&1), "the subject goes first");
+        acted.sort_unstable();
+        assert_eq!(
+            acted,
+            vec![1, 2, 3, 4, 5],
+            "delete-orphans: {delete_orphans}"
+        );
+        let reason = |id: u64| find(&plan, id).expect("listed").reason.to_string();
+        assert_eq!(
+            reason(5),
+            "referrers index of deleted image sha256:000000000000… (v1)"
+        );
+        assert!(
+            reason(2).starts_with("artifact attestation of deleted image"),
+            "{}",
+            reason(2)
+        );
+    }
+}
+
+#[test]
+fn a_stale_referrers_index_of_a_kept_image_is_kept_with_it_and_is_no_image_of_its_own() {
+    let (versions, manifests) = attested_release();
+    // Everything untagged is selected: v1 is kept, so are its attestations and both indexes.
+    let policy = policy(TagState::Untagged);
+    let planned = plan::plan(
+        versions,
+        &policy,
+        PackageType::Container,
+        Mode::Delete,
+        now(),
+    );
+    let mut images: Vec<u64> = top_level_images(&planned, &manifests, &[])
+        .into_iter()
+        .collect();
+    images.sort_unstable();
+    assert_eq!(
+        images,
+        vec![1],
+        "neither referrers index takes a keep-latest slot"
+    );
+    let rules = Rules {
+        policy: &policy,
+        now: now(),
+        delete_orphans: true,
+    };
+    let plan = adjust(planned, &manifests, &rules);
+    assert_eq!(plan.selected().count(), 0);
+    let reason = |id: u64| find(&plan, id).expect("listed").reason.to_string();
+    assert_eq!(
+        reason(5),
+        "referrers index of kept image sha256:000000000000… (v1)"
+    );
+    assert!(reason(2).contains("of kept image"), "{}", reason(2));
+}
+
+#[test]
+fn an_untagged_index_is_a_referrers_index_only_when_every_entry_declares_one_subject() {
+    // 1 and 6: releases; 2: an attestation of 1, 7 one of 6; 3: an index of 2 and 7 (two
+    // subjects); 4: an index of 2 and the plain image 8; 5: an index of 9, which is not in
+    // the package. None of 3, 4, 5 is a referrers index: each stays an image of its own.
+    let versions = vec![
+        version(1, &["v1"]),
+        version(2, &[]),
+        version(3, &[]),
+        version(4, &[]),
+        version(5, &[]),
+        version(6, &["v2"]),
+        version(7, &[]),
+        version(8, &[]),
+    ];
+    let manifests: Manifests = [
+        (1, image()),
+        (2, github_attestation(1)),
+        (3, referrers(&[2, 7])),
+        (4, index(&[(2, None), (8, Some("linux/amd64"))])),
+        (5, referrers(&[9])),
+        (6, image()),
+        (7, github_attestation(6)),
+        (8, image()),
+    ]
+    .into_iter()
+    .map(|(id, manifest)| (id, Ok(manifest)))
+    .collect();
+    let planned = plan::plan(
+        versions,
+        &Policy::default(),
+        PackageType::Container,
+        Mode::Delete,
+        now(),
+    );
+    let mut images: Vec<u64> = top_level_images(&planned, &manifests, &[])
+        .into_iter()
+        .collect();
+    images.sort_unstable();
+    assert_eq!(images, vec![1, 3, 4, 5, 6]);
 }

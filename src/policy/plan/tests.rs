@@ -751,12 +751,8 @@ fn an_empty_input_gives_an_empty_plan() {
         );
         assert!(plan.versions.is_empty() && plan.order.is_empty());
         assert_eq!(plan.selected().count(), 0);
-        let tallies: Vec<usize> = plan
-            .rules
-            .iter()
-            .flat_map(|tally| [tally.matched, tally.kept, tally.selected])
-            .collect();
-        assert_eq!(tallies, vec![0, 0, 0], "one rule, the flat inputs'");
+        let tallies: Vec<usize> = plan.rules.iter().map(|tally| tally.matched).collect();
+        assert_eq!(tallies, vec![0], "one rule, the flat inputs'");
     }
 }
 
@@ -1234,19 +1230,16 @@ fn keeping_wins_over_selecting_and_the_first_rule_names_the_decision() {
             Some("old releases"),
         ]
     );
-    // Counted before keeping wins: "old releases" selected 4, of which 2 survive.
-    let tallies: Vec<(&str, usize, usize, usize)> = plan
+    // Matches of each rule's own filters, overlapping: "old releases" matches 4, of which
+    // it decides 2 (the others are kept by "newest" and "v1 line").
+    let tallies: Vec<(&str, usize)> = plan
         .rules
         .iter()
-        .map(|t| (t.label.as_str(), t.matched, t.kept, t.selected))
+        .map(|t| (t.label.as_str(), t.matched))
         .collect();
     assert_eq!(
         tallies,
-        vec![
-            ("old releases", 4, 0, 4),
-            ("newest", 5, 2, 3),
-            ("v1 line", 1, 1, 0),
-        ]
+        vec![("old releases", 4), ("newest", 5), ("v1 line", 1)]
     );
 }
 
@@ -1285,6 +1278,8 @@ fn global_filters_apply_to_every_rule_and_excluded_versions_take_no_slot() {
             (5, Reason::NoRuleMatches),
         ]
     );
+    // The rule's own filters pass every tagged version, those the global filters keep too.
+    assert_eq!(plan.rules[0].matched, 4);
 }
 
 #[test]
@@ -1433,6 +1428,64 @@ fn what_goes_with_an_image_carries_the_image_rule_and_a_kept_orphan_none() {
             (2, Some("releases")),
             (3, Some("releases")),
             (4, None),
+        ]
+    );
+}
+
+#[test]
+fn the_parts_of_a_kept_image_carry_the_rule_that_kept_the_image() {
+    let policy = with_rules(vec![
+        Rule {
+            tag_regex: regex("^v"),
+            keep_latest: 1,
+            ..rule("releases")
+        },
+        Rule {
+            tag_state: TagState::Untagged,
+            ..rule("untagged")
+        },
+    ]);
+    let versions = vec![aged(1, &["v1"]), aged(2, &[]), aged(3, &[]), aged(4, &[])];
+    let mut planned = plan(
+        versions,
+        &policy,
+        PackageType::Container,
+        Mode::Delete,
+        now(),
+    );
+    // What the image graph makes of it: 2 is v1's platform manifest and 3 that manifest's
+    // signature, both kept with v1; 4 is an untagged image of its own, selected.
+    let part = |role: Role, parent: u64| Reason::PartOfKept {
+        role,
+        image: format!("image {parent}"),
+        parent,
+    };
+    for (id, reason) in [
+        (2, part(Role::Platform("linux/amd64".into()), 1)),
+        (3, part(Role::Signature, 2)),
+    ] {
+        let Some(version) = planned.versions.iter_mut().find(|p| p.version.id == id) else {
+            panic!("version {id} is planned");
+        };
+        version.decision = Decision::Keep;
+        version.reason = reason;
+    }
+    planned
+        .order
+        .retain(|&index| planned.versions[index].decision == Decision::Act);
+    let carried = carry_rules(planned);
+    let labels: Vec<(u64, Option<&str>)> = carried
+        .versions
+        .iter()
+        .map(|p| (p.version.id, carried.rule_label(p)))
+        .collect();
+    assert_eq!(
+        labels,
+        vec![
+            (1, Some("releases")),
+            (2, Some("releases")),
+            (3, Some("releases")),
+            (4, Some("untagged")),
         ]
     );
 }

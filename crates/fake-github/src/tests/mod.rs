@@ -5,6 +5,7 @@ mod during;
 mod limits;
 mod listing;
 mod mutations;
+mod push;
 mod registry;
 
 use std::io::{Read, Write};
@@ -93,6 +94,18 @@ impl Reply {
 
 /// Sends one request with an optional raw `Authorization` header value.
 fn request(fake: &FakeGitHub, method: &str, path: &str, authorization: Option<&str>) -> Reply {
+    send(fake, method, path, authorization, None, b"")
+}
+
+/// Sends one request with an optional `Authorization` value, `Content-Type` and a body.
+fn send(
+    fake: &FakeGitHub,
+    method: &str,
+    path: &str,
+    authorization: Option<&str>,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Reply {
     let address = fake.url().trim_start_matches("http://").to_owned();
     let mut stream = TcpStream::connect(&address).expect("connect to the fake");
     stream
@@ -101,12 +114,17 @@ fn request(fake: &FakeGitHub, method: &str, path: &str, authorization: Option<&s
     let authorization = authorization
         .map(|value| format!("Authorization: {value}\r\n"))
         .unwrap_or_default();
+    let content_type = content_type
+        .map(|value| format!("Content-Type: {value}\r\n"))
+        .unwrap_or_default();
     write!(
         stream,
-        "{method} {path} HTTP/1.1\r\nHost: {address}\r\n{authorization}\
-         Connection: close\r\nContent-Length: 0\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\n{authorization}{content_type}\
+         Connection: close\r\nContent-Length: {}\r\n\r\n",
+        body.len()
     )
     .expect("send the request");
+    stream.write_all(body).expect("send the body");
     let mut raw = String::new();
     stream.read_to_string(&mut raw).expect("read the answer");
 
