@@ -3,6 +3,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::model::manifest::Blob;
 use crate::model::version::Version;
 
 /// A day, in seconds.
@@ -16,6 +17,13 @@ pub fn now() -> SystemTime {
 /// The digest of version `id`: `sha256:` + `id` as 64 hex digits.
 pub fn digest(id: u64) -> String {
     format!("sha256:{id:064x}")
+}
+
+/// Blob `n` of `size` bytes: its digest holds `n` in the half a blob is told apart by
+/// ([`Blob::id`]), so that no two test blobs are the same blob.
+pub fn blob(n: u64, size: u64) -> Blob {
+    let id = Blob::id_of(&format!("sha256:{n:032x}{:032x}", 0)).expect("a sha256 digest");
+    Blob { id, size }
 }
 
 /// The cosign signature tag of the image whose digest is [`digest`]`(subject)`.

@@ -563,7 +563,7 @@ mod registry {
     use std::time::{Duration, UNIX_EPOCH};
 
     use package_janitor::model::image::may_be_artifact;
-    use package_janitor::model::manifest::{Child, Manifest};
+    use package_janitor::model::manifest::{Blobs, Child, MAX_BYTES, Manifest};
     use package_janitor::model::mode::Mode;
     use package_janitor::model::version::{PackageType, Version};
     use package_janitor::policy::audit;
@@ -611,6 +611,36 @@ mod registry {
         )
             .prop_map(|(media_type, manifests, subject)| {
                 serde_json::json!({"mediaType": media_type, "manifests": manifests, "subject": subject})
+                    .to_string()
+            })
+    }
+
+    /// An image manifest whose config and layers have digests and sizes of every kind: the
+    /// sha256 form and others, sizes as integers of any sign and width, fractions, huge
+    /// numbers, strings and nothing.
+    fn image_json() -> impl Strategy<Value = String> {
+        let size = prop_oneof![
+            any::<u64>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            (0u64..=(1 << 53)).prop_map(serde_json::Value::from),
+            any::<f64>().prop_map(serde_json::Value::from),
+            Just(serde_json::json!(1e300)),
+            Just(serde_json::json!("12")),
+            Just(serde_json::Value::Null),
+        ];
+        let digest = prop_oneof![
+            "sha256:[0-9a-f]{64}",
+            "sha256:[0-9a-fA-F]{60,66}",
+            any::<String>()
+        ];
+        let descriptor = (digest, size)
+            .prop_map(|(digest, size)| serde_json::json!({"digest": digest, "size": size}));
+        (
+            prop::option::of(descriptor.clone()),
+            prop::collection::vec(descriptor, 0..6),
+        )
+            .prop_map(|(config, layers)| {
+                serde_json::json!({"schemaVersion": 2, "config": config, "layers": layers})
                     .to_string()
             })
     }
@@ -693,6 +723,26 @@ mod registry {
         fn the_manifest_parser_never_panics_on_manifest_shaped_json(body in manifest_json()) {
             if let Ok(parsed) = manifest::parse(None, body.as_bytes()) {
                 prop_assert!(parsed.is_index || parsed.children.is_empty());
+            }
+        }
+
+        #[test]
+        fn every_size_the_manifest_parser_keeps_is_a_whole_number_of_at_most_2_pow_53_bytes(
+            body in image_json(),
+        ) {
+            let parsed = manifest::parse(None, body.as_bytes());
+            prop_assert!(parsed.is_ok(), "sizes never make a manifest unreadable: {body}");
+            let json: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+            let listed = json["layers"].as_array().map_or(0, Vec::len)
+                + usize::from(!json["config"].is_null());
+            match parsed.map(|manifest| manifest.blobs) {
+                Ok(Blobs::Sized(blobs)) => {
+                    prop_assert_eq!(blobs.len(), listed);
+                    prop_assert!(blobs.iter().all(|blob| blob.size <= MAX_BYTES));
+                }
+                Ok(Blobs::Unsized(why)) => prop_assert!(!why.is_empty()),
+                Ok(Blobs::NotHeld) => prop_assert!(false, "a manifest read holds its blobs"),
+                Err(_) => {}
             }
         }
 
@@ -985,6 +1035,322 @@ proptest! {
         if let Ok(Some(last)) = package_janitor::registry::tags::next_last(&link, "acme/app") {
             prop_assert!(package_janitor::registry::is_tag(&last), "{last}");
             prop_assert!(link.contains("/v2/acme/app/tags/list"), "{link}");
+        }
+    }
+}
+
+/// Storage figures (issue 23) over hostile input: a state file crafted with absurd blob
+/// sizes and counts, and held blobs of any size, never overflow, stay bounded, and are
+/// exact only over what was counted.
+mod storage {
+    use std::collections::{BTreeMap, HashMap, HashSet};
+    use std::time::UNIX_EPOCH;
+
+    use package_janitor::model::manifest::{Blob, Blobs, MAX_BLOBS, MAX_BYTES, Manifest};
+    use package_janitor::model::version::{PackageType, Version};
+    use package_janitor::policy::images::{ByDigest, Manifests, ReadHere};
+    use package_janitor::policy::storage::{Held, Size};
+    use package_janitor::state::{FORMAT, RunState};
+    use proptest::prelude::*;
+    use sha2::{Digest, Sha256};
+
+    const API: &str = "https://api.github.com";
+
+    /// A size as a hostile manifest could write it.
+    fn size() -> impl Strategy<Value = serde_json::Value> {
+        prop_oneof![
+            (0u64..1 << 20).prop_map(serde_json::Value::from),
+            any::<u64>().prop_map(serde_json::Value::from),
+            Just(serde_json::Value::from(MAX_BYTES)),
+            Just(serde_json::Value::from(MAX_BYTES + 1)),
+            any::<i64>().prop_map(serde_json::Value::from),
+            Just(serde_json::json!(1e300)),
+            Just(serde_json::json!(0.5)),
+        ]
+    }
+
+    /// How a crafted record saves its manifest.
+    #[derive(Debug, Clone, Copy)]
+    enum Kind {
+        /// With a subject: saved whole, so what it stores is kept when its bytes prove.
+        Artifact,
+        /// Plain, with bytes: never written by this build.
+        PlainWithBytes,
+        /// Plain, by its digest alone (a claim).
+        Claim,
+    }
+
+    /// One crafted manifest: its kind, and a layer count from a handful to past
+    /// [`MAX_BLOBS`], each layer of one of four blobs, with its size.
+    fn crafted() -> impl Strategy<Value = (Kind, Vec<(u8, serde_json::Value)>)> {
+        let kind = prop_oneof![
+            Just(Kind::Artifact),
+            Just(Kind::PlainWithBytes),
+            Just(Kind::Claim)
+        ];
+        let count = prop_oneof![8 => 0usize..6, 1 => (MAX_BLOBS - 1)..=(MAX_BLOBS + 1)];
+        let layers = count.prop_flat_map(|count| {
+            (
+                prop::collection::vec(0u8..4, count),
+                prop::collection::vec(size(), 1..4),
+            )
+                .prop_map(|(blobs, sizes)| {
+                    blobs
+                        .into_iter()
+                        .enumerate()
+                        .map(|(n, blob)| (blob, sizes[n % sizes.len()].clone()))
+                        .collect()
+                })
+        });
+        (kind, layers)
+    }
+
+    fn sha256(bytes: &[u8]) -> String {
+        let hex: String = Sha256::digest(bytes)
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
+        format!("sha256:{hex}")
+    }
+
+    /// The bytes of a crafted manifest: an image manifest whose layers are `layers`, with
+    /// a subject for an artifact.
+    fn manifest_bytes(n: usize, kind: Kind, layers: &[(u8, serde_json::Value)]) -> String {
+        let layers: Vec<serde_json::Value> = layers
+            .iter()
+            .map(|(blob, size)| {
+                serde_json::json!({"digest": format!("sha256:{}", format!("{blob:02x}").repeat(32)), "size": size})
+            })
+            .collect();
+        let mut manifest = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"digest": format!("sha256:{}", format!("{:02x}", 100 + n).repeat(32)), "size": 7},
+            "layers": layers,
+        });
+        if matches!(kind, Kind::Artifact) {
+            manifest["subject"] =
+                serde_json::json!({"digest": format!("sha256:{}", "e".repeat(64)), "size": 1});
+        }
+        manifest.to_string()
+    }
+
+    /// Every blob size the figures hold is one a manifest could honestly give, and one
+    /// manifest holds at most [`MAX_BLOBS`]; only bytes that prove to be the digest's give
+    /// any; the figures over them never overflow and are exact only when nothing is
+    /// held by digest alone.
+    fn check_crafted(
+        manifests: &[(Kind, Vec<(u8, serde_json::Value)>)],
+        gone_mask: u8,
+    ) -> Result<(), TestCaseError> {
+        let mut records = Vec::new();
+        let mut versions = Vec::new();
+        for (n, (kind, layers)) in manifests.iter().enumerate() {
+            let bytes = manifest_bytes(n, *kind, layers);
+            let digest = sha256(bytes.as_bytes());
+            let saved = match kind {
+                Kind::Claim => serde_json::Value::Null,
+                Kind::Artifact | Kind::PlainWithBytes => serde_json::Value::from(bytes),
+            };
+            records.push(serde_json::json!([digest, saved]));
+            versions.push(serde_json::json!([
+                n + 1,
+                digest,
+                null,
+                1_700_000_000u64,
+                1_700_000_000u64
+            ]));
+        }
+        // Written out in the saved order: a package's type and name come before its
+        // records (`json!` would sort the keys).
+        let json = format!(
+            r#"{{"format":{FORMAT},"api":"{API}","owner":"acme","finished":[],"packages":[{{"type":"container","name":"app","total":{},"pages":[1,1],"versions":{},"manifests":{}}}]}}"#,
+            versions.len(),
+            serde_json::Value::from(versions),
+            serde_json::Value::from(records),
+        );
+        let state = RunState::decode(&super::gzip(json.as_bytes()), API, "acme")
+            .map_err(|why| TestCaseError::fail(format!("not decoded: {why}")))?;
+        let package = state
+            .package(PackageType::Container, "app")
+            .ok_or_else(|| TestCaseError::fail("no package"))?;
+        let known = &package.manifests;
+        for (version, (kind, _)) in package.versions.iter().zip(manifests) {
+            match (known.blobs(&version.name), kind) {
+                (Some(Blobs::Sized(blobs)), Kind::Artifact) => {
+                    prop_assert!(blobs.len() <= MAX_BLOBS);
+                    prop_assert!(blobs.iter().all(|blob| blob.size <= MAX_BYTES));
+                }
+                (Some(Blobs::Unsized(why)), Kind::Artifact) => prop_assert!(!why.is_empty()),
+                (Some(Blobs::NotHeld), Kind::PlainWithBytes | Kind::Claim) => {}
+                (other, kind) => prop_assert!(false, "{kind:?} gave {other:?}"),
+            }
+        }
+        let unreadable = HashMap::new();
+        let lookup = ByDigest {
+            known,
+            unreadable: &unreadable,
+        };
+        let held = Held::new(&package.versions, &lookup, ReadHere::default());
+        let gone: HashSet<u64> = package
+            .versions
+            .iter()
+            .filter(|version| gone_mask & (1 << (version.id % 8)) != 0)
+            .map(|version| version.id)
+            .collect();
+        let storage = held.cleanup(&gone);
+        for figure in [storage.freed, storage.kept] {
+            prop_assert!(figure.counted().is_none_or(|bytes| bytes <= MAX_BYTES));
+        }
+        let kept_claim = package
+            .versions
+            .iter()
+            .zip(manifests)
+            .any(|(version, (kind, _))| {
+                !gone.contains(&version.id) && !matches!(kind, Kind::Artifact)
+            });
+        if kept_claim {
+            prop_assert_eq!(storage.kept, Size::Unknown);
+        }
+        Ok(())
+    }
+
+    /// A held version: its blobs as (blob, size), or why they are not counted.
+    #[derive(Debug, Clone)]
+    enum HeldVersion {
+        Sized(Vec<(u8, u64)>),
+        Unsized,
+        NotHeld,
+        Unreadable,
+    }
+
+    fn held_version() -> impl Strategy<Value = HeldVersion> {
+        let blob_size = prop_oneof![
+            0u64..1_000,
+            Just(MAX_BYTES),
+            Just(MAX_BYTES / 2 + 1),
+            Just(u64::MAX),
+            any::<u64>(),
+        ];
+        prop_oneof![
+            6 => prop::collection::vec((0u8..6, blob_size), 0..5).prop_map(HeldVersion::Sized),
+            1 => Just(HeldVersion::Unsized),
+            1 => Just(HeldVersion::NotHeld),
+            1 => Just(HeldVersion::Unreadable),
+        ]
+    }
+
+    /// The bytes of the distinct blobs `versions` list, if every one is counted, gives one
+    /// size to each blob, and the sum is at most [`MAX_BYTES`]: what an exact figure must be.
+    fn reference<'a>(versions: impl Iterator<Item = &'a HeldVersion>) -> Option<BTreeMap<u8, u64>> {
+        let mut sizes = BTreeMap::new();
+        for version in versions {
+            let HeldVersion::Sized(blobs) = version else {
+                return None;
+            };
+            for (blob, size) in blobs {
+                if *sizes.entry(*blob).or_insert(*size) != *size {
+                    return None;
+                }
+            }
+        }
+        Some(sizes)
+    }
+
+    fn total(sizes: impl Iterator<Item = u64>) -> Option<u64> {
+        let sum: u128 = sizes.map(u128::from).sum();
+        u64::try_from(sum).ok().filter(|sum| *sum <= MAX_BYTES)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        #[test]
+        fn a_crafted_state_files_blob_sizes_and_counts_are_bounded_and_proven_or_not_counted(
+            manifests in prop::collection::vec(crafted(), 1..5),
+            gone_mask in any::<u8>(),
+        ) {
+            check_crafted(&manifests, gone_mask)?;
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn storage_figures_never_overflow_and_are_exact_only_over_what_was_counted(
+            held in prop::collection::vec(held_version(), 0..10),
+            gone_mask in any::<u16>(),
+            from_state in any::<bool>(),
+        ) {
+            let versions: Vec<Version> = (0..held.len() as u64)
+                .map(|id| Version {
+                    id,
+                    name: format!("sha256:{id:064x}"),
+                    tags_known: true,
+                    tags: Vec::new(),
+                    created_at: UNIX_EPOCH,
+                    updated_at: UNIX_EPOCH,
+                    deleted_at: None,
+                })
+                .collect();
+            let manifests: Manifests = held
+                .iter()
+                .enumerate()
+                .map(|(id, version)| {
+                    let blobs = match version {
+                        HeldVersion::Sized(blobs) => Blobs::Sized(
+                            blobs
+                                .iter()
+                                .map(|(blob, size)| Blob { id: [*blob; 16], size: *size })
+                                .collect(),
+                        ),
+                        HeldVersion::Unsized => Blobs::Unsized("its layer claims -1 bytes".into()),
+                        HeldVersion::NotHeld => Blobs::NotHeld,
+                        HeldVersion::Unreadable => return (id as u64, Err("500".to_string())),
+                    };
+                    (id as u64, Ok(Manifest { blobs, ..Manifest::default() }))
+                })
+                .collect();
+            let is_gone = |id: usize| gone_mask & (1 << id) != 0;
+            let gone: HashSet<u64> = (0..held.len()).filter(|id| is_gone(*id)).map(|id| id as u64).collect();
+            let confirmed: HashSet<u64> = HashSet::new();
+            let read = ReadHere {
+                confirmed: from_state.then_some(&confirmed),
+                unlisted: &[],
+            };
+            let storage = Held::new(&versions, &manifests, read).cleanup(&gone);
+            for figure in [storage.freed, storage.kept] {
+                prop_assert!(figure.counted().is_none_or(|bytes| bytes <= MAX_BYTES), "{figure:?}");
+            }
+            if gone.is_empty() {
+                prop_assert_eq!(storage.freed, Size::Exact(0));
+            } else if from_state {
+                prop_assert_eq!(storage.freed, Size::Unknown);
+            }
+            if from_state {
+                prop_assert_eq!(storage.kept, Size::Unknown);
+            }
+            let kept = held.iter().enumerate().filter(|(id, _)| !is_gone(*id)).map(|(_, v)| v);
+            if let Size::Exact(bytes) = storage.kept {
+                let sizes = reference(kept);
+                prop_assert!(sizes.is_some(), "exact over what was not counted");
+                let sizes = sizes.unwrap_or_default();
+                prop_assert_eq!(Some(bytes), total(sizes.values().copied()));
+            }
+            if let (Size::Exact(bytes), false) = (storage.freed, gone.is_empty()) {
+                let all = reference(held.iter());
+                prop_assert!(all.is_some(), "exact over what was not counted");
+                let kept_blobs: BTreeMap<u8, u64> = reference(
+                    held.iter().enumerate().filter(|(id, _)| !is_gone(*id)).map(|(_, v)| v),
+                ).unwrap_or_default();
+                let gone_blobs = reference(held.iter().enumerate().filter(|(id, _)| is_gone(*id)).map(|(_, v)| v)).unwrap_or_default();
+                let freed = gone_blobs
+                    .iter()
+                    .filter(|(blob, _)| !kept_blobs.contains_key(*blob))
+                    .map(|(_, size)| *size);
+                prop_assert_eq!(Some(bytes), total(freed));
+            }
         }
     }
 }

@@ -3,7 +3,9 @@
 //!
 //! It reads the cleanup's own image graph ([`images::Graph`]), and its orphans are, by
 //! construction, what a `delete-orphans: true` cleanup that keeps every image deletes: the
-//! audit runs that cleanup's plan ([`orphan_plan`]) and reports what it selects.
+//! audit runs that cleanup's plan ([`orphan_plan`]) and reports what it selects. Its storage
+//! figures ([`crate::policy::storage`]) count the bytes orphans alone hold, which is what
+//! that cleanup frees.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::SystemTime;
@@ -11,9 +13,10 @@ use std::time::SystemTime;
 use crate::model::image::{Role, may_be_artifact, short_digest};
 use crate::model::mode::Mode;
 use crate::model::version::{PackageType, Version};
-use crate::policy::images::{self, Graph, ManifestLookup, Rules};
+use crate::policy::images::{self, Graph, ManifestLookup, ReadHere, Rules};
 use crate::policy::plan::{self, Plan, Reason};
 use crate::policy::rules::{Policy, TagState};
+use crate::policy::storage::{Held, Holder, Holdings};
 
 /// A tag whose image cannot be pulled whole.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,6 +101,8 @@ pub struct Audit {
     /// The kept version whose unreadable manifest makes that cleanup fail closed, if any.
     pub fail_closed: Option<u64>,
     pub counts: Counts,
+    /// Where its bytes are: tagged images, untagged versions kept, orphans.
+    pub storage: Holdings,
 }
 
 /// The plan of the cleanup that keeps every image and deletes only orphans: `tag-state:
@@ -187,6 +192,16 @@ pub fn audit(versions: Vec<Version>, manifests: &impl ManifestLookup, now: Syste
         oldest: versions.iter().map(|v| v.created_at).min(),
         newest: versions.iter().map(|v| v.created_at).max(),
     };
+    let orphaned: HashSet<u64> = orphans.iter().copied().collect();
+    let holder = |index: usize| match (reachable[index], orphaned.contains(&versions[index].id)) {
+        (true, _) => Holder::Tagged,
+        (false, true) => Holder::Orphan,
+        (false, false) => Holder::Untagged,
+    };
+    let trees = (0..versions.len())
+        .filter(|&index| is_image(index))
+        .map(|index| (versions[index].id, tree(&graph, index)));
+    let storage = Held::new(&versions, manifests, ReadHere::default()).holdings(holder, trees);
     Audit {
         versions: audited,
         images,
@@ -194,7 +209,20 @@ pub fn audit(versions: Vec<Version>, manifests: &impl ManifestLookup, now: Syste
         orphans,
         fail_closed,
         counts,
+        storage,
     }
+}
+
+/// The versions of `root`'s tree (itself, what its index lists, their artifacts), each once.
+fn tree(graph: &Graph, root: usize) -> Vec<usize> {
+    let mut seen = HashSet::new();
+    let mut queue = vec![root];
+    while let Some(current) = queue.pop() {
+        if seen.insert(current) {
+            queue.extend(graph.children[current].iter().copied());
+        }
+    }
+    seen.into_iter().collect()
 }
 
 /// What a version is, for the `json` output.
@@ -547,6 +575,63 @@ mod tests {
                 "cosign signature",
                 "image"
             ]
+        );
+    }
+
+    #[test]
+    fn storage_is_held_by_tagged_images_orphans_and_untagged_versions_kept_when_closed() {
+        use crate::model::manifest::Blobs;
+        use crate::policy::storage::Size;
+        use crate::testing::blob;
+        let sized = |blobs: &[(u64, u64)]| Manifest {
+            blobs: Blobs::Sized(blobs.iter().map(|(n, size)| blob(*n, *size)).collect()),
+            ..Manifest::default()
+        };
+        let versions = vec![
+            version(1, &["v1"]),
+            version(2, &[]),
+            version(3, &[]),
+            version(4, &["v0"]),
+        ];
+        let mut manifests: Manifests = [
+            (1, index(&[(2, "linux/amd64")])),
+            (2, sized(&[(0, 100), (1, 10)])),
+            (3, sized(&[(0, 100), (2, 20)])),
+            (4, sized(&[(3, 7)])),
+        ]
+        .into_iter()
+        .map(|(id, manifest)| (id, Ok(manifest)))
+        .collect();
+        let whole = audit(versions.clone(), &manifests, now());
+        assert_eq!(whole.orphans, vec![3]);
+        let storage = &whole.storage;
+        assert_eq!(
+            (
+                storage.tagged,
+                storage.untagged,
+                storage.orphaned,
+                storage.total
+            ),
+            (
+                Size::Exact(117),
+                Size::Exact(0),
+                Size::Exact(20),
+                Size::Exact(137)
+            )
+        );
+        assert_eq!(
+            storage.largest,
+            vec![(1, Size::Exact(110)), (4, Size::Exact(7))]
+        );
+
+        manifests.insert(4, Err("GET … answered 404".into()));
+        let closed = audit(versions, &manifests, now());
+        assert!(closed.orphans.is_empty(), "the orphan cleanup fails closed");
+        let storage = &closed.storage;
+        assert_eq!(
+            (storage.tagged, storage.untagged, storage.orphaned),
+            (Size::Partial(110), Size::Partial(20), Size::Partial(0)),
+            "3 is kept, untagged: no tag reaches it"
         );
     }
 

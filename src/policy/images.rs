@@ -42,7 +42,7 @@ use std::time::SystemTime;
 use crate::model::image::{
     Relation, Role, describe_image, may_be_artifact, short_digest, short_tag, tag_subject,
 };
-use crate::model::manifest::{Child, Manifest};
+use crate::model::manifest::{Blobs, Child, Manifest};
 use crate::model::version::Version;
 use crate::policy::plan::{self, Decision, Plan, PlannedVersion, Reason, Unconfirmed};
 use crate::policy::rules::Policy;
@@ -58,6 +58,14 @@ pub type Manifests = HashMap<u64, Result<Manifest, String>>;
 /// could not be read; `None` when it was not read at all (which counts as unreadable).
 pub trait ManifestLookup {
     fn lookup(&self, version: &Version) -> Option<Result<&Manifest, &str>>;
+
+    /// What the manifest of `version` stores, for the storage figures
+    /// ([`crate::policy::storage`]): by default the blobs of the manifest [`Self::lookup`]
+    /// gives, for a lookup that holds every manifest whole.
+    fn blobs(&self, version: &Version) -> Option<Result<&Blobs, &str>> {
+        self.lookup(version)
+            .map(|read| read.map(|manifest| &manifest.blobs))
+    }
 }
 
 impl ManifestLookup for Manifests {
@@ -71,6 +79,12 @@ impl ManifestLookup for Manifests {
 /// digest).
 pub trait Digests {
     fn by_digest(&self, digest: &str) -> Option<&Manifest>;
+
+    /// What the manifest of `digest` stores: by default its manifest's blobs, for a holder
+    /// that keeps every manifest whole.
+    fn blobs_by_digest(&self, digest: &str) -> Option<&Blobs> {
+        self.by_digest(digest).map(|manifest| &manifest.blobs)
+    }
 }
 
 impl Digests for HashMap<String, Manifest> {
@@ -91,6 +105,13 @@ impl<K: Digests> ManifestLookup for ByDigest<'_, K> {
         match self.unreadable.get(&version.id) {
             Some(why) => Some(Err(why.as_str())),
             None => self.known.by_digest(&version.name).map(Ok),
+        }
+    }
+
+    fn blobs(&self, version: &Version) -> Option<Result<&Blobs, &str>> {
+        match self.unreadable.get(&version.id) {
+            Some(why) => Some(Err(why.as_str())),
+            None => self.known.blobs_by_digest(&version.name).map(Ok),
         }
     }
 }

@@ -9,4 +9,5 @@ pub mod images;
 pub mod order;
 pub mod plan;
 pub mod rules;
+pub mod storage;
 pub mod untag;

@@ -9,6 +9,7 @@ use crate::model::mode::Mode;
 use crate::model::version::{PackageType, Version};
 use crate::policy::order::{self, VersionKey};
 use crate::policy::rules::{OrderBy, Policy, Rule, TagState};
+use crate::policy::storage::Held;
 
 /// What the run will do with a version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -226,6 +227,10 @@ pub struct Plan {
     pub order: Vec<usize>,
     /// One tally per rule, numbered from 1 in this order.
     pub rules: Vec<RuleTally>,
+    /// Container packages whose manifests were read: the blobs each version lists, from
+    /// which the run tells what the plan frees ([`crate::policy::storage`]). Boxed, so that
+    /// a plan without them stays small.
+    pub blobs: Option<Box<Held>>,
 }
 
 impl Plan {
@@ -491,6 +496,7 @@ fn rank(
         versions,
         order,
         rules: tallies,
+        blobs: None,
     }
 }
 

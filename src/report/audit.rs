@@ -1,6 +1,7 @@
-//! What an audit reports: the outputs `broken`, `orphans`, `count` and `json`, and the step
-//! summary (a table per package, broken images first, orphans folded, and a Mermaid graph
-//! for small packages). Every string from outside goes through the [`Sanitizer`].
+//! What an audit reports: the outputs `broken`, `orphans`, `count`, `bytes-freed` (0: an
+//! audit frees nothing), `bytes-kept` (the packages' bytes) and `json`, and the step summary
+//! (a table per package, broken images first, orphans folded, the package's storage as a
+//! pie chart, and a Mermaid graph for small packages). Every string from outside goes through the [`Sanitizer`].
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -8,12 +9,14 @@ use std::time::SystemTime;
 
 use serde_json::json;
 
+use super::outputs::bytes_outputs;
 use super::publish::MAX_OUTPUT_BYTES;
 use super::sanitize::Sanitizer;
-use super::{age, plural, timestamp};
+use super::{age, plural, storage, timestamp};
 use crate::model::image::short_digest;
 use crate::model::version::{PackageType, Version};
 use crate::policy::audit::{Audit, Broken, Counts, Image, Target};
+use crate::policy::storage::Size;
 
 /// A package with at most this many images gets a Mermaid graph: more would not read.
 pub const MAX_GRAPHED_IMAGES: usize = 30;
@@ -24,7 +27,8 @@ const MAX_ROWS: usize = 500;
 /// What one package's audit found.
 #[derive(Debug, Clone)]
 pub enum Found {
-    Container(Audit),
+    /// Boxed: an audit is large beside a list of versions.
+    Container(Box<Audit>),
     /// A package without images: its versions.
     Versions(Vec<Version>),
 }
@@ -60,7 +64,7 @@ impl AuditReport {
         self.packages
             .iter()
             .filter_map(|package| match &package.found {
-                Ok(Found::Container(audit)) => Some((package.name.as_str(), audit)),
+                Ok(Found::Container(audit)) => Some((package.name.as_str(), &**audit)),
                 _ => None,
             })
     }
@@ -79,8 +83,23 @@ impl AuditReport {
             .collect()
     }
 
-    /// The lines appended to GITHUB_OUTPUT (`broken`, `orphans`, `count` and `json`), and
-    /// the names of those cut short to stay under GitHub's size limit.
+    /// Every byte the container packages audited hold, each blob once per package: `None`
+    /// for other package types, and unless every package was audited and every blob
+    /// counted.
+    pub fn bytes_held(&self) -> Option<u64> {
+        let mut total = Size::Exact(0);
+        for package in &self.packages {
+            match &package.found {
+                Ok(Found::Container(audit)) => total = total.plus(audit.storage.total),
+                _ => return None,
+            }
+        }
+        total.exact()
+    }
+
+    /// The lines appended to GITHUB_OUTPUT (`broken`, `orphans`, `count`, `bytes-freed`,
+    /// `bytes-kept` and `json`), and the names of those cut short to stay under GitHub's
+    /// size limit.
     pub fn outputs(&self, clean: &Sanitizer) -> (String, Vec<&'static str>) {
         let orphans = self.orphan_ids();
         let (ids, ids_cut) = within_limit(orphans.iter().map(u64::to_string), "", ",", "");
@@ -95,11 +114,14 @@ impl AuditReport {
         .filter(|(cut, _)| *cut)
         .map(|(_, name)| name)
         .collect();
+        let held = self.bytes_held();
+        // An audit changes nothing, so it frees nothing, whatever the package type.
         let text = format!(
-            "{}orphans={}\ncount={}\n{}",
+            "{}orphans={}\ncount={}\n{}{}",
             clean.output_heredoc("broken", &broken),
             clean.output_value(&ids),
             orphans.len(),
+            bytes_outputs(Some(0), held),
             clean.output_heredoc("json", &json)
         );
         (text, truncated)
@@ -435,7 +457,10 @@ fn package_section(package: &PackageAudit, now: SystemTime, clean: &Sanitizer) -
                     age(now, newest)
                 );
             }
-            out.push('\n');
+            let _ = writeln!(
+                out,
+                "\n\n**Storage:** GitHub's API gives no sizes for packages other than containers."
+            );
             return out;
         }
         Ok(Found::Container(audit)) => audit,
@@ -519,6 +544,7 @@ fn package_section(package: &PackageAudit, now: SystemTime, clean: &Sanitizer) -
         }
         out.push_str("\n</details>\n");
     }
+    out.push_str(&storage::audit_section(audit, clean));
     if !audit.images.is_empty() && audit.images.len() <= MAX_GRAPHED_IMAGES {
         out.push_str(&mermaid(audit, clean));
     }

@@ -7,6 +7,7 @@ pub mod plan;
 pub mod plan_note;
 pub mod publish;
 pub mod sanitize;
+pub mod storage;
 pub mod summary;
 pub mod terminal;
 pub mod text;
@@ -20,6 +21,7 @@ use crate::model::outcome::{Entry, Outcome, PackageEntry};
 use crate::model::untag::{TagEntry, TagOutcome};
 use crate::model::version::Version;
 use crate::policy::plan::{Decision, Plan, Reason};
+use crate::policy::storage::{Note, Size, Storage};
 
 /// Kept versions listed per package, newest first; the rest are only counted. A package
 /// may keep 100k versions, and the summary shows far fewer rows than this anyway.
@@ -56,6 +58,8 @@ pub struct PackageReport {
     /// Versions not yet decided because the listing spans runs (`state-file`): counted in
     /// `left-count`, so that it is never 0 while work is left.
     pub undecided: usize,
+    /// Delete mode, once planned: what the cleanup frees (or would) and what stays.
+    pub storage: Option<Storage>,
     /// Container packages: the manifests this run could not read, tagged versions first,
     /// then newest first (the first [`MAX_KEPT_LISTED`]; `unreadable_count` counts them all).
     pub unreadable: Vec<UnreadableManifest>,
@@ -139,6 +143,7 @@ impl PackageReport {
             left: None,
             whole: None,
             undecided: 0,
+            storage: None,
             unreadable: Vec::new(),
             unreadable_count: 0,
             tags: Vec::new(),
@@ -148,12 +153,7 @@ impl PackageReport {
     /// The same report, with the manifests `plan`'s versions had that could not be read,
     /// each with why (`reasons`, by version id) and whether the version stays.
     pub fn with_unreadable(self, plan: &Plan, reasons: &BTreeMap<u64, String>) -> PackageReport {
-        let acted: HashSet<u64> = self
-            .entries
-            .iter()
-            .filter(|entry| entry.outcome.is_acted_on())
-            .map(|entry| entry.version.id)
-            .collect();
+        let acted = self.acted_on();
         let found = plan
             .versions
             .iter()
@@ -175,6 +175,15 @@ impl PackageReport {
             unreadable_count: reasons.len(),
             ..self
         }
+    }
+
+    /// The ids of the versions acted on (done, or that would be in a dry run).
+    pub fn acted_on(&self) -> HashSet<u64> {
+        self.entries
+            .iter()
+            .filter(|entry| entry.outcome.is_acted_on())
+            .map(|entry| entry.version.id)
+            .collect()
     }
 
     /// How many versions were kept, listed in `kept_versions` or not.
@@ -221,6 +230,7 @@ impl PackageReport {
             left: None,
             whole: None,
             undecided: 0,
+            storage: None,
             unreadable: Vec::new(),
             unreadable_count: 0,
             tags: Vec::new(),
@@ -317,6 +327,37 @@ pub fn plural(count: usize, noun: &str) -> String {
         format!("1 {noun}")
     } else {
         format!("{count} {noun}s")
+    }
+}
+
+/// Binary units past bytes, each 1024 times the last.
+const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+
+/// `512 B`, `1.5 KiB`, `3.0 GiB`: bytes in the largest binary unit that keeps the number
+/// under 1024, with one decimal, rounded to the nearest tenth.
+pub fn bytes(bytes: u64) -> String {
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let (mut scale, mut unit) = (1024u128, 0);
+    let tenths = loop {
+        let tenths = (u128::from(bytes) * 10 + scale / 2) / scale;
+        if tenths < 10_240 || unit == UNITS.len() - 1 {
+            break tenths;
+        }
+        scale *= 1024;
+        unit += 1;
+    };
+    format!("{}.{} {}", tenths / 10, tenths % 10, UNITS[unit])
+}
+
+/// The headline's part: `freed 1.5 KiB` or `would free 1.5 KiB`.
+pub fn freed_part(freed: Size, dry_run: bool) -> String {
+    let verb = if dry_run { "would free" } else { "freed" };
+    match freed {
+        Size::Exact(exact) => format!("{verb} {}", bytes(exact)),
+        Size::Partial(counted) => format!("{verb} {}, not all counted", bytes(counted)),
+        Size::Unknown => format!("{verb} an unknown size"),
     }
 }
 
@@ -534,6 +575,9 @@ impl RunReport {
                 plural(totals.packages_left, "package")
             ));
         }
+        if let Some((freed, _)) = self.storage() {
+            parts.push(freed_part(freed, dry_run));
+        }
         let listed = match mode {
             Mode::Delete | Mode::Audit => "version",
             Mode::Restore => "deleted version",
@@ -544,6 +588,32 @@ impl RunReport {
             plural(totals.listed, listed),
             plural(self.packages.len(), "package")
         )
+    }
+
+    /// What the run freed (or would) and what stays, over every package: `None` when no
+    /// package has sizes (restore mode, packages GitHub gives no sizes for, none listed). A
+    /// package not listed changed nothing: it freed nothing, and what it holds is unknown.
+    pub fn storage(&self) -> Option<(Size, Size)> {
+        let has_sizes = |storage: &Storage| {
+            !storage
+                .notes
+                .iter()
+                .any(|note| matches!(note, Note::NoSizes(_)))
+        };
+        if !self
+            .packages
+            .iter()
+            .any(|package| package.storage.as_ref().is_some_and(has_sizes))
+        {
+            return None;
+        }
+        let figures = self.packages.iter().map(|package| match &package.storage {
+            Some(storage) => (storage.freed, storage.kept),
+            None => (Size::Exact(0), Size::Unknown),
+        });
+        figures.reduce(|(freed, kept), (more_freed, more_kept)| {
+            (freed.plus(more_freed), kept.plus(more_kept))
+        })
     }
 
     /// Every entry with the package it belongs to, in report order.
@@ -709,6 +779,49 @@ mod tests {
             report.headline(Mode::Delete, false),
             "0 selected, 0 deleted, 1 package failed, 1 package left for the next run (0 versions listed in 3 packages)"
         );
+    }
+
+    #[test]
+    fn sizes_read_in_binary_units_with_one_decimal_rounded_to_the_nearest_tenth() {
+        let cases = [
+            (0, "0 B"),
+            (1, "1 B"),
+            (1023, "1023 B"),
+            (1024, "1.0 KiB"),
+            (1535, "1.5 KiB"),
+            (1587, "1.5 KiB"),
+            (1588, "1.6 KiB"),
+            (1_048_575, "1.0 MiB"),
+            (1_048_576, "1.0 MiB"),
+            (29_126_484, "27.8 MiB"),
+            (1_073_741_824, "1.0 GiB"),
+            (1_610_612_736, "1.5 GiB"),
+            (1 << 40, "1.0 TiB"),
+            (1 << 53, "8.0 PiB"),
+            (u64::MAX, "16384.0 PiB"),
+        ];
+        for (count, expected) in cases {
+            assert_eq!(bytes(count), expected, "{count} bytes");
+        }
+    }
+
+    #[test]
+    fn the_headlines_storage_part_says_when_a_figure_is_partial_or_unknown() {
+        let cases = [
+            (freed_part(Size::Exact(1536), true), "would free 1.5 KiB"),
+            (freed_part(Size::Exact(0), false), "freed 0 B"),
+            (
+                freed_part(Size::Partial(1536), false),
+                "freed 1.5 KiB, not all counted",
+            ),
+            (
+                freed_part(Size::Unknown, true),
+                "would free an unknown size",
+            ),
+        ];
+        for (shown, expected) in cases {
+            assert_eq!(shown, expected);
+        }
     }
 
     #[test]

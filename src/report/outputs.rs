@@ -1,8 +1,8 @@
-//! The step outputs `ids`, `count`, `failed-ids`, `left-count`, `json` and `untagged`, in
-//! GITHUB_OUTPUT's file format. `json` lists the selected versions, each package acted on
-//! whole, the versions `keep-referenced` kept, and each tag `untag` removed (or
-//! `restore-tags` put back). Every string from outside goes through the run's
-//! [`Sanitizer`], so the token never reaches an output.
+//! The step outputs `ids`, `count`, `failed-ids`, `left-count`, `bytes-freed`, `bytes-kept`,
+//! `json` and `untagged`, in GITHUB_OUTPUT's file format. `json` lists the selected
+//! versions, each package acted on whole, the versions `keep-referenced` kept, and each tag
+//! `untag` removed (or `restore-tags` put back). Every string from outside goes through the
+//! run's [`Sanitizer`], so the token never reaches an output.
 
 use serde_json::json;
 
@@ -20,6 +20,10 @@ pub struct Outputs {
     pub failed_ids: String,
     /// Selected versions left for the next run because the primary budget ran out.
     pub left_count: usize,
+    /// Bytes the packages no longer reference (or would not, in a dry run) and bytes they
+    /// still do: `None` unless every blob that counts was counted.
+    pub bytes_freed: Option<u64>,
+    pub bytes_kept: Option<u64>,
     pub json: String,
     /// `untag`: the tags removed (or that would be, in a dry run), as a JSON array of
     /// `{package, tag, digest}`, for `restore-tags` to put back; `[]` when none.
@@ -55,6 +59,9 @@ impl Outputs {
             .chain(placeholders);
         let (failed_ids, failed_cut) = join_within_limit(failed);
         let left_count = report.totals().left;
+        let storage = report.storage();
+        let bytes_freed = storage.and_then(|(freed, _)| freed.exact());
+        let bytes_kept = storage.and_then(|(_, kept)| kept.exact());
         let (json, json_cut) = json_within_limit(report, clean);
         let (untagged, untagged_cut) = untagged_within_limit(report, clean);
         for (cut, name) in [
@@ -72,6 +79,8 @@ impl Outputs {
             count,
             failed_ids,
             left_count,
+            bytes_freed,
+            bytes_kept,
             json,
             untagged,
             truncated,
@@ -79,18 +88,26 @@ impl Outputs {
     }
 
     /// The text appended to the GITHUB_OUTPUT file. `json` uses the heredoc form with a
-    /// delimiter that does not occur in the value.
+    /// delimiter that does not occur in the value; a size not known exactly is empty.
     pub fn render(&self, clean: &Sanitizer) -> String {
         format!(
-            "ids={}\ncount={}\nfailed-ids={}\nleft-count={}\n{}{}",
+            "ids={}\ncount={}\nfailed-ids={}\nleft-count={}\n{}{}{}",
             clean.output_value(&self.ids),
             self.count,
             clean.output_value(&self.failed_ids),
             self.left_count,
+            bytes_outputs(self.bytes_freed, self.bytes_kept),
             clean.output_heredoc("json", &self.json),
             clean.output_heredoc("untagged", &self.untagged)
         )
     }
+}
+
+/// The `bytes-freed` and `bytes-kept` lines: whole numbers of bytes, or empty when a
+/// figure is not known exactly (restore mode, packages without sizes, uncounted blobs).
+pub fn bytes_outputs(freed: Option<u64>, kept: Option<u64>) -> String {
+    let value = |bytes: Option<u64>| bytes.map(|bytes| bytes.to_string()).unwrap_or_default();
+    format!("bytes-freed={}\nbytes-kept={}\n", value(freed), value(kept))
 }
 
 /// Comma-join ids, stopping before the output would pass the size limit.
@@ -317,6 +334,7 @@ mod tests {
                 left: None,
                 whole: None,
                 undecided: 0,
+                storage: None,
                 unreadable: Vec::new(),
                 unreadable_count: 0,
                 tags: Vec::new(),
@@ -409,11 +427,103 @@ mod tests {
         let text = outputs.render(&Sanitizer::default());
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
-            &lines[..4],
-            ["ids=7", "count=1", "failed-ids=", "left-count=0"]
+            &lines[..6],
+            [
+                "ids=7",
+                "count=1",
+                "failed-ids=",
+                "left-count=0",
+                "bytes-freed=",
+                "bytes-kept="
+            ]
         );
-        assert_eq!(lines[4], "json<<PACKAGE_JANITOR_EOF");
-        assert_eq!(lines[6], "PACKAGE_JANITOR_EOF");
+        assert_eq!(lines[6], "json<<PACKAGE_JANITOR_EOF");
+        assert_eq!(lines[8], "PACKAGE_JANITOR_EOF");
+    }
+
+    #[test]
+    fn bytes_freed_and_kept_are_whole_numbers_summed_over_packages_and_empty_unless_exact() {
+        use crate::policy::storage::{Note, Size, Storage};
+        let with = |freed: Size, kept: Size| {
+            let mut report = report(vec![entry(1, Outcome::Deleted)]);
+            report.packages[0].storage = Some(Storage {
+                freed,
+                kept,
+                notes: Vec::new(),
+            });
+            let mut second = report.packages[0].clone();
+            second.name = "other".to_string();
+            second.storage = Some(Storage {
+                freed: Size::Exact(1),
+                kept: Size::Exact(2),
+                notes: Vec::new(),
+            });
+            report.packages.push(second);
+            report
+        };
+        let cases = [
+            (
+                Size::Exact(9_007_199_254_740_000),
+                Size::Exact(0),
+                "bytes-freed=9007199254740001\nbytes-kept=2\n",
+            ),
+            (
+                Size::Partial(10),
+                Size::Exact(40),
+                "bytes-freed=\nbytes-kept=42\n",
+            ),
+            (
+                Size::Exact(10),
+                Size::Unknown,
+                "bytes-freed=11\nbytes-kept=\n",
+            ),
+        ];
+        for (freed, kept, expected) in cases {
+            let text = Outputs::from_report(&with(freed, kept), &Sanitizer::default())
+                .render(&Sanitizer::default());
+            assert!(text.contains(expected), "{freed:?}, {kept:?}:\n{text}");
+        }
+        let mut npm = report(vec![entry(1, Outcome::Deleted)]);
+        npm.packages[0].storage = Some(Storage {
+            freed: Size::Unknown,
+            kept: Size::Unknown,
+            notes: vec![Note::NoSizes(crate::model::version::PackageType::Npm)],
+        });
+        let outputs = Outputs::from_report(&npm, &Sanitizer::default());
+        assert_eq!((outputs.bytes_freed, outputs.bytes_kept), (None, None));
+    }
+
+    #[test]
+    fn the_outputs_written_are_action_ymls_in_order_each_with_a_row_in_the_readme() {
+        let action: serde_yaml_ng::Value =
+            serde_yaml_ng::from_str(include_str!("../../action.yml")).expect("action.yml parses");
+        let declared: Vec<&str> = action["outputs"]
+            .as_mapping()
+            .expect("action.yml has outputs")
+            .keys()
+            .filter_map(|name| name.as_str())
+            .collect();
+        let clean = Sanitizer::default();
+        let text =
+            Outputs::from_report(&report(vec![entry(1, Outcome::Deleted)]), &clean).render(&clean);
+        let mut written = Vec::new();
+        let mut lines = text.lines();
+        while let Some(line) = lines.next() {
+            if let Some((name, delimiter)) = line.split_once("<<") {
+                written.push(name);
+                lines.by_ref().find(|line| *line == delimiter);
+            } else if let Some((name, _)) = line.split_once('=') {
+                written.push(name);
+            }
+        }
+        assert_eq!(written, declared);
+        let readme = include_str!("../../README.md");
+        for name in declared {
+            assert!(
+                readme.contains(&format!("\n| `{name}` | ")),
+                "no row for output `{name}` in the README"
+            );
+        }
     }
 
     #[test]

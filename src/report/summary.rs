@@ -1,5 +1,6 @@
-//! The Markdown step summary: one line of totals, what was asked, and per package its
-//! counts, the selected versions and, collapsed, the kept ones with why.
+//! The Markdown step summary: one line of totals, what was asked, what the cleanup freed
+//! (see [`storage`]), and per package its counts, the selected versions and, collapsed,
+//! the kept ones with why.
 //!
 //! Every name, tag, pattern and message in it goes through the run's [`Sanitizer`], so
 //! outside text shows as text: it cannot add lines, cells, headings, HTML or the token.
@@ -8,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use super::sanitize::Sanitizer;
-use super::{Fate, PackageReport, RunReport, age, kept_because, plural};
+use super::{Fate, PackageReport, RunReport, age, kept_because, plural, storage};
 use crate::config::{Config, PackageSelector};
 use crate::model::image::{Role, describe, short_digest};
 use crate::model::outcome::{Outcome, PackageEntry};
@@ -96,6 +97,7 @@ pub fn render(
         let _ = writeln!(out, "- **max-percent:** {max}");
     }
     out.push('\n');
+    out.push_str(&storage::cleanup_section(report, config.dry_run, clean));
     let done = if config.dry_run {
         format!("would {mode}")
     } else {
@@ -660,6 +662,7 @@ mod tests {
             left: None,
             whole: None,
             undecided: 0,
+            storage: None,
             unreadable: Vec::new(),
             unreadable_count: 0,
             tags: Vec::new(),

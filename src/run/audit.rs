@@ -185,7 +185,7 @@ async fn audit_package<W: std::io::Write>(
         known: &known,
         unreadable: &read.unreadable,
     };
-    Ok(Found::Container(audit::audit(
+    Ok(Found::Container(Box::new(audit::audit(
         versions, &manifests, env.now,
-    )))
+    ))))
 }

@@ -10,6 +10,7 @@ use crate::github::{GitHub, Namespace, OwnerKind};
 use crate::model::mode::Mode;
 use crate::model::outcome::{Entry, Outcome};
 use crate::policy::plan::{self, Plan};
+use crate::policy::storage;
 use crate::registry::Registry;
 use crate::report::log::Log;
 use crate::report::outputs::Outputs;
@@ -86,6 +87,10 @@ pub fn package_reports<W: std::io::Write>(
                     .with_whole(whole)
                     .with_unreadable(&plan, &unreadable)
                     .with_tags(tags);
+                let gone = report.acted_on();
+                let storage = (config.mode == Mode::Delete)
+                    .then(|| storage::cleanup(config.package_type, plan.blobs.as_deref(), &gone));
+                let report = PackageReport { storage, ..report };
                 let remembering = state.as_deref_mut().filter(|_| config.mode == Mode::Delete);
                 if let Some(state) = remembering {
                     let saved = state.package_mut(config.package_type, &name);

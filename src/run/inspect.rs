@@ -1,8 +1,9 @@
 //! Container packages: read the manifests the image graph needs from the registry, with
 //! bounded concurrency, plan again with `keep-latest` counting images
-//! ([`plan::plan_images`]), adjust the plan with [`images::adjust`], and say what could
-//! not be read. With a state file, the manifests it holds are proven before a plan that
-//! decides relies on them ([`prove`]).
+//! ([`plan::plan_images`]), adjust the plan with [`images::adjust`], keep the blobs each
+//! version lists for the storage figures, and say what could not be read. With a state
+//! file, the manifests it holds are proven before a plan that decides relies on them
+//! ([`prove`]).
 
 use std::collections::{HashMap, HashSet};
 
@@ -17,6 +18,7 @@ use crate::model::mode::Mode;
 use crate::model::version::Version;
 use crate::policy::images::{self, ByDigest, ManifestLookup, ReadHere, Rules};
 use crate::policy::plan::{self, Decision, Plan, Reason};
+use crate::policy::storage::Held;
 use crate::policy::untag;
 use crate::registry::{Registry, RegistryError};
 use crate::report::log::Log;
@@ -170,6 +172,8 @@ pub async fn images_plan<W: std::io::Write>(
         unreadable: &unreadable,
     };
     warn_unreadable(repository, &config.registry_url, &plan, &manifests, log);
+    let versions = plan.versions.iter().map(|planned| &planned.version);
+    plan.blobs = Some(Box::new(Held::new(versions, &manifests, read)));
     let closed_by = plan
         .versions
         .iter()

@@ -12,7 +12,9 @@
 //!
 //! A manifest is saved with its exact bytes when it lists manifests or has a subject, and
 //! loaded only when they hash to its digest; a plain image manifest is saved as `null`, a
-//! claim the run proves before relying on it ([`Proof::Claimed`]).
+//! claim the run proves before relying on it ([`Proof::Claimed`]). No blob size is saved
+//! beside a digest: the storage figures believe sizes only from bytes that hash to it
+//! ([`KnownManifests::blobs`]).
 
 use std::io::Read;
 use std::marker::PhantomData;

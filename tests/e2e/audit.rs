@@ -232,7 +232,16 @@ fn the_mermaid_graph_is_drawn_for_a_small_package_and_not_for_a_large_one() {
     let large = start(many);
     let run = audit(&large).run();
     run.assert_success();
-    assert!(!run.summary.contains("```mermaid"), "{}", run.summary);
+    assert!(
+        !run.summary.contains("```mermaid\ngraph"),
+        "{}",
+        run.summary
+    );
+    assert!(
+        run.summary.contains("```mermaid\npie\n"),
+        "the storage pie is drawn at any size:\n{}",
+        run.summary
+    );
     assert!(run.summary.contains("31 images"), "{}", run.summary);
 }
 

@@ -248,7 +248,7 @@ fn a_restored_tagged_index_keeps_its_platform_images_though_the_count_is_unchang
 }
 
 /// The state file at `dir`, its JSON changed by `tamper`.
-fn tamper_state(dir: &Path, tamper: impl FnOnce(&mut serde_json::Value)) {
+pub(crate) fn tamper_state(dir: &Path, tamper: impl FnOnce(&mut serde_json::Value)) {
     let path = dir.join(STATE);
     let mut json = String::new();
     flate2::read::GzDecoder::new(std::fs::File::open(&path).expect("state file"))

@@ -79,7 +79,15 @@ fn assert_held(finished: &Finished, code: i32) {
         assert!(!text.contains(TOKEN), "the token was printed");
     }
     assert!(!finished.outputs.values().any(|value| value.contains(TOKEN)));
-    for output in ["ids", "count", "failed-ids", "left-count", "json"] {
+    for output in [
+        "ids",
+        "count",
+        "failed-ids",
+        "left-count",
+        "bytes-freed",
+        "bytes-kept",
+        "json",
+    ] {
         assert!(
             finished.outputs.contains_key(output),
             "output {output}: {:?}",

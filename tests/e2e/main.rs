@@ -24,6 +24,7 @@ mod restore;
 mod rules;
 mod scopes;
 mod state;
+mod storage;
 mod summary;
 mod terminal;
 mod untag;

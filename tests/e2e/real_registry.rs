@@ -139,6 +139,29 @@ fn a_cleanup_of_a_real_registry_deletes_exactly_the_reported_manifests_and_every
     );
     lab.assert_gone(&ghost_and_partial);
     lab.assert_registry_holds(&fake, &everything - &ghost_and_partial);
+    // The sizes come from the registry's own manifests: what the orphans alone held is what
+    // deleting them freed, and what stays is the rest of what the audit counted.
+    let bytes = |run: &Finished, output: &str| -> u64 {
+        run.outputs[output]
+            .parse()
+            .unwrap_or_else(|_| panic!("{output} is a whole number: {:?}", run.outputs))
+    };
+    let freed = bytes(&first, "bytes-freed");
+    assert!(freed > 0, "the ghost and the partial push held layers");
+    assert_eq!(
+        bytes(&first, "bytes-kept"),
+        bytes(&audited, "bytes-kept") - freed
+    );
+    let orphans_row = audited
+        .summary
+        .lines()
+        .find(|line| line.starts_with("| orphans |"))
+        .unwrap_or_default();
+    assert!(
+        orphans_row.ends_with(&format!(" | {freed} |")),
+        "{orphans_row}\n{}",
+        audited.summary
+    );
 
     // Releases older than 30 days (v0.1.0 is seeded 90 days old, v1.0.0 an hour): the old
     // index, its platform manifests and their signatures.

@@ -344,7 +344,7 @@ fn overlapping_rules_under_a_global_exclude_count_each_version_once_and_add_up()
     assert!(
         first_line_with(
             &run.summary,
-            "**3 selected, 3 would be deleted, 6 kept (9 versions listed in 1 package)**"
+            "**3 selected, 3 would be deleted, 6 kept, would free 20.3 KiB (9 versions listed in 1 package)**"
         ),
         "{}",
         run.summary

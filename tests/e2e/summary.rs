@@ -58,7 +58,7 @@ fn a_container_run_says_its_numbers_first_and_lists_a_protected_release_as_kept(
         .run();
     run.assert_success();
     assert_eq!(run.ids(), vec![20, 21]);
-    let headline = "2 selected, 2 deleted, 6 kept (8 versions listed in 1 package)";
+    let headline = "2 selected, 2 deleted, 6 kept, freed 13.5 KiB (8 versions listed in 1 package)";
     assert_eq!(first_line(&run.summary), format!("**{headline}**"));
     assert!(
         run.log
@@ -149,11 +149,11 @@ fn one_version_and_one_package_are_counted_in_the_singular_in_the_log_and_the_su
     for (dry_run, headline) in [
         (
             "true",
-            "package-janitor (dry run): 1 selected, 1 would be deleted, 1 kept (2 versions listed in 1 package)",
+            "package-janitor (dry run): 1 selected, 1 would be deleted, 1 kept, would free 6.8 KiB (2 versions listed in 1 package)",
         ),
         (
             "false",
-            "package-janitor: 1 selected, 1 deleted, 1 kept (2 versions listed in 1 package)",
+            "package-janitor: 1 selected, 1 deleted, 1 kept, freed 6.8 KiB (2 versions listed in 1 package)",
         ),
     ] {
         let run = janitor(&fake, ALICE)

@@ -54,7 +54,9 @@ fn assert_for_people(shown: &str) {
         assert!(!shown.contains(markdown), "{markdown} in\n{shown}");
     }
     assert!(
-        shown.contains("4 selected, 4 would be deleted, 6 kept (10 versions listed in 1 package)"),
+        shown.contains(
+            "4 selected, 4 would be deleted, 6 kept, would free 20.3 KiB (10 versions listed in 1 package)"
+        ),
         "{shown}"
     );
     // The versions that would go, aligned, the platform manifest beneath its index.

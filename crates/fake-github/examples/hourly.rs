@@ -10,12 +10,13 @@
 //! budget of `budget` requests an hour. Runs until `left-count` is 0 and prints runs to
 //! finish (against ⌈(pages + deletions) / (95% of the budget)⌉ + 2), and per run: REST
 //! requests (listing pages and deletions apart), registry requests (manifest `GET`s,
-//! `HEAD`s, tag list pages), deletions, wall time and peak RSS; checks oldest first, no
-//! primary-limit refusal, no broken image. Pacing is opened up (mutation-interval 0s),
+//! `HEAD`s, tag list pages), deletions, the output `bytes-freed`, wall time and peak RSS;
+//! checks oldest first, no primary-limit refusal, no broken image. Pacing is opened up (mutation-interval 0s),
 //! since this measures runs and requests, not speed.
 //!
 //! Scenario 2: a dry run twice on an unchanged container package of `unchanged` versions:
-//! the registry requests of each (manifests read whole, `HEAD`s, tag list pages).
+//! the registry requests of each (manifests read whole, `HEAD`s, tag list pages) and what
+//! each says it would free.
 
 mod measure;
 
@@ -42,6 +43,8 @@ struct Run {
     tag_pages: usize,
     deleted: Vec<u64>,
     left: u64,
+    /// The output `bytes-freed`: empty when the run could not give it exactly.
+    freed: String,
     wall: Duration,
     peak_rss_kib: i64,
 }
@@ -178,12 +181,12 @@ fn hourly(
 /// The table of runs, and the medians from run 3 on.
 fn print_runs(runs: &[Run]) {
     println!(
-        "| run | REST requests | listing pages | deleted | manifest GETs | HEADs | tag list pages | left-count | wall | peak RSS |"
+        "| run | REST requests | listing pages | deleted | manifest GETs | HEADs | tag list pages | left-count | bytes-freed | wall | peak RSS |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (n, run) in runs.iter().enumerate() {
         println!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {:.1} s | {:.1} MiB |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1} s | {:.1} MiB |",
             n + 1,
             run.rest,
             run.pages,
@@ -192,6 +195,7 @@ fn print_runs(runs: &[Run]) {
             run.heads,
             run.tag_pages,
             run.left,
+            shown(&run.freed),
             run.wall.as_secs_f64(),
             run.peak_rss_kib as f64 / 1024.0
         );
@@ -199,14 +203,21 @@ fn print_runs(runs: &[Run]) {
     let mut rest: Vec<usize> = runs.iter().skip(2).map(|run| run.rest).collect();
     let mut pages: Vec<usize> = runs.iter().skip(2).map(|run| run.pages).collect();
     let mut walls: Vec<Duration> = runs.iter().skip(2).map(|run| run.wall).collect();
+    let mut peaks: Vec<i64> = runs.iter().skip(2).map(|run| run.peak_rss_kib).collect();
     let peak = runs.iter().map(|run| run.peak_rss_kib).max().unwrap_or(0);
     println!(
-        "\nmedians from run 3 on: {} REST requests, {} listing pages a run; median wall {:.1} s a run; peak RSS {:.1} MiB\n",
+        "\nmedians from run 3 on: {} REST requests, {} listing pages a run; median wall {:.1} s a run; median peak RSS {:.1} MiB a run; peak RSS {:.1} MiB\n",
         median(&mut rest),
         median(&mut pages),
         median(&mut walls).as_secs_f64(),
+        median(&mut peaks) as f64 / 1024.0,
         peak as f64 / 1024.0
     );
+}
+
+/// An output as the table shows it: `—` when empty.
+fn shown(output: &str) -> &str {
+    if output.is_empty() { "—" } else { output }
 }
 
 fn manifests_once(binary: &str, versions: u64) -> anyhow::Result<()> {
@@ -217,7 +228,7 @@ fn manifests_once(binary: &str, versions: u64) -> anyhow::Result<()> {
     let first = run_once(binary, &fake, &dir, &dry, &mut seen)?;
     let second = run_once(binary, &fake, &dir, &dry, &mut seen)?;
     println!(
-        "unchanged {versions}-version container package, dry run twice: manifests read {} then {} ({:.2}% of the manifests); HEADs {} then {}; tag list pages {} then {}; REST requests {} then {}; wall {:.1} s then {:.1} s",
+        "unchanged {versions}-version container package, dry run twice: manifests read {} then {} ({:.2}% of the manifests); HEADs {} then {}; tag list pages {} then {}; REST requests {} then {}; bytes-freed {} then {}; wall {:.1} s then {:.1} s",
         first.reads,
         second.reads,
         100.0 * second.reads as f64 / versions as f64,
@@ -227,6 +238,8 @@ fn manifests_once(binary: &str, versions: u64) -> anyhow::Result<()> {
         second.tag_pages,
         first.rest,
         second.rest,
+        shown(&first.freed),
+        shown(&second.freed),
         first.wall.as_secs_f64(),
         second.wall.as_secs_f64()
     );
@@ -314,6 +327,7 @@ fn run_once(
         tag_pages,
         deleted,
         left: value("left-count").parse().context("left-count")?,
+        freed: value("bytes-freed"),
         wall,
         peak_rss_kib,
     })

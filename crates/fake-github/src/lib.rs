@@ -54,11 +54,12 @@ mod state;
 mod tests;
 
 pub use limits::{Counters, Faults, Limits, PrimaryLimit, RetryGap, SecondaryLimit};
+pub use manifests::{CONFIG_BYTES, LAYER_BYTES, layer_digest};
 pub use mirror::{MirrorSeed, version_id as mirrored_version_id};
 pub use record::RecordedRequest;
 pub use scripted::{Heard, Scripted, ScriptedServer};
 pub use seed::{
-    AnswerSeed, ManifestKind, ManifestSeed, Outage, OwnerKind, OwnerSeed, PackageSeed, Seed,
-    TokenKind, TokenSeed, UsersListing, VersionSeed, Visibility, days,
+    AnswerSeed, LayerSeed, ManifestKind, ManifestSeed, Outage, OwnerKind, OwnerSeed, PackageSeed,
+    Seed, TokenKind, TokenSeed, UsersListing, VersionSeed, Visibility, days,
 };
 pub use server::FakeGitHub;

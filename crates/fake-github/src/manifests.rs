@@ -8,7 +8,7 @@ use anyhow::{Context, bail, ensure};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::seed::{ManifestKind, ManifestSeed, Outage, VersionSeed};
+use crate::seed::{LayerSeed, ManifestKind, ManifestSeed, Outage, VersionSeed};
 
 pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
@@ -141,7 +141,8 @@ fn serve(
             } else {
                 OCI_MANIFEST
             };
-            (media_type, image(id, manifest.docker, None), Vec::new())
+            let body = image(id, manifest.docker, None, &manifest.layers);
+            (media_type, body, Vec::new())
         }
         ManifestKind::Index => {
             let media_type = if manifest.docker {
@@ -154,7 +155,12 @@ fn serve(
         }
         ManifestKind::Attestation => (
             OCI_MANIFEST,
-            image(id, false, Some("application/vnd.in-toto+json")),
+            image(
+                id,
+                false,
+                Some("application/vnd.in-toto+json"),
+                &manifest.layers,
+            ),
             Vec::new(),
         ),
         ManifestKind::CosignSignature => (
@@ -163,6 +169,7 @@ fn serve(
                 id,
                 false,
                 Some("application/vnd.dev.cosign.simplesigning.v1+json"),
+                &manifest.layers,
             ),
             subject_hex
                 .iter()
@@ -170,7 +177,7 @@ fn serve(
                 .collect(),
         ),
         ManifestKind::GithubAttestation => {
-            let mut body = image(id, false, Some(SIGSTORE_BUNDLE));
+            let mut body = image(id, false, Some(SIGSTORE_BUNDLE), &manifest.layers);
             if let (Some(fields), Some(subject)) = (body.as_object_mut(), subject) {
                 fields.insert("artifactType".into(), SIGSTORE_BUNDLE.into());
                 fields.insert("subject".into(), descriptor(subject));
@@ -292,9 +299,16 @@ fn platform_json(platform: &str) -> Value {
     value
 }
 
-/// An image manifest with a config and one layer whose digests are derived from the id, so
-/// that every version's bytes (and so its digest) differ.
-fn image(id: u64, docker: bool, layer_type: Option<&str>) -> Value {
+/// The config blob's size in every image manifest the fake builds.
+pub const CONFIG_BYTES: u64 = 1234;
+
+/// The size of the one layer of an image manifest seeded without `layers`.
+pub const LAYER_BYTES: u64 = 5678;
+
+/// An image manifest with a config whose digest is derived from the id, so that every
+/// version's bytes (and so its digest) differ, and the seeded `layers` (the same name is
+/// the same blob in every manifest), or else one layer of its own.
+fn image(id: u64, docker: bool, layer_type: Option<&str>, layers: &[LayerSeed]) -> Value {
     let (media_type, config_type, default_layer) = if docker {
         (
             DOCKER_MANIFEST,
@@ -308,20 +322,50 @@ fn image(id: u64, docker: bool, layer_type: Option<&str>) -> Value {
             "application/vnd.oci.image.layer.v1.tar+gzip",
         )
     };
+    let layer_type = layer_type.unwrap_or(default_layer);
+    let layers: Vec<Value> = if layers.is_empty() {
+        vec![json!({
+            "mediaType": layer_type,
+            "digest": sha256(format!("layer of version {id}").as_bytes()),
+            "size": LAYER_BYTES,
+        })]
+    } else {
+        layers
+            .iter()
+            .map(|layer| {
+                json!({
+                    "mediaType": layer_type,
+                    "digest": layer_digest(&layer.blob),
+                    "size": size_value(layer.size),
+                })
+            })
+            .collect()
+    };
     json!({
         "schemaVersion": 2,
         "mediaType": media_type,
         "config": {
             "mediaType": config_type,
             "digest": sha256(format!("config of version {id}").as_bytes()),
-            "size": 1234,
+            "size": CONFIG_BYTES,
         },
-        "layers": [{
-            "mediaType": layer_type.unwrap_or(default_layer),
-            "digest": sha256(format!("layer of version {id}").as_bytes()),
-            "size": 5678,
-        }],
+        "layers": layers,
     })
+}
+
+/// A seeded size as JSON: an integer when JSON readers take it as one, else (past 2^64 or
+/// below -2^63) the nearest float, as a hostile registry could write it.
+fn size_value(size: i128) -> Value {
+    match (u64::try_from(size), i64::try_from(size)) {
+        (Ok(size), _) => size.into(),
+        (_, Ok(size)) => size.into(),
+        _ => (size as f64).into(),
+    }
+}
+
+/// The digest of the seeded layer named `blob`: the same in every manifest that lists it.
+pub fn layer_digest(blob: &str) -> String {
+    sha256(format!("seeded layer {blob}").as_bytes())
 }
 
 #[cfg(test)]
@@ -376,6 +420,34 @@ mod tests {
         let attestation: Value = serde_json::from_slice(&built[&3].bytes).expect("JSON");
         assert_eq!(attestation["subject"]["digest"], built[&1].digest);
         assert_eq!(attestation["artifactType"], SIGSTORE_BUNDLE);
+    }
+
+    #[test]
+    fn seeded_layers_are_shared_by_name_and_keep_the_sizes_seeded_even_absurd_ones() {
+        let built = build(&[
+            v(1).layers(&[("base", 1000), ("one", 10)]),
+            v(2).layers(&[("base", 1000), ("two", -1)]),
+            v(3).layers(&[("huge", 1 << 70)]),
+            v(4),
+        ])
+        .expect("valid");
+        let layers = |id: u64| -> Vec<Value> {
+            let body: Value = serde_json::from_slice(&built[&id].bytes).expect("JSON");
+            assert_eq!(body["config"]["size"], CONFIG_BYTES, "version {id}");
+            body["layers"].as_array().cloned().unwrap_or_default()
+        };
+        let (one, two) = (layers(1), layers(2));
+        assert_eq!(one[0]["digest"], layer_digest("base"));
+        assert_eq!(one[0]["digest"], two[0]["digest"], "shared by name");
+        assert_ne!(one[1]["digest"], two[1]["digest"]);
+        assert_eq!((&one[1]["size"], &two[1]["size"]), (&json!(10), &json!(-1)));
+        let huge = layers(3)[0]["size"].as_f64().unwrap_or_default();
+        assert!(
+            huge > 1.18e21 && huge < 1.19e21,
+            "2^70 as the nearest float: {huge}"
+        );
+        let own = layers(4);
+        assert_eq!((own.len(), &own[0]["size"]), (1, &json!(LAYER_BYTES)));
     }
 
     #[test]

@@ -17,7 +17,8 @@
 //!     "versions": [
 //!       {"id": 11, "tags": ["v1"], "age": "40d"},
 //!       {"id": 12, "age": "2w 3d", "deleted_ago": "1d", "downloads": 7},
-//!       {"id": 13, "age": "5d", "manifest": {"kind": "image", "platform": "linux/amd64"}},
+//!       {"id": 13, "age": "5d", "manifest": {"kind": "image", "platform": "linux/amd64",
+//!                                            "layers": [{"blob": "base", "size": 1000}]}},
 //!       {"id": 14, "age": "5d", "tags": ["v2"], "manifest": {"kind": "index", "manifests": [13]}},
 //!       {"id": 15, "age": "5d", "manifest": {"kind": "cosign_signature", "subject": 14}},
 //!       {"id": 16, "age": "5d", "manifest": {"kind": "github_attestation", "subject": 14,
@@ -486,6 +487,20 @@ impl VersionSeed {
         })
     }
 
+    /// The layers `(blob, size)` this image manifest (or artifact) lists after its config:
+    /// the same blob name is the same layer in every manifest (see [`LayerSeed`]).
+    pub fn layers(self, layers: &[(&str, i128)]) -> Self {
+        self.with_manifest(ManifestKind::Image, |m| {
+            m.layers = layers
+                .iter()
+                .map(|(blob, size)| LayerSeed {
+                    blob: (*blob).to_owned(),
+                    size: *size,
+                })
+                .collect()
+        })
+    }
+
     /// A referrers index of `subject` listing `referrers` that the `sha256-<subject hex>` tag
     /// pointed at before it moved to a newer one: untagged, as a registry without the
     /// referrers API leaves it when an artifact is added.
@@ -570,6 +585,21 @@ pub struct ManifestSeed {
     /// not hash to the version's digest (a tampered or confused registry).
     #[serde(default)]
     pub wrong_body: Option<Vec<u64>>,
+    /// Image manifests and artifacts: the layers listed after the config (each
+    /// [`crate::manifests::CONFIG_BYTES`]); none seeded gives one layer of its own
+    /// ([`crate::manifests::LAYER_BYTES`]).
+    #[serde(default)]
+    pub layers: Vec<LayerSeed>,
+}
+
+/// A layer of a seeded manifest: `{"blob": "base", "size": 1000}`. Manifests listing the
+/// same `blob` share it (one digest); `size` is written as given, so a seed may claim a
+/// size no registry would take (negative, or past 2^64).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LayerSeed {
+    pub blob: String,
+    pub size: i128,
 }
 
 /// JSON: `"once"` or `"always"`.

@@ -223,6 +223,7 @@ fn a_child_keeps_its_relation_so_it_waits_for_its_planned_image() {
         versions: vec![selected(index.clone()), child_planned],
         order: vec![0, 1],
         rules: Vec::new(),
+        blobs: None,
     };
     let narrowed = narrow(&[entry(index), entry(child)], today);
     assert_eq!(shape(&narrowed), (vec![1, 2], vec![], vec![], vec![]));
