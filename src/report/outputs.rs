@@ -494,7 +494,8 @@ mod tests {
     }
 
     #[test]
-    fn the_outputs_written_are_action_ymls_in_order_each_with_a_row_in_the_readme() {
+    fn the_outputs_a_cleanup_writes_are_action_ymls_in_order_and_every_output_has_a_row_in_the_readme()
+     {
         let action: serde_yaml_ng::Value =
             serde_yaml_ng::from_str(include_str!("../../action.yml")).expect("action.yml parses");
         let declared: Vec<&str> = action["outputs"]
@@ -516,7 +517,14 @@ mod tests {
                 written.push(name);
             }
         }
-        assert_eq!(written, declared);
+        // `broken` and `orphans` are written by an audit and by `verify`, not by a cleanup's
+        // report (see `report::audit` and `run::verify`); they are declared last.
+        let by_other_writers = ["broken", "orphans"];
+        let (others, cleanup): (Vec<&str>, Vec<&str>) = declared
+            .iter()
+            .partition(|name| by_other_writers.contains(name));
+        assert_eq!(written, cleanup);
+        assert_eq!(others, by_other_writers, "declared last, in this order");
         let readme = include_str!("../../README.md");
         for name in declared {
             assert!(
