@@ -9,8 +9,7 @@ use std::time::SystemTime;
 
 use serde_json::json;
 
-use super::outputs::bytes_outputs;
-use super::publish::MAX_OUTPUT_BYTES;
+use super::outputs::{bytes_outputs, within_limit};
 use super::sanitize::Sanitizer;
 use super::{age, plural, storage, timestamp};
 use crate::model::image::short_digest;
@@ -239,31 +238,6 @@ pub fn broken_json(broken: &[(&str, &Broken)], clean: &Sanitizer) -> (String, bo
         .to_string()
     });
     within_limit(items, "[", ",", "]")
-}
-
-/// `items` joined by `separator` between `open` and `close`, stopping at a whole item before
-/// the output size limit; whether some were left out.
-fn within_limit(
-    items: impl Iterator<Item = String>,
-    open: &str,
-    separator: &str,
-    close: &str,
-) -> (String, bool) {
-    let mut out = String::from(open);
-    let mut first = true;
-    for item in items {
-        if out.len() + item.len() + separator.len() + close.len() > MAX_OUTPUT_BYTES {
-            out.push_str(close);
-            return (out, true);
-        }
-        if !first {
-            out.push_str(separator);
-        }
-        first = false;
-        out.push_str(&item);
-    }
-    out.push_str(close);
-    (out, false)
 }
 
 /// A kept tag `verify` found not pulling whole, with the versions this run deleted that its
@@ -638,6 +612,7 @@ mod tests {
     use crate::model::manifest::{Child, Manifest};
     use crate::policy::audit::audit;
     use crate::policy::images::Manifests;
+    use crate::report::publish::MAX_OUTPUT_BYTES;
     use crate::testing::image_at;
 
     #[test]

@@ -42,7 +42,7 @@ impl Outputs {
                 .map(|(_, entry)| entry.version.id.to_string())
         };
         let count = acted().count();
-        let (ids, ids_cut) = join_within_limit(acted());
+        let (ids, ids_cut) = within_limit(acted(), "", ",", "");
         // A placeholder left behind is something to delete, so it is listed with the
         // versions that failed.
         let placeholders = report
@@ -57,7 +57,7 @@ impl Outputs {
             .filter(|(_, entry)| matches!(entry.outcome, Outcome::Failed(_)))
             .map(|(_, entry)| entry.version.id.to_string())
             .chain(placeholders);
-        let (failed_ids, failed_cut) = join_within_limit(failed);
+        let (failed_ids, failed_cut) = within_limit(failed, "", ",", "");
         let left_count = report.totals().left;
         let storage = report.storage();
         let bytes_freed = storage.and_then(|(freed, _)| freed.exact());
@@ -110,25 +110,34 @@ pub fn bytes_outputs(freed: Option<u64>, kept: Option<u64>) -> String {
     format!("bytes-freed={}\nbytes-kept={}\n", value(freed), value(kept))
 }
 
-/// Comma-join ids, stopping before the output would pass the size limit.
-fn join_within_limit(ids: impl Iterator<Item = String>) -> (String, bool) {
-    let mut joined = String::new();
-    for id in ids {
-        if joined.len() + id.len() + 1 > MAX_OUTPUT_BYTES {
-            return (joined, true);
+/// `items` joined by `separator` between `open` and `close`, stopping at a whole item before
+/// the output size limit; whether some were left out.
+pub(super) fn within_limit(
+    items: impl Iterator<Item = String>,
+    open: &str,
+    separator: &str,
+    close: &str,
+) -> (String, bool) {
+    let mut out = String::from(open);
+    let mut first = true;
+    for item in items {
+        if out.len() + item.len() + separator.len() + close.len() > MAX_OUTPUT_BYTES {
+            out.push_str(close);
+            return (out, true);
         }
-        if !joined.is_empty() {
-            joined.push(',');
+        if !first {
+            out.push_str(separator);
         }
-        joined.push_str(&id);
+        first = false;
+        out.push_str(&item);
     }
-    (joined, false)
+    out.push_str(close);
+    (out, false)
 }
 
 /// The `json` array, stopping at a whole entry before the size limit so it stays valid.
 /// Strings are redacted before they are serialized, so the array stays valid JSON.
 fn json_within_limit(report: &RunReport, clean: &Sanitizer) -> (String, bool) {
-    let mut array = String::from("[");
     let items = report.packages.iter().flat_map(|package| {
         let whole = package
             .whole
@@ -152,23 +161,11 @@ fn json_within_limit(report: &RunReport, clean: &Sanitizer) -> (String, bool) {
             .chain(referenced)
             .chain(tags)
     });
-    for item in items {
-        if array.len() + item.len() + 2 > MAX_OUTPUT_BYTES {
-            array.push(']');
-            return (array, true);
-        }
-        if array.len() > 1 {
-            array.push(',');
-        }
-        array.push_str(&item);
-    }
-    array.push(']');
-    (array, false)
+    within_limit(items, "[", ",", "]")
 }
 
 /// The `untagged` array, stopping at a whole entry before the size limit so it stays valid.
 fn untagged_within_limit(report: &RunReport, clean: &Sanitizer) -> (String, bool) {
-    let mut array = String::from("[");
     let removed = report.packages.iter().flat_map(|package| {
         package
             .tags
@@ -183,18 +180,7 @@ fn untagged_within_limit(report: &RunReport, clean: &Sanitizer) -> (String, bool
                 .to_string()
             })
     });
-    for item in removed {
-        if array.len() + item.len() + 2 > MAX_OUTPUT_BYTES {
-            array.push(']');
-            return (array, true);
-        }
-        if array.len() > 1 {
-            array.push(',');
-        }
-        array.push_str(&item);
-    }
-    array.push(']');
-    (array, false)
+    within_limit(removed, "[", ",", "]")
 }
 
 /// A tag removed from (or put back on) an image: `"scope": "tag"`, with the image's
