@@ -36,6 +36,12 @@ impl Outcome {
         !(matches!(self, Outcome::NotFound(_)) && version.name.is_empty())
     }
 
+    /// Whether this run deleted the version, one by one or with its package (a dry run
+    /// deletes nothing).
+    pub fn is_deleted(&self) -> bool {
+        matches!(self, Outcome::Deleted | Outcome::DeletedWithPackage)
+    }
+
     /// Whether the version is counted in the `ids` output (done, or would be in a dry run).
     pub fn is_acted_on(&self) -> bool {
         matches!(

@@ -126,13 +126,7 @@ pub fn narrow(planned: &[PlanEntry], mut today: Plan) -> Narrowed {
             continue;
         };
         if !named.contains(&version.version.id) {
-            not_in_plan.push(Entry {
-                version: version.version.clone(),
-                outcome: Outcome::Skipped(NOT_IN_PLAN.into()),
-                relation: version.relation.clone(),
-                reason: version.reason.to_string(),
-                rule: today.rule_label(version).map(str::to_owned),
-            });
+            not_in_plan.push(today.entry(version, Outcome::Skipped(NOT_IN_PLAN.into())));
         }
     }
     for version in &mut today.versions {

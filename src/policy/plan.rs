@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::model::image::{Relation, Role, short_digest, short_tags};
 use crate::model::mode::Mode;
+use crate::model::outcome::{Entry, Outcome};
 use crate::model::version::{PackageType, Version};
 use crate::policy::order::{self, VersionKey};
 use crate::policy::rules::{OrderBy, Policy, Rule, TagState};
@@ -254,6 +255,18 @@ impl Plan {
     pub fn rule_label(&self, planned: &PlannedVersion) -> Option<&str> {
         let tally = self.rules.get(planned.rule?)?;
         Some(&tally.label)
+    }
+
+    /// What happened to `planned`, one of this plan's versions: the report's entry, with
+    /// its relation, reason and rule.
+    pub fn entry(&self, planned: &PlannedVersion, outcome: Outcome) -> Entry {
+        Entry {
+            version: planned.version.clone(),
+            outcome,
+            relation: planned.relation.clone(),
+            reason: planned.reason.to_string(),
+            rule: self.rule_label(planned).map(str::to_owned),
+        }
     }
 }
 

@@ -220,12 +220,6 @@ async fn act<W: std::io::Write>(
 /// none is touched.
 fn refused(plan: &Plan, refusal: &str) -> Vec<Entry> {
     plan.selected()
-        .map(|planned| Entry {
-            version: planned.version.clone(),
-            outcome: Outcome::Skipped(refusal.to_string()),
-            relation: planned.relation.clone(),
-            reason: planned.reason.to_string(),
-            rule: plan.rule_label(planned).map(str::to_owned),
-        })
+        .map(|planned| plan.entry(planned, Outcome::Skipped(refusal.to_string())))
         .collect()
 }

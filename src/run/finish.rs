@@ -140,13 +140,7 @@ fn leave_the_rest(plan: &Plan, entries: &mut Vec<Entry>, cancelled: bool) {
     let done: HashSet<u64> = entries.iter().map(|entry| entry.version.id).collect();
     for planned in plan.selected() {
         if !done.contains(&planned.version.id) {
-            entries.push(Entry {
-                version: planned.version.clone(),
-                outcome: Outcome::Left(reason.to_string()),
-                relation: planned.relation.clone(),
-                reason: planned.reason.to_string(),
-                rule: plan.rule_label(planned).map(str::to_owned),
-            });
+            entries.push(plan.entry(planned, Outcome::Left(reason.to_string())));
         }
     }
 }
@@ -167,11 +161,8 @@ fn unconfirmed_entries(plan: &Plan) -> Vec<Entry> {
         .iter()
         .filter(|planned| matches!(planned.reason, plan::Reason::Unconfirmed(_)))
         .map(|planned| Entry {
-            version: planned.version.clone(),
-            outcome: Outcome::Left(UNCONFIRMED.to_string()),
             relation: None,
-            reason: planned.reason.to_string(),
-            rule: plan.rule_label(planned).map(str::to_owned),
+            ..plan.entry(planned, Outcome::Left(UNCONFIRMED.to_string()))
         })
         .collect()
 }
@@ -185,12 +176,7 @@ fn deleted_ids(report: &PackageReport) -> HashSet<u64> {
     report
         .entries
         .iter()
-        .filter(|entry| {
-            matches!(
-                entry.outcome,
-                Outcome::Deleted | Outcome::DeletedWithPackage
-            )
-        })
+        .filter(|entry| entry.outcome.is_deleted())
         .map(|entry| entry.version.id)
         .collect()
 }

@@ -14,7 +14,7 @@ use crate::config::cli::Format;
 use crate::model::image::{short_digest, tag_subject};
 use crate::model::manifest::Manifest;
 use crate::model::mode::Mode;
-use crate::model::outcome::{Entry, Outcome};
+use crate::model::outcome::Entry;
 use crate::model::untag::{TagEntry, TagOutcome};
 use crate::model::version::Version;
 use crate::policy::audit::Broken;
@@ -100,12 +100,7 @@ async fn verify<W: std::io::Write>(
         let deleted: HashMap<&str, u64> = package
             .entries
             .iter()
-            .filter(|entry| {
-                matches!(
-                    entry.outcome,
-                    Outcome::Deleted | Outcome::DeletedWithPackage
-                )
-            })
+            .filter(|entry| entry.outcome.is_deleted())
             .map(|entry| (entry.version.name.as_str(), entry.version.id))
             .collect();
         let removed: HashSet<(u64, &str)> = package

@@ -242,13 +242,7 @@ pub async fn delete<W: std::io::Write>(
 /// Every selected version of `plan`, with the outcome `outcome` gives it.
 fn with_package(plan: &Plan, outcome: impl Fn(&Version) -> Outcome) -> Vec<Entry> {
     plan.selected()
-        .map(|planned| Entry {
-            version: planned.version.clone(),
-            outcome: outcome(&planned.version),
-            relation: planned.relation.clone(),
-            reason: planned.reason.to_string(),
-            rule: plan.rule_label(planned).map(str::to_owned),
-        })
+        .map(|planned| plan.entry(planned, outcome(&planned.version)))
         .collect()
 }
 
